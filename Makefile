@@ -1,0 +1,117 @@
+# ftx - verified file transfer.  See README.md.
+#
+#   make          build build/ftxd and build/ftx
+#   make run      start ftxd in the foreground serving ./server_files
+#   make test     unit + integration tests
+#   make asan     the same tests built with ASan+UBSan (into build/asan)
+#   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
+#   make install  PREFIX=/usr/local DESTDIR=
+
+CC ?= cc
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+
+WARN = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+       -Wformat=2 -Wno-unused-parameter
+HARDEN_CFLAGS = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
+OPT ?= -O2 -g
+SAN ?=
+
+SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
+SSL_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
+
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN_CFLAGS) $(SAN) \
+             -Ishared -MMD -MP $(SSL_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SAN) $(LDFLAGS)
+LIBS = $(SSL_LIBS) -lpthread
+
+SHARED_SRC = $(wildcard shared/*.c)
+FTXD_SRC = $(wildcard ftxd/*.c)
+FTX_SRC = $(wildcard ftx/*.c)
+TOOL_SRC = $(wildcard tests/tools/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+SHARED_OBJ = $(call obj,$(SHARED_SRC))
+# ftxd objects except main.o can be linked into unit tests.
+FTXD_LIB_OBJ = $(call obj,$(filter-out ftxd/main.c,$(FTXD_SRC)))
+FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
+UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps run test unit integration asan bench install uninstall \
+        clean format check-format tools
+
+all: $(BUILD)/ftxd $(BUILD)/ftx
+
+# Install missing build dependencies (libssl-dev, libcmocka-dev, pkg-config).
+deps:
+	@sh deploy/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/ftxd: $(call obj,$(FTXD_SRC)) $(SHARED_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/ftx: $(call obj,$(FTX_SRC)) $(SHARED_OBJ)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(SHARED_OBJ) $(FTXD_LIB_OBJ) $(FTX_LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Iftxd -Iftx $(ALL_LDFLAGS) -o $@ $^ \
+	    $(CMOCKA_LIBS) $(LIBS) -lm
+
+$(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
+
+tools: $(TOOL_BIN)
+
+run: all
+	@mkdir -p server_files
+	./$(BUILD)/ftxd --root ./server_files
+
+unit: $(UNIT_BIN)
+	@sh tests/run-unit.sh $(UNIT_BIN)
+
+integration: all $(TOOL_BIN)
+	@FTX_BUILD=$(BUILD) bash tests/integration/run.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
+	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    HARDEN_CFLAGS="-fPIE" test
+
+bench: all $(TOOL_BIN)
+	@FTX_BUILD=$(BUILD) bash bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BUILD)/ftx $(DESTDIR)$(PREFIX)/bin/ftx
+	install -m 0755 $(BUILD)/ftxd $(DESTDIR)$(PREFIX)/sbin/ftxd
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/ftx $(DESTDIR)$(PREFIX)/sbin/ftxd
+
+format:
+	clang-format -i shared/*.[ch] ftxd/*.[ch] ftx/*.[ch] tests/unit/*.c tests/tools/*.c
+
+check-format:
+	@clang-format --dry-run --Werror shared/*.[ch] ftxd/*.[ch] ftx/*.[ch] tests/unit/*.c tests/tools/*.c
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

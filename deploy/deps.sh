@@ -1,0 +1,38 @@
+#!/bin/sh
+# deps.sh - make sure ftx's build dependencies are present.
+#
+# Checks for a C compiler, make, pkg-config, OpenSSL 3 (libssl-dev) and
+# cmocka (libcmocka-dev).  Missing packages are installed with apt-get when
+# we are root or have sudo; otherwise the exact command is printed.
+set -u
+
+missing=""
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+if ! command -v pkg-config >/dev/null 2>&1; then
+	missing="$missing pkg-config libssl-dev libcmocka-dev"
+else
+	pkg-config --atleast-version=3.0 libcrypto 2>/dev/null || missing="$missing libssl-dev"
+	pkg-config --exists cmocka 2>/dev/null || missing="$missing libcmocka-dev"
+fi
+[ -z "$missing" ] && exit 0
+
+echo "deps: missing build dependencies:$missing" >&2
+if ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: no apt-get here; install the equivalents of:$missing" >&2
+	exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+	SUDO="sudo"
+else
+	echo "deps: run this as root, then retry:" >&2
+	echo "    sudo apt-get update && sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || exit 1
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq $missing >/dev/null || exit 1
+echo "deps: installed$missing" >&2

@@ -1,0 +1,271 @@
+/*
+ * rpl.c - parse and validate the server's reply lines (client side).
+ */
+#include "rpl.h"
+
+#include <string.h>
+
+#include "exitcode.h"
+#include "proto.h"
+#include "str.h"
+
+/* A reply line split into its tokens (percent-decoded by proto_split). */
+struct split {
+	char buf[FTX_LINE_MAX + 1];
+	struct proto_cmd cmd;
+};
+
+/*
+ * Split `line`, check that its first token is `verb` and that it has at
+ * least `nfixed` arguments.  Later protocol versions may append optional
+ * "key=value" parameters, so those are tolerated; any other extra field
+ * means we misunderstand the server and must not guess.
+ */
+static int
+split(const char *line, const char *verb, int nfixed, struct split *s,
+    char *err, size_t errlen)
+{
+	int i;
+
+	if (str_copy(s->buf, sizeof(s->buf), line) == -1)
+		return str_err(err, errlen, "reply line too long");
+	if (proto_split(s->buf, &s->cmd, err, errlen) == -1)
+		return -1;
+	if (strcmp(s->cmd.verb, verb) != 0)
+		return str_err(err, errlen, "expected a %s line", verb);
+	if (s->cmd.argc < nfixed)
+		return str_err(err, errlen, "%s line has %d fields, expected %d",
+		    verb, s->cmd.argc, nfixed);
+	for (i = nfixed; i < s->cmd.argc; i++)
+		if (strchr(s->cmd.argv[i], '=') == NULL)
+			return str_err(err, errlen,
+			    "%s line has unexpected extra fields", verb);
+	return 0;
+}
+
+int
+rpl_is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+			(s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[n] == '\0';
+}
+
+static int
+parse_hex(const char *s, size_t n, char *out, const char *what, char *err,
+    size_t errlen)
+{
+	if (!rpl_is_hex(s, n))
+		return str_err(err, errlen, "bad %s from server", what);
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+static int
+parse_port(const char *s, int *port, char *err, size_t errlen)
+{
+	uint64_t v;
+
+	if (str_to_u64(s, 65535, &v) == -1 || v == 0)
+		return str_err(err, errlen, "bad data port from server");
+	*port = (int)v;
+	return 0;
+}
+
+static int
+parse_size(const char *s, uint64_t *size, char *err, size_t errlen)
+{
+	/* A size must fit off_t for the local file. */
+	if (str_to_u64(s, INT64_MAX, size) == -1)
+		return str_err(err, errlen, "bad size from server");
+	return 0;
+}
+
+/* SECURITY: a name from the server is shown on the terminal and may
+ * become a local path, so it must pass the same check as ours. */
+static int
+parse_name(const char *s, char *out, char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN];
+
+	if (proto_name_check(s, why, sizeof(why)) == -1)
+		return str_err(err, errlen, "bad file name from server: %s",
+		    why);
+	return str_copy(out, FTX_NAME_MAX + 1, s);
+}
+
+int
+rpl_greeting(const char *line, char *err, size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "OK", 1, &s, NULL, 0) == -1 ||
+	    strcmp(s.cmd.argv[0], FTX_PROTO_VERSION) != 0)
+		return str_err(err, errlen, "not an %s server",
+		    FTX_PROTO_VERSION);
+	return 0;
+}
+
+static int
+is_code_char(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+int
+rpl_error(const char *line, struct rpl_error *e)
+{
+	size_t n = 0, i;
+	const char *p;
+
+	if (strncmp(line, "ERROR", 5) != 0 ||
+	    (line[5] != ' ' && line[5] != '\0' && line[5] != '\r'))
+		return -1;
+	for (p = line + 5; *p == ' '; p++)
+		;
+	while (is_code_char(p[n]) && n < RPL_CODE_MAX)
+		n++;
+	if (n == 0 || n == RPL_CODE_MAX || (p[n] != ' ' && p[n] != '\0')) {
+		/* No recognisable code: keep the whole rest as the reason. */
+		(void)str_copy(e->code, sizeof(e->code), "?");
+	} else {
+		memcpy(e->code, p, n);
+		e->code[n] = '\0';
+		p += n;
+	}
+	while (*p == ' ')
+		p++;
+	(void)str_copy(e->text, sizeof(e->text), p);
+	n = strlen(e->text);
+	if (n > 0 && e->text[n - 1] == '\r')
+		e->text[--n] = '\0';
+	/* SECURITY: the reason goes to the user's terminal; no escape
+	 * sequences from the server. */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)e->text[i] < 0x20 ||
+		    (unsigned char)e->text[i] == 0x7f)
+			e->text[i] = '?';
+	return 0;
+}
+
+int
+rpl_error_exit(const char *code)
+{
+	static const char *const local_like[] = {"SHORT", "TIMEOUT", "IO",
+	    "INTERNAL"};
+	size_t i;
+
+	if (strcmp(code, "INTEGRITY") == 0)
+		return EXITCODE_INTEGRITY;
+	/* These say the transfer broke rather than that the server
+	 * refused the request. */
+	for (i = 0; i < sizeof(local_like) / sizeof(local_like[0]); i++)
+		if (strcmp(code, local_like[i]) == 0)
+			return EXITCODE_FAIL;
+	return EXITCODE_REFUSED;
+}
+
+int
+rpl_error_fatal(const char *code)
+{
+	return strcmp(code, "FLOOD") == 0 || strcmp(code, "LIMIT") == 0 ||
+	    strcmp(code, "TIMEOUT") == 0 || strcmp(code, "SHUTDOWN") == 0;
+}
+
+int
+rpl_upload(const char *line, struct rpl_upload *u, char *err, size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "OK", 2, &s, err, errlen) == -1)
+		return -1;
+	if (parse_port(s.cmd.argv[0], &u->port, err, errlen) == -1)
+		return -1;
+	return parse_hex(s.cmd.argv[1], FTX_TOKEN_HEX, u->token, "token", err,
+	    errlen);
+}
+
+int
+rpl_download(const char *line, struct rpl_download *d, char *err,
+    size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "OK", 4, &s, err, errlen) == -1)
+		return -1;
+	if (parse_size(s.cmd.argv[0], &d->size, err, errlen) == -1 ||
+	    parse_port(s.cmd.argv[1], &d->port, err, errlen) == -1 ||
+	    parse_hex(s.cmd.argv[2], FTX_TOKEN_HEX, d->token, "token", err,
+		errlen) == -1)
+		return -1;
+	return parse_hex(s.cmd.argv[3], HASH_SHA256_HEXLEN, d->sha256,
+	    "sha256", err, errlen);
+}
+
+int
+rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen)
+{
+	struct split s;
+	uint64_t mtime;
+
+	if (split(line, "FILE", 4, &s, err, errlen) == -1)
+		return -1;
+	if (parse_size(s.cmd.argv[0], &f->size, err, errlen) == -1)
+		return -1;
+	if (str_to_u64(s.cmd.argv[1], INT64_MAX, &mtime) == -1)
+		return str_err(err, errlen, "bad mtime from server");
+	f->mtime = (int64_t)mtime;
+	f->has_sha = strcmp(s.cmd.argv[2], "-") != 0;
+	f->sha256[0] = '\0';
+	if (f->has_sha && parse_hex(s.cmd.argv[2], HASH_SHA256_HEXLEN,
+			      f->sha256, "sha256", err, errlen) == -1)
+		return -1;
+	return parse_name(s.cmd.argv[3], f->name, err, errlen);
+}
+
+int
+rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "OK", 4, &s, err, errlen) == -1)
+		return -1;
+	if (parse_size(s.cmd.argv[0], &h->size, err, errlen) == -1 ||
+	    parse_hex(s.cmd.argv[1], HASH_SHA256_HEXLEN, h->sha256, "sha256",
+		err, errlen) == -1)
+		return -1;
+	h->has_md5 = strcmp(s.cmd.argv[2], "-") != 0;
+	h->md5[0] = '\0';
+	if (h->has_md5 && parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5,
+			      "md5", err, errlen) == -1)
+		return -1;
+	return parse_name(s.cmd.argv[3], h->name, err, errlen);
+}
+
+int
+rpl_count(const char *line, uint64_t max, uint64_t *n, char *err,
+    size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "OK", 1, &s, err, errlen) == -1)
+		return -1;
+	if (str_to_u64(s.cmd.argv[0], max, n) == -1)
+		return str_err(err, errlen, "bad entry count from server");
+	return 0;
+}
+
+int
+rpl_done_sha(const char *line, char *sha256, char *err, size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "DONE", 1, &s, err, errlen) == -1)
+		return -1;
+	return parse_hex(s.cmd.argv[0], HASH_SHA256_HEXLEN, sha256, "sha256",
+	    err, errlen);
+}

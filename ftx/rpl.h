@@ -1,0 +1,86 @@
+/*
+ * rpl.h - parse and validate the server's reply lines (client side).
+ *
+ * SECURITY: the client never trusts the server.  Every field of every
+ * reply is checked here before it is used: numbers with str_to_u64 and a
+ * bound, tokens and digests as exact-length lowercase hex, ports in
+ * 1..65535, and names with proto_name_check (a name from the server ends
+ * up on the terminal and may end up in a path).  These functions are pure
+ * (no I/O), so tests/unit/test_client.c exercises them with hostile lines.
+ *
+ * `line` is one reply line without its LF (a trailing CR is ignored).
+ * Each parser returns 0, or -1 with a reason in `err`.
+ */
+#ifndef FTX_RPL_H
+#define FTX_RPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hash.h"
+#include "limits.h"
+
+#define RPL_CODE_MAX 16
+#define RPL_MD5_HEXLEN (HASH_MD5_LEN * 2)
+
+/* "ERROR <CODE> <reason>" */
+struct rpl_error {
+	char code[RPL_CODE_MAX]; /* "NOTFOUND"; "?" if the server sent none */
+	char text[FTX_LINE_MAX]; /* the reason, possibly empty */
+};
+
+/* "OK <data-port> <token>" in answer to UPLOAD */
+struct rpl_upload {
+	int port;
+	char token[FTX_TOKEN_HEX + 1];
+};
+
+/* "OK <size> <data-port> <token> <sha256>" in answer to DOWNLOAD */
+struct rpl_download {
+	uint64_t size;
+	int port;
+	char token[FTX_TOKEN_HEX + 1];
+	char sha256[HASH_SHA256_HEXLEN + 1];
+};
+
+/* "FILE <size> <mtime> <sha256-or-"-"> <name>" inside a LIST reply */
+struct rpl_file {
+	uint64_t size;
+	int64_t mtime;
+	int has_sha;
+	char sha256[HASH_SHA256_HEXLEN + 1]; /* "" when the server sent "-" */
+	char name[FTX_NAME_MAX + 1];
+};
+
+/* "OK <size> <sha256> <md5-or-"-"> <name>" in answer to HASH */
+struct rpl_hash {
+	uint64_t size;
+	char sha256[HASH_SHA256_HEXLEN + 1];
+	int has_md5;
+	char md5[RPL_MD5_HEXLEN + 1]; /* "" when the server sent "-" */
+	char name[FTX_NAME_MAX + 1];
+};
+
+/* The greeting must be "OK FTX/1 ...". */
+int rpl_greeting(const char *line, char *err, size_t errlen);
+/* Split an ERROR line; -1 if `line` is not one. */
+int rpl_error(const char *line, struct rpl_error *e);
+/* The exit code (enum exitcode) an ERROR code maps to. */
+int rpl_error_exit(const char *code);
+/* 1 if the server closes the session after this ERROR code. */
+int rpl_error_fatal(const char *code);
+int rpl_upload(const char *line, struct rpl_upload *u, char *err,
+    size_t errlen);
+int rpl_download(const char *line, struct rpl_download *d, char *err,
+    size_t errlen);
+int rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen);
+int rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen);
+/* "OK <n>" opening a multi-line reply, n <= max. */
+int rpl_count(const char *line, uint64_t max, uint64_t *n, char *err,
+    size_t errlen);
+/* "DONE <sha256>" ending a transfer. */
+int rpl_done_sha(const char *line, char *sha256, char *err, size_t errlen);
+/* 1 if `s` is exactly `n` lowercase hex digits. */
+int rpl_is_hex(const char *s, size_t n);
+
+#endif /* FTX_RPL_H */

@@ -1,0 +1,491 @@
+/*
+ * cmd.c - control commands.  See cmd.h and docs/PROTOCOL.md.
+ *
+ * Every line goes through cmd_dispatch(): split, look the verb up in
+ * cmd_table, check the argument count and authorisation, then call the
+ * handler.  Handlers that touch the disk hand an `sjob` to a worker and
+ * mark the session busy, so replies always come back in command order.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "hash.h"
+#include "log.h"
+#include "proto.h"
+#include "session.h"
+#include "str.h"
+#include "worker.h"
+#include "xfer.h"
+
+/* Encoded names are at most three times the raw length. */
+#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
+
+/* A command waiting for a worker. */
+struct sjob {
+	struct job job;        /* must be first */
+	struct session *sess;  /* NULL once the session has gone */
+	struct server *srv;
+	void (*work)(struct sjob *j);   /* on a worker */
+	void (*finish)(struct sjob *j); /* on the loop, session alive */
+	char name[FTX_NAME_MAX + 1];
+	int md5;
+	struct buf reply;      /* built by work(), sent by default */
+	/* DOWNLOAD preparation. */
+	int fd;
+	struct stat sb;
+	unsigned char sha[HASH_SHA256_LEN];
+};
+
+struct cmd_def {
+	const char *verb;
+	int needs_auth; /* the gate for LOGIN, which a later issue adds */
+	int min_args;
+	int max_args;
+	void (*handler)(struct session *s, struct proto_cmd *c);
+	const char *usage;
+};
+
+static void cmd_upload(struct session *, struct proto_cmd *);
+static void cmd_download(struct session *, struct proto_cmd *);
+static void cmd_list(struct session *, struct proto_cmd *);
+static void cmd_delete(struct session *, struct proto_cmd *);
+static void cmd_hash(struct session *, struct proto_cmd *);
+static void cmd_help(struct session *, struct proto_cmd *);
+static void cmd_noop(struct session *, struct proto_cmd *);
+static void cmd_quit(struct session *, struct proto_cmd *);
+
+static const struct cmd_def cmd_table[] = {
+	{ "UPLOAD", 1, 2, 3, cmd_upload, "UPLOAD <name> <size> [offset=0]" },
+	{ "DOWNLOAD", 1, 1, 2, cmd_download, "DOWNLOAD <name> [offset=0]" },
+	{ "LIST", 1, 0, 0, cmd_list, "LIST" },
+	{ "DELETE", 1, 1, 1, cmd_delete, "DELETE <name>" },
+	{ "HASH", 1, 1, 2, cmd_hash, "HASH <name> [md5]" },
+	{ "HELP", 0, 0, 0, cmd_help, "HELP" },
+	{ "NOOP", 0, 0, 0, cmd_noop, "NOOP" },
+	{ "QUIT", 0, 0, 0, cmd_quit, "QUIT" },
+};
+#define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
+
+/* Until accounts exist every session counts as authorised. */
+static int
+authorised(const struct session *s)
+{
+	(void)s;
+	return 1;
+}
+
+static void
+encode_name(char *out, const char *name)
+{
+	if (proto_encode(out, ENC_NAME_MAX, name) == -1)
+		abort(); /* names are bounded, so this cannot happen */
+}
+
+void
+cmd_dispatch(struct session *s, char *line)
+{
+	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+	const struct cmd_def *d = NULL;
+	struct proto_cmd c;
+	size_t i;
+
+	if (proto_split(line, &c, err, sizeof(err)) == -1) {
+		sess_reply(s, "ERROR SYNTAX %s", err);
+		return;
+	}
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmd_table[i].verb, c.verb) == 0)
+			d = &cmd_table[i];
+	if (d == NULL) {
+		encode_name(enc, c.verb);
+		sess_reply(s, "ERROR UNKNOWN unknown command: %s", enc);
+		return;
+	}
+	if (c.argc < d->min_args || c.argc > d->max_args) {
+		sess_reply(s, "ERROR SYNTAX usage: %s", d->usage);
+		return;
+	}
+	/* SECURITY: the one authorisation check for every command. */
+	if (d->needs_auth && !authorised(s)) {
+		sess_reply(s, "ERROR AUTH login required");
+		return;
+	}
+	if (c.argc > 0 && strlen(c.argv[0]) <= FTX_NAME_MAX) {
+		encode_name(enc, c.argv[0]);
+		log_msg(s->peerstr, "cmd %s %s", c.verb, enc);
+	} else {
+		log_msg(s->peerstr, "cmd %s", c.verb);
+	}
+	d->handler(s, &c);
+}
+
+/* SECURITY: every name from the network passes this check. */
+static int
+check_name(struct session *s, const char *name)
+{
+	char err[FTX_ERRLEN];
+
+	if (proto_name_check(name, err, sizeof(err)) == -1) {
+		sess_reply(s, "ERROR BADNAME %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The optional offset= parameter: only 0 until resume exists. */
+static int
+check_offset(struct session *s, struct proto_cmd *c, int idx)
+{
+	uint64_t off;
+	int rc;
+
+	if (c->argc <= idx)
+		return 0;
+	rc = proto_param_u64(c->argv[idx], "offset", FTX_MAX_FILE_SIZE, &off);
+	if (rc != 1) {
+		sess_reply(s, "ERROR SYNTAX bad parameter");
+		return -1;
+	}
+	if (off != 0) {
+		sess_reply(s, "ERROR UNSUPPORTED resume is not supported yet");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+can_transfer(struct session *s)
+{
+	if (s->srv->stopping) {
+		sess_reply(s, "ERROR SHUTDOWN server stopping");
+		return 0;
+	}
+	if (s->xfer != NULL) {
+		sess_reply(s, "ERROR BUSY a transfer is already in progress");
+		return 0;
+	}
+	return 1;
+}
+
+static void
+cmd_upload(struct session *s, struct proto_cmd *c)
+{
+	uint64_t size;
+
+	if (check_name(s, c->argv[0]) == -1)
+		return;
+	if (str_to_u64(c->argv[1], UINT64_MAX, &size) == -1) {
+		sess_reply(s, "ERROR SYNTAX bad size");
+		return;
+	}
+	if (size > FTX_MAX_FILE_SIZE) {
+		sess_reply(s, "ERROR TOOBIG size above %llu bytes",
+		    (unsigned long long)FTX_MAX_FILE_SIZE);
+		return;
+	}
+	if (check_offset(s, c, 2) == -1 || !can_transfer(s))
+		return;
+	xfer_upload(s, c->argv[0], size);
+}
+
+/* --- jobs ------------------------------------------------------------ */
+
+static void
+sjob_run(struct job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+
+	j->work(j);
+}
+
+static void
+sjob_free(struct sjob *j)
+{
+	if (j->fd != -1)
+		close(j->fd);
+	buf_free(&j->reply);
+	free(j);
+}
+
+static void
+sjob_done(struct job *job)
+{
+	struct sjob *j = (struct sjob *)job;
+	struct session *s = j->sess;
+
+	if (s == NULL) {
+		sjob_free(j);
+		return;
+	}
+	s->busy = NULL;
+	if (j->finish != NULL)
+		j->finish(j);
+	else
+		sess_reply_raw(s, buf_head(&j->reply), j->reply.len);
+	sjob_free(j);
+	if (s->srv->stopping && s->xfer == NULL)
+		sess_close_after(s, "ERROR SHUTDOWN server stopping");
+	else
+		sess_resume(s);
+}
+
+void
+cmd_detach(struct sjob *j)
+{
+	j->sess = NULL;
+}
+
+static void
+submit(struct session *s, const char *name, int md5,
+    void (*work)(struct sjob *), void (*finish)(struct sjob *))
+{
+	struct sjob *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto fail;
+	j->job.run = sjob_run;
+	j->job.done = sjob_done;
+	j->sess = s;
+	j->srv = s->srv;
+	j->work = work;
+	j->finish = finish;
+	j->md5 = md5;
+	j->fd = -1;
+	buf_init(&j->reply, 16 * 1024 * 1024);
+	if (name != NULL && str_copy(j->name, sizeof(j->name), name) == -1)
+		abort(); /* names were checked against FTX_NAME_MAX */
+	if (worker_submit(&j->job) == -1) {
+		sjob_free(j);
+		goto fail;
+	}
+	s->busy = j;
+	return;
+fail:
+	sess_reply(s, "ERROR INTERNAL out of resources");
+}
+
+/* Format a reply into the job; replies are bounded, so failure means
+ * memory is short. */
+static void
+jreply(struct sjob *j, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+jreply(struct sjob *j, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(&j->reply, fmt, ap);
+	va_end(ap);
+	if (rc == -1) {
+		buf_reset(&j->reply);
+		(void)buf_printf(&j->reply, "ERROR INTERNAL out of memory\n");
+	}
+}
+
+static void
+jreply_errno(struct sjob *j, const char *err)
+{
+	char enc[ENC_NAME_MAX];
+
+	encode_name(enc, j->name);
+	if (errno == ENOENT)
+		jreply(j, "ERROR NOTFOUND no such file: %s\n", enc);
+	else
+		jreply(j, "ERROR IO %s\n", err);
+}
+
+/* DOWNLOAD: open the file and find its hash before offering a token. */
+static void
+download_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN];
+
+	if (store_open_read(&j->srv->store, j->name, &j->fd, &j->sb, err,
+	    sizeof(err)) == -1) {
+		jreply_errno(j, err);
+		return;
+	}
+	if (store_sha256(&j->srv->store, j->name, j->fd, &j->sb, j->sha, err,
+	    sizeof(err)) == -1) {
+		jreply(j, "ERROR IO %s\n", err);
+		close(j->fd);
+		j->fd = -1;
+	}
+}
+
+static void
+download_finish(struct sjob *j)
+{
+	if (j->fd == -1) {
+		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
+		return;
+	}
+	xfer_download(j->sess, j->name, j->fd, (uint64_t)j->sb.st_size, j->sha);
+	j->fd = -1; /* the transfer owns it now */
+}
+
+static void
+cmd_download(struct session *s, struct proto_cmd *c)
+{
+	if (check_name(s, c->argv[0]) == -1 || check_offset(s, c, 1) == -1 ||
+	    !can_transfer(s))
+		return;
+	submit(s, c->argv[0], 0, download_work, download_finish);
+}
+
+static int
+list_entry(void *arg, const struct store_entry *e)
+{
+	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
+	struct buf *b = arg;
+
+	encode_name(enc, e->name);
+	if (e->has_sha)
+		str_hex(hex, e->sha, HASH_SHA256_LEN);
+	else
+		str_copy(hex, sizeof(hex), "-");
+	return buf_printf(b, "FILE %" PRIu64 " %lld %s %s\n", e->size,
+	    (long long)e->mtime, hex, enc);
+}
+
+static void
+list_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN];
+	struct buf lines;
+	size_t n = 0;
+	char *p;
+
+	buf_init(&lines, 15 * 1024 * 1024);
+	if (store_list(&j->srv->store, FTX_MAX_LIST_ENTRIES, list_entry, &lines,
+	    err, sizeof(err)) == -1) {
+		jreply(j, "ERROR IO %s\n", err);
+		buf_free(&lines);
+		return;
+	}
+	for (p = buf_head(&lines); p < buf_head(&lines) + lines.len; p++)
+		n += *p == '\n';
+	jreply(j, "OK %zu\n", n);
+	if (buf_append(&j->reply, buf_head(&lines), lines.len) == -1) {
+		buf_reset(&j->reply);
+		jreply(j, "ERROR INTERNAL out of memory\n");
+	} else {
+		jreply(j, "DONE\n");
+	}
+	buf_free(&lines);
+}
+
+static void
+cmd_list(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	submit(s, NULL, 0, list_work, NULL);
+}
+
+static void
+delete_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+
+	if (store_delete(&j->srv->store, j->name, err, sizeof(err)) == -1) {
+		jreply_errno(j, err);
+		return;
+	}
+	encode_name(enc, j->name);
+	log_msg(NULL, "delete name=%s", enc);
+	jreply(j, "OK deleted %s\n", enc);
+}
+
+static void
+cmd_delete(struct session *s, struct proto_cmd *c)
+{
+	if (check_name(s, c->argv[0]) == -1)
+		return;
+	submit(s, c->argv[0], 0, delete_work, NULL);
+}
+
+static void
+hash_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+	char hex[HASH_SHA256_HEXLEN + 1], md5hex[2 * HASH_MD5_LEN + 1];
+	unsigned char md5[HASH_MD5_LEN];
+	uint64_t n;
+
+	if (store_open_read(&j->srv->store, j->name, &j->fd, &j->sb, err,
+	    sizeof(err)) == -1) {
+		jreply_errno(j, err);
+		return;
+	}
+	if (store_sha256(&j->srv->store, j->name, j->fd, &j->sb, j->sha, err,
+	    sizeof(err)) == -1) {
+		jreply(j, "ERROR IO %s\n", err);
+		return;
+	}
+	str_copy(md5hex, sizeof(md5hex), "-");
+	if (j->md5) {
+		/* MD5 is not cached: it is only for humans comparing with
+		 * md5sum, so it is computed on request. */
+		if (hash_fd(j->fd, HASH_MD5, md5, &n, err, sizeof(err)) == -1) {
+			jreply(j, "ERROR IO %s\n", err);
+			return;
+		}
+		str_hex(md5hex, md5, HASH_MD5_LEN);
+	}
+	str_hex(hex, j->sha, HASH_SHA256_LEN);
+	encode_name(enc, j->name);
+	jreply(j, "OK %" PRIu64 " %s %s %s\n", (uint64_t)j->sb.st_size, hex,
+	    md5hex, enc);
+}
+
+static void
+cmd_hash(struct session *s, struct proto_cmd *c)
+{
+	int md5 = 0;
+
+	if (check_name(s, c->argv[0]) == -1)
+		return;
+	if (c->argc == 2) {
+		if (strcmp(c->argv[1], "md5") != 0) {
+			sess_reply(s, "ERROR SYNTAX usage: HASH <name> [md5]");
+			return;
+		}
+		md5 = 1;
+	}
+	submit(s, c->argv[0], md5, hash_work, NULL);
+}
+
+static void
+cmd_help(struct session *s, struct proto_cmd *c)
+{
+	size_t i;
+
+	(void)c;
+	sess_reply(s, "OK %zu", NCMDS);
+	for (i = 0; i < NCMDS; i++)
+		sess_reply(s, "HELP %s", cmd_table[i].usage);
+	sess_reply(s, "DONE");
+}
+
+static void
+cmd_noop(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	sess_reply(s, "OK");
+}
+
+static void
+cmd_quit(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	sess_close_after(s, "OK bye");
+}

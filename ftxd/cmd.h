@@ -1,0 +1,16 @@
+/*
+ * cmd.h - the command table: the single gate every control command passes.
+ */
+#ifndef FTXD_CMD_H
+#define FTXD_CMD_H
+
+#include "server.h"
+
+struct sjob;
+
+/* Parse one complete line (NUL-terminated, LF included) and run it. */
+void cmd_dispatch(struct session *s, char *line);
+/* The session is going away; its job must not report back to it. */
+void cmd_detach(struct sjob *j);
+
+#endif /* FTXD_CMD_H */

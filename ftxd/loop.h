@@ -1,0 +1,34 @@
+/*
+ * loop.h - a tiny poll(2) event loop in the style of Redis' ae.c.
+ *
+ * The loop thread owns every registered descriptor.  Callbacks run on the
+ * loop thread; a callback may add or delete any descriptor, including its
+ * own.  A periodic tick drives all timers (timeouts are checked once a
+ * second, which is all the precision ftx's timeouts need).
+ */
+#ifndef FTXD_LOOP_H
+#define FTXD_LOOP_H
+
+#include <stddef.h>
+
+struct loop;
+typedef void loop_cb(struct loop *l, int fd, int revents, void *arg);
+typedef void loop_tick_cb(struct loop *l, void *arg);
+
+struct loop *loop_new(char *err, size_t errlen);
+void loop_free(struct loop *l);
+/* Watch `fd` for `events` (POLLIN/POLLOUT); 0 or -1. */
+int loop_add(struct loop *l, int fd, short events, loop_cb *cb, void *arg);
+/* Change the events watched for a registered fd. */
+void loop_set_events(struct loop *l, int fd, short events);
+/* Stop watching `fd` (does not close it).  Safe inside callbacks. */
+void loop_del(struct loop *l, int fd);
+/* Run until loop_stop(); `tick` runs every `tick_ms` milliseconds. */
+int loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, void *arg);
+void loop_stop(struct loop *l);
+/* Number of registered descriptors. */
+size_t loop_count(const struct loop *l);
+/* Monotonic time in milliseconds. */
+long long loop_now_ms(void);
+
+#endif /* FTXD_LOOP_H */

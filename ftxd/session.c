@@ -1,0 +1,318 @@
+/*
+ * session.c - control connections.  See session.h.
+ *
+ * Input is read into a fixed FTX_LINE_MAX buffer; a line that does not
+ * fit is answered with ERROR TOOLONG and discarded up to its LF, and a
+ * peer that keeps doing it is disconnected.  While a command waits for a
+ * worker, or while too much output is queued, the session is not read at
+ * all: the kernel's socket buffer, then TCP flow control, push back on
+ * the peer instead of our memory.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "proto.h"
+#include "session.h"
+#include "str.h"
+#include "xfer.h"
+
+/* Hard cap on queued output (a LIST of FTX_MAX_LIST_ENTRIES fits). */
+#define SESS_OUT_MAX (16 * 1024 * 1024)
+/* A closing session that cannot flush its last line is dropped. */
+#define SESS_CLOSE_GRACE_MS 5000
+
+static void sess_io(struct loop *l, int fd, int revents, void *arg);
+
+static void
+update_events(struct session *s)
+{
+	short ev = 0;
+
+	if (!s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT)
+		ev |= POLLIN;
+	if (s->out.len > 0)
+		ev |= POLLOUT;
+	loop_set_events(s->srv->loop, s->fd, ev);
+}
+
+int
+sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
+{
+	struct session *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return -1;
+	s->srv = srv;
+	s->fd = fd;
+	s->peer = *peer;
+	net_addr_str(peer, s->peerstr, sizeof(s->peerstr));
+	buf_init(&s->out, SESS_OUT_MAX);
+	s->last_ms = loop_now_ms();
+	if (loop_add(srv->loop, fd, POLLIN, sess_io, s) == -1) {
+		free(s);
+		return -1;
+	}
+	net_set_nodelay(fd);
+	s->next = srv->sessions;
+	if (srv->sessions != NULL)
+		srv->sessions->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+	log_msg(s->peerstr, "connect sessions=%zu", srv->nsessions);
+	sess_reply(s, "OK %s ftxd/%s ready", FTX_PROTO_VERSION, FTX_VERSION);
+	return 0;
+}
+
+void
+sess_free(struct session *s)
+{
+	struct server *srv = s->srv;
+
+	log_msg(s->peerstr, "disconnect");
+	/* Outstanding work may still finish; it must not find us. */
+	if (s->busy != NULL)
+		cmd_detach(s->busy);
+	if (s->xfer != NULL)
+		xfer_session_gone(s->xfer);
+	loop_del(srv->loop, s->fd);
+	close(s->fd);
+	buf_free(&s->out);
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	srv->nsessions--;
+	free(s);
+}
+
+/* Try to send queued output now; -1 if the connection is dead. */
+static int
+flush_out(struct session *s)
+{
+	ssize_t n;
+
+	while (s->out.len > 0) {
+		n = send(s->fd, buf_head(&s->out), s->out.len, MSG_NOSIGNAL);
+		if (n > 0) {
+			buf_consume(&s->out, (size_t)n);
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sess_reply_raw(struct session *s, const char *p, size_t n)
+{
+	if (s->closing)
+		return;
+	if (buf_append(&s->out, p, n) == -1) {
+		/* Only a peer that never reads can get here. */
+		log_msg(s->peerstr, "output queue full; disconnecting");
+		s->closing = 1;
+		s->closing_ms = 0; /* drop at the next tick */
+	}
+	update_events(s);
+}
+
+void
+sess_reply(struct session *s, const char *fmt, ...)
+{
+	char line[FTX_LINE_MAX];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = str_vfmt(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		abort(); /* replies are built from bounded parts */
+	rc = (int)strlen(line);
+	line[rc++] = '\n';
+	sess_reply_raw(s, line, (size_t)rc);
+}
+
+void
+sess_close_after(struct session *s, const char *fmt, ...)
+{
+	char line[FTX_LINE_MAX];
+	va_list ap;
+	size_t n;
+
+	if (s->closing)
+		return;
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		if (str_vfmt(line, sizeof(line) - 1, fmt, ap) == 0) {
+			n = strlen(line);
+			line[n++] = '\n';
+			sess_reply_raw(s, line, n);
+		}
+		va_end(ap);
+	}
+	s->closing = 1;
+	s->closing_ms = loop_now_ms();
+	update_events(s);
+}
+
+/* SECURITY: overlong lines are refused and discarded; persistent
+ * offenders are disconnected so they cannot pin our CPU. */
+static int
+overlong(struct session *s)
+{
+	s->bad_lines++;
+	log_msg(s->peerstr, "overlong line (%d)", s->bad_lines);
+	if (s->bad_lines >= FTX_MAX_BAD_LINES) {
+		sess_close_after(s, "ERROR FLOOD too many overlong lines");
+		return -1;
+	}
+	sess_reply(s, "ERROR TOOLONG line longer than %d bytes discarded",
+	    FTX_LINE_MAX);
+	s->discarding = 1;
+	s->discarded = s->inlen;
+	s->inlen = 0;
+	return 0;
+}
+
+/* Drop input up to and including the next LF; 0 if found. */
+static int
+discard(struct session *s)
+{
+	char *lf = memchr(s->in, '\n', s->inlen);
+	size_t n;
+
+	if (lf == NULL) {
+		s->discarded += s->inlen;
+		s->inlen = 0;
+		if (s->discarded > FTX_FLOOD_BYTES)
+			sess_close_after(s, "ERROR FLOOD line far too long");
+		return -1;
+	}
+	n = (size_t)(lf - s->in) + 1;
+	memmove(s->in, s->in + n, s->inlen - n);
+	s->inlen -= n;
+	s->discarding = 0;
+	return 0;
+}
+
+/* Execute complete lines until input runs out or we must wait. */
+void
+sess_resume(struct session *s)
+{
+	char line[FTX_LINE_MAX + 1];
+	ssize_t n;
+
+	while (!s->closing && s->busy == NULL &&
+	    s->out.len < FTX_OUTBUF_SOFT && s->inlen > 0) {
+		if (s->discarding && discard(s) == -1)
+			break;
+		if ((n = proto_find_line(s->in, s->inlen)) == 0)
+			break;
+		if (n < 0) {
+			if (overlong(s) == -1)
+				break;
+			continue;
+		}
+		memcpy(line, s->in, (size_t)n);
+		line[n] = '\0';
+		memmove(s->in, s->in + n, s->inlen - (size_t)n);
+		s->inlen -= (size_t)n;
+		cmd_dispatch(s, line);
+	}
+	if (!s->closing)
+		update_events(s);
+}
+
+static void
+sess_read(struct session *s)
+{
+	ssize_t n;
+
+	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR &&
+	    errno != EWOULDBLOCK)) {
+		sess_free(s);
+		return;
+	}
+	if (n > 0) {
+		s->inlen += (size_t)n;
+		s->last_ms = loop_now_ms();
+	}
+	sess_resume(s);
+}
+
+static void
+sess_io(struct loop *l, int fd, int revents, void *arg)
+{
+	struct session *s = arg;
+
+	(void)l;
+	(void)fd;
+	if (revents & (POLLOUT | POLLERR | POLLHUP)) {
+		if (flush_out(s) == -1) {
+			sess_free(s);
+			return;
+		}
+		if (s->closing && s->out.len == 0) {
+			sess_free(s);
+			return;
+		}
+		if (!s->closing)
+			sess_resume(s); /* output drained: read again */
+		else
+			update_events(s);
+	}
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !s->closing)
+		sess_read(s);
+}
+
+void
+sess_tick(struct server *srv, long long now)
+{
+	struct session *s, *next;
+	long long idle_ms = (long long)srv->cfg.idle_timeout * 1000;
+
+	for (s = srv->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->closing) {
+			/* Also catches a session whose flush never ran. */
+			if (flush_out(s) == -1 || s->out.len == 0 ||
+			    now - s->closing_ms > SESS_CLOSE_GRACE_MS)
+				sess_free(s);
+			continue;
+		}
+		if (s->busy == NULL && s->xfer == NULL &&
+		    now - s->last_ms > idle_ms) {
+			log_msg(s->peerstr, "idle timeout");
+			sess_close_after(s, "ERROR TIMEOUT idle for %d s",
+			    srv->cfg.idle_timeout);
+		}
+	}
+}
+
+void
+sess_stop_idle(struct server *srv)
+{
+	struct session *s, *next;
+
+	for (s = srv->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (s->busy == NULL && s->xfer == NULL)
+			sess_close_after(s, "ERROR SHUTDOWN server stopping");
+	}
+}

@@ -1,0 +1,31 @@
+/*
+ * session.h - control connections: bounded input, line framing, flood
+ * control, buffered replies.
+ */
+#ifndef FTXD_SESSION_H
+#define FTXD_SESSION_H
+
+#include <sys/socket.h>
+
+#include "server.h"
+
+/* Take ownership of an accepted control connection; 0 or -1. */
+int sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer);
+/* Queue one reply line (the LF is added). */
+void sess_reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Queue raw bytes (already formatted lines). */
+void sess_reply_raw(struct session *s, const char *p, size_t n);
+/* Send a final line (may be NULL) and close once it is flushed. */
+void sess_close_after(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Close now, releasing the session and detaching its jobs. */
+void sess_free(struct session *s);
+/* A job or transfer finished: process any lines that were held back. */
+void sess_resume(struct session *s);
+/* Timers: idle timeout, stuck closes. */
+void sess_tick(struct server *srv, long long now);
+/* Graceful stop: close sessions that have nothing running. */
+void sess_stop_idle(struct server *srv);
+
+#endif /* FTXD_SESSION_H */

@@ -1,0 +1,334 @@
+/*
+ * store.c - the storage root.  See store.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#ifdef SYS_openat2
+#include <linux/openat2.h>
+#endif
+
+#include "hash.h"
+#include "proto.h"
+#include "store.h"
+#include "str.h"
+#include "token.h"
+
+#define TMP_PREFIX ".ftxtmp-"
+#define META_DIR ".ftx"
+#define META_TMP_PREFIX ".t-"
+#define META_MAX 256
+
+/*
+ * SECURITY: open `name` directly beneath `dirfd` without following any
+ * symbolic link.  Names never contain '/', so O_NOFOLLOW alone already
+ * confines us; openat2 makes the kernel enforce it as well.
+ */
+static int
+open_beneath(int dirfd, const char *name, int flags, mode_t mode)
+{
+#ifdef SYS_openat2
+	static int no_openat2;
+	struct open_how how;
+	long fd;
+
+	if (!no_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
+		how.mode = (flags & O_CREAT) ? mode : 0;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
+		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS)
+			return (int)fd;
+		no_openat2 = 1; /* racy but idempotent */
+	}
+#endif
+	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+}
+
+static void
+remove_prefixed(int dirfd, const char *prefix)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	if ((fd = dup(dirfd)) == -1)
+		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+			(void)unlinkat(dirfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
+int
+store_open(struct store *st, const char *root, char *err, size_t errlen)
+{
+	st->rootfd = st->metafd = -1;
+	if (mkdir(root, 0755) == -1 && errno != EEXIST)
+		return str_err(err, errlen, "cannot create root %s: %s", root,
+		    strerror(errno));
+	st->rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (st->rootfd == -1)
+		return str_err(err, errlen, "cannot open root %s: %s", root,
+		    strerror(errno));
+	if (mkdirat(st->rootfd, META_DIR, 0755) == -1 && errno != EEXIST)
+		goto fail;
+	st->metafd = openat(st->rootfd, META_DIR,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->metafd == -1)
+		goto fail;
+	/* Temporaries left by a crashed server are never committable. */
+	remove_prefixed(st->rootfd, TMP_PREFIX);
+	remove_prefixed(st->metafd, META_TMP_PREFIX);
+	return 0;
+fail:
+	str_err(err, errlen, "cannot use %s/%s: %s", root, META_DIR,
+	    strerror(errno));
+	store_close(st);
+	return -1;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st->rootfd != -1)
+		close(st->rootfd);
+	if (st->metafd != -1)
+		close(st->metafd);
+	st->rootfd = st->metafd = -1;
+}
+
+int
+store_open_read(const struct store *st, const char *name, int *fdp,
+    struct stat *sb, char *err, size_t errlen)
+{
+	int fd, saved;
+
+	fd = open_beneath(st->rootfd, name, O_RDONLY, 0);
+	if (fd == -1) {
+		saved = errno;
+		/* A symlink (ELOOP) or anything beneath is "not there". */
+		if (saved == ELOOP || saved == EXDEV || saved == ENOTDIR)
+			saved = ENOENT;
+		str_err(err, errlen, "%s", saved == ENOENT ? "no such file" :
+		    strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (fstat(fd, sb) == -1) {
+		saved = errno;
+		close(fd);
+		str_err(err, errlen, "fstat: %s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		errno = ENOENT;
+		return str_err(err, errlen, "no such file");
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The cached hash, if it was computed for exactly this file version. */
+static int
+meta_read(const struct store *st, const char *name, const struct stat *sb,
+    unsigned char *sha)
+{
+	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1];
+	uint64_t size, ino;
+	long long sec;
+	long nsec;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open_beneath(st->metafd, name, O_RDONLY, 0)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if (sscanf(buf, "v1 %64s %" SCNu64 " %lld %ld %" SCNu64, hex, &size,
+	    &sec, &nsec, &ino) != 5)
+		return -1;
+	if (size != (uint64_t)sb->st_size || sec != (long long)sb->st_mtim.tv_sec ||
+	    nsec != sb->st_mtim.tv_nsec || ino != (uint64_t)sb->st_ino)
+		return -1;
+	return str_unhex(sha, HASH_SHA256_LEN, hex);
+}
+
+/* Record a hash; a failure only costs a re-hash later. */
+static void
+meta_write(const struct store *st, const char *name, const struct stat *sb,
+    const unsigned char *sha)
+{
+	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1], tmp[STORE_TMPNAME_MAX];
+	struct token t;
+	size_t len;
+	int fd;
+
+	if (token_new(&t, NULL, 0) == -1)
+		return;
+	str_hex(hex, t.b, 8);
+	if (str_fmt(tmp, sizeof(tmp), "%s%s", META_TMP_PREFIX, hex) == -1)
+		return;
+	str_hex(hex, sha, HASH_SHA256_LEN);
+	if (str_fmt(buf, sizeof(buf), "v1 %s %" PRIu64 " %lld %ld %" PRIu64 "\n",
+	    hex, (uint64_t)sb->st_size, (long long)sb->st_mtim.tv_sec,
+	    (long)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ino) == -1)
+		return;
+	fd = open_beneath(st->metafd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (fd == -1)
+		return;
+	len = strlen(buf);
+	if (write(fd, buf, len) != (ssize_t)len) {
+		close(fd);
+		(void)unlinkat(st->metafd, tmp, 0);
+		return;
+	}
+	close(fd);
+	if (renameat(st->metafd, tmp, st->metafd, name) == -1)
+		(void)unlinkat(st->metafd, tmp, 0);
+}
+
+int
+store_sha256(const struct store *st, const char *name, int fd,
+    const struct stat *sb, unsigned char *sha, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (meta_read(st, name, sb, sha) == 0)
+		return 0;
+	/* A file copied into the root by hand: hash it on first need. */
+	if (hash_fd(fd, HASH_SHA256, sha, &n, err, errlen) == -1)
+		return -1;
+	if (n != (uint64_t)sb->st_size)
+		return str_err(err, errlen, "file changed while hashing");
+	meta_write(st, name, sb, sha);
+	return 0;
+}
+
+int
+store_tmp_create(const struct store *st, char *tmpname, int *fdp, char *err,
+    size_t errlen)
+{
+	char hex[17];
+	struct token t;
+	int fd;
+
+	if (token_new(&t, err, errlen) == -1)
+		return -1;
+	str_hex(hex, t.b, 8);
+	if (str_fmt(tmpname, STORE_TMPNAME_MAX, "%s%s", TMP_PREFIX, hex) == -1)
+		return str_err(err, errlen, "temporary name too long");
+	fd = open_beneath(st->rootfd, tmpname, O_WRONLY | O_CREAT | O_EXCL,
+	    0644);
+	if (fd == -1)
+		return str_err(err, errlen, "cannot create temporary: %s",
+		    strerror(errno));
+	*fdp = fd;
+	return 0;
+}
+
+int
+store_commit(const struct store *st, const char *tmpname, const char *name,
+    int fd, const unsigned char *sha, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	/* Durable before visible: a crash after the rename must not expose
+	 * a file whose bytes never reached the disk. */
+	if (fsync(fd) == -1)
+		return str_err(err, errlen, "fsync: %s", strerror(errno));
+	if (fstat(fd, &sb) == -1)
+		return str_err(err, errlen, "fstat: %s", strerror(errno));
+	if (renameat(st->rootfd, tmpname, st->rootfd, name) == -1)
+		return str_err(err, errlen, "rename: %s", strerror(errno));
+	(void)fsync(st->rootfd);
+	meta_write(st, name, &sb, sha);
+	return 0;
+}
+
+void
+store_discard(const struct store *st, const char *tmpname)
+{
+	(void)unlinkat(st->rootfd, tmpname, 0);
+}
+
+int
+store_list(const struct store *st, size_t max,
+    int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
+    size_t errlen)
+{
+	struct store_entry e;
+	struct dirent *de;
+	struct stat sb;
+	size_t count = 0;
+	DIR *d;
+	int fd, rc = 0;
+
+	if ((fd = dup(st->rootfd)) == -1)
+		return str_err(err, errlen, "dup: %s", strerror(errno));
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return str_err(err, errlen, "opendir: %s", strerror(errno));
+	}
+	rewinddir(d);
+	while (count < max && (de = readdir(d)) != NULL) {
+		/* Hidden names are ours; names a client could not ask for
+		 * (control characters...) are not offered either. */
+		if (proto_name_check(de->d_name, NULL, 0) == -1)
+			continue;
+		if (fstatat(st->rootfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+		    -1 || !S_ISREG(sb.st_mode))
+			continue;
+		e.name = de->d_name;
+		e.size = (uint64_t)sb.st_size;
+		e.mtime = sb.st_mtim.tv_sec;
+		e.has_sha = meta_read(st, de->d_name, &sb, e.sha) == 0;
+		if (cb(arg, &e) == -1) {
+			rc = str_err(err, errlen, "listing too large");
+			break;
+		}
+		count++;
+	}
+	closedir(d);
+	return rc;
+}
+
+int
+store_delete(const struct store *st, const char *name, char *err,
+    size_t errlen)
+{
+	struct stat sb;
+
+	if (fstatat(st->rootfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
+	    !S_ISREG(sb.st_mode)) {
+		errno = ENOENT;
+		return str_err(err, errlen, "no such file");
+	}
+	if (unlinkat(st->rootfd, name, 0) == -1) {
+		int saved = errno;
+
+		str_err(err, errlen, "%s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	(void)unlinkat(st->metafd, name, 0);
+	return 0;
+}

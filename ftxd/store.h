@@ -1,0 +1,74 @@
+/*
+ * store.h - the storage root: the only code that touches stored files.
+ *
+ * A flat namespace of regular files directly under one root directory,
+ * addressed by names that passed proto_name_check().  SECURITY: every
+ * access is relative to the root's directory descriptor and never
+ * follows a symbolic link (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
+ * where the kernel has it, O_NOFOLLOW otherwise).
+ *
+ * Uploads go to a hidden temporary (".ftxtmp-<hex>") that is renamed over
+ * the final name only once complete and verified, so readers see either
+ * the old or the new file, never a partial one.  Each file's SHA-256 is
+ * cached in "<root>/.ftx/<name>" together with the size, mtime and inode
+ * it was computed for; a cache entry that no longer matches is ignored.
+ *
+ * All functions may block on the disk: call them from worker threads.
+ * On failure they return -1, fill `err`, and leave errno describing the
+ * cause (ENOENT for a missing file).
+ */
+#ifndef FTXD_STORE_H
+#define FTXD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "hash.h"
+
+#define STORE_TMPNAME_MAX 32
+
+struct store {
+	int rootfd;
+	int metafd;
+};
+
+struct store_entry {
+	const char *name;
+	uint64_t size;
+	time_t mtime;
+	int has_sha;
+	unsigned char sha[HASH_SHA256_LEN];
+};
+
+/* Open (creating if needed) the root and remove stale temporaries. */
+int store_open(struct store *st, const char *root, char *err, size_t errlen);
+void store_close(struct store *st);
+
+/* Open a stored regular file for reading. */
+int store_open_read(const struct store *st, const char *name, int *fdp,
+    struct stat *sb, char *err, size_t errlen);
+/* The file's SHA-256 from the cache, or computed now (and cached). */
+int store_sha256(const struct store *st, const char *name, int fd,
+    const struct stat *sb, unsigned char *sha, char *err, size_t errlen);
+
+/* Create a fresh temporary; its name goes to tmpname[STORE_TMPNAME_MAX]. */
+int store_tmp_create(const struct store *st, char *tmpname, int *fdp,
+    char *err, size_t errlen);
+/* fsync the temporary, rename it to `name`, record its hash. */
+int store_commit(const struct store *st, const char *tmpname,
+    const char *name, int fd, const unsigned char *sha, char *err,
+    size_t errlen);
+/* Remove a temporary (best effort). */
+void store_discard(const struct store *st, const char *tmpname);
+
+/* Call `cb` for each regular file (at most `max`); 0 or -1. */
+int store_list(const struct store *st, size_t max,
+    int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
+    size_t errlen);
+/* Delete a stored regular file and its cached hash. */
+int store_delete(const struct store *st, const char *name, char *err,
+    size_t errlen);
+
+#endif /* FTXD_STORE_H */

@@ -1,0 +1,612 @@
+/*
+ * xfer.c - data connections and transfers.  See xfer.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "hpipe.h"
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "proto.h"
+#include "session.h"
+#include "str.h"
+#include "token.h"
+#include "worker.h"
+#include "xfer.h"
+
+#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
+/* Data connections waiting for their token, at most. */
+#define MAX_DCONNS 1024
+/* Socket buffers for data connections. */
+#define DATA_SOCKBUF (4 * 1024 * 1024)
+
+enum xstate { X_PENDING, X_RUNNING };
+
+struct xfer {
+	struct job job;          /* must be first */
+	struct server *srv;
+	struct session *sess;    /* NULL once the control session closed */
+	enum xstate state;
+	int upload;
+	char name[FTX_NAME_MAX + 1];
+	uint64_t size;
+	struct token tok;
+	long long issued_ms;
+	struct sockaddr_storage ctl_peer;
+	char peerstr[64];
+	int file_fd;             /* download: the open file */
+	int data_fd;
+	size_t iosize;
+	int timeout;
+	unsigned char sha[HASH_SHA256_LEN];
+	/* Results, written by the worker. */
+	const char *code;        /* NULL on success, else an ERROR code */
+	char err[FTX_ERRLEN];
+	uint64_t bytes;
+	long long start_ms, end_ms;
+	struct xfer *prev, *next;
+};
+
+/* A data connection that has not presented its token yet. */
+struct dconn {
+	struct server *srv;
+	int fd;
+	struct sockaddr_storage peer;
+	char peerstr[64];
+	long long accepted_ms;
+	char hello[FTX_TOKEN_HEX + 1];
+	size_t len;
+	struct dconn *prev, *next;
+};
+
+#define LINK(head, x)                                                        \
+	do {                                                                 \
+		(x)->prev = NULL;                                            \
+		(x)->next = (head);                                          \
+		if ((head) != NULL)                                          \
+			(head)->prev = (x);                                  \
+		(head) = (x);                                                \
+	} while (0)
+#define UNLINK(head, x)                                                      \
+	do {                                                                 \
+		if ((x)->prev != NULL)                                       \
+			(x)->prev->next = (x)->next;                         \
+		else                                                         \
+			(head) = (x)->next;                                  \
+		if ((x)->next != NULL)                                       \
+			(x)->next->prev = (x)->prev;                         \
+	} while (0)
+
+static void xfer_run(struct job *job);
+static void xfer_done(struct job *job);
+
+/* --- transfer objects ------------------------------------------------ */
+
+static struct xfer *
+xfer_new(struct session *s, int upload, const char *name, uint64_t size)
+{
+	struct server *srv = s->srv;
+	char err[FTX_ERRLEN];
+	struct xfer *x;
+
+	if ((x = calloc(1, sizeof(*x))) == NULL)
+		return NULL;
+	if (token_new(&x->tok, err, sizeof(err)) == -1) {
+		log_msg(s->peerstr, "token: %s", err);
+		free(x);
+		return NULL;
+	}
+	x->job.run = xfer_run;
+	x->job.done = xfer_done;
+	x->srv = srv;
+	x->sess = s;
+	x->state = X_PENDING;
+	x->upload = upload;
+	if (str_copy(x->name, sizeof(x->name), name) == -1)
+		abort(); /* checked by proto_name_check */
+	x->size = size;
+	x->issued_ms = loop_now_ms();
+	x->ctl_peer = s->peer;
+	str_copy(x->peerstr, sizeof(x->peerstr), s->peerstr);
+	x->file_fd = x->data_fd = -1;
+	x->iosize = srv->cfg.chunk * FTX_CHUNKS_PER_IO;
+	x->timeout = srv->cfg.data_timeout;
+	LINK(srv->xfers, x);
+	s->xfer = x;
+	return x;
+}
+
+static void
+xfer_free(struct xfer *x)
+{
+	UNLINK(x->srv->xfers, x);
+	if (x->sess != NULL)
+		x->sess->xfer = NULL;
+	if (x->file_fd != -1)
+		close(x->file_fd);
+	if (x->data_fd != -1)
+		close(x->data_fd);
+	token_clear(&x->tok);
+	free(x);
+}
+
+void
+xfer_upload(struct session *s, const char *name, uint64_t size)
+{
+	char hex[FTX_TOKEN_HEX + 1];
+	struct xfer *x;
+
+	if ((x = xfer_new(s, 1, name, size)) == NULL) {
+		sess_reply(s, "ERROR INTERNAL cannot start transfer");
+		return;
+	}
+	token_hex(&x->tok, hex);
+	sess_reply(s, "OK %d %s", s->srv->data_port, hex);
+	explicit_bzero(hex, sizeof(hex));
+}
+
+void
+xfer_download(struct session *s, const char *name, int fd, uint64_t size,
+    const unsigned char *sha)
+{
+	char hex[FTX_TOKEN_HEX + 1], shahex[HASH_SHA256_HEXLEN + 1];
+	struct xfer *x;
+
+	if ((x = xfer_new(s, 0, name, size)) == NULL) {
+		close(fd);
+		sess_reply(s, "ERROR INTERNAL cannot start transfer");
+		return;
+	}
+	x->file_fd = fd;
+	memcpy(x->sha, sha, sizeof(x->sha));
+	token_hex(&x->tok, hex);
+	str_hex(shahex, sha, HASH_SHA256_LEN);
+	sess_reply(s, "OK %" PRIu64 " %d %s %s", size, s->srv->data_port, hex,
+	    shahex);
+	explicit_bzero(hex, sizeof(hex));
+}
+
+void
+xfer_session_gone(struct xfer *x)
+{
+	x->sess = NULL;
+	if (x->state == X_PENDING)
+		xfer_free(x);
+	/* A running transfer finishes on its worker; xfer_done frees it. */
+}
+
+int
+xfer_running(const struct server *srv)
+{
+	const struct xfer *x;
+	int n = 0;
+
+	for (x = srv->xfers; x != NULL; x = x->next)
+		n += x->state == X_RUNNING;
+	return n;
+}
+
+/* --- worker side ------------------------------------------------------ */
+
+static void fail(struct xfer *x, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void
+fail(struct xfer *x, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->code = code;
+	va_start(ap, fmt);
+	(void)str_vfmt(x->err, sizeof(x->err), fmt, ap);
+	va_end(ap);
+}
+
+/* Receive exactly n bytes unless the peer stops; bytes read or -1. */
+static ssize_t
+recv_full(int fd, unsigned char *p, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = recv(fd, p + got, n - got, MSG_WAITALL);
+		if (r == 0)
+			break;
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+static void
+recv_fail(struct xfer *x, ssize_t n)
+{
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		fail(x, "TIMEOUT", "data connection stalled");
+	else
+		fail(x, "SHORT", "data connection closed early");
+}
+
+/* Stream the upload into the temporary while hashing it. */
+static int
+upload_stream(struct xfer *x, struct hpipe *hp, int fd)
+{
+	uint64_t left = x->size;
+	unsigned char *b;
+	size_t want;
+	ssize_t n;
+
+	while (left > 0) {
+		if ((b = hpipe_acquire(hp)) == NULL) {
+			fail(x, "INTERNAL", "hashing failed");
+			return -1;
+		}
+		want = left < x->iosize ? (size_t)left : x->iosize;
+		if ((n = recv_full(x->data_fd, b, want)) != (ssize_t)want) {
+			recv_fail(x, n);
+			return -1;
+		}
+		if (hpipe_submit(hp, want) == -1) {
+			fail(x, "INTERNAL", "hashing failed");
+			return -1;
+		}
+		if (net_write_all(fd, b, want) == -1) {
+			fail(x, "IO", "write: %s", strerror(errno));
+			return -1;
+		}
+		left -= want;
+		x->bytes += want;
+	}
+	return 0;
+}
+
+static void
+upload_run(struct xfer *x)
+{
+	unsigned char theirs[HASH_SHA256_LEN];
+	char tmp[STORE_TMPNAME_MAX], err[FTX_ERRLEN];
+	struct hpipe *hp = NULL;
+	int fd = -1, committed = 0;
+	ssize_t n;
+
+	if (store_tmp_create(&x->srv->store, tmp, &fd, err, sizeof(err)) ==
+	    -1) {
+		fail(x, "IO", "%s", err);
+		return;
+	}
+	hp = hpipe_new(x->iosize, x->size >= FTX_PIPE_THREAD_MIN, err,
+	    sizeof(err));
+	if (hp == NULL) {
+		fail(x, "INTERNAL", "%s", err);
+		goto out;
+	}
+	if (upload_stream(x, hp, fd) == -1)
+		goto out;
+	if ((n = recv_full(x->data_fd, theirs, sizeof(theirs))) !=
+	    (ssize_t)sizeof(theirs)) {
+		recv_fail(x, n);
+		goto out;
+	}
+	if (hpipe_finish(hp, x->sha) == -1) {
+		fail(x, "INTERNAL", "hashing failed");
+		goto out;
+	}
+	/* SECURITY: nothing is committed unless both hashes agree. */
+	if (CRYPTO_memcmp(theirs, x->sha, sizeof(theirs)) != 0) {
+		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
+		goto out;
+	}
+	if (store_commit(&x->srv->store, tmp, x->name, fd, x->sha, err,
+	    sizeof(err)) == -1) {
+		fail(x, "IO", "%s", err);
+		goto out;
+	}
+	committed = 1;
+out:
+	hpipe_free(hp);
+	close(fd);
+	if (!committed)
+		store_discard(&x->srv->store, tmp);
+}
+
+static void
+download_run(struct xfer *x)
+{
+	off_t off = 0;
+	size_t want;
+	ssize_t n;
+
+	while ((uint64_t)off < x->size) {
+		want = x->size - (uint64_t)off < x->iosize ?
+		    (size_t)(x->size - (uint64_t)off) : x->iosize;
+		n = sendfile(x->data_fd, x->file_fd, &off, want);
+		if (n > 0)
+			continue;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			fail(x, "TIMEOUT", "data connection stalled");
+		else if (n == 0)
+			fail(x, "IO", "file shrank while being sent");
+		else if (errno == EPIPE || errno == ECONNRESET)
+			fail(x, "SHORT", "data connection closed early");
+		else
+			fail(x, "IO", "sendfile: %s", strerror(errno));
+		break;
+	}
+	x->bytes = (uint64_t)off;
+	(void)shutdown(x->data_fd, SHUT_WR);
+}
+
+static void
+xfer_run(struct job *job)
+{
+	struct xfer *x = (struct xfer *)job;
+
+	x->start_ms = loop_now_ms();
+	if (net_set_timeouts(x->data_fd, x->timeout) == -1) {
+		fail(x, "INTERNAL", "setsockopt: %s", strerror(errno));
+	} else if (x->upload) {
+		upload_run(x);
+	} else {
+		download_run(x);
+	}
+	x->end_ms = loop_now_ms();
+}
+
+/* --- loop side -------------------------------------------------------- */
+
+static void
+xfer_done(struct job *job)
+{
+	struct xfer *x = (struct xfer *)job;
+	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
+	double secs = (double)(x->end_ms - x->start_ms) / 1000.0;
+	struct session *s = x->sess;
+
+	if (proto_encode(enc, sizeof(enc), x->name) == -1)
+		abort();
+	str_hex(hex, x->sha, HASH_SHA256_LEN);
+	log_msg(x->peerstr,
+	    "xfer %s name=%s bytes=%" PRIu64 " secs=%.3f mbps=%.1f sha256=%s "
+	    "result=%s",
+	    x->upload ? "upload" : "download", enc, x->bytes, secs,
+	    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
+	    x->code == NULL ? hex : "-", x->code == NULL ? "ok" : x->code);
+	if (s != NULL) {
+		if (x->code == NULL)
+			sess_reply(s, "DONE %s", hex);
+		else
+			sess_reply(s, "ERROR %s %s", x->code, x->err);
+	}
+	xfer_free(x);
+	if (s != NULL) {
+		if (s->srv->stopping && s->busy == NULL)
+			sess_close_after(s, NULL);
+		else
+			sess_resume(s);
+	}
+}
+
+/* --- data connections ------------------------------------------------- */
+
+static void
+dconn_free(struct server *srv, struct dconn *d, int close_fd)
+{
+	UNLINK(srv->dconns, d);
+	srv->ndconns--;
+	loop_del(srv->loop, d->fd);
+	if (close_fd)
+		close(d->fd);
+	explicit_bzero(d->hello, sizeof(d->hello));
+	free(d);
+}
+
+static void
+reject(struct server *srv, struct dconn *d, const char *why)
+{
+	log_msg(d->peerstr, "data-reject reason=%s", why);
+	dconn_free(srv, d, 1);
+}
+
+/*
+ * SECURITY: a data connection is bound to a transfer only by a token that
+ * matches (in constant time), is unused, is unexpired and was issued to a
+ * control connection from the same IP.  A failed attempt never consumes
+ * or cancels the legitimate transfer's token.
+ */
+static struct xfer *
+match(struct server *srv, const struct dconn *d, const struct token *t,
+    const char **why)
+{
+	long long now = loop_now_ms(), ttl = srv->cfg.token_ttl * 1000LL;
+	struct xfer *x;
+
+	*why = "unknown token";
+	for (x = srv->xfers; x != NULL; x = x->next) {
+		if (x->state != X_PENDING || !token_equal(&x->tok, t))
+			continue;
+		if (now - x->issued_ms > ttl) {
+			*why = "expired token";
+			return NULL;
+		}
+		if (!net_same_ip(&x->ctl_peer, &d->peer)) {
+			*why = "peer address differs from control connection";
+			return NULL;
+		}
+		return x;
+	}
+	return NULL;
+}
+
+static void
+start(struct server *srv, struct dconn *d, struct xfer *x)
+{
+	x->state = X_RUNNING;
+	x->data_fd = d->fd;
+	token_clear(&x->tok); /* used: it can never match again */
+	dconn_free(srv, d, 0);
+	if (net_set_nonblock(x->data_fd, 0) == -1 ||
+	    worker_submit(&x->job) == -1) {
+		/* Report through the normal completion path. */
+		x->code = "INTERNAL";
+		str_copy(x->err, sizeof(x->err), "cannot start transfer");
+		x->start_ms = x->end_ms = loop_now_ms();
+		xfer_done(&x->job);
+		return;
+	}
+	net_set_bufsizes(x->data_fd, DATA_SOCKBUF);
+}
+
+static void
+dconn_read(struct loop *l, int fd, int revents, void *arg)
+{
+	struct server *srv;
+	struct dconn *d = arg;
+	const char *why;
+	struct token t;
+	struct xfer *x;
+	ssize_t n;
+
+	(void)revents;
+	(void)l;
+	(void)fd;
+	srv = d->srv;
+	/* Read only the token line: file bytes that follow stay in the
+	 * socket for the worker. */
+	n = recv(d->fd, d->hello + d->len, sizeof(d->hello) - d->len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		reject(srv, d, "closed before sending a token");
+		return;
+	}
+	d->len += (size_t)n;
+	if (d->len < sizeof(d->hello))
+		return;
+	if (d->hello[FTX_TOKEN_HEX] != '\n' ||
+	    token_parse(&t, d->hello, FTX_TOKEN_HEX) == -1) {
+		reject(srv, d, "malformed token");
+		return;
+	}
+	x = match(srv, d, &t, &why);
+	token_clear(&t);
+	if (x == NULL) {
+		reject(srv, d, why);
+		return;
+	}
+	start(srv, d, x);
+}
+
+static void
+data_accept(struct loop *l, int lfd, int revents, void *arg)
+{
+	struct server *srv = arg;
+	struct sockaddr_storage peer;
+	struct dconn *d;
+	int fd;
+
+	(void)revents;
+	while ((fd = net_accept(lfd, &peer)) != -1) {
+		/* SECURITY: a bounded number of tokenless connections. */
+		if (srv->ndconns >= MAX_DCONNS || srv->stopping ||
+		    (d = calloc(1, sizeof(*d))) == NULL) {
+			close(fd);
+			continue;
+		}
+		d->srv = srv;
+		d->fd = fd;
+		d->peer = peer;
+		net_addr_str(&peer, d->peerstr, sizeof(d->peerstr));
+		d->accepted_ms = loop_now_ms();
+		if (loop_add(l, fd, POLLIN, dconn_read, d) == -1) {
+			close(fd);
+			free(d);
+			continue;
+		}
+		LINK(srv->dconns, d);
+		srv->ndconns++;
+	}
+	if (errno == EMFILE || errno == ENFILE)
+		log_msg(NULL, "data accept: %s", strerror(errno));
+}
+
+int
+xfer_listen(struct server *srv, char *err, size_t errlen)
+{
+	srv->data_fd = net_listen(srv->cfg.bind, srv->cfg.data_port, 512, err,
+	    errlen);
+	if (srv->data_fd == -1)
+		return -1;
+	srv->data_port = net_local_port(srv->data_fd);
+	if (loop_add(srv->loop, srv->data_fd, POLLIN, data_accept, srv) == -1)
+		return str_err(err, errlen, "cannot watch data listener");
+	return 0;
+}
+
+void
+xfer_tick(struct server *srv, long long now)
+{
+	long long ttl = srv->cfg.token_ttl * 1000LL;
+	long long hello = FTX_DATA_HELLO_TIMEOUT_S * 1000LL;
+	struct dconn *d, *dn;
+	struct xfer *x, *xn;
+
+	for (d = srv->dconns; d != NULL; d = dn) {
+		dn = d->next;
+		if (now - d->accepted_ms > hello)
+			reject(srv, d, "no token in time");
+	}
+	for (x = srv->xfers; x != NULL; x = xn) {
+		xn = x->next;
+		if (x->state != X_PENDING || now - x->issued_ms <= ttl)
+			continue;
+		if (x->sess != NULL)
+			sess_reply(x->sess,
+			    "ERROR TIMEOUT data connection not opened within %d s",
+			    srv->cfg.token_ttl);
+		xfer_free(x);
+	}
+}
+
+void
+xfer_stop(struct server *srv, int force)
+{
+	struct xfer *x, *xn;
+
+	if (srv->data_fd != -1) {
+		loop_del(srv->loop, srv->data_fd);
+		close(srv->data_fd);
+		srv->data_fd = -1;
+	}
+	while (srv->dconns != NULL)
+		reject(srv, srv->dconns, "server stopping");
+	for (x = srv->xfers; x != NULL; x = xn) {
+		xn = x->next;
+		if (x->state == X_PENDING) {
+			if (x->sess != NULL)
+				sess_reply(x->sess,
+				    "ERROR SHUTDOWN server stopping");
+			xfer_free(x);
+		} else if (force) {
+			/* The worker owns the socket; shutdown(2) (not close)
+			 * only makes its blocking call return, so there is no
+			 * descriptor reuse race. */
+			(void)shutdown(x->data_fd, SHUT_RDWR);
+		}
+	}
+}

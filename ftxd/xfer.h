@@ -1,0 +1,37 @@
+/*
+ * xfer.h - data connections and the transfers that run on them.
+ *
+ * A transfer is created by UPLOAD/DOWNLOAD with a one-time token and
+ * waits (PENDING) for a data connection that presents it.  The loop
+ * accepts data connections, reads their token and matches it; the
+ * matched connection is handed to a worker thread (RUNNING), which moves
+ * the bytes with blocking I/O and the --data-timeout as socket timeouts.
+ * When the worker finishes, the loop replies DONE/ERROR on the control
+ * connection.
+ */
+#ifndef FTXD_XFER_H
+#define FTXD_XFER_H
+
+#include <stdint.h>
+
+#include "hash.h"
+#include "server.h"
+
+/* Open the data listener; 0 or -1. */
+int xfer_listen(struct server *srv, char *err, size_t errlen);
+/* Start a pending upload for the session; replies OK or ERROR itself. */
+void xfer_upload(struct session *s, const char *name, uint64_t size);
+/* Start a pending download of an already opened file (takes `fd`). */
+void xfer_download(struct session *s, const char *name, int fd,
+    uint64_t size, const unsigned char *sha);
+/* The owning session closed. */
+void xfer_session_gone(struct xfer *x);
+/* Timers: token expiry, data connections that never sent a token. */
+void xfer_tick(struct server *srv, long long now);
+/* Graceful stop: close the listener, cancel pending transfers; with
+ * `force`, also cut running data connections. */
+void xfer_stop(struct server *srv, int force);
+/* Transfers currently running on workers. */
+int xfer_running(const struct server *srv);
+
+#endif /* FTXD_XFER_H */

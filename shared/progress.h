@@ -1,0 +1,46 @@
+/*
+ * progress.h - transfer progress bars and human-readable figures.
+ */
+#ifndef FTX_PROGRESS_H
+#define FTX_PROGRESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "0 B", "1023 B", "1.0 KiB", "4.5 MiB", "1.2 GiB" ... ; 0 or -1. */
+int progress_bytes(char *out, size_t n, uint64_t v);
+/* "1:05", "12:00:00", "--:--" for unknown (secs < 0). */
+int progress_eta(char *out, size_t n, double secs);
+
+/*
+ * Format one progress line of at most `width` columns (no newline):
+ *	"label  45% [=======>      ] 4.5 MiB/10.0 MiB  12.3 MiB/s  ETA 0:04"
+ * The bar shrinks first, then the label, to fit `width`.  rate < 0 means
+ * "not known yet".  Returns 0, or -1 if `out` is too small.
+ */
+int progress_format(char *out, size_t n, const char *label, uint64_t done,
+    uint64_t total, double rate, int width);
+
+/* Live progress on a terminal, redrawn at most 10 times a second. */
+struct progress {
+	int enabled;
+	int fd;
+	char label[64];
+	uint64_t total;
+	uint64_t done;
+	double t_start;
+	double t_last;     /* last redraw */
+	double t_rate;     /* start of the current rate window */
+	uint64_t b_rate;   /* bytes at t_rate */
+	double rate;       /* smoothed bytes/s, < 0 when unknown */
+};
+
+/* Monotonic seconds. */
+double progress_now(void);
+void progress_begin(struct progress *p, int fd, int enabled,
+    const char *label, uint64_t total);
+void progress_update(struct progress *p, uint64_t done);
+/* Clear the bar line; returns elapsed seconds. */
+double progress_end(struct progress *p);
+
+#endif /* FTX_PROGRESS_H */

@@ -1,0 +1,399 @@
+# lib.sh - helpers for the ftx integration tests.  Source it first:
+#
+#	. "$(dirname "$0")/lib.sh"
+#
+# Every test runs in its own bash process with its own temporary
+# directory ($TMPD).  Every process a test starts is recorded by PID and
+# killed by PID when the test exits (and run.sh double-checks through
+# $FTX_PIDFILE).  Assertions do not stop the test: they count failures,
+# and the exit trap turns any failure into exit status 1.  `skip` exits
+# 77.  Every wait is bounded.
+
+set -u
+
+if [ -z "${FTX_BUILD:-}" ]; then
+	echo "lib.sh: FTX_BUILD is not set (run through tests/integration/run.sh)" >&2
+	exit 2
+fi
+FTX_BUILD=$(cd "$FTX_BUILD" && pwd) || exit 2
+FTXD=$FTX_BUILD/ftxd
+FTX_BIN=$FTX_BUILD/ftx
+FTXRAW=$FTX_BUILD/tools/ftxraw
+FTXFAKE=$FTX_BUILD/tools/ftxfake
+ITEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEST_NAME=$(basename "$0" .sh)
+
+TMPD=$(mktemp -d "${TMPDIR:-/tmp}/ftx-$TEST_NAME.XXXXXX") || exit 2
+FAILS=0
+CHECKS=0
+PIDS=()
+SERVER_PID=
+SERVER_N=0
+RAW_N=0
+ROOT=
+LOG=
+CTRL_PORT=
+DATA_PORT=
+
+# ---------------------------------------------------------------- cleanup
+
+# Record a PID we started so the exit trap (and run.sh) can kill it.
+track_pid() {
+	PIDS+=("$1")
+	if [ -n "${FTX_PIDFILE:-}" ]; then
+		echo "$1" >>"$FTX_PIDFILE"
+	fi
+}
+
+_cleanup() {
+	local rc=$? pid i
+	trap - EXIT
+	# Ask politely first (timeout(1) forwards TERM to its child), then
+	# insist.  Only PIDs we started ourselves.
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for i in $(seq 1 30); do
+		local alive=0
+		for pid in "${PIDS[@]}"; do
+			if kill -0 "$pid" 2>/dev/null; then
+				alive=1
+			fi
+		done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for pid in "${PIDS[@]}"; do
+		kill -KILL "$pid" 2>/dev/null
+	done
+	if [ "$FAILS" -gt 0 ] && [ -n "$LOG" ] && [ -f "$LOG" ]; then
+		echo "---- last lines of the server log $LOG:" >&2
+		tail -n 25 "$LOG" >&2
+	fi
+	if [ -n "${FTX_KEEP_TMP:-}" ]; then
+		echo "keeping $TMPD" >&2
+	else
+		rm -rf "$TMPD"
+	fi
+	if [ "$FAILS" -gt 0 ]; then
+		echo "$TEST_NAME: $FAILS of $CHECKS checks failed" >&2
+		exit 1
+	fi
+	if [ "$rc" -eq 0 ]; then
+		echo "$TEST_NAME: all $CHECKS checks passed"
+	fi
+	exit "$rc"
+}
+trap _cleanup EXIT
+# A TERM from run.sh's watchdog must still run the cleanup above.
+trap 'FAILS=$((FAILS + 1)); echo "$TEST_NAME: interrupted" >&2; exit 1' TERM INT HUP
+
+# ---------------------------------------------------------------- assertions
+
+pass() {
+	CHECKS=$((CHECKS + 1))
+	echo "ok: $*"
+}
+
+fail() {
+	CHECKS=$((CHECKS + 1))
+	FAILS=$((FAILS + 1))
+	echo "FAIL: $*" >&2
+}
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+# assert_eq EXPECTED ACTUAL DESCRIPTION
+assert_eq() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3: expected '$1', got '$2'"
+	fi
+}
+
+# assert_match EXTENDED-REGEX STRING DESCRIPTION
+assert_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$1"; then
+		pass "$3"
+	else
+		fail "$3: '$2' does not match /$1/"
+	fi
+}
+
+# assert_file_same EXPECTED ACTUAL DESCRIPTION: byte for byte and SHA-256.
+assert_file_same() {
+	if [ ! -f "$2" ]; then
+		fail "$3: $2 does not exist"
+	elif ! cmp -s -- "$1" "$2"; then
+		fail "$3: $2 differs from $1 ($(cmp -- "$1" "$2" 2>&1 | head -n 1))"
+	elif [ "$(sha256_of "$1")" != "$(sha256_of "$2")" ]; then
+		fail "$3: sha256 differs"
+	else
+		pass "$3"
+	fi
+}
+
+assert_file() {
+	if [ -e "$1" ]; then pass "$2"; else fail "$2: $1 does not exist"; fi
+}
+
+assert_no_file() {
+	if [ -e "$1" ] || [ -L "$1" ]; then
+		fail "$2: $1 exists"
+	else
+		pass "$2"
+	fi
+}
+
+# assert_exit CODE DESCRIPTION CMD... : run CMD, compare its exit status.
+# Its stdout/stderr are kept in $OUT/$ERR.
+OUT=$TMPD/cmd.out
+ERR=$TMPD/cmd.err
+assert_exit() {
+	local want=$1 desc=$2 rc
+	shift 2
+	"$@" >"$OUT" 2>"$ERR"
+	rc=$?
+	if [ "$rc" = "$want" ]; then
+		pass "$desc (exit $rc)"
+	else
+		fail "$desc: expected exit $want, got $rc from: $*"
+		sed 's/^/    stdout: /' "$OUT" | head -n 20 >&2
+		sed 's/^/    stderr: /' "$ERR" | head -n 20 >&2
+	fi
+	return 0
+}
+
+# assert_exit_in "CODE CODE..." DESCRIPTION CMD...
+assert_exit_in() {
+	local want=$1 desc=$2 rc c
+	shift 2
+	"$@" >"$OUT" 2>"$ERR"
+	rc=$?
+	for c in $want; do
+		if [ "$rc" = "$c" ]; then
+			pass "$desc (exit $rc)"
+			return 0
+		fi
+	done
+	fail "$desc: expected exit in {$want}, got $rc from: $*"
+	sed 's/^/    stdout: /' "$OUT" | head -n 20 >&2
+	sed 's/^/    stderr: /' "$ERR" | head -n 20 >&2
+	return 0
+}
+
+# wait_for SECONDS CMD... : poll CMD every 0.1 s until it succeeds.
+wait_for() {
+	local secs=$1 i n
+	shift
+	n=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 10 }')
+	for ((i = 0; i <= n; i++)); do
+		if "$@"; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- files
+
+sha256_of() {
+	sha256sum -- "$1" | cut -c1-64
+}
+
+md5_of() {
+	md5sum -- "$1" | cut -c1-32
+}
+
+# mkrand PATH SIZE: SIZE random bytes.
+mkrand() {
+	head -c "$2" /dev/urandom >"$1"
+}
+
+# Visible (non-dot) entries of a directory, one per line, sorted.
+visible_files() {
+	find "$1" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' | LC_ALL=C sort
+}
+
+# Upload temporaries left in a root.
+temps_in() {
+	find "$1" -mindepth 1 -maxdepth 1 -name '.ftxtmp-*' -printf '%f\n'
+}
+
+no_temps() {
+	[ -z "$(temps_in "$1")" ]
+}
+
+has_temps() {
+	[ -n "$(temps_in "$1")" ]
+}
+
+# ---------------------------------------------------------------- server
+
+# start_server [FTXD-ARGS...]: start ftxd on free loopback ports serving
+# $ROOT (a fresh directory unless ROOT is already set) and wait for its
+# "listening" line.  Sets SERVER_PID, CTRL_PORT, DATA_PORT, ROOT, LOG.
+start_server() {
+	local line i
+	if [ -z "$ROOT" ]; then
+		ROOT=$TMPD/root
+		mkdir -p "$ROOT"
+	fi
+	SERVER_N=$((SERVER_N + 1))
+	LOG=$TMPD/ftxd.$SERVER_N.log
+	"$FTXD" --bind 127.0.0.1 --port 0 --data-port 0 --root "$ROOT" \
+	    --log "$LOG" "$@" >"$LOG.out" 2>&1 &
+	SERVER_PID=$!
+	track_pid "$SERVER_PID"
+	line=
+	for i in $(seq 1 100); do
+		line=$(grep -h -m 1 'listening control=' "$LOG" "$LOG.out" 2>/dev/null | head -n 1)
+		[ -n "$line" ] && break
+		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+			break
+		fi
+		sleep 0.05
+	done
+	if [ -z "$line" ]; then
+		fail "ftxd did not report 'listening' within 5 s (args: $*)"
+		cat "$LOG.out" "$LOG" 2>/dev/null | tail -n 20 >&2
+		exit 1
+	fi
+	CTRL_PORT=$(printf '%s\n' "$line" | sed -E 's/.*control=[^ ]*:([0-9]+).*/\1/')
+	DATA_PORT=$(printf '%s\n' "$line" | sed -E 's/.*data=[^ ]*:([0-9]+).*/\1/')
+	if ! [[ "$CTRL_PORT" =~ ^[0-9]+$ && "$DATA_PORT" =~ ^[0-9]+$ ]]; then
+		fail "cannot parse ports from: $line"
+		exit 1
+	fi
+	export CTRL_PORT DATA_PORT ROOT LOG
+	echo "started ftxd pid $SERVER_PID control=$CTRL_PORT data=$DATA_PORT root=$ROOT $*"
+}
+
+# stop_server [SIGNAL]: signal the server (TERM by default) and wait up to
+# 15 s for it to exit.  Sets SERVER_RC (the exit status; 255 if it did not
+# exit in time, in which case it is killed).
+stop_server() {
+	local sig=${1:-TERM} i
+	SERVER_RC=255
+	[ -n "$SERVER_PID" ] || return 0
+	kill -"$sig" "$SERVER_PID" 2>/dev/null
+	for i in $(seq 1 150); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$SERVER_PID" 2>/dev/null; then
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_RC=255
+	else
+		wait "$SERVER_PID" 2>/dev/null
+		SERVER_RC=$?
+	fi
+	SERVER_PID=
+	return 0
+}
+
+# The server process is alive and a fresh session gets OK to NOOP.
+server_alive() {
+	[ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null &&
+	    "$FTXRAW" -p "$CTRL_PORT" -t 5 -w 10 ctl 'ok:^OK FTX/1( |$)' \
+		line:NOOP 'ok:^OK$' >"$TMPD/alive.out" 2>&1
+}
+
+assert_alive() {
+	if server_alive; then
+		pass "server still answers after: $1"
+	else
+		fail "server does not answer after: $1"
+		sed 's/^/    /' "$TMPD/alive.out" >&2 2>/dev/null
+	fi
+}
+
+# ---------------------------------------------------------------- clients
+
+# ftx ARGS...: the real client against the current server, bounded.
+ftx() {
+	timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host 127.0.0.1 \
+	    --port "$CTRL_PORT" "$@"
+}
+
+# raw DESCRIPTION STEP...: run an ftxraw script against the current
+# server; its checks (ok:, has:, ...) must all pass.  The transcript is in
+# $RAW_OUT.
+RAW_OUT=
+raw() {
+	local desc=$1 rc
+	shift
+	RAW_N=$((RAW_N + 1))
+	RAW_OUT=$TMPD/raw.$RAW_N.out
+	"$FTXRAW" -p "$CTRL_PORT" "$@" >"$RAW_OUT" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$desc"
+	else
+		fail "$desc (ftxraw exit $rc); transcript:"
+		sed 's/^/    /' "$RAW_OUT" | tail -n 60 >&2
+	fi
+	return 0
+}
+
+# raw_bg OUTFILE STEP...: the same in the background; sets BG_PID.
+raw_bg() {
+	local out=$1
+	shift
+	"$FTXRAW" -p "$CTRL_PORT" "$@" >"$out" 2>&1 &
+	BG_PID=$!
+	track_pid "$BG_PID"
+}
+
+# wait_pid PID SECONDS: wait for a background child; sets WAIT_RC (124 if
+# it did not finish in time, after which it is killed).
+wait_pid() {
+	local pid=$1 secs=$2
+	if wait_for "$secs" eval "! kill -0 $pid 2>/dev/null"; then
+		wait "$pid" 2>/dev/null
+		WAIT_RC=$?
+	else
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		WAIT_RC=124
+	fi
+}
+
+# The server log has a line matching REGEX.
+log_has() {
+	grep -Eq -- "$1" "$LOG"
+}
+
+# The percent-encoding servers use for names on control lines.
+proto_encode() {
+	local s=$1 out= i c LC_ALL=C
+	for ((i = 0; i < ${#s}; i++)); do
+		c=${s:i:1}
+		case "$c" in
+		[!%\ ] ) 
+			if [[ "$c" < '!' || "$c" == $'\x7f' ]]; then
+				out+=$(printf '%%%02X' "'$c")
+			else
+				out+=$c
+			fi
+			;;
+		*) out+=$(printf '%%%02X' "'$c") ;;
+		esac
+	done
+	printf '%s' "$out"
+}
+
+# Fail early and clearly if the binaries are missing.
+for _b in "$FTXD" "$FTX_BIN" "$FTXRAW"; do
+	if [ ! -x "$_b" ]; then
+		echo "lib.sh: $_b not built (run make all tools)" >&2
+		exit 2
+	fi
+done
+unset _b
