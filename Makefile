@@ -63,7 +63,16 @@ $(BUILD)/ftxd: $(call obj,$(FTXD_SRC)) $(SHARED_OBJ)
 $(BUILD)/ftx: $(call obj,$(FTX_SRC)) $(SHARED_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
 
-$(BUILD)/tests/%: tests/unit/%.c $(SHARED_OBJ) $(FTXD_LIB_OBJ) $(FTX_LIB_OBJ)
+# Unit tests link static archives, so each pulls in only the modules it
+# uses (ftxd and ftx may share a module prefix).
+$(BUILD)/libshared.a: $(SHARED_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/libftxd.a: $(FTXD_LIB_OBJ)
+	$(AR) rcs $@ $^
+$(BUILD)/libftx.a: $(FTX_LIB_OBJ)
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libftxd.a $(BUILD)/libftx.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Iftxd -Iftx $(ALL_LDFLAGS) -o $@ $^ \
 	    $(CMOCKA_LIBS) $(LIBS) -lm

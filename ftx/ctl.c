@@ -159,7 +159,10 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	/* Bound blocking writes too: a server that stops reading must not
 	 * hang us forever. */
 	(void)net_set_timeouts(c->fd, FTX_REPLY_TIMEOUT_S);
-	if (ctl_read(c, line, FTX_CONNECT_TIMEOUT_S, why, sizeof(why)) == -1) {
+	/* Not ctl_read: whatever the first line is, it is the greeting. */
+	if (next_line(c, line, progress_now() + FTX_CONNECT_TIMEOUT_S, why,
+		sizeof(why)) == -1) {
+		ctl_drop(c);
 		str_err(err, errlen, "%s port %d: no greeting: %s", c->host,
 		    c->port, why);
 		return EXITCODE_CONNECT;
@@ -250,6 +253,13 @@ ctl_request(struct ctl *c, const char *verb, const char *const *args,
 		return EXITCODE_FAIL;
 	if (proto_kind(line) == PROTO_ERROR)
 		return ctl_refusal(c, line, err, errlen);
+	/* Every command's first reply is OK or ERROR; anything else means
+	 * we are out of step with the server. */
+	if (proto_kind(line) != PROTO_OK) {
+		ctl_drop(c);
+		str_err(err, errlen, "unexpected reply from server");
+		return EXITCODE_FAIL;
+	}
 	return EXITCODE_OK;
 }
 

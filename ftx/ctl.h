@@ -40,8 +40,9 @@ int ctl_send(struct ctl *c, const char *verb, const char *const *args,
  * skipping unsolicited lines; 0 or -1 (the session is then dropped). */
 int ctl_read(struct ctl *c, char *line, int timeout_s, char *err,
     size_t errlen);
-/* Send a command and read its first reply line into line[FTX_LINE_MAX].
- * An ERROR reply becomes its exit code and reason (see ctl_refusal). */
+/* Send a command and read its first reply line into line[FTX_LINE_MAX];
+ * EXITCODE_OK means it is an OK line.  An ERROR reply becomes its exit
+ * code and reason (see ctl_refusal). */
 int ctl_request(struct ctl *c, const char *verb, const char *const *args,
     int nargs, char *line, char *err, size_t errlen);
 /* Exit code and "reason (CODE)" for an ERROR line; drops the session if

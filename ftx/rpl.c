@@ -27,19 +27,24 @@ split(const char *line, const char *verb, int nfixed, struct split *s,
 {
 	int i;
 
+	char why[FTX_ERRLEN];
+
 	if (str_copy(s->buf, sizeof(s->buf), line) == -1)
 		return str_err(err, errlen, "reply line too long");
-	if (proto_split(s->buf, &s->cmd, err, errlen) == -1)
-		return -1;
+	if (proto_split(s->buf, &s->cmd, why, sizeof(why)) == -1)
+		return str_err(err, errlen, "malformed reply from server: %s",
+		    why);
 	if (strcmp(s->cmd.verb, verb) != 0)
-		return str_err(err, errlen, "expected a %s line", verb);
+		return str_err(err, errlen,
+		    "unexpected reply from server (expected %s)", verb);
 	if (s->cmd.argc < nfixed)
-		return str_err(err, errlen, "%s line has %d fields, expected %d",
+		return str_err(err, errlen,
+		    "malformed %s reply from server: %d fields, expected %d",
 		    verb, s->cmd.argc, nfixed);
 	for (i = nfixed; i < s->cmd.argc; i++)
 		if (strchr(s->cmd.argv[i], '=') == NULL)
 			return str_err(err, errlen,
-			    "%s line has unexpected extra fields", verb);
+			    "malformed %s reply from server: extra fields", verb);
 	return 0;
 }
 
@@ -101,10 +106,12 @@ parse_name(const char *s, char *out, char *err, size_t errlen)
 int
 rpl_greeting(const char *line, char *err, size_t errlen)
 {
-	struct split s;
+	static const char want[] = "OK " FTX_PROTO_VERSION;
+	size_t n = sizeof(want) - 1;
 
-	if (split(line, "OK", 1, &s, NULL, 0) == -1 ||
-	    strcmp(s.cmd.argv[0], FTX_PROTO_VERSION) != 0)
+	/* The rest of the greeting is free text (server name, version):
+	 * only its first two tokens are the contract. */
+	if (strncmp(line, want, n) != 0 || (line[n] != ' ' && line[n] != '\0'))
 		return str_err(err, errlen, "not an %s server",
 		    FTX_PROTO_VERSION);
 	return 0;

@@ -12,7 +12,8 @@
 /* Smallest allocation, so tiny appends do not realloc every time. */
 #define BUF_MIN_ALLOC 256
 
-void buf_init(struct buf *b, size_t max)
+void
+buf_init(struct buf *b, size_t max)
 {
 	b->data = NULL;
 	b->len = 0;
@@ -21,7 +22,8 @@ void buf_init(struct buf *b, size_t max)
 	b->max = max;
 }
 
-void buf_free(struct buf *b)
+void
+buf_free(struct buf *b)
 {
 	free(b->data);
 	b->data = NULL;
@@ -30,20 +32,23 @@ void buf_free(struct buf *b)
 	b->cap = 0;
 }
 
-char *buf_head(const struct buf *b)
+char *
+buf_head(const struct buf *b)
 {
 	if (b->data == NULL)
 		return NULL;
 	return b->data + b->off;
 }
 
-void buf_reset(struct buf *b)
+void
+buf_reset(struct buf *b)
 {
 	b->len = 0;
 	b->off = 0;
 }
 
-void buf_consume(struct buf *b, size_t n)
+void
+buf_consume(struct buf *b, size_t n)
 {
 	if (n > b->len)
 		n = b->len;
@@ -54,7 +59,8 @@ void buf_consume(struct buf *b, size_t n)
 		b->off = 0;
 }
 
-char *buf_reserve(struct buf *b, size_t n)
+char *
+buf_reserve(struct buf *b, size_t n)
 {
 	size_t need, newcap;
 	char *p;
@@ -64,12 +70,14 @@ char *buf_reserve(struct buf *b, size_t n)
 	if (n > b->max || b->len > b->max - n)
 		return NULL;
 	need = b->len + n;
-	if (b->off > 0 && b->off + need > b->cap) {
+	/* Written as need > cap - off so that a huge `max` cannot make the
+	 * sum wrap (off <= cap always holds). */
+	if (b->off > 0 && need > b->cap - b->off) {
 		/* Reclaim the consumed prefix before growing. */
 		memmove(b->data, b->data + b->off, b->len);
 		b->off = 0;
 	}
-	if (b->off + need <= b->cap && b->data != NULL)
+	if (b->data != NULL && need <= b->cap - b->off)
 		return b->data + b->off + b->len;
 	/* Here off == 0.  Grow geometrically, but never beyond max. */
 	newcap = b->cap < BUF_MIN_ALLOC ? BUF_MIN_ALLOC : b->cap;
@@ -91,12 +99,14 @@ char *buf_reserve(struct buf *b, size_t n)
 	return b->data + b->off + b->len;
 }
 
-void buf_commit(struct buf *b, size_t n)
+void
+buf_commit(struct buf *b, size_t n)
 {
 	b->len += n;
 }
 
-int buf_append(struct buf *b, const void *p, size_t n)
+int
+buf_append(struct buf *b, const void *p, size_t n)
 {
 	char *dst;
 
@@ -110,7 +120,8 @@ int buf_append(struct buf *b, const void *p, size_t n)
 	return 0;
 }
 
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	char small[512];
 	va_list ap2;
@@ -142,7 +153,8 @@ fail:
 	return rc;
 }
 
-int buf_printf(struct buf *b, const char *fmt, ...)
+int
+buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int r;

@@ -20,12 +20,14 @@ struct hash_ctx {
 	const EVP_MD *md;
 };
 
-size_t hash_len(enum hash_alg alg)
+size_t
+hash_len(enum hash_alg alg)
 {
 	return alg == HASH_MD5 ? HASH_MD5_LEN : HASH_SHA256_LEN;
 }
 
-struct hash_ctx *hash_new(enum hash_alg alg, char *err, size_t errlen)
+struct hash_ctx *
+hash_new(enum hash_alg alg, char *err, size_t errlen)
 {
 	struct hash_ctx *h;
 
@@ -53,7 +55,8 @@ fail:
 	return NULL;
 }
 
-int hash_update(struct hash_ctx *h, const void *p, size_t n)
+int
+hash_update(struct hash_ctx *h, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;
@@ -62,7 +65,8 @@ int hash_update(struct hash_ctx *h, const void *p, size_t n)
 	return 0;
 }
 
-int hash_final(struct hash_ctx *h, unsigned char *out)
+int
+hash_final(struct hash_ctx *h, unsigned char *out)
 {
 	unsigned int len = 0;
 
@@ -74,7 +78,8 @@ int hash_final(struct hash_ctx *h, unsigned char *out)
 	return 0;
 }
 
-void hash_free(struct hash_ctx *h)
+void
+hash_free(struct hash_ctx *h)
 {
 	if (h == NULL)
 		return;
@@ -82,7 +87,8 @@ void hash_free(struct hash_ctx *h)
 	free(h);
 }
 
-int hash_fd(int fd, enum hash_alg alg, unsigned char *out, uint64_t *size,
+int
+hash_fd(int fd, enum hash_alg alg, unsigned char *out, uint64_t *size,
     char *err, size_t errlen)
 {
 	struct hash_ctx *h = NULL;

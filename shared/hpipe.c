@@ -42,13 +42,16 @@ struct hpipe {
 	pthread_cond_t done; /* producer waits: hashed advanced */
 	uint64_t submitted;
 	uint64_t hashed;
+	uint64_t wake_at; /* producer sleeps until hashed >= wake_at */
+	int waiting; /* the producer is blocked on `done` */
 	int stop;
 	int failed;
 	int thread_started;
 	pthread_t thread;
 };
 
-static void *hasher_main(void *arg)
+static void *
+hasher_main(void *arg)
 {
 	struct hpipe *p = arg;
 	uint64_t seq;
@@ -77,13 +80,17 @@ static void *hasher_main(void *arg)
 		if (bad)
 			p->failed = 1;
 		p->hashed = seq + 1;
-		pthread_cond_signal(&p->done);
+		/* Wake the producer only when it has asked for this much:
+		 * a wake-up per buffer would cost a futex call each. */
+		if (p->waiting && (p->hashed >= p->wake_at || p->failed))
+			pthread_cond_signal(&p->done);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
-static int start_thread(struct hpipe *p, char *err, size_t errlen)
+static int
+start_thread(struct hpipe *p, char *err, size_t errlen)
 {
 	pthread_attr_t attr;
 	sigset_t all, old;
@@ -108,7 +115,8 @@ static int start_thread(struct hpipe *p, char *err, size_t errlen)
 	return 0;
 }
 
-struct hpipe *hpipe_new(size_t bufsize, int threaded, char *err, size_t errlen)
+struct hpipe *
+hpipe_new(size_t bufsize, int threaded, char *err, size_t errlen)
 {
 	struct hpipe *p;
 	size_t total;
@@ -170,12 +178,14 @@ fail:
 	return NULL;
 }
 
-size_t hpipe_bufsize(const struct hpipe *p)
+size_t
+hpipe_bufsize(const struct hpipe *p)
 {
 	return p->bufsize;
 }
 
-unsigned char *hpipe_acquire(struct hpipe *p)
+unsigned char *
+hpipe_acquire(struct hpipe *p)
 {
 	uint64_t seq;
 	int failed;
@@ -188,10 +198,18 @@ unsigned char *hpipe_acquire(struct hpipe *p)
 	if (p->threaded) {
 		pthread_mutex_lock(&p->mu);
 		/* Wait until the hasher has finished sequence
-		 * seq - nbufs, the previous user of this slot. */
-		while (!p->failed && seq >= p->nbufs &&
-		    p->hashed < seq - p->nbufs + 1)
-			pthread_cond_wait(&p->done, &p->mu);
+		 * seq - nbufs, the previous user of this slot.  When we
+		 * must wait, wait for half the ring, so that producer and
+		 * hasher hand over in batches rather than per buffer. */
+		if (seq >= p->nbufs && p->hashed < seq - p->nbufs + 1) {
+			p->wake_at = seq - p->nbufs + p->nbufs / 2;
+			if (p->wake_at < seq - p->nbufs + 1)
+				p->wake_at = seq - p->nbufs + 1;
+			p->waiting = 1;
+			while (!p->failed && p->hashed < p->wake_at)
+				pthread_cond_wait(&p->done, &p->mu);
+			p->waiting = 0;
+		}
 		failed = p->failed;
 		pthread_mutex_unlock(&p->mu);
 	} else {
@@ -203,7 +221,8 @@ unsigned char *hpipe_acquire(struct hpipe *p)
 	return p->mem + (size_t)(seq % p->nbufs) * p->bufsize;
 }
 
-int hpipe_submit(struct hpipe *p, size_t len)
+int
+hpipe_submit(struct hpipe *p, size_t len)
 {
 	size_t slot;
 
@@ -235,7 +254,8 @@ int hpipe_submit(struct hpipe *p, size_t len)
 	return 0;
 }
 
-int hpipe_finish(struct hpipe *p, unsigned char *digest)
+int
+hpipe_finish(struct hpipe *p, unsigned char *digest)
 {
 	int failed;
 
@@ -245,8 +265,11 @@ int hpipe_finish(struct hpipe *p, unsigned char *digest)
 	p->acquired = 0;
 	if (p->threaded) {
 		pthread_mutex_lock(&p->mu);
+		p->wake_at = p->submitted;
+		p->waiting = 1;
 		while (p->hashed < p->submitted && !p->failed)
 			pthread_cond_wait(&p->done, &p->mu);
+		p->waiting = 0;
 		failed = p->failed;
 		pthread_mutex_unlock(&p->mu);
 	} else {
@@ -259,7 +282,8 @@ int hpipe_finish(struct hpipe *p, unsigned char *digest)
 	return 0;
 }
 
-void hpipe_free(struct hpipe *p)
+void
+hpipe_free(struct hpipe *p)
 {
 	if (p == NULL)
 		return;

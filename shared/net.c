@@ -16,9 +16,11 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "limits.h"
 #include "str.h"
 
-int net_set_nonblock(int fd, int on)
+int
+net_set_nonblock(int fd, int on)
 {
 	int fl = fcntl(fd, F_GETFL);
 
@@ -30,8 +32,9 @@ int net_set_nonblock(int fd, int on)
 	return 0;
 }
 
-static int resolve(const char *host, int port, int passive,
-    struct addrinfo **res, char *err, size_t errlen)
+static int
+resolve(const char *host, int port, int passive, struct addrinfo **res,
+    char *err, size_t errlen)
 {
 	struct addrinfo hints;
 	char portstr[16];
@@ -53,8 +56,8 @@ static int resolve(const char *host, int port, int passive,
 	return 0;
 }
 
-int net_listen(
-    const char *addr, int port, int backlog, char *err, size_t errlen)
+int
+net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
 {
 	struct addrinfo *res = NULL, *ai;
 	int fd = -1, one = 1, zero = 0, saved = 0;
@@ -95,7 +98,8 @@ int net_listen(
 	    addr ? addr : "*", port, strerror(saved ? saved : EINVAL));
 }
 
-int net_accept(int lfd, struct sockaddr_storage *peer)
+int
+net_accept(int lfd, struct sockaddr_storage *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -115,7 +119,8 @@ int net_accept(int lfd, struct sockaddr_storage *peer)
 }
 
 /* Non-blocking connect to one address, bounded by `timeout_ms`. */
-static int connect_one(const struct addrinfo *ai, int timeout_ms, int *errp)
+static int
+connect_one(const struct addrinfo *ai, int timeout_ms, int *errp)
 {
 	struct pollfd pfd;
 	socklen_t sl;
@@ -167,8 +172,8 @@ fail:
 	return -1;
 }
 
-int net_connect(
-    const char *host, int port, int timeout_s, char *err, size_t errlen)
+int
+net_connect(const char *host, int port, int timeout_s, char *err, size_t errlen)
 {
 	struct addrinfo *res = NULL, *ai;
 	int fd = -1, saved = EINVAL, timeout_ms;
@@ -179,8 +184,8 @@ int net_connect(
 	 * two (IPv6 and IPv4 of one name). */
 	if (timeout_s <= 0)
 		timeout_ms = -1;
-	else if (timeout_s > 86400)
-		timeout_ms = 86400 * 1000;
+	else if (timeout_s > FTX_MAX_TIMEOUT_S)
+		timeout_ms = FTX_MAX_TIMEOUT_S * 1000;
 	else
 		timeout_ms = timeout_s * 1000;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
@@ -195,7 +200,8 @@ int net_connect(
 	return fd;
 }
 
-int net_set_timeouts(int fd, int seconds)
+int
+net_set_timeouts(int fd, int seconds)
 {
 	struct timeval tv;
 
@@ -208,7 +214,8 @@ int net_set_timeouts(int fd, int seconds)
 	return 0;
 }
 
-void net_set_bufsizes(int fd, int bytes)
+void
+net_set_bufsizes(int fd, int bytes)
 {
 	/* Best effort: the kernel clamps to its limits, and a failure only
 	 * costs throughput. */
@@ -216,14 +223,16 @@ void net_set_bufsizes(int fd, int bytes)
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
 }
 
-void net_set_nodelay(int fd)
+void
+net_set_nodelay(int fd)
 {
 	int one = 1;
 
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-int net_local_port(int fd)
+int
+net_local_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
@@ -238,7 +247,8 @@ int net_local_port(int fd)
 }
 
 /* 1 and the embedded IPv4 address if `a6` is IPv4-mapped. */
-static int mapped_v4(const struct in6_addr *a6, struct in_addr *a4)
+static int
+mapped_v4(const struct in6_addr *a6, struct in_addr *a4)
 {
 	if (!IN6_IS_ADDR_V4MAPPED(a6))
 		return 0;
@@ -246,7 +256,8 @@ static int mapped_v4(const struct in6_addr *a6, struct in_addr *a4)
 	return 1;
 }
 
-void net_ip_str(const struct sockaddr_storage *ss, char *out, size_t n)
+void
+net_ip_str(const struct sockaddr_storage *ss, char *out, size_t n)
 {
 	char tmp[INET6_ADDRSTRLEN];
 	struct in_addr a4;
@@ -275,7 +286,8 @@ void net_ip_str(const struct sockaddr_storage *ss, char *out, size_t n)
 	(void)str_copy(out, n, tmp);
 }
 
-void net_addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
+void
+net_addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
 {
 	char ip[INET6_ADDRSTRLEN];
 	int port = 0, v6 = 0;
@@ -295,8 +307,8 @@ void net_addr_str(const struct sockaddr_storage *ss, char *out, size_t n)
 	(void)str_fmt(out, n, v6 ? "[%s]:%d" : "%s:%d", ip, port);
 }
 
-int net_same_ip(
-    const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+int
+net_same_ip(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
 	struct in_addr a4, b4;
 	int ha = 0, hb = 0;
@@ -332,7 +344,8 @@ int net_same_ip(
 	return a4.s_addr == b4.s_addr;
 }
 
-int net_write_all(int fd, const void *buf, size_t n)
+int
+net_write_all(int fd, const void *buf, size_t n)
 {
 	const char *p = buf;
 	int use_send = 1;
@@ -365,7 +378,8 @@ int net_write_all(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-ssize_t net_read_full(int fd, void *buf, size_t n)
+ssize_t
+net_read_full(int fd, void *buf, size_t n)
 {
 	char *p = buf;
 	size_t got = 0;

@@ -26,7 +26,8 @@
 /* Terminal width when the fd is not a terminal. */
 #define PROGRESS_DEFAULT_WIDTH 80
 
-int progress_bytes(char *out, size_t n, uint64_t v)
+int
+progress_bytes(char *out, size_t n, uint64_t v)
 {
 	static const char *units[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
 	double d;
@@ -47,7 +48,8 @@ int progress_bytes(char *out, size_t n, uint64_t v)
 	return str_fmt(out, n, "%.1f %s", d, units[u]);
 }
 
-int progress_eta(char *out, size_t n, double secs)
+int
+progress_eta(char *out, size_t n, double secs)
 {
 	unsigned long long s, h;
 
@@ -64,7 +66,8 @@ int progress_eta(char *out, size_t n, double secs)
 }
 
 /* Display columns of a UTF-8 string: continuation bytes take none. */
-static size_t str_cols(const char *s)
+static size_t
+str_cols(const char *s)
 {
 	size_t c = 0;
 
@@ -76,7 +79,8 @@ static size_t str_cols(const char *s)
 
 /* Byte length of the first `cols` columns of `s` (never splits a
  * UTF-8 sequence). */
-static size_t cols_prefix(const char *s, size_t cols)
+static size_t
+cols_prefix(const char *s, size_t cols)
 {
 	size_t i = 0, c = 0;
 
@@ -99,7 +103,8 @@ struct out {
 	int over;
 };
 
-static void out_mem(struct out *o, const char *s, size_t len)
+static void
+out_mem(struct out *o, const char *s, size_t len)
 {
 	if (o->over || len >= o->n - o->len) {
 		o->over = 1;
@@ -110,19 +115,22 @@ static void out_mem(struct out *o, const char *s, size_t len)
 	o->p[o->len] = '\0';
 }
 
-static void out_str(struct out *o, const char *s)
+static void
+out_str(struct out *o, const char *s)
 {
 	out_mem(o, s, strlen(s));
 }
 
-static void out_chars(struct out *o, char c, size_t k)
+static void
+out_chars(struct out *o, char c, size_t k)
 {
 	while (k-- > 0 && !o->over)
 		out_mem(o, &c, 1);
 }
 
 /* The label, made safe for a terminal and cut to `cols` columns. */
-static void out_label(struct out *o, const char *label, size_t cols)
+static void
+out_label(struct out *o, const char *label, size_t cols)
 {
 	size_t full = str_cols(label), take, i;
 	int cut = full > cols;
@@ -143,7 +151,8 @@ static void out_label(struct out *o, const char *label, size_t cols)
 		out_str(o, "...");
 }
 
-static void out_bar(struct out *o, uint64_t done, uint64_t total, size_t inner)
+static void
+out_bar(struct out *o, uint64_t done, uint64_t total, size_t inner)
 {
 	size_t fill;
 
@@ -166,14 +175,16 @@ static void out_bar(struct out *o, uint64_t done, uint64_t total, size_t inner)
 	out_str(o, "]");
 }
 
-int progress_format(char *out, size_t n, const char *label, uint64_t done,
+int
+progress_format(char *out, size_t n, const char *label, uint64_t done,
     uint64_t total, double rate, int width)
 {
 	char pct[8], sdone[24], stotal[24], srate[32], seta[32];
 	char stats[4][128];
 	struct out o = {out, n, 0, 0};
-	size_t w, lcols, fixed, i;
+	size_t w, lcols, fixed, i, label_min;
 	unsigned pc;
+	int pass;
 
 	if (n == 0)
 		return -1;
@@ -182,6 +193,7 @@ int progress_format(char *out, size_t n, const char *label, uint64_t done,
 	if (label == NULL)
 		label = "";
 	lcols = str_cols(label);
+	label_min = lcols < PROGRESS_LABEL_MIN ? lcols : PROGRESS_LABEL_MIN;
 
 	if (total == 0 || done >= total) {
 		pc = 100;
@@ -218,56 +230,58 @@ int progress_format(char *out, size_t n, const char *label, uint64_t done,
 	(void)str_fmt(stats[2], sizeof(stats[2]), "%s", srate);
 	stats[3][0] = '\0';
 
-	for (i = 0; i < 4; i++) {
-		size_t sl = strlen(stats[i]);
-		size_t withlab, rem;
+	/* First pass: keep the label (cut if need be) and drop figures
+	 * from the right.  Second pass: drop the label too. */
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < 4; i++) {
+			size_t sl = strlen(stats[i]);
+			size_t withlab, rem;
 
-		/* pct, then " stats" when there are any. */
-		fixed = strlen(pct) + (sl > 0 ? 1 + sl : 0);
-		if (fixed > w)
-			continue;
-		withlab = lcols > 0 ? lcols + 2 : 0;
-		/* 1: full label with a bar of BAR_MIN..BAR_MAX. */
-		if (fixed + withlab + 1 + PROGRESS_BAR_MIN + 2 <= w) {
-			rem = w - fixed - withlab - 1 - 2;
-			if (rem > PROGRESS_BAR_MAX)
-				rem = PROGRESS_BAR_MAX;
-			if (lcols > 0) {
-				out_label(&o, label, lcols);
-				out_str(&o, "  ");
+			/* pct, then " stats" when there are any. */
+			fixed = strlen(pct) + (sl > 0 ? 1 + sl : 0);
+			if (fixed > w)
+				continue;
+			if (pass == 1) {
+				out_str(&o, pct);
+				goto stats;
 			}
-			out_str(&o, pct);
-			out_str(&o, " ");
-			out_bar(&o, done, total, rem);
-			goto stats;
+			withlab = lcols > 0 ? lcols + 2 : 0;
+			/* 1: full label, a bar of BAR_MIN..BAR_MAX. */
+			if (fixed + withlab + 1 + PROGRESS_BAR_MIN + 2 <= w) {
+				rem = w - fixed - withlab - 1 - 2;
+				if (rem > PROGRESS_BAR_MAX)
+					rem = PROGRESS_BAR_MAX;
+				if (lcols > 0) {
+					out_label(&o, label, lcols);
+					out_str(&o, "  ");
+				}
+				out_str(&o, pct);
+				out_str(&o, " ");
+				out_bar(&o, done, total, rem);
+				goto stats;
+			}
+			/* 2: shortened label, smallest bar. */
+			if (lcols > PROGRESS_LABEL_MIN &&
+			    fixed + PROGRESS_LABEL_MIN + 2 + 1 +
+				    PROGRESS_BAR_MIN + 2 <=
+				w) {
+				rem = w - fixed - 2 - 1 - PROGRESS_BAR_MIN - 2;
+				out_label(&o, label, rem);
+				out_str(&o, "  ");
+				out_str(&o, pct);
+				out_str(&o, " ");
+				out_bar(&o, done, total, PROGRESS_BAR_MIN);
+				goto stats;
+			}
+			/* 3: no bar; the label as long as it may be. */
+			if (lcols > 0 && fixed + 2 + label_min <= w) {
+				rem = w - fixed - 2;
+				out_label(&o, label, lcols < rem ? lcols : rem);
+				out_str(&o, "  ");
+				out_str(&o, pct);
+				goto stats;
+			}
 		}
-		/* 2: shortened label, smallest bar. */
-		if (lcols > PROGRESS_LABEL_MIN &&
-		    fixed + PROGRESS_LABEL_MIN + 2 + 1 + PROGRESS_BAR_MIN + 2 <=
-			w) {
-			rem = w - fixed - 2 - 1 - PROGRESS_BAR_MIN - 2;
-			out_label(&o, label, rem);
-			out_str(&o, "  ");
-			out_str(&o, pct);
-			out_str(&o, " ");
-			out_bar(&o, done, total, PROGRESS_BAR_MIN);
-			goto stats;
-		}
-		/* 3: no bar; the label as long as it may be. */
-		if (lcols > 0 &&
-		    fixed + 2 +
-			    (lcols < PROGRESS_LABEL_MIN ? lcols
-							: PROGRESS_LABEL_MIN) <=
-			w) {
-			rem = w - fixed - 2;
-			out_label(&o, label, lcols < rem ? lcols : rem);
-			out_str(&o, "  ");
-			out_str(&o, pct);
-			goto stats;
-		}
-		/* 4: percentage and stats alone. */
-		out_str(&o, pct);
-		goto stats;
 	}
 	/* Not even the percentage fits: show what does. */
 	if (w > 0)
@@ -281,7 +295,8 @@ stats:
 	return o.over ? -1 : 0;
 }
 
-double progress_now(void)
+double
+progress_now(void)
 {
 	struct timespec ts;
 
@@ -290,7 +305,8 @@ double progress_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int term_width(int fd)
+static int
+term_width(int fd)
 {
 	struct winsize ws;
 
@@ -300,7 +316,8 @@ static int term_width(int fd)
 }
 
 /* Best-effort write: a progress bar is never worth failing over. */
-static void write_quiet(int fd, const char *s, size_t n)
+static void
+write_quiet(int fd, const char *s, size_t n)
 {
 	ssize_t w;
 
@@ -315,7 +332,8 @@ static void write_quiet(int fd, const char *s, size_t n)
 	}
 }
 
-static void draw(struct progress *p, double now)
+static void
+draw(struct progress *p, double now)
 {
 	char line[1024], outl[1100];
 	double rate = p->rate;
@@ -339,7 +357,8 @@ static void draw(struct progress *p, double now)
 	p->t_last = now;
 }
 
-void progress_begin(
+void
+progress_begin(
     struct progress *p, int fd, int enabled, const char *label, uint64_t total)
 {
 	memset(p, 0, sizeof(*p));
@@ -356,7 +375,8 @@ void progress_begin(
 		draw(p, p->t_start);
 }
 
-void progress_update(struct progress *p, uint64_t done)
+void
+progress_update(struct progress *p, uint64_t done)
 {
 	double now, dt, inst;
 
@@ -378,7 +398,8 @@ void progress_update(struct progress *p, uint64_t done)
 	draw(p, now);
 }
 
-double progress_end(struct progress *p)
+double
+progress_end(struct progress *p)
 {
 	double now = progress_now();
 

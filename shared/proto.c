@@ -8,7 +8,8 @@
 
 #include "str.h"
 
-ssize_t proto_find_line(const char *buf, size_t len)
+ssize_t
+proto_find_line(const char *buf, size_t len)
 {
 	size_t scan = len < FTX_LINE_MAX ? len : FTX_LINE_MAX;
 	const char *lf;
@@ -24,7 +25,8 @@ ssize_t proto_find_line(const char *buf, size_t len)
 }
 
 /* Decode %XX escapes of the NUL-terminated token `s` in place. */
-static int decode_token(char *s, char *err, size_t errlen)
+static int
+decode_token(char *s, char *err, size_t errlen)
 {
 	char *r = s, *w = s;
 
@@ -52,7 +54,8 @@ static int decode_token(char *s, char *err, size_t errlen)
 	return 0;
 }
 
-int proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
+int
+proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
 {
 	char *tok[FTX_MAX_ARGS + 1];
 	size_t len, i;
@@ -106,7 +109,8 @@ int proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
 	return 0;
 }
 
-int proto_name_check(const char *name, char *err, size_t errlen)
+int
+proto_name_check(const char *name, char *err, size_t errlen)
 {
 	size_t len, i;
 
@@ -137,7 +141,8 @@ int proto_name_check(const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int proto_encode(char *out, size_t n, const char *in)
+int
+proto_encode(char *out, size_t n, const char *in)
 {
 	static const char digits[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -168,8 +173,8 @@ fail:
 	return -1;
 }
 
-int proto_param_u64(
-    const char *arg, const char *key, uint64_t max, uint64_t *out)
+int
+proto_param_u64(const char *arg, const char *key, uint64_t max, uint64_t *out)
 {
 	size_t klen = strlen(key);
 
@@ -181,7 +186,8 @@ int proto_param_u64(
 }
 
 /* 1 if `line` starts with the token `word` (followed by space or end). */
-static int first_token_is(const char *line, const char *word)
+static int
+first_token_is(const char *line, const char *word)
 {
 	size_t n = strlen(word);
 
@@ -190,7 +196,8 @@ static int first_token_is(const char *line, const char *word)
 		line[n] == '\n');
 }
 
-enum proto_kind proto_kind(const char *line)
+enum proto_kind
+proto_kind(const char *line)
 {
 	if (first_token_is(line, "OK"))
 		return PROTO_OK;

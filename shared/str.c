@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int str_copy(char *dst, size_t size, const char *src)
+int
+str_copy(char *dst, size_t size, const char *src)
 {
 	size_t n;
 
@@ -24,7 +25,8 @@ int str_copy(char *dst, size_t size, const char *src)
 	return 0;
 }
 
-int str_vfmt(char *dst, size_t size, const char *fmt, va_list ap)
+int
+str_vfmt(char *dst, size_t size, const char *fmt, va_list ap)
 {
 	int r;
 
@@ -40,7 +42,8 @@ int str_vfmt(char *dst, size_t size, const char *fmt, va_list ap)
 	return 0;
 }
 
-int str_fmt(char *dst, size_t size, const char *fmt, ...)
+int
+str_fmt(char *dst, size_t size, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -51,7 +54,8 @@ int str_fmt(char *dst, size_t size, const char *fmt, ...)
 	return r;
 }
 
-int str_err(char *err, size_t errlen, const char *fmt, ...)
+int
+str_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -64,7 +68,8 @@ int str_err(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-int str_to_u64(const char *s, uint64_t max, uint64_t *out)
+int
+str_to_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t i;
@@ -93,7 +98,8 @@ int str_to_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-void str_hex(char *out, const unsigned char *in, size_t n)
+void
+str_hex(char *out, const unsigned char *in, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -105,7 +111,8 @@ void str_hex(char *out, const unsigned char *in, size_t n)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char c)
+static int
+hexval(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -116,7 +123,8 @@ static int hexval(char c)
 	return -1;
 }
 
-int str_unhex(unsigned char *out, size_t n, const char *hex)
+int
+str_unhex(unsigned char *out, size_t n, const char *hex)
 {
 	size_t i;
 
@@ -130,7 +138,8 @@ int str_unhex(unsigned char *out, size_t n, const char *hex)
 	return 0;
 }
 
-int str_add_size(size_t a, size_t b, size_t *out)
+int
+str_add_size(size_t a, size_t b, size_t *out)
 {
 	if (a > SIZE_MAX - b)
 		return -1;
@@ -138,7 +147,8 @@ int str_add_size(size_t a, size_t b, size_t *out)
 	return 0;
 }
 
-int str_mul_size(size_t a, size_t b, size_t *out)
+int
+str_mul_size(size_t a, size_t b, size_t *out)
 {
 	if (a != 0 && b > SIZE_MAX / a)
 		return -1;

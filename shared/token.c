@@ -10,7 +10,8 @@
 
 #include "str.h"
 
-int token_new(struct token *t, char *err, size_t errlen)
+int
+token_new(struct token *t, char *err, size_t errlen)
 {
 	/* SECURITY: tokens authorise data connections, so they come from
 	 * the CSPRNG, never from rand() or the clock. */
@@ -21,12 +22,14 @@ int token_new(struct token *t, char *err, size_t errlen)
 	return 0;
 }
 
-void token_hex(const struct token *t, char *out)
+void
+token_hex(const struct token *t, char *out)
 {
 	str_hex(out, t->b, sizeof(t->b));
 }
 
-int token_parse(struct token *t, const char *hex, size_t n)
+int
+token_parse(struct token *t, const char *hex, size_t n)
 {
 	/* Exactly FTX_TOKEN_HEX digits: a longer or shorter string is a
 	 * different token, not a prefix match. */
@@ -37,14 +40,16 @@ int token_parse(struct token *t, const char *hex, size_t n)
 	return str_unhex(t->b, sizeof(t->b), hex);
 }
 
-int token_equal(const struct token *a, const struct token *b)
+int
+token_equal(const struct token *a, const struct token *b)
 {
 	/* SECURITY: constant time, so response timing does not reveal how
 	 * many leading bytes of a guess were right. */
 	return CRYPTO_memcmp(a->b, b->b, sizeof(a->b)) == 0;
 }
 
-void token_clear(struct token *t)
+void
+token_clear(struct token *t)
 {
 	OPENSSL_cleanse(t->b, sizeof(t->b));
 }

@@ -365,6 +365,31 @@ wait_pid() {
 	fi
 }
 
+# start_fake MODE FILE: start tests/tools/ftxfake (a lying server, see its
+# header) serving FILE; sets FAKE_PID and FAKE_PORT.
+start_fake() {
+	local out=$TMPD/fake.$1.out line i
+	"$FTXFAKE" -m "$1" -f "$2" -w 60 >"$out" 2>&1 &
+	FAKE_PID=$!
+	track_pid "$FAKE_PID"
+	line=
+	for i in $(seq 1 100); do
+		line=$(grep -m 1 'listening control=' "$out" 2>/dev/null)
+		[ -n "$line" ] && break
+		sleep 0.05
+	done
+	FAKE_PORT=$(printf '%s\n' "$line" | sed -E 's/.*control=[^ ]*:([0-9]+).*/\1/')
+	if ! [[ "$FAKE_PORT" =~ ^[0-9]+$ ]]; then
+		fail "ftxfake did not start: $(cat "$out")"
+		exit 1
+	fi
+}
+
+stop_fake() {
+	kill -TERM "$FAKE_PID" 2>/dev/null
+	wait "$FAKE_PID" 2>/dev/null
+}
+
 # The server log has a line matching REGEX.
 log_has() {
 	grep -Eq -- "$1" "$LOG"

@@ -12,6 +12,7 @@
  *   badsha   send the file but announce a wrong SHA-256
  *   corrupt  announce the true SHA-256 but flip one byte in transit
  *   short    announce the full size, send half, close, and claim DONE
+ *   notftx   greet like an FTP server instead of an FTX/1 one
  *
  * It prints "listening control=ADDR:P data=ADDR:Q" once both ports are
  * bound, then serves control sessions one after another until killed or
@@ -36,7 +37,7 @@
 
 #define IO_BUF (64 * 1024)
 
-enum mode { MODE_GOOD, MODE_BADSHA, MODE_CORRUPT, MODE_SHORT };
+enum mode { MODE_GOOD, MODE_BADSHA, MODE_CORRUPT, MODE_SHORT, MODE_NOTFTX };
 
 static enum mode mode = MODE_GOOD;
 static const char *file_path;
@@ -125,12 +126,14 @@ serve_download(int cfd, const char *token)
 	    net_set_timeouts(dfd, 10) == -1)
 		goto fail;
 	r = net_read_full(dfd, hello, FTX_TOKEN_HEX + 1);
-	if (r != FTX_TOKEN_HEX + 1 || memcmp(hello, token, FTX_TOKEN_HEX) != 0) {
+	if (r != FTX_TOKEN_HEX + 1 ||
+	    memcmp(hello, token, FTX_TOKEN_HEX) != 0) {
 		printf("# data hello did not carry our token\n");
 		goto fail;
 	}
 	while (off < limit) {
-		size_t n = limit - off < IO_BUF ? (size_t)(limit - off) : IO_BUF;
+		size_t n =
+		    limit - off < IO_BUF ? (size_t)(limit - off) : IO_BUF;
 
 		r = pread(file_fd, iobuf, n, (off_t)off);
 		if (r <= 0)
@@ -162,6 +165,13 @@ serve_session(int cfd)
 
 	if (net_set_nonblock(cfd, 0) == -1)
 		return;
+	if (mode == MODE_NOTFTX) {
+		/* Stay connected: the client must judge the greeting, not
+		 * wait for us to hang up. */
+		(void)reply(cfd, "220 ProFTPD Server ready.");
+		(void)read_line(cfd, line, sizeof(line));
+		return;
+	}
 	if (reply(cfd, "OK " FTX_PROTO_VERSION " ftxfake/0 ready") == -1)
 		return;
 	while (read_line(cfd, line, sizeof(line)) == 0) {
@@ -177,8 +187,9 @@ serve_session(int cfd)
 			    reply(cfd, out) == -1)
 				return;
 			if (serve_download(cfd, token) == -1) {
-				(void)reply(cfd, "ERROR SHORT data connection "
-						 "failed");
+				(void)reply(cfd,
+				    "ERROR SHORT data connection "
+				    "failed");
 				continue;
 			}
 			/* The lie is complete: claim success. */
@@ -192,8 +203,9 @@ serve_session(int cfd)
 			if (reply(cfd, "OK") == -1)
 				return;
 		} else {
-			if (reply(cfd, "ERROR UNKNOWN not implemented by "
-				       "ftxfake") == -1)
+			if (reply(cfd,
+				"ERROR UNKNOWN not implemented by "
+				"ftxfake") == -1)
 				return;
 		}
 	}
@@ -202,8 +214,9 @@ serve_session(int cfd)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ftxfake -f FILE [-m good|badsha|corrupt|"
-			"short] [-b ADDR] [-w SECS]\n");
+	fprintf(stderr,
+	    "usage: ftxfake -f FILE [-m good|badsha|corrupt|"
+	    "short|notftx] [-b ADDR] [-w SECS]\n");
 	exit(2);
 }
 
@@ -229,6 +242,8 @@ main(int argc, char **argv)
 				mode = MODE_CORRUPT;
 			else if (strcmp(optarg, "short") == 0)
 				mode = MODE_SHORT;
+			else if (strcmp(optarg, "notftx") == 0)
+				mode = MODE_NOTFTX;
 			else
 				usage();
 			break;

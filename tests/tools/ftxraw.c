@@ -18,7 +18,8 @@
  *   line:TEXT        send TEXT + LF and read one whole reply
  *   send:TEXT        send TEXT + LF, read nothing
  *   raw:ESCAPED      send bytes; \n \r \t \\ \0 and \xHH are understood
- *   rep:N:TEXT       send TEXT N times (no LF), for overlong lines
+ *   rep:N:ESCAPED    send ESCAPED (as for raw:) N times, e.g. overlong lines
+ *   csend:PATH       send the bytes of file PATH on the control connection
  *   read[:SECS]      read one line
  *   reply[:SECS]     read one whole reply (OK <n> ... DONE)
  *   drain[:SECS]     read lines until EOF or timeout
@@ -29,8 +30,8 @@
  *   dsel:N           make the N-th data connection (from 0) current
  *   dsend:PATH[:N]   send the next N bytes of PATH (default: the rest)
  *   dgen:N           send N pseudo-random bytes
- *   ddigest[:bad]    send the SHA-256 of the bytes sent on this data
- *                    connection (or a wrong one)
+ *   ddigest[:bad]    send the SHA-256 of the bytes sent so far on this
+ *                    data connection (or a wrong one)
  *   dshut, dclose    half-close / close the current data connection
  *   drecv[:PATH]     receive until EOF, optionally saving to PATH
  * Checks and helpers:
@@ -69,8 +70,8 @@
 #include "net.h"
 #include "str.h"
 
-#define MAX_CONNS 64
-#define CONN_BUF (256 * 1024)
+#define MAX_CONNS 256
+#define CONN_BUF (80 * 1024)
 #define MAX_LINES 4096
 #define IO_BUF (64 * 1024)
 
@@ -86,7 +87,13 @@ static int read_timeout_s = 10;
 
 static struct conn ctls[MAX_CONNS];
 static int nctl;
-static int datas[MAX_CONNS];
+/* Each data connection hashes what we send on it, for ddigest. */
+struct dconn {
+	int fd;
+	struct hash_ctx *h;
+	uint64_t sent;
+};
+static struct dconn datas[MAX_CONNS];
 static int ndata;
 static int cur_data = -1;
 
@@ -98,12 +105,16 @@ static char xfer_token[FTX_TOKEN_HEX + 1];
 static char *lines[MAX_LINES];
 static int nlines;
 
-static struct hash_ctx *sent_hash;
-static uint64_t sent_bytes;
 static uint64_t prng_state = 0x9e3779b97f4a7c15ULL;
 
-static int send_fd = -1;
-static char send_path[4096];
+/* Files being sent with dsend, each with its own read position. */
+#define MAX_FILES 16
+struct sfile {
+	char path[4096];
+	int fd;
+};
+static struct sfile sfiles[MAX_FILES];
+static int nsfiles;
 
 static int failures;
 
@@ -257,8 +268,8 @@ raw_connect(int port, const char *src, char *err, size_t errlen)
 		if (bind(fd, (struct sockaddr *)&ss, sl) == 0 &&
 		    connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
 			break;
-		(void)str_err(err, errlen, "connect from %s: %s", src,
-		    strerror(errno));
+		(void)str_err(
+		    err, errlen, "connect from %s: %s", src, strerror(errno));
 		close(fd);
 		fd = -1;
 	}
@@ -448,6 +459,21 @@ ctl_send_line(const char *text)
 	free(p);
 }
 
+/* Send a whole file on the control connection (binary garbage tests). */
+static void
+ctl_send_file(const char *path)
+{
+	static char iobuf[IO_BUF];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd == -1)
+		die("cannot open %s", path);
+	while ((r = read(fd, iobuf, sizeof(iobuf))) > 0)
+		ctl_send(iobuf, (size_t)r);
+	close(fd);
+}
+
 /* Decode C-style escapes in place; returns the decoded length. */
 static size_t
 unescape(char *s)
@@ -535,19 +561,9 @@ ctl_close(void)
 static int
 cur_data_fd(void)
 {
-	if (cur_data < 0 || datas[cur_data] == -1)
+	if (cur_data < 0 || datas[cur_data].fd == -1)
 		die("%s", "no open data connection");
-	return datas[cur_data];
-}
-
-static void
-sent_hash_reset(void)
-{
-	unsigned char scratch[HASH_MAX_LEN];
-
-	if (hash_final(sent_hash, scratch) == -1)
-		die("%s", "hash_final failed");
-	sent_bytes = 0;
+	return datas[cur_data].fd;
 }
 
 /* Open a data connection and send the hello described by `spec`. */
@@ -591,9 +607,12 @@ data_open(const char *spec, const char *src)
 		printf("# %s\n", err);
 		return;
 	}
-	datas[ndata] = fd;
+	datas[ndata].fd = fd;
+	datas[ndata].h = hash_new(HASH_SHA256, err, sizeof(err));
+	if (datas[ndata].h == NULL)
+		die("%s", err);
+	datas[ndata].sent = 0;
 	cur_data = ndata++;
-	sent_hash_reset();
 	printf("# data connection %d to port %d%s%s\n", cur_data, xfer_port,
 	    src != NULL ? " from " : "", src != NULL ? src : "");
 	if (hello[0] != '\0') {
@@ -617,8 +636,8 @@ report_send(uint64_t n, int failed)
 		(void)str_fmt(msg, sizeof(msg), "SENDFAIL n=%llu err=%s",
 		    (unsigned long long)n, strerror(errno));
 	else
-		(void)str_fmt(msg, sizeof(msg), "SENT n=%llu",
-		    (unsigned long long)n);
+		(void)str_fmt(
+		    msg, sizeof(msg), "SENT n=%llu", (unsigned long long)n);
 	result_set(msg);
 }
 
@@ -628,9 +647,9 @@ data_write(const void *p, size_t len)
 {
 	if (net_write_all(cur_data_fd(), p, len) == -1)
 		return -1;
-	if (hash_update(sent_hash, p, len) == -1)
+	if (hash_update(datas[cur_data].h, p, len) == -1)
 		die("%s", "hash_update failed");
-	sent_bytes += len;
+	datas[cur_data].sent += len;
 	return 0;
 }
 
@@ -640,28 +659,37 @@ data_send_file(char *arg)
 	static unsigned char iobuf[IO_BUF];
 	char *colon = strrchr(arg, ':');
 	uint64_t want = UINT64_MAX, done = 0;
+	struct sfile *f;
+	int i;
 
 	if (colon != NULL) {
 		*colon = '\0';
 		if (str_to_u64(colon + 1, UINT64_MAX, &want) == -1)
 			die("bad byte count in dsend: %s", colon + 1);
 	}
-	if (send_fd == -1 || strcmp(send_path, arg) != 0) {
-		if (send_fd != -1)
-			close(send_fd);
-		send_fd = open(arg, O_RDONLY | O_CLOEXEC);
-		if (send_fd == -1)
+	for (i = 0; i < nsfiles; i++)
+		if (strcmp(sfiles[i].path, arg) == 0)
+			break;
+	if (i == nsfiles) {
+		if (nsfiles == MAX_FILES)
+			die("%s", "too many files for dsend");
+		sfiles[i].fd = open(arg, O_RDONLY | O_CLOEXEC);
+		if (sfiles[i].fd == -1)
 			die("cannot open %s", arg);
-		(void)str_copy(send_path, sizeof(send_path), arg);
+		if (str_copy(sfiles[i].path, sizeof(sfiles[i].path), arg) == -1)
+			die("path too long: %s", arg);
+		nsfiles++;
 	}
+	f = &sfiles[i];
 	while (done < want) {
-		size_t n = want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
-		ssize_t r = read(send_fd, iobuf, n);
+		size_t n =
+		    want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
+		ssize_t r = read(f->fd, iobuf, n);
 
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
-			die("read %s failed", send_path);
+			die("read %s failed", f->path);
 		if (r == 0)
 			break;
 		if (data_write(iobuf, (size_t)r) == -1) {
@@ -682,7 +710,8 @@ data_send_gen(const char *arg)
 	if (str_to_u64(arg, UINT64_MAX, &want) == -1)
 		die("bad byte count in dgen: %s", arg);
 	while (done < want) {
-		size_t n = want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
+		size_t n =
+		    want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
 		size_t i;
 
 		/* xorshift64: cheap, and not compressible or all-zero. */
@@ -706,17 +735,18 @@ data_send_digest(const char *how)
 {
 	unsigned char d[HASH_MAX_LEN];
 	char hex[2 * HASH_MAX_LEN + 1], msg[128];
+	int fd = cur_data_fd();
 
-	if (hash_final(sent_hash, d) == -1)
+	if (hash_final(datas[cur_data].h, d) == -1)
 		die("%s", "hash_final failed");
 	if (how != NULL && strcmp(how, "bad") == 0)
 		d[HASH_SHA256_LEN - 1] ^= 0x01;
 	else if (how != NULL)
 		die("unknown digest kind: %s", how);
 	str_hex(hex, d, HASH_SHA256_LEN);
-	printf("# digest of %llu bytes: %s\n", (unsigned long long)sent_bytes,
-	    hex);
-	if (net_write_all(cur_data_fd(), d, HASH_SHA256_LEN) == -1) {
+	printf("# digest of %llu bytes: %s\n",
+	    (unsigned long long)datas[cur_data].sent, hex);
+	if (net_write_all(fd, d, HASH_SHA256_LEN) == -1) {
 		(void)str_fmt(msg, sizeof(msg), "SENDFAIL digest err=%s",
 		    strerror(errno));
 		result_set(msg);
@@ -741,7 +771,8 @@ data_recv(const char *path)
 	if (h == NULL)
 		die("%s", err);
 	if (path != NULL) {
-		out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		out =
+		    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (out == -1)
 			die("cannot create %s", path);
 	}
@@ -888,7 +919,7 @@ run_step(char *step)
 			die("%s", "rep needs N:TEXT");
 		*text++ = '\0';
 		nrep = strtol(arg, NULL, 10);
-		tl = strlen(text);
+		tl = unescape(text);
 		if (nrep <= 0 || nrep > 16 * 1024 * 1024 || tl == 0 ||
 		    str_mul_size(tl, (size_t)nrep, &total) == -1)
 			die("bad repeat count: %s", arg);
@@ -899,6 +930,8 @@ run_step(char *step)
 			memcpy(p + (size_t)i * tl, text, tl);
 		ctl_send(p, total);
 		free(p);
+	} else if (strcmp(step, "csend") == 0 && arg != NULL) {
+		ctl_send_file(arg);
 	} else if (strcmp(step, "read") == 0) {
 		read_one(arg_secs(arg, read_timeout_s), 0);
 	} else if (strcmp(step, "reply") == 0) {
@@ -931,7 +964,7 @@ run_step(char *step)
 			printf("# shutdown failed: %s\n", strerror(errno));
 	} else if (strcmp(step, "dclose") == 0) {
 		close(cur_data_fd());
-		datas[cur_data] = -1;
+		datas[cur_data].fd = -1;
 		printf("# closed data connection %d\n", cur_data);
 	} else if (strcmp(step, "drecv") == 0) {
 		data_recv(arg);
@@ -961,16 +994,16 @@ run_step(char *step)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: ftxraw [-h HOST] -p PORT [-t READ_SECS] "
-			"[-w WATCHDOG_SECS] STEP...\n"
-			"(see the comment at the top of tests/tools/ftxraw.c)\n");
+	fprintf(stderr,
+	    "usage: ftxraw [-h HOST] -p PORT [-t READ_SECS] "
+	    "[-w WATCHDOG_SECS] STEP...\n"
+	    "(see the comment at the top of tests/tools/ftxraw.c)\n");
 	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	char err[FTX_ERRLEN];
 	int opt, watchdog_s = 120, i;
 
 	while ((opt = getopt(argc, argv, "h:p:t:w:")) != -1) {
@@ -998,11 +1031,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGALRM, watchdog);
 	alarm((unsigned)watchdog_s);
-	sent_hash = hash_new(HASH_SHA256, err, sizeof(err));
-	if (sent_hash == NULL)
-		die("%s", err);
 	for (i = 0; i < MAX_CONNS; i++)
-		datas[i] = -1;
+		datas[i].fd = -1;
 	for (i = optind; i < argc; i++)
 		run_step(argv[i]);
 	printf("# done, %d check(s) failed\n", failures);

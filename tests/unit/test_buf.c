@@ -186,8 +186,8 @@ test_fifo_integrity(void **state)
 				k = b.len;
 			for (size_t j = 0; j < k; j++) {
 				out = (unsigned char)buf_head(&b)[j];
-				assert_int_equal(out,
-				    (unsigned char)(consumed + j));
+				assert_int_equal(
+				    out, (unsigned char)(consumed + j));
 			}
 			buf_consume(&b, k);
 			consumed += k;
@@ -202,13 +202,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_append_consume),
-		cmocka_unit_test(test_cap_enforced),
-		cmocka_unit_test(test_printf),
-		cmocka_unit_test(test_printf_cap),
-		cmocka_unit_test(test_reserve_commit),
-		cmocka_unit_test(test_fifo_integrity),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_append_consume),
+	    cmocka_unit_test(test_cap_enforced),
+	    cmocka_unit_test(test_printf),
+	    cmocka_unit_test(test_printf_cap),
+	    cmocka_unit_test(test_reserve_commit),
+	    cmocka_unit_test(test_fifo_integrity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,17 +23,16 @@ struct kat {
 };
 
 static const struct kat kats[] = {
-	{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
-	    "d41d8cd98f00b204e9800998ecf8427e" },
-	{ "abc",
-	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-	    "900150983cd24fb0d6963f7d28e17f72" },
-	{ "hello world\n",
-	    "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447",
-	    "6f5902ac237024bdd0c176cb93063dc4" },
-	{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
-	    "8215ef0796a20bcaaae116d3876c664a" },
+    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	"d41d8cd98f00b204e9800998ecf8427e"},
+    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+	"900150983cd24fb0d6963f7d28e17f72"},
+    {"hello world\n",
+	"a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447",
+	"6f5902ac237024bdd0c176cb93063dc4"},
+    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	"248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+	"8215ef0796a20bcaaae116d3876c664a"},
 };
 
 static void
@@ -156,8 +155,8 @@ test_hash_fd_small(void **state)
 	int fd;
 
 	fd = tmpfile_with(kats[2].msg, strlen(kats[2].msg));
-	assert_int_equal(hash_fd(fd, HASH_SHA256, d, &size, err, sizeof(err)),
-	    0);
+	assert_int_equal(
+	    hash_fd(fd, HASH_SHA256, d, &size, err, sizeof(err)), 0);
 	str_hex(hex, d, HASH_SHA256_LEN);
 	assert_string_equal(hex, kats[2].sha256);
 	assert_true(size == 12);
@@ -169,8 +168,8 @@ test_hash_fd_small(void **state)
 	close(fd);
 
 	fd = tmpfile_with(NULL, 0);
-	assert_int_equal(hash_fd(fd, HASH_SHA256, d, &size, err, sizeof(err)),
-	    0);
+	assert_int_equal(
+	    hash_fd(fd, HASH_SHA256, d, &size, err, sizeof(err)), 0);
 	str_hex(hex, d, HASH_SHA256_LEN);
 	assert_string_equal(hex, kats[0].sha256);
 	assert_true(size == 0);
@@ -215,13 +214,13 @@ test_hash_fd_errors(void **state)
 	int p[2];
 
 	err[0] = '\0';
-	assert_int_equal(hash_fd(-1, HASH_SHA256, d, &size, err, sizeof(err)),
-	    -1);
+	assert_int_equal(
+	    hash_fd(-1, HASH_SHA256, d, &size, err, sizeof(err)), -1);
 	assert_true(err[0] != '\0');
 	/* A pipe cannot be pread. */
 	assert_int_equal(pipe(p), 0);
-	assert_int_equal(hash_fd(p[0], HASH_SHA256, d, &size, err, sizeof(err)),
-	    -1);
+	assert_int_equal(
+	    hash_fd(p[0], HASH_SHA256, d, &size, err, sizeof(err)), -1);
 	close(p[0]);
 	close(p[1]);
 }
@@ -230,14 +229,14 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lengths),
-		cmocka_unit_test(test_kat_sha256),
-		cmocka_unit_test(test_kat_md5),
-		cmocka_unit_test(test_million_a),
-		cmocka_unit_test(test_incremental_and_reuse),
-		cmocka_unit_test(test_hash_fd_small),
-		cmocka_unit_test(test_hash_fd_large),
-		cmocka_unit_test(test_hash_fd_errors),
+	    cmocka_unit_test(test_lengths),
+	    cmocka_unit_test(test_kat_sha256),
+	    cmocka_unit_test(test_kat_md5),
+	    cmocka_unit_test(test_million_a),
+	    cmocka_unit_test(test_incremental_and_reuse),
+	    cmocka_unit_test(test_hash_fd_small),
+	    cmocka_unit_test(test_hash_fd_large),
+	    cmocka_unit_test(test_hash_fd_errors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

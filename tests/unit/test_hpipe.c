@@ -90,8 +90,8 @@ check_size(size_t n, size_t bufsize)
 		memset(got, 0, sizeof(got));
 		run_pipe(data, n, bufsize, threaded, bufsize, got);
 		if (memcmp(got, want, sizeof(want)) != 0)
-			fail_msg("size %zu bufsize %zu threaded %d: mismatch", n,
-			    bufsize, threaded);
+			fail_msg("size %zu bufsize %zu threaded %d: mismatch",
+			    n, bufsize, threaded);
 		memset(got, 0, sizeof(got));
 		run_pipe(data, n, bufsize, threaded, 0, got);
 		if (memcmp(got, want, sizeof(want)) != 0)
@@ -105,7 +105,7 @@ check_size(size_t n, size_t bufsize)
 static void
 test_sizes(void **state)
 {
-	static const size_t bufsizes[] = { 4096, 64 * 4096, 1000 };
+	static const size_t bufsizes[] = {4096, 64 * 4096, 1000};
 	size_t i;
 
 	for (i = 0; i < sizeof(bufsizes) / sizeof(bufsizes[0]); i++) {
@@ -239,11 +239,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_empty_submits),
-		cmocka_unit_test(test_misuse),
-		cmocka_unit_test(test_free_without_finish),
-		cmocka_unit_test(test_alignment),
+	    cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_empty_submits),
+	    cmocka_unit_test(test_misuse),
+	    cmocka_unit_test(test_free_without_finish),
+	    cmocka_unit_test(test_alignment),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

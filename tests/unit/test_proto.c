@@ -105,9 +105,8 @@ test_split_basic(void **state)
 	assert_string_equal(c.verb, "NOOP");
 	assert_int_equal(c.argc, 0);
 
-	assert_int_equal(split("upload a.txt 12\r\n", line, sizeof(line), &c,
-			     err),
-	    0);
+	assert_int_equal(
+	    split("upload a.txt 12\r\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.verb, "UPLOAD");
 	assert_int_equal(c.argc, 2);
 	assert_string_equal(c.argv[0], "a.txt");
@@ -128,9 +127,8 @@ test_split_basic(void **state)
 	assert_int_equal(c.argc, 0);
 
 	/* Arguments keep their case; only the verb is upper-cased. */
-	assert_int_equal(split("hash MyFile md5\n", line, sizeof(line), &c,
-			     err),
-	    0);
+	assert_int_equal(
+	    split("hash MyFile md5\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.verb, "HASH");
 	assert_string_equal(c.argv[0], "MyFile");
 	assert_string_equal(c.argv[1], "md5");
@@ -139,15 +137,15 @@ test_split_basic(void **state)
 static void
 test_split_empty(void **state)
 {
-	static const char *empty[] = { "", "\n", "\r\n", "   \n", " ",
-		"    \r\n" };
+	static const char *empty[] = {
+	    "", "\n", "\r\n", "   \n", " ", "    \r\n"};
 	char line[64], err[FTX_ERRLEN];
 	struct proto_cmd c;
 	size_t i;
 
 	for (i = 0; i < sizeof(empty) / sizeof(empty[0]); i++) {
-		assert_int_equal(split(empty[i], line, sizeof(line), &c, err),
-		    -1);
+		assert_int_equal(
+		    split(empty[i], line, sizeof(line), &c, err), -1);
 		assert_true(err[0] != '\0');
 	}
 }
@@ -164,27 +162,27 @@ test_split_control_chars(void **state)
 	for (ch = 1; ch < 0x20; ch++) {
 		char s[32];
 
-		assert_int_equal(str_fmt(s, sizeof(s), "UPLOAD a%cb 1\n", ch),
-		    0);
+		assert_int_equal(
+		    str_fmt(s, sizeof(s), "UPLOAD a%cb 1\n", ch), 0);
 		if (split(s, line, sizeof(line), &c, err) != -1)
 			fail_msg("control char 0x%02x accepted", ch);
 		assert_true(err[0] != '\0');
 		assert_int_equal(str_fmt(s, sizeof(s), "%cNOOP\n", ch), 0);
 		assert_int_equal(split(s, line, sizeof(line), &c, err), -1);
 	}
-	assert_int_equal(split("UPLOAD a\x7f" "b 1\n", line, sizeof(line), &c,
-			     err),
+	assert_int_equal(split("UPLOAD a\x7f"
+			       "b 1\n",
+			     line, sizeof(line), &c, err),
 	    -1);
 	/* Tabs are not separators. */
-	assert_int_equal(split("UPLOAD\ta 1\n", line, sizeof(line), &c, err),
-	    -1);
+	assert_int_equal(
+	    split("UPLOAD\ta 1\n", line, sizeof(line), &c, err), -1);
 	/* A bare CR in the middle, or two CRs at the end. */
 	assert_int_equal(split("NO\rOP\n", line, sizeof(line), &c, err), -1);
-	assert_int_equal(split("NOOP\r\r\n", line, sizeof(line), &c, err),
-	    -1);
+	assert_int_equal(split("NOOP\r\r\n", line, sizeof(line), &c, err), -1);
 	/* A LF that is not at the end. */
-	assert_int_equal(split("NOOP\nQUIT\n", line, sizeof(line), &c, err),
-	    -1);
+	assert_int_equal(
+	    split("NOOP\nQUIT\n", line, sizeof(line), &c, err), -1);
 	/* CR then nothing is just the line ending. */
 	assert_int_equal(split("NOOP\r", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.verb, "NOOP");
@@ -196,34 +194,30 @@ test_split_percent(void **state)
 	char line[128], err[FTX_ERRLEN];
 	struct proto_cmd c;
 
-	assert_int_equal(split("UPLOAD my%20file.txt 5\n", line, sizeof(line),
-			     &c, err),
-	    0);
+	assert_int_equal(
+	    split("UPLOAD my%20file.txt 5\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.argv[0], "my file.txt");
-	assert_int_equal(split("UPLOAD 100%25%2f%2F 5\n", line, sizeof(line),
-			     &c, err),
-	    0);
+	assert_int_equal(
+	    split("UPLOAD 100%25%2f%2F 5\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.argv[0], "100%//");
 	/* Raw and encoded UTF-8 mean the same name. */
 	assert_int_equal(split("HASH r\xc3\xa9sum\xc3\xa9.pdf\n", line,
 			     sizeof(line), &c, err),
 	    0);
 	assert_string_equal(c.argv[0], "r\xc3\xa9sum\xc3\xa9.pdf");
-	assert_int_equal(split("HASH r%C3%A9sum%c3%a9.pdf\n", line,
-			     sizeof(line), &c, err),
+	assert_int_equal(
+	    split("HASH r%C3%A9sum%c3%a9.pdf\n", line, sizeof(line), &c, err),
 	    0);
 	assert_string_equal(c.argv[0], "r\xc3\xa9sum\xc3\xa9.pdf");
 	/* An escape may produce a control character: that is the name
 	 * check's business, not the grammar's. */
-	assert_int_equal(split("HASH a%0Ab\n", line, sizeof(line), &c, err),
-	    0);
+	assert_int_equal(split("HASH a%0Ab\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.argv[0], "a\nb");
 	/* Decoded verbs work too. */
 	assert_int_equal(split("N%4fOP\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.verb, "NOOP");
 	/* A decoded space does not split tokens. */
-	assert_int_equal(split("DELETE %20\n", line, sizeof(line), &c, err),
-	    0);
+	assert_int_equal(split("DELETE %20\n", line, sizeof(line), &c, err), 0);
 	assert_int_equal(c.argc, 1);
 	assert_string_equal(c.argv[0], " ");
 }
@@ -231,11 +225,10 @@ test_split_percent(void **state)
 static void
 test_split_bad_escapes(void **state)
 {
-	static const char *bad[] = { "HASH a%00b\n", "HASH %00\n",
-		"HASH a%zz\n", "HASH a%4\n", "HASH a%\n", "HASH %\n",
-		"HASH a%4 b\n", "HASH a%g0\n", "HASH a%0g\n", "HASH %%41\n",
-		"HASH a%-1\n", "HASH a% 1\n", "%00\n", "NO%zzOP\n",
-		"HASH ok %4\n" };
+	static const char *bad[] = {"HASH a%00b\n", "HASH %00\n", "HASH a%zz\n",
+	    "HASH a%4\n", "HASH a%\n", "HASH %\n", "HASH a%4 b\n",
+	    "HASH a%g0\n", "HASH a%0g\n", "HASH %%41\n", "HASH a%-1\n",
+	    "HASH a% 1\n", "%00\n", "NO%zzOP\n", "HASH ok %4\n"};
 	char line[64], err[FTX_ERRLEN];
 	struct proto_cmd c;
 	size_t i;
@@ -258,8 +251,8 @@ test_split_args_limit(void **state)
 	assert_int_equal(str_copy(s, sizeof(s), "X"), 0);
 	for (i = 0; i < FTX_MAX_ARGS; i++) {
 		n = (int)strlen(s);
-		assert_int_equal(str_fmt(s + n, sizeof(s) - (size_t)n, " a%d", i),
-		    0);
+		assert_int_equal(
+		    str_fmt(s + n, sizeof(s) - (size_t)n, " a%d", i), 0);
 	}
 	assert_int_equal(split(s, line, sizeof(line), &c, err), 0);
 	assert_int_equal(c.argc, FTX_MAX_ARGS);
@@ -290,13 +283,11 @@ test_split_verb_length(void **state)
 	struct proto_cmd c;
 
 	/* 15 bytes fit verb[16]; 16 do not. */
-	assert_int_equal(split("abcdefghijklmno x\n", line, sizeof(line), &c,
-			     err),
-	    0);
+	assert_int_equal(
+	    split("abcdefghijklmno x\n", line, sizeof(line), &c, err), 0);
 	assert_string_equal(c.verb, "ABCDEFGHIJKLMNO");
-	assert_int_equal(split("abcdefghijklmnop x\n", line, sizeof(line), &c,
-			     err),
-	    -1);
+	assert_int_equal(
+	    split("abcdefghijklmnop x\n", line, sizeof(line), &c, err), -1);
 	assert_true(err[0] != '\0');
 }
 
@@ -330,25 +321,25 @@ test_name_rejects(void **state)
 		const char *name;
 		const char *reason; /* a substring of the reason */
 	} bad[] = {
-		{ "", "empty" },
-		{ ".", "." },
-		{ "..", "." },
-		{ ".hidden", "starts with '.'" },
-		{ ".ftx-tmp-123", "starts with '.'" },
-		{ "...", "." },
-		{ "a/b", "'/'" },
-		{ "/etc/passwd", "'/'" },
-		{ "../etc/passwd", "" },
-		{ "dir/", "'/'" },
-		{ "a\\b", "'\\'" },
-		{ "..\\..\\win.ini", "" },
-		{ "a\nb", "control" },
-		{ "a\rb", "control" },
-		{ "\tname", "control" },
-		{ "name\x1b[2J", "control" },
-		{ "del\x7f", "control" },
-		{ "\x01", "control" },
-		{ "\x1f", "control" },
+	    {"", "empty"},
+	    {".", "."},
+	    {"..", "."},
+	    {".hidden", "starts with '.'"},
+	    {".ftx-tmp-123", "starts with '.'"},
+	    {"...", "."},
+	    {"a/b", "'/'"},
+	    {"/etc/passwd", "'/'"},
+	    {"../etc/passwd", ""},
+	    {"dir/", "'/'"},
+	    {"a\\b", "'\\'"},
+	    {"..\\..\\win.ini", ""},
+	    {"a\nb", "control"},
+	    {"a\rb", "control"},
+	    {"\tname", "control"},
+	    {"name\x1b[2J", "control"},
+	    {"del\x7f", "control"},
+	    {"\x01", "control"},
+	    {"\x1f", "control"},
 	};
 	char err[FTX_ERRLEN];
 	size_t i;
@@ -386,10 +377,10 @@ test_name_length(void **state)
 static void
 test_name_accepts(void **state)
 {
-	static const char *good[] = { "a", "a.txt", "my file.txt",
-		"r\xc3\xa9sum\xc3\xa9.pdf", "\xe6\x97\xa5\xe6\x9c\xac.bin",
-		"a..b", "a.", "name.", "-rf", "~", "100%", "a:b", "x y z",
-		"\xf0\x9f\x93\x81", "trailing ", " leading", "\x80\xff" };
+	static const char *good[] = {"a", "a.txt", "my file.txt",
+	    "r\xc3\xa9sum\xc3\xa9.pdf", "\xe6\x97\xa5\xe6\x9c\xac.bin", "a..b",
+	    "a.", "name.", "-rf", "~", "100%", "a:b", "x y z",
+	    "\xf0\x9f\x93\x81", "trailing ", " leading", "\x80\xff"};
 	char err[FTX_ERRLEN];
 	size_t i;
 
@@ -461,11 +452,10 @@ test_encode_roundtrip(void **state)
 		assert_int_equal(proto_encode(enc, sizeof(enc), name), 0);
 		/* The encoding itself holds no space or control byte. */
 		for (i = 0; enc[i] != '\0'; i++)
-			assert_true((unsigned char)enc[i] > 0x20 &&
-			    enc[i] != 0x7f);
-		assert_int_equal(str_fmt(line, sizeof(line), "HASH %s md5\r\n",
-				     enc),
-		    0);
+			assert_true(
+			    (unsigned char)enc[i] > 0x20 && enc[i] != 0x7f);
+		assert_int_equal(
+		    str_fmt(line, sizeof(line), "HASH %s md5\r\n", enc), 0);
 		assert_true(proto_find_line(line, strlen(line)) > 0);
 		assert_int_equal(proto_split(line, &c, err, sizeof(err)), 0);
 		assert_int_equal(c.argc, 2);
@@ -524,24 +514,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_find_line_basic),
-		cmocka_unit_test(test_find_line_limits),
-		cmocka_unit_test(test_split_basic),
-		cmocka_unit_test(test_split_empty),
-		cmocka_unit_test(test_split_control_chars),
-		cmocka_unit_test(test_split_percent),
-		cmocka_unit_test(test_split_bad_escapes),
-		cmocka_unit_test(test_split_args_limit),
-		cmocka_unit_test(test_split_verb_length),
-		cmocka_unit_test(test_split_max_line),
-		cmocka_unit_test(test_name_rejects),
-		cmocka_unit_test(test_name_length),
-		cmocka_unit_test(test_name_accepts),
-		cmocka_unit_test(test_encode),
-		cmocka_unit_test(test_encode_sizes),
-		cmocka_unit_test(test_encode_roundtrip),
-		cmocka_unit_test(test_param),
-		cmocka_unit_test(test_kind),
+	    cmocka_unit_test(test_find_line_basic),
+	    cmocka_unit_test(test_find_line_limits),
+	    cmocka_unit_test(test_split_basic),
+	    cmocka_unit_test(test_split_empty),
+	    cmocka_unit_test(test_split_control_chars),
+	    cmocka_unit_test(test_split_percent),
+	    cmocka_unit_test(test_split_bad_escapes),
+	    cmocka_unit_test(test_split_args_limit),
+	    cmocka_unit_test(test_split_verb_length),
+	    cmocka_unit_test(test_split_max_line),
+	    cmocka_unit_test(test_name_rejects),
+	    cmocka_unit_test(test_name_length),
+	    cmocka_unit_test(test_name_accepts),
+	    cmocka_unit_test(test_encode),
+	    cmocka_unit_test(test_encode_sizes),
+	    cmocka_unit_test(test_encode_roundtrip),
+	    cmocka_unit_test(test_param),
+	    cmocka_unit_test(test_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,8 +65,8 @@ test_err(void **state)
 	assert_int_equal(str_err(NULL, 0, "x"), -1);
 	assert_int_equal(str_err(err, 0, "x"), -1);
 	/* A long message is truncated, not overflowed. */
-	assert_int_equal(str_err(err, sizeof(err), "%s",
-			     "a very long error message indeed"),
+	assert_int_equal(
+	    str_err(err, sizeof(err), "%s", "a very long error message indeed"),
 	    -1);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
 }
@@ -82,8 +82,7 @@ test_u64_valid(void **state)
 	assert_true(v == 1);
 	assert_int_equal(str_to_u64("4096", UINT64_MAX, &v), 0);
 	assert_true(v == 4096);
-	assert_int_equal(str_to_u64("18446744073709551615", UINT64_MAX, &v),
-	    0);
+	assert_int_equal(str_to_u64("18446744073709551615", UINT64_MAX, &v), 0);
 	assert_true(v == UINT64_MAX);
 	assert_int_equal(str_to_u64("1099511627776", 1ULL << 40, &v), 0);
 	assert_true(v == (1ULL << 40));
@@ -92,12 +91,12 @@ test_u64_valid(void **state)
 static void
 test_u64_invalid(void **state)
 {
-	static const char *bad[] = { "", "00", "01", "007", "+1", "-1", "-0",
-		" 1", "1 ", "1x", "x1", "0x10", "1e3", "1.0",
-		"18446744073709551616", /* UINT64_MAX + 1 */
-		"99999999999999999999", /* 20 digits, overflows */
-		"100000000000000000000", /* 21 digits */
-		"000000000000000000001" };
+	static const char *bad[] = {"", "00", "01", "007", "+1", "-1", "-0",
+	    " 1", "1 ", "1x", "x1", "0x10", "1e3", "1.0",
+	    "18446744073709551616", /* UINT64_MAX + 1 */
+	    "99999999999999999999", /* 20 digits, overflows */
+	    "100000000000000000000", /* 21 digits */
+	    "000000000000000000001"};
 	uint64_t v = 12345;
 	size_t i;
 
@@ -145,13 +144,13 @@ test_hex_roundtrip(void **state)
 static void
 test_unhex(void **state)
 {
-	unsigned char out[2] = { 0x11, 0x22 };
+	unsigned char out[2] = {0x11, 0x22};
 
 	assert_int_equal(str_unhex(out, 2, "ABcd"), 0);
 	assert_int_equal(out[0], 0xab);
 	assert_int_equal(out[1], 0xcd);
 	out[0] = 0x11;
-	assert_int_equal(str_unhex(out, 2, "abc"), -1);  /* short */
+	assert_int_equal(str_unhex(out, 2, "abc"), -1); /* short */
 	assert_int_equal(str_unhex(out, 2, "abcg"), -1); /* non-hex */
 	assert_int_equal(str_unhex(out, 2, "ab c"), -1);
 	assert_int_equal(str_unhex(out, 2, "-bcd"), -1);
@@ -174,8 +173,8 @@ test_add_size(void **state)
 	r = 7;
 	assert_int_equal(str_add_size(SIZE_MAX, 1, &r), -1);
 	assert_int_equal(str_add_size(1, SIZE_MAX, &r), -1);
-	assert_int_equal(str_add_size(SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 1, &r),
-	    -1);
+	assert_int_equal(
+	    str_add_size(SIZE_MAX / 2 + 1, SIZE_MAX / 2 + 1, &r), -1);
 	assert_true(r == 7);
 }
 
@@ -204,17 +203,17 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_copy_fits),
-		cmocka_unit_test(test_copy_truncates),
-		cmocka_unit_test(test_fmt),
-		cmocka_unit_test(test_err),
-		cmocka_unit_test(test_u64_valid),
-		cmocka_unit_test(test_u64_invalid),
-		cmocka_unit_test(test_u64_max),
-		cmocka_unit_test(test_hex_roundtrip),
-		cmocka_unit_test(test_unhex),
-		cmocka_unit_test(test_add_size),
-		cmocka_unit_test(test_mul_size),
+	    cmocka_unit_test(test_copy_fits),
+	    cmocka_unit_test(test_copy_truncates),
+	    cmocka_unit_test(test_fmt),
+	    cmocka_unit_test(test_err),
+	    cmocka_unit_test(test_u64_valid),
+	    cmocka_unit_test(test_u64_invalid),
+	    cmocka_unit_test(test_u64_max),
+	    cmocka_unit_test(test_hex_roundtrip),
+	    cmocka_unit_test(test_unhex),
+	    cmocka_unit_test(test_add_size),
+	    cmocka_unit_test(test_mul_size),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,8 +83,8 @@ test_parse_rejects(void **state)
 	/* Wrong lengths. */
 	assert_int_equal(token_parse(&t, good, 31), -1);
 	assert_int_equal(token_parse(&t, good, 0), -1);
-	assert_int_equal(token_parse(&t, "3f5a0c1e9b7d4a2c8e6f1b3d5a7c9e0f0", 33),
-	    -1);
+	assert_int_equal(
+	    token_parse(&t, "3f5a0c1e9b7d4a2c8e6f1b3d5a7c9e0f0", 33), -1);
 	/* Non-hex characters, anywhere. */
 	memcpy(s, good, 33);
 	s[0] = 'g';
@@ -140,12 +140,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_unique),
-		cmocka_unit_test(test_hex_format),
-		cmocka_unit_test(test_parse_roundtrip),
-		cmocka_unit_test(test_parse_rejects),
-		cmocka_unit_test(test_equal),
-		cmocka_unit_test(test_clear),
+	    cmocka_unit_test(test_new_unique),
+	    cmocka_unit_test(test_hex_format),
+	    cmocka_unit_test(test_parse_roundtrip),
+	    cmocka_unit_test(test_parse_rejects),
+	    cmocka_unit_test(test_equal),
+	    cmocka_unit_test(test_clear),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /*
- * xfer.h - verified uploads and downloads over a data connection.
+ * transfer.h - verified uploads and downloads over a data connection.
  *
  * Both directions hash every byte with SHA-256 while it streams (on a
  * second thread for large files, see hpipe.h), so nothing is read twice.
@@ -10,8 +10,8 @@
  * Each function returns an exit code (enum exitcode) and fills `err`
  * with one line for "ftx: <err>".
  */
-#ifndef FTX_XFER_H
-#define FTX_XFER_H
+#ifndef FTX_TRANSFER_H
+#define FTX_TRANSFER_H
 
 #include <stddef.h>
 
@@ -19,15 +19,18 @@
 #include "ui.h"
 
 /* Remove a download's temporary if SIGINT/SIGTERM/SIGHUP ends us. */
-void xfer_signals(void);
+void transfer_signals(void);
 /* Create `dir` (and its parents, mode 0755) if missing and open it. */
-int xfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen);
+int transfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen);
+/* The part of `path` after its last '/': the name a file is stored
+ * under by default. */
+const char *transfer_basename(const char *path);
 /* Upload the regular file at `path` under `name` (already checked). */
-int xfer_put(struct ctl *c, const struct ui *u, const char *path,
+int transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen);
 /* Download `name` (already checked) to `dir`/`name`; `dir` is only used
  * in messages, `dirfd` for every file operation. */
-int xfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
+int transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, char *err, size_t errlen);
 
-#endif /* FTX_XFER_H */
+#endif /* FTX_TRANSFER_H */

@@ -1,0 +1,469 @@
+/*
+ * main.c - ftx, the command-line client: options, dispatch, exit codes.
+ *
+ *	ftx [--host H] [--port N] [--quiet] COMMAND ...
+ *
+ * Global options come before the command; each command parses its own.
+ * With several files every one is tried, and the exit code is the first
+ * failure's; command-line mistakes stop everything before any network
+ * traffic.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "exitcode.h"
+#include "limits.h"
+#include "menu.h"
+#include "ops.h"
+#include "proto.h"
+#include "str.h"
+#include "ui.h"
+#include "transfer.h"
+
+struct app {
+	struct ctl ctl;
+	struct ui ui;
+};
+
+/* One option of a command: a flag, or one taking a value. */
+struct opt {
+	const char *lng;   /* "--as" */
+	const char *shrt;  /* "-o", or NULL */
+	const char **val;  /* where the value goes; NULL for a flag */
+	int *flag;         /* set to 1 for a flag */
+};
+
+/* A command's operands (non-option arguments). */
+struct operands {
+	const char **v;
+	int n;
+};
+
+static const char help_text[] =
+    "usage: ftx [--host H] [--port N] [--quiet] COMMAND [ARGS...]\n"
+    "\n"
+    "Verified file transfer with an ftxd server: every transfer is\n"
+    "checked end to end with SHA-256.\n"
+    "\n"
+    "Commands:\n"
+    "  put FILE... [--as NAME]  upload files, stored under their base name\n"
+    "                           (or NAME, for a single FILE)\n"
+    "  get NAME... [-o DIR]     download files into DIR (default "
+    FTX_DEFAULT_DOWNLOAD_DIR ");\n"
+    "                           an existing file is replaced only by a\n"
+    "                           verified download\n"
+    "  ls [--long]              list files: size, modification time, name\n"
+    "                           (--long adds the SHA-256)\n"
+    "  rm NAME...               delete files\n"
+    "  hash [--md5] NAME...     print the server's SHA-256 (and MD5) as\n"
+    "                           \"<hex>  <name>\" lines for sha256sum -c\n"
+    "  menu                     interactive menu (the default when no\n"
+    "                           command is given on a terminal)\n"
+    "\n"
+    "Options:\n"
+    "  --host H       server host (default $FTX_HOST, else "
+    FTX_DEFAULT_HOST ")\n"
+    "  --port N       control port (default $FTX_PORT, else 5001)\n"
+    "  -q, --quiet    print nothing but errors and requested results\n"
+    "  -h, --help     show this help\n"
+    "  -V, --version  show the version\n"
+    "\n"
+    "Exit codes:\n"
+    "  0  success\n"
+    "  1  other failure (local I/O error, lost connection, aborted "
+    "transfer)\n"
+    "  2  usage error (bad arguments or an invalid file name)\n"
+    "  3  cannot connect to the server (or it is not an FTX/1 server)\n"
+    "  4  the server refused the request (e.g. no such file)\n"
+    "  5  integrity failure: a SHA-256 did not match, nothing was kept\n";
+
+static int
+usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line on stderr, and the exit code for command-line mistakes. */
+static int
+usage_error(const char *fmt, ...)
+{
+	char msg[FTX_ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)str_vfmt(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	ui_error("%s (see 'ftx --help')", msg);
+	return EXITCODE_USAGE;
+}
+
+/*
+ * If argv[*i] is the option `name`, as "--name V" or "--name=V", store V
+ * and return 1; 0 if it is another option; -1 if the value is missing.
+ */
+static int
+opt_value(int argc, char **argv, int *i, const char *name, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return 0;
+	if (argv[*i][n] == '=' && name[1] == '-') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
+}
+
+/* Match argv[*i] against one option: 1 matched, 0 not, -1 no value. */
+static int
+opt_match(int argc, char **argv, int *i, const struct opt *o)
+{
+	int r;
+
+	if (o->val == NULL) {
+		if (strcmp(argv[*i], o->lng) != 0 &&
+		    (o->shrt == NULL || strcmp(argv[*i], o->shrt) != 0))
+			return 0;
+		*o->flag = 1;
+		return 1;
+	}
+	r = opt_value(argc, argv, i, o->lng, o->val);
+	if (r == 0 && o->shrt != NULL)
+		r = opt_value(argc, argv, i, o->shrt, o->val);
+	return r;
+}
+
+/*
+ * Split a command's arguments into options (anywhere, until "--") and
+ * operands.  Returns 0, or EXITCODE_USAGE after printing why.
+ */
+static int
+parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
+    struct operands *ops)
+{
+	int i, r, only_operands = 0;
+	const struct opt *o;
+
+	for (i = 0; i < argc; i++) {
+		if (only_operands || argv[i][0] != '-' ||
+		    strcmp(argv[i], "-") == 0) {
+			ops->v[ops->n++] = argv[i];
+			continue;
+		}
+		if (strcmp(argv[i], "--") == 0) {
+			only_operands = 1;
+			continue;
+		}
+		for (r = 0, o = opts; o != NULL && o->lng != NULL; o++)
+			if ((r = opt_match(argc, argv, &i, o)) != 0)
+				break;
+		if (r == -1)
+			return usage_error("%s: %s needs a value", cmd,
+			    argv[i]);
+		if (r == 0)
+			return usage_error("%s: unknown option '%s'", cmd,
+			    argv[i]);
+	}
+	return 0;
+}
+
+/* SECURITY: every name is checked here, before any network traffic and
+ * before it can become a local path. */
+static int
+check_names(const char *cmd, const struct operands *ops)
+{
+	char why[FTX_ERRLEN];
+	int i;
+
+	if (ops->n == 0)
+		return usage_error("%s: no NAME given", cmd);
+	for (i = 0; i < ops->n; i++)
+		if (proto_name_check(ops->v[i], why, sizeof(why)) == -1)
+			return usage_error("%s: invalid name '%s': %s", cmd,
+			    ops->v[i], why);
+	return 0;
+}
+
+/* Print a failure and remember the first one's exit code. */
+static void
+note(int rc, const char *err, int *first)
+{
+	if (rc == EXITCODE_OK)
+		return;
+	ui_error("%s", err);
+	if (*first == EXITCODE_OK)
+		*first = rc;
+}
+
+/* Connect (or reconnect) before the next item; the code, printed. */
+static int
+connect_for_item(struct app *a, int *first)
+{
+	char err[FTX_ERRLEN];
+	int rc;
+
+	rc = ctl_ensure(&a->ctl, err, sizeof(err));
+	note(rc, err, first);
+	return rc;
+}
+
+static int
+cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	const char *as = NULL, *name;
+	const struct opt opts[] = {{"--as", NULL, &as, NULL}, {NULL}};
+	char err[FTX_ERRLEN], why[FTX_ERRLEN];
+	int i, rc, first = EXITCODE_OK;
+
+	if ((rc = parse_args("put", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("put: no FILE given");
+	if (as != NULL && ops->n != 1)
+		return usage_error("put: --as needs exactly one FILE");
+	for (i = 0; i < ops->n; i++) {
+		name = as != NULL ? as : transfer_basename(ops->v[i]);
+		if (proto_name_check(name, why, sizeof(why)) == -1)
+			return usage_error("put: %s cannot be stored as "
+					   "'%s': %s",
+			    ops->v[i], name, why);
+	}
+	for (i = 0; i < ops->n; i++) {
+		if (connect_for_item(a, &first) != EXITCODE_OK)
+			break;
+		name = as != NULL ? as : transfer_basename(ops->v[i]);
+		rc = transfer_put(&a->ctl, &a->ui, ops->v[i], name, err,
+		    sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
+	const struct opt opts[] = {{"--output", "-o", &dir, NULL}, {NULL}};
+	char err[FTX_ERRLEN];
+	int i, rc, dirfd, first = EXITCODE_OK;
+
+	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0 ||
+	    (rc = check_names("get", ops)) != 0)
+		return rc;
+	if (dir[0] == '\0')
+		return usage_error("get: empty directory name");
+	if (connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	if (transfer_open_dir(dir, &dirfd, err, sizeof(err)) == -1) {
+		ui_error("%s", err);
+		return EXITCODE_FAIL;
+	}
+	for (i = 0; i < ops->n; i++) {
+		if (connect_for_item(a, &first) != EXITCODE_OK)
+			break;
+		rc = transfer_get(&a->ctl, &a->ui, ops->v[i], dirfd, dir, err,
+		    sizeof(err));
+		note(rc, err, &first);
+	}
+	close(dirfd);
+	return first;
+}
+
+static int
+cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int lng = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--long", "-l", NULL, &lng}, {NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 0)
+		return usage_error("ls takes no arguments");
+	if (connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+static int
+cmd_rm(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	char err[FTX_ERRLEN];
+	int i, rc, first = EXITCODE_OK;
+
+	if ((rc = parse_args("rm", argc, argv, NULL, ops)) != 0 ||
+	    (rc = check_names("rm", ops)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_for_item(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_rm(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int md5 = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--md5", NULL, NULL, &md5}, {NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0 ||
+	    (rc = check_names("hash", ops)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_for_item(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_hash(&a->ctl, &a->ui, ops->v[i], md5, err,
+		    sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int rc;
+
+	if ((rc = parse_args("menu", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n != 0)
+		return usage_error("menu takes no arguments");
+	return menu_run(&a->ctl, &a->ui);
+}
+
+static const struct command {
+	const char *name;
+	int (*run)(struct app *a, int argc, char **argv,
+	    struct operands *ops);
+} commands[] = {
+    {"put", cmd_put},
+    {"get", cmd_get},
+    {"ls", cmd_ls},
+    {"rm", cmd_rm},
+    {"hash", cmd_hash},
+    {"menu", cmd_menu},
+};
+
+static int
+dispatch(struct app *a, int argc, char **argv)
+{
+	struct operands ops = {NULL, 0};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0]))
+		return usage_error("unknown command '%s'", argv[0]);
+	/* There are never more operands than arguments. */
+	ops.v = calloc((size_t)argc, sizeof(*ops.v));
+	if (ops.v == NULL) {
+		ui_error("out of memory");
+		return EXITCODE_FAIL;
+	}
+	rc = commands[i].run(a, argc - 1, argv + 1, &ops);
+	free(ops.v);
+	return rc;
+}
+
+static int
+parse_port(const char *s, const char *from, int *port)
+{
+	uint64_t v;
+
+	if (str_to_u64(s, 65535, &v) == -1 || v == 0)
+		return usage_error("bad port '%s'%s", s, from);
+	*port = (int)v;
+	return 0;
+}
+
+/* Environment defaults, then global options.  Returns the index of the
+ * command, -1 for a clean exit (--help), or -2 after a usage error. */
+static int
+parse_global(int argc, char **argv, const char **host, int *port,
+    int *quiet)
+{
+	const char *env_port = getenv("FTX_PORT"), *opt_port = NULL;
+	int i, r;
+
+	*host = getenv("FTX_HOST");
+	if (*host == NULL || (*host)[0] == '\0')
+		*host = FTX_DEFAULT_HOST;
+	*port = FTX_DEFAULT_PORT;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			fputs(help_text, stdout);
+			return -1;
+		}
+		if (strcmp(argv[i], "--version") == 0 ||
+		    strcmp(argv[i], "-V") == 0) {
+			printf("ftx %s (protocol %s)\n", FTX_VERSION,
+			    FTX_PROTO_VERSION);
+			return -1;
+		}
+		if (strcmp(argv[i], "--quiet") == 0 ||
+		    strcmp(argv[i], "-q") == 0) {
+			*quiet = 1;
+			continue;
+		}
+		if ((r = opt_value(argc, argv, &i, "--host", host)) == 0)
+			r = opt_value(argc, argv, &i, "--port", &opt_port);
+		if (r == -1)
+			return usage_error("%s needs a value", argv[i]), -2;
+		if (r == 0)
+			return usage_error("unknown option '%s'", argv[i]), -2;
+	}
+	if ((*host)[0] == '\0')
+		return usage_error("empty host name"), -2;
+	if (opt_port != NULL && parse_port(opt_port, "", port) != 0)
+		return -2;
+	if (opt_port == NULL && env_port != NULL && env_port[0] != '\0' &&
+	    parse_port(env_port, " in FTX_PORT", port) != 0)
+		return -2;
+	return i;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *host;
+	struct app a;
+	int port, quiet = 0, i, rc;
+
+	/* A vanished peer must be an error we report, not a silent death. */
+	signal(SIGPIPE, SIG_IGN);
+	transfer_signals();
+	i = parse_global(argc, argv, &host, &port, &quiet);
+	if (i < 0)
+		return i == -1 ? EXITCODE_OK : EXITCODE_USAGE;
+	ctl_init(&a.ctl, host, port);
+	ui_init(&a.ui, quiet);
+	if (i < argc)
+		rc = dispatch(&a, argc - i, argv + i);
+	else if (isatty(STDIN_FILENO))
+		rc = menu_run(&a.ctl, &a.ui);
+	else
+		rc = usage_error("no command given");
+	ctl_close(&a.ctl);
+	return rc;
+}

@@ -1,0 +1,270 @@
+/*
+ * menu.c - the interactive numbered menu.
+ *
+ * The menu is a table: adding an item (the chat and RTT issue adds two)
+ * is one line in `items` and one function.
+ */
+#include "menu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exitcode.h"
+#include "hash.h"
+#include "limits.h"
+#include "ops.h"
+#include "proto.h"
+#include "rpl.h"
+#include "str.h"
+#include "transfer.h"
+
+struct menu {
+	struct ctl *c;
+	const struct ui *u;
+	int eof; /* stdin ended: leave after the current item */
+};
+
+struct menu_item {
+	const char *key;
+	const char *label;
+	/* Returns an exit code and fills err; NULL means "quit". */
+	int (*run)(struct menu *m, char *err, size_t errlen);
+};
+
+static int do_upload(struct menu *m, char *err, size_t errlen);
+static int do_download(struct menu *m, char *err, size_t errlen);
+static int do_list(struct menu *m, char *err, size_t errlen);
+static int do_delete(struct menu *m, char *err, size_t errlen);
+static int do_verify(struct menu *m, char *err, size_t errlen);
+
+static const struct menu_item items[] = {
+    {"1", "Upload", do_upload},
+    {"2", "Download", do_download},
+    {"3", "List", do_list},
+    {"4", "Delete", do_delete},
+    {"5", "Verify (hash)", do_verify},
+    {"0", "Quit", NULL},
+};
+
+/*
+ * Print `prompt` and read one line into out[n] without its line end.
+ * Returns 1, or 0 at end of input.  A line that does not fit is
+ * discarded with a message and the question is asked again.
+ */
+static int
+ask(struct menu *m, const char *prompt, char *out, size_t n)
+{
+	size_t len;
+	int ch;
+
+	for (;;) {
+		fputs(prompt, stdout);
+		fflush(stdout);
+		if (fgets(out, (int)n, stdin) == NULL) {
+			m->eof = 1;
+			putchar('\n');
+			return 0;
+		}
+		len = strlen(out);
+		if (len > 0 && out[len - 1] == '\n') {
+			out[--len] = '\0';
+			if (len > 0 && out[len - 1] == '\r')
+				out[--len] = '\0';
+			return 1;
+		}
+		if (feof(stdin))
+			return 1; /* a last line without LF */
+		while ((ch = getchar()) != EOF && ch != '\n')
+			;
+		ui_error("input too long (at most %zu bytes)", n - 2);
+	}
+}
+
+/* Ask until the answer is non-empty; 0 at end of input. */
+static int
+ask_nonempty(struct menu *m, const char *prompt, char *out, size_t n)
+{
+	while (ask(m, prompt, out, n))
+		if (out[0] != '\0')
+			return 1;
+	return 0;
+}
+
+/* Ask until the answer is a valid file name; 0 at end of input. */
+static int
+ask_name(struct menu *m, const char *prompt, char *out, size_t n)
+{
+	char why[FTX_ERRLEN];
+
+	while (ask_nonempty(m, prompt, out, n)) {
+		/* SECURITY: the name may become a local path. */
+		if (proto_name_check(out, why, sizeof(why)) == 0)
+			return 1;
+		ui_error("invalid name: %s", why);
+	}
+	return 0;
+}
+
+static int
+do_upload(struct menu *m, char *err, size_t errlen)
+{
+	char path[FTX_LINE_MAX], why[FTX_ERRLEN];
+	const char *name;
+
+	if (!ask_nonempty(m, "File to upload: ", path, sizeof(path)))
+		return EXITCODE_OK;
+	name = transfer_basename(path);
+	if (proto_name_check(name, why, sizeof(why)) == -1) {
+		str_err(err, errlen, "cannot upload %s as '%s': %s", path,
+		    name, why);
+		return EXITCODE_USAGE;
+	}
+	return transfer_put(m->c, m->u, path, name, err, errlen);
+}
+
+static int
+do_download(struct menu *m, char *err, size_t errlen)
+{
+	char name[FTX_NAME_MAX + 2];
+	int dirfd, rc;
+
+	if (!ask_name(m, "Name to download: ", name, sizeof(name)))
+		return EXITCODE_OK;
+	if (transfer_open_dir(FTX_DEFAULT_DOWNLOAD_DIR, &dirfd, err, errlen) == -1)
+		return EXITCODE_FAIL;
+	rc = transfer_get(m->c, m->u, name, dirfd, FTX_DEFAULT_DOWNLOAD_DIR, err,
+	    errlen);
+	close(dirfd);
+	return rc;
+}
+
+static int
+do_list(struct menu *m, char *err, size_t errlen)
+{
+	return ops_ls(m->c, m->u, 0, err, errlen);
+}
+
+static int
+do_delete(struct menu *m, char *err, size_t errlen)
+{
+	char name[FTX_NAME_MAX + 2];
+
+	if (!ask_name(m, "Name to delete: ", name, sizeof(name)))
+		return EXITCODE_OK;
+	return ops_rm(m->c, m->u, name, err, errlen);
+}
+
+/* Compare with our downloaded copy, if there is one. */
+static void
+verify_local(const char *name, const char *sha)
+{
+	unsigned char digest[HASH_SHA256_LEN];
+	char path[FTX_LINE_MAX], hex[HASH_SHA256_HEXLEN + 1], why[FTX_ERRLEN];
+	uint64_t size;
+	int fd;
+
+	if (str_fmt(path, sizeof(path), "%s/%s", FTX_DEFAULT_DOWNLOAD_DIR,
+		name) == -1)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		if (errno != ENOENT)
+			ui_error("%s: %s", path, strerror(errno));
+		return;
+	}
+	if (hash_fd(fd, HASH_SHA256, digest, &size, why, sizeof(why)) == -1) {
+		ui_error("%s: %s", path, why);
+	} else {
+		str_hex(hex, digest, sizeof(digest));
+		printf("local copy %s %s\n", path,
+		    strcmp(hex, sha) == 0 ? "matches" : "DIFFERS");
+	}
+	close(fd);
+}
+
+static int
+do_verify(struct menu *m, char *err, size_t errlen)
+{
+	char name[FTX_NAME_MAX + 2], sha[HASH_SHA256_HEXLEN + 1];
+	char md5[RPL_MD5_HEXLEN + 1], why[FTX_ERRLEN];
+	int rc;
+
+	if (!ask_name(m, "Name to verify: ", name, sizeof(name)))
+		return EXITCODE_OK;
+	rc = ops_hash_get(m->c, name, 1, sha, md5, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "verify %s: %s", name, why);
+		return rc;
+	}
+	printf("sha256 %s  %s\nmd5    %s  %s\n", sha, name, md5, name);
+	verify_local(name, sha);
+	fflush(stdout);
+	return EXITCODE_OK;
+}
+
+static void
+show_items(void)
+{
+	size_t i;
+
+	putchar('\n');
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		printf("  %s) %s\n", items[i].key, items[i].label);
+}
+
+/* The item whose key is `choice` (surrounding spaces ignored). */
+static const struct menu_item *
+find_item(char *choice)
+{
+	size_t i, len;
+
+	while (*choice == ' ')
+		choice++;
+	len = strlen(choice);
+	while (len > 0 && choice[len - 1] == ' ')
+		choice[--len] = '\0';
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
+		if (strcmp(choice, items[i].key) == 0)
+			return &items[i];
+	return NULL;
+}
+
+int
+menu_run(struct ctl *c, const struct ui *u)
+{
+	struct menu m = {c, u, 0};
+	const struct menu_item *it;
+	char choice[64], err[FTX_ERRLEN];
+	int rc;
+
+	rc = ctl_ensure(c, err, sizeof(err));
+	if (rc != EXITCODE_OK) {
+		ui_error("%s", err);
+		return rc;
+	}
+	printf("ftx %s: connected to %s port %d\n", FTX_VERSION, c->host,
+	    c->port);
+	while (!m.eof) {
+		show_items();
+		if (!ask(&m, "Choice: ", choice, sizeof(choice)))
+			break;
+		it = find_item(choice);
+		if (it == NULL) {
+			if (choice[0] != '\0')
+				ui_error("no such choice: %s", choice);
+			continue;
+		}
+		if (it->run == NULL)
+			break;
+		/* The server may have closed an idle session meanwhile. */
+		rc = ctl_ensure(c, err, sizeof(err));
+		if (rc == EXITCODE_OK)
+			rc = it->run(&m, err, sizeof(err));
+		if (rc != EXITCODE_OK)
+			ui_error("%s", err);
+	}
+	return EXITCODE_OK;
+}

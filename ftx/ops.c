@@ -1,0 +1,209 @@
+/*
+ * ops.c - the non-transfer commands: ls, rm, hash.
+ */
+#include "ops.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exitcode.h"
+#include "limits.h"
+#include "proto.h"
+#include "rpl.h"
+#include "str.h"
+
+/* The entries of one LIST reply. */
+struct listing {
+	struct rpl_file *v;
+	size_t n;
+};
+
+/* The server's answer made no sense: we cannot know its state. */
+static int
+protocol_error(struct ctl *c)
+{
+	ctl_drop(c);
+	return EXITCODE_FAIL;
+}
+
+/* "OK <n>", n FILE lines, "DONE"; every line checked. */
+static int
+ls_read(struct ctl *c, struct listing *l, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX];
+	uint64_t count, i;
+	int rc;
+
+	rc = ctl_request(c, "LIST", NULL, 0, line, why, n);
+	if (rc != EXITCODE_OK)
+		return rc;
+	/* SECURITY: the count bounds our allocation, so it is capped. */
+	if (rpl_count(line, FTX_MAX_LIST_ENTRIES, &count, why, n) == -1)
+		return protocol_error(c);
+	l->v = calloc(count > 0 ? (size_t)count : 1, sizeof(*l->v));
+	if (l->v == NULL) {
+		str_err(why, n, "out of memory");
+		return protocol_error(c);
+	}
+	for (i = 0; i < count; i++) {
+		if (ctl_read(c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1)
+			return EXITCODE_FAIL;
+		if (rpl_file(line, &l->v[l->n], why, n) == -1)
+			return protocol_error(c);
+		l->n++;
+	}
+	if (ctl_read(c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1)
+		return EXITCODE_FAIL;
+	if (proto_kind(line) != PROTO_DONE) {
+		str_err(why, n, "LIST reply does not end with DONE");
+		return protocol_error(c);
+	}
+	return EXITCODE_OK;
+}
+
+/* Files copied into the server's root by hand have no hash yet. */
+static int
+ls_fill_hashes(struct ctl *c, struct listing *l, char *why, size_t n)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->v[i].has_sha)
+			continue;
+		rc = ops_hash_get(c, l->v[i].name, 0, l->v[i].sha256, NULL,
+		    why, n);
+		if (rc != EXITCODE_OK)
+			return rc;
+		l->v[i].has_sha = 1;
+	}
+	return EXITCODE_OK;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct rpl_file *)a)->name,
+	    ((const struct rpl_file *)b)->name);
+}
+
+static void
+fmt_time(int64_t mtime, char *out, size_t n)
+{
+	time_t t = (time_t)mtime;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, n, "%Y-%m-%d %H:%M", &tm) == 0)
+		(void)str_copy(out, n, "--- bad time ---");
+}
+
+static void
+ls_print(const struct listing *l, int lng)
+{
+	char num[24], when[32];
+	size_t i, w = 1;
+
+	/* Right-align sizes in a column as wide as the largest one. */
+	for (i = 0; i < l->n; i++)
+		if (str_fmt(num, sizeof(num), "%" PRIu64, l->v[i].size) == 0 &&
+		    strlen(num) > w)
+			w = strlen(num);
+	for (i = 0; i < l->n; i++) {
+		fmt_time(l->v[i].mtime, when, sizeof(when));
+		printf("%*" PRIu64 "  %s  %s%s%s\n", (int)w, l->v[i].size, when,
+		    lng ? l->v[i].sha256 : "", lng ? "  " : "", l->v[i].name);
+	}
+	fflush(stdout);
+}
+
+int
+ops_ls(struct ctl *c, const struct ui *u, int lng, char *err, size_t errlen)
+{
+	struct listing l = {NULL, 0};
+	char why[FTX_ERRLEN];
+	int rc;
+
+	(void)u;
+	rc = ls_read(c, &l, why, sizeof(why));
+	if (rc == EXITCODE_OK && lng)
+		rc = ls_fill_hashes(c, &l, why, sizeof(why));
+	if (rc == EXITCODE_OK) {
+		qsort(l.v, l.n, sizeof(*l.v), by_name);
+		ls_print(&l, lng);
+	} else {
+		str_err(err, errlen, "ls: %s", why);
+	}
+	free(l.v);
+	return rc;
+}
+
+int
+ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
+    size_t errlen)
+{
+	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	int rc;
+
+	rc = ctl_request(c, "DELETE", &name, 1, line, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "rm %s: %s", name, why);
+		return rc;
+	}
+	ui_say(u, "deleted %s\n", name);
+	return EXITCODE_OK;
+}
+
+int
+ops_hash_get(struct ctl *c, const char *name, int md5, char *sha256,
+    char *md5hex, char *err, size_t errlen)
+{
+	const char *args[2] = {name, "md5"};
+	char line[FTX_LINE_MAX];
+	struct rpl_hash h;
+	int rc;
+
+	rc = ctl_request(c, "HASH", args, md5 ? 2 : 1, line, err, errlen);
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_hash(line, &h, err, errlen) == -1)
+		return protocol_error(c);
+	/* The reply names its file; it must be the one we asked about. */
+	if (strcmp(h.name, name) != 0) {
+		str_err(err, errlen, "server answered for another file");
+		return protocol_error(c);
+	}
+	if (md5 && !h.has_md5) {
+		str_err(err, errlen, "server sent no MD5");
+		return EXITCODE_FAIL;
+	}
+	memcpy(sha256, h.sha256, sizeof(h.sha256));
+	if (md5hex != NULL)
+		memcpy(md5hex, h.md5, sizeof(h.md5));
+	return EXITCODE_OK;
+}
+
+int
+ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
+    char *err, size_t errlen)
+{
+	char sha[HASH_SHA256_HEXLEN + 1], md[RPL_MD5_HEXLEN + 1];
+	char why[FTX_ERRLEN];
+	int rc;
+
+	(void)u;
+	rc = ops_hash_get(c, name, md5, sha, md, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "hash %s: %s", name, why);
+		return rc;
+	}
+	/* Two spaces: the format sha256sum -c and md5sum -c read. */
+	printf("%s  %s\n", sha, name);
+	if (md5)
+		printf("%s  %s\n", md, name);
+	fflush(stdout);
+	return EXITCODE_OK;
+}
