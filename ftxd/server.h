@@ -47,6 +47,7 @@ struct session {
 	int bad_lines;
 	struct buf out;
 	long long last_ms;    /* last input, for the idle timeout */
+	int eof;              /* the peer will send nothing more */
 	int closing;          /* flush `out`, then close */
 	long long closing_ms;
 	struct sjob *busy;    /* command waiting for a worker */

@@ -36,7 +36,8 @@ update_events(struct session *s)
 {
 	short ev = 0;
 
-	if (!s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT)
+	if (!s->closing && !s->eof && s->busy == NULL &&
+	    s->out.len < FTX_OUTBUF_SOFT)
 		ev |= POLLIN;
 	if (s->out.len > 0)
 		ev |= POLLOUT;
@@ -234,6 +235,8 @@ sess_resume(struct session *s)
 		s->inlen -= (size_t)n;
 		cmd_dispatch(s, line);
 	}
+	if (s->eof && !s->closing && s->busy == NULL && s->xfer == NULL)
+		sess_close_after(s, NULL);
 	if (!s->closing)
 		update_events(s);
 }
@@ -243,9 +246,18 @@ sess_read(struct session *s)
 {
 	ssize_t n;
 
+	if (s->inlen == sizeof(s->in))
+		return; /* held back: a job or the output is pending */
 	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR &&
-	    errno != EWOULDBLOCK)) {
+	if (n == 0) {
+		/* A peer that half-closed still gets the replies to what
+		 * it sent; sess_resume closes once nothing is left. */
+		s->eof = 1;
+		sess_resume(s);
+		return;
+	}
+	if (n == -1 && errno != EAGAIN && errno != EINTR &&
+	    errno != EWOULDBLOCK) {
 		sess_free(s);
 		return;
 	}
@@ -263,7 +275,13 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 
 	(void)l;
 	(void)fd;
-	if (revents & (POLLOUT | POLLERR | POLLHUP)) {
+	/* poll reports these even when we asked for nothing: the peer is
+	 * gone in both directions and there is nothing left to read. */
+	if ((revents & POLLERR) || ((revents & POLLHUP) && !(revents & POLLIN))) {
+		sess_free(s);
+		return;
+	}
+	if (revents & POLLOUT) {
 		if (flush_out(s) == -1) {
 			sess_free(s);
 			return;
@@ -277,7 +295,7 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 		else
 			update_events(s);
 	}
-	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !s->closing)
+	if ((revents & POLLIN) && !s->closing)
 		sess_read(s);
 }
 
