@@ -26,7 +26,7 @@ CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN_CFLAGS) $(SAN) \
-             -Ishared -MMD -MP $(SSL_CFLAGS) $(CFLAGS)
+             -iquote shared -MMD -MP $(SSL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SAN) $(LDFLAGS)
 LIBS = $(SSL_LIBS) -lpthread
 
@@ -74,7 +74,7 @@ $(BUILD)/libftx.a: $(FTX_LIB_OBJ)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libftxd.a $(BUILD)/libftx.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -Iftxd -Iftx $(ALL_LDFLAGS) -o $@ $^ \
+	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -iquote ftxd -iquote ftx $(ALL_LDFLAGS) -o $@ $^ \
 	    $(CMOCKA_LIBS) $(LIBS) -lm
 
 $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)

@@ -69,8 +69,7 @@ fill(struct ctl *c, double deadline, char *err, size_t errlen)
 
 /* Take one complete line off the input buffer into line[FTX_LINE_MAX]. */
 static int
-next_line(struct ctl *c, char *line, double deadline, char *err,
-    size_t errlen)
+next_line(struct ctl *c, char *line, double deadline, char *err, size_t errlen)
 {
 	ssize_t len;
 	size_t n;
@@ -151,8 +150,8 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	struct rpl_error e;
 
 	ctl_drop(c);
-	c->fd = net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err,
-	    errlen);
+	c->fd =
+	    net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err, errlen);
 	if (c->fd == -1)
 		return EXITCODE_CONNECT;
 	net_set_nodelay(c->fd);
@@ -190,8 +189,8 @@ ctl_ensure(struct ctl *c, char *err, size_t errlen)
 }
 
 int
-ctl_send(struct ctl *c, const char *verb, const char *const *args,
-    int nargs, char *err, size_t errlen)
+ctl_send(struct ctl *c, const char *verb, const char *const *args, int nargs,
+    char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX + 1], enc[FTX_LINE_MAX];
 	size_t len;
@@ -216,8 +215,8 @@ ctl_send(struct ctl *c, const char *verb, const char *const *args,
 		return str_err(err, errlen, "command too long");
 	line[len++] = '\n';
 	if (net_write_all(c->fd, line, len) == -1) {
-		str_err(err, errlen, "cannot send to server: %s",
-		    strerror(errno));
+		str_err(
+		    err, errlen, "cannot send to server: %s", strerror(errno));
 		ctl_drop(c);
 		return -1;
 	}
@@ -244,8 +243,8 @@ ctl_refusal(struct ctl *c, const char *line, char *err, size_t errlen)
 }
 
 int
-ctl_request(struct ctl *c, const char *verb, const char *const *args,
-    int nargs, char *line, char *err, size_t errlen)
+ctl_request(struct ctl *c, const char *verb, const char *const *args, int nargs,
+    char *line, char *err, size_t errlen)
 {
 	if (ctl_send(c, verb, args, nargs, err, errlen) == -1)
 		return EXITCODE_FAIL;

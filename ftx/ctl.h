@@ -22,7 +22,7 @@
 struct ctl {
 	const char *host; /* as the user gave it; data connections reuse it */
 	int port;
-	int fd;           /* -1 when not connected */
+	int fd; /* -1 when not connected */
 	char in[FTX_LINE_MAX];
 	size_t inlen;
 };
@@ -38,8 +38,8 @@ int ctl_send(struct ctl *c, const char *verb, const char *const *args,
     int nargs, char *err, size_t errlen);
 /* Read the next reply line (without CR LF) into line[FTX_LINE_MAX],
  * skipping unsolicited lines; 0 or -1 (the session is then dropped). */
-int ctl_read(struct ctl *c, char *line, int timeout_s, char *err,
-    size_t errlen);
+int ctl_read(
+    struct ctl *c, char *line, int timeout_s, char *err, size_t errlen);
 /* Send a command and read its first reply line into line[FTX_LINE_MAX];
  * EXITCODE_OK means it is an OK line.  An ERROR reply becomes its exit
  * code and reason (see ctl_refusal). */

@@ -8,12 +8,12 @@
 #define FTX_EXITCODE_H
 
 enum exitcode {
-	EXITCODE_OK = 0,        /* success */
-	EXITCODE_FAIL = 1,      /* anything else: local I/O, lost data link */
-	EXITCODE_USAGE = 2,     /* bad command line or invalid file name */
-	EXITCODE_CONNECT = 3,   /* cannot connect, or not an FTX/1 server */
-	EXITCODE_REFUSED = 4,   /* the server answered ERROR (e.g. NOTFOUND) */
-	EXITCODE_INTEGRITY = 5  /* a SHA-256 did not match */
+	EXITCODE_OK = 0, /* success */
+	EXITCODE_FAIL = 1, /* anything else: local I/O, lost data link */
+	EXITCODE_USAGE = 2, /* bad command line or invalid file name */
+	EXITCODE_CONNECT = 3, /* cannot connect, or not an FTX/1 server */
+	EXITCODE_REFUSED = 4, /* the server answered ERROR (e.g. NOTFOUND) */
+	EXITCODE_INTEGRITY = 5 /* a SHA-256 did not match */
 };
 
 #endif /* FTX_EXITCODE_H */

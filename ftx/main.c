@@ -32,10 +32,10 @@ struct app {
 
 /* One option of a command: a flag, or one taking a value. */
 struct opt {
-	const char *lng;   /* "--as" */
-	const char *shrt;  /* "-o", or NULL */
-	const char **val;  /* where the value goes; NULL for a flag */
-	int *flag;         /* set to 1 for a flag */
+	const char *lng; /* "--as" */
+	const char *shrt; /* "-o", or NULL */
+	const char **val; /* where the value goes; NULL for a flag */
+	int *flag; /* set to 1 for a flag */
 };
 
 /* A command's operands (non-option arguments). */
@@ -53,8 +53,8 @@ static const char help_text[] =
     "Commands:\n"
     "  put FILE... [--as NAME]  upload files, stored under their base name\n"
     "                           (or NAME, for a single FILE)\n"
-    "  get NAME... [-o DIR]     download files into DIR (default "
-    FTX_DEFAULT_DOWNLOAD_DIR ");\n"
+    "  get NAME... [-o DIR]     download files into DIR "
+    "(default " FTX_DEFAULT_DOWNLOAD_DIR ");\n"
     "                           an existing file is replaced only by a\n"
     "                           verified download\n"
     "  ls [--long]              list files: size, modification time, name\n"
@@ -66,8 +66,8 @@ static const char help_text[] =
     "                           command is given on a terminal)\n"
     "\n"
     "Options:\n"
-    "  --host H       server host (default $FTX_HOST, else "
-    FTX_DEFAULT_HOST ")\n"
+    "  --host H       server host (default $FTX_HOST, else " FTX_DEFAULT_HOST
+    ")\n"
     "  --port N       control port (default $FTX_PORT, else 5001)\n"
     "  -q, --quiet    print nothing but errors and requested results\n"
     "  -h, --help     show this help\n"
@@ -82,8 +82,8 @@ static const char help_text[] =
     "  4  the server refused the request (e.g. no such file)\n"
     "  5  integrity failure: a SHA-256 did not match, nothing was kept\n";
 
-static int
-usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 /* One line on stderr, and the exit code for command-line mistakes. */
 static int
@@ -166,11 +166,11 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 			if ((r = opt_match(argc, argv, &i, o)) != 0)
 				break;
 		if (r == -1)
-			return usage_error("%s: %s needs a value", cmd,
-			    argv[i]);
+			return usage_error(
+			    "%s: %s needs a value", cmd, argv[i]);
 		if (r == 0)
-			return usage_error("%s: unknown option '%s'", cmd,
-			    argv[i]);
+			return usage_error(
+			    "%s: unknown option '%s'", cmd, argv[i]);
 	}
 	return 0;
 }
@@ -187,8 +187,8 @@ check_names(const char *cmd, const struct operands *ops)
 		return usage_error("%s: no NAME given", cmd);
 	for (i = 0; i < ops->n; i++)
 		if (proto_name_check(ops->v[i], why, sizeof(why)) == -1)
-			return usage_error("%s: invalid name '%s': %s", cmd,
-			    ops->v[i], why);
+			return usage_error(
+			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
 	return 0;
 }
 
@@ -240,8 +240,8 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
 		name = as != NULL ? as : transfer_basename(ops->v[i]);
-		rc = transfer_put(&a->ctl, &a->ui, ops->v[i], name, err,
-		    sizeof(err));
+		rc = transfer_put(
+		    &a->ctl, &a->ui, ops->v[i], name, err, sizeof(err));
 		note(rc, err, &first);
 	}
 	return first;
@@ -269,8 +269,8 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc = transfer_get(&a->ctl, &a->ui, ops->v[i], dirfd, dir, err,
-		    sizeof(err));
+		rc = transfer_get(
+		    &a->ctl, &a->ui, ops->v[i], dirfd, dir, err, sizeof(err));
 		note(rc, err, &first);
 	}
 	close(dirfd);
@@ -326,8 +326,8 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc = ops_hash(&a->ctl, &a->ui, ops->v[i], md5, err,
-		    sizeof(err));
+		rc =
+		    ops_hash(&a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
 		note(rc, err, &first);
 	}
 	return first;
@@ -347,8 +347,7 @@ cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
 
 static const struct command {
 	const char *name;
-	int (*run)(struct app *a, int argc, char **argv,
-	    struct operands *ops);
+	int (*run)(struct app *a, int argc, char **argv, struct operands *ops);
 } commands[] = {
     {"put", cmd_put},
     {"get", cmd_get},
@@ -381,83 +380,110 @@ dispatch(struct app *a, int argc, char **argv)
 	return rc;
 }
 
-static int
-parse_port(const char *s, const char *from, int *port)
-{
-	uint64_t v;
+/* Global settings: the environment's defaults, then the options. */
+struct globals {
+	const char *host;
+	const char *port_str; /* NULL: FTX_DEFAULT_PORT */
+	const char *port_src; /* for messages: "" or " in FTX_PORT" */
+	int port;
+	int quiet;
+};
 
-	if (str_to_u64(s, 65535, &v) == -1 || v == 0)
-		return usage_error("bad port '%s'%s", s, from);
-	*port = (int)v;
-	return 0;
+static void
+globals_from_env(struct globals *g)
+{
+	const char *env;
+
+	memset(g, 0, sizeof(*g));
+	g->host = FTX_DEFAULT_HOST;
+	g->port = FTX_DEFAULT_PORT;
+	g->port_src = "";
+	if ((env = getenv("FTX_HOST")) != NULL && env[0] != '\0')
+		g->host = env;
+	if ((env = getenv("FTX_PORT")) != NULL && env[0] != '\0') {
+		g->port_str = env;
+		g->port_src = " in FTX_PORT";
+	}
 }
 
-/* Environment defaults, then global options.  Returns the index of the
- * command, -1 for a clean exit (--help), or -2 after a usage error. */
 static int
-parse_global(int argc, char **argv, const char **host, int *port,
-    int *quiet)
+is_flag(const char *arg, const char *lng, const char *shrt)
 {
-	const char *env_port = getenv("FTX_PORT"), *opt_port = NULL;
+	return strcmp(arg, lng) == 0 || strcmp(arg, shrt) == 0;
+}
+
+/* Global options.  Returns the index of the command, -1 for a clean
+ * exit (--help, --version), or -2 after a usage error. */
+static int
+parse_global(int argc, char **argv, struct globals *g)
+{
 	int i, r;
 
-	*host = getenv("FTX_HOST");
-	if (*host == NULL || (*host)[0] == '\0')
-		*host = FTX_DEFAULT_HOST;
-	*port = FTX_DEFAULT_PORT;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		}
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--") == 0)
+			return i + 1;
+		if (is_flag(argv[i], "--help", "-h")) {
 			fputs(help_text, stdout);
 			return -1;
 		}
-		if (strcmp(argv[i], "--version") == 0 ||
-		    strcmp(argv[i], "-V") == 0) {
+		if (is_flag(argv[i], "--version", "-V")) {
 			printf("ftx %s (protocol %s)\n", FTX_VERSION,
 			    FTX_PROTO_VERSION);
 			return -1;
 		}
-		if (strcmp(argv[i], "--quiet") == 0 ||
-		    strcmp(argv[i], "-q") == 0) {
-			*quiet = 1;
+		if (is_flag(argv[i], "--quiet", "-q")) {
+			g->quiet = 1;
 			continue;
 		}
-		if ((r = opt_value(argc, argv, &i, "--host", host)) == 0)
-			r = opt_value(argc, argv, &i, "--port", &opt_port);
-		if (r == -1)
-			return usage_error("%s needs a value", argv[i]), -2;
+		r = opt_value(argc, argv, &i, "--host", &g->host);
+		if (r == 0 &&
+		    (r = opt_value(argc, argv, &i, "--port", &g->port_str)) ==
+			1)
+			g->port_src = "";
 		if (r == 0)
-			return usage_error("unknown option '%s'", argv[i]), -2;
+			usage_error("unknown option '%s'", argv[i]);
+		if (r == -1)
+			usage_error("%s needs a value", argv[i]);
+		if (r != 1)
+			return -2;
 	}
-	if ((*host)[0] == '\0')
-		return usage_error("empty host name"), -2;
-	if (opt_port != NULL && parse_port(opt_port, "", port) != 0)
-		return -2;
-	if (opt_port == NULL && env_port != NULL && env_port[0] != '\0' &&
-	    parse_port(env_port, " in FTX_PORT", port) != 0)
-		return -2;
 	return i;
+}
+
+/* Check what parse_global collected; 0 or EXITCODE_USAGE. */
+static int
+check_globals(struct globals *g)
+{
+	uint64_t v;
+
+	if (g->host[0] == '\0')
+		return usage_error("empty host name");
+	if (g->port_str == NULL)
+		return 0;
+	if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
+		return usage_error("bad port '%s'%s", g->port_str, g->port_src);
+	g->port = (int)v;
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *host;
+	struct globals g;
 	struct app a;
-	int port, quiet = 0, i, rc;
+	int i, rc;
 
 	/* A vanished peer must be an error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	transfer_signals();
-	i = parse_global(argc, argv, &host, &port, &quiet);
+	globals_from_env(&g);
+	i = parse_global(argc, argv, &g);
 	if (i < 0)
 		return i == -1 ? EXITCODE_OK : EXITCODE_USAGE;
-	ctl_init(&a.ctl, host, port);
-	ui_init(&a.ui, quiet);
+	if (check_globals(&g) != 0)
+		return EXITCODE_USAGE;
+	ctl_init(&a.ctl, g.host, g.port);
+	ui_init(&a.ui, g.quiet);
 	if (i < argc)
 		rc = dispatch(&a, argc - i, argv + i);
 	else if (isatty(STDIN_FILENO))

@@ -21,6 +21,9 @@
 #include "str.h"
 #include "transfer.h"
 
+/* Columns the item list may use before it wraps. */
+#define MENU_WIDTH 79
+
 struct menu {
 	struct ctl *c;
 	const struct ui *u;
@@ -49,6 +52,15 @@ static const struct menu_item items[] = {
     {"0", "Quit", NULL},
 };
 
+/* A terminal echoes what the user types; from a pipe (scripted use) we
+ * do it, so the transcript reads like a session. */
+static void
+echo(const char *answer)
+{
+	if (!isatty(STDIN_FILENO))
+		printf("%s\n", answer);
+}
+
 /*
  * Print `prompt` and read one line into out[n] without its line end.
  * Returns 1, or 0 at end of input.  A line that does not fit is
@@ -73,10 +85,13 @@ ask(struct menu *m, const char *prompt, char *out, size_t n)
 			out[--len] = '\0';
 			if (len > 0 && out[len - 1] == '\r')
 				out[--len] = '\0';
+			echo(out);
 			return 1;
 		}
-		if (feof(stdin))
-			return 1; /* a last line without LF */
+		if (feof(stdin)) {
+			echo(out); /* a last line without LF */
+			return 1;
+		}
 		while ((ch = getchar()) != EOF && ch != '\n')
 			;
 		ui_error("input too long (at most %zu bytes)", n - 2);
@@ -118,8 +133,8 @@ do_upload(struct menu *m, char *err, size_t errlen)
 		return EXITCODE_OK;
 	name = transfer_basename(path);
 	if (proto_name_check(name, why, sizeof(why)) == -1) {
-		str_err(err, errlen, "cannot upload %s as '%s': %s", path,
-		    name, why);
+		str_err(err, errlen, "cannot upload %s as '%s': %s", path, name,
+		    why);
 		return EXITCODE_USAGE;
 	}
 	return transfer_put(m->c, m->u, path, name, err, errlen);
@@ -133,10 +148,11 @@ do_download(struct menu *m, char *err, size_t errlen)
 
 	if (!ask_name(m, "Name to download: ", name, sizeof(name)))
 		return EXITCODE_OK;
-	if (transfer_open_dir(FTX_DEFAULT_DOWNLOAD_DIR, &dirfd, err, errlen) == -1)
+	if (transfer_open_dir(FTX_DEFAULT_DOWNLOAD_DIR, &dirfd, err, errlen) ==
+	    -1)
 		return EXITCODE_FAIL;
-	rc = transfer_get(m->c, m->u, name, dirfd, FTX_DEFAULT_DOWNLOAD_DIR, err,
-	    errlen);
+	rc = transfer_get(
+	    m->c, m->u, name, dirfd, FTX_DEFAULT_DOWNLOAD_DIR, err, errlen);
 	close(dirfd);
 	return rc;
 }
@@ -205,14 +221,25 @@ do_verify(struct menu *m, char *err, size_t errlen)
 	return EXITCODE_OK;
 }
 
+/* The items on as few lines as fit 80 columns, like the prototype:
+ * "1) Upload  2) Download  ...  0) Quit". */
 static void
 show_items(void)
 {
-	size_t i;
+	size_t i, col = 0, w;
 
 	putchar('\n');
-	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++)
-		printf("  %s) %s\n", items[i].key, items[i].label);
+	for (i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		w = strlen(items[i].key) + 2 + strlen(items[i].label);
+		if (col > 0 && col + 2 + w > MENU_WIDTH) {
+			putchar('\n');
+			col = 0;
+		}
+		printf("%s%s) %s", col > 0 ? "  " : "", items[i].key,
+		    items[i].label);
+		col += (col > 0 ? 2 : 0) + w;
+	}
+	putchar('\n');
 }
 
 /* The item whose key is `choice` (surrounding spaces ignored). */
@@ -245,8 +272,8 @@ menu_run(struct ctl *c, const struct ui *u)
 		ui_error("%s", err);
 		return rc;
 	}
-	printf("ftx %s: connected to %s port %d\n", FTX_VERSION, c->host,
-	    c->port);
+	printf(
+	    "ftx %s: connected to %s port %d\n", FTX_VERSION, c->host, c->port);
 	while (!m.eof) {
 		show_items();
 		if (!ask(&m, "Choice: ", choice, sizeof(choice)))

@@ -74,8 +74,8 @@ ls_fill_hashes(struct ctl *c, struct listing *l, char *why, size_t n)
 	for (i = 0; i < l->n; i++) {
 		if (l->v[i].has_sha)
 			continue;
-		rc = ops_hash_get(c, l->v[i].name, 0, l->v[i].sha256, NULL,
-		    why, n);
+		rc = ops_hash_get(
+		    c, l->v[i].name, 0, l->v[i].sha256, NULL, why, n);
 		if (rc != EXITCODE_OK)
 			return rc;
 		l->v[i].has_sha = 1;

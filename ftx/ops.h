@@ -13,8 +13,8 @@
 #include "ui.h"
 
 /* Print size, local mtime and name of every file (sha256 with `lng`). */
-int ops_ls(struct ctl *c, const struct ui *u, int lng, char *err,
-    size_t errlen);
+int ops_ls(
+    struct ctl *c, const struct ui *u, int lng, char *err, size_t errlen);
 /* Delete one file; "deleted NAME" unless --quiet. */
 int ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
     size_t errlen);

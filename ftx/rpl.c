@@ -32,8 +32,8 @@ split(const char *line, const char *verb, int nfixed, struct split *s,
 	if (str_copy(s->buf, sizeof(s->buf), line) == -1)
 		return str_err(err, errlen, "reply line too long");
 	if (proto_split(s->buf, &s->cmd, why, sizeof(why)) == -1)
-		return str_err(err, errlen, "malformed reply from server: %s",
-		    why);
+		return str_err(
+		    err, errlen, "malformed reply from server: %s", why);
 	if (strcmp(s->cmd.verb, verb) != 0)
 		return str_err(err, errlen,
 		    "unexpected reply from server (expected %s)", verb);
@@ -44,7 +44,8 @@ split(const char *line, const char *verb, int nfixed, struct split *s,
 	for (i = nfixed; i < s->cmd.argc; i++)
 		if (strchr(s->cmd.argv[i], '=') == NULL)
 			return str_err(err, errlen,
-			    "malformed %s reply from server: extra fields", verb);
+			    "malformed %s reply from server: extra fields",
+			    verb);
 	return 0;
 }
 
@@ -98,8 +99,8 @@ parse_name(const char *s, char *out, char *err, size_t errlen)
 	char why[FTX_ERRLEN];
 
 	if (proto_name_check(s, why, sizeof(why)) == -1)
-		return str_err(err, errlen, "bad file name from server: %s",
-		    why);
+		return str_err(
+		    err, errlen, "bad file name from server: %s", why);
 	return str_copy(out, FTX_NAME_MAX + 1, s);
 }
 
@@ -112,8 +113,8 @@ rpl_greeting(const char *line, char *err, size_t errlen)
 	/* The rest of the greeting is free text (server name, version):
 	 * only its first two tokens are the contract. */
 	if (strncmp(line, want, n) != 0 || (line[n] != ' ' && line[n] != '\0'))
-		return str_err(err, errlen, "not an %s server",
-		    FTX_PROTO_VERSION);
+		return str_err(
+		    err, errlen, "not an %s server", FTX_PROTO_VERSION);
 	return 0;
 }
 
@@ -162,8 +163,8 @@ rpl_error(const char *line, struct rpl_error *e)
 int
 rpl_error_exit(const char *code)
 {
-	static const char *const local_like[] = {"SHORT", "TIMEOUT", "IO",
-	    "INTERNAL"};
+	static const char *const local_like[] = {
+	    "SHORT", "TIMEOUT", "IO", "INTERNAL"};
 	size_t i;
 
 	if (strcmp(code, "INTEGRITY") == 0)
@@ -192,13 +193,12 @@ rpl_upload(const char *line, struct rpl_upload *u, char *err, size_t errlen)
 		return -1;
 	if (parse_port(s.cmd.argv[0], &u->port, err, errlen) == -1)
 		return -1;
-	return parse_hex(s.cmd.argv[1], FTX_TOKEN_HEX, u->token, "token", err,
-	    errlen);
+	return parse_hex(
+	    s.cmd.argv[1], FTX_TOKEN_HEX, u->token, "token", err, errlen);
 }
 
 int
-rpl_download(const char *line, struct rpl_download *d, char *err,
-    size_t errlen)
+rpl_download(const char *line, struct rpl_download *d, char *err, size_t errlen)
 {
 	struct split s;
 
@@ -209,8 +209,8 @@ rpl_download(const char *line, struct rpl_download *d, char *err,
 	    parse_hex(s.cmd.argv[2], FTX_TOKEN_HEX, d->token, "token", err,
 		errlen) == -1)
 		return -1;
-	return parse_hex(s.cmd.argv[3], HASH_SHA256_HEXLEN, d->sha256,
-	    "sha256", err, errlen);
+	return parse_hex(s.cmd.argv[3], HASH_SHA256_HEXLEN, d->sha256, "sha256",
+	    err, errlen);
 }
 
 int
@@ -228,8 +228,9 @@ rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen)
 	f->mtime = (int64_t)mtime;
 	f->has_sha = strcmp(s.cmd.argv[2], "-") != 0;
 	f->sha256[0] = '\0';
-	if (f->has_sha && parse_hex(s.cmd.argv[2], HASH_SHA256_HEXLEN,
-			      f->sha256, "sha256", err, errlen) == -1)
+	if (f->has_sha &&
+	    parse_hex(s.cmd.argv[2], HASH_SHA256_HEXLEN, f->sha256, "sha256",
+		err, errlen) == -1)
 		return -1;
 	return parse_name(s.cmd.argv[3], f->name, err, errlen);
 }
@@ -247,15 +248,15 @@ rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 		return -1;
 	h->has_md5 = strcmp(s.cmd.argv[2], "-") != 0;
 	h->md5[0] = '\0';
-	if (h->has_md5 && parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5,
-			      "md5", err, errlen) == -1)
+	if (h->has_md5 &&
+	    parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5, "md5", err,
+		errlen) == -1)
 		return -1;
 	return parse_name(s.cmd.argv[3], h->name, err, errlen);
 }
 
 int
-rpl_count(const char *line, uint64_t max, uint64_t *n, char *err,
-    size_t errlen)
+rpl_count(const char *line, uint64_t max, uint64_t *n, char *err, size_t errlen)
 {
 	struct split s;
 
@@ -273,6 +274,6 @@ rpl_done_sha(const char *line, char *sha256, char *err, size_t errlen)
 
 	if (split(line, "DONE", 1, &s, err, errlen) == -1)
 		return -1;
-	return parse_hex(s.cmd.argv[0], HASH_SHA256_HEXLEN, sha256, "sha256",
-	    err, errlen);
+	return parse_hex(
+	    s.cmd.argv[0], HASH_SHA256_HEXLEN, sha256, "sha256", err, errlen);
 }

@@ -69,15 +69,15 @@ int rpl_error(const char *line, struct rpl_error *e);
 int rpl_error_exit(const char *code);
 /* 1 if the server closes the session after this ERROR code. */
 int rpl_error_fatal(const char *code);
-int rpl_upload(const char *line, struct rpl_upload *u, char *err,
-    size_t errlen);
-int rpl_download(const char *line, struct rpl_download *d, char *err,
-    size_t errlen);
+int rpl_upload(
+    const char *line, struct rpl_upload *u, char *err, size_t errlen);
+int rpl_download(
+    const char *line, struct rpl_download *d, char *err, size_t errlen);
 int rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen);
 int rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen);
 /* "OK <n>" opening a multi-line reply, n <= max. */
-int rpl_count(const char *line, uint64_t max, uint64_t *n, char *err,
-    size_t errlen);
+int rpl_count(
+    const char *line, uint64_t max, uint64_t *n, char *err, size_t errlen);
 /* "DONE <sha256>" ending a transfer. */
 int rpl_done_sha(const char *line, char *sha256, char *err, size_t errlen);
 /* 1 if `s` is exactly `n` lowercase hex digits. */

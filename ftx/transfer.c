@@ -39,6 +39,8 @@
 
 /* One read or write system call moves this much. */
 #define XFER_BUFSIZE ((size_t)FTX_DEFAULT_CHUNK * FTX_CHUNKS_PER_IO)
+/* Longest download directory we accept (PATH_MAX on Linux). */
+#define TRANSFER_PATH_MAX 4096
 /* ".ftx-part-" and 16 hex digits */
 #define XFER_TMPNAME_MAX 32
 
@@ -49,7 +51,7 @@ struct xfer {
 	const char *name;
 	const char *dir; /* download directory, for messages */
 	uint64_t size;
-	int fd;  /* the local file */
+	int fd; /* the local file */
 	int dfd; /* the data connection */
 	struct hpipe *hp;
 	struct progress pg;
@@ -98,7 +100,7 @@ transfer_signals(void)
 int
 transfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[TRANSFER_PATH_MAX];
 	size_t i;
 
 	if (str_copy(path, sizeof(path), dir) == -1)
@@ -114,8 +116,8 @@ transfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen)
 		path[i] = '/';
 	}
 	if (mkdir(path, 0755) == -1 && errno != EEXIST)
-		return str_err(err, errlen, "cannot create %s: %s", path,
-		    strerror(errno));
+		return str_err(
+		    err, errlen, "cannot create %s: %s", path, strerror(errno));
 	*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd == -1)
 		return str_err(err, errlen, "cannot open directory %s: %s",
@@ -132,8 +134,7 @@ transfer_basename(const char *path)
 }
 
 static void
-xfer_init(struct xfer *x, struct ctl *c, const struct ui *u,
-    const char *name)
+xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 {
 	memset(x, 0, sizeof(*x));
 	x->c = c;
@@ -183,16 +184,15 @@ io_reason(int e)
 }
 
 static int
-hpipe_start(struct xfer *x, char *why, size_t n)
+pipe_start(struct xfer *x, char *why, size_t n)
 {
 	/* Below FTX_PIPE_THREAD_MIN a thread costs more than it saves. */
-	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, why,
-	    n);
+	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, why, n);
 	return x->hp == NULL ? -1 : 0;
 }
 
 static int
-hpipe_digest(struct xfer *x, unsigned char *digest, char *why, size_t n)
+pipe_digest(struct xfer *x, unsigned char *digest, char *why, size_t n)
 {
 	if (hpipe_finish(x->hp, digest) == -1)
 		return str_err(why, n, "SHA-256 computation failed");
@@ -215,8 +215,8 @@ data_open(struct xfer *x, int port, const char *token, char *why, size_t n)
 		return str_err(why, n, "data connection: %s", strerror(errno));
 	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
 	    net_write_all(x->dfd, hello, strlen(hello)) == -1)
-		return str_err(why, n, "cannot send the data token: %s",
-		    io_reason(errno));
+		return str_err(
+		    why, n, "cannot send the data token: %s", io_reason(errno));
 	return 0;
 }
 
@@ -271,7 +271,9 @@ put_open(struct xfer *x, const char *path, char *why, size_t n)
 {
 	struct stat sb;
 
-	x->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is
+	 * refused below anyway, and regular files ignore the flag. */
+	x->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (x->fd == -1)
 		return str_err(why, n, "cannot open: %s", strerror(errno));
 	if (fstat(x->fd, &sb) == -1)
@@ -298,16 +300,16 @@ put_body(struct xfer *x, char *why, size_t n)
 						     : XFER_BUFSIZE;
 		got = net_read_full(x->fd, b, want);
 		if (got == -1)
-			return str_err(why, n, "read error: %s",
-			    strerror(errno));
+			return str_err(
+			    why, n, "read error: %s", strerror(errno));
 		if ((size_t)got < want)
 			return str_err(why, n, "file shrank while being sent");
 		if (hpipe_submit(x->hp, want) == -1)
 			return str_err(why, n, "SHA-256 computation failed");
 		if (net_write_all(x->dfd, b, want) == -1) {
 			x->netfail = 1;
-			return str_err(why, n, "data connection: %s",
-			    io_reason(errno));
+			return str_err(
+			    why, n, "data connection: %s", io_reason(errno));
 		}
 		done += want;
 		progress_update(&x->pg, done);
@@ -326,12 +328,11 @@ put_digest(struct xfer *x, char *why, size_t n)
 		return str_err(why, n, "cannot stat: %s", strerror(errno));
 	if ((uint64_t)sb.st_size != x->size)
 		return str_err(why, n, "file changed size while being sent");
-	if (hpipe_digest(x, digest, why, n) == -1)
+	if (pipe_digest(x, digest, why, n) == -1)
 		return -1;
 	if (net_write_all(x->dfd, digest, sizeof(digest)) == -1) {
 		x->netfail = 1;
-		return str_err(why, n, "data connection: %s",
-		    io_reason(errno));
+		return str_err(why, n, "data connection: %s", io_reason(errno));
 	}
 	/* Half-close: the server sees EOF right after the digest. */
 	(void)shutdown(x->dfd, SHUT_WR);
@@ -351,12 +352,12 @@ put_finish(struct xfer *x, char *why, size_t n)
 	if (rc != EXITCODE_OK)
 		return rc;
 	if (strcmp(sha, x->sha) != 0) {
-		str_err(why, n, "sent sha256 %s, server stored %s", x->sha,
-		    sha);
+		str_err(
+		    why, n, "sent sha256 %s, server stored %s", x->sha, sha);
 		return EXITCODE_INTEGRITY;
 	}
-	ui_summary(x->u, "uploaded", x->name, x->size,
-	    progress_now() - x->t0, x->sha);
+	ui_summary(
+	    x->u, "uploaded", x->name, x->size, progress_now() - x->t0, x->sha);
 	return EXITCODE_OK;
 }
 
@@ -368,8 +369,10 @@ put_run(struct xfer *x, char *why, size_t n)
 	const char *args[2];
 	int rc;
 
-	if (str_fmt(sizestr, sizeof(sizestr), "%" PRIu64, x->size) == -1)
+	if (str_fmt(sizestr, sizeof(sizestr), "%" PRIu64, x->size) == -1) {
+		str_err(why, n, "file too large");
 		return EXITCODE_FAIL;
+	}
 	args[0] = x->name;
 	args[1] = sizestr;
 	rc = ctl_request(x->c, "UPLOAD", args, 2, line, why, n);
@@ -377,7 +380,7 @@ put_run(struct xfer *x, char *why, size_t n)
 		return rc;
 	if (rpl_upload(line, &up, why, n) == -1)
 		return protocol_error(x);
-	if (hpipe_start(x, why, n) == -1) {
+	if (pipe_start(x, why, n) == -1) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
@@ -395,7 +398,7 @@ int
 transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen)
 {
-	char why[FTX_ERRLEN];
+	char why[FTX_ERRLEN] = "";
 	struct xfer x;
 	int rc = EXITCODE_FAIL;
 
@@ -422,8 +425,8 @@ get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
 
 	for (tries = 0; tries < 8; tries++) {
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-			return str_err(why, n, "getrandom: %s",
-			    strerror(errno));
+			return str_err(
+			    why, n, "getrandom: %s", strerror(errno));
 		str_hex(hex, rnd, sizeof(rnd));
 		if (str_fmt(x->tmp, sizeof(x->tmp), ".ftx-part-%s", hex) == -1)
 			return str_err(why, n, "temporary name too long");
@@ -438,8 +441,8 @@ get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
 			    strerror(errno));
 	}
 	if (x->fd == -1)
-		return str_err(why, n, "cannot create a temporary in %s",
-		    x->dir);
+		return str_err(
+		    why, n, "cannot create a temporary in %s", x->dir);
 	tmp_active = 0;
 	tmp_dirfd = dirfd;
 	(void)str_copy(tmp_name, sizeof(tmp_name), x->tmp);
@@ -481,8 +484,8 @@ get_body(struct xfer *x, char *why, size_t n)
 		got = net_read_full(x->dfd, b, want);
 		x->netfail = got == -1 || (size_t)got < want;
 		if (got == -1)
-			return str_err(why, n, "data connection: %s",
-			    io_reason(errno));
+			return str_err(
+			    why, n, "data connection: %s", io_reason(errno));
 		if ((size_t)got < want)
 			return str_err(why, n,
 			    "data connection closed after %" PRIu64
@@ -503,14 +506,13 @@ get_body(struct xfer *x, char *why, size_t n)
 
 /* Both the announced hash and the server's DONE must match ours. */
 static int
-get_verify(struct xfer *x, const struct rpl_download *d, char *why,
-    size_t n)
+get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
 {
 	unsigned char digest[HASH_SHA256_LEN];
 	char done_sha[HASH_SHA256_HEXLEN + 1];
 	int rc;
 
-	if (hpipe_digest(x, digest, why, n) == -1) {
+	if (pipe_digest(x, digest, why, n) == -1) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
@@ -519,8 +521,9 @@ get_verify(struct xfer *x, const struct rpl_download *d, char *why,
 	if (rc != EXITCODE_OK)
 		return rc;
 	if (strcmp(x->sha, d->sha256) != 0) {
-		str_err(why, n, "expected sha256 %s, got %s; download discarded",
-		    d->sha256, x->sha);
+		str_err(why, n,
+		    "expected sha256 %s, got %s; download discarded", d->sha256,
+		    x->sha);
 		return EXITCODE_INTEGRITY;
 	}
 	if (strcmp(done_sha, d->sha256) != 0) {
@@ -546,7 +549,7 @@ get_run(struct xfer *x, char *why, size_t n)
 	if (rpl_download(line, &d, why, n) == -1)
 		return protocol_error(x);
 	x->size = d.size;
-	if (hpipe_start(x, why, n) == -1) {
+	if (pipe_start(x, why, n) == -1) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
@@ -565,8 +568,8 @@ static int
 get_commit(struct xfer *x, int dirfd, char *why, size_t n)
 {
 	if (fsync(x->fd) == -1)
-		return str_err(why, n, "fsync in %s: %s", x->dir,
-		    strerror(errno));
+		return str_err(
+		    why, n, "fsync in %s: %s", x->dir, strerror(errno));
 	if (close(x->fd) == -1) {
 		x->fd = -1;
 		return str_err(why, n, "close: %s", strerror(errno));
@@ -586,7 +589,7 @@ int
 transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, char *err, size_t errlen)
 {
-	char why[FTX_ERRLEN];
+	char why[FTX_ERRLEN] = "";
 	struct xfer x;
 	int rc = EXITCODE_FAIL;
 
@@ -605,8 +608,8 @@ transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
 		tmp_active = 0;
 	}
 	if (rc == EXITCODE_OK)
-		ui_summary(u, "downloaded", name, x.size,
-		    progress_now() - x.t0, x.sha);
+		ui_summary(u, "downloaded", name, x.size, progress_now() - x.t0,
+		    x.sha);
 	else if (rc == EXITCODE_INTEGRITY)
 		str_err(err, errlen, "integrity failure: %s: %s", name, why);
 	else

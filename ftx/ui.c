@@ -55,6 +55,6 @@ ui_summary(const struct ui *u, const char *verb, const char *name,
 	if (secs < 1e-6)
 		secs = 1e-6;
 	/* MB/s in powers of ten, like network speeds are quoted. */
-	ui_say(u, "%s %s: %s in %.2f s (%.1f MB/s), verified sha256 %s\n",
-	    verb, name, human, secs, (double)bytes / secs / 1e6, sha256hex);
+	ui_say(u, "%s %s: %s in %.2f s (%.1f MB/s), verified sha256 %s\n", verb,
+	    name, human, secs, (double)bytes / secs / 1e6, sha256hex);
 }

@@ -12,7 +12,7 @@
 
 struct ui {
 	int quiet; /* --quiet: nothing but errors and requested results */
-	int bar;   /* live progress bar on stderr */
+	int bar; /* live progress bar on stderr */
 };
 
 /* Decide once: a bar only on a terminal and without --quiet. */

@@ -233,6 +233,12 @@ sess_resume(struct session *s)
 		line[n] = '\0';
 		memmove(s->in, s->in + n, s->inlen - (size_t)n);
 		s->inlen -= (size_t)n;
+		/* SECURITY: a NUL would silently cut the line short for the
+		 * string-based parser ("DELETE a\0junk" is not "DELETE a"). */
+		if (memchr(line, '\0', (size_t)n) != NULL) {
+			sess_reply(s, "ERROR SYNTAX NUL byte in line");
+			continue;
+		}
 		cmd_dispatch(s, line);
 	}
 	if (s->eof && !s->closing && s->busy == NULL && s->xfer == NULL)

@@ -117,7 +117,9 @@ store_open_read(const struct store *st, const char *name, int *fdp,
 {
 	int fd, saved;
 
-	fd = open_beneath(st->rootfd, name, O_RDONLY, 0);
+	/* SECURITY: O_NONBLOCK so that a FIFO or device placed in the root
+	 * cannot block a worker in open(); only regular files are served. */
+	fd = open_beneath(st->rootfd, name, O_RDONLY | O_NONBLOCK, 0);
 	if (fd == -1) {
 		saved = errno;
 		/* A symlink (ELOOP) or anything beneath is "not there". */
@@ -140,6 +142,12 @@ store_open_read(const struct store *st, const char *name, int *fdp,
 		errno = ENOENT;
 		return str_err(err, errlen, "no such file");
 	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return str_err(err, errlen, "fcntl: %s", strerror(saved));
+	}
 	*fdp = fd;
 	return 0;
 }
@@ -156,7 +164,7 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 	ssize_t n;
 	int fd;
 
-	if ((fd = open_beneath(st->metafd, name, O_RDONLY, 0)) == -1)
+	if ((fd = open_beneath(st->metafd, name, O_RDONLY | O_NONBLOCK, 0)) == -1)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -257,8 +265,13 @@ store_commit(const struct store *st, const char *tmpname, const char *name,
 		return str_err(err, errlen, "fsync: %s", strerror(errno));
 	if (fstat(fd, &sb) == -1)
 		return str_err(err, errlen, "fstat: %s", strerror(errno));
-	if (renameat(st->rootfd, tmpname, st->rootfd, name) == -1)
-		return str_err(err, errlen, "rename: %s", strerror(errno));
+	if (renameat(st->rootfd, tmpname, st->rootfd, name) == -1) {
+		int saved = errno;
+
+		str_err(err, errlen, "rename: %s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
 	(void)fsync(st->rootfd);
 	meta_write(st, name, &sb, sha);
 	return 0;

@@ -27,8 +27,6 @@
 #define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
 /* Data connections waiting for their token, at most. */
 #define MAX_DCONNS 1024
-/* Socket buffers for data connections. */
-#define DATA_SOCKBUF (4 * 1024 * 1024)
 
 enum xstate { X_PENDING, X_RUNNING };
 
@@ -312,7 +310,10 @@ upload_run(struct xfer *x)
 	}
 	if (store_commit(&x->srv->store, tmp, x->name, fd, x->sha, err,
 	    sizeof(err)) == -1) {
-		fail(x, "IO", "%s", err);
+		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
+			fail(x, "BADNAME", "name is taken by a directory");
+		else
+			fail(x, "IO", "%s", err);
 		goto out;
 	}
 	committed = 1;
@@ -469,7 +470,7 @@ start(struct server *srv, struct dconn *d, struct xfer *x)
 		xfer_done(&x->job);
 		return;
 	}
-	net_set_bufsizes(x->data_fd, DATA_SOCKBUF);
+	net_set_bufsizes(x->data_fd, FTX_SOCKBUF_BYTES);
 }
 
 static void

@@ -21,7 +21,7 @@
 
 /* A control line, including its terminating LF, is at most this long. */
 #define FTX_LINE_MAX 4096
-/* Tokens (verb + arguments) on one control line. */
+/* Arguments after the verb on one control line. */
 #define FTX_MAX_ARGS 8
 /* Overlong lines a session may send before it is disconnected. */
 #define FTX_MAX_BAD_LINES 4
@@ -50,6 +50,8 @@
 #define FTX_CHUNKS_PER_IO 64
 /* Buffers in flight between an I/O thread and its hashing thread. */
 #define FTX_PIPE_BUFS 8
+/* Kernel socket buffers asked for on data connections. */
+#define FTX_SOCKBUF_BYTES (4 * 1024 * 1024)
 /* Transfers smaller than this are hashed inline, without a thread. */
 #define FTX_PIPE_THREAD_MIN (1024 * 1024)
 

@@ -79,10 +79,22 @@ _cleanup() {
 		echo "$TEST_NAME: $FAILS of $CHECKS checks failed" >&2
 		exit 1
 	fi
-	if [ "$rc" -eq 0 ]; then
-		echo "$TEST_NAME: all $CHECKS checks passed"
+	if [ "$rc" -eq 77 ]; then
+		exit 77
 	fi
-	exit "$rc"
+	if [ "$FINISHED" -ne 1 ]; then
+		echo "$TEST_NAME: ended early (exit $rc) after $CHECKS checks" >&2
+		exit 1
+	fi
+	echo "$TEST_NAME: all $CHECKS checks passed"
+	exit 0
+}
+
+# Every test ends with `finish`; a test that stops before it fails.
+FINISHED=0
+finish() {
+	FINISHED=1
+	exit 0
 }
 trap _cleanup EXIT
 # A TERM from run.sh's watchdog must still run the cleanup above.

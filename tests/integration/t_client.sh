@@ -46,3 +46,4 @@ for mode in badsha corrupt short; do
 	assert_eq "" "$(ls -A "$d/cwd/client_downloads" 2>/dev/null)" "$mode: nothing left in ./client_downloads"
 	stop_fake
 done
+finish

@@ -218,3 +218,4 @@ assert_eq 0 "$SERVER_RC" "ftxd exits 0 on SIGTERM"
 # Nothing listens on the port of the server we just stopped.
 assert_exit 3 "connection refused" timeout 20 "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" ls
 assert_match '.' "$(cat "$ERR")" "connection refused explains on stderr"
+finish

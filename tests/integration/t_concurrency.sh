@@ -169,3 +169,4 @@ if wait_for 5 no_temps "$ROOT"; then pass "no temporaries after the races"; else
 assert_alive "concurrent clients"
 stop_server
 assert_eq 0 "$SERVER_RC" "ftxd exits 0"
+finish

@@ -177,3 +177,4 @@ start_server
 assert_eq "" "$(temps_in "$ROOT")" "no temporaries after the restart"
 stop_server INT
 assert_eq 0 "$SERVER_RC" "ftxd exits 0 on SIGINT"
+finish

@@ -19,8 +19,10 @@ raw "--max-per-ip 2" ctl 'ok:^OK FTX/1' ctl 'ok:^OK FTX/1' \
     ctl 'ok:^OK FTX/1' line:NOOP 'ok:^OK$'
 raw_bg "$TMPD/hold.out" -w 30 ctl ctl "waitfile:$TMPD/release1"
 holder=$BG_PID
-wait_for 5 grep -c 'OK FTX' "$TMPD/hold.out" >/dev/null
-sleep 0.3
+held() {
+	[ "$(grep -c '^< OK FTX/1' "$TMPD/hold.out")" -eq 2 ]
+}
+if wait_for 5 held; then pass "two sessions held"; else fail "could not hold two sessions: $(cat "$TMPD/hold.out")"; fi
 assert_exit_in "3 4" "ftx is refused while the IP has 2 sessions" ftx ls
 assert_match 'LIMIT|limit|too many' "$(cat "$ERR")" "ftx explains the limit"
 touch "$TMPD/release1"
@@ -35,6 +37,8 @@ start_server --max-clients 3
 raw "--max-clients 3" ctl 'ok:^OK FTX/1' ctl@127.0.0.2 'ok:^OK FTX/1' ctl@127.0.0.3 'ok:^OK FTX/1' \
     ctl@127.0.0.4 'ok:^ERROR LIMIT ' read 'ok:^(EOF|RESET)$' close \
     close sleep:0.5 ctl@127.0.0.4 'ok:^OK FTX/1' line:NOOP 'ok:^OK$'
+# Give the server a moment to see those three sessions end.
+sleep 0.5
 assert_alive "overall limit"
 stop_server
 
@@ -77,3 +81,4 @@ assert_exit 0 "ftx works after the idle tests" ftx put "$src/f" --as after-idle.
 assert_alive "idle timeouts"
 stop_server
 assert_eq 0 "$SERVER_RC" "ftxd exits 0"
+finish

@@ -164,3 +164,4 @@ for f in escape b etc passwd; do
 done
 assert_no_file "$dl/escape" "get of a bad name wrote nothing"
 assert_alive "rejected names"
+finish

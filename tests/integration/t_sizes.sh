@@ -97,3 +97,4 @@ for chunk in 512 1000 1048576; do
 	done
 	stop_server
 done
+finish

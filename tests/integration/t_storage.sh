@@ -101,7 +101,7 @@ done
 steps+=(line:NOOP 'ok:^OK$')
 raw "symlinks, directories and FIFOs are not served (and do not hang)" -t 5 "${steps[@]}"
 for n in link-out passwd link-in fifo; do
-	assert_exit 4 "ftx get $n" ftx get "$n" -o "$dl"
+	FTX_TIMEOUT=15 assert_exit 4 "ftx get $n" ftx get "$n" -o "$dl"
 	assert_no_file "$dl/$n" "nothing downloaded for $n"
 done
 assert_alive "serving hostile entries"
@@ -139,3 +139,4 @@ mkdir -p "$dl/r"
 assert_exit 0 "get after restart" ftx get hand.bin -o "$dl/r"
 assert_file_same "$src/hand3.bin" "$dl/r/hand.bin" "hand copy still served after restart"
 assert_alive "restart with hostile entries"
+finish

@@ -1,0 +1,249 @@
+/*
+ * test_client.c - unit tests for ftx/rpl.c, the client's checks of the
+ * server's reply lines.  The server is not trusted: every hostile or
+ * malformed line below must be refused, and only well-formed ones pass.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "exitcode.h"
+#include "rpl.h"
+
+#define SHA "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
+#define TOK "3f5a0c1e9b7d4a2c8e6f1b3d5a7c9e0f"
+#define MD5 "6f5902ac237024bdd0c176cb93063dc4"
+
+static void
+test_greeting(void **state)
+{
+	char err[256];
+
+	assert_int_equal(
+	    rpl_greeting("OK FTX/1 ftxd/0.1.0 ready", err, sizeof(err)), 0);
+	assert_int_equal(rpl_greeting("OK FTX/1", err, sizeof(err)), 0);
+	assert_int_equal(rpl_greeting("OK FTX/10 x", err, sizeof(err)), -1);
+	assert_int_equal(rpl_greeting("OK FTX/2 x", err, sizeof(err)), -1);
+	assert_int_equal(rpl_greeting("SSH-2.0-OpenSSH", err, sizeof(err)), -1);
+	assert_int_equal(rpl_greeting("", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "FTX/1"));
+}
+
+static void
+test_error_lines(void **state)
+{
+	struct rpl_error e;
+
+	assert_int_equal(rpl_error("ERROR NOTFOUND no such file: a", &e), 0);
+	assert_string_equal(e.code, "NOTFOUND");
+	assert_string_equal(e.text, "no such file: a");
+	assert_int_equal(rpl_error("ERROR TIMEOUT", &e), 0);
+	assert_string_equal(e.code, "TIMEOUT");
+	assert_string_equal(e.text, "");
+	/* No recognisable code: the whole rest is the reason. */
+	assert_int_equal(rpl_error("ERROR something odd", &e), 0);
+	assert_string_equal(e.code, "?");
+	assert_string_equal(e.text, "something odd");
+	/* Escape sequences never reach the terminal. */
+	assert_int_equal(rpl_error("ERROR IO bad \x1b[31m\x7f", &e), 0);
+	assert_string_equal(e.text, "bad ?[31m?");
+	assert_int_equal(rpl_error("OK fine", &e), -1);
+	assert_int_equal(rpl_error("ERRORS x", &e), -1);
+}
+
+static void
+test_error_exit_codes(void **state)
+{
+	assert_int_equal(rpl_error_exit("INTEGRITY"), EXITCODE_INTEGRITY);
+	assert_int_equal(rpl_error_exit("NOTFOUND"), EXITCODE_REFUSED);
+	assert_int_equal(rpl_error_exit("BADNAME"), EXITCODE_REFUSED);
+	assert_int_equal(rpl_error_exit("BUSY"), EXITCODE_REFUSED);
+	assert_int_equal(rpl_error_exit("LIMIT"), EXITCODE_REFUSED);
+	assert_int_equal(rpl_error_exit("SHORT"), EXITCODE_FAIL);
+	assert_int_equal(rpl_error_exit("TIMEOUT"), EXITCODE_FAIL);
+	assert_int_equal(rpl_error_exit("IO"), EXITCODE_FAIL);
+	assert_int_equal(rpl_error_fatal("SHUTDOWN"), 1);
+	assert_int_equal(rpl_error_fatal("NOTFOUND"), 0);
+}
+
+static void
+test_upload_reply(void **state)
+{
+	struct rpl_upload u;
+	char err[256];
+
+	assert_int_equal(rpl_upload("OK 5002 " TOK, &u, err, sizeof(err)), 0);
+	assert_int_equal(u.port, 5002);
+	assert_string_equal(u.token, TOK);
+	/* A later optional parameter is tolerated. */
+	assert_int_equal(
+	    rpl_upload("OK 5002 " TOK " offset=0", &u, err, sizeof(err)), 0);
+	assert_int_equal(rpl_upload("OK 0 " TOK, &u, err, sizeof(err)), -1);
+	assert_int_equal(rpl_upload("OK 65536 " TOK, &u, err, sizeof(err)), -1);
+	assert_int_equal(rpl_upload("OK -1 " TOK, &u, err, sizeof(err)), -1);
+	assert_int_equal(rpl_upload("OK 05002 " TOK, &u, err, sizeof(err)), -1);
+	assert_int_equal(rpl_upload("OK 5002", &u, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_upload("OK 5002 " TOK "0", &u, err, sizeof(err)), -1);
+	assert_int_equal(rpl_upload("OK 5002 3F5A0C1E9B7D4A2C8E6F1B3D5A7C9E0F",
+			     &u, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_upload("OK 5002 " TOK " junk", &u, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_upload("DONE 5002 " TOK, &u, err, sizeof(err)), -1);
+}
+
+static void
+test_download_reply(void **state)
+{
+	struct rpl_download d;
+	char err[256];
+
+	assert_int_equal(
+	    rpl_download("OK 12 5002 " TOK " " SHA, &d, err, sizeof(err)), 0);
+	assert_int_equal(d.size, 12);
+	assert_int_equal(d.port, 5002);
+	assert_string_equal(d.token, TOK);
+	assert_string_equal(d.sha256, SHA);
+	assert_int_equal(
+	    rpl_download("OK 0 1 " TOK " " SHA, &d, err, sizeof(err)), 0);
+	/* Sizes must fit off_t. */
+	assert_int_equal(rpl_download("OK 9223372036854775807 1 " TOK " " SHA,
+			     &d, err, sizeof(err)),
+	    0);
+	assert_int_equal(rpl_download("OK 9223372036854775808 1 " TOK " " SHA,
+			     &d, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_download("OK +12 5002 " TOK " " SHA, &d, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_download("OK 12 5002 " TOK " -", &d, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_download("OK 12 5002 " TOK " " SHA "a", &d, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_download("OK 12 5002 " TOK, &d, err, sizeof(err)), -1);
+}
+
+static void
+test_file_lines(void **state)
+{
+	struct rpl_file f;
+	char err[256];
+
+	assert_int_equal(rpl_file("FILE 12 1763694000 " SHA " my%20notes.txt",
+			     &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(f.size, 12);
+	assert_int_equal(f.mtime, 1763694000);
+	assert_int_equal(f.has_sha, 1);
+	assert_string_equal(f.sha256, SHA);
+	assert_string_equal(f.name, "my notes.txt");
+	assert_int_equal(rpl_file("FILE 4096 1763694100 - r\xc3\xa9sum\xc3\xa9",
+			     &f, err, sizeof(err)),
+	    0);
+	assert_int_equal(f.has_sha, 0);
+	assert_string_equal(f.name, "r\xc3\xa9sum\xc3\xa9");
+	/* Hostile names: hidden, path, escape sequence, NUL, too long. */
+	assert_int_equal(
+	    rpl_file("FILE 1 2 - .hidden", &f, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_file("FILE 1 2 - ..%2Fx", &f, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_file("FILE 1 2 - a%2Fb", &f, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_file("FILE 1 2 - a%1B%5B31m", &f, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_file("FILE 1 2 - a%00b", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("FILE 1 2 - a\tb", &f, err, sizeof(err)), -1);
+	{
+		char line[400] = "FILE 1 2 - ";
+
+		memset(line + strlen(line), 'n', 256);
+		assert_int_equal(rpl_file(line, &f, err, sizeof(err)), -1);
+	}
+	/* Hostile numbers and hashes. */
+	assert_int_equal(rpl_file("FILE x 2 - a", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("FILE 1 -2 - a", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("FILE 1 2 abc a", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("FILE 1 2 -", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("OK 1 2 - a", &f, err, sizeof(err)), -1);
+	assert_int_equal(rpl_file("FILE 1 2 - a%4", &f, err, sizeof(err)), -1);
+}
+
+static void
+test_hash_reply(void **state)
+{
+	struct rpl_hash h;
+	char err[256];
+
+	assert_int_equal(
+	    rpl_hash("OK 12 " SHA " - my%20notes.txt", &h, err, sizeof(err)),
+	    0);
+	assert_int_equal(h.has_md5, 0);
+	assert_string_equal(h.name, "my notes.txt");
+	assert_int_equal(
+	    rpl_hash("OK 12 " SHA " " MD5 " a", &h, err, sizeof(err)), 0);
+	assert_int_equal(h.has_md5, 1);
+	assert_string_equal(h.md5, MD5);
+	assert_int_equal(
+	    rpl_hash("OK 12 " SHA " " MD5 "0 a", &h, err, sizeof(err)), -1);
+	assert_int_equal(rpl_hash("OK 12 - - a", &h, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_hash("OK 12 " SHA " - ", &h, err, sizeof(err)), -1);
+}
+
+static void
+test_count_and_done(void **state)
+{
+	char sha[65], err[256];
+	uint64_t n;
+
+	assert_int_equal(rpl_count("OK 3", 100, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rpl_count("OK 101", 100, &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_count("OK", 100, &n, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_count("OK 99999999999999999999999", 100, &n, err, sizeof(err)),
+	    -1);
+	assert_int_equal(rpl_done_sha("DONE " SHA, sha, err, sizeof(err)), 0);
+	assert_string_equal(sha, SHA);
+	assert_int_equal(
+	    rpl_done_sha("DONE " SHA "\r", sha, err, sizeof(err)), 0);
+	assert_int_equal(rpl_done_sha("DONE", sha, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_sha("OK " SHA, sha, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_sha("DONE 1234", sha, err, sizeof(err)), -1);
+}
+
+static void
+test_is_hex(void **state)
+{
+	assert_int_equal(rpl_is_hex("00ff", 4), 1);
+	assert_int_equal(rpl_is_hex("00FF", 4), 0);
+	assert_int_equal(rpl_is_hex("00f", 4), 0);
+	assert_int_equal(rpl_is_hex("00ff0", 4), 0);
+	assert_int_equal(rpl_is_hex("", 0), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_greeting),
+	    cmocka_unit_test(test_error_lines),
+	    cmocka_unit_test(test_error_exit_codes),
+	    cmocka_unit_test(test_upload_reply),
+	    cmocka_unit_test(test_download_reply),
+	    cmocka_unit_test(test_file_lines),
+	    cmocka_unit_test(test_hash_reply),
+	    cmocka_unit_test(test_count_and_done),
+	    cmocka_unit_test(test_is_hex),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
