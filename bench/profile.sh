@@ -94,7 +94,11 @@ profile() {
 	perf record -q -F 999 -p "$FTXD_PID" -o "$OUT/$name-ftxd.data" \
 	    >/dev/null 2>&1 &
 	PERF_PID=$!
-	sleep 0.5 # let perf attach before the transfer starts
+	# Like run.sh: hand the transfer recently freed pages (see there).
+	timeout "$T_CMD" dd if=/dev/zero of="$SHM_DIR/prefault" bs=1M \
+	    count=$((SIZE_MIB + 64)) status=none
+	rm -f "$SHM_DIR/prefault"
+	sleep 0.3 # let perf attach before the transfer starts
 	t0=$EPOCHREALTIME
 	timeout "$T_CMD" perf record -q -F 999 -o "$OUT/$name-ftx.data" -- \
 	    "$FTX" --host 127.0.0.1 --port "$PORT" --quiet "$@" >/dev/null
@@ -118,9 +122,9 @@ profile() {
 # are summed into one line instead of flooding the list with addresses.
 report() {
 	local data=$OUT/$1-$2.data
-	echo "=== $1: $2: CPU by thread (tid) and DSO ==="
-	timeout 120 perf report -i "$data" --stdio --no-children \
-	    --sort tid,dso 2>/dev/null | grep -v '^#' | awk 'NF' |
+	echo "=== $1: $2: CPU by thread (pid:thread) and DSO; samples at 999 Hz ~ ms ==="
+	timeout 120 perf report -i "$data" --stdio --no-children -n \
+	    --sort pid,dso 2>/dev/null | grep -v '^#' | awk 'NF' |
 		head -n 12 || true
 	echo "=== $1: $2: top $TOP symbols (libcrypto summed) ==="
 	timeout 120 perf report -i "$data" --stdio --no-children \

@@ -17,6 +17,7 @@
 #   BENCH_TIMEOUT   seconds allowed for any one timed command (default 300)
 #   BENCH_FTXD_ARGS extra ftxd arguments, e.g. "--chunk-size 65536"
 #   BENCH_NO_INSTALL=1  never apt-get install vsftpd/curl
+#   BENCH_VSFTPD    path of the vsftpd binary (default: found in PATH)
 #   BENCH_PREFAULT  1 (default) or 0: see prefault() below
 set -euo pipefail
 export LC_ALL=C
@@ -34,12 +35,15 @@ PREFAULT=${BENCH_PREFAULT:-1}
 T_DAEMON=7200
 CC=${CC:-cc}
 
+# Messages go to fd 3, a copy of the original stderr, so that they are
+# seen even when a signal arrives while a row's output is redirected.
+exec 3>&2
 die() {
-	echo "bench: $*" >&2
+	echo "bench: $*" >&3
 	exit 1
 }
 note() {
-	echo "bench: $*" >&2
+	echo "bench: $*" >&3
 }
 
 [[ $PREFAULT == [01] ]] || die "BENCH_PREFAULT must be 0 or 1"
@@ -110,7 +114,7 @@ trap 'note "interrupted"; exit 130' INT TERM
 start_daemon() {
 	local log=$1 tpid dpid='' i
 	shift
-	timeout -k 10 "$T_DAEMON" "$@" </dev/null >>"$log" 2>&1 &
+	timeout -k 10 "$T_DAEMON" "$@" </dev/null >>"$log" 2>&1 3>&- &
 	tpid=$!
 	# The daemon is timeout's only child; find it by parent PID.
 	for ((i = 0; i < 50; i++)); do
@@ -249,7 +253,11 @@ find_vsftpd() {
 	[[ -n $VSFTPD ]] || [[ ! -x /usr/sbin/vsftpd ]] || VSFTPD=/usr/sbin/vsftpd
 }
 find_vsftpd
-if [[ -z $VSFTPD || -z $(command -v curl) ]]; then
+if [[ -n ${BENCH_VSFTPD:-} ]]; then
+	VSFTPD=$BENCH_VSFTPD
+	[[ -x $VSFTPD ]] || VSFTPD_REASON="BENCH_VSFTPD=$VSFTPD is not executable"
+fi
+if [[ -z $VSFTPD_REASON ]] && [[ -z $VSFTPD || -z $(command -v curl) ]]; then
 	if [[ ${BENCH_NO_INSTALL:-0} == 1 ]]; then
 		VSFTPD_REASON="vsftpd or curl not installed (BENCH_NO_INSTALL=1)"
 	elif ((EUID != 0)); then
@@ -594,7 +602,7 @@ target() {
 	if awk -v r="$ratio" -v g="$goal" 'BEGIN { exit !(r >= g) }'; then
 		verdict="met"
 	else
-		verdict="MISSED by $(calc "($goal - $ratio) / $goal * 100")% (needs $(calc "${MED[$b]} / $goal") s or less)"
+		verdict="MISSED by $(calc "($goal - $ratio) / $goal * 100")% (needs $(awk "BEGIN { printf \"%.3f\", ${MED[$b]} / $goal }") s or less)"
 	fi
 	echo "- $what: **$ratio** (target >= $goal) - $verdict"
 }
@@ -691,7 +699,7 @@ report() {
 		free page reporting), touching a never-used or reclaimed page costs a
 		host page fault; writing 1 GiB to tmpfs then takes about 2.5 s instead
 		of 0.5 s, at random. Prefaulting hands the timed run recently freed
-		pages, so the rows measure the CPU path. It changes nothing on bare
+		pages, so the rows measure the CPU path. It is harmless on bare
 		metal.
 	EOF
 }
@@ -709,3 +717,10 @@ if out=$(report); then
 	echo
 	echo "bench: wrote $DOC"
 fi
+# A row that failed (not one that was skipped) makes `make bench` fail.
+for r in "${ROWS[@]}"; do
+	if [[ ${STATUS[$r]} == failed* ]]; then
+		note "some rows failed"
+		exit 1
+	fi
+done

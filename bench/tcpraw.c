@@ -86,8 +86,8 @@ parse_port(const char *s, int allow_zero)
 
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < (allow_zero ? 0 : 1) ||
-	    v > 65535) {
+	if (errno != 0 || end == s || *end != '\0' ||
+	    v < (allow_zero ? 0 : 1) || v > 65535) {
 		fprintf(stderr, "tcpraw: bad port '%s'\n", s);
 		return -1;
 	}
@@ -389,10 +389,11 @@ cmd_port(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: tcpraw loop FILE\n"
-			"       tcpraw recv PORT\n"
-			"       tcpraw send HOST PORT FILE\n"
-			"       tcpraw port\n");
+	fprintf(stderr,
+	    "usage: tcpraw loop FILE\n"
+	    "       tcpraw recv PORT\n"
+	    "       tcpraw send HOST PORT FILE\n"
+	    "       tcpraw port\n");
 }
 
 int

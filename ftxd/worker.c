@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "limits.h"
 #include "log.h"
 #include "str.h"
@@ -91,6 +93,11 @@ worker_main(void *arg)
 			abort();
 	}
 out:
+	pthread_mutex_unlock(&mu);
+	/* Threads are detached: release OpenSSL's per-thread state (the
+	 * token RNG) before worker_stop() can see us gone and exit. */
+	OPENSSL_thread_stop();
+	pthread_mutex_lock(&mu);
 	nthreads--;
 	pthread_cond_broadcast(&cv_exit);
 	pthread_mutex_unlock(&mu);

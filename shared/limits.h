@@ -23,7 +23,8 @@
 #define FTX_LINE_MAX 4096
 /* Arguments after the verb on one control line. */
 #define FTX_MAX_ARGS 8
-/* Overlong lines a session may send before it is disconnected. */
+/* The Nth overlong line gets ERROR FLOOD and a disconnect (N-1 get
+ * ERROR TOOLONG and are discarded). */
 #define FTX_MAX_BAD_LINES 4
 /* Bytes of one overlong line we discard before we call it a flood. */
 #define FTX_FLOOD_BYTES (64 * 1024)

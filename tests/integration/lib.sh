@@ -45,17 +45,35 @@ track_pid() {
 	fi
 }
 
+SANITIZER_RE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+
+# A recorded PID is still one of ours (not exited and reused by an
+# unrelated process): its command line names our build or test directory.
+ours() {
+	local cmd
+	kill -0 "$1" 2>/dev/null || return 1
+	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+	case "$cmd" in
+	*"$FTX_BUILD"* | *"$ITEST_DIR"*) return 0 ;;
+	esac
+	return 1
+}
+
 _cleanup() {
 	local rc=$? pid i
 	trap - EXIT
 	# Ask politely first (timeout(1) forwards TERM to its child), then
 	# insist.  Only PIDs we started ourselves.
+	local live=()
 	for pid in "${PIDS[@]}"; do
-		kill -TERM "$pid" 2>/dev/null
+		if ours "$pid"; then
+			live+=("$pid")
+			kill -TERM "$pid" 2>/dev/null
+		fi
 	done
 	for i in $(seq 1 30); do
 		local alive=0
-		for pid in "${PIDS[@]}"; do
+		for pid in "${live[@]}"; do
 			if kill -0 "$pid" 2>/dev/null; then
 				alive=1
 			fi
@@ -63,9 +81,15 @@ _cleanup() {
 		[ $alive -eq 0 ] && break
 		sleep 0.1
 	done
-	for pid in "${PIDS[@]}"; do
-		kill -KILL "$pid" 2>/dev/null
+	for pid in "${live[@]}"; do
+		ours "$pid" && kill -KILL "$pid" 2>/dev/null
 	done
+	# Under `make asan` a sanitizer report in the server is a failure
+	# even if every check passed.
+	if grep -l -a -E "$SANITIZER_RE" "$TMPD"/ftxd.*.log.out >/dev/null 2>&1; then
+		fail "sanitizer report in the server's stderr:"
+		grep -h -a -E -A 15 "$SANITIZER_RE" "$TMPD"/ftxd.*.log.out | head -n 40 >&2
+	fi
 	if [ "$FAILS" -gt 0 ] && [ -n "$LOG" ] && [ -f "$LOG" ]; then
 		echo "---- last lines of the server log $LOG:" >&2
 		tail -n 25 "$LOG" >&2
@@ -161,6 +185,14 @@ assert_no_file() {
 	fi
 }
 
+# A client run under a sanitizer must not report anything.
+sanitizer_check() {
+	if grep -q -a -E "$SANITIZER_RE" "$ERR" 2>/dev/null; then
+		fail "$1: sanitizer report on stderr"
+		grep -a -E -A 15 "$SANITIZER_RE" "$ERR" | head -n 30 >&2
+	fi
+}
+
 # assert_exit CODE DESCRIPTION CMD... : run CMD, compare its exit status.
 # Its stdout/stderr are kept in $OUT/$ERR.
 OUT=$TMPD/cmd.out
@@ -170,6 +202,7 @@ assert_exit() {
 	shift 2
 	"$@" >"$OUT" 2>"$ERR"
 	rc=$?
+	sanitizer_check "$desc"
 	if [ "$rc" = "$want" ]; then
 		pass "$desc (exit $rc)"
 	else
@@ -186,6 +219,7 @@ assert_exit_in() {
 	shift 2
 	"$@" >"$OUT" 2>"$ERR"
 	rc=$?
+	sanitizer_check "$desc"
 	for c in $want; do
 		if [ "$rc" = "$c" ]; then
 			pass "$desc (exit $rc)"
@@ -247,9 +281,10 @@ has_temps() {
 
 # ---------------------------------------------------------------- server
 
-# start_server [FTXD-ARGS...]: start ftxd on free loopback ports serving
-# $ROOT (a fresh directory unless ROOT is already set) and wait for its
-# "listening" line.  Sets SERVER_PID, CTRL_PORT, DATA_PORT, ROOT, LOG.
+# start_server [FTXD-ARGS...]: start ftxd on free loopback ports (on
+# $BIND, default 127.0.0.1) serving $ROOT (a fresh directory unless ROOT
+# is already set) and wait for its "listening" line.  Sets SERVER_PID,
+# CTRL_PORT, DATA_PORT, ROOT, LOG.  Clients use $HOST (default 127.0.0.1).
 start_server() {
 	local line i
 	if [ -z "$ROOT" ]; then
@@ -258,7 +293,7 @@ start_server() {
 	fi
 	SERVER_N=$((SERVER_N + 1))
 	LOG=$TMPD/ftxd.$SERVER_N.log
-	"$FTXD" --bind 127.0.0.1 --port 0 --data-port 0 --root "$ROOT" \
+	"$FTXD" --bind "${BIND:-127.0.0.1}" --port 0 --data-port 0 --root "$ROOT" \
 	    --log "$LOG" "$@" >"$LOG.out" 2>&1 &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"
@@ -313,7 +348,7 @@ stop_server() {
 # The server process is alive and a fresh session gets OK to NOOP.
 server_alive() {
 	[ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null &&
-	    "$FTXRAW" -p "$CTRL_PORT" -t 5 -w 10 ctl 'ok:^OK FTX/1( |$)' \
+	    "$FTXRAW" -h "${HOST:-127.0.0.1}" -p "$CTRL_PORT" -t 5 -w 10 ctl 'ok:^OK FTX/1( |$)' \
 		line:NOOP 'ok:^OK$' >"$TMPD/alive.out" 2>&1
 }
 
@@ -330,7 +365,7 @@ assert_alive() {
 
 # ftx ARGS...: the real client against the current server, bounded.
 ftx() {
-	timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host 127.0.0.1 \
+	timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host "${HOST:-127.0.0.1}" \
 	    --port "$CTRL_PORT" "$@"
 }
 
@@ -343,7 +378,7 @@ raw() {
 	shift
 	RAW_N=$((RAW_N + 1))
 	RAW_OUT=$TMPD/raw.$RAW_N.out
-	"$FTXRAW" -p "$CTRL_PORT" "$@" >"$RAW_OUT" 2>&1
+	"$FTXRAW" -h "${HOST:-127.0.0.1}" -p "$CTRL_PORT" "$@" >"$RAW_OUT" 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ]; then
 		pass "$desc"
@@ -358,7 +393,7 @@ raw() {
 raw_bg() {
 	local out=$1
 	shift
-	"$FTXRAW" -p "$CTRL_PORT" "$@" >"$out" 2>&1 &
+	"$FTXRAW" -h "${HOST:-127.0.0.1}" -p "$CTRL_PORT" "$@" >"$out" 2>&1 &
 	BG_PID=$!
 	track_pid "$BG_PID"
 }
@@ -377,11 +412,12 @@ wait_pid() {
 	fi
 }
 
-# start_fake MODE FILE: start tests/tools/ftxfake (a lying server, see its
-# header) serving FILE; sets FAKE_PID and FAKE_PORT.
+# start_fake MODE FILE [FTXFAKE-ARGS...]: start tests/tools/ftxfake (a
+# lying server, see its header) serving FILE; sets FAKE_PID and FAKE_PORT.
 start_fake() {
-	local out=$TMPD/fake.$1.out line i
-	"$FTXFAKE" -m "$1" -f "$2" -w 60 >"$out" 2>&1 &
+	local out=$TMPD/fake.$1.out line i mode=$1 file=$2
+	shift 2
+	"$FTXFAKE" -m "$mode" -f "$file" -w 60 "$@" >"$out" 2>&1 &
 	FAKE_PID=$!
 	track_pid "$FAKE_PID"
 	line=
@@ -409,19 +445,15 @@ log_has() {
 
 # The percent-encoding servers use for names on control lines.
 proto_encode() {
-	local s=$1 out= i c LC_ALL=C
+	local s=$1 out='' i c LC_ALL=C
 	for ((i = 0; i < ${#s}; i++)); do
 		c=${s:i:1}
-		case "$c" in
-		[!%\ ] ) 
-			if [[ "$c" < '!' || "$c" == $'\x7f' ]]; then
-				out+=$(printf '%%%02X' "'$c")
-			else
-				out+=$c
-			fi
-			;;
-		*) out+=$(printf '%%%02X' "'$c") ;;
-		esac
+		# Byte-wise in the C locale: '%', space, < 0x21 and 0x7f.
+		if [[ "$c" == '%' || "$c" < '!' || "$c" == $'\x7f' ]]; then
+			out+=$(printf '%%%02X' "'$c")
+		else
+			out+=$c
+		fi
 	done
 	printf '%s' "$out"
 }

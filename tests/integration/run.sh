@@ -103,7 +103,7 @@ for t in "${tests[@]}"; do
 		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 			echo "    (timed out after $per_test s)"
 		fi
-		grep -aE '^(FAIL|    )' "$log" | head -n 60 | sed 's/^/    /'
+		grep -aE '^(FAIL|    )' "$log" | head -n 60 | cut -c1-300 | sed 's/^/    /'
 		echo "    (full log: $log)"
 		failed=$((failed + 1))
 		;;

@@ -22,7 +22,7 @@ done
 pids=()
 for i in $(seq 1 $N); do
 	ftx -q put "$src/c$i.bin" >"$TMPD/put$i.out" 2>&1 &
-	pids+=($!)
+	pids+=("$!")
 	track_pid $!
 done
 bad=0
@@ -43,10 +43,10 @@ pids=()
 for i in $(seq 1 $N); do
 	mkdir -p "$dl/$i"
 	ftx -q get "c$i.bin" -o "$dl/$i" >"$TMPD/get$i.out" 2>&1 &
-	pids+=($!)
+	pids+=("$!")
 	track_pid $!
 	ftx -q put "$src/d$i.bin" >"$TMPD/putd$i.out" 2>&1 &
-	pids+=($!)
+	pids+=("$!")
 	track_pid $!
 done
 bad=0
@@ -62,6 +62,51 @@ for i in $(seq 1 $N); do
 done
 assert_eq "$((2 * N))" "$(visible_files "$ROOT" | wc -l)" "exactly 32 files stored"
 if wait_for 5 no_temps "$ROOT"; then pass "no temporaries after the parallel phase"; else fail "temporaries left: $(temps_in "$ROOT")"; fi
+
+# ---------------------------------------------------------------- 64 at once
+# 64 uploads all half way at the same moment: 64 temporaries with data in
+# them prove that 64 transfers run at once (none waits for another).  The
+# server writes in batches of up to 64 chunks (256 KiB), so each sends
+# 600 KB before pausing.  64 transfers from one IP are 128 connections:
+# raise --max-per-ip for this.
+stop_server
+start_server --max-per-ip 200
+mkrand "$src/sixtyfour" $((1024 * 1024))
+sz64=$(stat -c %s "$src/sixtyfour")
+sha64=$(sha256_of "$src/sixtyfour")
+pids=()
+for i in $(seq 1 64); do
+	raw_bg "$TMPD/u64.$i.out" -t 30 -w 90 ctl "line:UPLOAD par$i.bin $sz64" 'ok:^OK ' \
+	    data "dsend:$src/sixtyfour:600000" "touch:$TMPD/half64.$i" "waitfile:$TMPD/go64" \
+	    "dsend:$src/sixtyfour" ddigest read "ok:^DONE $sha64\$"
+	pids+=("$BG_PID")
+done
+all_half() {
+	[ "$(find "$TMPD" -maxdepth 1 -name 'half64.*' | wc -l)" -eq 64 ]
+}
+if wait_for 30 all_half; then pass "64 uploads half way"; else fail "only $(find "$TMPD" -maxdepth 1 -name 'half64.*' | wc -l) of 64 uploads got half way"; fi
+temps_with_data() {
+	find "$ROOT" -maxdepth 1 -name '.ftxtmp-*' -size +0 | wc -l
+}
+if wait_for 10 eval '[ "$(temps_with_data)" -eq 64 ]'; then
+	pass "64 transfers in progress at once (64 temporaries receiving data)"
+else
+	fail "only $(temps_with_data) of 64 uploads are being received at once"
+fi
+assert_alive "64 transfers in progress"
+touch "$TMPD/go64"
+bad=0
+for pid in "${pids[@]}"; do
+	wait_pid "$pid" 60
+	[ "$WAIT_RC" -eq 0 ] || bad=$((bad + 1))
+done
+assert_eq 0 "$bad" "all 64 parallel uploads finished with DONE"
+okfiles=0
+for i in $(seq 1 64); do
+	cmp -s "$src/sixtyfour" "$ROOT/par$i.bin" && okfiles=$((okfiles + 1))
+done
+assert_eq 64 "$okfiles" "all 64 parallel uploads stored intact"
+rm -f "$ROOT"/par*.bin
 
 # ---------------------------------------------------------------- same name
 mkrand "$src/v0" $((4 * 1024 * 1024))

@@ -55,6 +55,14 @@ raw "upload: a second connection with the live token is refused" ctl \
     dsel:0 "dsend:$src/f2" ddigest read "ok:^DONE $sha2\$"
 assert_file_same "$src/f2" "$ROOT/reuse.bin" "upload with an intruding second connection stored intact"
 
+# The hello may arrive in pieces (a slow or oddly buffered client).
+raw "a hello in three pieces" ctl \
+    'line:DOWNLOAD f1' 'ok:^OK 100000 ' data:none dpart:0:5 sleep:0.3 dpart:5:20 sleep:0.3 dpart:20:33 \
+    drecv "ok:^DATA n=100000 sha=$sha1 end=EOF" read "ok:^DONE $sha1\$" \
+    'line:UPLOAD pieces.bin 100000' 'ok:^OK ' data:none dpart:0:1 sleep:0.3 dpart:1:32 sleep:0.3 dpart:32:33 \
+    "dsend:$src/f1" ddigest read "ok:^DONE $sha1\$"
+assert_file_same "$src/f1" "$ROOT/pieces.bin" "upload after a hello in pieces"
+
 # ---------------------------------------------------------------- intruders
 # Intruders connect first: one says nothing at all, one sends a wrong
 # token, one the right token from another IP (127.0.0.2 is loopback too).

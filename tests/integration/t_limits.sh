@@ -17,6 +17,7 @@ raw "--max-per-ip 2" ctl 'ok:^OK FTX/1' ctl 'ok:^OK FTX/1' \
     ctl@127.0.0.2 'ok:^OK FTX/1' line:NOOP 'ok:^OK$' close \
     close sleep:0.5 \
     ctl 'ok:^OK FTX/1' line:NOOP 'ok:^OK$'
+sleep 0.5
 raw_bg "$TMPD/hold.out" -w 30 ctl ctl "waitfile:$TMPD/release1"
 holder=$BG_PID
 held() {

@@ -70,6 +70,10 @@ raw "a NUL does not truncate a command" ctl 'raw:DELETE victim\0junk\n' read 'ok
     'raw:HASH victim\0\n' read 'ok:^ERROR SYNTAX ' line:NOOP 'ok:^OK$'
 assert_file "$ROOT/victim" "victim survived DELETE with an embedded NUL"
 
+# A line may arrive a few bytes at a time.
+raw "a command in slow pieces" ctl 'raw:NO' sleep:0.4 'raw:O' sleep:0.4 'raw:P' sleep:0.4 'raw:\n' \
+    read 'ok:^OK$' 'raw:HASH vic' sleep:0.3 'raw:tim\r' sleep:0.3 'raw:\n' read 'ok:^OK 100 '
+
 # A CR in the middle of a line is a control character, too.
 raw "a CR inside a line" ctl 'raw:HASH vic\rtim\n' read 'ok:^ERROR SYNTAX ' line:NOOP 'ok:^OK$'
 

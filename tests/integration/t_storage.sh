@@ -74,6 +74,43 @@ rm -f "$ROOT/up.bin"
 assert_exit 4 "get of a file deleted by hand" ftx get up.bin -o "$dl"
 raw "LIST after a hand delete" ctl line:LIST 'no:up\.bin'
 
+# Deleted (by DELETE on another session) while it is being downloaded:
+# the running download still delivers the complete original.
+mkrand "$src/doomed.bin" $((32 * 1024 * 1024))
+doomedsha=$(sha256_of "$src/doomed.bin")
+assert_exit 0 "put doomed.bin" ftx put "$src/doomed.bin"
+raw_bg "$TMPD/doomed.out" -t 20 -w 60 ctl 'line:DOWNLOAD doomed.bin' 'ok:^OK ' data \
+    "touch:$TMPD/doomed-open" "waitfile:$TMPD/doomed-go" drecv "ok:^DATA n=$((32 * 1024 * 1024)) sha=$doomedsha end=EOF" \
+    read "ok:^DONE $doomedsha\$"
+doomed=$BG_PID
+wait_for 10 test -e "$TMPD/doomed-open"
+sleep 0.3
+assert_exit 0 "rm during a download" ftx rm doomed.bin
+assert_no_file "$ROOT/doomed.bin" "deleted while being downloaded"
+touch "$TMPD/doomed-go"
+wait_pid "$doomed" 30
+assert_eq 0 "$WAIT_RC" "the running download completed with the original content"
+[ "$WAIT_RC" -eq 0 ] || sed 's/^/    /' "$TMPD/doomed.out" >&2
+
+# A big directory: 5000 files with long names make a LIST reply of
+# about 600 KB, more than the server's per-session output buffer.
+(
+	cd "$ROOT" || exit 1
+	pad=$(printf 'p%.0s' $(seq 1 90))
+	for i in $(seq 1 5000); do
+		: >"many-$i-$pad"
+	done
+)
+raw "LIST of 5000 more files" -t 20 ctl line:LIST 'has:^DONE$'
+n=$(grep -c '^< FILE ' "$RAW_OUT")
+head=$(grep -m 1 -E '^< OK [0-9]+$' "$RAW_OUT" | awk '{print $3}')
+assert_eq "$n" "$head" "LIST count matches its FILE lines"
+assert_eq 5000 "$(grep -c '^< FILE 0 [0-9]* [-0-9a-f]* many-' "$RAW_OUT")" "LIST shows all 5000 hand-made files"
+assert_exit 0 "ftx ls of a big directory" ftx ls
+assert_eq 5000 "$(grep -c 'many-' "$OUT")" "ftx ls shows all 5000"
+find "$ROOT" -maxdepth 1 -name 'many-*' -delete
+assert_alive "a 600 KB LIST"
+
 # ---------------------------------------------------------------- hostile entries
 echo "secret outside the root" >"$outside/secret.txt"
 outsha=$(sha256_of "$outside/secret.txt")

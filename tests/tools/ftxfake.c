@@ -5,7 +5,7 @@
  * announced, so it cannot show that `ftx get` rejects such a download.
  * This server serves one file for every DOWNLOAD and can be told to lie:
  *
- *	ftxfake -f FILE [-m MODE] [-b ADDR] [-w WATCHDOG_SECS]
+ *	ftxfake -f FILE [-m MODE] [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]
  *
  * MODE is one of
  *   good     send the file and its true SHA-256 (the control case)
@@ -13,6 +13,9 @@
  *   corrupt  announce the true SHA-256 but flip one byte in transit
  *   short    announce the full size, send half, close, and claim DONE
  *   notftx   greet like an FTP server instead of an FTX/1 one
+ *
+ * -r throttles downloads to about that rate, so that a client's progress
+ * display has time to update.
  *
  * It prints "listening control=ADDR:P data=ADDR:Q" once both ports are
  * bound, then serves control sessions one after another until killed or
@@ -28,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hash.h"
@@ -46,6 +50,7 @@ static uint64_t file_size;
 static char file_sha[HASH_SHA256_HEXLEN + 1];
 static int data_lfd = -1;
 static int data_port;
+static uint64_t rate_bps;
 
 static void
 watchdog(int sig)
@@ -107,6 +112,19 @@ reply(int fd, const char *text)
 	return net_write_all(fd, line, strlen(line));
 }
 
+/* Sleep as long as `n` bytes take at the -r rate. */
+static void
+throttle(uint64_t n)
+{
+	struct timespec ts;
+	uint64_t ns = n * 1000000000ULL / rate_bps;
+
+	ts.tv_sec = (time_t)(ns / 1000000000ULL);
+	ts.tv_nsec = (long)(ns % 1000000000ULL);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
 /* Accept the client's data connection and send (or mangle) the file. */
 static int
 serve_download(int cfd, const char *token)
@@ -145,6 +163,8 @@ serve_download(int cfd, const char *token)
 		if (net_write_all(dfd, iobuf, (size_t)r) == -1)
 			goto fail;
 		off += (uint64_t)r;
+		if (rate_bps > 0)
+			throttle((uint64_t)r);
 	}
 	printf("# sent %llu of %llu bytes\n", (unsigned long long)off,
 	    (unsigned long long)file_size);
@@ -216,7 +236,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: ftxfake -f FILE [-m good|badsha|corrupt|"
-	    "short|notftx] [-b ADDR] [-w SECS]\n");
+	    "short|notftx] [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]\n");
 	exit(2);
 }
 
@@ -228,8 +248,12 @@ main(int argc, char **argv)
 	char err[FTX_ERRLEN];
 	int opt, watchdog_s = 120, lfd;
 
-	while ((opt = getopt(argc, argv, "f:m:b:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:m:r:b:w:")) != -1) {
 		switch (opt) {
+		case 'r':
+			if (str_to_u64(optarg, 1ULL << 40, &rate_bps) == -1)
+				usage();
+			break;
 		case 'f':
 			file_path = optarg;
 			break;

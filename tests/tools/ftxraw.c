@@ -27,6 +27,11 @@
  *   data[:SPEC][@SRC] open a data connection and send a hello; SPEC is
  *                    tok (default), bad (last digit changed), upper,
  *                    none (send nothing), short (16 digits) or hex:TEXT
+ *   dpart:A:B        send bytes A..B-1 of the proper hello (token + LF) on
+ *                    the current data connection: a hello in pieces
+ *   draw:ESCAPED     send bytes (as for raw:) on the current data connection
+ *   dhost:HOST       later data connections go to HOST (dhost: = back to
+ *                    the control host)
  *   dsel:N           make the N-th data connection (from 0) current
  *   dsend:PATH[:N]   send the next N bytes of PATH (default: the rest)
  *   dgen:N           send N pseudo-random bytes
@@ -72,7 +77,7 @@
 
 #define MAX_CONNS 256
 #define CONN_BUF (80 * 1024)
-#define MAX_LINES 4096
+#define MAX_LINES 200000
 #define IO_BUF (64 * 1024)
 
 struct conn {
@@ -82,6 +87,8 @@ struct conn {
 };
 
 static const char *host = "127.0.0.1";
+/* Where data connections go: HOST unless a dhost: step says otherwise. */
+static const char *data_host;
 static int ctl_port = -1;
 static int read_timeout_s = 10;
 
@@ -225,21 +232,21 @@ show_sent(const char *p, size_t n)
  * second client IP without any network set-up.
  */
 static int
-raw_connect(int port, const char *src, char *err, size_t errlen)
+raw_connect(const char *to, int port, const char *src, char *err, size_t errlen)
 {
 	struct addrinfo hints, *res = NULL, *ai;
 	char portstr[16];
 	int fd = -1, rc;
 
 	if (src == NULL)
-		return net_connect(host, port, 5, err, errlen);
+		return net_connect(to, port, 5, err, errlen);
 	if (str_fmt(portstr, sizeof(portstr), "%d", port) == -1)
 		return str_err(err, errlen, "bad port");
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	rc = getaddrinfo(host, portstr, &hints, &res);
+	rc = getaddrinfo(to, portstr, &hints, &res);
 	if (rc != 0)
-		return str_err(err, errlen, "%s: %s", host, gai_strerror(rc));
+		return str_err(err, errlen, "%s: %s", to, gai_strerror(rc));
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		struct sockaddr_storage ss;
 		socklen_t sl;
@@ -429,7 +436,7 @@ read_reply(double timeout_s)
 	if (!is_multi_head(lines[0], &n))
 		return;
 	/* n data lines, then DONE; stop early on anything unexpected. */
-	for (i = 0; i <= n && i < MAX_LINES; i++) {
+	for (i = 0; i <= n && nlines < MAX_LINES; i++) {
 		if (read_one(timeout_s, 1) != 1)
 			return;
 		if (strncmp(lines[nlines - 1], "DONE", 4) == 0)
@@ -531,7 +538,7 @@ ctl_open(const char *src)
 
 	if (nctl == MAX_CONNS)
 		die("%s", "too many control connections");
-	fd = raw_connect(ctl_port, src, err, sizeof(err));
+	fd = raw_connect(host, ctl_port, src, err, sizeof(err));
 	if (fd == -1) {
 		result_set("CONNECT-FAILED");
 		printf("# %s\n", err);
@@ -601,7 +608,8 @@ data_open(const char *spec, const char *src)
 	} else if (strcmp(spec, "none") != 0) {
 		die("unknown data hello spec: %s", spec);
 	}
-	fd = raw_connect(xfer_port, src, err, sizeof(err));
+	fd = raw_connect(data_host != NULL ? data_host : host, xfer_port, src,
+	    err, sizeof(err));
 	if (fd == -1) {
 		result_set("DATA-CONNECT-FAILED");
 		printf("# %s\n", err);
@@ -625,6 +633,35 @@ data_open(const char *spec, const char *src)
 		}
 	}
 	result_set("DATA-CONNECTED");
+}
+
+/* Send part of the proper hello, or arbitrary bytes, unhashed. */
+static void
+data_send_raw(const char *p, size_t n)
+{
+	if (net_write_all(cur_data_fd(), p, n) == -1) {
+		result_set("SENDFAIL hello");
+		return;
+	}
+	printf("# sent %zu raw data bytes\n", n);
+	result_set("SENT raw");
+}
+
+static void
+data_send_hello_part(const char *arg)
+{
+	char hello[FTX_TOKEN_HEX + 2];
+	unsigned long a, b;
+	char *end;
+
+	(void)str_fmt(hello, sizeof(hello), "%s\n", xfer_token);
+	a = strtoul(arg, &end, 10);
+	if (*end != ':')
+		die("dpart needs A:B, got %s", arg);
+	b = strtoul(end + 1, &end, 10);
+	if (*end != '\0' || a > b || b > strlen(hello))
+		die("bad dpart range %s", arg);
+	data_send_raw(hello + a, b - a);
 }
 
 static void
@@ -839,8 +876,10 @@ check(const char *kind, const char *re)
 	printf("# CHECK FAILED: %s:/%s/ against:", kind, re);
 	if (nlines == 0)
 		printf(" (nothing)");
-	for (i = 0; i < nlines; i++)
+	for (i = 0; i < nlines && i < 10; i++)
 		printf(" [%.200s]", lines[i]);
+	if (nlines > 10)
+		printf(" ... (%d lines)", nlines);
 	printf("\n");
 	fprintf(stderr, "ftxraw: check %s:/%s/ failed (last: %.200s)\n", kind,
 	    re, nlines > 0 ? lines[0] : "(nothing)");
@@ -883,21 +922,22 @@ touch_file(const char *path)
 static void
 run_step(char *step)
 {
-	char *arg = strchr(step, ':');
-	char *at;
+	char *arg, *at;
 	const char *src = NULL;
 	long nrep;
 
-	if (arg != NULL)
-		*arg++ = '\0';
-	/* ctl@SRC and data...@SRC choose a source address. */
+	/* ctl@SRC and data...@SRC choose a source address; split it off
+	 * first, since an IPv6 source contains ':'. */
 	if (strncmp(step, "ctl", 3) == 0 || strncmp(step, "data", 4) == 0) {
-		at = strchr(arg != NULL ? arg : step, '@');
+		at = strchr(step, '@');
 		if (at != NULL) {
 			*at = '\0';
 			src = at + 1;
 		}
 	}
+	arg = strchr(step, ':');
+	if (arg != NULL)
+		*arg++ = '\0';
 	if (strcmp(step, "ctl") == 0) {
 		ctl_open(src);
 	} else if (strcmp(step, "close") == 0) {
@@ -947,6 +987,12 @@ run_step(char *step)
 		}
 	} else if (strcmp(step, "data") == 0) {
 		data_open(arg, src);
+	} else if (strcmp(step, "dpart") == 0 && arg != NULL) {
+		data_send_hello_part(arg);
+	} else if (strcmp(step, "draw") == 0 && arg != NULL) {
+		data_send_raw(arg, unescape(arg));
+	} else if (strcmp(step, "dhost") == 0) {
+		data_host = arg != NULL && arg[0] != '\0' ? arg : NULL;
 	} else if (strcmp(step, "dsel") == 0 && arg != NULL) {
 		long n = strtol(arg, NULL, 10);
 
