@@ -183,19 +183,31 @@ io_reason(int e)
 	return strerror(e);
 }
 
+/* `wfd` >= 0: hpipe also writes what we receive to that file. */
 static int
-pipe_start(struct xfer *x, char *why, size_t n)
+pipe_start(struct xfer *x, int wfd, char *why, size_t n)
 {
 	/* Below FTX_PIPE_THREAD_MIN a thread costs more than it saves. */
-	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, why, n);
+	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, wfd,
+	    why, n);
 	return x->hp == NULL ? -1 : 0;
+}
+
+/* A pipe stage failed: writing the download (errno) or hashing (EIO). */
+static int
+stage_error(struct xfer *x, char *why, size_t n)
+{
+	if (x->dir != NULL && errno != EIO)
+		return str_err(why, n, "cannot write to %s: %s", x->dir,
+		    strerror(errno));
+	return str_err(why, n, "SHA-256 computation failed");
 }
 
 static int
 pipe_digest(struct xfer *x, unsigned char *digest, char *why, size_t n)
 {
 	if (hpipe_finish(x->hp, digest) == -1)
-		return str_err(why, n, "SHA-256 computation failed");
+		return stage_error(x, why, n);
 	str_hex(x->sha, digest, HASH_SHA256_LEN);
 	return 0;
 }
@@ -295,7 +307,7 @@ put_body(struct xfer *x, char *why, size_t n)
 
 	while (done < x->size) {
 		if ((b = hpipe_acquire(x->hp)) == NULL)
-			return str_err(why, n, "SHA-256 computation failed");
+			return stage_error(x, why, n);
 		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
 						     : XFER_BUFSIZE;
 		got = net_read_full(x->fd, b, want);
@@ -305,7 +317,7 @@ put_body(struct xfer *x, char *why, size_t n)
 		if ((size_t)got < want)
 			return str_err(why, n, "file shrank while being sent");
 		if (hpipe_submit(x->hp, want) == -1)
-			return str_err(why, n, "SHA-256 computation failed");
+			return stage_error(x, why, n);
 		if (net_write_all(x->dfd, b, want) == -1) {
 			x->netfail = 1;
 			return str_err(
@@ -380,7 +392,7 @@ put_run(struct xfer *x, char *why, size_t n)
 		return rc;
 	if (rpl_upload(line, &up, why, n) == -1)
 		return protocol_error(x);
-	if (pipe_start(x, why, n) == -1) {
+	if (pipe_start(x, -1, why, n) == -1) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
@@ -450,23 +462,6 @@ get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
 	return 0;
 }
 
-static int
-write_all(int fd, const unsigned char *p, size_t len)
-{
-	ssize_t w;
-
-	while (len > 0) {
-		w = write(fd, p, len);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Receive exactly x->size bytes, hash them and write them out. */
 static int
 get_body(struct xfer *x, char *why, size_t n)
@@ -478,7 +473,7 @@ get_body(struct xfer *x, char *why, size_t n)
 
 	while (done < x->size) {
 		if ((b = hpipe_acquire(x->hp)) == NULL)
-			return str_err(why, n, "SHA-256 computation failed");
+			return stage_error(x, why, n);
 		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
 						     : XFER_BUFSIZE;
 		got = net_read_full(x->dfd, b, want);
@@ -491,11 +486,9 @@ get_body(struct xfer *x, char *why, size_t n)
 			    "data connection closed after %" PRIu64
 			    " of %" PRIu64 " bytes",
 			    done + (uint64_t)got, x->size);
+		/* hpipe hashes and writes it on its helper threads. */
 		if (hpipe_submit(x->hp, want) == -1)
-			return str_err(why, n, "SHA-256 computation failed");
-		if (write_all(x->fd, b, want) == -1)
-			return str_err(why, n, "cannot write to %s: %s", x->dir,
-			    strerror(errno));
+			return stage_error(x, why, n);
 		done += want;
 		progress_update(&x->pg, done);
 	}
@@ -549,7 +542,7 @@ get_run(struct xfer *x, char *why, size_t n)
 	if (rpl_download(line, &d, why, n) == -1)
 		return protocol_error(x);
 	x->size = d.size;
-	if (pipe_start(x, why, n) == -1) {
+	if (pipe_start(x, x->fd, why, n) == -1) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}

@@ -230,6 +230,14 @@ recv_full(int fd, unsigned char *p, size_t n)
 	return (ssize_t)got;
 }
 
+/* A hashing or writing stage failed; errno says why. */
+static int
+stage_fail(struct xfer *x)
+{
+	fail(x, "IO", "cannot store upload: %s", strerror(errno));
+	return -1;
+}
+
 static void
 recv_fail(struct xfer *x, ssize_t n)
 {
@@ -239,9 +247,10 @@ recv_fail(struct xfer *x, ssize_t n)
 		fail(x, "SHORT", "data connection closed early");
 }
 
-/* Stream the upload into the temporary while hashing it. */
+/* Stream the upload into the temporary: hpipe hashes and writes it on
+ * two helper threads while this one receives. */
 static int
-upload_stream(struct xfer *x, struct hpipe *hp, int fd)
+upload_stream(struct xfer *x, struct hpipe *hp)
 {
 	uint64_t left = x->size;
 	unsigned char *b;
@@ -249,23 +258,15 @@ upload_stream(struct xfer *x, struct hpipe *hp, int fd)
 	ssize_t n;
 
 	while (left > 0) {
-		if ((b = hpipe_acquire(hp)) == NULL) {
-			fail(x, "INTERNAL", "hashing failed");
-			return -1;
-		}
+		if ((b = hpipe_acquire(hp)) == NULL)
+			return stage_fail(x);
 		want = left < x->iosize ? (size_t)left : x->iosize;
 		if ((n = recv_full(x->data_fd, b, want)) != (ssize_t)want) {
 			recv_fail(x, n);
 			return -1;
 		}
-		if (hpipe_submit(hp, want) == -1) {
-			fail(x, "INTERNAL", "hashing failed");
-			return -1;
-		}
-		if (net_write_all(fd, b, want) == -1) {
-			fail(x, "IO", "write: %s", strerror(errno));
-			return -1;
-		}
+		if (hpipe_submit(hp, want) == -1)
+			return stage_fail(x);
 		left -= want;
 		x->bytes += want;
 	}
@@ -286,13 +287,13 @@ upload_run(struct xfer *x)
 		fail(x, "IO", "%s", err);
 		return;
 	}
-	hp = hpipe_new(x->iosize, x->size >= FTX_PIPE_THREAD_MIN, err,
+	hp = hpipe_new(x->iosize, x->size >= FTX_PIPE_THREAD_MIN, fd, err,
 	    sizeof(err));
 	if (hp == NULL) {
 		fail(x, "INTERNAL", "%s", err);
 		goto out;
 	}
-	if (upload_stream(x, hp, fd) == -1)
+	if (upload_stream(x, hp) == -1)
 		goto out;
 	if ((n = recv_full(x->data_fd, theirs, sizeof(theirs))) !=
 	    (ssize_t)sizeof(theirs)) {
@@ -300,7 +301,7 @@ upload_run(struct xfer *x)
 		goto out;
 	}
 	if (hpipe_finish(hp, x->sha) == -1) {
-		fail(x, "INTERNAL", "hashing failed");
+		stage_fail(x);
 		goto out;
 	}
 	/* SECURITY: nothing is committed unless both hashes agree. */

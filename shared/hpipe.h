@@ -1,22 +1,30 @@
 /*
- * hpipe.h - hash a stream on a second thread while the caller does I/O.
+ * hpipe.h - hash (and optionally store) a stream on helper threads while
+ * the caller does the network I/O.
  *
- * Both ends of a transfer must SHA-256 every byte while moving it.  On a
- * 2-core machine hashing is the bottleneck, so an I/O thread fills
- * buffers and a hashing thread consumes them.  Usage:
+ * Both ends of a transfer must SHA-256 every byte while moving it, and
+ * the receiving end must also write it to a file.  On a 2-core machine
+ * neither the hashing nor "receive, then write" fits on one core next to
+ * the other, so an I/O thread fills buffers and up to two helper threads
+ * consume them in order: one hashes, one (if a file descriptor is given)
+ * writes.  Usage:
  *
- *	p = hpipe_new(bufsize, threaded, err, errlen);
+ *	p = hpipe_new(bufsize, threaded, wfd, err, errlen);
  *	while (more) {
  *		b = hpipe_acquire(p);        fill b with n bytes
- *		hpipe_submit(p, n);          hashing of b starts
- *		... the caller may still read b (send/write it) ...
+ *		hpipe_submit(p, n);          hashing (and writing) of b starts
+ *		... the caller may still read b (e.g. send it) ...
  *	}
- *	hpipe_finish(p, digest);
+ *	hpipe_finish(p, digest);             waits for hashing and writing
  *	hpipe_free(p);
  *
- * A buffer stays valid for reading until the next hpipe_acquire; the
- * pipe never hands out a buffer the hasher has not finished with.
- * With threaded == 0 the hashing happens inline in hpipe_submit.
+ * A buffer stays valid for reading until the next hpipe_acquire; the pipe
+ * never hands out a buffer a helper has not finished with.  With
+ * threaded == 0 everything happens inline in hpipe_submit.
+ *
+ * Errors: hpipe_acquire returns NULL and hpipe_submit/hpipe_finish return
+ * -1 once any stage has failed, with errno set to the write error (EIO
+ * for a hashing failure), so the caller learns of a full disk early.
  */
 #ifndef FTX_HPIPE_H
 #define FTX_HPIPE_H
@@ -25,15 +33,16 @@
 
 struct hpipe;
 
-struct hpipe *hpipe_new(size_t bufsize, int threaded, char *err,
+/* `wfd` >= 0: also write every submitted byte to wfd, in order. */
+struct hpipe *hpipe_new(size_t bufsize, int threaded, int wfd, char *err,
     size_t errlen);
 /* Next buffer to fill (bufsize bytes); NULL after a failure. */
 unsigned char *hpipe_acquire(struct hpipe *p);
 /* The buffer from the last acquire holds `len` bytes; 0 or -1. */
 int hpipe_submit(struct hpipe *p, size_t len);
-/* Wait for all submitted bytes and write the SHA-256 (32 bytes). */
+/* Wait for all submitted bytes, then write the SHA-256 (32 bytes). */
 int hpipe_finish(struct hpipe *p, unsigned char *digest);
-/* Stop the hashing thread (if any) and release everything. */
+/* Stop the helper threads (if any) and release everything. */
 void hpipe_free(struct hpipe *p);
 size_t hpipe_bufsize(const struct hpipe *p);
 

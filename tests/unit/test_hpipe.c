@@ -2,12 +2,15 @@
  * test_hpipe.c - unit tests for shared/hpipe.c: the pipelined hash must
  * equal a one-shot SHA-256 of the same bytes, threaded or not.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -55,7 +58,7 @@ run_pipe(const unsigned char *data, size_t n, size_t bufsize, int threaded,
 	size_t off = 0, k;
 	unsigned seed = 7;
 
-	p = hpipe_new(bufsize, threaded, err, sizeof(err));
+	p = hpipe_new(bufsize, threaded, -1, err, sizeof(err));
 	assert_non_null(p);
 	assert_int_equal(hpipe_bufsize(p), bufsize);
 	while (off < n) {
@@ -132,7 +135,7 @@ test_empty_submits(void **state)
 
 	oneshot((const unsigned char *)"abc", 3, want);
 	for (threaded = 0; threaded <= 1; threaded++) {
-		p = hpipe_new(16, threaded, NULL, 0);
+		p = hpipe_new(16, threaded, -1, NULL, 0);
 		assert_non_null(p);
 		/* Zero-length buffers around the data change nothing. */
 		for (i = 0; i < 3 * FTX_PIPE_BUFS; i++) {
@@ -160,16 +163,16 @@ test_misuse(void **state)
 	int threaded;
 
 	err[0] = '\0';
-	assert_null(hpipe_new(0, 1, err, sizeof(err)));
+	assert_null(hpipe_new(0, 1, -1, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	/* bufsize * FTX_PIPE_BUFS would overflow size_t. */
 	err[0] = '\0';
-	assert_null(hpipe_new(SIZE_MAX / 2, 1, err, sizeof(err)));
+	assert_null(hpipe_new(SIZE_MAX / 2, 1, -1, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	hpipe_free(NULL);
 
 	for (threaded = 0; threaded <= 1; threaded++) {
-		p = hpipe_new(64, threaded, NULL, 0);
+		p = hpipe_new(64, threaded, -1, NULL, 0);
 		assert_non_null(p);
 		/* Submit without acquire, and more than a buffer holds. */
 		assert_int_equal(hpipe_submit(p, 1), -1);
@@ -196,7 +199,7 @@ test_free_without_finish(void **state)
 	 * the memory side). */
 	for (round = 0; round < 20; round++) {
 		for (threaded = 0; threaded <= 1; threaded++) {
-			p = hpipe_new(bs, threaded, NULL, 0);
+			p = hpipe_new(bs, threaded, -1, NULL, 0);
 			assert_non_null(p);
 			for (i = 0; i < round % (FTX_PIPE_BUFS + 2); i++) {
 				b = hpipe_acquire(p);
@@ -212,7 +215,7 @@ test_free_without_finish(void **state)
 		}
 	}
 	/* And a pipe never used at all. */
-	p = hpipe_new(4096, 1, NULL, 0);
+	p = hpipe_new(4096, 1, -1, NULL, 0);
 	assert_non_null(p);
 	hpipe_free(p);
 }
@@ -224,7 +227,7 @@ test_alignment(void **state)
 	unsigned char *b;
 	int i;
 
-	p = hpipe_new(64 * 4096, 1, NULL, 0);
+	p = hpipe_new(64 * 4096, 1, -1, NULL, 0);
 	assert_non_null(p);
 	for (i = 0; i < 2 * FTX_PIPE_BUFS; i++) {
 		b = hpipe_acquire(p);
@@ -233,6 +236,97 @@ test_alignment(void **state)
 		assert_int_equal(hpipe_submit(p, 0), 0);
 	}
 	hpipe_free(p);
+}
+
+/* Push data through a pipe that also writes to `fd`; returns finish's
+ * result.  Stops early (returning -1) if acquire or submit fails. */
+static int
+run_writer(int fd, const unsigned char *data, size_t n, size_t bufsize,
+    int threaded, unsigned char *digest)
+{
+	struct hpipe *p = hpipe_new(bufsize, threaded, fd, NULL, 0);
+	unsigned char *b;
+	size_t off = 0, k;
+	int rc = 0;
+
+	assert_non_null(p);
+	while (off < n) {
+		if ((b = hpipe_acquire(p)) == NULL) {
+			rc = -1;
+			break;
+		}
+		k = n - off < bufsize ? n - off : bufsize;
+		memcpy(b, data + off, k);
+		if (hpipe_submit(p, k) == -1) {
+			rc = -1;
+			break;
+		}
+		off += k;
+	}
+	if (rc == 0)
+		rc = hpipe_finish(p, digest);
+	hpipe_free(p);
+	return rc;
+}
+
+/* The writer stage stores exactly the submitted bytes, in order. */
+static void
+test_writer_stores_stream(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 10 * 4096 + 7,
+		100 * 4096 + 3 };
+	unsigned char want[32], got[32];
+	char path[] = "/tmp/ftx-hpipe-XXXXXX";
+	unsigned char *data, *back;
+	size_t i;
+	int threaded, fd;
+
+	(void)state;
+	for (threaded = 0; threaded < 2; threaded++) {
+		for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			data = random_data(sizes[i]);
+			back = malloc(sizes[i] + 1);
+			assert_non_null(back);
+			fd = mkstemp(path);
+			assert_true(fd >= 0);
+			assert_int_equal(run_writer(fd, data, sizes[i], 4096,
+			    threaded, got), 0);
+			oneshot(data, sizes[i], want);
+			assert_memory_equal(got, want, 32);
+			assert_int_equal(lseek(fd, 0, SEEK_END),
+			    (off_t)sizes[i]);
+			assert_int_equal(pread(fd, back, sizes[i] + 1, 0),
+			    (ssize_t)sizes[i]);
+			assert_memory_equal(back, data, sizes[i]);
+			close(fd);
+			unlink(path);
+			memcpy(path + strlen(path) - 6, "XXXXXX", 6);
+			free(back);
+			free(data);
+		}
+	}
+}
+
+/* A full disk surfaces as ENOSPC from the pipe, never as success. */
+static void
+test_writer_disk_full(void **state)
+{
+	unsigned char digest[32], *data;
+	int threaded, fd;
+
+	(void)state;
+	data = random_data(64 * 4096);
+	for (threaded = 0; threaded < 2; threaded++) {
+		fd = open("/dev/full", O_WRONLY);
+		if (fd == -1)
+			skip();
+		errno = 0;
+		assert_int_equal(run_writer(fd, data, 64 * 4096, 4096,
+		    threaded, digest), -1);
+		assert_int_equal(errno, ENOSPC);
+		close(fd);
+	}
+	free(data);
 }
 
 int
@@ -244,6 +338,8 @@ main(void)
 	    cmocka_unit_test(test_misuse),
 	    cmocka_unit_test(test_free_without_finish),
 	    cmocka_unit_test(test_alignment),
+	    cmocka_unit_test(test_writer_stores_stream),
+	    cmocka_unit_test(test_writer_disk_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
