@@ -188,8 +188,8 @@ static int
 pipe_start(struct xfer *x, int wfd, char *why, size_t n)
 {
 	/* Below FTX_PIPE_THREAD_MIN a thread costs more than it saves. */
-	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, wfd,
-	    why, n);
+	x->hp = hpipe_new(
+	    XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, wfd, why, n);
 	return x->hp == NULL ? -1 : 0;
 }
 
@@ -198,8 +198,8 @@ static int
 stage_error(struct xfer *x, char *why, size_t n)
 {
 	if (x->dir != NULL && errno != EIO)
-		return str_err(why, n, "cannot write to %s: %s", x->dir,
-		    strerror(errno));
+		return str_err(
+		    why, n, "cannot write to %s: %s", x->dir, strerror(errno));
 	return str_err(why, n, "SHA-256 computation failed");
 }
 

@@ -29,14 +29,14 @@
 
 /* A command waiting for a worker. */
 struct sjob {
-	struct job job;        /* must be first */
-	struct session *sess;  /* NULL once the session has gone */
+	struct job job; /* must be first */
+	struct session *sess; /* NULL once the session has gone */
 	struct server *srv;
-	void (*work)(struct sjob *j);   /* on a worker */
+	void (*work)(struct sjob *j); /* on a worker */
 	void (*finish)(struct sjob *j); /* on the loop, session alive */
 	char name[FTX_NAME_MAX + 1];
 	int md5;
-	struct buf reply;      /* built by work(), sent by default */
+	struct buf reply; /* built by work(), sent by default */
 	/* DOWNLOAD preparation. */
 	int fd;
 	struct stat sb;
@@ -62,14 +62,14 @@ static void cmd_noop(struct session *, struct proto_cmd *);
 static void cmd_quit(struct session *, struct proto_cmd *);
 
 static const struct cmd_def cmd_table[] = {
-	{ "UPLOAD", 1, 2, 3, cmd_upload, "UPLOAD <name> <size> [offset=0]" },
-	{ "DOWNLOAD", 1, 1, 2, cmd_download, "DOWNLOAD <name> [offset=0]" },
-	{ "LIST", 1, 0, 0, cmd_list, "LIST" },
-	{ "DELETE", 1, 1, 1, cmd_delete, "DELETE <name>" },
-	{ "HASH", 1, 1, 2, cmd_hash, "HASH <name> [md5]" },
-	{ "HELP", 0, 0, 0, cmd_help, "HELP" },
-	{ "NOOP", 0, 0, 0, cmd_noop, "NOOP" },
-	{ "QUIT", 0, 0, 0, cmd_quit, "QUIT" },
+    {"UPLOAD", 1, 2, 3, cmd_upload, "UPLOAD <name> <size> [offset=0]"},
+    {"DOWNLOAD", 1, 1, 2, cmd_download, "DOWNLOAD <name> [offset=0]"},
+    {"LIST", 1, 0, 0, cmd_list, "LIST"},
+    {"DELETE", 1, 1, 1, cmd_delete, "DELETE <name>"},
+    {"HASH", 1, 1, 2, cmd_hash, "HASH <name> [md5]"},
+    {"HELP", 0, 0, 0, cmd_help, "HELP"},
+    {"NOOP", 0, 0, 0, cmd_noop, "NOOP"},
+    {"QUIT", 0, 0, 0, cmd_quit, "QUIT"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -273,8 +273,7 @@ fail:
 
 /* Format a reply into the job; replies are bounded, so failure means
  * memory is short. */
-static void
-jreply(struct sjob *j, const char *fmt, ...)
+static void jreply(struct sjob *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void
 jreply(struct sjob *j, const char *fmt, ...)
@@ -303,28 +302,43 @@ jreply_errno(struct sjob *j, const char *err)
 		jreply(j, "ERROR IO %s\n", err);
 }
 
-/* DOWNLOAD: open the file and find its hash before offering a token. */
-static void
-download_work(struct sjob *j)
+/* Open the job's file and find its SHA-256 (cached, or computed now);
+ * on failure the error reply is queued and j->fd is -1. */
+static int
+open_and_hash(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
 
 	if (store_open_read(&j->srv->store, j->name, &j->fd, &j->sb, err,
-	    sizeof(err)) == -1) {
+		sizeof(err)) == -1) {
 		jreply_errno(j, err);
-		return;
+		return -1;
 	}
 	if (store_sha256(&j->srv->store, j->name, j->fd, &j->sb, j->sha, err,
-	    sizeof(err)) == -1) {
+		sizeof(err)) == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		close(j->fd);
 		j->fd = -1;
+		return -1;
 	}
+	return 0;
+}
+
+/* DOWNLOAD: open the file and find its hash before offering a token. */
+static void
+download_work(struct sjob *j)
+{
+	(void)open_and_hash(j);
 }
 
 static void
 download_finish(struct sjob *j)
 {
+	if (j->srv->stopping) {
+		/* The data listener is closed: a token would be useless. */
+		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
+		return;
+	}
 	if (j->fd == -1) {
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
@@ -367,7 +381,7 @@ list_work(struct sjob *j)
 
 	buf_init(&lines, 15 * 1024 * 1024);
 	if (store_list(&j->srv->store, FTX_MAX_LIST_ENTRIES, list_entry, &lines,
-	    err, sizeof(err)) == -1) {
+		err, sizeof(err)) == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		buf_free(&lines);
 		return;
@@ -421,16 +435,8 @@ hash_work(struct sjob *j)
 	unsigned char md5[HASH_MD5_LEN];
 	uint64_t n;
 
-	if (store_open_read(&j->srv->store, j->name, &j->fd, &j->sb, err,
-	    sizeof(err)) == -1) {
-		jreply_errno(j, err);
+	if (open_and_hash(j) == -1)
 		return;
-	}
-	if (store_sha256(&j->srv->store, j->name, j->fd, &j->sb, j->sha, err,
-	    sizeof(err)) == -1) {
-		jreply(j, "ERROR IO %s\n", err);
-		return;
-	}
 	str_copy(md5hex, sizeof(md5hex), "-");
 	if (j->md5) {
 		/* MD5 is not cached: it is only for humans comparing with

@@ -19,6 +19,8 @@
 #include "xfer.h"
 
 #define TICK_MS 250
+/* After the grace period, cut transfers get this long to report. */
+#define STOP_EXTRA_S 5
 /* Workers kept alive when idle. */
 #define MIN_WORKERS 4
 
@@ -93,7 +95,8 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 		if (srv->nsessions >= (size_t)srv->cfg.max_clients)
 			refuse(fd, &peer, "too many connections");
 		else if (count_ip(srv, &peer) >= (size_t)srv->cfg.max_per_ip)
-			refuse(fd, &peer, "too many connections from your address");
+			refuse(fd, &peer,
+			    "too many connections from your address");
 		else if (sess_new(srv, fd, &peer) == -1)
 			refuse(fd, &peer, "server out of resources");
 	}
@@ -156,6 +159,14 @@ tick(struct loop *l, void *arg)
 	if (srv->sessions == NULL && xfer_running(srv) == 0 &&
 	    worker_pending() == 0)
 		loop_stop(l);
+	/* A job stuck in the disk (hashing a huge file, a hung NFS root)
+	 * must not keep us alive forever. */
+	if (now - srv->stop_ms >
+	    (FTX_SHUTDOWN_GRACE_S + STOP_EXTRA_S) * 1000LL) {
+		log_msg(NULL, "shutdown: abandoning %d unfinished jobs",
+		    worker_pending());
+		loop_stop(l);
+	}
 }
 
 static int
@@ -191,22 +202,25 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (setup_signals(srv, err, errlen) == -1)
 		return -1;
-	srv->ctl_fd = net_listen(srv->cfg.bind, srv->cfg.port, 512, err, errlen);
+	srv->ctl_fd =
+	    net_listen(srv->cfg.bind, srv->cfg.port, 512, err, errlen);
 	if (srv->ctl_fd == -1)
 		return -1;
 	if (loop_add(srv->loop, srv->ctl_fd, POLLIN, ctl_accept, srv) == -1)
 		return str_err(err, errlen, "cannot watch listener");
 	if (xfer_listen(srv, err, errlen) == -1)
 		return -1;
-	if (worker_start(srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers :
-	    MIN_WORKERS, srv->cfg.workers, err, errlen) == -1)
+	if (worker_start(
+		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
+		srv->cfg.workers, err, errlen) == -1)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
 	/* Tests and scripts read the bound ports from this line. */
 	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
 	rb = *lb != '\0' ? "]" : "";
-	log_msg(NULL, "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d root=%s",
+	log_msg(NULL,
+	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d root=%s",
 	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
 	    srv->cfg.bind, rb, srv->data_port, srv->cfg.root);
 	return 0;
@@ -219,7 +233,9 @@ srv_run(struct server *srv)
 		log_msg(NULL, "poll: %s", strerror(errno));
 		return -1;
 	}
-	worker_stop();
+	/* Abandoned jobs may still be blocked; exiting ends them. */
+	if (worker_pending() == 0)
+		worker_stop();
 	log_msg(NULL, "shutdown: done");
 	return 0;
 }

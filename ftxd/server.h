@@ -42,16 +42,16 @@ struct session {
 	char peerstr[64];
 	char in[FTX_LINE_MAX];
 	size_t inlen;
-	int discarding;       /* dropping the rest of an overlong line */
+	int discarding; /* dropping the rest of an overlong line */
 	size_t discarded;
 	int bad_lines;
 	struct buf out;
-	long long last_ms;    /* last input, for the idle timeout */
-	int eof;              /* the peer will send nothing more */
-	int closing;          /* flush `out`, then close */
+	long long last_ms; /* last input, for the idle timeout */
+	int eof; /* the peer will send nothing more */
+	int closing; /* flush `out`, then close */
 	long long closing_ms;
-	struct sjob *busy;    /* command waiting for a worker */
-	struct xfer *xfer;    /* transfer pending or running */
+	struct sjob *busy; /* command waiting for a worker */
+	struct xfer *xfer; /* transfer pending or running */
 	struct session *prev, *next;
 };
 
@@ -64,7 +64,7 @@ struct server {
 	int data_port; /* bound data port, advertised in OK replies */
 	struct session *sessions;
 	size_t nsessions;
-	struct xfer *xfers;   /* pending and running transfers */
+	struct xfer *xfers; /* pending and running transfers */
 	struct dconn *dconns; /* data connections awaiting their token */
 	size_t ndconns;
 	int stopping;

@@ -218,8 +218,8 @@ sess_resume(struct session *s)
 	char line[FTX_LINE_MAX + 1];
 	ssize_t n;
 
-	while (!s->closing && s->busy == NULL &&
-	    s->out.len < FTX_OUTBUF_SOFT && s->inlen > 0) {
+	while (!s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT &&
+	    s->inlen > 0) {
 		if (s->discarding && discard(s) == -1)
 			break;
 		if ((n = proto_find_line(s->in, s->inlen)) == 0)
@@ -283,7 +283,8 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 	(void)fd;
 	/* poll reports these even when we asked for nothing: the peer is
 	 * gone in both directions and there is nothing left to read. */
-	if ((revents & POLLERR) || ((revents & POLLHUP) && !(revents & POLLIN))) {
+	if ((revents & POLLERR) ||
+	    ((revents & POLLHUP) && !(revents & POLLIN))) {
 		sess_free(s);
 		return;
 	}

@@ -125,8 +125,8 @@ store_open_read(const struct store *st, const char *name, int *fdp,
 		/* A symlink (ELOOP) or anything beneath is "not there". */
 		if (saved == ELOOP || saved == EXDEV || saved == ENOTDIR)
 			saved = ENOENT;
-		str_err(err, errlen, "%s", saved == ENOENT ? "no such file" :
-		    strerror(saved));
+		str_err(err, errlen, "%s",
+		    saved == ENOENT ? "no such file" : strerror(saved));
 		errno = saved;
 		return -1;
 	}
@@ -164,7 +164,8 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 	ssize_t n;
 	int fd;
 
-	if ((fd = open_beneath(st->metafd, name, O_RDONLY | O_NONBLOCK, 0)) == -1)
+	if ((fd = open_beneath(st->metafd, name, O_RDONLY | O_NONBLOCK, 0)) ==
+	    -1)
 		return -1;
 	n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
@@ -172,9 +173,10 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 		return -1;
 	buf[n] = '\0';
 	if (sscanf(buf, "v1 %64s %" SCNu64 " %lld %ld %" SCNu64, hex, &size,
-	    &sec, &nsec, &ino) != 5)
+		&sec, &nsec, &ino) != 5)
 		return -1;
-	if (size != (uint64_t)sb->st_size || sec != (long long)sb->st_mtim.tv_sec ||
+	if (size != (uint64_t)sb->st_size ||
+	    sec != (long long)sb->st_mtim.tv_sec ||
 	    nsec != sb->st_mtim.tv_nsec || ino != (uint64_t)sb->st_ino)
 		return -1;
 	return str_unhex(sha, HASH_SHA256_LEN, hex);
@@ -196,9 +198,10 @@ meta_write(const struct store *st, const char *name, const struct stat *sb,
 	if (str_fmt(tmp, sizeof(tmp), "%s%s", META_TMP_PREFIX, hex) == -1)
 		return;
 	str_hex(hex, sha, HASH_SHA256_LEN);
-	if (str_fmt(buf, sizeof(buf), "v1 %s %" PRIu64 " %lld %ld %" PRIu64 "\n",
-	    hex, (uint64_t)sb->st_size, (long long)sb->st_mtim.tv_sec,
-	    (long)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ino) == -1)
+	if (str_fmt(buf, sizeof(buf),
+		"v1 %s %" PRIu64 " %lld %ld %" PRIu64 "\n", hex,
+		(uint64_t)sb->st_size, (long long)sb->st_mtim.tv_sec,
+		(long)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ino) == -1)
 		return;
 	fd = open_beneath(st->metafd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd == -1)
@@ -232,8 +235,8 @@ store_sha256(const struct store *st, const char *name, int fd,
 }
 
 int
-store_tmp_create(const struct store *st, char *tmpname, int *fdp, char *err,
-    size_t errlen)
+store_tmp_create(
+    const struct store *st, char *tmpname, int *fdp, char *err, size_t errlen)
 {
 	char hex[17];
 	struct token t;
@@ -244,8 +247,8 @@ store_tmp_create(const struct store *st, char *tmpname, int *fdp, char *err,
 	str_hex(hex, t.b, 8);
 	if (str_fmt(tmpname, STORE_TMPNAME_MAX, "%s%s", TMP_PREFIX, hex) == -1)
 		return str_err(err, errlen, "temporary name too long");
-	fd = open_beneath(st->rootfd, tmpname, O_WRONLY | O_CREAT | O_EXCL,
-	    0644);
+	fd = open_beneath(
+	    st->rootfd, tmpname, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd == -1)
 		return str_err(err, errlen, "cannot create temporary: %s",
 		    strerror(errno));
@@ -308,7 +311,8 @@ store_list(const struct store *st, size_t max,
 		if (proto_name_check(de->d_name, NULL, 0) == -1)
 			continue;
 		if (fstatat(st->rootfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
-		    -1 || !S_ISREG(sb.st_mode))
+			-1 ||
+		    !S_ISREG(sb.st_mode))
 			continue;
 		e.name = de->d_name;
 		e.size = (uint64_t)sb.st_size;
@@ -325,8 +329,7 @@ store_list(const struct store *st, size_t max,
 }
 
 int
-store_delete(const struct store *st, const char *name, char *err,
-    size_t errlen)
+store_delete(const struct store *st, const char *name, char *err, size_t errlen)
 {
 	struct stat sb;
 

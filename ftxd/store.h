@@ -54,12 +54,11 @@ int store_sha256(const struct store *st, const char *name, int fd,
     const struct stat *sb, unsigned char *sha, char *err, size_t errlen);
 
 /* Create a fresh temporary; its name goes to tmpname[STORE_TMPNAME_MAX]. */
-int store_tmp_create(const struct store *st, char *tmpname, int *fdp,
-    char *err, size_t errlen);
+int store_tmp_create(
+    const struct store *st, char *tmpname, int *fdp, char *err, size_t errlen);
 /* fsync the temporary, rename it to `name`, record its hash. */
-int store_commit(const struct store *st, const char *tmpname,
-    const char *name, int fd, const unsigned char *sha, char *err,
-    size_t errlen);
+int store_commit(const struct store *st, const char *tmpname, const char *name,
+    int fd, const unsigned char *sha, char *err, size_t errlen);
 /* Remove a temporary (best effort). */
 void store_discard(const struct store *st, const char *tmpname);
 
@@ -68,7 +67,7 @@ int store_list(const struct store *st, size_t max,
     int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
     size_t errlen);
 /* Delete a stored regular file and its cached hash. */
-int store_delete(const struct store *st, const char *name, char *err,
-    size_t errlen);
+int store_delete(
+    const struct store *st, const char *name, char *err, size_t errlen);
 
 #endif /* FTXD_STORE_H */

@@ -23,7 +23,7 @@
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t cv_exit = PTHREAD_COND_INITIALIZER;
-static struct job *q_head, *q_tail;       /* waiting to run */
+static struct job *q_head, *q_tail; /* waiting to run */
 static struct job *done_head, *done_tail; /* finished, for the loop */
 static int nthreads, nidle, nmin, nmax, pending, qlen, stopping;
 static int efd = -1;
@@ -130,8 +130,8 @@ worker_start(int min, int max, char *err, size_t errlen)
 	int i;
 
 	if (min < 1 || max < min)
-		return str_err(err, errlen, "bad worker counts %d..%d", min,
-		    max);
+		return str_err(
+		    err, errlen, "bad worker counts %d..%d", min, max);
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd == -1)
 		return str_err(err, errlen, "eventfd: %s", strerror(errno));
@@ -162,8 +162,7 @@ worker_submit(struct job *j)
 	pthread_mutex_lock(&mu);
 	/* Start a thread when the idle ones are already spoken for by
 	 * queued jobs; with none at all and none startable, fail. */
-	if (qlen >= nidle && nthreads < nmax && spawn() == -1 &&
-	    nthreads == 0)
+	if (qlen >= nidle && nthreads < nmax && spawn() == -1 && nthreads == 0)
 		rc = -1;
 	if (rc == 0) {
 		push(&q_head, &q_tail, j);

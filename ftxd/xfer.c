@@ -31,9 +31,9 @@
 enum xstate { X_PENDING, X_RUNNING };
 
 struct xfer {
-	struct job job;          /* must be first */
+	struct job job; /* must be first */
 	struct server *srv;
-	struct session *sess;    /* NULL once the control session closed */
+	struct session *sess; /* NULL once the control session closed */
 	enum xstate state;
 	int upload;
 	char name[FTX_NAME_MAX + 1];
@@ -42,13 +42,13 @@ struct xfer {
 	long long issued_ms;
 	struct sockaddr_storage ctl_peer;
 	char peerstr[64];
-	int file_fd;             /* download: the open file */
+	int file_fd; /* download: the open file */
 	int data_fd;
 	size_t iosize;
 	int timeout;
 	unsigned char sha[HASH_SHA256_LEN];
 	/* Results, written by the worker. */
-	const char *code;        /* NULL on success, else an ERROR code */
+	const char *code; /* NULL on success, else an ERROR code */
 	char err[FTX_ERRLEN];
 	uint64_t bytes;
 	long long start_ms, end_ms;
@@ -67,22 +67,22 @@ struct dconn {
 	struct dconn *prev, *next;
 };
 
-#define LINK(head, x)                                                        \
-	do {                                                                 \
-		(x)->prev = NULL;                                            \
-		(x)->next = (head);                                          \
-		if ((head) != NULL)                                          \
-			(head)->prev = (x);                                  \
-		(head) = (x);                                                \
+#define LINK(head, x)                                                          \
+	do {                                                                   \
+		(x)->prev = NULL;                                              \
+		(x)->next = (head);                                            \
+		if ((head) != NULL)                                            \
+			(head)->prev = (x);                                    \
+		(head) = (x);                                                  \
 	} while (0)
-#define UNLINK(head, x)                                                      \
-	do {                                                                 \
-		if ((x)->prev != NULL)                                       \
-			(x)->prev->next = (x)->next;                         \
-		else                                                         \
-			(head) = (x)->next;                                  \
-		if ((x)->next != NULL)                                       \
-			(x)->next->prev = (x)->prev;                         \
+#define UNLINK(head, x)                                                        \
+	do {                                                                   \
+		if ((x)->prev != NULL)                                         \
+			(x)->prev->next = (x)->next;                           \
+		else                                                           \
+			(head) = (x)->next;                                    \
+		if ((x)->next != NULL)                                         \
+			(x)->next->prev = (x)->prev;                           \
 	} while (0)
 
 static void xfer_run(struct job *job);
@@ -169,8 +169,8 @@ xfer_download(struct session *s, const char *name, int fd, uint64_t size,
 	memcpy(x->sha, sha, sizeof(x->sha));
 	token_hex(&x->tok, hex);
 	str_hex(shahex, sha, HASH_SHA256_LEN);
-	sess_reply(s, "OK %" PRIu64 " %d %s %s", size, s->srv->data_port, hex,
-	    shahex);
+	sess_reply(
+	    s, "OK %" PRIu64 " %d %s %s", size, s->srv->data_port, hex, shahex);
 	explicit_bzero(hex, sizeof(hex));
 }
 
@@ -287,8 +287,8 @@ upload_run(struct xfer *x)
 		fail(x, "IO", "%s", err);
 		return;
 	}
-	hp = hpipe_new(x->iosize, x->size >= FTX_PIPE_THREAD_MIN, fd, err,
-	    sizeof(err));
+	hp = hpipe_new(
+	    x->iosize, x->size >= FTX_PIPE_THREAD_MIN, fd, err, sizeof(err));
 	if (hp == NULL) {
 		fail(x, "INTERNAL", "%s", err);
 		goto out;
@@ -310,7 +310,7 @@ upload_run(struct xfer *x)
 		goto out;
 	}
 	if (store_commit(&x->srv->store, tmp, x->name, fd, x->sha, err,
-	    sizeof(err)) == -1) {
+		sizeof(err)) == -1) {
 		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
 			fail(x, "BADNAME", "name is taken by a directory");
 		else
@@ -333,8 +333,9 @@ download_run(struct xfer *x)
 	ssize_t n;
 
 	while ((uint64_t)off < x->size) {
-		want = x->size - (uint64_t)off < x->iosize ?
-		    (size_t)(x->size - (uint64_t)off) : x->iosize;
+		want = x->size - (uint64_t)off < x->iosize
+		    ? (size_t)(x->size - (uint64_t)off)
+		    : x->iosize;
 		n = sendfile(x->data_fd, x->file_fd, &off, want);
 		if (n > 0)
 			continue;
@@ -550,8 +551,8 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 int
 xfer_listen(struct server *srv, char *err, size_t errlen)
 {
-	srv->data_fd = net_listen(srv->cfg.bind, srv->cfg.data_port, 512, err,
-	    errlen);
+	srv->data_fd =
+	    net_listen(srv->cfg.bind, srv->cfg.data_port, 512, err, errlen);
 	if (srv->data_fd == -1)
 		return -1;
 	srv->data_port = net_local_port(srv->data_fd);
@@ -567,6 +568,7 @@ xfer_tick(struct server *srv, long long now)
 	long long hello = FTX_DATA_HELLO_TIMEOUT_S * 1000LL;
 	struct dconn *d, *dn;
 	struct xfer *x, *xn;
+	struct session *s;
 
 	for (d = srv->dconns; d != NULL; d = dn) {
 		dn = d->next;
@@ -577,11 +579,15 @@ xfer_tick(struct server *srv, long long now)
 		xn = x->next;
 		if (x->state != X_PENDING || now - x->issued_ms <= ttl)
 			continue;
-		if (x->sess != NULL)
-			sess_reply(x->sess,
-			    "ERROR TIMEOUT data connection not opened within %d s",
+		s = x->sess;
+		if (s != NULL)
+			sess_reply(s,
+			    "ERROR TIMEOUT data connection not opened within "
+			    "%d s",
 			    srv->cfg.token_ttl);
 		xfer_free(x);
+		if (s != NULL)
+			sess_resume(s); /* it may have been waiting for this */
 	}
 }
 
@@ -601,8 +607,8 @@ xfer_stop(struct server *srv, int force)
 		xn = x->next;
 		if (x->state == X_PENDING) {
 			if (x->sess != NULL)
-				sess_reply(x->sess,
-				    "ERROR SHUTDOWN server stopping");
+				sess_reply(
+				    x->sess, "ERROR SHUTDOWN server stopping");
 			xfer_free(x);
 		} else if (force) {
 			/* The worker owns the socket; shutdown(2) (not close)

@@ -22,8 +22,8 @@ int xfer_listen(struct server *srv, char *err, size_t errlen);
 /* Start a pending upload for the session; replies OK or ERROR itself. */
 void xfer_upload(struct session *s, const char *name, uint64_t size);
 /* Start a pending download of an already opened file (takes `fd`). */
-void xfer_download(struct session *s, const char *name, int fd,
-    uint64_t size, const unsigned char *sha);
+void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
+    const unsigned char *sha);
 /* The owning session closed. */
 void xfer_session_gone(struct xfer *x);
 /* Timers: token expiry, data connections that never sent a token. */

@@ -53,9 +53,9 @@ struct hpipe {
 	pthread_cond_t done; /* producer waits: the slowest stage advanced */
 	uint64_t submitted;
 	uint64_t wake_at; /* producer sleeps until min_done() >= wake_at */
-	int waiting;      /* the producer is blocked on `done` */
+	int waiting; /* the producer is blocked on `done` */
 	int stop;
-	int err;          /* errno of the first failure, 0 if none */
+	int err; /* errno of the first failure, 0 if none */
 	struct stage st[ST_MAX];
 };
 
@@ -125,8 +125,9 @@ stage_main(void *arg)
 
 		/* After a failure buffers are only counted, so that the
 		 * producer and the other stage are never left waiting. */
-		e = failed ? 0 : consume(p, st->role,
-		    p->mem + slot * p->bufsize, p->lens[slot]);
+		e = failed ? 0
+			   : consume(p, st->role, p->mem + slot * p->bufsize,
+				 p->lens[slot]);
 
 		pthread_mutex_lock(&p->mu);
 		if (e != 0 && p->err == 0)
@@ -149,8 +150,8 @@ start_stage(struct hpipe *p, int i, char *err, size_t errlen)
 	int r;
 
 	if ((r = pthread_attr_init(&attr)) != 0)
-		return str_err(err, errlen, "pthread_attr_init: %s",
-		    strerror(r));
+		return str_err(
+		    err, errlen, "pthread_attr_init: %s", strerror(r));
 	(void)pthread_attr_setstacksize(&attr, FTX_WORKER_STACK);
 	/* Helpers must never be picked to run a signal handler: signal
 	 * handling belongs to the process's main thread. */

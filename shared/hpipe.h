@@ -34,8 +34,8 @@
 struct hpipe;
 
 /* `wfd` >= 0: also write every submitted byte to wfd, in order. */
-struct hpipe *hpipe_new(size_t bufsize, int threaded, int wfd, char *err,
-    size_t errlen);
+struct hpipe *hpipe_new(
+    size_t bufsize, int threaded, int wfd, char *err, size_t errlen);
 /* Next buffer to fill (bufsize bytes); NULL after a failure. */
 unsigned char *hpipe_acquire(struct hpipe *p);
 /* The buffer from the last acquire holds `len` bytes; 0 or -1. */

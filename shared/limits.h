@@ -33,8 +33,9 @@
 #define FTX_NAME_MAX 255
 /* Largest file a client may upload (1 TiB). */
 #define FTX_MAX_FILE_SIZE (1ULL << 40)
-/* LIST returns at most this many entries. */
-#define FTX_MAX_LIST_ENTRIES 100000
+/* LIST returns at most this many entries (the worst case, 255-byte
+ * names fully percent-encoded, fits the 16 MiB reply cap). */
+#define FTX_MAX_LIST_ENTRIES 10000
 
 /* Data tokens: 128 random bits, sent as 32 lowercase hex digits + LF. */
 #define FTX_TOKEN_BYTES 16

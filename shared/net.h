@@ -10,14 +10,14 @@
 
 /* Bind and listen on addr:port (IPv4 or IPv6 literal, or a host name).
  * Returns a non-blocking, close-on-exec fd or -1. */
-int net_listen(const char *addr, int port, int backlog, char *err,
-    size_t errlen);
+int net_listen(
+    const char *addr, int port, int backlog, char *err, size_t errlen);
 /* Accept one connection as a non-blocking, close-on-exec fd; -1 with
  * errno set (EAGAIN when none is pending). */
 int net_accept(int lfd, struct sockaddr_storage *peer);
 /* Connect to host:port with a timeout; returns a blocking fd or -1. */
-int net_connect(const char *host, int port, int timeout_s, char *err,
-    size_t errlen);
+int net_connect(
+    const char *host, int port, int timeout_s, char *err, size_t errlen);
 int net_set_nonblock(int fd, int on);
 /* Send and receive timeouts for a blocking socket (0 = none). */
 int net_set_timeouts(int fd, int seconds);
@@ -32,8 +32,8 @@ void net_addr_str(const struct sockaddr_storage *ss, char *out, size_t n);
 /* The IP alone, IPv4-mapped IPv6 shown as IPv4. */
 void net_ip_str(const struct sockaddr_storage *ss, char *out, size_t n);
 /* 1 if both addresses are the same IP (IPv4-mapped IPv6 == IPv4). */
-int net_same_ip(const struct sockaddr_storage *a,
-    const struct sockaddr_storage *b);
+int net_same_ip(
+    const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* Write all of buf (retrying on EINTR / short writes); 0 or -1. */
 int net_write_all(int fd, const void *buf, size_t n);
 /* Read until n bytes or EOF; returns bytes read (< n on EOF) or -1. */

@@ -29,16 +29,16 @@ struct progress {
 	uint64_t total;
 	uint64_t done;
 	double t_start;
-	double t_last;     /* last redraw */
-	double t_rate;     /* start of the current rate window */
-	uint64_t b_rate;   /* bytes at t_rate */
-	double rate;       /* smoothed bytes/s, < 0 when unknown */
+	double t_last; /* last redraw */
+	double t_rate; /* start of the current rate window */
+	uint64_t b_rate; /* bytes at t_rate */
+	double rate; /* smoothed bytes/s, < 0 when unknown */
 };
 
 /* Monotonic seconds. */
 double progress_now(void);
-void progress_begin(struct progress *p, int fd, int enabled,
-    const char *label, uint64_t total);
+void progress_begin(
+    struct progress *p, int fd, int enabled, const char *label, uint64_t total);
 void progress_update(struct progress *p, uint64_t done);
 /* Clear the bar line; returns elapsed seconds. */
 double progress_end(struct progress *p);

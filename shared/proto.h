@@ -27,7 +27,7 @@ ssize_t proto_find_line(const char *buf, size_t len);
 
 struct proto_cmd {
 	char verb[16]; /* upper-cased first token */
-	int argc;      /* arguments after the verb */
+	int argc; /* arguments after the verb */
 	char *argv[FTX_MAX_ARGS];
 };
 
@@ -58,16 +58,16 @@ int proto_encode(char *out, size_t n, const char *in);
  * "offset=0").  Returns 1 and stores the value if `arg` is that key with a
  * valid value <= max, 0 if `arg` is another key, -1 if the value is bad.
  */
-int proto_param_u64(const char *arg, const char *key, uint64_t max,
-    uint64_t *out);
+int proto_param_u64(
+    const char *arg, const char *key, uint64_t max, uint64_t *out);
 
 /* Reply classes, decided by the first token of a line. */
 enum proto_kind {
-	PROTO_OK,    /* "OK ..."    command accepted / result */
-	PROTO_DONE,  /* "DONE ..."  multi-line reply or transfer finished */
+	PROTO_OK, /* "OK ..."    command accepted / result */
+	PROTO_DONE, /* "DONE ..."  multi-line reply or transfer finished */
 	PROTO_ERROR, /* "ERROR <CODE> <text>" */
-	PROTO_DATA,  /* "FILE ..." / "HELP ..." lines inside a reply */
-	PROTO_OTHER  /* anything else (unsolicited pushes, later) */
+	PROTO_DATA, /* "FILE ..." / "HELP ..." lines inside a reply */
+	PROTO_OTHER /* anything else (unsolicited pushes, later) */
 };
 enum proto_kind proto_kind(const char *line);
 

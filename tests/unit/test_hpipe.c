@@ -273,8 +273,8 @@ run_writer(int fd, const unsigned char *data, size_t n, size_t bufsize,
 static void
 test_writer_stores_stream(void **state)
 {
-	static const size_t sizes[] = { 0, 1, 4095, 4096, 4097, 10 * 4096 + 7,
-		100 * 4096 + 3 };
+	static const size_t sizes[] = {
+	    0, 1, 4095, 4096, 4097, 10 * 4096 + 7, 100 * 4096 + 3};
 	unsigned char want[32], got[32];
 	char path[] = "/tmp/ftx-hpipe-XXXXXX";
 	unsigned char *data, *back;
@@ -289,12 +289,13 @@ test_writer_stores_stream(void **state)
 			assert_non_null(back);
 			fd = mkstemp(path);
 			assert_true(fd >= 0);
-			assert_int_equal(run_writer(fd, data, sizes[i], 4096,
-			    threaded, got), 0);
+			assert_int_equal(
+			    run_writer(fd, data, sizes[i], 4096, threaded, got),
+			    0);
 			oneshot(data, sizes[i], want);
 			assert_memory_equal(got, want, 32);
-			assert_int_equal(lseek(fd, 0, SEEK_END),
-			    (off_t)sizes[i]);
+			assert_int_equal(
+			    lseek(fd, 0, SEEK_END), (off_t)sizes[i]);
 			assert_int_equal(pread(fd, back, sizes[i] + 1, 0),
 			    (ssize_t)sizes[i]);
 			assert_memory_equal(back, data, sizes[i]);
@@ -321,8 +322,9 @@ test_writer_disk_full(void **state)
 		if (fd == -1)
 			skip();
 		errno = 0;
-		assert_int_equal(run_writer(fd, data, 64 * 4096, 4096,
-		    threaded, digest), -1);
+		assert_int_equal(
+		    run_writer(fd, data, 64 * 4096, 4096, threaded, digest),
+		    -1);
 		assert_int_equal(errno, ENOSPC);
 		close(fd);
 	}
