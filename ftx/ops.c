@@ -127,13 +127,15 @@ ops_ls(struct ctl *c, const struct ui *u, int lng, char *err, size_t errlen)
 	char why[FTX_ERRLEN];
 	int rc;
 
-	(void)u;
 	rc = ls_read(c, &l, why, sizeof(why));
 	if (rc == EXITCODE_OK && lng)
 		rc = ls_fill_hashes(c, &l, why, sizeof(why));
 	if (rc == EXITCODE_OK) {
 		qsort(l.v, l.n, sizeof(*l.v), by_name);
 		ls_print(&l, lng);
+		/* Say so on stderr, so `ftx ls | wc -l` still counts 0. */
+		if (l.n == 0 && !u->quiet)
+			fprintf(stderr, "(no files)\n");
 	} else {
 		str_err(err, errlen, "ls: %s", why);
 	}
