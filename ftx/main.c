@@ -219,7 +219,8 @@ static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *as = NULL, *name;
-	const struct opt opts[] = {{"--as", NULL, &as, NULL}, {NULL}};
+	const struct opt opts[] = {
+	    {"--as", NULL, &as, NULL}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN];
 	int i, rc, first = EXITCODE_OK;
 
@@ -251,7 +252,8 @@ static int
 cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
-	const struct opt opts[] = {{"--output", "-o", &dir, NULL}, {NULL}};
+	const struct opt opts[] = {
+	    {"--output", "-o", &dir, NULL}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 	int i, rc, dirfd, first = EXITCODE_OK;
 
@@ -281,7 +283,8 @@ static int
 cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int lng = 0, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {{"--long", "-l", NULL, &lng}, {NULL}};
+	const struct opt opts[] = {
+	    {"--long", "-l", NULL, &lng}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
 	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0)
@@ -317,7 +320,8 @@ static int
 cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int md5 = 0, i, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {{"--md5", NULL, NULL, &md5}, {NULL}};
+	const struct opt opts[] = {
+	    {"--md5", NULL, NULL, &md5}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
 	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0 ||

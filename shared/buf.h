@@ -32,7 +32,8 @@ int buf_append(struct buf *b, const void *p, size_t n);
  * appended). */
 int buf_printf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /* Drop `n` bytes from the front (n <= len). */
 void buf_consume(struct buf *b, size_t n);
 /* Drop everything. */

@@ -23,7 +23,8 @@ int str_copy(char *dst, size_t size, const char *src);
 /* snprintf that returns 0, or -1 on truncation or encoding error. */
 int str_fmt(char *dst, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int str_vfmt(char *dst, size_t size, const char *fmt, va_list ap);
+int str_vfmt(char *dst, size_t size, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Fill an error buffer (NULL-safe).  Always returns -1, so callers can
  * write `return str_err(err, errlen, "...")`. */

@@ -135,7 +135,8 @@ watchdog(int sig)
 	_exit(4);
 }
 
-static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
 static void
 die(const char *fmt, ...)
