@@ -4,6 +4,7 @@
 #   make run      start ftxd in the foreground serving ./server_files
 #   make test     unit + integration tests
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
+#   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -44,7 +45,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run test unit integration asan bench install uninstall \
+.PHONY: all deps run test unit integration asan tsan bench install uninstall \
         clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -102,6 +103,10 @@ asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 	    HARDEN_CFLAGS="-fPIE" test
+
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
+	    SAN="-fsanitize=thread" HARDEN_CFLAGS="-fPIE" test
 
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh

@@ -45,7 +45,7 @@ track_pid() {
 	fi
 }
 
-SANITIZER_RE='ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+SANITIZER_RE='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
 
 # A recorded PID is still one of ours (not exited and reused by an
 # unrelated process): its command line names our build or test directory.
