@@ -57,8 +57,8 @@ log_msg(const char *peer, const char *fmt, ...)
 	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    ts.tv_nsec / 1000000L, peer != NULL ? peer : "-");
-	if (n < 0)
-		return;
+	if (n < 0 || (size_t)n >= sizeof(line) - 2)
+		return; /* cannot happen: the prefix is bounded */
 	va_start(ap, fmt);
 	/* A line that does not fit is truncated, never dropped. */
 	(void)vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
