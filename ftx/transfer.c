@@ -296,10 +296,33 @@ put_open(struct xfer *x, const char *path, char *why, size_t n)
 	return 0;
 }
 
-/* Stream the file: read a buffer, hand it to the hasher, send it. */
+/* A short read in pump(): from the local file (upload) or the data
+ * connection (download). */
 static int
-put_body(struct xfer *x, char *why, size_t n)
+short_read(
+    struct xfer *x, int upload, ssize_t got, uint64_t done, char *why, size_t n)
 {
+	if (upload && got == -1)
+		return str_err(why, n, "read error: %s", strerror(errno));
+	if (upload)
+		return str_err(why, n, "file shrank while being sent");
+	x->netfail = 1;
+	if (got == -1)
+		return str_err(why, n, "data connection: %s", io_reason(errno));
+	return str_err(why, n,
+	    "data connection closed after %" PRIu64 " of %" PRIu64 " bytes",
+	    done + (uint64_t)got, x->size);
+}
+
+/*
+ * Move x->size bytes through the pipe.  Upload: read the file, then send
+ * each buffer while it is being hashed.  Download: receive from the data
+ * connection; hpipe hashes and writes it on its helper threads.
+ */
+static int
+pump(struct xfer *x, int upload, char *why, size_t n)
+{
+	int src = upload ? x->fd : x->dfd;
 	uint64_t done = 0;
 	unsigned char *b;
 	size_t want;
@@ -310,15 +333,12 @@ put_body(struct xfer *x, char *why, size_t n)
 			return stage_error(x, why, n);
 		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
 						     : XFER_BUFSIZE;
-		got = net_read_full(x->fd, b, want);
-		if (got == -1)
-			return str_err(
-			    why, n, "read error: %s", strerror(errno));
-		if ((size_t)got < want)
-			return str_err(why, n, "file shrank while being sent");
+		got = net_read_full(src, b, want);
+		if (got != (ssize_t)want)
+			return short_read(x, upload, got, done, why, n);
 		if (hpipe_submit(x->hp, want) == -1)
 			return stage_error(x, why, n);
-		if (net_write_all(x->dfd, b, want) == -1) {
+		if (upload && net_write_all(x->dfd, b, want) == -1) {
 			x->netfail = 1;
 			return str_err(
 			    why, n, "data connection: %s", io_reason(errno));
@@ -401,7 +421,7 @@ put_run(struct xfer *x, char *why, size_t n)
 		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
 	}
 	bar_begin(x);
-	if (put_body(x, why, n) == -1 || put_digest(x, why, n) == -1)
+	if (pump(x, 1, why, n) == -1 || put_digest(x, why, n) == -1)
 		return data_failed(x, why, n);
 	return put_finish(x, why, n);
 }
@@ -462,41 +482,6 @@ get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
 	return 0;
 }
 
-/* Receive exactly x->size bytes, hash them and write them out. */
-static int
-get_body(struct xfer *x, char *why, size_t n)
-{
-	uint64_t done = 0;
-	unsigned char *b;
-	size_t want;
-	ssize_t got;
-
-	while (done < x->size) {
-		if ((b = hpipe_acquire(x->hp)) == NULL)
-			return stage_error(x, why, n);
-		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
-						     : XFER_BUFSIZE;
-		got = net_read_full(x->dfd, b, want);
-		x->netfail = got == -1 || (size_t)got < want;
-		if (got == -1)
-			return str_err(
-			    why, n, "data connection: %s", io_reason(errno));
-		if ((size_t)got < want)
-			return str_err(why, n,
-			    "data connection closed after %" PRIu64
-			    " of %" PRIu64 " bytes",
-			    done + (uint64_t)got, x->size);
-		/* hpipe hashes and writes it on its helper threads. */
-		if (hpipe_submit(x->hp, want) == -1)
-			return stage_error(x, why, n);
-		done += want;
-		progress_update(&x->pg, done);
-	}
-	close(x->dfd);
-	x->dfd = -1;
-	return 0;
-}
-
 /* Both the announced hash and the server's DONE must match ours. */
 static int
 get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
@@ -551,8 +536,10 @@ get_run(struct xfer *x, char *why, size_t n)
 		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
 	}
 	bar_begin(x);
-	if (get_body(x, why, n) == -1)
+	if (pump(x, 0, why, n) == -1)
 		return data_failed(x, why, n);
+	close(x->dfd);
+	x->dfd = -1;
 	return get_verify(x, &d, why, n);
 }
 
