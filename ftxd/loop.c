@@ -163,12 +163,6 @@ loop_del(struct loop *l, int fd)
 	l->n--;
 }
 
-size_t
-loop_count(const struct loop *l)
-{
-	return l->n;
-}
-
 void
 loop_stop(struct loop *l)
 {

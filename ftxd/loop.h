@@ -26,8 +26,6 @@ void loop_del(struct loop *l, int fd);
 /* Run until loop_stop(); `tick` runs every `tick_ms` milliseconds. */
 int loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, void *arg);
 void loop_stop(struct loop *l);
-/* Number of registered descriptors. */
-size_t loop_count(const struct loop *l);
 /* Monotonic time in milliseconds. */
 long long loop_now_ms(void);
 
