@@ -67,26 +67,23 @@ fill(struct ctl *c, double deadline, char *err, size_t errlen)
 	return 0;
 }
 
-/* Take one complete line off the input buffer into line[FTX_LINE_MAX]. */
+/* Take one complete line off the input buffer into line[FTX_LINE_MAX]:
+ * 1 if there was one, 0 if not yet, -1 for a bad line. */
 static int
-next_line(struct ctl *c, char *line, double deadline, char *err, size_t errlen)
+take_line(struct ctl *c, char *line, char *err, size_t errlen)
 {
 	ssize_t len;
 	size_t n;
 
-	for (;;) {
-		/* SECURITY: the buffer holds FTX_LINE_MAX bytes, and a
-		 * line that does not end within them is refused, so a
-		 * server cannot make us buffer without bound. */
-		len = proto_find_line(c->in, c->inlen);
-		if (len < 0)
-			return str_err(err, errlen,
-			    "reply line longer than %d bytes", FTX_LINE_MAX);
-		if (len > 0)
-			break;
-		if (fill(c, deadline, err, errlen) == -1)
-			return -1;
-	}
+	/* SECURITY: the buffer holds FTX_LINE_MAX bytes, and a line that
+	 * does not end within them is refused, so a server cannot make us
+	 * buffer without bound. */
+	len = proto_find_line(c->in, c->inlen);
+	if (len < 0)
+		return str_err(err, errlen, "reply line longer than %d bytes",
+		    FTX_LINE_MAX);
+	if (len == 0)
+		return 0;
 	n = (size_t)len - 1;
 	if (n > 0 && c->in[n - 1] == '\r')
 		n--;
@@ -97,7 +94,55 @@ next_line(struct ctl *c, char *line, double deadline, char *err, size_t errlen)
 	line[n] = '\0';
 	c->inlen -= (size_t)len;
 	memmove(c->in, c->in + len, c->inlen);
-	return 0;
+	return 1;
+}
+
+static int
+next_line(struct ctl *c, char *line, double deadline, char *err, size_t errlen)
+{
+	int r;
+
+	while ((r = take_line(c, line, err, errlen)) == 0)
+		if (fill(c, deadline, err, errlen) == -1)
+			return -1;
+	return r == 1 ? 0 : -1;
+}
+
+int
+ctl_take(struct ctl *c, char *line, char *err, size_t errlen)
+{
+	int r;
+
+	if (c->fd == -1)
+		return str_err(err, errlen, "not connected");
+	if ((r = take_line(c, line, err, errlen)) == -1)
+		ctl_drop(c);
+	return r;
+}
+
+int
+ctl_fill(struct ctl *c, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (c->fd == -1)
+		return str_err(err, errlen, "not connected");
+	if (c->inlen == sizeof(c->in))
+		return 0; /* take the buffered lines first */
+	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n > 0) {
+		c->inlen += (size_t)n;
+		return 0;
+	}
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n == 0)
+		str_err(err, errlen, "server closed the connection");
+	else
+		str_err(err, errlen, "connection to server lost: %s",
+		    strerror(errno));
+	ctl_drop(c);
+	return -1;
 }
 
 int
@@ -115,7 +160,7 @@ ctl_read(struct ctl *c, char *line, int timeout_s, char *err, size_t errlen)
 		/* Later protocol versions push unsolicited lines (chat);
 		 * they are never a reply, and this client ignores them.
 		 * The deadline bounds how many we skip. */
-		if (proto_kind(line) != PROTO_OTHER)
+		if (proto_kind(line) != PROTO_PUSH)
 			return 0;
 	}
 }
@@ -138,7 +183,7 @@ stale(struct ctl *c)
 			return 0;
 		if (next_line(c, line, progress_now(), NULL, 0) == -1)
 			return 1;
-		if (proto_kind(line) != PROTO_OTHER)
+		if (proto_kind(line) != PROTO_PUSH)
 			return 1;
 	}
 }
@@ -148,12 +193,15 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
 	struct rpl_error e;
+	double t0;
 
 	ctl_drop(c);
+	t0 = progress_now();
 	c->fd =
 	    net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err, errlen);
 	if (c->fd == -1)
 		return EXITCODE_CONNECT;
+	c->connect_ms = (progress_now() - t0) * 1000.0;
 	net_set_nodelay(c->fd);
 	/* Bound blocking writes too: a server that stops reading must not
 	 * hang us forever. */
@@ -192,6 +240,13 @@ int
 ctl_send(struct ctl *c, const char *verb, const char *const *args, int nargs,
     char *err, size_t errlen)
 {
+	return ctl_send_text(c, verb, args, nargs, NULL, err, errlen);
+}
+
+int
+ctl_send_text(struct ctl *c, const char *verb, const char *const *args,
+    int nargs, const char *text, char *err, size_t errlen)
+{
 	char line[FTX_LINE_MAX + 1], enc[FTX_LINE_MAX];
 	size_t len;
 	int i;
@@ -207,6 +262,15 @@ ctl_send(struct ctl *c, const char *verb, const char *const *args, int nargs,
 		len = strlen(line);
 		if (proto_encode(enc, sizeof(enc), args[i]) == -1 ||
 		    str_fmt(line + len, sizeof(line) - len, " %s", enc) == -1)
+			return str_err(err, errlen, "command too long");
+	}
+	if (text != NULL) {
+		/* SECURITY: free text travels literally, so it must not be
+		 * able to end the line early or smuggle a second command. */
+		if (strpbrk(text, "\r\n") != NULL)
+			return str_err(err, errlen, "line break in text");
+		len = strlen(line);
+		if (str_fmt(line + len, sizeof(line) - len, " %s", text) == -1)
 			return str_err(err, errlen, "command too long");
 	}
 	/* The line including its LF must fit FTX_LINE_MAX. */

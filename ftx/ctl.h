@@ -23,6 +23,7 @@ struct ctl {
 	const char *host; /* as the user gave it; data connections reuse it */
 	int port;
 	int fd; /* -1 when not connected */
+	double connect_ms; /* the last TCP connect (handshake) took this */
 	char in[FTX_LINE_MAX];
 	size_t inlen;
 };
@@ -36,6 +37,16 @@ int ctl_ensure(struct ctl *c, char *err, size_t errlen);
 /* Send "VERB arg..." with each argument percent-encoded; 0 or -1. */
 int ctl_send(struct ctl *c, const char *verb, const char *const *args,
     int nargs, char *err, size_t errlen);
+/* Like ctl_send, then " text" unencoded (the free text of SAY, MSG and
+ * ECHO); text must not contain CR or LF. */
+int ctl_send_text(struct ctl *c, const char *verb, const char *const *args,
+    int nargs, const char *text, char *err, size_t errlen);
+/* Without waiting: move one complete buffered line into line[FTX_LINE_MAX].
+ * 1 if there was one, 0 if not, -1 for a bad line (session dropped). */
+int ctl_take(struct ctl *c, char *line, char *err, size_t errlen);
+/* One read into the buffer, for when poll says the socket is readable;
+ * 0, or -1 on EOF or error (session dropped). */
+int ctl_fill(struct ctl *c, char *err, size_t errlen);
 /* Read the next reply line (without CR LF) into line[FTX_LINE_MAX],
  * skipping unsolicited lines; 0 or -1 (the session is then dropped). */
 int ctl_read(

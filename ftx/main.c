@@ -21,7 +21,9 @@
 #include "menu.h"
 #include "ops.h"
 #include "proto.h"
+#include "rtt.h"
 #include "str.h"
+#include "talk.h"
 #include "ui.h"
 #include "transfer.h"
 
@@ -62,6 +64,18 @@ static const char help_text[] =
     "  rm NAME...               delete files\n"
     "  hash [--md5] NAME...     print the server's SHA-256 (and MD5) as\n"
     "                           \"<hex>  <name>\" lines for sha256sum -c\n"
+    "  chat [--nick NAME]       join the chat room: type to talk to\n"
+    "                           everyone, @nick text to one person,\n"
+    "                           /who /whoami /time /help /quit\n"
+    "  rtt [options]            measure round-trip times to the server:\n"
+    "      -n N                 timed round trips (default 500)\n"
+    "      --size BYTES         payload size (default 32)\n"
+    "      --interval MS        pause between round trips (default 0)\n"
+    "      --warmup N           untimed round trips first (default 5)\n"
+    "      --udp                use UDP echo instead of TCP\n"
+    "      --timeout-ms MS      UDP: wait this long for a reply\n"
+    "                           (default 1000)\n"
+    "      --json               print one JSON object\n"
     "  menu                     interactive menu (the default when no\n"
     "                           command is given on a terminal)\n"
     "\n"
@@ -338,6 +352,81 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 }
 
 static int
+cmd_chat(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	const char *nick = NULL;
+	const struct opt opts[] = {
+	    {"--nick", NULL, &nick, NULL}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+	int rc, first = EXITCODE_OK;
+
+	if ((rc = parse_args("chat", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 0)
+		return usage_error("chat takes no operands (use --nick NAME)");
+	if (connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	rc = talk_run(&a->ctl, nick, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+/* A number option of rtt within [min, max], or a usage error (-1). */
+static int
+rtt_num(const char *name, const char *val, long min, long max, long *out)
+{
+	uint64_t v;
+
+	if (val == NULL)
+		return 0;
+	if (str_to_u64(val, (uint64_t)max, &v) == -1 || (long)v < min) {
+		usage_error(
+		    "rtt: %s must be a number from %ld to %ld", name, min, max);
+		return -1;
+	}
+	*out = (long)v;
+	return 0;
+}
+
+static int
+cmd_rtt(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	const char *n = NULL, *size = NULL, *iv = NULL, *to = NULL, *wu = NULL;
+	struct rtt_opts o;
+	const struct opt opts[] = {
+	    {"-n", NULL, &n, NULL},
+	    {"--size", NULL, &size, NULL},
+	    {"--interval", NULL, &iv, NULL},
+	    {"--timeout-ms", NULL, &to, NULL},
+	    {"--warmup", NULL, &wu, NULL},
+	    {"--udp", NULL, NULL, &o.udp},
+	    {"--json", NULL, NULL, &o.json},
+	    {NULL, NULL, NULL, NULL},
+	};
+	char err[FTX_ERRLEN];
+	long sz = FTX_RTT_DEFAULT_SIZE;
+	int rc, first = EXITCODE_OK;
+
+	rtt_defaults(&o);
+	if ((rc = parse_args("rtt", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 0)
+		return usage_error("rtt takes no operands");
+	if (rtt_num("-n", n, 1, FTX_RTT_MAX_N, &o.n) == -1 ||
+	    rtt_num("--size", size, 1, (long)rtt_max_size(o.udp), &sz) == -1 ||
+	    rtt_num("--interval", iv, 0, 60000, &o.interval_ms) == -1 ||
+	    rtt_num("--timeout-ms", to, 1, 60000, &o.timeout_ms) == -1 ||
+	    rtt_num("--warmup", wu, 0, 1000, &o.warmup) == -1)
+		return EXITCODE_USAGE;
+	o.size = (size_t)sz;
+	if (!o.udp && connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	rc = rtt_run(&a->ctl, &a->ui, &o, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+static int
 cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int rc;
@@ -358,6 +447,8 @@ static const struct command {
     {"ls", cmd_ls},
     {"rm", cmd_rm},
     {"hash", cmd_hash},
+    {"chat", cmd_chat},
+    {"rtt", cmd_rtt},
     {"menu", cmd_menu},
 };
 

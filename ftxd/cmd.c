@@ -12,13 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "chat.h"
 #include "cmd.h"
 #include "hash.h"
 #include "log.h"
 #include "proto.h"
+#include "room.h"
 #include "session.h"
 #include "str.h"
 #include "worker.h"
@@ -43,11 +46,20 @@ struct sjob {
 	unsigned char sha[HASH_SHA256_LEN];
 };
 
+/* What cmd_dispatch logs of a command. */
+enum cmd_log {
+	LOG_NONE, /* nothing: chatty (ECHO) or logged by its module (chat) */
+	LOG_VERB, /* the verb */
+	LOG_ARG /* the verb and its first argument */
+};
+
 struct cmd_def {
 	const char *verb;
 	int needs_auth; /* the gate for LOGIN, which a later issue adds */
 	int min_args;
 	int max_args;
+	int text_at; /* >= 0: argv[text_at] is free text (proto_split_text) */
+	enum cmd_log log;
 	void (*handler)(struct session *s, struct proto_cmd *c);
 	const char *usage;
 };
@@ -60,16 +72,36 @@ static void cmd_hash(struct session *, struct proto_cmd *);
 static void cmd_help(struct session *, struct proto_cmd *);
 static void cmd_noop(struct session *, struct proto_cmd *);
 static void cmd_quit(struct session *, struct proto_cmd *);
+static void cmd_join(struct session *, struct proto_cmd *);
+static void cmd_leave(struct session *, struct proto_cmd *);
+static void cmd_say(struct session *, struct proto_cmd *);
+static void cmd_msg(struct session *, struct proto_cmd *);
+static void cmd_who(struct session *, struct proto_cmd *);
+static void cmd_whoami(struct session *, struct proto_cmd *);
+static void cmd_time(struct session *, struct proto_cmd *);
+static void cmd_echo(struct session *, struct proto_cmd *);
 
+/* The single gate: every command is looked up here, its argument count
+ * and authorisation checked, before its handler runs. */
 static const struct cmd_def cmd_table[] = {
-    {"UPLOAD", 1, 2, 3, cmd_upload, "UPLOAD <name> <size> [offset=0]"},
-    {"DOWNLOAD", 1, 1, 2, cmd_download, "DOWNLOAD <name> [offset=0]"},
-    {"LIST", 1, 0, 0, cmd_list, "LIST"},
-    {"DELETE", 1, 1, 1, cmd_delete, "DELETE <name>"},
-    {"HASH", 1, 1, 2, cmd_hash, "HASH <name> [md5]"},
-    {"HELP", 0, 0, 0, cmd_help, "HELP"},
-    {"NOOP", 0, 0, 0, cmd_noop, "NOOP"},
-    {"QUIT", 0, 0, 0, cmd_quit, "QUIT"},
+    {"UPLOAD", 1, 2, 3, -1, LOG_ARG, cmd_upload,
+	"UPLOAD <name> <size> [offset=0]"},
+    {"DOWNLOAD", 1, 1, 2, -1, LOG_ARG, cmd_download,
+	"DOWNLOAD <name> [offset=0]"},
+    {"LIST", 1, 0, 0, -1, LOG_VERB, cmd_list, "LIST"},
+    {"DELETE", 1, 1, 1, -1, LOG_ARG, cmd_delete, "DELETE <name>"},
+    {"HASH", 1, 1, 2, -1, LOG_ARG, cmd_hash, "HASH <name> [md5]"},
+    {"HELP", 0, 0, 0, -1, LOG_VERB, cmd_help, "HELP"},
+    {"NOOP", 0, 0, 0, -1, LOG_NONE, cmd_noop, "NOOP"},
+    {"QUIT", 0, 0, 0, -1, LOG_VERB, cmd_quit, "QUIT"},
+    {"JOIN", 1, 1, 1, -1, LOG_NONE, cmd_join, "JOIN <nick>"},
+    {"LEAVE", 1, 0, 0, -1, LOG_NONE, cmd_leave, "LEAVE"},
+    {"SAY", 1, 1, 1, 0, LOG_NONE, cmd_say, "SAY <text>"},
+    {"MSG", 1, 2, 2, 1, LOG_NONE, cmd_msg, "MSG <nick> <text>"},
+    {"WHO", 1, 0, 0, -1, LOG_VERB, cmd_who, "WHO"},
+    {"WHOAMI", 1, 0, 0, -1, LOG_VERB, cmd_whoami, "WHOAMI"},
+    {"TIME", 0, 0, 0, -1, LOG_VERB, cmd_time, "TIME"},
+    {"ECHO", 1, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -88,21 +120,43 @@ encode_name(char *out, const char *name)
 		abort(); /* names are bounded, so this cannot happen */
 }
 
+static const struct cmd_def *
+lookup(const char *verb)
+{
+	size_t i;
+
+	for (i = 0; i < NCMDS; i++)
+		if (strcmp(cmd_table[i].verb, verb) == 0)
+			return &cmd_table[i];
+	return NULL;
+}
+
 void
 cmd_dispatch(struct session *s, char *line)
 {
-	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
-	const struct cmd_def *d = NULL;
 	struct proto_cmd c;
-	size_t i;
+	char err[FTX_ERRLEN], enc[ENC_NAME_MAX], verb[sizeof(c.verb)];
+	const struct cmd_def *d = NULL;
+	int rc;
 
-	if (proto_split(line, &c, err, sizeof(err)) == -1) {
+	/* Free-text verbs are split differently, so the verb is looked at
+	 * (undecoded) before the line is split. */
+	if (proto_peek_verb(line, verb, sizeof(verb)) == 0)
+		d = lookup(verb);
+	if (d != NULL && d->text_at >= 0)
+		rc = proto_split_text(line, &c, d->text_at, err, sizeof(err));
+	else
+		rc = proto_split(line, &c, err, sizeof(err));
+	if (rc == -1) {
 		sess_reply(s, "ERROR SYNTAX %s", err);
 		return;
 	}
-	for (i = 0; i < NCMDS; i++)
-		if (strcmp(cmd_table[i].verb, c.verb) == 0)
-			d = &cmd_table[i];
+	d = lookup(c.verb);
+	if (d != NULL && d->text_at >= 0 && strcmp(verb, c.verb) != 0) {
+		sess_reply(
+		    s, "ERROR SYNTAX %s must not be percent-encoded", d->verb);
+		return;
+	}
 	if (d == NULL) {
 		encode_name(enc, c.verb);
 		sess_reply(s, "ERROR UNKNOWN unknown command: %s", enc);
@@ -117,10 +171,13 @@ cmd_dispatch(struct session *s, char *line)
 		sess_reply(s, "ERROR AUTH login required");
 		return;
 	}
-	if (c.argc > 0 && strlen(c.argv[0]) <= FTX_NAME_MAX) {
+	/* SECURITY: chat text never reaches the log from here; the room
+	 * decides what it logs (bodies only with --log-chat). */
+	if (d->log == LOG_ARG && c.argc > 0 &&
+	    strlen(c.argv[0]) <= FTX_NAME_MAX) {
 		encode_name(enc, c.argv[0]);
 		log_msg(s->peerstr, "cmd %s %s", c.verb, enc);
-	} else {
+	} else if (d->log != LOG_NONE) {
 		log_msg(s->peerstr, "cmd %s", c.verb);
 	}
 	d->handler(s, &c);
@@ -493,5 +550,84 @@ static void
 cmd_quit(struct session *s, struct proto_cmd *c)
 {
 	(void)c;
+	room_leave(s, "quit");
 	sess_close_after(s, "OK bye");
+}
+
+/* --- chat and echo ------------------------------------------------------ */
+
+static void
+cmd_join(struct session *s, struct proto_cmd *c)
+{
+	room_join(s, c->argv[0]);
+}
+
+static void
+cmd_leave(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	room_leave_cmd(s);
+}
+
+static void
+cmd_say(struct session *s, struct proto_cmd *c)
+{
+	room_say(s, c->argv[0]);
+}
+
+static void
+cmd_msg(struct session *s, struct proto_cmd *c)
+{
+	room_msg(s, c->argv[0], c->argv[1]);
+}
+
+static void
+cmd_who(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	room_who(s);
+}
+
+static void
+cmd_whoami(struct session *s, struct proto_cmd *c)
+{
+	const char *nick = room_nick(s);
+
+	(void)c;
+	sess_reply(s, "OK %s %s", nick != NULL ? nick : "-", s->peerstr);
+}
+
+static void
+cmd_time(struct session *s, struct proto_cmd *c)
+{
+	char ts[CHAT_TS_LEN];
+	struct timespec now;
+
+	(void)c;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (chat_format_ts(ts, sizeof(ts), &now) == -1) {
+		sess_reply(s, "ERROR INTERNAL clock");
+		return;
+	}
+	sess_reply(s, "OK %s %lld", ts, (long long)now.tv_sec);
+}
+
+/* The payload is at most FTX_ECHO_MAX bytes because its line fit, so
+ * the reply fits one line too (the check is belt and braces). */
+static void
+cmd_echo(struct session *s, struct proto_cmd *c)
+{
+	size_t n = strlen(c->argv[0]);
+	char line[FTX_LINE_MAX];
+
+	if (n > FTX_ECHO_MAX) {
+		sess_reply(s, "ERROR SYNTAX payload too long");
+		return;
+	}
+	line[0] = 'O';
+	line[1] = 'K';
+	line[2] = ' ';
+	memcpy(line + 3, c->argv[0], n);
+	line[n + 3] = '\n';
+	sess_reply_raw(s, line, n + 4);
 }

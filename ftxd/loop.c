@@ -192,13 +192,16 @@ dispatch(struct loop *l)
 }
 
 int
-loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, void *arg)
+loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, loop_tick_cb *before,
+    void *arg)
 {
 	long long next = loop_now_ms() + tick_ms, now;
 	int rc, wait;
 
 	l->stop = 0;
 	while (!l->stop) {
+		if (before != NULL)
+			before(l, arg);
 		now = loop_now_ms();
 		wait = next > now ? (int)(next - now) : 0;
 		rc = poll(l->pfd, (nfds_t)l->n, wait);

@@ -23,8 +23,12 @@ int loop_add(struct loop *l, int fd, short events, loop_cb *cb, void *arg);
 void loop_set_events(struct loop *l, int fd, short events);
 /* Stop watching `fd` (does not close it).  Safe inside callbacks. */
 void loop_del(struct loop *l, int fd);
-/* Run until loop_stop(); `tick` runs every `tick_ms` milliseconds. */
-int loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, void *arg);
+/* Run until loop_stop(); `tick` runs every `tick_ms` milliseconds and
+ * `before` (may be NULL) before every poll, so output produced by all
+ * of one round's callbacks can be written in one go, as Redis does in
+ * its beforeSleep. */
+int loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick,
+    loop_tick_cb *before, void *arg);
 void loop_stop(struct loop *l);
 /* Monotonic time in milliseconds. */
 long long loop_now_ms(void);

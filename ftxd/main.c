@@ -38,6 +38,16 @@ usage(FILE *f)
 	    "%d)\n"
 	    "  --token-ttl S       data token lifetime in s (default %d)\n"
 	    "  --log FILE          append the log to FILE (default stderr)\n"
+	    "  --chat-rate N       chat messages per session per %d s, 0 = "
+	    "no limit\n"
+	    "                      (default %d)\n"
+	    "  --log-chat          log chat message bodies (default: sizes "
+	    "only)\n"
+	    "  --udp-echo          answer UDP echo on the control port "
+	    "(default)\n"
+	    "  --no-udp-echo       do not answer UDP echo\n"
+	    "  --udp-rate N        UDP echo replies per second per source "
+	    "(default %d)\n"
 	    "  --help              show this help\n"
 	    "  --version           show the version\n"
 	    "\n"
@@ -48,7 +58,8 @@ usage(FILE *f)
 	    FTX_DEFAULT_DATA_PORT, FTX_DEFAULT_WORKERS, FTX_DEFAULT_MAX_CLIENTS,
 	    FTX_DEFAULT_MAX_PER_IP, FTX_MIN_CHUNK, FTX_MAX_CHUNK,
 	    FTX_DEFAULT_CHUNK, FTX_DEFAULT_IDLE_TIMEOUT_S,
-	    FTX_DEFAULT_DATA_TIMEOUT_S, FTX_TOKEN_TTL_S, FTX_SHUTDOWN_GRACE_S);
+	    FTX_DEFAULT_DATA_TIMEOUT_S, FTX_TOKEN_TTL_S, FTX_CHAT_RATE_WINDOW_S,
+	    FTX_CHAT_RATE_DEFAULT, FTX_UDP_RATE_DEFAULT, FTX_SHUTDOWN_GRACE_S);
 }
 
 /* Parse a bounded integer option or exit with a usage error. */
@@ -80,6 +91,11 @@ enum {
 	O_DTO,
 	O_TTL,
 	O_LOG,
+	O_CHATRATE,
+	O_LOGCHAT,
+	O_UDP,
+	O_NOUDP,
+	O_UDPRATE,
 	O_HELP,
 	O_VERSION
 };
@@ -97,6 +113,11 @@ static const struct option longopts[] = {
     {"data-timeout", required_argument, NULL, O_DTO},
     {"token-ttl", required_argument, NULL, O_TTL},
     {"log", required_argument, NULL, O_LOG},
+    {"chat-rate", required_argument, NULL, O_CHATRATE},
+    {"log-chat", no_argument, NULL, O_LOGCHAT},
+    {"udp-echo", no_argument, NULL, O_UDP},
+    {"no-udp-echo", no_argument, NULL, O_NOUDP},
+    {"udp-rate", required_argument, NULL, O_UDPRATE},
     {"help", no_argument, NULL, O_HELP},
     {"version", no_argument, NULL, O_VERSION},
     {NULL, 0, NULL, 0},
@@ -148,6 +169,23 @@ parse(struct config *c, int argc, char **argv)
 			break;
 		case O_LOG:
 			c->log = optarg;
+			break;
+		case O_CHATRATE:
+			c->chat_rate =
+			    num("chat-rate", optarg, 0, FTX_CHAT_RATE_MAX);
+			break;
+		case O_LOGCHAT:
+			c->log_chat = 1;
+			break;
+		case O_UDP:
+			c->udp_echo = 1;
+			break;
+		case O_NOUDP:
+			c->udp_echo = 0;
+			break;
+		case O_UDPRATE:
+			c->udp_rate =
+			    num("udp-rate", optarg, 1, FTX_UDP_RATE_MAX);
 			break;
 		case O_HELP:
 			usage(stdout);

@@ -14,7 +14,9 @@
 #include "net.h"
 #include "server.h"
 #include "session.h"
+#include "room.h"
 #include "str.h"
+#include "udpecho.h"
 #include "worker.h"
 #include "xfer.h"
 
@@ -42,6 +44,9 @@ srv_defaults(struct config *cfg)
 	cfg->idle_timeout = FTX_DEFAULT_IDLE_TIMEOUT_S;
 	cfg->data_timeout = FTX_DEFAULT_DATA_TIMEOUT_S;
 	cfg->token_ttl = FTX_TOKEN_TTL_S;
+	cfg->chat_rate = FTX_CHAT_RATE_DEFAULT;
+	cfg->udp_echo = 1;
+	cfg->udp_rate = FTX_UDP_RATE_DEFAULT;
 }
 
 static void
@@ -128,6 +133,7 @@ begin_stop(struct server *srv)
 		close(srv->ctl_fd);
 		srv->ctl_fd = -1;
 	}
+	uecho_close(srv);
 	xfer_stop(srv, 0);
 	sess_stop_idle(srv);
 }
@@ -152,6 +158,7 @@ tick(struct loop *l, void *arg)
 
 	xfer_tick(srv, now);
 	sess_tick(srv, now);
+	uecho_tick(srv, now);
 	if (!srv->stopping)
 		return;
 	if (now - srv->stop_ms > FTX_SHUTDOWN_GRACE_S * 1000LL)
@@ -208,6 +215,10 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (loop_add(srv->loop, srv->ctl_fd, POLLIN, ctl_accept, srv) == -1)
 		return str_err(err, errlen, "cannot watch listener");
+	room_init(&srv->room);
+	if (srv->cfg.udp_echo &&
+	    uecho_open(srv, net_local_port(srv->ctl_fd), err, errlen) == -1)
+		return -1;
 	if (xfer_listen(srv, err, errlen) == -1)
 		return -1;
 	if (worker_start(
@@ -220,16 +231,25 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
 	rb = *lb != '\0' ? "]" : "";
 	log_msg(NULL,
-	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d root=%s",
+	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d udp-echo=%s "
+	    "root=%s",
 	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
-	    srv->cfg.bind, rb, srv->data_port, srv->cfg.root);
+	    srv->cfg.bind, rb, srv->data_port,
+	    srv->uecho != NULL ? "on" : "off", srv->cfg.root);
 	return 0;
+}
+
+static void
+before_poll(struct loop *l, void *arg)
+{
+	(void)l;
+	sess_flush_pending(arg);
 }
 
 int
 srv_run(struct server *srv)
 {
-	if (loop_run(srv->loop, TICK_MS, tick, srv) == -1) {
+	if (loop_run(srv->loop, TICK_MS, tick, before_poll, srv) == -1) {
 		log_msg(NULL, "poll: %s", strerror(errno));
 		return -1;
 	}
@@ -243,8 +263,10 @@ srv_run(struct server *srv)
 void
 srv_free(struct server *srv)
 {
+	room_free(srv);
 	while (srv->sessions != NULL)
 		sess_free(srv->sessions);
+	uecho_close(srv);
 	if (srv->ctl_fd != -1)
 		close(srv->ctl_fd);
 	if (srv->data_fd != -1)

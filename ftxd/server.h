@@ -12,12 +12,15 @@
 
 #include "buf.h"
 #include "limits.h"
+#include "room.h"
 #include "store.h"
 
 struct loop;
 struct sjob;
 struct xfer;
 struct dconn;
+struct member;
+struct uecho;
 
 struct config {
 	const char *root;
@@ -32,6 +35,10 @@ struct config {
 	int idle_timeout;
 	int data_timeout;
 	int token_ttl;
+	int chat_rate; /* messages per window; 0 = no flood control */
+	int log_chat; /* log message bodies */
+	int udp_echo; /* answer UDP echo on the control port */
+	int udp_rate; /* UDP replies per second per source */
 };
 
 /* One control connection. */
@@ -52,7 +59,10 @@ struct session {
 	long long closing_ms;
 	struct sjob *busy; /* command waiting for a worker */
 	struct xfer *xfer; /* transfer pending or running */
+	struct member *chat; /* in the chat room, or NULL */
+	int pending; /* on the server's pending-output list */
 	struct session *prev, *next;
+	struct session *pprev, *pnext; /* pending-output list */
 };
 
 struct server {
@@ -64,6 +74,9 @@ struct server {
 	int data_port; /* bound data port, advertised in OK replies */
 	struct session *sessions;
 	size_t nsessions;
+	struct session *pending; /* sessions with output to write */
+	struct room room;
+	struct uecho *uecho; /* NULL with --no-udp-echo */
 	struct xfer *xfers; /* pending and running transfers */
 	struct dconn *dconns; /* data connections awaiting their token */
 	size_t ndconns;

@@ -20,6 +20,7 @@
 #include "loop.h"
 #include "net.h"
 #include "proto.h"
+#include "room.h"
 #include "session.h"
 #include "str.h"
 #include "xfer.h"
@@ -72,11 +73,44 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	return 0;
 }
 
+/* Put a session on the list sess_flush_pending() writes out. */
+static void
+mark_pending(struct session *s)
+{
+	struct server *srv = s->srv;
+
+	if (s->pending)
+		return;
+	s->pending = 1;
+	s->pprev = NULL;
+	s->pnext = srv->pending;
+	if (srv->pending != NULL)
+		srv->pending->pprev = s;
+	srv->pending = s;
+}
+
+static void
+unmark_pending(struct session *s)
+{
+	if (!s->pending)
+		return;
+	if (s->pprev != NULL)
+		s->pprev->pnext = s->pnext;
+	else
+		s->srv->pending = s->pnext;
+	if (s->pnext != NULL)
+		s->pnext->pprev = s->pprev;
+	s->pending = 0;
+	s->pprev = s->pnext = NULL;
+}
+
 void
 sess_free(struct session *s)
 {
 	struct server *srv = s->srv;
 
+	room_leave(s, "disconnect");
+	unmark_pending(s);
 	log_msg(s->peerstr, "disconnect");
 	/* Outstanding work may still finish; it must not find us. */
 	if (s->busy != NULL)
@@ -128,7 +162,36 @@ sess_reply_raw(struct session *s, const char *p, size_t n)
 		s->closing = 1;
 		s->closing_ms = 0; /* drop at the next tick */
 	}
-	update_events(s);
+	/* Written before the next poll, together with everything else
+	 * this round of callbacks produced for the same peer. */
+	mark_pending(s);
+}
+
+void
+sess_drop(struct session *s)
+{
+	buf_reset(&s->out);
+	s->closing = 1;
+	s->closing_ms = 0;
+	mark_pending(s);
+}
+
+void
+sess_flush_pending(struct server *srv)
+{
+	struct session *s;
+
+	while ((s = srv->pending) != NULL) {
+		unmark_pending(s);
+		if (flush_out(s) == -1 || (s->closing && s->out.len == 0)) {
+			sess_free(s);
+			continue;
+		}
+		if (!s->closing)
+			sess_resume(s); /* input held back for output */
+		else
+			update_events(s);
+	}
 }
 
 void
@@ -324,6 +387,7 @@ sess_tick(struct server *srv, long long now)
 		if (s->busy == NULL && s->xfer == NULL &&
 		    now - s->last_ms > idle_ms) {
 			log_msg(s->peerstr, "idle timeout");
+			room_leave(s, "timeout");
 			sess_close_after(s, "ERROR TIMEOUT idle for %d s",
 			    srv->cfg.idle_timeout);
 		}
@@ -337,7 +401,9 @@ sess_stop_idle(struct server *srv)
 
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (s->busy == NULL && s->xfer == NULL)
+		if (s->busy == NULL && s->xfer == NULL) {
+			room_leave(s, "shutdown");
 			sess_close_after(s, "ERROR SHUTDOWN server stopping");
+		}
 	}
 }

@@ -19,6 +19,11 @@ void sess_reply_raw(struct session *s, const char *p, size_t n);
 /* Send a final line (may be NULL) and close once it is flushed. */
 void sess_close_after(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Discard queued output and close at the next chance (not inside the
+ * caller's iteration): for peers that do not read. */
+void sess_drop(struct session *s);
+/* Write every session's queued output; runs before each poll. */
+void sess_flush_pending(struct server *srv);
 /* Close now, releasing the session and detaching its jobs. */
 void sess_free(struct session *s);
 /* A job or transfer finished: process any lines that were held back. */

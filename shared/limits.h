@@ -72,6 +72,42 @@
 /* Worker stack size: transfers need little stack. */
 #define FTX_WORKER_STACK (256 * 1024)
 
+/* Chat: nicknames are 1..FTX_NICK_MAX bytes of [A-Za-z0-9_-]; messages
+ * are 1..FTX_CHAT_TEXT_MAX bytes of UTF-8. */
+#define FTX_NICK_MAX 32
+#define FTX_CHAT_TEXT_MAX 1024
+/* A chat member with more than this much unsent output when a push
+ * arrives is disconnected as a slow reader. */
+#define FTX_CHAT_QUEUE_MAX (256 * 1024)
+/* Flood control: messages per window per session (--chat-rate), and
+ * refusals in a row that get the session disconnected. */
+#define FTX_CHAT_RATE_DEFAULT 20
+#define FTX_CHAT_RATE_MAX 1000
+#define FTX_CHAT_RATE_WINDOW_S 10
+#define FTX_CHAT_STRIKES 10
+/* The chat client sends NOOP this often so listening is not idling. */
+#define FTX_CHAT_KEEPALIVE_S 60
+
+/* Echo: "ECHO <payload>" must fit one control line, and "OK <payload>"
+ * one reply line. */
+#define FTX_ECHO_MAX (FTX_LINE_MAX - 6)
+/* UDP echo: "FTXE <16 hex id> <payload>", at most FTX_UDP_MAX bytes. */
+#define FTX_UDP_MAX 1400
+#define FTX_UDP_ID_HEX 16
+/* Replies per second per source address (--udp-rate), and overall. */
+#define FTX_UDP_RATE_DEFAULT 1000
+#define FTX_UDP_RATE_MAX 100000
+#define FTX_UDP_GLOBAL_RATE 200000
+/* Source addresses the rate limiter tracks at once. */
+#define FTX_UDP_SOURCES 4096
+
+/* ftx rtt: round trips, warm-up trips excluded from the statistics. */
+#define FTX_RTT_DEFAULT_N 500
+#define FTX_RTT_MAX_N 10000000
+#define FTX_RTT_WARMUP 5
+#define FTX_RTT_DEFAULT_SIZE 32
+#define FTX_RTT_DEFAULT_TIMEOUT_MS 1000
+
 /* Client: connect timeout and how long to wait for a reply. */
 #define FTX_CONNECT_TIMEOUT_S 10
 #define FTX_REPLY_TIMEOUT_S 120

@@ -33,8 +33,8 @@ net_set_nonblock(int fd, int on)
 }
 
 static int
-resolve(const char *host, int port, int passive, struct addrinfo **res,
-    char *err, size_t errlen)
+resolve_type(const char *host, int port, int passive, int socktype,
+    struct addrinfo **res, char *err, size_t errlen)
 {
 	struct addrinfo hints;
 	char portstr[16];
@@ -46,8 +46,8 @@ resolve(const char *host, int port, int passive, struct addrinfo **res,
 		return str_err(err, errlen, "bad port %d", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_socktype = socktype;
+	hints.ai_protocol = socktype == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP;
 	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
 	r = getaddrinfo(host, portstr, &hints, res);
 	if (r != 0)
@@ -56,13 +56,22 @@ resolve(const char *host, int port, int passive, struct addrinfo **res,
 	return 0;
 }
 
-int
-net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
+static int
+resolve(const char *host, int port, int passive, struct addrinfo **res,
+    char *err, size_t errlen)
+{
+	return resolve_type(host, port, passive, SOCK_STREAM, res, err, errlen);
+}
+
+/* Bind a TCP listener (backlog > 0) or a UDP socket (backlog 0). */
+static int
+bind_any(const char *addr, int port, int backlog, char *err, size_t errlen)
 {
 	struct addrinfo *res = NULL, *ai;
 	int fd = -1, one = 1, zero = 0, saved = 0;
+	int type = backlog > 0 ? SOCK_STREAM : SOCK_DGRAM;
 
-	if (resolve(addr, port, 1, &res, err, errlen) == -1)
+	if (resolve_type(addr, port, 1, type, &res, err, errlen) == -1)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family,
@@ -72,8 +81,11 @@ net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
 			saved = errno;
 			continue;
 		}
-		/* Restarting the daemon must not wait out TIME_WAIT. */
-		if (setsockopt(
+		/* Restarting the daemon must not wait out TIME_WAIT.  (Not
+		 * for UDP, where it would let another socket share the
+		 * port and see our datagrams.) */
+		if (type == SOCK_STREAM &&
+		    setsockopt(
 			fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1)
 			goto next;
 		/* "::" should take IPv4 clients too (as mapped addresses);
@@ -84,7 +96,7 @@ net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
 			goto next;
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == -1)
 			goto next;
-		if (listen(fd, backlog) == -1)
+		if (backlog > 0 && listen(fd, backlog) == -1)
 			goto next;
 		freeaddrinfo(res);
 		return fd;
@@ -94,8 +106,52 @@ net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
 		fd = -1;
 	}
 	freeaddrinfo(res);
-	return str_err(err, errlen, "cannot listen on %s port %d: %s",
-	    addr ? addr : "*", port, strerror(saved ? saved : EINVAL));
+	return str_err(err, errlen, "cannot listen on %s %s port %d: %s",
+	    addr ? addr : "*", backlog > 0 ? "TCP" : "UDP", port,
+	    strerror(saved ? saved : EINVAL));
+}
+
+int
+net_listen(const char *addr, int port, int backlog, char *err, size_t errlen)
+{
+	if (backlog <= 0)
+		backlog = 1;
+	return bind_any(addr, port, backlog, err, errlen);
+}
+
+int
+net_udp_bind(const char *addr, int port, char *err, size_t errlen)
+{
+	return bind_any(addr, port, 0, err, errlen);
+}
+
+int
+net_udp_connect(const char *host, int port, char *err, size_t errlen)
+{
+	struct addrinfo *res = NULL, *ai;
+	int fd = -1, saved = EINVAL;
+
+	if (resolve_type(host, port, 0, SOCK_DGRAM, &res, err, errlen) == -1)
+		return -1;
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		/* Connected: the kernel drops datagrams from anyone else. */
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		return str_err(err, errlen, "cannot reach %s UDP port %d: %s",
+		    host, port, strerror(saved));
+	return fd;
 }
 
 int

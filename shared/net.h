@@ -12,6 +12,11 @@
  * Returns a non-blocking, close-on-exec fd or -1. */
 int net_listen(
     const char *addr, int port, int backlog, char *err, size_t errlen);
+/* Bind a UDP socket to addr:port; a non-blocking, close-on-exec fd or
+ * -1. */
+int net_udp_bind(const char *addr, int port, char *err, size_t errlen);
+/* A blocking UDP socket connected to host:port; fd or -1. */
+int net_udp_connect(const char *host, int port, char *err, size_t errlen);
 /* Accept one connection as a non-blocking, close-on-exec fd; -1 with
  * errno set (EAGAIN when none is pending). */
 int net_accept(int lfd, struct sockaddr_storage *peer);

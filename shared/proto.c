@@ -4,6 +4,7 @@
 #include "proto.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "str.h"
@@ -54,12 +55,14 @@ decode_token(char *s, char *err, size_t errlen)
 	return 0;
 }
 
-int
-proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
+/* Split `line`; with text_at > 0, token number `text_at` (the verb is
+ * token 0) is the literal rest of the line (see proto_split_text). */
+static int
+split(char *line, struct proto_cmd *cmd, int text_at, char *err, size_t errlen)
 {
 	char *tok[FTX_MAX_ARGS + 1];
 	size_t len, i;
-	int ntok = 0;
+	int ntok = 0, ndecode;
 	char *p;
 
 	memset(cmd, 0, sizeof(*cmd));
@@ -87,6 +90,8 @@ proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
 			return str_err(err, errlen,
 			    "too many arguments (at most %d)", FTX_MAX_ARGS);
 		tok[ntok++] = p;
+		if (text_at > 0 && ntok == text_at + 1)
+			break; /* the literal rest of the line */
 		while (*p != ' ' && *p != '\0')
 			p++;
 		if (*p == ' ')
@@ -94,7 +99,8 @@ proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
 	}
 	if (ntok == 0)
 		return str_err(err, errlen, "empty line");
-	for (i = 0; i < (size_t)ntok; i++)
+	ndecode = text_at > 0 && ntok == text_at + 1 ? ntok - 1 : ntok;
+	for (i = 0; i < (size_t)ndecode; i++)
 		if (decode_token(tok[i], err, errlen) == -1)
 			return -1;
 	len = strlen(tok[0]);
@@ -106,6 +112,41 @@ proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
 	cmd->argc = ntok - 1;
 	for (i = 1; i < (size_t)ntok; i++)
 		cmd->argv[i - 1] = tok[i];
+	return 0;
+}
+
+int
+proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen)
+{
+	return split(line, cmd, 0, err, errlen);
+}
+
+int
+proto_split_text(
+    char *line, struct proto_cmd *cmd, int nfixed, char *err, size_t errlen)
+{
+	if (nfixed < 0 || nfixed >= FTX_MAX_ARGS)
+		abort(); /* a caller's table is wrong */
+	return split(line, cmd, nfixed + 1, err, errlen);
+}
+
+int
+proto_peek_verb(const char *line, char *verb, size_t n)
+{
+	size_t i = 0;
+
+	while (*line == ' ')
+		line++;
+	for (; line[i] != ' ' && line[i] != '\0' && line[i] != '\r' &&
+	     line[i] != '\n';
+	     i++) {
+		if (i + 1 >= n)
+			return -1;
+		verb[i] = (char)toupper((unsigned char)line[i]);
+	}
+	if (n == 0)
+		return -1;
+	verb[i] = '\0';
 	return 0;
 }
 
@@ -205,7 +246,8 @@ proto_kind(const char *line)
 		return PROTO_DONE;
 	if (first_token_is(line, "ERROR"))
 		return PROTO_ERROR;
-	if (first_token_is(line, "FILE") || first_token_is(line, "HELP"))
+	if (first_token_is(line, "FILE") || first_token_is(line, "HELP") ||
+	    first_token_is(line, "NICK"))
 		return PROTO_DATA;
-	return PROTO_OTHER;
+	return PROTO_PUSH;
 }

@@ -40,6 +40,20 @@ struct proto_cmd {
 int proto_split(char *line, struct proto_cmd *cmd, char *err, size_t errlen);
 
 /*
+ * Like proto_split, for verbs that end in free text (SAY, MSG, ECHO): the
+ * first `nfixed` arguments are split and decoded as usual, and everything
+ * after the spaces that follow them becomes argv[nfixed], literally (not
+ * percent-decoded, inner and trailing spaces kept).  argc is nfixed + 1,
+ * or less if the line ends early.
+ */
+int proto_split_text(
+    char *line, struct proto_cmd *cmd, int nfixed, char *err, size_t errlen);
+
+/* Copy the upper-cased first token of `line`, undecoded, into verb[n];
+ * 0, or -1 if it does not fit.  Used to pick the splitting rule. */
+int proto_peek_verb(const char *line, char *verb, size_t n);
+
+/*
  * SECURITY: the single file-name check.  A name is 1..FTX_NAME_MAX bytes,
  * not "." or "..", does not start with '.', and contains no '/', '\\',
  * NUL or control character (< 0x20 or 0x7f).  Returns 0 or -1 + reason.
@@ -66,8 +80,8 @@ enum proto_kind {
 	PROTO_OK, /* "OK ..."    command accepted / result */
 	PROTO_DONE, /* "DONE ..."  multi-line reply or transfer finished */
 	PROTO_ERROR, /* "ERROR <CODE> <text>" */
-	PROTO_DATA, /* "FILE ..." / "HELP ..." lines inside a reply */
-	PROTO_OTHER /* anything else (unsolicited pushes, later) */
+	PROTO_DATA, /* "FILE"/"HELP"/"NICK" lines inside a reply */
+	PROTO_PUSH /* anything else: an unsolicited push (chat) */
 };
 enum proto_kind proto_kind(const char *line);
 

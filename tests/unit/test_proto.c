@@ -500,14 +500,14 @@ test_kind(void **state)
 	assert_int_equal(proto_kind("ERROR SYNTAX x"), PROTO_ERROR);
 	assert_int_equal(proto_kind("FILE 1 2 - a"), PROTO_DATA);
 	assert_int_equal(proto_kind("HELP LIST"), PROTO_DATA);
-	assert_int_equal(proto_kind("OKAY"), PROTO_OTHER);
-	assert_int_equal(proto_kind("ok"), PROTO_OTHER);
-	assert_int_equal(proto_kind(" OK"), PROTO_OTHER);
-	assert_int_equal(proto_kind("DONEX"), PROTO_OTHER);
-	assert_int_equal(proto_kind("ERRORS"), PROTO_OTHER);
-	assert_int_equal(proto_kind("FILES"), PROTO_OTHER);
-	assert_int_equal(proto_kind("MSG hi"), PROTO_OTHER);
-	assert_int_equal(proto_kind(""), PROTO_OTHER);
+	assert_int_equal(proto_kind("OKAY"), PROTO_PUSH);
+	assert_int_equal(proto_kind("ok"), PROTO_PUSH);
+	assert_int_equal(proto_kind(" OK"), PROTO_PUSH);
+	assert_int_equal(proto_kind("DONEX"), PROTO_PUSH);
+	assert_int_equal(proto_kind("ERRORS"), PROTO_PUSH);
+	assert_int_equal(proto_kind("FILES"), PROTO_PUSH);
+	assert_int_equal(proto_kind("MSG hi"), PROTO_PUSH);
+	assert_int_equal(proto_kind(""), PROTO_PUSH);
 }
 
 int

@@ -1,0 +1,231 @@
+/*
+ * udpecho.c - UDP echo.  See udpecho.h.
+ *
+ * SECURITY: a UDP service answers addresses nobody verified, so it must
+ * not become a tool against third parties.  A reply is the request
+ * itself, never larger (no amplification); only well-formed requests are
+ * answered (no reflecting other protocols' traffic); and replies are
+ * rate-limited per source address and overall (token buckets).
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "loop.h"
+#include "net.h"
+#include "server.h"
+#include "str.h"
+#include "token.h"
+#include "udpecho.h"
+
+/* Datagrams handled per wakeup, so one flood cannot starve the loop. */
+#define BATCH 256
+/* Slots probed for a source before the oldest is evicted. */
+#define PROBE 4
+
+struct bucket {
+	unsigned char ip[16]; /* IPv4 as IPv4-mapped IPv6 */
+	long long milli; /* tokens x 1000 */
+	long long last_ms;
+	int used;
+};
+
+struct uecho {
+	int fd;
+	uint64_t seed; /* keys the slot hash, so sources cannot aim */
+	struct bucket src[FTX_UDP_SOURCES];
+	struct bucket all; /* the global limit */
+	unsigned long answered, limited, malformed;
+	long long report_ms;
+};
+
+int
+uecho_valid(const unsigned char *buf, size_t n)
+{
+	size_t i;
+
+	/* "FTXE " + 16 lowercase hex digits + " ", then any payload. */
+	if (n < 5 + FTX_UDP_ID_HEX + 1 || n > FTX_UDP_MAX)
+		return 0;
+	if (memcmp(buf, "FTXE ", 5) != 0 || buf[5 + FTX_UDP_ID_HEX] != ' ')
+		return 0;
+	for (i = 5; i < 5 + FTX_UDP_ID_HEX; i++)
+		if (!((buf[i] >= '0' && buf[i] <= '9') ||
+			(buf[i] >= 'a' && buf[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static void
+addr_key(const struct sockaddr_storage *ss, unsigned char ip[16])
+{
+	static const unsigned char mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (ss->ss_family == AF_INET) {
+		memcpy(ip, mapped, 12);
+		memcpy(ip + 12,
+		    &((const struct sockaddr_in *)ss)->sin_addr.s_addr, 4);
+	} else {
+		memcpy(ip, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	}
+}
+
+static uint64_t
+slot_hash(uint64_t seed, const unsigned char ip[16])
+{
+	uint64_t h = seed ^ 0xcbf29ce484222325ULL;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ ip[i]) * 0x100000001b3ULL;
+	/* A final mix so all bits of the key reach the low bits. */
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* Take one token from `b` (refilled at `rate` per second, holding at
+ * most `rate`); 1 if there was one. */
+static int
+take(struct bucket *b, long long rate, long long now)
+{
+	long long cap = rate * 1000;
+
+	if (!b->used) {
+		b->used = 1;
+		b->milli = cap;
+	} else if (now > b->last_ms) {
+		b->milli += (now - b->last_ms) * rate;
+		if (b->milli > cap)
+			b->milli = cap;
+	}
+	b->last_ms = now;
+	if (b->milli < 1000)
+		return 0;
+	b->milli -= 1000;
+	return 1;
+}
+
+/* The bucket for a source: its own, a free slot, or the stalest one. */
+static struct bucket *
+source(struct uecho *u, const struct sockaddr_storage *ss)
+{
+	unsigned char ip[16];
+	struct bucket *b, *old = NULL;
+	size_t i, k;
+
+	addr_key(ss, ip);
+	k = (size_t)(slot_hash(u->seed, ip) % FTX_UDP_SOURCES);
+	for (i = 0; i < PROBE; i++) {
+		b = &u->src[(k + i) % FTX_UDP_SOURCES];
+		if (b->used && memcmp(b->ip, ip, 16) == 0)
+			return b;
+		if (!b->used || old == NULL || b->last_ms < old->last_ms)
+			old = b;
+	}
+	/* Evicting gives the evicted source a full bucket when it comes
+	 * back: churn can make the limit laxer, never stricter. */
+	memset(old, 0, sizeof(*old));
+	memcpy(old->ip, ip, 16);
+	return old;
+}
+
+static void
+on_datagram(struct loop *l, int fd, int revents, void *arg)
+{
+	struct server *srv = arg;
+	struct uecho *u = srv->uecho;
+	unsigned char buf[FTX_UDP_MAX + 1];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	long long now = loop_now_ms();
+	ssize_t n;
+	int i;
+
+	(void)l;
+	(void)revents;
+	for (i = 0; i < BATCH; i++) {
+		sl = sizeof(ss);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_TRUNC,
+		    (struct sockaddr *)&ss, &sl);
+		if (n == -1)
+			break; /* EAGAIN, or an ICMP error for an old reply */
+		if (!uecho_valid(buf, (size_t)n)) {
+			u->malformed++;
+			continue;
+		}
+		if (!take(source(u, &ss), srv->cfg.udp_rate, now) ||
+		    !take(&u->all, FTX_UDP_GLOBAL_RATE, now)) {
+			u->limited++;
+			continue;
+		}
+		/* SECURITY: the reply is the request, byte for byte. */
+		if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
+			(struct sockaddr *)&ss, sl) == (ssize_t)n)
+			u->answered++;
+	}
+}
+
+int
+uecho_open(struct server *srv, int port, char *err, size_t errlen)
+{
+	struct uecho *u;
+	struct token t;
+
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return str_err(err, errlen, "out of memory");
+	if (token_new(&t, err, errlen) == -1)
+		goto fail;
+	memcpy(&u->seed, t.b, sizeof(u->seed));
+	token_clear(&t);
+	u->fd = net_udp_bind(srv->cfg.bind, port, err, errlen);
+	if (u->fd == -1)
+		goto fail;
+	if (loop_add(srv->loop, u->fd, POLLIN, on_datagram, srv) == -1) {
+		str_err(err, errlen, "cannot watch the UDP socket");
+		close(u->fd);
+		goto fail;
+	}
+	u->report_ms = loop_now_ms();
+	srv->uecho = u;
+	return 0;
+fail:
+	free(u);
+	return -1;
+}
+
+void
+uecho_tick(struct server *srv, long long now_ms)
+{
+	struct uecho *u = srv->uecho;
+
+	if (u == NULL || now_ms - u->report_ms < 1000)
+		return;
+	if (u->limited > 0 || u->malformed > 0)
+		log_msg(NULL,
+		    "udp echo: answered=%lu rate-limited=%lu malformed=%lu",
+		    u->answered, u->limited, u->malformed);
+	u->answered = u->limited = u->malformed = 0;
+	u->report_ms = now_ms;
+}
+
+void
+uecho_close(struct server *srv)
+{
+	struct uecho *u = srv->uecho;
+
+	if (u == NULL)
+		return;
+	loop_del(srv->loop, u->fd);
+	close(u->fd);
+	free(u);
+	srv->uecho = NULL;
+}
