@@ -1,8 +1,8 @@
 /*
  * menu.c - the interactive numbered menu.
  *
- * The menu is a table: adding an item (the chat and RTT issue adds two)
- * is one line in `items` and one function.
+ * The menu is a table: adding an item is one line in `items` and one
+ * function.
  */
 #include "menu.h"
 
@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -18,7 +19,9 @@
 #include "ops.h"
 #include "proto.h"
 #include "rpl.h"
+#include "rtt.h"
 #include "str.h"
+#include "talk.h"
 #include "transfer.h"
 
 /* Columns the item list may use before it wraps. */
@@ -42,6 +45,8 @@ static int do_download(struct menu *m, char *err, size_t errlen);
 static int do_list(struct menu *m, char *err, size_t errlen);
 static int do_delete(struct menu *m, char *err, size_t errlen);
 static int do_verify(struct menu *m, char *err, size_t errlen);
+static int do_chat(struct menu *m, char *err, size_t errlen);
+static int do_rtt(struct menu *m, char *err, size_t errlen);
 
 static const struct menu_item items[] = {
     {"1", "Upload", do_upload},
@@ -49,6 +54,8 @@ static const struct menu_item items[] = {
     {"3", "List", do_list},
     {"4", "Delete", do_delete},
     {"5", "Verify (hash)", do_verify},
+    {"6", "Chat", do_chat},
+    {"7", "RTT test", do_rtt},
     {"0", "Quit", NULL},
 };
 
@@ -221,6 +228,48 @@ do_verify(struct menu *m, char *err, size_t errlen)
 	return EXITCODE_OK;
 }
 
+/* The chat asks for the nickname itself and returns here on /quit. */
+static int
+do_chat(struct menu *m, char *err, size_t errlen)
+{
+	fflush(stdout); /* talk writes with write(2) */
+	return talk_run(m->c, NULL, err, errlen);
+}
+
+static int
+do_rtt(struct menu *m, char *err, size_t errlen)
+{
+	char ans[32];
+	struct rtt_opts o;
+	uint64_t v;
+
+	rtt_defaults(&o);
+	for (;;) {
+		if (!ask(m, "Round trips [500]: ", ans, sizeof(ans)))
+			return EXITCODE_OK;
+		if (ans[0] == '\0')
+			break;
+		if (str_to_u64(ans, FTX_RTT_MAX_N, &v) == 0 && v > 0) {
+			o.n = (long)v;
+			break;
+		}
+		ui_error("enter a number from 1 to %d", FTX_RTT_MAX_N);
+	}
+	for (;;) {
+		if (!ask(m, "TCP or UDP [tcp]: ", ans, sizeof(ans)))
+			return EXITCODE_OK;
+		if (ans[0] == '\0' || strcasecmp(ans, "tcp") == 0)
+			break;
+		if (strcasecmp(ans, "udp") == 0) {
+			o.udp = 1;
+			break;
+		}
+		ui_error("answer tcp or udp");
+	}
+	fflush(stdout);
+	return rtt_run(m->c, m->u, &o, err, errlen);
+}
+
 /* The items on as few lines as fit 80 columns, like the prototype:
  * "1) Upload  2) Download  ...  0) Quit". */
 static void
@@ -267,6 +316,10 @@ menu_run(struct ctl *c, const struct ui *u)
 	char choice[64], err[FTX_ERRLEN];
 	int rc;
 
+	/* The chat item reads stdin with read(2); stdio must not have
+	 * swallowed the lines meant for it. */
+	if (!isatty(STDIN_FILENO))
+		(void)setvbuf(stdin, NULL, _IONBF, 0);
 	rc = ctl_ensure(c, err, sizeof(err));
 	if (rc != EXITCODE_OK) {
 		ui_error("%s", err);

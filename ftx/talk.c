@@ -372,6 +372,43 @@ pipe_lines(struct talk *t, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Piped input is read a byte at a time, and only while more is ready, so
+ * nothing after the line that ends the chat (/quit) is consumed: the
+ * menu that started us reads the rest.  Chat input is small; the cost is
+ * a few system calls per character.
+ */
+static int
+pipe_read(struct talk *t, char *err, size_t errlen)
+{
+	struct pollfd pfd = {STDIN_FILENO, POLLIN, 0};
+	ssize_t n;
+
+	do {
+		if (t->inlen == sizeof(t->in))
+			break; /* pipe_lines will report the overlong line */
+		n = read(STDIN_FILENO, t->in + t->inlen, 1);
+		if (n == 0) {
+			(void)pipe_lines(t, err, errlen);
+			if (t->inlen > 0 && !t->skipping) {
+				/* A last line without LF still counts. */
+				t->in[t->inlen++] = '\n';
+				(void)pipe_lines(t, err, errlen);
+			}
+			quit(t, err, errlen);
+			return 0;
+		}
+		if (n == -1)
+			return errno == EINTR || errno == EAGAIN
+			    ? 0
+			    : str_err(err, errlen, "stdin: %s", strerror(errno));
+		t->inlen++;
+		if (t->in[t->inlen - 1] == '\n')
+			return pipe_lines(t, err, errlen);
+	} while (poll(&pfd, 1, 0) == 1);
+	return pipe_lines(t, err, errlen);
+}
+
 /* stdin is readable. */
 static int
 on_stdin(struct talk *t, char *err, size_t errlen)
@@ -380,18 +417,8 @@ on_stdin(struct talk *t, char *err, size_t errlen)
 	size_t off = 0, used;
 	ssize_t n;
 
-	if (!t->tty) {
-		n = read(
-		    STDIN_FILENO, t->in + t->inlen, sizeof(t->in) - t->inlen);
-		if (n == 0) {
-			(void)pipe_lines(t, err, errlen);
-			quit(t, err, errlen);
-			return 0;
-		}
-		if (n > 0)
-			t->inlen += (size_t)n;
-		return pipe_lines(t, err, errlen);
-	}
+	if (!t->tty)
+		return pipe_read(t, err, errlen);
 	if ((n = read(STDIN_FILENO, buf, sizeof(buf))) <= 0) {
 		quit(t, err, errlen);
 		return 0;
