@@ -5,6 +5,8 @@
 #   make test     unit + integration tests
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
+#   make valgrind unit tests and the smaller integration suites under memcheck
+#   make lint     cppcheck and clang-tidy (.clang-tidy)
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -45,8 +47,8 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run test unit integration asan tsan bench install uninstall \
-        clean format check-format tools
+.PHONY: all deps run test unit integration asan tsan valgrind lint bench \
+        install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
 
@@ -107,6 +109,26 @@ asan:
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
 	    SAN="-fsanitize=thread" HARDEN_CFLAGS="-fPIE" test
+
+# Memcheck: every unit test, and the integration suites below with ftxd
+# under valgrind (the rest move gigabytes, which takes too long there).
+VALGRIND = valgrind -q --error-exitcode=99 --leak-check=full \
+	   --errors-for-leak-kinds=definite --show-leak-kinds=definite
+VALGRIND_SUITES ?= commands lines names limits storage chat rtt
+valgrind: all $(UNIT_BIN) $(TOOL_BIN)
+	@for t in $(UNIT_BIN); do echo "== $$t"; \
+	    timeout 900 $(VALGRIND) $$t || exit 1; done
+	@FTX_WRAP="$(VALGRIND)" FTX_TEST_TIMEOUT=600 FTX_BUILD=$(BUILD) \
+	    bash tests/integration/run.sh $(VALGRIND_SUITES)
+
+# Static analysis: cppcheck, then clang-tidy with the checks in .clang-tidy.
+LINT_SRC = $(SHARED_SRC) $(FTXD_SRC) $(FTX_SRC)
+lint:
+	cppcheck --quiet --std=c11 -D_GNU_SOURCE --enable=warning,portability,performance \
+	    --inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
+	    -I shared -I ftxd -I ftx shared ftxd ftx tests/tools bench
+	printf '%s\n' $(LINT_SRC) | xargs -P 2 -n 4 sh -c 'clang-tidy --quiet "$$@" \
+	    -- -std=c11 -D_GNU_SOURCE -Ishared -Iftxd -Iftx $(SSL_CFLAGS)' clang-tidy
 
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh

@@ -135,7 +135,7 @@ rpl_error(const char *line, struct rpl_error *e)
 		return -1;
 	for (p = line + 5; *p == ' '; p++)
 		;
-	while (is_code_char(p[n]) && n < RPL_CODE_MAX)
+	while (n < RPL_CODE_MAX && is_code_char(p[n]))
 		n++;
 	if (n == 0 || n == RPL_CODE_MAX || (p[n] != ' ' && p[n] != '\0')) {
 		/* No recognisable code: keep the whole rest as the reason. */
@@ -185,13 +185,54 @@ rpl_error_fatal(const char *code)
 }
 
 int
+rpl_is_host(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > FTX_HOST_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '.' ||
+			s[i] == '-' || s[i] == ':' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * The optional "host=<host>" parameter after a transfer reply's fixed
+ * fields (other parameters are for later versions and ignored).
+ * SECURITY: the host decides where our data connection goes, so it must
+ * look like a host name or address; whether it is used at all is the
+ * user's choice (ftx --data-host advertised).
+ */
+static int
+parse_host_param(const struct split *s, int nfixed, char *host, char *err,
+    size_t errlen)
+{
+	int i;
+
+	host[0] = '\0';
+	for (i = nfixed; i < s->cmd.argc; i++) {
+		if (strncmp(s->cmd.argv[i], "host=", 5) != 0)
+			continue;
+		if (!rpl_is_host(s->cmd.argv[i] + 5))
+			return str_err(err, errlen, "bad data host from server");
+		memcpy(host, s->cmd.argv[i] + 5, strlen(s->cmd.argv[i] + 5) + 1);
+	}
+	return 0;
+}
+
+int
 rpl_upload(const char *line, struct rpl_upload *u, char *err, size_t errlen)
 {
 	struct split s;
 
 	if (split(line, "OK", 2, &s, err, errlen) == -1)
 		return -1;
-	if (parse_port(s.cmd.argv[0], &u->port, err, errlen) == -1)
+	if (parse_port(s.cmd.argv[0], &u->port, err, errlen) == -1 ||
+	    parse_host_param(&s, 2, u->host, err, errlen) == -1)
 		return -1;
 	return parse_hex(
 	    s.cmd.argv[1], FTX_TOKEN_HEX, u->token, "token", err, errlen);
@@ -206,6 +247,7 @@ rpl_download(const char *line, struct rpl_download *d, char *err, size_t errlen)
 		return -1;
 	if (parse_size(s.cmd.argv[0], &d->size, err, errlen) == -1 ||
 	    parse_port(s.cmd.argv[1], &d->port, err, errlen) == -1 ||
+	    parse_host_param(&s, 4, d->host, err, errlen) == -1 ||
 	    parse_hex(s.cmd.argv[2], FTX_TOKEN_HEX, d->token, "token", err,
 		errlen) == -1)
 		return -1;
@@ -253,6 +295,80 @@ rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 		errlen) == -1)
 		return -1;
 	return parse_name(s.cmd.argv[3], h->name, err, errlen);
+}
+
+/* A STATS key: 1..RPL_STAT_KEY_MAX of [a-z0-9_]. */
+static int
+stat_key_ok(const char *k, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > RPL_STAT_KEY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((k[i] >= 'a' && k[i] <= 'z') ||
+			(k[i] >= '0' && k[i] <= '9') || k[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/*
+ * "OK k=v k=v ...".  Split here rather than with proto_split, which
+ * stops at FTX_MAX_ARGS arguments: a STATS reply has more fields, and
+ * its keys and values never need percent-encoding.
+ */
+int
+rpl_stats(const char *line, struct rpl_stats *st, char *err, size_t errlen)
+{
+	char buf[FTX_LINE_MAX + 1], *p, *tok, *eq;
+	size_t n;
+
+	st->n = 0;
+	if (str_copy(buf, sizeof(buf), line) == -1)
+		return str_err(err, errlen, "reply line too long");
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] == '\r')
+		buf[--n] = '\0';
+	if (strncmp(buf, "OK", 2) != 0 || (buf[2] != ' ' && buf[2] != '\0'))
+		return str_err(
+		    err, errlen, "unexpected reply from server (expected OK)");
+	for (p = buf + 2; *p != '\0';) {
+		while (*p == ' ')
+			p++;
+		if (*p == '\0')
+			break;
+		tok = p;
+		while (*p != ' ' && *p != '\0')
+			p++;
+		if (*p == ' ')
+			*p++ = '\0';
+		eq = strchr(tok, '=');
+		if (eq == NULL || !stat_key_ok(tok, (size_t)(eq - tok)))
+			return str_err(err, errlen, "malformed STATS field");
+		if (st->n == FTX_STATS_MAX_FIELDS)
+			return str_err(err, errlen, "too many STATS fields");
+		memcpy(st->v[st->n].key, tok, (size_t)(eq - tok));
+		st->v[st->n].key[eq - tok] = '\0';
+		if (str_to_u64(eq + 1, UINT64_MAX, &st->v[st->n].val) == -1)
+			return str_err(err, errlen, "bad STATS value for %s",
+			    st->v[st->n].key);
+		st->n++;
+	}
+	return 0;
+}
+
+int
+rpl_stats_get(const struct rpl_stats *st, const char *key, uint64_t *val)
+{
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		if (strcmp(st->v[i].key, key) == 0) {
+			*val = st->v[i].val;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int

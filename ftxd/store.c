@@ -152,15 +152,26 @@ store_open_read(const struct store *st, const char *name, int *fdp,
 	return 0;
 }
 
-/* The cached hash, if it was computed for exactly this file version. */
+/* The sidecar line after "v1 <sha256> ": what identifies the version. */
+static int
+meta_version(char *out, size_t n, const struct stat *sb)
+{
+	return str_fmt(out, n, " %" PRIu64 " %lld %ld %" PRIu64 "\n",
+	    (uint64_t)sb->st_size, (long long)sb->st_mtim.tv_sec,
+	    (long)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ino);
+}
+
+/*
+ * The cached hash, if it was computed for exactly this file version.
+ * Rather than parse numbers out of a file on disk, we format what the
+ * line must say for this version and compare: anything else (a stale,
+ * damaged or hostile sidecar) just means hashing again.
+ */
 static int
 meta_read(const struct store *st, const char *name, const struct stat *sb,
     unsigned char *sha)
 {
-	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1];
-	uint64_t size, ino;
-	long long sec;
-	long nsec;
+	char buf[META_MAX], want[META_MAX];
 	ssize_t n;
 	int fd;
 
@@ -172,14 +183,11 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	if (sscanf(buf, "v1 %64s %" SCNu64 " %lld %ld %" SCNu64, hex, &size,
-		&sec, &nsec, &ino) != 5)
+	if ((size_t)n < 3 + HASH_SHA256_HEXLEN || strncmp(buf, "v1 ", 3) != 0 ||
+	    meta_version(want, sizeof(want), sb) == -1 ||
+	    strcmp(buf + 3 + HASH_SHA256_HEXLEN, want) != 0)
 		return -1;
-	if (size != (uint64_t)sb->st_size ||
-	    sec != (long long)sb->st_mtim.tv_sec ||
-	    nsec != sb->st_mtim.tv_nsec || ino != (uint64_t)sb->st_ino)
-		return -1;
-	return str_unhex(sha, HASH_SHA256_LEN, hex);
+	return str_unhex(sha, HASH_SHA256_LEN, buf + 3);
 }
 
 /* Record a hash; a failure only costs a re-hash later. */
@@ -198,10 +206,9 @@ meta_write(const struct store *st, const char *name, const struct stat *sb,
 	if (str_fmt(tmp, sizeof(tmp), "%s%s", META_TMP_PREFIX, hex) == -1)
 		return;
 	str_hex(hex, sha, HASH_SHA256_LEN);
-	if (str_fmt(buf, sizeof(buf),
-		"v1 %s %" PRIu64 " %lld %ld %" PRIu64 "\n", hex,
-		(uint64_t)sb->st_size, (long long)sb->st_mtim.tv_sec,
-		(long)sb->st_mtim.tv_nsec, (uint64_t)sb->st_ino) == -1)
+	if (str_fmt(buf, sizeof(buf), "v1 %s", hex) == -1 ||
+	    meta_version(buf + strlen(buf), sizeof(buf) - strlen(buf), sb) ==
+		-1)
 		return;
 	fd = open_beneath(st->metafd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	if (fd == -1)

@@ -103,7 +103,6 @@ bind_any(const char *addr, int port, int backlog, char *err, size_t errlen)
 	next:
 		saved = errno;
 		close(fd);
-		fd = -1;
 	}
 	freeaddrinfo(res);
 	return str_err(err, errlen, "cannot listen on %s %s port %d: %s",
@@ -293,6 +292,7 @@ net_local_port(int fd)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
 		return -1;
 	if (ss.ss_family == AF_INET)

@@ -133,8 +133,8 @@ str_unhex(unsigned char *out, size_t n, const char *hex)
 		if (hexval(hex[i]) < 0)
 			return -1;
 	for (i = 0; i < n; i++)
-		out[i] = (unsigned char)((hexval(hex[2 * i]) << 4) |
-		    hexval(hex[2 * i + 1]));
+		out[i] = (unsigned char)((unsigned)hexval(hex[2 * i]) << 4 |
+		    (unsigned)hexval(hex[2 * i + 1]));
 	return 0;
 }
 

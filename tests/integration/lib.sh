@@ -45,7 +45,7 @@ track_pid() {
 	fi
 }
 
-SANITIZER_RE='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|runtime error:'
+SANITIZER_RE='(ERROR|WARNING): (Address|Leak|Thread|Memory)Sanitizer|runtime error:|ERROR SUMMARY: [1-9]'
 
 # A recorded PID is still one of ours (not exited and reused by an
 # unrelated process): its command line names our build or test directory.
@@ -293,7 +293,9 @@ start_server() {
 	fi
 	SERVER_N=$((SERVER_N + 1))
 	LOG=$TMPD/ftxd.$SERVER_N.log
-	"$FTXD" --bind "${BIND:-127.0.0.1}" --port 0 --data-port 0 --root "$ROOT" \
+	# FTX_WRAP (e.g. valgrind, from `make valgrind`) runs the server
+	# under a tool that execs it in the same process, so the PID holds.
+	${FTX_WRAP:-} "$FTXD" --bind "${BIND:-127.0.0.1}" --port 0 --data-port 0 --root "$ROOT" \
 	    --log "$LOG" "$@" >"$LOG.out" 2>&1 &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"
