@@ -133,13 +133,19 @@ lint:
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh
 
+MANDIR ?= $(PREFIX)/share/man
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(BUILD)/ftx $(DESTDIR)$(PREFIX)/bin/ftx
 	install -m 0755 $(BUILD)/ftxd $(DESTDIR)$(PREFIX)/sbin/ftxd
+	install -m 0644 docs/ftx.1 $(DESTDIR)$(MANDIR)/man1/ftx.1
+	install -m 0644 docs/ftxd.8 $(DESTDIR)$(MANDIR)/man8/ftxd.8
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/ftx $(DESTDIR)$(PREFIX)/sbin/ftxd
+	rm -f $(DESTDIR)$(PREFIX)/bin/ftx $(DESTDIR)$(PREFIX)/sbin/ftxd \
+	    $(DESTDIR)$(MANDIR)/man1/ftx.1 $(DESTDIR)$(MANDIR)/man8/ftxd.8
 
 format:
 	clang-format -i shared/*.[ch] ftxd/*.[ch] ftx/*.[ch] tests/unit/*.c tests/tools/*.c

@@ -1,7 +1,7 @@
 /*
  * main.c - ftx, the command-line client: options, dispatch, exit codes.
  *
- *	ftx [--host H] [--port N] [--quiet] COMMAND ...
+ *	ftx [--host H] [--port N] [--data-host H] [--quiet] COMMAND ...
  *
  * Global options come before the command; each command parses its own.
  * With several files every one is tried, and the exit code is the first
@@ -47,7 +47,8 @@ struct operands {
 };
 
 static const char help_text[] =
-    "usage: ftx [--host H] [--port N] [--quiet] COMMAND [ARGS...]\n"
+    "usage: ftx [--host H] [--port N] [--data-host H] [--quiet] COMMAND "
+    "[ARGS...]\n"
     "\n"
     "Verified file transfer with an ftxd server: every transfer is\n"
     "checked end to end with SHA-256.\n"
@@ -76,6 +77,8 @@ static const char help_text[] =
     "      --timeout-ms MS      UDP: wait this long for a reply\n"
     "                           (default 1000)\n"
     "      --json               print one JSON object\n"
+    "  stats [--raw]            server statistics: uptime, sessions,\n"
+    "                           transfers, bytes (--raw: key=value lines)\n"
     "  menu                     interactive menu (the default when no\n"
     "                           command is given on a terminal)\n"
     "\n"
@@ -83,6 +86,9 @@ static const char help_text[] =
     "  --host H       server host (default $FTX_HOST, else " FTX_DEFAULT_HOST
     ")\n"
     "  --port N       control port (default $FTX_PORT, else 5001)\n"
+    "  --data-host H  where data connections go: control (the default:\n"
+    "                 the control host), advertised (the server's\n"
+    "                 --public-host), or the host H\n"
     "  -q, --quiet    print nothing but errors and requested results\n"
     "  -h, --help     show this help\n"
     "  -V, --version  show the version\n"
@@ -427,6 +433,25 @@ cmd_rtt(struct app *a, int argc, char **argv, struct operands *ops)
 }
 
 static int
+cmd_stats(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int raw = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--raw", NULL, NULL, &raw}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("stats", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 0)
+		return usage_error("stats takes no arguments");
+	if (connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	rc = ops_stats(&a->ctl, &a->ui, raw, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+static int
 cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int rc;
@@ -449,6 +474,7 @@ static const struct command {
     {"hash", cmd_hash},
     {"chat", cmd_chat},
     {"rtt", cmd_rtt},
+    {"stats", cmd_stats},
     {"menu", cmd_menu},
 };
 
@@ -480,6 +506,7 @@ struct globals {
 	const char *host;
 	const char *port_str; /* NULL: FTX_DEFAULT_PORT */
 	const char *port_src; /* for messages: "" or " in FTX_PORT" */
+	const char *data_host; /* --data-host, or NULL */
 	int port;
 	int quiet;
 };
@@ -531,6 +558,9 @@ parse_global(int argc, char **argv, struct globals *g)
 			continue;
 		}
 		r = opt_value(argc, argv, &i, "--host", &g->host);
+		if (r == 0)
+			r = opt_value(
+			    argc, argv, &i, "--data-host", &g->data_host);
 		if (r == 0 &&
 		    (r = opt_value(argc, argv, &i, "--port", &g->port_str)) ==
 			1)
@@ -553,6 +583,8 @@ check_globals(struct globals *g)
 
 	if (g->host[0] == '\0')
 		return usage_error("empty host name");
+	if (g->data_host != NULL && g->data_host[0] == '\0')
+		return usage_error("empty --data-host");
 	if (g->port_str == NULL)
 		return 0;
 	if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
@@ -578,6 +610,7 @@ main(int argc, char **argv)
 	if (check_globals(&g) != 0)
 		return EXITCODE_USAGE;
 	ctl_init(&a.ctl, g.host, g.port);
+	transfer_data_host(g.data_host);
 	ui_init(&a.ui, g.quiet);
 	if (i < argc)
 		rc = dispatch(&a, argc - i, argv + i);

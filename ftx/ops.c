@@ -1,5 +1,5 @@
 /*
- * ops.c - the non-transfer commands: ls, rm, hash.
+ * ops.c - the non-transfer commands: ls, rm, hash, stats.
  */
 #include "ops.h"
 
@@ -11,6 +11,7 @@
 
 #include "exitcode.h"
 #include "limits.h"
+#include "progress.h"
 #include "proto.h"
 #include "rpl.h"
 #include "str.h"
@@ -206,6 +207,101 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 	printf("%s  %s\n", sha, name);
 	if (md5)
 		printf("%s  %s\n", md, name);
+	fflush(stdout);
+	return EXITCODE_OK;
+}
+
+/* --- stats ------------------------------------------------------------- */
+
+/* The fields ops_stats knows how to present; others are shown as sent. */
+static const char *const known_stats[] = {"uptime", "sessions",
+    "sessions_total", "chat", "xfers_running", "xfers_pending", "xfers_ok",
+    "xfers_failed", "bytes_in", "bytes_out", "refused", "rejected", "errors"};
+
+static uint64_t
+stat_of(const struct rpl_stats *st, const char *key)
+{
+	uint64_t v = 0;
+
+	(void)rpl_stats_get(st, key, &v);
+	return v;
+}
+
+static int
+is_known_stat(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(known_stats) / sizeof(known_stats[0]); i++)
+		if (strcmp(known_stats[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+print_bytes(const char *label, uint64_t v)
+{
+	char h[32];
+
+	if (progress_bytes(h, sizeof(h), v) == -1)
+		(void)str_copy(h, sizeof(h), "?");
+	printf("%-14s%s (%" PRIu64 " bytes)\n", label, h, v);
+}
+
+static void
+stats_print(const struct rpl_stats *st)
+{
+	uint64_t up = stat_of(st, "uptime");
+	size_t i;
+
+	printf("%-14s%" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
+	       " (%" PRIu64 " s)\n",
+	    "uptime", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, up);
+	printf("%-14s%" PRIu64 " now, %" PRIu64 " since start\n", "sessions",
+	    stat_of(st, "sessions"), stat_of(st, "sessions_total"));
+	printf("%-14s%" PRIu64 "\n", "chat members", stat_of(st, "chat"));
+	printf("%-14s%" PRIu64 " running, %" PRIu64 " waiting, %" PRIu64
+	       " done, %" PRIu64 " failed\n",
+	    "transfers", stat_of(st, "xfers_running"),
+	    stat_of(st, "xfers_pending"), stat_of(st, "xfers_ok"),
+	    stat_of(st, "xfers_failed"));
+	print_bytes("bytes in", stat_of(st, "bytes_in"));
+	print_bytes("bytes out", stat_of(st, "bytes_out"));
+	printf("%-14s%" PRIu64 " connections refused, %" PRIu64
+	       " data connections rejected\n",
+	    "refusals", stat_of(st, "refused"), stat_of(st, "rejected"));
+	printf("%-14s%" PRIu64 "\n", "errors", stat_of(st, "errors"));
+	/* Fields from a newer server, as they came. */
+	for (i = 0; i < st->n; i++)
+		if (!is_known_stat(st->v[i].key))
+			printf(
+			    "%-14s%" PRIu64 "\n", st->v[i].key, st->v[i].val);
+}
+
+int
+ops_stats(struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen)
+{
+	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	struct rpl_stats st;
+	size_t i;
+	int rc;
+
+	(void)u;
+	rc = ctl_request(c, "STATS", NULL, 0, line, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "stats: %s", why);
+		return rc;
+	}
+	if (rpl_stats(line, &st, why, sizeof(why)) == -1) {
+		str_err(err, errlen, "stats: %s", why);
+		return protocol_error(c);
+	}
+	if (raw) {
+		for (i = 0; i < st.n; i++)
+			printf("%s=%" PRIu64 "\n", st.v[i].key, st.v[i].val);
+	} else {
+		stats_print(&st);
+	}
 	fflush(stdout);
 	return EXITCODE_OK;
 }

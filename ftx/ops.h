@@ -1,5 +1,5 @@
 /*
- * ops.h - the non-transfer commands: ls, rm, hash.
+ * ops.h - the non-transfer commands: ls, rm, hash, stats.
  *
  * Each returns an exit code (enum exitcode) and fills `err` with one line
  * for "ftx: <err>".  Names are already checked with proto_name_check.
@@ -25,5 +25,9 @@ int ops_hash_get(struct ctl *c, const char *name, int md5, char *sha256,
 /* Print "<sha256>  <name>" (and "<md5>  <name>"), sha256sum -c style. */
 int ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
     char *err, size_t errlen);
+/* Ask for the server's STATS and print them one per line, readably
+ * (with `raw`, the key=value pairs as sent). */
+int ops_stats(
+    struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen);
 
 #endif /* FTX_OPS_H */

@@ -208,8 +208,8 @@ rpl_is_host(const char *s)
  * user's choice (ftx --data-host advertised).
  */
 static int
-parse_host_param(const struct split *s, int nfixed, char *host, char *err,
-    size_t errlen)
+parse_host_param(
+    const struct split *s, int nfixed, char *host, char *err, size_t errlen)
 {
 	int i;
 
@@ -218,8 +218,10 @@ parse_host_param(const struct split *s, int nfixed, char *host, char *err,
 		if (strncmp(s->cmd.argv[i], "host=", 5) != 0)
 			continue;
 		if (!rpl_is_host(s->cmd.argv[i] + 5))
-			return str_err(err, errlen, "bad data host from server");
-		memcpy(host, s->cmd.argv[i] + 5, strlen(s->cmd.argv[i] + 5) + 1);
+			return str_err(
+			    err, errlen, "bad data host from server");
+		memcpy(
+		    host, s->cmd.argv[i] + 5, strlen(s->cmd.argv[i] + 5) + 1);
 	}
 	return 0;
 }

@@ -29,18 +29,32 @@ struct rpl_error {
 	char text[FTX_LINE_MAX]; /* the reason, possibly empty */
 };
 
-/* "OK <data-port> <token>" in answer to UPLOAD */
+/* "OK <data-port> <token> [host=<host>]" in answer to UPLOAD */
 struct rpl_upload {
 	int port;
 	char token[FTX_TOKEN_HEX + 1];
+	char host[FTX_HOST_MAX + 1]; /* the advertised data host, or "" */
 };
 
-/* "OK <size> <data-port> <token> <sha256>" in answer to DOWNLOAD */
+/* "OK <size> <data-port> <token> <sha256> [host=<host>]" in answer to
+ * DOWNLOAD */
 struct rpl_download {
 	uint64_t size;
 	int port;
 	char token[FTX_TOKEN_HEX + 1];
 	char sha256[HASH_SHA256_HEXLEN + 1];
+	char host[FTX_HOST_MAX + 1]; /* the advertised data host, or "" */
+};
+
+#define RPL_STAT_KEY_MAX 32
+
+/* "OK key=value ..." in answer to STATS: names and unsigned numbers */
+struct rpl_stats {
+	struct {
+		char key[RPL_STAT_KEY_MAX + 1];
+		uint64_t val;
+	} v[FTX_STATS_MAX_FIELDS];
+	size_t n;
 };
 
 /* "FILE <size> <mtime> <sha256-or-"-"> <name>" inside a LIST reply */
@@ -75,6 +89,13 @@ int rpl_download(
     const char *line, struct rpl_download *d, char *err, size_t errlen);
 int rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen);
 int rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen);
+/* STATS: at most FTX_STATS_MAX_FIELDS fields of [a-z0-9_]+=<decimal>. */
+int rpl_stats(const char *line, struct rpl_stats *st, char *err, size_t errlen);
+/* A STATS field by name; 0 and *val, or -1 if absent. */
+int rpl_stats_get(const struct rpl_stats *st, const char *key, uint64_t *val);
+/* 1 if `s` is 1..FTX_HOST_MAX bytes of host-name characters
+ * ([A-Za-z0-9.:_-]): safe to connect to and to print. */
+int rpl_is_host(const char *s);
 /* "OK <n>" opening a multi-line reply, n <= max. */
 int rpl_count(
     const char *line, uint64_t max, uint64_t *n, char *err, size_t errlen);

@@ -401,7 +401,8 @@ pipe_read(struct talk *t, char *err, size_t errlen)
 		if (n == -1)
 			return errno == EINTR || errno == EAGAIN
 			    ? 0
-			    : str_err(err, errlen, "stdin: %s", strerror(errno));
+			    : str_err(
+				  err, errlen, "stdin: %s", strerror(errno));
 		t->inlen++;
 		if (t->in[t->inlen - 1] == '\n')
 			return pipe_lines(t, err, errlen);

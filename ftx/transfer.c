@@ -3,7 +3,8 @@
  *
  * The sequence for both directions is the one in docs/PROTOCOL.md:
  * command on the control connection, "OK ... <port> <token>", a data
- * connection to the same host presenting the token, the bytes (hashed as
+ * connection to the same host (or, with --data-host, another) presenting
+ * the token, the bytes (hashed as
  * they stream), and the final "DONE <sha256>" or "ERROR" on the control
  * connection.  Once the server has handed out a token, any failure on our
  * side drops the control session: the server then discards the transfer
@@ -212,13 +213,40 @@ pipe_digest(struct xfer *x, unsigned char *digest, char *why, size_t n)
 	return 0;
 }
 
-/* Open the data connection to the control host and present the token. */
+/* ftx --data-host: NULL = the control host. */
+static const char *data_host_spec;
+
+void
+transfer_data_host(const char *spec)
+{
+	data_host_spec = spec;
+}
+
+/*
+ * The host for a data connection.  By default it is the control host,
+ * as in docs/PROTOCOL.md: behind NAT the address the server knows for
+ * itself is often not the one we reach it by (FTP's passive-mode trap),
+ * and following a server-chosen address would let a server point our
+ * connection anywhere.  The advertised host is used only when asked for.
+ */
+static const char *
+data_host(const struct xfer *x, const char *advertised)
+{
+	if (data_host_spec == NULL || strcmp(data_host_spec, "control") == 0)
+		return x->c->host;
+	if (strcmp(data_host_spec, "advertised") == 0)
+		return advertised[0] != '\0' ? advertised : x->c->host;
+	return data_host_spec;
+}
+
+/* Open the data connection and present the token. */
 static int
-data_open(struct xfer *x, int port, const char *token, char *why, size_t n)
+data_open(struct xfer *x, const char *host, int port, const char *token,
+    char *why, size_t n)
 {
 	char hello[FTX_TOKEN_HEX + 2];
 
-	x->dfd = net_connect(x->c->host, port, FTX_CONNECT_TIMEOUT_S, why, n);
+	x->dfd = net_connect(host, port, FTX_CONNECT_TIMEOUT_S, why, n);
 	if (x->dfd == -1)
 		return -1;
 	net_set_bufsizes(x->dfd, FTX_SOCKBUF_BYTES);
@@ -416,7 +444,8 @@ put_run(struct xfer *x, char *why, size_t n)
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
-	if (data_open(x, up.port, up.token, why, n) == -1) {
+	if (data_open(x, data_host(x, up.host), up.port, up.token, why, n) ==
+	    -1) {
 		ctl_drop(x->c);
 		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
 	}
@@ -531,7 +560,7 @@ get_run(struct xfer *x, char *why, size_t n)
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
-	if (data_open(x, d.port, d.token, why, n) == -1) {
+	if (data_open(x, data_host(x, d.host), d.port, d.token, why, n) == -1) {
 		ctl_drop(x->c);
 		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
 	}

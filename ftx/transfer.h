@@ -20,6 +20,14 @@
 
 /* Remove a download's temporary if SIGINT/SIGTERM/SIGHUP ends us. */
 void transfer_signals(void);
+/*
+ * Where data connections go: NULL or "control" (the default) means the
+ * host of the control connection; "advertised" means the host= the
+ * server advertises with --public-host (the control host if it sends
+ * none); anything else is a host name or address to use.  `spec` must
+ * outlive the transfers.
+ */
+void transfer_data_host(const char *spec);
 /* Create `dir` (and its parents, mode 0755) if missing and open it. */
 int transfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen);
 /* The part of `path` after its last '/': the name a file is stored

@@ -80,6 +80,7 @@ static void cmd_who(struct session *, struct proto_cmd *);
 static void cmd_whoami(struct session *, struct proto_cmd *);
 static void cmd_time(struct session *, struct proto_cmd *);
 static void cmd_echo(struct session *, struct proto_cmd *);
+static void cmd_stats(struct session *, struct proto_cmd *);
 
 /* The single gate: every command is looked up here, its argument count
  * and authorisation checked, before its handler runs. */
@@ -102,6 +103,7 @@ static const struct cmd_def cmd_table[] = {
     {"WHOAMI", 1, 0, 0, -1, LOG_VERB, cmd_whoami, "WHOAMI"},
     {"TIME", 0, 0, 0, -1, LOG_VERB, cmd_time, "TIME"},
     {"ECHO", 1, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
+    {"STATS", 1, 0, 0, -1, LOG_VERB, cmd_stats, "STATS"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -630,4 +632,21 @@ cmd_echo(struct session *s, struct proto_cmd *c)
 	memcpy(line + 3, c->argv[0], n);
 	line[n + 3] = '\n';
 	sess_reply_raw(s, line, n + 4);
+}
+
+/* --- server statistics -------------------------------------------------- */
+
+/* One line of key=value pairs (docs/PROTOCOL.md, STATS); the same text
+ * SIGUSR1 writes to the log. */
+static void
+cmd_stats(struct session *s, struct proto_cmd *c)
+{
+	char line[512];
+
+	(void)c;
+	if (srv_stats_line(s->srv, line, sizeof(line)) == -1) {
+		sess_reply(s, "ERROR INTERNAL statistics do not fit a line");
+		return;
+	}
+	sess_reply(s, "OK %s", line);
 }

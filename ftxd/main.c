@@ -1,234 +1,470 @@
 /*
- * main.c - ftxd command line.
+ * main.c - ftxd start-up: command line and configuration file, --daemon,
+ * --pidfile, the logs.
+ *
+ * Exit status: 0 after a graceful stop (or --help/--version), 1 when the
+ * server cannot start or fails, 2 for a usage or configuration error.
  */
-#include <getopt.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "config.h"
 #include "limits.h"
 #include "log.h"
 #include "server.h"
 #include "str.h"
 
+/* Help columns: options, then their text. */
+#define HELP_INDENT 22
+#define HELP_WIDTH 78
+
+/* Print "  LEFT  text..." with the text wrapped under HELP_INDENT. */
+static void
+help_line(FILE *f, const char *left, const char *text)
+{
+	int col, len;
+	const char *p = text, *sp;
+
+	col = fprintf(f, "  %s", left);
+	if (col >= HELP_INDENT) {
+		fputc('\n', f);
+		col = 0;
+	}
+	for (; col < HELP_INDENT; col++)
+		fputc(' ', f);
+	while (*p != '\0') {
+		/* Take words while they fit; a too-long word goes alone. */
+		len = 0;
+		while (p[len] != '\0') {
+			sp = strchr(p + len + 1, ' ');
+			if (sp == NULL)
+				sp = p + strlen(p);
+			if (col + (int)(sp - p) > HELP_WIDTH && len > 0)
+				break;
+			len = (int)(sp - p);
+		}
+		fprintf(f, "%.*s\n", len, p);
+		p += len;
+		while (*p == ' ')
+			p++;
+		if (*p != '\0')
+			fprintf(f, "%*s", HELP_INDENT, "");
+		col = HELP_INDENT;
+	}
+}
+
+/* The built-in default of an option, for --help ("" if none to show). */
+static void
+default_text(
+    const struct config *d, const struct cfg_opt *o, char *out, size_t n)
+{
+	const char *field = (const char *)d + o->off;
+	int v;
+
+	out[0] = '\0';
+	switch (o->kind) {
+	case CFG_INT:
+		memcpy(&v, field, sizeof(v));
+		(void)str_fmt(
+		    out, n, " (%lld to %lld, default %d)", o->min, o->max, v);
+		break;
+	case CFG_PORTS:
+		(void)str_fmt(out, n, " (default %d)", d->data_ports.first);
+		break;
+	case CFG_FORMAT:
+		(void)str_fmt(out, n, " (default %s)",
+		    cfg_log_format_name(d->log_format));
+		break;
+	case CFG_STR:
+	case CFG_HOST:
+	case CFG_PATH:
+		if (field[0] != '\0')
+			(void)str_fmt(out, n, " (default %s)", field);
+		break;
+	case CFG_BOOL:
+		break;
+	}
+}
+
 static void
 usage(FILE *f)
 {
+	char left[64], text[256], def[FTX_PATH_MAX + 16];
+	const struct cfg_opt *o;
+	struct config d;
+	size_t i, n;
+
+	cfg_defaults(&d);
 	fprintf(f,
 	    "usage: ftxd [options]\n"
 	    "\n"
 	    "Serve files over the FTX/1 protocol: commands on the control "
 	    "port,\n"
 	    "file bytes on one-time data connections, SHA-256 verified.\n"
-	    "\n"
-	    "  --root DIR          storage root (default %s, created if "
-	    "missing)\n"
-	    "  --bind ADDR         address to listen on, IPv4 or IPv6 (default "
-	    "%s)\n"
-	    "  --port N            control port (default %d; 0 picks a free "
-	    "one)\n"
-	    "  --data-port N       data port (default %d; 0 picks a free one)\n"
-	    "  --workers N         most worker threads (default %d)\n"
-	    "  --max-clients N     most control connections (default %d)\n"
-	    "  --max-per-ip N      most control connections per IP (default "
-	    "%d)\n"
-	    "  --chunk-size N      I/O chunk in bytes, %d..%d (default %d)\n"
-	    "  --idle-timeout S    close idle sessions after S s (default %d)\n"
-	    "  --data-timeout S    fail stalled transfers after S s (default "
-	    "%d)\n"
-	    "  --token-ttl S       data token lifetime in s (default %d)\n"
-	    "  --log FILE          append the log to FILE (default stderr)\n"
-	    "  --chat-rate N       chat messages per session per %d s, 0 = "
-	    "no limit\n"
-	    "                      (default %d)\n"
-	    "  --log-chat          log chat message bodies (default: sizes "
-	    "only)\n"
-	    "  --udp-echo          answer UDP echo on the control port "
-	    "(default)\n"
-	    "  --no-udp-echo       do not answer UDP echo\n"
-	    "  --udp-rate N        UDP echo replies per second per source "
-	    "(default %d)\n"
-	    "  --help              show this help\n"
-	    "  --version           show the version\n"
-	    "\n"
-	    "SIGINT/SIGTERM stop accepting, let running transfers finish for "
-	    "up\n"
-	    "to %d s, and exit 0.  See docs/PROTOCOL.md.\n",
-	    FTX_DEFAULT_ROOT, FTX_DEFAULT_BIND, FTX_DEFAULT_PORT,
-	    FTX_DEFAULT_DATA_PORT, FTX_DEFAULT_WORKERS, FTX_DEFAULT_MAX_CLIENTS,
-	    FTX_DEFAULT_MAX_PER_IP, FTX_MIN_CHUNK, FTX_MAX_CHUNK,
-	    FTX_DEFAULT_CHUNK, FTX_DEFAULT_IDLE_TIMEOUT_S,
-	    FTX_DEFAULT_DATA_TIMEOUT_S, FTX_TOKEN_TTL_S, FTX_CHAT_RATE_WINDOW_S,
-	    FTX_CHAT_RATE_DEFAULT, FTX_UDP_RATE_DEFAULT, FTX_SHUTDOWN_GRACE_S);
-}
-
-/* Parse a bounded integer option or exit with a usage error. */
-static int
-num(const char *opt, const char *s, uint64_t min, uint64_t max)
-{
-	uint64_t v;
-
-	if (str_to_u64(s, max, &v) == -1 || v < min) {
-		fprintf(stderr,
-		    "ftxd: --%s: expected a number from %llu to %llu, "
-		    "got '%s'\n",
-		    opt, (unsigned long long)min, (unsigned long long)max, s);
-		exit(2);
-	}
-	return (int)v;
-}
-
-enum {
-	O_ROOT = 256,
-	O_BIND,
-	O_PORT,
-	O_DPORT,
-	O_WORKERS,
-	O_MAXC,
-	O_MAXIP,
-	O_CHUNK,
-	O_IDLE,
-	O_DTO,
-	O_TTL,
-	O_LOG,
-	O_CHATRATE,
-	O_LOGCHAT,
-	O_UDP,
-	O_NOUDP,
-	O_UDPRATE,
-	O_HELP,
-	O_VERSION
-};
-
-static const struct option longopts[] = {
-    {"root", required_argument, NULL, O_ROOT},
-    {"bind", required_argument, NULL, O_BIND},
-    {"port", required_argument, NULL, O_PORT},
-    {"data-port", required_argument, NULL, O_DPORT},
-    {"workers", required_argument, NULL, O_WORKERS},
-    {"max-clients", required_argument, NULL, O_MAXC},
-    {"max-per-ip", required_argument, NULL, O_MAXIP},
-    {"chunk-size", required_argument, NULL, O_CHUNK},
-    {"idle-timeout", required_argument, NULL, O_IDLE},
-    {"data-timeout", required_argument, NULL, O_DTO},
-    {"token-ttl", required_argument, NULL, O_TTL},
-    {"log", required_argument, NULL, O_LOG},
-    {"chat-rate", required_argument, NULL, O_CHATRATE},
-    {"log-chat", no_argument, NULL, O_LOGCHAT},
-    {"udp-echo", no_argument, NULL, O_UDP},
-    {"no-udp-echo", no_argument, NULL, O_NOUDP},
-    {"udp-rate", required_argument, NULL, O_UDPRATE},
-    {"help", no_argument, NULL, O_HELP},
-    {"version", no_argument, NULL, O_VERSION},
-    {NULL, 0, NULL, 0},
-};
-
-static void
-parse(struct config *c, int argc, char **argv)
-{
-	int ch;
-
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (ch) {
-		case O_ROOT:
-			c->root = optarg;
-			break;
-		case O_BIND:
-			c->bind = optarg;
-			break;
-		case O_PORT:
-			c->port = num("port", optarg, 0, 65535);
-			break;
-		case O_DPORT:
-			c->data_port = num("data-port", optarg, 0, 65535);
-			break;
-		case O_WORKERS:
-			c->workers = num("workers", optarg, 1, FTX_MAX_WORKERS);
-			break;
-		case O_MAXC:
-			c->max_clients = num("max-clients", optarg, 1, 1000000);
-			break;
-		case O_MAXIP:
-			c->max_per_ip = num("max-per-ip", optarg, 1, 1000000);
-			break;
-		case O_CHUNK:
-			c->chunk = (size_t)num(
-			    "chunk-size", optarg, FTX_MIN_CHUNK, FTX_MAX_CHUNK);
-			break;
-		case O_IDLE:
-			c->idle_timeout =
-			    num("idle-timeout", optarg, 1, FTX_MAX_TIMEOUT_S);
-			break;
-		case O_DTO:
-			c->data_timeout =
-			    num("data-timeout", optarg, 1, FTX_MAX_TIMEOUT_S);
-			break;
-		case O_TTL:
-			c->token_ttl =
-			    num("token-ttl", optarg, 1, FTX_MAX_TIMEOUT_S);
-			break;
-		case O_LOG:
-			c->log = optarg;
-			break;
-		case O_CHATRATE:
-			c->chat_rate =
-			    num("chat-rate", optarg, 0, FTX_CHAT_RATE_MAX);
-			break;
-		case O_LOGCHAT:
-			c->log_chat = 1;
-			break;
-		case O_UDP:
-			c->udp_echo = 1;
-			break;
-		case O_NOUDP:
-			c->udp_echo = 0;
-			break;
-		case O_UDPRATE:
-			c->udp_rate =
-			    num("udp-rate", optarg, 1, FTX_UDP_RATE_MAX);
-			break;
-		case O_HELP:
-			usage(stdout);
-			exit(0);
-		case O_VERSION:
-			printf("ftxd %s (protocol %s)\n", FTX_VERSION,
-			    FTX_PROTO_VERSION);
-			exit(0);
-		default:
-			usage(stderr);
-			exit(2);
+	    "\n");
+	help_line(f, "--config FILE",
+	    "read settings from FILE, keys named like the options below "
+	    "(default " FTX_DEFAULT_CONFIG " if it exists)");
+	o = cfg_options(&n);
+	for (i = 0; i < n; i++) {
+		if (o[i].arg != NULL)
+			(void)str_fmt(
+			    left, sizeof(left), "--%s %s", o[i].name, o[i].arg);
+		else
+			(void)str_fmt(left, sizeof(left), "--%s", o[i].name);
+		default_text(&d, &o[i], def, sizeof(def));
+		(void)str_fmt(text, sizeof(text), "%s%s", o[i].help, def);
+		help_line(f, left, text);
+		if (o[i].neg != NULL) {
+			(void)str_fmt(left, sizeof(left), "--%s", o[i].neg);
+			help_line(f, left, o[i].neg_help);
 		}
 	}
-	if (optind != argc) {
-		fprintf(
-		    stderr, "ftxd: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		exit(2);
+	help_line(f, "--help", "show this help");
+	help_line(f, "--version", "show the version");
+	fprintf(f,
+	    "\n"
+	    "Command-line options override the configuration file; flags "
+	    "also take\n"
+	    "=yes or =no (--log-chat=no).  SIGINT/SIGTERM stop accepting, "
+	    "let running\n"
+	    "transfers finish for up to %d s, and exit 0.  SIGHUP reloads "
+	    "the limits\n"
+	    "and log settings and reopens the logs; SIGUSR1 logs "
+	    "statistics.\n"
+	    "See ftxd(8) and docs/PROTOCOL.md.\n",
+	    FTX_SHUTDOWN_GRACE_S);
+}
+
+/* --- pid file ------------------------------------------------------------- */
+
+/*
+ * Is `pid` a live ftxd?  kill(pid, 0) says whether some process has the
+ * number; /proc/PID/stat then says whether it is an ftxd (a pid file left
+ * by a crash may name a reused pid) and not a zombie.  Without /proc we
+ * cannot tell, and assume it is ours: refusing to start is the safe error.
+ */
+static int
+ftxd_alive(pid_t pid)
+{
+	char path[64], buf[512], *open_paren, *close_paren;
+	ssize_t n;
+	int fd;
+
+	if (kill(pid, 0) == -1 && errno == ESRCH)
+		return 0;
+	if (str_fmt(path, sizeof(path), "/proc/%ld/stat", (long)pid) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	buf[n] = '\0';
+	/* "PID (COMM) STATE ...": COMM may itself contain ')'. */
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (open_paren == NULL || close_paren == NULL || close_paren[1] != ' ')
+		return 1;
+	if (close_paren[2] == 'Z' || close_paren[2] == 'X')
+		return 0;
+	*close_paren = '\0';
+	return strncmp(open_paren + 1, "ftxd", 4) == 0;
+}
+
+/* The pid of the live ftxd named by the pid file, 0 if there is none
+ * (no file, garbage, a dead or foreign process), or -1 with `err`. */
+static pid_t
+pid_running(const char *path, char *err, size_t errlen)
+{
+	char buf[32];
+	uint64_t v;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return str_err(err, errlen, "cannot read pid file %s: %s", path,
+		    strerror(errno));
 	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return str_err(err, errlen, "cannot read pid file %s: %s", path,
+		    strerror(errno));
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (str_to_u64(buf, INT32_MAX, &v) == -1 || v == 0 ||
+	    (pid_t)v == getpid())
+		return 0;
+	return ftxd_alive((pid_t)v) ? (pid_t)v : 0;
+}
+
+/* Refuse to start if the pid file names a running ftxd; 0 or -1. */
+static int
+pid_check(const char *path, char *err, size_t errlen)
+{
+	pid_t pid = pid_running(path, err, errlen);
+
+	if (pid == -1)
+		return -1;
+	if (pid > 0)
+		return str_err(err, errlen,
+		    "pid file %s: ftxd is already running as pid %ld", path,
+		    (long)pid);
+	return 0;
+}
+
+/*
+ * Write our pid, atomically: a temporary next to the file, then link()
+ * (which, like O_EXCL, fails if another ftxd wrote the file since our
+ * check) or, over a stale file, rename().  Readers never see a partial
+ * pid.
+ */
+static int
+pid_write(const char *path, char *err, size_t errlen)
+{
+	char tmp[FTX_PATH_MAX + 32], line[32];
+	int fd, rc = -1;
+
+	if (str_fmt(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) ==
+		-1 ||
+	    str_fmt(line, sizeof(line), "%ld\n", (long)getpid()) == -1)
+		return str_err(err, errlen, "pid file name too long");
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return str_err(err, errlen, "cannot create pid file %s: %s",
+		    tmp, strerror(errno));
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
+		str_err(err, errlen, "cannot write pid file %s: %s", tmp,
+		    strerror(errno));
+		close(fd);
+		goto out;
+	}
+	if (close(fd) == -1) {
+		str_err(err, errlen, "cannot write pid file %s: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	if (link(tmp, path) == 0) {
+		rc = 0;
+		goto out;
+	}
+	/* Some file systems have no hard links; the check above stands. */
+	if (errno == EEXIST && pid_check(path, err, errlen) == -1)
+		goto out;
+	if (rename(tmp, path) == -1) {
+		str_err(err, errlen, "cannot write pid file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	(void)unlink(tmp);
+	return rc;
+}
+
+/* Remove the pid file if it is still ours. */
+static void
+pid_remove(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (strtol(buf, NULL, 10) == (long)getpid())
+		(void)unlink(path);
+}
+
+/* --- daemon -----------------------------------------------------------------
+ */
+
+static void
+die_errno(const char *what)
+{
+	fprintf(stderr, "ftxd: %s: %s\n", what, strerror(errno));
+	_exit(1);
+}
+
+/*
+ * Detach.  The original process waits on a pipe until the daemon says it
+ * is serving (exit 0) or dies before that (exit 1; the daemon's error is
+ * already on stderr), so `ftxd --daemon && ...` means what it says.
+ * Fork twice: the first child calls setsid() to leave the terminal's
+ * session, and the second, not a session leader, can never acquire a
+ * controlling terminal again by opening one (a log on a tty, say).
+ * Returns the pipe's write end in the daemon.
+ */
+static int
+daemonize(void)
+{
+	int pfd[2], null;
+	pid_t pid;
+	ssize_t n;
+	char c = 1;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1)
+		die_errno("pipe");
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		die_errno("fork");
+	if (pid > 0) {
+		close(pfd[1]);
+		while ((n = read(pfd[0], &c, 1)) == -1 && errno == EINTR)
+			;
+		(void)waitpid(pid, NULL, 0); /* the first child */
+		_exit(n == 1 && c == 0 ? 0 : 1);
+	}
+	close(pfd[0]);
+	if (setsid() == -1)
+		die_errno("setsid");
+	if ((pid = fork()) == -1)
+		die_errno("fork");
+	if (pid > 0)
+		_exit(0);
+	/* Do not pin a mount point; paths were made absolute before. */
+	if (chdir("/") == -1)
+		die_errno("chdir /");
+	umask(FTX_DAEMON_UMASK);
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) == -1)
+		die_errno("/dev/null");
+	if (dup2(null, STDIN_FILENO) == -1)
+		die_errno("dup2");
+	close(null);
+	return pfd[1];
+}
+
+/* Serving: stdout and stderr go to /dev/null, the waiting parent exits
+ * 0. */
+static void
+daemon_ready(int fd)
+{
+	char c = 0;
+	int null;
+
+	if ((null = open("/dev/null", O_RDWR | O_CLOEXEC)) != -1) {
+		(void)dup2(null, STDOUT_FILENO);
+		(void)dup2(null, STDERR_FILENO);
+		close(null);
+	}
+	if (write(fd, &c, 1) != 1)
+		log_msg(NULL, "daemon: cannot notify the parent: %s",
+		    strerror(errno));
+	close(fd);
+}
+
+/* --- main -------------------------------------------------------------------
+ */
+
+static void
+fatal(int code, const char *err)
+{
+	fprintf(stderr, "ftxd: %s\n", err);
+	exit(code);
 }
 
 int
 main(int argc, char **argv)
 {
-	char err[FTX_ERRLEN];
-	struct server srv;
-	int rc;
+	/* Static: the server state is large, and it and the command line
+	 * live as long as the process (exit paths need not free them). */
+	static char cwd[FTX_PATH_MAX], cfgabs[FTX_PATH_MAX];
+	static struct server srv;
+	static struct cfg_cli cli;
+	char err[CFG_ERRLEN];
+	const char *path;
+	int rc, notify = -1;
 
-	memset(&srv, 0, sizeof(srv));
-	srv_defaults(&srv.cfg);
-	parse(&srv.cfg, argc, argv);
-	if (log_open(srv.cfg.log, err, sizeof(err)) == -1) {
-		fprintf(stderr, "ftxd: %s\n", err);
-		return 1;
+	if (cfg_cli_parse(&cli, argc, argv, err, sizeof(err)) == -1) {
+		fprintf(stderr, "ftxd: %s (see 'ftxd --help')\n", err);
+		return 2;
 	}
+	if (cli.help) {
+		usage(stdout);
+		return 0;
+	}
+	if (cli.version) {
+		printf(
+		    "ftxd %s (protocol %s)\n", FTX_VERSION, FTX_PROTO_VERSION);
+		return 0;
+	}
+	path = cfg_default_path(&cli);
+	if (cfg_build(&srv.cfg, &cli, path, err, sizeof(err)) == -1)
+		fatal(2, err);
+	srv.cli = &cli;
+	srv.cfg_path = path;
+	if (srv.cfg.daemon) {
+		/* The daemon runs in "/": make every path absolute first,
+		 * the config file's too, for SIGHUP. */
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			fatal(1, "cannot find the current directory");
+		if (cfg_absolute_paths(&srv.cfg, cwd, err, sizeof(err)) == -1)
+			fatal(2, err);
+		if (path != NULL && path[0] != '/') {
+			if (str_fmt(cfgabs, sizeof(cfgabs), "%s/%s", cwd,
+				path) == -1)
+				fatal(2, "config file path too long");
+			srv.cfg_path = cfgabs;
+		}
+		srv.base_dir = cwd;
+		if (srv.cfg.log[0] == '\0')
+			fprintf(stderr,
+			    "ftxd: warning: --daemon without --log: "
+			    "the log goes to /dev/null\n");
+	}
+	/* Checked before detaching, so the error reaches the terminal. */
+	if (srv.cfg.pidfile[0] != '\0' &&
+	    pid_check(srv.cfg.pidfile, err, sizeof(err)) == -1)
+		fatal(1, err);
+	if (srv.cfg.daemon)
+		notify = daemonize();
+	if (log_open(srv.cfg.log, err, sizeof(err)) == -1 ||
+	    log_xfer_open(srv.cfg.xferlog, err, sizeof(err)) == -1)
+		fatal(1, err);
+	log_set_format(srv.cfg.log_format);
+	if (path != NULL)
+		log_msg(NULL, "config file %s", srv.cfg_path);
 	if (srv_init(&srv, err, sizeof(err)) == -1) {
 		log_msg(NULL, "fatal: %s", err);
 		fprintf(stderr, "ftxd: %s\n", err);
 		srv_free(&srv);
+		cfg_cli_free(&cli);
 		return 1;
 	}
+	if (srv.cfg.pidfile[0] != '\0' &&
+	    pid_write(srv.cfg.pidfile, err, sizeof(err)) == -1) {
+		log_msg(NULL, "fatal: %s", err);
+		fprintf(stderr, "ftxd: %s\n", err);
+		srv_free(&srv);
+		cfg_cli_free(&cli);
+		return 1;
+	}
+	if (notify != -1)
+		daemon_ready(notify);
 	rc = srv_run(&srv);
+	if (srv.cfg.pidfile[0] != '\0')
+		pid_remove(srv.cfg.pidfile);
 	srv_free(&srv);
 	log_close();
+	cfg_cli_free(&cli);
 	return rc == 0 ? 0 : 1;
 }

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -31,22 +32,7 @@ static int sig_wfd = -1;
 void
 srv_defaults(struct config *cfg)
 {
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->root = FTX_DEFAULT_ROOT;
-	cfg->bind = FTX_DEFAULT_BIND;
-	cfg->log = NULL;
-	cfg->port = FTX_DEFAULT_PORT;
-	cfg->data_port = FTX_DEFAULT_DATA_PORT;
-	cfg->workers = FTX_DEFAULT_WORKERS;
-	cfg->max_clients = FTX_DEFAULT_MAX_CLIENTS;
-	cfg->max_per_ip = FTX_DEFAULT_MAX_PER_IP;
-	cfg->chunk = FTX_DEFAULT_CHUNK;
-	cfg->idle_timeout = FTX_DEFAULT_IDLE_TIMEOUT_S;
-	cfg->data_timeout = FTX_DEFAULT_DATA_TIMEOUT_S;
-	cfg->token_ttl = FTX_TOKEN_TTL_S;
-	cfg->chat_rate = FTX_CHAT_RATE_DEFAULT;
-	cfg->udp_echo = 1;
-	cfg->udp_rate = FTX_UDP_RATE_DEFAULT;
+	cfg_defaults(cfg);
 }
 
 static void
@@ -55,7 +41,8 @@ on_signal(int sig)
 	unsigned char c = (unsigned char)sig;
 	int saved = errno;
 
-	/* If the pipe is full a stop is already pending. */
+	/* If the pipe is full, enough signals are pending to wake the
+	 * loop; a lost SIGHUP or SIGUSR1 then merges with a queued one. */
 	if (write(sig_wfd, &c, 1) == -1)
 		errno = saved;
 	errno = saved;
@@ -74,12 +61,14 @@ count_ip(const struct server *srv, const struct sockaddr_storage *peer)
 
 /* SECURITY: refuse connections over the global and per-IP caps. */
 static void
-refuse(int fd, const struct sockaddr_storage *peer, const char *why)
+refuse(struct server *srv, int fd, const struct sockaddr_storage *peer,
+    const char *why)
 {
 	char line[128], addr[64];
 
 	net_addr_str(peer, addr, sizeof(addr));
 	log_msg(addr, "refused: %s", why);
+	srv->stats.refused++;
 	/* Best effort: the socket is fresh, so its buffer has room. */
 	if (str_fmt(line, sizeof(line), "ERROR LIMIT %s\n", why) == 0 &&
 	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
@@ -98,12 +87,14 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
 		if (srv->nsessions >= (size_t)srv->cfg.max_clients)
-			refuse(fd, &peer, "too many connections");
+			refuse(srv, fd, &peer, "too many connections");
 		else if (count_ip(srv, &peer) >= (size_t)srv->cfg.max_per_ip)
-			refuse(fd, &peer,
+			refuse(srv, fd, &peer,
 			    "too many connections from your address");
 		else if (sess_new(srv, fd, &peer) == -1)
-			refuse(fd, &peer, "server out of resources");
+			refuse(srv, fd, &peer, "server out of resources");
+		else
+			srv->stats.sessions_total++;
 	}
 	if (errno == EMFILE || errno == ENFILE)
 		log_msg(NULL, "accept: %s", strerror(errno));
@@ -139,15 +130,42 @@ begin_stop(struct server *srv)
 }
 
 static void
+log_stats(const struct server *srv)
+{
+	char line[512];
+
+	if (srv_stats_line(srv, line, sizeof(line)) == 0)
+		log_msg(NULL, "stats %s", line);
+}
+
+/* Signals arrive here, on the loop thread, as bytes on the self-pipe:
+ * the handlers themselves do nothing that is not async-signal-safe. */
+static void
 on_sigpipe(struct loop *l, int fd, int revents, void *arg)
 {
 	unsigned char c[16];
+	int hup = 0, usr1 = 0, stop = 0;
+	ssize_t n, i;
 
 	(void)l;
 	(void)revents;
-	while (read(fd, c, sizeof(c)) > 0)
-		;
-	begin_stop(arg);
+	while ((n = read(fd, c, sizeof(c))) > 0) {
+		for (i = 0; i < n; i++) {
+			if (c[i] == SIGHUP)
+				hup = 1;
+			else if (c[i] == SIGUSR1)
+				usr1 = 1;
+			else
+				stop = 1;
+		}
+	}
+	/* Several signals of one kind in a burst do the work once. */
+	if (hup && !stop)
+		srv_reload(arg);
+	if (usr1)
+		log_stats(arg);
+	if (stop)
+		begin_stop(arg);
 }
 
 static void
@@ -189,7 +207,9 @@ setup_signals(struct server *srv, char *err, size_t errlen)
 	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGTERM, &sa, NULL) == -1)
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1 ||
+	    sigaction(SIGUSR1, &sa, NULL) == -1)
 		return str_err(err, errlen, "sigaction: %s", strerror(errno));
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
@@ -200,9 +220,11 @@ int
 srv_init(struct server *srv, char *err, size_t errlen)
 {
 	const char *lb, *rb;
+	char range[32] = "";
 
-	srv->ctl_fd = srv->data_fd = -1;
+	srv->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
+	srv->stats.start_ms = loop_now_ms();
 	if (store_open(&srv->store, srv->cfg.root, err, errlen) == -1)
 		return -1;
 	if ((srv->loop = loop_new(err, errlen)) == NULL)
@@ -227,14 +249,18 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
-	/* Tests and scripts read the bound ports from this line. */
+	/* Tests and scripts read the bound ports from this line: the
+	 * first data port stays in data=, a range is added after it. */
 	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
 	rb = *lb != '\0' ? "]" : "";
+	if (srv->ndata > 1)
+		(void)str_fmt(range, sizeof(range), " data-ports=%d-%d",
+		    srv->data_ports[0], srv->data_ports[srv->ndata - 1]);
 	log_msg(NULL,
-	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d udp-echo=%s "
+	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d%s udp-echo=%s "
 	    "root=%s",
 	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
-	    srv->cfg.bind, rb, srv->data_port,
+	    srv->cfg.bind, rb, srv->data_ports[0], range,
 	    srv->uecho != NULL ? "on" : "off", srv->cfg.root);
 	return 0;
 }
@@ -269,12 +295,98 @@ srv_free(struct server *srv)
 	uecho_close(srv);
 	if (srv->ctl_fd != -1)
 		close(srv->ctl_fd);
-	if (srv->data_fd != -1)
-		close(srv->data_fd);
+	xfer_unlisten(srv);
+	free(srv->data_fds);
+	free(srv->data_ports);
+	srv->data_fds = srv->data_ports = NULL;
 	if (srv->sigfd[0] != -1) {
 		close(srv->sigfd[0]);
 		close(srv->sigfd[1]);
 	}
 	loop_free(srv->loop);
 	store_close(&srv->store);
+}
+
+/* Point the logs at the configured files again (logrotate renamed
+ * them, or the paths changed); a failure keeps the old descriptor. */
+static void
+reopen_logs(struct server *srv)
+{
+	char err[CFG_ERRLEN];
+
+	if (log_open(srv->cfg.log, err, sizeof(err)) == -1)
+		log_msg(
+		    NULL, "reload: %s (still logging to the old file)", err);
+	log_set_format(srv->cfg.log_format);
+	if (log_xfer_open(srv->cfg.xferlog, err, sizeof(err)) == -1)
+		log_msg(NULL, "reload: %s (xferlog unchanged)", err);
+}
+
+void
+srv_reload(struct server *srv)
+{
+	char err[CFG_ERRLEN], applied[512] = "", *p;
+	const struct cfg_opt *o;
+	struct config *nc;
+	size_t i, n;
+
+	/* struct config is large (paths); keep it off the stack. */
+	if ((nc = malloc(sizeof(*nc))) == NULL) {
+		log_msg(NULL, "reload: out of memory");
+		reopen_logs(srv);
+		return;
+	}
+	if (srv->cli == NULL) {
+		*nc = srv->cfg; /* no command line known: nothing to re-read */
+	} else if (cfg_build(nc, srv->cli, srv->cfg_path, err, sizeof(err)) ==
+		-1 ||
+	    (srv->base_dir != NULL &&
+		cfg_absolute_paths(nc, srv->base_dir, err, sizeof(err)) ==
+		    -1)) {
+		/* SECURITY: a broken file must not half-apply. */
+		log_msg(NULL, "reload: %s; keeping the old settings", err);
+		free(nc);
+		reopen_logs(srv);
+		return;
+	}
+	o = cfg_options(&n);
+	for (i = 0; i < n; i++) {
+		char *cur = (char *)&srv->cfg + o[i].off;
+		const char *next = (const char *)nc + o[i].off;
+
+		if (memcmp(cur, next, o[i].size) == 0)
+			continue;
+		if (!o[i].reload) {
+			log_msg(NULL,
+			    "reload: %s changed; it takes effect on restart",
+			    o[i].name);
+			continue;
+		}
+		memcpy(cur, next, o[i].size);
+		p = applied + strlen(applied);
+		(void)str_fmt(p, sizeof(applied) - (size_t)(p - applied),
+		    "%s%s", applied[0] != '\0' ? "," : "", o[i].name);
+	}
+	free(nc);
+	reopen_logs(srv);
+	log_msg(NULL, "reload: config=%s changed=%s",
+	    srv->cfg_path != NULL ? srv->cfg_path : "-",
+	    applied[0] != '\0' ? applied : "-");
+}
+
+int
+srv_stats_line(const struct server *srv, char *out, size_t n)
+{
+	const struct srv_stats *st = &srv->stats;
+	uint64_t errors = st->xfers_failed + st->refused + st->rejected;
+
+	return str_fmt(out, n,
+	    "uptime=%lld sessions=%zu sessions_total=%" PRIu64 " chat=%zu "
+	    "xfers_running=%d xfers_pending=%d xfers_ok=%" PRIu64
+	    " xfers_failed=%" PRIu64 " bytes_in=%" PRIu64 " bytes_out=%" PRIu64
+	    " refused=%" PRIu64 " rejected=%" PRIu64 " errors=%" PRIu64,
+	    (loop_now_ms() - st->start_ms) / 1000, srv->nsessions,
+	    st->sessions_total, srv->room.n, xfer_running(srv),
+	    xfer_pending(srv), st->xfers_ok, st->xfers_failed, st->bytes_in,
+	    st->bytes_out, st->refused, st->rejected, errors);
 }

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "config.h"
 #include "limits.h"
 #include "room.h"
 #include "store.h"
@@ -21,25 +22,6 @@ struct xfer;
 struct dconn;
 struct member;
 struct uecho;
-
-struct config {
-	const char *root;
-	const char *bind;
-	const char *log;
-	int port;
-	int data_port;
-	int workers;
-	int max_clients;
-	int max_per_ip;
-	size_t chunk;
-	int idle_timeout;
-	int data_timeout;
-	int token_ttl;
-	int chat_rate; /* messages per window; 0 = no flood control */
-	int log_chat; /* log message bodies */
-	int udp_echo; /* answer UDP echo on the control port */
-	int udp_rate; /* UDP replies per second per source */
-};
 
 /* One control connection. */
 struct session {
@@ -53,7 +35,8 @@ struct session {
 	size_t discarded;
 	int bad_lines;
 	struct buf out;
-	long long last_ms; /* last input, for the idle timeout */
+	long long last_ms; /* last complete line, for the idle timeout */
+	long long line_ms; /* when the unfinished line in `in` began */
 	int eof; /* the peer will send nothing more */
 	int closing; /* flush `out`, then close */
 	long long closing_ms;
@@ -65,13 +48,32 @@ struct session {
 	struct session *pprev, *pnext; /* pending-output list */
 };
 
+/* Counters for STATS and SIGUSR1, all updated on the loop thread. */
+struct srv_stats {
+	long long start_ms; /* loop_now_ms() at start, for the uptime */
+	uint64_t sessions_total; /* control connections accepted */
+	uint64_t xfers_ok; /* transfers finished successfully */
+	uint64_t xfers_failed; /* transfers that ran and failed */
+	uint64_t bytes_in; /* upload bytes received, finished transfers */
+	uint64_t bytes_out; /* download bytes sent, finished transfers */
+	uint64_t refused; /* connections refused by the limits */
+	uint64_t rejected; /* data connections without a valid token */
+};
+
 struct server {
 	struct config cfg;
+	/* How cfg was built, so SIGHUP can build it again. */
+	const struct cfg_cli *cli;
+	const char *cfg_path; /* the config file, or NULL */
+	const char *base_dir; /* --daemon: relative paths are under it */
 	struct store store;
 	struct loop *loop;
 	int ctl_fd;
-	int data_fd;
-	int data_port; /* bound data port, advertised in OK replies */
+	int *data_fds; /* one listener per port of --data-port N-M */
+	int *data_ports; /* their bound ports */
+	size_t ndata;
+	size_t data_next; /* round-robin index into data_ports */
+	struct srv_stats stats;
 	struct session *sessions;
 	size_t nsessions;
 	struct session *pending; /* sessions with output to write */
@@ -85,12 +87,17 @@ struct server {
 	int sigfd[2];
 };
 
-/* Defaults for every option. */
+/* Defaults for every option (cfg_defaults). */
 void srv_defaults(struct config *cfg);
 /* Bind, open the store, start workers; 0 or -1. */
 int srv_init(struct server *srv, char *err, size_t errlen);
 /* Serve until SIGINT/SIGTERM and a graceful stop; 0 or -1. */
 int srv_run(struct server *srv);
 void srv_free(struct server *srv);
+/* SIGHUP: rebuild the configuration and apply what can change while
+ * running; reopen the log files. */
+void srv_reload(struct server *srv);
+/* The one-line "key=value ..." summary for STATS and SIGUSR1. */
+int srv_stats_line(const struct server *srv, char *out, size_t n);
 
 #endif /* FTXD_SERVER_H */

@@ -57,12 +57,13 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	s->peer = *peer;
 	net_addr_str(peer, s->peerstr, sizeof(s->peerstr));
 	buf_init(&s->out, SESS_OUT_MAX);
-	s->last_ms = loop_now_ms();
+	s->last_ms = s->line_ms = loop_now_ms();
 	if (loop_add(srv->loop, fd, POLLIN, sess_io, s) == -1) {
 		free(s);
 		return -1;
 	}
 	net_set_nodelay(fd);
+	net_set_bufsizes(fd, FTX_CTL_SOCKBUF_BYTES);
 	s->next = srv->sessions;
 	if (srv->sessions != NULL)
 		srv->sessions->prev = s;
@@ -277,6 +278,7 @@ discard(struct session *s)
 	memmove(s->in, s->in + n, s->inlen - n);
 	s->inlen -= n;
 	s->discarding = 0;
+	s->line_ms = loop_now_ms();
 	return 0;
 }
 
@@ -302,6 +304,8 @@ sess_resume(struct session *s)
 		line[n] = '\0';
 		memmove(s->in, s->in + n, s->inlen - (size_t)n);
 		s->inlen -= (size_t)n;
+		/* Only whole lines count as activity (slowloris). */
+		s->last_ms = s->line_ms = loop_now_ms();
 		/* SECURITY: a NUL would silently cut the line short for the
 		 * string-based parser ("DELETE a\0junk" is not "DELETE a"). */
 		if (memchr(line, '\0', (size_t)n) != NULL) {
@@ -337,8 +341,9 @@ sess_read(struct session *s)
 		return;
 	}
 	if (n > 0) {
+		if (s->inlen == 0 && !s->discarding)
+			s->line_ms = loop_now_ms();
 		s->inlen += (size_t)n;
-		s->last_ms = loop_now_ms();
 	}
 	sess_resume(s);
 }
@@ -375,6 +380,17 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 		sess_read(s);
 }
 
+/* SECURITY: 1 if the session is in the middle of a line (a slowloris
+ * peer dribbling bytes keeps one open forever). */
+static int
+unfinished_line(const struct session *s)
+{
+	if (s->busy != NULL)
+		return 0; /* its lines wait for us, not the other way round */
+	return s->discarding ||
+	    (s->inlen > 0 && memchr(s->in, '\n', s->inlen) == NULL);
+}
+
 void
 sess_tick(struct server *srv, long long now)
 {
@@ -388,6 +404,15 @@ sess_tick(struct server *srv, long long now)
 			if (flush_out(s) == -1 || s->out.len == 0 ||
 			    now - s->closing_ms > SESS_CLOSE_GRACE_MS)
 				sess_free(s);
+			continue;
+		}
+		if (unfinished_line(s) &&
+		    now - s->line_ms > FTX_LINE_TIMEOUT_S * 1000LL) {
+			log_msg(s->peerstr, "line timeout");
+			room_leave(s, "timeout");
+			sess_close_after(s,
+			    "ERROR TIMEOUT line not finished within %d s",
+			    FTX_LINE_TIMEOUT_S);
 			continue;
 		}
 		if (s->busy == NULL && s->xfer == NULL &&

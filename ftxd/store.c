@@ -3,6 +3,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ static int
 open_beneath(int dirfd, const char *name, int flags, mode_t mode)
 {
 #ifdef SYS_openat2
-	static int no_openat2;
+	static atomic_int no_openat2;
 	struct open_how how;
 	long fd;
 
@@ -45,9 +46,13 @@ open_beneath(int dirfd, const char *name, int flags, mode_t mode)
 		how.mode = (flags & O_CREAT) ? mode : 0;
 		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
 		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-		if (fd >= 0 || errno != ENOSYS)
+		/* ENOSYS: an old kernel.  EPERM: a seccomp filter (an older
+		 * systemd's @system-service) that does not know openat2.
+		 * Names are flat (no '/'), so openat with O_NOFOLLOW stays
+		 * beneath the root as well. */
+		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
 			return (int)fd;
-		no_openat2 = 1; /* racy but idempotent */
+		no_openat2 = 1;
 	}
 #endif
 	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -117,7 +118,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size)
 	x->ctl_peer = s->peer;
 	str_copy(x->peerstr, sizeof(x->peerstr), s->peerstr);
 	x->file_fd = x->data_fd = -1;
-	x->iosize = srv->cfg.chunk * FTX_CHUNKS_PER_IO;
+	x->iosize = (size_t)srv->cfg.chunk * FTX_CHUNKS_PER_IO;
 	x->timeout = srv->cfg.data_timeout;
 	LINK(srv->xfers, x);
 	s->xfer = x;
@@ -138,6 +139,25 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
+/* The data port for the next transfer: round-robin over a range. */
+static int
+next_port(struct server *srv)
+{
+	int port = srv->data_ports[srv->data_next];
+
+	srv->data_next = (srv->data_next + 1) % srv->ndata;
+	return port;
+}
+
+/* " host=<public-host>" for OK replies, or "" without --public-host.
+ * The value was checked to be host-name characters only, so it needs
+ * no percent-encoding. */
+static const char *
+host_prefix(const struct server *srv)
+{
+	return srv->cfg.public_host[0] != '\0' ? " host=" : "";
+}
+
 void
 xfer_upload(struct session *s, const char *name, uint64_t size)
 {
@@ -149,7 +169,8 @@ xfer_upload(struct session *s, const char *name, uint64_t size)
 		return;
 	}
 	token_hex(&x->tok, hex);
-	sess_reply(s, "OK %d %s", s->srv->data_port, hex);
+	sess_reply(s, "OK %d %s%s%s", next_port(s->srv), hex,
+	    host_prefix(s->srv), s->srv->cfg.public_host);
 	explicit_bzero(hex, sizeof(hex));
 }
 
@@ -169,8 +190,8 @@ xfer_download(struct session *s, const char *name, int fd, uint64_t size,
 	memcpy(x->sha, sha, sizeof(x->sha));
 	token_hex(&x->tok, hex);
 	str_hex(shahex, sha, HASH_SHA256_LEN);
-	sess_reply(
-	    s, "OK %" PRIu64 " %d %s %s", size, s->srv->data_port, hex, shahex);
+	sess_reply(s, "OK %" PRIu64 " %d %s %s%s%s", size, next_port(s->srv),
+	    hex, shahex, host_prefix(s->srv), s->srv->cfg.public_host);
 	explicit_bzero(hex, sizeof(hex));
 }
 
@@ -191,6 +212,17 @@ xfer_running(const struct server *srv)
 
 	for (x = srv->xfers; x != NULL; x = x->next)
 		n += x->state == X_RUNNING;
+	return n;
+}
+
+int
+xfer_pending(const struct server *srv)
+{
+	const struct xfer *x;
+	int n = 0;
+
+	for (x = srv->xfers; x != NULL; x = x->next)
+		n += x->state == X_PENDING;
 	return n;
 }
 
@@ -373,6 +405,49 @@ xfer_run(struct job *job)
 
 /* --- loop side -------------------------------------------------------- */
 
+/*
+ * One xferlog(5) line: current-time transfer-time remote-host file-size
+ * filename transfer-type special-action-flag direction access-mode
+ * username service-name authentication-method authenticated-user-id
+ * completion-status.  The file name is the percent-encoded name under
+ * "/" (the storage root), so it is one field without spaces; access is
+ * "a" (anonymous) with user "-" until FTX/1 has accounts.
+ */
+static void
+xferlog_write(const struct xfer *x, const char *enc)
+{
+	char line[FTX_LINE_MAX], when[32], ip[64];
+	time_t now = time(NULL);
+	long long secs = (x->end_ms - x->start_ms + 500) / 1000;
+	struct tm tm;
+
+	if (!log_xfer_enabled())
+		return;
+	if (localtime_r(&now, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) == 0)
+		return;
+	net_ip_str(&x->ctl_peer, ip, sizeof(ip));
+	if (str_fmt(line, sizeof(line),
+		"%s %lld %s %" PRIu64 " /%s b _ %c a - ftx 0 * %c", when,
+		secs < 0 ? 0 : secs, ip, x->bytes, enc, x->upload ? 'i' : 'o',
+		x->code == NULL ? 'c' : 'i') == 0)
+		log_xfer(line);
+}
+
+/* Counters for STATS, from a finished transfer. */
+static void
+count_xfer(struct server *srv, const struct xfer *x)
+{
+	if (x->code == NULL)
+		srv->stats.xfers_ok++;
+	else
+		srv->stats.xfers_failed++;
+	if (x->upload)
+		srv->stats.bytes_in += x->bytes;
+	else
+		srv->stats.bytes_out += x->bytes;
+}
+
 static void
 xfer_done(struct job *job)
 {
@@ -390,6 +465,8 @@ xfer_done(struct job *job)
 	    x->upload ? "upload" : "download", enc, x->bytes, secs,
 	    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
 	    x->code == NULL ? hex : "-", x->code == NULL ? "ok" : x->code);
+	xferlog_write(x, enc);
+	count_xfer(x->srv, x);
 	if (s != NULL) {
 		if (x->code == NULL)
 			sess_reply(s, "DONE %s", hex);
@@ -423,6 +500,7 @@ static void
 reject(struct server *srv, struct dconn *d, const char *why)
 {
 	log_msg(d->peerstr, "data-reject reason=%s", why);
+	srv->stats.rejected++;
 	dconn_free(srv, d, 1);
 }
 
@@ -548,17 +626,51 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 		log_msg(NULL, "data accept: %s", strerror(errno));
 }
 
+/*
+ * Listen on every port of --data-port N-M (or the one port).  All of
+ * them accept any transfer's token: the port only spreads connections,
+ * the token is what binds a data connection to its transfer.
+ */
 int
 xfer_listen(struct server *srv, char *err, size_t errlen)
 {
-	srv->data_fd =
-	    net_listen(srv->cfg.bind, srv->cfg.data_port, 512, err, errlen);
-	if (srv->data_fd == -1)
-		return -1;
-	srv->data_port = net_local_port(srv->data_fd);
-	if (loop_add(srv->loop, srv->data_fd, POLLIN, data_accept, srv) == -1)
-		return str_err(err, errlen, "cannot watch data listener");
+	const struct cfg_ports *r = &srv->cfg.data_ports;
+	size_t n = (size_t)(r->last - r->first) + 1, i;
+	int fd;
+
+	srv->data_fds = calloc(n, sizeof(*srv->data_fds));
+	srv->data_ports = calloc(n, sizeof(*srv->data_ports));
+	if (srv->data_fds == NULL || srv->data_ports == NULL)
+		return str_err(err, errlen, "out of memory");
+	for (i = 0; i < n; i++)
+		srv->data_fds[i] = -1;
+	srv->ndata = n;
+	for (i = 0; i < n; i++) {
+		fd = net_listen(
+		    srv->cfg.bind, r->first + (int)i, 512, err, errlen);
+		if (fd == -1)
+			return -1;
+		srv->data_fds[i] = fd;
+		srv->data_ports[i] = net_local_port(fd);
+		if (loop_add(srv->loop, fd, POLLIN, data_accept, srv) == -1)
+			return str_err(
+			    err, errlen, "cannot watch data listener");
+	}
 	return 0;
+}
+
+void
+xfer_unlisten(struct server *srv)
+{
+	size_t i;
+
+	for (i = 0; i < srv->ndata; i++) {
+		if (srv->data_fds[i] == -1)
+			continue;
+		loop_del(srv->loop, srv->data_fds[i]);
+		close(srv->data_fds[i]);
+		srv->data_fds[i] = -1;
+	}
 }
 
 void
@@ -591,16 +703,17 @@ xfer_tick(struct server *srv, long long now)
 	}
 }
 
+/*
+ * reject() unlinks the head each time; the analyzer cannot follow that
+ * through the list pointers and reports a use after free.
+ * NOLINTBEGIN(clang-analyzer-unix.Malloc)
+ */
 void
 xfer_stop(struct server *srv, int force)
 {
 	struct xfer *x, *xn;
 
-	if (srv->data_fd != -1) {
-		loop_del(srv->loop, srv->data_fd);
-		close(srv->data_fd);
-		srv->data_fd = -1;
-	}
+	xfer_unlisten(srv);
 	while (srv->dconns != NULL)
 		reject(srv, srv->dconns, "server stopping");
 	for (x = srv->xfers; x != NULL; x = xn) {
@@ -618,3 +731,4 @@ xfer_stop(struct server *srv, int force)
 		}
 	}
 }
+/* NOLINTEND(clang-analyzer-unix.Malloc) */

@@ -17,8 +17,10 @@
 #include "hash.h"
 #include "server.h"
 
-/* Open the data listener; 0 or -1. */
+/* Open the data listeners (one per port of --data-port N-M); 0 or -1. */
 int xfer_listen(struct server *srv, char *err, size_t errlen);
+/* Close the data listeners (idempotent). */
+void xfer_unlisten(struct server *srv);
 /* Start a pending upload for the session; replies OK or ERROR itself. */
 void xfer_upload(struct session *s, const char *name, uint64_t size);
 /* Start a pending download of an already opened file (takes `fd`). */
@@ -33,5 +35,7 @@ void xfer_tick(struct server *srv, long long now);
 void xfer_stop(struct server *srv, int force);
 /* Transfers currently running on workers. */
 int xfer_running(const struct server *srv);
+/* Transfers waiting for their data connection. */
+int xfer_pending(const struct server *srv);
 
 #endif /* FTXD_XFER_H */

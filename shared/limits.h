@@ -65,8 +65,16 @@
 #define FTX_DEFAULT_IDLE_TIMEOUT_S 300
 #define FTX_DEFAULT_DATA_TIMEOUT_S 60
 #define FTX_MAX_TIMEOUT_S 86400
+/* SECURITY: a started control line must be finished within this time
+ * (slowloris); the idle timeout counts complete lines only. */
+#define FTX_LINE_TIMEOUT_S 30
 /* Graceful stop: running transfers get this long to finish. */
 #define FTX_SHUTDOWN_GRACE_S 10
+/* SECURITY: kernel socket buffers of control connections (the kernel
+ * doubles the value).  Without a cap the send buffer autotunes to
+ * tcp_wmem's maximum (4 MiB), which a chat member that never reads would
+ * fill before the FTX_CHAT_QUEUE_MAX check ever sees a byte queued. */
+#define FTX_CTL_SOCKBUF_BYTES (64 * 1024)
 /* Control output queued for one session before we stop reading it. */
 #define FTX_OUTBUF_SOFT (256 * 1024)
 /* Worker stack size: transfers need little stack. */
@@ -114,5 +122,27 @@
 
 /* Error text buffers passed down by callers. */
 #define FTX_ERRLEN 256
+
+/* ---- Deployment: config file, daemon, logs, STATS (issue 5) ---- */
+
+/* The configuration file read when --config is not given (if it exists).
+ * The environment variable FTXD_CONFIG replaces this path; set to the
+ * empty string it turns the default file off (tests use that). */
+#define FTX_DEFAULT_CONFIG "/etc/ftxd.conf"
+/* A configuration file line, including its LF. */
+#define FTX_CONFIG_LINE_MAX 8192
+/* Paths in the configuration (root, log, xferlog, pidfile), bytes. */
+#define FTX_PATH_MAX 4096
+/* Host names and addresses (--bind, --public-host, host= in replies). */
+#define FTX_HOST_MAX 255
+/* --max-clients and --max-per-ip are at most this. */
+#define FTX_MAX_CONN_LIMIT 1000000
+/* A --data-port range N-M spans at most this many ports. */
+#define FTX_DATA_PORTS_MAX 1024
+/* --daemon: files created by the daemon are not world-readable (the
+ * systemd unit uses the same UMask=). */
+#define FTX_DAEMON_UMASK 027
+/* key=value fields of a STATS reply a client accepts. */
+#define FTX_STATS_MAX_FIELDS 32
 
 #endif /* FTX_LIMITS_H */

@@ -16,6 +16,9 @@ if [ -z "${FTX_BUILD:-}" ]; then
 	exit 2
 fi
 FTX_BUILD=$(cd "$FTX_BUILD" && pwd) || exit 2
+# A real /etc/ftxd.conf (after deploy/install.sh) must not leak into the
+# tests: an empty FTXD_CONFIG turns the default config file off.
+export FTXD_CONFIG=
 FTXD=$FTX_BUILD/ftxd
 FTX_BIN=$FTX_BUILD/ftx
 FTXRAW=$FTX_BUILD/tools/ftxraw

@@ -113,7 +113,7 @@ raw "unknown and reserved verbs" ctl \
     'line:FROB x' 'ok:^ERROR UNKNOWN ' \
     'line:STARTTLS' 'ok:^ERROR UNKNOWN ' \
     'line:LOGIN user pass' 'ok:^ERROR UNKNOWN ' \
-    'line:STATS' 'ok:^ERROR UNKNOWN ' \
+    'line:STATS' 'ok:^OK uptime=' \
     'line:GET alpha.bin' 'ok:^ERROR UNKNOWN ' \
     'line:AVERYLONGVERBTHATISNOTAVERBATALL x' 'ok:^ERROR (UNKNOWN|SYNTAX) ' \
     $'line:\xc3\xa9t\xc3\xa9' 'ok:^ERROR (UNKNOWN|SYNTAX) ' \
