@@ -39,12 +39,25 @@ struct sjob {
 	void (*finish)(struct sjob *j); /* on the loop, session alive */
 	char name[FTX_NAME_MAX + 1];
 	int md5;
+	uint64_t size, offset; /* UPLOAD, PARTIAL, DOWNLOAD offset= */
+	char pkey[STORE_PKEY_LEN]; /* the session's partial upload */
+	uint64_t kept; /* bytes that partial holds */
 	struct buf reply; /* built by work(), sent by default */
 	/* DOWNLOAD preparation. */
 	int fd;
 	struct stat sb;
 	unsigned char sha[HASH_SHA256_LEN];
 };
+
+/* What a command hands its job (everything else is zero). */
+struct sjob_args {
+	const char *name;
+	int md5;
+	uint64_t size, offset;
+};
+
+static void submit(struct session *s, const struct sjob_args *a,
+    void (*work)(struct sjob *), void (*finish)(struct sjob *));
 
 /* What cmd_dispatch logs of a command. */
 enum cmd_log {
@@ -72,6 +85,7 @@ static void cmd_hash(struct session *, struct proto_cmd *);
 static void cmd_help(struct session *, struct proto_cmd *);
 static void cmd_noop(struct session *, struct proto_cmd *);
 static void cmd_quit(struct session *, struct proto_cmd *);
+static void cmd_partial(struct session *, struct proto_cmd *);
 static void cmd_join(struct session *, struct proto_cmd *);
 static void cmd_leave(struct session *, struct proto_cmd *);
 static void cmd_say(struct session *, struct proto_cmd *);
@@ -86,9 +100,9 @@ static void cmd_stats(struct session *, struct proto_cmd *);
  * and authorisation checked, before its handler runs. */
 static const struct cmd_def cmd_table[] = {
     {"UPLOAD", 1, 2, 3, -1, LOG_ARG, cmd_upload,
-	"UPLOAD <name> <size> [offset=0]"},
+	"UPLOAD <name> <size> [offset=N]"},
     {"DOWNLOAD", 1, 1, 2, -1, LOG_ARG, cmd_download,
-	"DOWNLOAD <name> [offset=0]"},
+	"DOWNLOAD <name> [offset=N]"},
     {"LIST", 1, 0, 0, -1, LOG_VERB, cmd_list, "LIST"},
     {"DELETE", 1, 1, 1, -1, LOG_ARG, cmd_delete, "DELETE <name>"},
     {"HASH", 1, 1, 2, -1, LOG_ARG, cmd_hash, "HASH <name> [md5]"},
@@ -104,6 +118,7 @@ static const struct cmd_def cmd_table[] = {
     {"TIME", 0, 0, 0, -1, LOG_VERB, cmd_time, "TIME"},
     {"ECHO", 1, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
     {"STATS", 1, 0, 0, -1, LOG_VERB, cmd_stats, "STATS"},
+    {"PARTIAL", 1, 2, 2, -1, LOG_ARG, cmd_partial, "PARTIAL <name> <size>"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -198,22 +213,18 @@ check_name(struct session *s, const char *name)
 	return 0;
 }
 
-/* The optional offset= parameter: only 0 until resume exists. */
+/* The optional offset= parameter (resume); 0 when absent. */
 static int
-check_offset(struct session *s, struct proto_cmd *c, int idx)
+check_offset(struct session *s, struct proto_cmd *c, int idx, uint64_t *off)
 {
-	uint64_t off;
 	int rc;
 
+	*off = 0;
 	if (c->argc <= idx)
 		return 0;
-	rc = proto_param_u64(c->argv[idx], "offset", FTX_MAX_FILE_SIZE, &off);
+	rc = proto_param_u64(c->argv[idx], "offset", FTX_MAX_FILE_SIZE, off);
 	if (rc != 1) {
 		sess_reply(s, "ERROR SYNTAX bad parameter");
-		return -1;
-	}
-	if (off != 0) {
-		sess_reply(s, "ERROR UNSUPPORTED resume is not supported yet");
 		return -1;
 	}
 	return 0;
@@ -233,25 +244,59 @@ can_transfer(struct session *s)
 	return 1;
 }
 
+/* "<name> <size>" of UPLOAD and PARTIAL; 0 or -1 (replied). */
+static int
+check_name_size(struct session *s, struct proto_cmd *c, uint64_t *size)
+{
+	if (check_name(s, c->argv[0]) == -1)
+		return -1;
+	if (str_to_u64(c->argv[1], UINT64_MAX, size) == -1) {
+		sess_reply(s, "ERROR SYNTAX bad size");
+		return -1;
+	}
+	if (*size > FTX_MAX_FILE_SIZE) {
+		sess_reply(s, "ERROR TOOBIG size above %llu bytes",
+		    (unsigned long long)FTX_MAX_FILE_SIZE);
+		return -1;
+	}
+	return 0;
+}
+
+static void partial_work(struct sjob *j);
+static void upload_finish(struct sjob *j);
+
 static void
 cmd_upload(struct session *s, struct proto_cmd *c)
 {
-	uint64_t size;
+	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	uint64_t size, off;
 
-	if (check_name(s, c->argv[0]) == -1)
+	if (check_name_size(s, c, &size) == -1 ||
+	    check_offset(s, c, 2, &off) == -1 || !can_transfer(s))
 		return;
-	if (str_to_u64(c->argv[1], UINT64_MAX, &size) == -1) {
-		sess_reply(s, "ERROR SYNTAX bad size");
-		return;
-	}
-	if (size > FTX_MAX_FILE_SIZE) {
-		sess_reply(s, "ERROR TOOBIG size above %llu bytes",
-		    (unsigned long long)FTX_MAX_FILE_SIZE);
+	if (off > size) {
+		sess_reply(s, "ERROR RANGE offset beyond the size");
 		return;
 	}
-	if (check_offset(s, c, 2) == -1 || !can_transfer(s))
+	if (off == 0) {
+		xfer_upload(s, c->argv[0], size, 0);
 		return;
-	xfer_upload(s, c->argv[0], size);
+	}
+	/* SECURITY: an offset past what we kept would leave a hole of
+	 * zeros in the file; look before offering a token. */
+	a.size = size;
+	a.offset = off;
+	submit(s, &a, partial_work, upload_finish);
+}
+
+static void
+cmd_partial(struct session *s, struct proto_cmd *c)
+{
+	struct sjob_args a = {c->argv[0], 0, 0, 0};
+
+	if (check_name_size(s, c, &a.size) == -1)
+		return;
+	submit(s, &a, partial_work, NULL);
 }
 
 /* --- jobs ------------------------------------------------------------ */
@@ -302,7 +347,7 @@ cmd_detach(struct sjob *j)
 }
 
 static void
-submit(struct session *s, const char *name, int md5,
+submit(struct session *s, const struct sjob_args *a,
     void (*work)(struct sjob *), void (*finish)(struct sjob *))
 {
 	struct sjob *j;
@@ -315,11 +360,16 @@ submit(struct session *s, const char *name, int md5,
 	j->srv = s->srv;
 	j->work = work;
 	j->finish = finish;
-	j->md5 = md5;
+	j->md5 = a->md5;
+	j->size = a->size;
+	j->offset = a->offset;
 	j->fd = -1;
 	buf_init(&j->reply, 16 * 1024 * 1024);
-	if (name != NULL && str_copy(j->name, sizeof(j->name), name) == -1)
-		abort(); /* names were checked against FTX_NAME_MAX */
+	if (a->name != NULL) {
+		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
+			abort(); /* names were checked against FTX_NAME_MAX */
+		xfer_partial_key(s, a->name, a->size, j->pkey);
+	}
 	if (worker_submit(&j->job) == -1) {
 		sjob_free(j);
 		goto fail;
@@ -402,17 +452,60 @@ download_finish(struct sjob *j)
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
 	}
-	xfer_download(j->sess, j->name, j->fd, (uint64_t)j->sb.st_size, j->sha);
+	if (j->offset > (uint64_t)j->sb.st_size) {
+		sess_reply(j->sess,
+		    "ERROR RANGE offset beyond the file's %lld bytes",
+		    (long long)j->sb.st_size);
+		return;
+	}
+	xfer_download(j->sess, j->name, j->fd, (uint64_t)j->sb.st_size, j->sha,
+	    j->offset);
 	j->fd = -1; /* the transfer owns it now */
+}
+
+/* PARTIAL, and the check before a resumed UPLOAD: how much is kept. */
+static void
+partial_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN];
+
+	if (store_partial_size(
+		&j->srv->store, j->pkey, &j->kept, err, sizeof(err)) == -1)
+		jreply(j, "ERROR IO %s\n", err);
+	else
+		jreply(j, "OK %" PRIu64 "\n", j->kept);
+}
+
+static void
+upload_finish(struct sjob *j)
+{
+	if (j->reply.len > 0 && strncmp(buf_head(&j->reply), "ERROR", 5) == 0) {
+		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
+		return;
+	}
+	if (j->srv->stopping) {
+		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
+		return;
+	}
+	if (j->offset > j->kept) {
+		sess_reply(j->sess,
+		    "ERROR RANGE offset %" PRIu64 " beyond the %" PRIu64
+		    " bytes kept",
+		    j->offset, j->kept);
+		return;
+	}
+	xfer_upload(j->sess, j->name, j->size, j->offset);
 }
 
 static void
 cmd_download(struct session *s, struct proto_cmd *c)
 {
-	if (check_name(s, c->argv[0]) == -1 || check_offset(s, c, 1) == -1 ||
-	    !can_transfer(s))
+	struct sjob_args a = {c->argv[0], 0, 0, 0};
+
+	if (check_name(s, c->argv[0]) == -1 ||
+	    check_offset(s, c, 1, &a.offset) == -1 || !can_transfer(s))
 		return;
-	submit(s, c->argv[0], 0, download_work, download_finish);
+	submit(s, &a, download_work, download_finish);
 }
 
 static int
@@ -460,8 +553,10 @@ list_work(struct sjob *j)
 static void
 cmd_list(struct session *s, struct proto_cmd *c)
 {
+	struct sjob_args a = {NULL, 0, 0, 0};
+
 	(void)c;
-	submit(s, NULL, 0, list_work, NULL);
+	submit(s, &a, list_work, NULL);
 }
 
 static void
@@ -481,9 +576,11 @@ delete_work(struct sjob *j)
 static void
 cmd_delete(struct session *s, struct proto_cmd *c)
 {
+	struct sjob_args a = {c->argv[0], 0, 0, 0};
+
 	if (check_name(s, c->argv[0]) == -1)
 		return;
-	submit(s, c->argv[0], 0, delete_work, NULL);
+	submit(s, &a, delete_work, NULL);
 }
 
 static void
@@ -515,7 +612,7 @@ hash_work(struct sjob *j)
 static void
 cmd_hash(struct session *s, struct proto_cmd *c)
 {
-	int md5 = 0;
+	struct sjob_args a = {c->argv[0], 0, 0, 0};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
@@ -524,9 +621,9 @@ cmd_hash(struct session *s, struct proto_cmd *c)
 			sess_reply(s, "ERROR SYNTAX usage: HASH <name> [md5]");
 			return;
 		}
-		md5 = 1;
+		a.md5 = 1;
 	}
-	submit(s, c->argv[0], md5, hash_work, NULL);
+	submit(s, &a, hash_work, NULL);
 }
 
 static void

@@ -53,6 +53,9 @@ static const struct cfg_opt opts[] = {
 	NULL, "S", "fail stalled transfers after S s", NULL},
     {"token-ttl", CFG_INT, FIELD(token_ttl), 1, FTX_MAX_TIMEOUT_S, 0, 1, NULL,
 	"S", "data token lifetime in s", NULL},
+    {"partial-ttl", CFG_INT, FIELD(partial_ttl), 1, FTX_MAX_PARTIAL_TTL_S, 0, 1,
+	NULL, "S", "delete interrupted uploads after S s without progress",
+	NULL},
     {"log", CFG_PATH, FIELD(log), 0, 0, 1, 1, NULL, "FILE",
 	"append the log to FILE (default stderr)", NULL},
     {"log-format", CFG_FORMAT, FIELD(log_format), 0, 0, 0, 1, NULL, "text|json",
@@ -109,6 +112,7 @@ cfg_defaults(struct config *c)
 	c->idle_timeout = FTX_DEFAULT_IDLE_TIMEOUT_S;
 	c->data_timeout = FTX_DEFAULT_DATA_TIMEOUT_S;
 	c->token_ttl = FTX_TOKEN_TTL_S;
+	c->partial_ttl = FTX_DEFAULT_PARTIAL_TTL_S;
 	c->chat_rate = FTX_CHAT_RATE_DEFAULT;
 	c->udp_echo = 1;
 	c->udp_rate = FTX_UDP_RATE_DEFAULT;

@@ -58,6 +58,7 @@ struct config {
 	int idle_timeout;
 	int data_timeout;
 	int token_ttl;
+	int partial_ttl; /* seconds an interrupted upload is kept */
 	int chat_rate; /* messages per window; 0 = no flood control */
 	int log_chat; /* log message bodies */
 	int udp_echo; /* answer UDP echo on the control port */

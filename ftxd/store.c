@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #define TMP_PREFIX ".ftxtmp-"
 #define META_DIR ".ftx"
 #define META_TMP_PREFIX ".t-"
+/* Under META_DIR; a dot name, so no sidecar of a stored file collides. */
+#define PART_DIR ".partial"
 #define META_MAX 256
 
 /*
@@ -81,7 +84,7 @@ remove_prefixed(int dirfd, const char *prefix)
 int
 store_open(struct store *st, const char *root, char *err, size_t errlen)
 {
-	st->rootfd = st->metafd = -1;
+	st->rootfd = st->metafd = st->partfd = -1;
 	if (mkdir(root, 0755) == -1 && errno != EEXIST)
 		return str_err(err, errlen, "cannot create root %s: %s", root,
 		    strerror(errno));
@@ -94,6 +97,12 @@ store_open(struct store *st, const char *root, char *err, size_t errlen)
 	st->metafd = openat(st->rootfd, META_DIR,
 	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (st->metafd == -1)
+		goto fail;
+	if (mkdirat(st->metafd, PART_DIR, 0700) == -1 && errno != EEXIST)
+		goto fail;
+	st->partfd = openat(st->metafd, PART_DIR,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->partfd == -1)
 		goto fail;
 	/* Temporaries left by a crashed server are never committable. */
 	remove_prefixed(st->rootfd, TMP_PREFIX);
@@ -113,7 +122,9 @@ store_close(struct store *st)
 		close(st->rootfd);
 	if (st->metafd != -1)
 		close(st->metafd);
-	st->rootfd = st->metafd = -1;
+	if (st->partfd != -1)
+		close(st->partfd);
+	st->rootfd = st->metafd = st->partfd = -1;
 }
 
 int
@@ -296,6 +307,155 @@ void
 store_discard(const struct store *st, const char *tmpname)
 {
 	(void)unlinkat(st->rootfd, tmpname, 0);
+}
+
+void
+store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
+{
+	unsigned char d[HASH_SHA256_LEN];
+	struct hash_ctx *h;
+	char num[32];
+
+	/* SECURITY: the owner is part of the key, so one client can neither
+	 * read the size of nor continue another client's upload. */
+	(void)str_fmt(num, sizeof(num), "%" PRIu64, size);
+	h = hash_new(HASH_SHA256, NULL, 0);
+	if (h == NULL || hash_update(h, "ftx-partial-v1", 15) == -1 ||
+	    hash_update(h, owner, strlen(owner) + 1) == -1 ||
+	    hash_update(h, name, strlen(name) + 1) == -1 ||
+	    hash_update(h, num, strlen(num)) == -1 || hash_final(h, d) == -1)
+		abort(); /* OpenSSL cannot hash: nothing works anyway */
+	hash_free(h);
+	str_hex(key, d, (STORE_PKEY_LEN - 1) / 2);
+}
+
+int
+store_partial_size(const struct store *st, const char *key, uint64_t *size,
+    char *err, size_t errlen)
+{
+	struct stat sb;
+
+	*size = 0;
+	if (fstatat(st->partfd, key, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		return str_err(err, errlen, "stat: %s", strerror(errno));
+	}
+	if (S_ISREG(sb.st_mode))
+		*size = (uint64_t)sb.st_size;
+	return 0;
+}
+
+int
+store_partial_open(const struct store *st, const char *key, uint64_t offset,
+    int *fdp, char *err, size_t errlen)
+{
+	struct stat sb;
+	int fd, saved;
+
+	fd = open_beneath(st->partfd, key, O_RDWR | O_CREAT, 0600);
+	if (fd == -1)
+		return str_err(err, errlen, "cannot open partial upload: %s",
+		    strerror(errno));
+	/* SECURITY: one writer per partial, or two sessions of the same
+	 * uploader would interleave their bytes. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		saved = errno == EWOULDBLOCK ? EBUSY : errno;
+		str_err(err, errlen, "%s",
+		    saved == EBUSY ? "an upload of this file is in progress"
+				   : strerror(saved));
+		goto fail;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		saved = errno != 0 ? errno : EINVAL;
+		str_err(err, errlen, "partial upload is not a file");
+		goto fail;
+	}
+	if (offset > (uint64_t)sb.st_size) {
+		saved = ERANGE;
+		str_err(err, errlen,
+		    "offset %" PRIu64 " beyond the %lld bytes kept", offset,
+		    (long long)sb.st_size);
+		goto fail;
+	}
+	if (ftruncate(fd, (off_t)offset) == -1) {
+		saved = errno;
+		str_err(err, errlen, "ftruncate: %s", strerror(saved));
+		goto fail;
+	}
+	*fdp = fd;
+	return 0;
+fail:
+	close(fd);
+	errno = saved;
+	return -1;
+}
+
+int
+store_partial_commit(const struct store *st, const char *key, const char *name,
+    int fd, const unsigned char *sha, char *err, size_t errlen)
+{
+	struct stat sb;
+	int saved;
+
+	/* Durable before visible, as store_commit. */
+	if (fsync(fd) == -1)
+		return str_err(err, errlen, "fsync: %s", strerror(errno));
+	if (fstat(fd, &sb) == -1)
+		return str_err(err, errlen, "fstat: %s", strerror(errno));
+	if (fchmod(fd, 0644) == -1)
+		return str_err(err, errlen, "fchmod: %s", strerror(errno));
+	if (renameat(st->partfd, key, st->rootfd, name) == -1) {
+		saved = errno;
+		str_err(err, errlen, "rename: %s", strerror(saved));
+		errno = saved;
+		return -1;
+	}
+	(void)fsync(st->rootfd);
+	(void)fsync(st->partfd);
+	meta_write(st, name, &sb, sha);
+	return 0;
+}
+
+void
+store_partial_discard(const struct store *st, const char *key)
+{
+	(void)unlinkat(st->partfd, key, 0);
+}
+
+int
+store_partial_expire(const struct store *st, long long ttl_s)
+{
+	struct dirent *de;
+	struct stat sb;
+	time_t now = time(NULL);
+	int dfd, fd, n = 0;
+	DIR *d;
+
+	if ((dfd = dup(st->partfd)) == -1)
+		return 0;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = open_beneath(
+		    st->partfd, de->d_name, O_RDONLY | O_NONBLOCK, 0);
+		if (fd == -1)
+			continue;
+		/* A partial in use is locked: never pull it from under its
+		 * transfer.  The lock is held while we unlink. */
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 &&
+		    (long long)(now - sb.st_mtim.tv_sec) > ttl_s &&
+		    unlinkat(st->partfd, de->d_name, 0) == 0)
+			n++;
+		close(fd);
+	}
+	closedir(d);
+	return n;
 }
 
 int

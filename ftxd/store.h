@@ -29,9 +29,13 @@
 
 #define STORE_TMPNAME_MAX 32
 
+/* Partial uploads are named by a key: 32 hex digits + NUL. */
+#define STORE_PKEY_LEN 33
+
 struct store {
 	int rootfd;
 	int metafd;
+	int partfd; /* <root>/.ftx/.partial: interrupted uploads */
 };
 
 struct store_entry {
@@ -61,6 +65,31 @@ int store_commit(const struct store *st, const char *tmpname, const char *name,
     int fd, const unsigned char *sha, char *err, size_t errlen);
 /* Remove a temporary (best effort). */
 void store_discard(const struct store *st, const char *tmpname);
+
+/*
+ * Partial uploads (resume, docs/PROTOCOL.md "Resuming").  An upload is
+ * written to <root>/.ftx/.partial/<key>, where the key is a hash of the
+ * uploader, the name and the total size, so only the same uploader of
+ * the same file can find it again; it is renamed into place only when
+ * complete and verified, and otherwise kept for a later resume.
+ */
+void store_partial_key(
+    char *key, const char *owner, const char *name, uint64_t size);
+/* Bytes kept for `key` (0 if none). */
+int store_partial_size(const struct store *st, const char *key, uint64_t *size,
+    char *err, size_t errlen);
+/* Open (creating) the partial for writing and lock it; keep the first
+ * `offset` bytes and drop the rest.  errno EBUSY if another transfer
+ * holds it, ERANGE if fewer than `offset` bytes are kept. */
+int store_partial_open(const struct store *st, const char *key, uint64_t offset,
+    int *fdp, char *err, size_t errlen);
+/* fsync, rename the partial to `name`, record its hash. */
+int store_partial_commit(const struct store *st, const char *key,
+    const char *name, int fd, const unsigned char *sha, char *err,
+    size_t errlen);
+void store_partial_discard(const struct store *st, const char *key);
+/* Delete unlocked partials not written for `ttl_s` seconds; how many. */
+int store_partial_expire(const struct store *st, long long ttl_s);
 
 /* Call `cb` for each regular file (at most `max`); 0 or -1. */
 int store_list(const struct store *st, size_t max,

@@ -38,7 +38,9 @@ struct xfer {
 	enum xstate state;
 	int upload;
 	char name[FTX_NAME_MAX + 1];
-	uint64_t size;
+	uint64_t size; /* the whole file */
+	uint64_t offset; /* resume: bytes before this are not sent */
+	char pkey[STORE_PKEY_LEN]; /* upload: its partial file */
 	struct token tok;
 	long long issued_ms;
 	struct sockaddr_storage ctl_peer;
@@ -159,7 +161,18 @@ host_prefix(const struct server *srv)
 }
 
 void
-xfer_upload(struct session *s, const char *name, uint64_t size)
+xfer_partial_key(
+    const struct session *s, const char *name, uint64_t size, char *key)
+{
+	char ip[64];
+
+	/* Until FTX/1 has accounts the uploader is its IP address. */
+	net_ip_str(&s->peer, ip, sizeof(ip));
+	store_partial_key(key, ip, name, size);
+}
+
+void
+xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset)
 {
 	char hex[FTX_TOKEN_HEX + 1];
 	struct xfer *x;
@@ -168,6 +181,8 @@ xfer_upload(struct session *s, const char *name, uint64_t size)
 		sess_reply(s, "ERROR INTERNAL cannot start transfer");
 		return;
 	}
+	x->offset = offset;
+	xfer_partial_key(s, name, size, x->pkey);
 	token_hex(&x->tok, hex);
 	sess_reply(s, "OK %d %s%s%s", next_port(s->srv), hex,
 	    host_prefix(s->srv), s->srv->cfg.public_host);
@@ -176,7 +191,7 @@ xfer_upload(struct session *s, const char *name, uint64_t size)
 
 void
 xfer_download(struct session *s, const char *name, int fd, uint64_t size,
-    const unsigned char *sha)
+    const unsigned char *sha, uint64_t offset)
 {
 	char hex[FTX_TOKEN_HEX + 1], shahex[HASH_SHA256_HEXLEN + 1];
 	struct xfer *x;
@@ -187,6 +202,7 @@ xfer_download(struct session *s, const char *name, int fd, uint64_t size,
 		return;
 	}
 	x->file_fd = fd;
+	x->offset = offset;
 	memcpy(x->sha, sha, sizeof(x->sha));
 	token_hex(&x->tok, hex);
 	str_hex(shahex, sha, HASH_SHA256_LEN);
@@ -241,25 +257,28 @@ fail(struct xfer *x, const char *code, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Receive exactly n bytes unless the peer stops; bytes read or -1. */
-static ssize_t
-recv_full(int fd, unsigned char *p, size_t n)
+/* Receive exactly n bytes unless the peer stops: 0 when all came, else
+ * -1 with errno from the failing recv (0 at EOF); *got counts bytes. */
+static int
+recv_full(int fd, unsigned char *p, size_t n, size_t *got)
 {
-	size_t got = 0;
 	ssize_t r;
 
-	while (got < n) {
-		r = recv(fd, p + got, n - got, MSG_WAITALL);
-		if (r == 0)
-			break;
+	*got = 0;
+	while (*got < n) {
+		r = recv(fd, p + *got, n - *got, MSG_WAITALL);
+		if (r == 0) {
+			errno = 0;
+			return -1;
+		}
 		if (r == -1) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		got += (size_t)r;
+		*got += (size_t)r;
 	}
-	return (ssize_t)got;
+	return 0;
 }
 
 /* A hashing or writing stage failed; errno says why. */
@@ -271,9 +290,9 @@ stage_fail(struct xfer *x)
 }
 
 static void
-recv_fail(struct xfer *x, ssize_t n)
+recv_fail(struct xfer *x)
 {
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fail(x, "TIMEOUT", "data connection stalled");
 	else
 		fail(x, "SHORT", "data connection closed early");
@@ -284,17 +303,22 @@ recv_fail(struct xfer *x, ssize_t n)
 static int
 upload_stream(struct xfer *x, struct hpipe *hp)
 {
-	uint64_t left = x->size;
+	uint64_t left = x->size - x->offset;
 	unsigned char *b;
-	size_t want;
-	ssize_t n;
+	size_t want, got;
+	int saved;
 
 	while (left > 0) {
 		if ((b = hpipe_acquire(hp)) == NULL)
 			return stage_fail(x);
 		want = left < x->iosize ? (size_t)left : x->iosize;
-		if ((n = recv_full(x->data_fd, b, want)) != (ssize_t)want) {
-			recv_fail(x, n);
+		if (recv_full(x->data_fd, b, want, &got) == -1) {
+			/* Keep what did arrive: a resume starts after it. */
+			saved = errno;
+			if (got > 0 && hpipe_submit(hp, got) == 0)
+				x->bytes += got;
+			errno = saved;
+			recv_fail(x);
 			return -1;
 		}
 		if (hpipe_submit(hp, want) == -1)
@@ -305,31 +329,69 @@ upload_stream(struct xfer *x, struct hpipe *hp)
 	return 0;
 }
 
+/* Open the partial and start the pipe, hashing what the partial keeps
+ * before `offset` so the digest covers the whole file. */
+static struct hpipe *
+upload_open(struct xfer *x, int *fdp)
+{
+	char err[FTX_ERRLEN];
+	struct hpipe *hp;
+
+	if (store_partial_open(&x->srv->store, x->pkey, x->offset, fdp, err,
+		sizeof(err)) == -1) {
+		fail(x,
+		    errno == EBUSY	  ? "BUSY"
+			: errno == ERANGE ? "RANGE"
+					  : "IO",
+		    "%s", err);
+		return NULL;
+	}
+	hp = hpipe_new(x->iosize, x->size - x->offset >= FTX_PIPE_THREAD_MIN,
+	    *fdp, err, sizeof(err));
+	if (hp == NULL) {
+		fail(x, "INTERNAL", "%s", err);
+		return NULL;
+	}
+	if (x->offset > 0 &&
+	    hpipe_prime(hp, *fdp, x->offset, err, sizeof(err)) == -1) {
+		fail(x, "IO", "cannot read the partial upload: %s", err);
+		hpipe_free(hp);
+		return NULL;
+	}
+	return hp;
+}
+
+static int
+resumable(const char *code)
+{
+	return strcmp(code, "SHORT") == 0 || strcmp(code, "TIMEOUT") == 0;
+}
+
+/*
+ * An upload streams into its partial file.  What happens to the partial
+ * depends on how the transfer ends: committed when verified; kept when
+ * the connection broke (the client may resume); deleted otherwise.
+ */
 static void
 upload_run(struct xfer *x)
 {
 	unsigned char theirs[HASH_SHA256_LEN];
-	char tmp[STORE_TMPNAME_MAX], err[FTX_ERRLEN];
-	struct hpipe *hp = NULL;
-	int fd = -1, committed = 0;
-	ssize_t n;
+	char err[FTX_ERRLEN];
+	struct hpipe *hp;
+	size_t got;
+	int fd = -1;
 
-	if (store_tmp_create(&x->srv->store, tmp, &fd, err, sizeof(err)) ==
-	    -1) {
-		fail(x, "IO", "%s", err);
+	/* Failing to open (BUSY, RANGE) leaves the partial alone: another
+	 * transfer may be using it. */
+	if ((hp = upload_open(x, &fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
 		return;
-	}
-	hp = hpipe_new(
-	    x->iosize, x->size >= FTX_PIPE_THREAD_MIN, fd, err, sizeof(err));
-	if (hp == NULL) {
-		fail(x, "INTERNAL", "%s", err);
-		goto out;
 	}
 	if (upload_stream(x, hp) == -1)
 		goto out;
-	if ((n = recv_full(x->data_fd, theirs, sizeof(theirs))) !=
-	    (ssize_t)sizeof(theirs)) {
-		recv_fail(x, n);
+	if (recv_full(x->data_fd, theirs, sizeof(theirs), &got) == -1) {
+		recv_fail(x);
 		goto out;
 	}
 	if (hpipe_finish(hp, x->sha) == -1) {
@@ -341,26 +403,31 @@ upload_run(struct xfer *x)
 		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_commit(&x->srv->store, tmp, x->name, fd, x->sha, err,
-		sizeof(err)) == -1) {
+	if (store_partial_commit(&x->srv->store, x->pkey, x->name, fd, x->sha,
+		err, sizeof(err)) == -1) {
 		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
 			fail(x, "BADNAME", "name is taken by a directory");
 		else
 			fail(x, "IO", "%s", err);
 		goto out;
 	}
-	committed = 1;
 out:
+	/* A kept partial gets every byte that arrived, in order. */
+	if (x->code != NULL && resumable(x->code))
+		(void)hpipe_finish(hp, theirs);
 	hpipe_free(hp);
-	close(fd);
-	if (!committed)
-		store_discard(&x->srv->store, tmp);
+	/* Only a broken-off transfer is worth resuming; bad bytes (INTEGRITY),
+	 * a failing disk (IO) or an uncommittable name are dropped.  Unlinked
+	 * while we hold the lock, so no other transfer has it open. */
+	if (x->code != NULL && !resumable(x->code))
+		store_partial_discard(&x->srv->store, x->pkey);
+	close(fd); /* releases the lock */
 }
 
 static void
 download_run(struct xfer *x)
 {
-	off_t off = 0;
+	off_t off = (off_t)x->offset;
 	size_t want;
 	ssize_t n;
 
@@ -383,7 +450,7 @@ download_run(struct xfer *x)
 			fail(x, "IO", "sendfile: %s", strerror(errno));
 		break;
 	}
-	x->bytes = (uint64_t)off;
+	x->bytes = (uint64_t)off - x->offset;
 	(void)shutdown(x->data_fd, SHUT_WR);
 }
 
@@ -673,6 +740,61 @@ xfer_unlisten(struct server *srv)
 	}
 }
 
+/* Expiring partial uploads is disk work: a job, one at a time. */
+struct sweep {
+	struct job job; /* must be first */
+	struct server *srv;
+	long long ttl_s;
+	int removed;
+};
+
+static int sweeping;
+static long long last_sweep_ms;
+
+static void
+sweep_run(struct job *job)
+{
+	struct sweep *w = (struct sweep *)job;
+
+	w->removed = store_partial_expire(&w->srv->store, w->ttl_s);
+}
+
+static void
+sweep_done(struct job *job)
+{
+	struct sweep *w = (struct sweep *)job;
+
+	if (w->removed > 0)
+		log_msg(NULL, "expired %d partial uploads older than %lld s",
+		    w->removed, w->ttl_s);
+	sweeping = 0;
+	free(w);
+}
+
+static void
+sweep_partials(struct server *srv, long long now)
+{
+	long long every = srv->cfg.partial_ttl < FTX_PARTIAL_SWEEP_S
+	    ? srv->cfg.partial_ttl
+	    : FTX_PARTIAL_SWEEP_S;
+	struct sweep *w;
+
+	if (sweeping || srv->stopping || now - last_sweep_ms < every * 1000LL)
+		return;
+	last_sweep_ms = now;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return;
+	w->job.run = sweep_run;
+	w->job.done = sweep_done;
+	w->srv = srv;
+	w->ttl_s = srv->cfg.partial_ttl;
+	if (worker_submit(&w->job) == -1) {
+		free(w);
+		return;
+	}
+	sweeping = 1;
+}
+
 void
 xfer_tick(struct server *srv, long long now)
 {
@@ -701,6 +823,7 @@ xfer_tick(struct server *srv, long long now)
 		if (s != NULL)
 			sess_resume(s); /* it may have been waiting for this */
 	}
+	sweep_partials(srv, now);
 }
 
 /*

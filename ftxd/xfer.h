@@ -21,11 +21,18 @@
 int xfer_listen(struct server *srv, char *err, size_t errlen);
 /* Close the data listeners (idempotent). */
 void xfer_unlisten(struct server *srv);
-/* Start a pending upload for the session; replies OK or ERROR itself. */
-void xfer_upload(struct session *s, const char *name, uint64_t size);
-/* Start a pending download of an already opened file (takes `fd`). */
+/* The partial-upload key of this session's upload of name/size. */
+void xfer_partial_key(
+    const struct session *s, const char *name, uint64_t size, char *key);
+/* Start a pending upload for the session; replies OK or ERROR itself.
+ * offset > 0 continues the session's partial upload (checked again when
+ * the transfer runs). */
+void xfer_upload(
+    struct session *s, const char *name, uint64_t size, uint64_t offset);
+/* Start a pending download of an already opened file (takes `fd`),
+ * sending bytes offset..size-1. */
 void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
-    const unsigned char *sha);
+    const unsigned char *sha, uint64_t offset);
 /* The owning session closed. */
 void xfer_session_gone(struct xfer *x);
 /* Timers: token expiry, data connections that never sent a token. */

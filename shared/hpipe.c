@@ -38,6 +38,7 @@ struct hpipe {
 	size_t nbufs;
 	int threaded;
 	int wfd;
+	off_t woff; /* the writer's next offset (writer thread only) */
 	int nstages;
 	unsigned char *mem; /* nbufs * bufsize bytes */
 	size_t lens[FTX_PIPE_BUFS];
@@ -59,14 +60,16 @@ struct hpipe {
 	struct stage st[ST_MAX];
 };
 
-/* Write all of a buffer to a file; an errno value, 0 on success. */
+/* Write all of a buffer at *off (advancing it); an errno value, 0 on
+ * success.  Explicit offsets, never the file position or O_APPEND: a
+ * resumed file continues exactly where its verified prefix ends. */
 static int
-write_full(int fd, const unsigned char *b, size_t len)
+write_full(int fd, const unsigned char *b, size_t len, off_t *off)
 {
 	ssize_t w;
 
 	while (len > 0) {
-		w = write(fd, b, len);
+		w = pwrite(fd, b, len, *off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1)
@@ -75,6 +78,7 @@ write_full(int fd, const unsigned char *b, size_t len)
 			return EIO;
 		b += w;
 		len -= (size_t)w;
+		*off += w;
 	}
 	return 0;
 }
@@ -85,7 +89,7 @@ consume(struct hpipe *p, int role, const unsigned char *b, size_t len)
 {
 	if (role == ST_HASH)
 		return hash_update(p->hash, b, len) == -1 ? EIO : 0;
-	return write_full(p->wfd, b, len);
+	return write_full(p->wfd, b, len, &p->woff);
 }
 
 /* Called with mu held. */
@@ -234,6 +238,41 @@ hpipe_new(size_t bufsize, int threaded, int wfd, char *err, size_t errlen)
 fail:
 	hpipe_free(p);
 	return NULL;
+}
+
+int
+hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen)
+{
+	unsigned char *b = p->mem; /* nothing is in flight yet */
+	uint64_t off = 0;
+	size_t want;
+	ssize_t r;
+
+	if (p->submitted != 0 || p->acquired || p->finished)
+		return str_err(
+		    err, errlen, "hpipe: prime after the first buffer");
+	if (n > (uint64_t)INT64_MAX)
+		return str_err(err, errlen, "hpipe: prefix too large");
+	/* Before the first submit the stage threads are idle, and the mutex
+	 * taken at that submit orders these updates before theirs. */
+	while (off < n) {
+		want = n - off < p->bufsize ? (size_t)(n - off) : p->bufsize;
+		r = pread(fd, b, want, (off_t)off);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return str_err(
+			    err, errlen, "read: %s", strerror(errno));
+		if (r == 0)
+			return str_err(err, errlen,
+			    "file shorter than %llu bytes",
+			    (unsigned long long)n);
+		if (hash_update(p->hash, b, (size_t)r) == -1)
+			return str_err(err, errlen, "hash update failed");
+		off += (uint64_t)r;
+	}
+	p->woff = (off_t)n;
+	return 0;
 }
 
 size_t

@@ -30,12 +30,20 @@
 #define FTX_HPIPE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct hpipe;
 
 /* `wfd` >= 0: also write every submitted byte to wfd, in order. */
 struct hpipe *hpipe_new(
     size_t bufsize, int threaded, int wfd, char *err, size_t errlen);
+/*
+ * Resume: hash the first n bytes of fd (read with pread) as if they had
+ * been submitted, and make the writer continue at offset n.  Only before
+ * the first hpipe_acquire.  0, or -1 with err filled.  Writes always use
+ * explicit offsets (pwrite), starting at 0 unless primed.
+ */
+int hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen);
 /* Next buffer to fill (bufsize bytes); NULL after a failure. */
 unsigned char *hpipe_acquire(struct hpipe *p);
 /* The buffer from the last acquire holds `len` bytes; 0 or -1. */

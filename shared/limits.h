@@ -68,6 +68,11 @@
 /* SECURITY: a started control line must be finished within this time
  * (slowloris); the idle timeout counts complete lines only. */
 #define FTX_LINE_TIMEOUT_S 30
+/* Resume: an interrupted upload is kept this long after its last byte
+ * (--partial-ttl), and swept at most this often. */
+#define FTX_DEFAULT_PARTIAL_TTL_S 86400
+#define FTX_MAX_PARTIAL_TTL_S (30 * 86400)
+#define FTX_PARTIAL_SWEEP_S 60
 /* Graceful stop: running transfers get this long to finish. */
 #define FTX_SHUTDOWN_GRACE_S 10
 /* SECURITY: kernel socket buffers of control connections (the kernel

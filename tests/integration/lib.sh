@@ -269,17 +269,34 @@ visible_files() {
 	find "$1" -mindepth 1 -maxdepth 1 ! -name '.*' -printf '%f\n' | LC_ALL=C sort
 }
 
-# Upload temporaries left in a root.
-temps_in() {
+# Old-style upload temporaries in a root (ftxd removes them at start-up;
+# uploads now go to partial files, see partials_in).
+old_temps_in() {
 	find "$1" -mindepth 1 -maxdepth 1 -name '.ftxtmp-*' -printf '%f\n'
+}
+
+# Every upload temporary: old-style ones and partial uploads.
+temps_in() {
+	old_temps_in "$1"
+	partials_in "$1" | sed 's|^|.ftx/.partial/|'
 }
 
 no_temps() {
 	[ -z "$(temps_in "$1")" ]
 }
 
+# Partial uploads (receiving now, or kept for a resume) under a root.
+partials_in() {
+	find "$1/.ftx/.partial" -mindepth 1 -maxdepth 1 -type f -printf '%f\n' 2>/dev/null
+}
+
+# Partial uploads that have received data.
+partials_with_data() {
+	find "$1/.ftx/.partial" -mindepth 1 -maxdepth 1 -type f -size +0 2>/dev/null | wc -l
+}
+
 has_temps() {
-	[ -n "$(temps_in "$1")" ]
+	[ -n "$(temps_in "$1")" ] || [ "$(partials_with_data "$1")" -gt 0 ]
 }
 
 # ---------------------------------------------------------------- server

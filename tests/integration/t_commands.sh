@@ -128,10 +128,10 @@ raw "wrong argument counts and bad numbers" ctl \
     'line:UPLOAD a.txt 18446744073709551616' 'ok:^ERROR (SYNTAX|TOOBIG) ' \
     'line:UPLOAD a.txt 99999999999999999999999' 'ok:^ERROR (SYNTAX|TOOBIG) ' \
     "line:UPLOAD a.txt $(((1 << 40) + 1))" 'ok:^ERROR TOOBIG ' \
-    'line:UPLOAD a.txt 3 offset=5' 'ok:^ERROR UNSUPPORTED ' \
+    'line:UPLOAD a.txt 3 offset=5' 'ok:^ERROR RANGE ' \
     'line:UPLOAD a.txt 3 offset=x' 'ok:^ERROR SYNTAX ' \
     'line:UPLOAD a.txt 3 bogus=1' 'ok:^ERROR (SYNTAX|UNSUPPORTED) ' \
-    'line:DOWNLOAD alpha.bin offset=7' 'ok:^ERROR UNSUPPORTED ' \
+    'line:DOWNLOAD alpha.bin offset=99999999' 'ok:^ERROR RANGE ' \
     'line:DOWNLOAD alpha.bin extra' 'ok:^ERROR SYNTAX ' \
     'line:DELETE a b' 'ok:^ERROR SYNTAX ' \
     'line:HASH alpha.bin sha1' 'ok:^ERROR SYNTAX ' \

@@ -86,7 +86,7 @@ all_half() {
 }
 if wait_for 30 all_half; then pass "64 uploads half way"; else fail "only $(find "$TMPD" -maxdepth 1 -name 'half64.*' | wc -l) of 64 uploads got half way"; fi
 temps_with_data() {
-	find "$ROOT" -maxdepth 1 -name '.ftxtmp-*' -size +0 | wc -l
+	partials_with_data "$ROOT"
 }
 if wait_for 10 eval '[ "$(temps_with_data)" -eq 64 ]'; then
 	pass "64 transfers in progress at once (64 temporaries receiving data)"
@@ -183,7 +183,7 @@ if [ "$cur" = "$shaA" ] || [ "$cur" = "$shaB" ] || [ "$cur" = "$sha0" ]; then
 else
 	fail "mid-race stored file is a mix ($cur)"
 fi
-assert_eq 2 "$(temps_in "$ROOT" | wc -l)" "two upload temporaries while both are half way"
+assert_eq 2 "$(partials_with_data "$ROOT")" "two partial uploads while both are half way"
 touch "$TMPD/goB"
 wait_pid "$rawB" 30
 assert_eq 0 "$WAIT_RC" "raw upload B finished"

@@ -144,6 +144,7 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"idle-timeout = 42\n"
 				"data-timeout = 43\n"
 				"token-ttl = 44\n"
+				"partial-ttl = 3600\n"
 				"log = /var/log/ftxd/ftxd.log\n"
 				"log-format = json\n"
 				"xferlog = /var/log/ftxd/xferlog\n"
@@ -193,6 +194,7 @@ test_every_key(void **state)
 	assert_int_equal(c.idle_timeout, 42);
 	assert_int_equal(c.data_timeout, 43);
 	assert_int_equal(c.token_ttl, 44);
+	assert_int_equal(c.partial_ttl, 3600);
 	assert_string_equal(c.log, "/var/log/ftxd/ftxd.log");
 	assert_int_equal(c.log_format, CFG_LOG_JSON);
 	assert_string_equal(c.xferlog, "/var/log/ftxd/xferlog");
@@ -209,8 +211,9 @@ static void
 test_reload_flags(void **state)
 {
 	static const char *const reload[] = {"public-host", "max-clients",
-	    "max-per-ip", "idle-timeout", "data-timeout", "token-ttl", "log",
-	    "log-format", "xferlog", "chat-rate", "log-chat", "udp-rate"};
+	    "max-per-ip", "idle-timeout", "data-timeout", "token-ttl",
+	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
+	    "log-chat", "udp-rate"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
 	    "pidfile"};
