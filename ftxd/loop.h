@@ -1,5 +1,5 @@
 /*
- * loop.h - a tiny poll(2) event loop in the style of Redis' ae.c.
+ * loop.h - a tiny event loop in the style of Redis' ae.c (on epoll).
  *
  * The loop thread owns every registered descriptor.  Callbacks run on the
  * loop thread; a callback may add or delete any descriptor, including its

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -96,8 +97,14 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 		else
 			srv->stats.sessions_total++;
 	}
-	if (errno == EMFILE || errno == ENFILE)
-		log_msg(NULL, "accept: %s", strerror(errno));
+	if ((errno == EMFILE || errno == ENFILE) && !srv->accept_paused) {
+		/* Stop watching until the next tick rather than spin on a
+		 * listener that stays readable. */
+		log_msg(NULL, "accept: %s; not accepting for a moment",
+		    strerror(errno));
+		srv->accept_paused = 1;
+		loop_set_events(srv->loop, srv->ctl_fd, 0);
+	}
 }
 
 static void
@@ -174,6 +181,8 @@ tick(struct loop *l, void *arg)
 	struct server *srv = arg;
 	long long now = loop_now_ms();
 
+	if (!srv->stopping)
+		xfer_resume_accepting(srv);
 	xfer_tick(srv, now);
 	sess_tick(srv, now);
 	uecho_tick(srv, now);
@@ -216,6 +225,36 @@ setup_signals(struct server *srv, char *err, size_t errlen)
 	return loop_add(srv->loop, srv->sigfd[0], POLLIN, on_sigpipe, srv);
 }
 
+/*
+ * Every session, transfer and waiting data connection is a descriptor:
+ * ask for as many as the hard limit allows (the soft default of 1024
+ * equals the default --max-clients), and say so if that is still too
+ * few for the configured limits.
+ */
+static void
+raise_nofile(const struct server *srv)
+{
+	struct rlimit rl;
+	rlim_t want;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+		(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	/* A session, its data connection and its transfer's file. */
+	want = (rlim_t)srv->cfg.max_clients * 3 + 64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
+		log_msg(NULL,
+		    "warning: open-file limit %llu is below the %llu that "
+		    "--max-clients %d may need (raise it with ulimit -n or "
+		    "LimitNOFILE=)",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)want,
+		    srv->cfg.max_clients);
+}
+
 int
 srv_init(struct server *srv, char *err, size_t errlen)
 {
@@ -225,6 +264,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	srv->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
 	srv->stats.start_ms = loop_now_ms();
+	raise_nofile(srv);
 	if (store_open(&srv->store, srv->cfg.root, err, errlen) == -1)
 		return -1;
 	if ((srv->loop = loop_new(err, errlen)) == NULL)

@@ -83,6 +83,7 @@ struct server {
 	struct dconn *dconns; /* data connections awaiting their token */
 	size_t ndconns;
 	int stopping;
+	int accept_paused; /* out of descriptors: listeners not watched */
 	long long stop_ms;
 	int sigfd[2];
 };

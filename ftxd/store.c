@@ -61,19 +61,33 @@ open_beneath(int dirfd, const char *name, int flags, mode_t mode)
 	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
 }
 
+/*
+ * A directory stream of its own for `dirfd`.  Not dup(): a duplicate
+ * shares the directory offset, so two workers listing at once would
+ * interleave their readdir calls and each see part of the directory.
+ */
+static DIR *
+open_dir(int dirfd)
+{
+	DIR *d;
+	int fd;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		return NULL;
+	if ((d = fdopendir(fd)) == NULL)
+		close(fd);
+	return d;
+}
+
 static void
 remove_prefixed(int dirfd, const char *prefix)
 {
 	struct dirent *de;
 	DIR *d;
-	int fd;
 
-	if ((fd = dup(dirfd)) == -1)
+	if ((d = open_dir(dirfd)) == NULL)
 		return;
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
-		return;
-	}
 	while ((de = readdir(d)) != NULL) {
 		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
 			(void)unlinkat(dirfd, de->d_name, 0);
@@ -429,16 +443,11 @@ store_partial_expire(const struct store *st, long long ttl_s)
 	struct dirent *de;
 	struct stat sb;
 	time_t now = time(NULL);
-	int dfd, fd, n = 0;
+	int fd, n = 0;
 	DIR *d;
 
-	if ((dfd = dup(st->partfd)) == -1)
+	if ((d = open_dir(st->partfd)) == NULL)
 		return 0;
-	if ((d = fdopendir(dfd)) == NULL) {
-		close(dfd);
-		return 0;
-	}
-	rewinddir(d);
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -468,15 +477,10 @@ store_list(const struct store *st, size_t max,
 	struct stat sb;
 	size_t count = 0;
 	DIR *d;
-	int fd, rc = 0;
+	int rc = 0;
 
-	if ((fd = dup(st->rootfd)) == -1)
-		return str_err(err, errlen, "dup: %s", strerror(errno));
-	if ((d = fdopendir(fd)) == NULL) {
-		close(fd);
+	if ((d = open_dir(st->rootfd)) == NULL)
 		return str_err(err, errlen, "opendir: %s", strerror(errno));
-	}
-	rewinddir(d);
 	while (count < max && (de = readdir(d)) != NULL) {
 		/* Hidden names are ours; names a client could not ask for
 		 * (control characters...) are not offered either. */

@@ -660,6 +660,75 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 	start(srv, d, x);
 }
 
+/* Tokenless data connections from this peer's IP. */
+static size_t
+dconns_from(const struct server *srv, const struct sockaddr_storage *peer)
+{
+	const struct dconn *d;
+	size_t n = 0;
+
+	for (d = srv->dconns; d != NULL; d = d->next)
+		n += net_same_ip(&d->peer, peer);
+	return n;
+}
+
+/*
+ * SECURITY: room for one more tokenless data connection.  Each IP gets at
+ * most --max-per-ip of them (a client has at most one transfer per
+ * session), and when the global cap is reached the oldest one goes: a
+ * real client sends its token within milliseconds, so under a flood of
+ * silent connections the newest is far likelier to be legitimate than
+ * the oldest.  Returns 0 if the new connection may stay.
+ */
+static int
+make_room(struct server *srv, const struct sockaddr_storage *peer)
+{
+	struct dconn *d, *oldest = NULL;
+
+	if (dconns_from(srv, peer) >= (size_t)srv->cfg.max_per_ip)
+		return -1;
+	if (srv->ndconns < MAX_DCONNS)
+		return 0;
+	for (d = srv->dconns; d != NULL; d = d->next)
+		if (oldest == NULL || d->accepted_ms <= oldest->accepted_ms)
+			oldest = d;
+	reject(srv, oldest, "evicted: too many data connections without a token");
+	return 0;
+}
+
+/* Out of descriptors: stop accepting until the next tick instead of
+ * spinning on a listener that stays readable (and flooding the log). */
+static void
+pause_accepting(struct server *srv, const char *what)
+{
+	size_t i;
+
+	if (!srv->accept_paused)
+		log_msg(NULL, "%s: %s; not accepting for a moment", what,
+		    strerror(errno));
+	srv->accept_paused = 1;
+	for (i = 0; i < srv->ndata; i++)
+		if (srv->data_fds[i] != -1)
+			loop_set_events(srv->loop, srv->data_fds[i], 0);
+	if (srv->ctl_fd != -1)
+		loop_set_events(srv->loop, srv->ctl_fd, 0);
+}
+
+void
+xfer_resume_accepting(struct server *srv)
+{
+	size_t i;
+
+	if (!srv->accept_paused)
+		return;
+	srv->accept_paused = 0;
+	for (i = 0; i < srv->ndata; i++)
+		if (srv->data_fds[i] != -1)
+			loop_set_events(srv->loop, srv->data_fds[i], POLLIN);
+	if (srv->ctl_fd != -1)
+		loop_set_events(srv->loop, srv->ctl_fd, POLLIN);
+}
+
 static void
 data_accept(struct loop *l, int lfd, int revents, void *arg)
 {
@@ -670,8 +739,7 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
-		/* SECURITY: a bounded number of tokenless connections. */
-		if (srv->ndconns >= MAX_DCONNS || srv->stopping ||
+		if (srv->stopping || make_room(srv, &peer) == -1 ||
 		    (d = calloc(1, sizeof(*d))) == NULL) {
 			close(fd);
 			continue;
@@ -690,14 +758,9 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 		srv->ndconns++;
 	}
 	if (errno == EMFILE || errno == ENFILE)
-		log_msg(NULL, "data accept: %s", strerror(errno));
+		pause_accepting(srv, "data accept");
 }
 
-/*
- * Listen on every port of --data-port N-M (or the one port).  All of
- * them accept any transfer's token: the port only spreads connections,
- * the token is what binds a data connection to its transfer.
- */
 int
 xfer_listen(struct server *srv, char *err, size_t errlen)
 {

@@ -35,6 +35,9 @@ void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
     const unsigned char *sha, uint64_t offset);
 /* The owning session closed. */
 void xfer_session_gone(struct xfer *x);
+/* Watch the listeners again after running out of descriptors (each
+ * tick; a no-op unless accepting was paused). */
+void xfer_resume_accepting(struct server *srv);
 /* Timers: token expiry, data connections that never sent a token. */
 void xfer_tick(struct server *srv, long long now);
 /* Graceful stop: close the listener, cancel pending transfers; with
