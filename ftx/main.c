@@ -1,7 +1,8 @@
 /*
  * main.c - ftx, the command-line client: options, dispatch, exit codes.
  *
- *	ftx [--host H] [--port N] [--data-host H] [--quiet] COMMAND ...
+ *	ftx [--host H] [--port N] [--data-host H] [--retries N] [--quiet]
+ *	    COMMAND ...
  *
  * Global options come before the command; each command parses its own.
  * With several files every one is tried, and the exit code is the first
@@ -47,19 +48,27 @@ struct operands {
 };
 
 static const char help_text[] =
-    "usage: ftx [--host H] [--port N] [--data-host H] [--quiet] COMMAND "
-    "[ARGS...]\n"
+    "usage: ftx [--host H] [--port N] [--data-host H] [--retries N] "
+    "[--quiet]\n"
+    "           COMMAND [ARGS...]\n"
     "\n"
     "Verified file transfer with an ftxd server: every transfer is\n"
     "checked end to end with SHA-256.\n"
     "\n"
     "Commands:\n"
-    "  put FILE... [--as NAME]  upload files, stored under their base name\n"
-    "                           (or NAME, for a single FILE)\n"
-    "  get NAME... [-o DIR]     download files into DIR "
-    "(default " FTX_DEFAULT_DOWNLOAD_DIR ");\n"
-    "                           an existing file is replaced only by a\n"
-    "                           verified download\n"
+    "  put FILE... [--as NAME] [--resume]\n"
+    "                           upload files, stored under their base name\n"
+    "                           (or NAME, for a single FILE); --resume\n"
+    "                           sends only what the server does not have\n"
+    "                           from an interrupted upload\n"
+    "  get NAME... [-o DIR] [--resume]\n"
+    "                           download files into DIR (default\n"
+    "                           " FTX_DEFAULT_DOWNLOAD_DIR "); an existing "
+    "file is\n"
+    "                           replaced only by a verified download;\n"
+    "                           --resume continues an interrupted one\n"
+    "                           (kept in DIR as a hidden .ftx-part-*\n"
+    "                           file) if the server's file is unchanged\n"
     "  ls [--long]              list files: size, modification time, name\n"
     "                           (--long adds the SHA-256)\n"
     "  rm NAME...               delete files\n"
@@ -89,6 +98,14 @@ static const char help_text[] =
     "  --data-host H  where data connections go: control (the default:\n"
     "                 the control host), advertised (the server's\n"
     "                 --public-host), or the host H\n"
+    "  --retries N    after a transient failure (lost or refused\n"
+    "                 connection, dropped data connection, server\n"
+    "                 timeout, shutdown or busy, integrity failure)\n"
+    "                 reconnect and resume a put or get up to N times,\n"
+    "                 waiting 0.5 s, 1 s, 2 s, ... (at most 10 s) in\n"
+    "                 between (default $FTX_RETRIES, else 3; 0: never;\n"
+    "                 $FTX_RETRY_BASE_MS sets the first wait); the\n"
+    "                 exit code is the last attempt's\n"
     "  -q, --quiet    print nothing but errors and requested results\n"
     "  -h, --help     show this help\n"
     "  -V, --version  show the version\n"
@@ -239,8 +256,9 @@ static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *as = NULL, *name;
-	const struct opt opts[] = {
-	    {"--as", NULL, &as, NULL}, {NULL, NULL, NULL, NULL}};
+	int resume = 0;
+	const struct opt opts[] = {{"--as", NULL, &as, NULL},
+	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN];
 	int i, rc, first = EXITCODE_OK;
 
@@ -257,13 +275,15 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 					   "'%s': %s",
 			    ops->v[i], name, why);
 	}
+	/* transfer_put_opt connects (and retries connecting) itself; a
+	 * server we cannot reach fails every further file the same way. */
 	for (i = 0; i < ops->n; i++) {
-		if (connect_for_item(a, &first) != EXITCODE_OK)
-			break;
 		name = as != NULL ? as : transfer_basename(ops->v[i]);
-		rc = transfer_put(
-		    &a->ctl, &a->ui, ops->v[i], name, err, sizeof(err));
+		rc = transfer_put_opt(&a->ctl, &a->ui, ops->v[i], name,
+		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
 		note(rc, err, &first);
+		if (rc == EXITCODE_CONNECT)
+			break;
 	}
 	return first;
 }
@@ -272,8 +292,9 @@ static int
 cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
-	const struct opt opts[] = {
-	    {"--output", "-o", &dir, NULL}, {NULL, NULL, NULL, NULL}};
+	int resume = 0;
+	const struct opt opts[] = {{"--output", "-o", &dir, NULL},
+	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 	int i, rc, dirfd, first = EXITCODE_OK;
 
@@ -282,18 +303,22 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 		return rc;
 	if (dir[0] == '\0')
 		return usage_error("get: empty directory name");
-	if (connect_for_item(a, &first) != EXITCODE_OK)
+	/* Connect before creating DIR, so an unreachable server leaves
+	 * nothing behind. */
+	rc = transfer_connect(&a->ctl, ops->v[0], err, sizeof(err));
+	note(rc, err, &first);
+	if (rc != EXITCODE_OK)
 		return first;
 	if (transfer_open_dir(dir, &dirfd, err, sizeof(err)) == -1) {
 		ui_error("%s", err);
 		return EXITCODE_FAIL;
 	}
 	for (i = 0; i < ops->n; i++) {
-		if (connect_for_item(a, &first) != EXITCODE_OK)
-			break;
-		rc = transfer_get(
-		    &a->ctl, &a->ui, ops->v[i], dirfd, dir, err, sizeof(err));
+		rc = transfer_get_opt(&a->ctl, &a->ui, ops->v[i], dirfd, dir,
+		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
 		note(rc, err, &first);
+		if (rc == EXITCODE_CONNECT)
+			break;
 	}
 	close(dirfd);
 	return first;
@@ -507,7 +532,10 @@ struct globals {
 	const char *port_str; /* NULL: FTX_DEFAULT_PORT */
 	const char *port_src; /* for messages: "" or " in FTX_PORT" */
 	const char *data_host; /* --data-host, or NULL */
+	const char *retries_str; /* NULL: FTX_RETRIES_DEFAULT */
+	const char *retries_src; /* for messages: "" or " in FTX_RETRIES" */
 	int port;
+	int retries;
 	int quiet;
 };
 
@@ -520,6 +548,12 @@ globals_from_env(struct globals *g)
 	g->host = FTX_DEFAULT_HOST;
 	g->port = FTX_DEFAULT_PORT;
 	g->port_src = "";
+	g->retries = FTX_RETRIES_DEFAULT;
+	g->retries_src = "";
+	if ((env = getenv("FTX_RETRIES")) != NULL && env[0] != '\0') {
+		g->retries_str = env;
+		g->retries_src = " in FTX_RETRIES";
+	}
 	if ((env = getenv("FTX_HOST")) != NULL && env[0] != '\0')
 		g->host = env;
 	if ((env = getenv("FTX_PORT")) != NULL && env[0] != '\0') {
@@ -565,6 +599,10 @@ parse_global(int argc, char **argv, struct globals *g)
 		    (r = opt_value(argc, argv, &i, "--port", &g->port_str)) ==
 			1)
 			g->port_src = "";
+		if (r == 0 &&
+		    (r = opt_value(
+			 argc, argv, &i, "--retries", &g->retries_str)) == 1)
+			g->retries_src = "";
 		if (r == 0)
 			usage_error("unknown option '%s'", argv[i]);
 		if (r == -1)
@@ -585,6 +623,12 @@ check_globals(struct globals *g)
 		return usage_error("empty host name");
 	if (g->data_host != NULL && g->data_host[0] == '\0')
 		return usage_error("empty --data-host");
+	if (g->retries_str != NULL) {
+		if (str_to_u64(g->retries_str, FTX_RETRIES_MAX, &v) == -1)
+			return usage_error("bad retry count '%s'%s (0 to %d)",
+			    g->retries_str, g->retries_src, FTX_RETRIES_MAX);
+		g->retries = (int)v;
+	}
 	if (g->port_str == NULL)
 		return 0;
 	if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
@@ -611,6 +655,7 @@ main(int argc, char **argv)
 		return EXITCODE_USAGE;
 	ctl_init(&a.ctl, g.host, g.port);
 	transfer_data_host(g.data_host);
+	transfer_retries(g.retries);
 	ui_init(&a.ui, g.quiet);
 	if (i < argc)
 		rc = dispatch(&a, argc - i, argv + i);

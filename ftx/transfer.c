@@ -1,26 +1,36 @@
 /*
- * transfer.c - verified uploads and downloads over a data connection.
+ * transfer.c - verified, resumable uploads and downloads.
  *
  * The sequence for both directions is the one in docs/PROTOCOL.md:
  * command on the control connection, "OK ... <port> <token>", a data
  * connection to the same host (or, with --data-host, another) presenting
- * the token, the bytes (hashed as
- * they stream), and the final "DONE <sha256>" or "ERROR" on the control
- * connection.  Once the server has handed out a token, any failure on our
- * side drops the control session: the server then discards the transfer
- * and we never have to guess where the session stands.
+ * the token, the bytes (hashed as they stream), and the final
+ * "DONE <sha256>" or "ERROR" on the control connection.  Once the server
+ * has handed out a token, any failure on our side drops the control
+ * session: the server then ends the transfer and we never have to guess
+ * where the session stands.
+ *
+ * Every transfer runs as a series of attempts.  An attempt that fails
+ * for a reason that may go away (the network, a server restart, a
+ * corrupted stream) marks itself transient; the retry loop then waits,
+ * reconnects and starts the next attempt, which resumes where the last
+ * one stopped (see "Resuming" in docs/PROTOCOL.md).
  */
 #include "transfer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -33,17 +43,14 @@
 #include "rpl.h"
 #include "str.h"
 
-#ifndef FTX_SOCKBUF_BYTES
-/* Kernel buffers asked for on data connections (requested for limits.h). */
-#define FTX_SOCKBUF_BYTES (4 * 1024 * 1024)
-#endif
-
 /* One read or write system call moves this much. */
 #define XFER_BUFSIZE ((size_t)FTX_DEFAULT_CHUNK * FTX_CHUNKS_PER_IO)
 /* Longest download directory we accept (PATH_MAX on Linux). */
 #define TRANSFER_PATH_MAX 4096
-/* ".ftx-part-" and 16 hex digits */
-#define XFER_TMPNAME_MAX 32
+/* Bytes of SHA-256(name) in a partial's file name. */
+#define PART_HASH_BYTES 16
+/* Attempts at opening and locking a partial that others replace. */
+#define PART_OPEN_TRIES 8
 
 /* One transfer in progress. */
 struct xfer {
@@ -51,25 +58,36 @@ struct xfer {
 	const struct ui *u;
 	const char *name;
 	const char *dir; /* download directory, for messages */
+	int dirfd; /* download directory */
 	uint64_t size;
-	int fd; /* the local file */
+	uint64_t off; /* this attempt starts at this byte */
+	int fd; /* the local file (upload) or the partial (download) */
 	int dfd; /* the data connection */
 	struct hpipe *hp;
 	struct progress pg;
 	int bar_on;
 	int netfail; /* the data connection broke, not the local side */
+	int early; /* upload: exit code of the server's early final line */
+	int transient; /* this attempt's failure is worth a retry */
 	double t0;
-	char tmp[XFER_TMPNAME_MAX]; /* download temporary, "" if none */
+	/* Download: the partial and its info file ("" if none).  `keep`:
+	 * the partial is the resumable one, kept after a failure; else a
+	 * private temporary removed after one. */
+	char part[TRANSFER_PART_MAX];
+	char info[TRANSFER_PART_MAX];
+	int keep;
+	char want_sha[HASH_SHA256_HEXLEN + 1]; /* resume: the partial's */
 	char sha[HASH_SHA256_HEXLEN + 1]; /* what we hashed */
 };
 
 /*
- * The download temporary that a fatal signal must not leave behind.  The
+ * A download temporary that a fatal signal must not leave behind.  The
  * handler only reads these, and only after tmp_active says they are set.
+ * Resumable partials are not registered here: they are kept on purpose.
  */
 static volatile sig_atomic_t tmp_active;
 static int tmp_dirfd = -1;
-static char tmp_name[XFER_TMPNAME_MAX];
+static char tmp_name[TRANSFER_PART_MAX];
 
 static void
 on_signal(int sig)
@@ -134,6 +152,168 @@ transfer_basename(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
+/* ---- pure helpers ---- */
+
+uint64_t
+transfer_backoff_ms(int retry, uint64_t base_ms)
+{
+	uint64_t ms = base_ms;
+	int i;
+
+	/* Doubling stops at the cap, so this cannot overflow. */
+	for (i = 1; i < retry && ms < FTX_RETRY_CAP_MS; i++)
+		ms *= 2;
+	return ms < FTX_RETRY_CAP_MS ? ms : FTX_RETRY_CAP_MS;
+}
+
+int
+transfer_transient_code(const char *code)
+{
+	/* The transfer broke (SHORT, TIMEOUT), the server is stopping or
+	 * full (SHUTDOWN, LIMIT), another session still holds our partial
+	 * (BUSY: e.g. the one we were killed in, until the server notices),
+	 * or the bytes were damaged on the way (INTEGRITY; the partial is
+	 * gone, so the retry starts from 0).  Anything else is about the
+	 * request itself and would fail again. */
+	static const char *const codes[] = {
+	    "SHORT", "TIMEOUT", "SHUTDOWN", "BUSY", "LIMIT", "INTEGRITY"};
+	size_t i;
+
+	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+		if (strcmp(code, codes[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+transfer_part_name(char *out, size_t n, const char *name)
+{
+	unsigned char digest[HASH_SHA256_LEN];
+	char hex[PART_HASH_BYTES * 2 + 1];
+	struct hash_ctx *h;
+	int rc;
+
+	/* A hash, not the name itself: names are up to 255 bytes, and the
+	 * prefix and suffix would not fit NAME_MAX next to them. */
+	if ((h = hash_new(HASH_SHA256, NULL, 0)) == NULL)
+		return -1;
+	rc = hash_update(h, name, strlen(name));
+	if (rc == 0)
+		rc = hash_final(h, digest);
+	hash_free(h);
+	if (rc == -1)
+		return -1;
+	str_hex(hex, digest, PART_HASH_BYTES);
+	return str_fmt(out, n, ".ftx-part-%s", hex);
+}
+
+int
+transfer_info_format(
+    char *out, size_t n, const char *sha256, uint64_t size, const char *name)
+{
+	char enc[FTX_NAME_MAX * 3 + 1];
+
+	if (!rpl_is_hex(sha256, HASH_SHA256_HEXLEN) ||
+	    proto_encode(enc, sizeof(enc), name) == -1)
+		return -1;
+	return str_fmt(out, n, "v1 %s %" PRIu64 " %s\n", sha256, size, enc);
+}
+
+int
+transfer_info_parse(
+    const char *text, const char *name, char *sha256, uint64_t *size)
+{
+	char sha[HASH_SHA256_HEXLEN + 1], num[24], want[TRANSFER_INFO_MAX];
+	const char *p, *sp;
+	uint64_t v;
+
+	if (strncmp(text, "v1 ", 3) != 0)
+		return -1;
+	p = text + 3;
+	if (strlen(p) < HASH_SHA256_HEXLEN + 1 || p[HASH_SHA256_HEXLEN] != ' ')
+		return -1;
+	memcpy(sha, p, HASH_SHA256_HEXLEN);
+	sha[HASH_SHA256_HEXLEN] = '\0';
+	p += HASH_SHA256_HEXLEN + 1;
+	if ((sp = strchr(p, ' ')) == NULL || (size_t)(sp - p) >= sizeof(num))
+		return -1;
+	memcpy(num, p, (size_t)(sp - p));
+	num[sp - p] = '\0';
+	/* A size must fit off_t for the local file. */
+	if (str_to_u64(num, INT64_MAX, &v) == -1)
+		return -1;
+	/* The rest must be exactly our name and a newline: anything else
+	 * (another name with a colliding hash, a truncated write, junk)
+	 * means the partial is not known to belong to this file. */
+	if (transfer_info_format(want, sizeof(want), sha, v, name) == -1 ||
+	    strcmp(text, want) != 0)
+		return -1;
+	memcpy(sha256, sha, sizeof(sha));
+	*size = v;
+	return 0;
+}
+
+/* ---- attempts and retries ---- */
+
+/* ftx --retries. */
+static int max_retries = FTX_RETRIES_DEFAULT;
+
+void
+transfer_retries(int n)
+{
+	max_retries = n < 0 ? 0 : n > FTX_RETRIES_MAX ? FTX_RETRIES_MAX : n;
+}
+
+/* The first retry's wait: FTX_RETRY_BASE_MS, or the environment's. */
+static uint64_t
+retry_base_ms(void)
+{
+	const char *env = getenv("FTX_RETRY_BASE_MS");
+	uint64_t v;
+
+	if (env != NULL && str_to_u64(env, FTX_RETRY_CAP_MS, &v) == 0)
+		return v;
+	return FTX_RETRY_BASE_MS;
+}
+
+/* Say why we retry, then wait for the backoff (a signal ends us). */
+static void
+retry_wait(const char *what, const char *why, int retry)
+{
+	uint64_t ms = transfer_backoff_ms(retry, retry_base_ms());
+	struct timespec ts;
+
+	ui_error("%s: %s; retry %d/%d in %g s", what, why, retry, max_retries,
+	    (double)ms / 1000.0);
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* Exit codes of a failed connect that a later attempt may not get. */
+static int
+connect_transient(int rc)
+{
+	/* REFUSED here is a greeting of "ERROR LIMIT": the server is
+	 * full for now. */
+	return rc == EXITCODE_CONNECT || rc == EXITCODE_REFUSED;
+}
+
+int
+transfer_connect(struct ctl *c, const char *what, char *err, size_t errlen)
+{
+	int retry, rc;
+
+	for (retry = 0;; retry++) {
+		rc = ctl_ensure(c, err, errlen);
+		if (rc == EXITCODE_OK || !connect_transient(rc) ||
+		    retry >= max_retries)
+			return rc;
+		retry_wait(what, err, retry + 1);
+	}
+}
+
 static void
 xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 {
@@ -143,13 +323,21 @@ xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 	x->name = name;
 	x->fd = -1;
 	x->dfd = -1;
+	x->dirfd = -1;
 	x->t0 = progress_now();
 }
 
+/* The bar starts where the transfer resumes, so that the percentage and
+ * the rate show the whole file and this attempt's speed. */
 static void
 bar_begin(struct xfer *x)
 {
-	progress_begin(&x->pg, STDERR_FILENO, x->u->bar, x->name, x->size);
+	progress_begin(&x->pg, STDERR_FILENO, 0, x->name, x->size);
+	x->pg.done = x->off;
+	x->pg.b_rate = x->off;
+	x->pg.enabled = x->u->bar;
+	x->pg.t_last = 0; /* draw now */
+	progress_update(&x->pg, x->off);
 	x->bar_on = 1;
 }
 
@@ -162,17 +350,103 @@ bar_end(struct xfer *x)
 	x->bar_on = 0;
 }
 
+/* What one attempt leaves behind, released before the next. */
 static void
-xfer_cleanup(struct xfer *x)
+attempt_cleanup(struct xfer *x)
 {
 	bar_end(x);
 	hpipe_free(x->hp);
 	x->hp = NULL;
 	if (x->dfd != -1)
 		close(x->dfd);
-	if (x->fd != -1)
-		close(x->fd);
-	x->dfd = x->fd = -1;
+	x->dfd = -1;
+}
+
+/*
+ * Run attempts until one succeeds, fails for good, or the retries are
+ * used up; the last attempt's exit code.  Every attempt after the first
+ * resumes.
+ */
+static int
+with_retries(struct xfer *x, int flags,
+    int (*attempt)(struct xfer *x, int resume, char *why, size_t n), char *why,
+    size_t n)
+{
+	int retry, rc;
+
+	for (retry = 0;; retry++) {
+		x->transient = 0;
+		x->netfail = 0;
+		x->early = EXITCODE_OK;
+		x->off = 0;
+		rc = attempt(
+		    x, (flags & TRANSFER_RESUME) != 0 || retry > 0, why, n);
+		attempt_cleanup(x);
+		if (rc == EXITCODE_OK || !x->transient || retry >= max_retries)
+			return rc;
+		retry_wait(x->name, why, retry + 1);
+	}
+}
+
+/* Make sure there is a session; a failure to get one is transient. */
+static int
+attempt_connect(struct xfer *x, char *why, size_t n)
+{
+	int rc = ctl_ensure(x->c, why, n);
+
+	if (rc != EXITCODE_OK)
+		x->transient = connect_transient(rc);
+	return rc;
+}
+
+/* An ERROR line: its exit code and reason, and whether it is worth a
+ * retry.  *code (may be NULL) receives the code. */
+static int
+refusal(struct xfer *x, const char *line, char *code, char *why, size_t n)
+{
+	struct rpl_error e;
+
+	if (rpl_error(line, &e) == 0) {
+		x->transient = transfer_transient_code(e.code);
+		if (code != NULL)
+			(void)str_copy(code, RPL_CODE_MAX, e.code);
+	}
+	return ctl_refusal(x->c, line, why, n);
+}
+
+/*
+ * ctl_request, and remember whether a failure is worth a retry: a lost
+ * connection is, an ERROR is if its code says so, and a reply we do not
+ * understand is not.  *code (may be NULL) receives an ERROR's code, ""
+ * for other failures.
+ */
+static int
+request(struct xfer *x, const char *verb, const char *const *args, int nargs,
+    char *line, char *code, char *why, size_t n)
+{
+	int rc;
+
+	if (code != NULL)
+		code[0] = '\0';
+	if (ctl_send(x->c, verb, args, nargs, why, n) == -1) {
+		x->transient = 1;
+		return EXITCODE_FAIL;
+	}
+	if (ctl_read(x->c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1) {
+		x->transient = 1;
+		return EXITCODE_FAIL;
+	}
+	if (proto_kind(line) == PROTO_ERROR)
+		return refusal(x, line, code, why, n);
+	rc = EXITCODE_OK;
+	/* Every command's first reply is OK or ERROR; anything else means
+	 * we are out of step with the server. */
+	if (proto_kind(line) != PROTO_OK) {
+		ctl_drop(x->c);
+		str_err(why, n, "unexpected reply from server");
+		rc = EXITCODE_FAIL;
+	}
+	return rc;
 }
 
 /* SO_RCVTIMEO/SO_SNDTIMEO expiry shows up as EAGAIN. */
@@ -184,14 +458,22 @@ io_reason(int e)
 	return strerror(e);
 }
 
-/* `wfd` >= 0: hpipe also writes what we receive to that file. */
+/* `wfd` >= 0: hpipe also writes what we receive to that file (from
+ * x->off on, after hashing the x->off bytes before it). */
 static int
 pipe_start(struct xfer *x, int wfd, char *why, size_t n)
 {
 	/* Below FTX_PIPE_THREAD_MIN a thread costs more than it saves. */
 	x->hp = hpipe_new(
-	    XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, wfd, why, n);
-	return x->hp == NULL ? -1 : 0;
+	    XFER_BUFSIZE, x->size - x->off >= FTX_PIPE_THREAD_MIN, wfd, why, n);
+	if (x->hp == NULL)
+		return -1;
+	/* Resume: hash the bytes we already have (the local file's prefix
+	 * for an upload, the partial for a download), so that the digest
+	 * at the end covers the whole file. */
+	if (x->off > 0 && hpipe_prime(x->hp, x->fd, x->off, why, n) == -1)
+		return -1;
+	return 0;
 }
 
 /* A pipe stage failed: writing the download (errno) or hashing (EIO). */
@@ -239,53 +521,84 @@ data_host(const struct xfer *x, const char *advertised)
 	return data_host_spec;
 }
 
-/* Open the data connection and present the token. */
+/* Open the data connection and present the token.  On failure the
+ * session is dropped (the server holds a token for us) and the exit
+ * code returned; the failure is transient. */
 static int
 data_open(struct xfer *x, const char *host, int port, const char *token,
     char *why, size_t n)
 {
 	char hello[FTX_TOKEN_HEX + 2];
+	int rc = EXITCODE_FAIL;
 
 	x->dfd = net_connect(host, port, FTX_CONNECT_TIMEOUT_S, why, n);
-	if (x->dfd == -1)
-		return -1;
+	if (x->dfd == -1) {
+		rc = EXITCODE_CONNECT;
+		goto fail;
+	}
 	net_set_bufsizes(x->dfd, FTX_SOCKBUF_BYTES);
 	/* A stalled server must not hang us forever. */
-	if (net_set_timeouts(x->dfd, FTX_DEFAULT_DATA_TIMEOUT_S) == -1)
-		return str_err(why, n, "data connection: %s", strerror(errno));
+	if (net_set_timeouts(x->dfd, FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
+		str_err(why, n, "data connection: %s", strerror(errno));
+		goto fail;
+	}
 	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
-	    net_write_all(x->dfd, hello, strlen(hello)) == -1)
-		return str_err(
+	    net_write_all(x->dfd, hello, strlen(hello)) == -1) {
+		str_err(
 		    why, n, "cannot send the data token: %s", io_reason(errno));
-	return 0;
+		goto fail;
+	}
+	return EXITCODE_OK;
+fail:
+	ctl_drop(x->c);
+	x->transient = 1;
+	return rc;
 }
 
 /*
- * The data connection broke.  The server usually says why on the control
- * connection (ERROR TIMEOUT, SHUTDOWN, ...), which beats our "connection
- * reset"; without such a line the session is dropped.
+ * The data connection broke, or the local side failed.  For a broken
+ * connection the server usually says why on the control connection
+ * (ERROR SHORT, TIMEOUT, SHUTDOWN, ...), which beats our "connection
+ * reset"; without such a line the session is dropped.  A broken
+ * connection is transient; a local failure (disk full, unreadable file)
+ * is not.
  */
 static int
 data_failed(struct xfer *x, char *why, size_t n)
 {
+	unsigned char digest[HASH_SHA256_LEN];
 	char line[FTX_LINE_MAX];
 
 	if (x->dfd != -1)
 		close(x->dfd);
 	x->dfd = -1;
+	bar_end(x);
+	/* The server already said why (see data_send). */
+	if (x->early != EXITCODE_OK)
+		return x->early;
+	/* A download's bytes up to the break are good ones: let the writer
+	 * finish them, so the next attempt has less to fetch. */
+	if (x->netfail && x->dir != NULL && x->hp != NULL)
+		(void)hpipe_finish(x->hp, digest);
 	if (x->netfail &&
 	    ctl_read(x->c, line, FTX_CONNECT_TIMEOUT_S, NULL, 0) == 0 &&
-	    proto_kind(line) == PROTO_ERROR)
-		return ctl_refusal(x->c, line, why, n);
+	    proto_kind(line) == PROTO_ERROR) {
+		/* Its code decides: SHORT or TIMEOUT will be retried, a
+		 * full disk (IO) will not. */
+		return refusal(x, line, NULL, why, n);
+	}
+	x->transient = x->netfail;
 	ctl_drop(x->c);
 	return EXITCODE_FAIL;
 }
 
-/* The server's answer made no sense: we cannot know its state. */
+/* The server's answer made no sense: we cannot know its state, and
+ * asking again would not make it sensible. */
 static int
 protocol_error(struct xfer *x)
 {
 	ctl_drop(x->c);
+	x->transient = 0;
 	return EXITCODE_FAIL;
 }
 
@@ -295,13 +608,156 @@ final_line(struct xfer *x, char *sha, char *why, size_t n)
 {
 	char line[FTX_LINE_MAX];
 
-	if (ctl_read(x->c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1)
+	if (ctl_read(x->c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1) {
+		x->transient = 1;
 		return EXITCODE_FAIL;
+	}
 	if (proto_kind(line) == PROTO_ERROR)
-		return ctl_refusal(x->c, line, why, n);
+		return refusal(x, line, NULL, why, n);
 	if (rpl_done_sha(line, sha, why, n) == -1)
 		return protocol_error(x);
 	return EXITCODE_OK;
+}
+
+/* A short read in pump(): from the local file (upload) or the data
+ * connection (download). */
+static int
+short_read(
+    struct xfer *x, int upload, ssize_t got, uint64_t done, char *why, size_t n)
+{
+	if (upload && got == -1)
+		return str_err(why, n, "read error: %s", strerror(errno));
+	if (upload)
+		return str_err(why, n, "file shrank while being sent");
+	x->netfail = 1;
+	if (got == -1)
+		return str_err(why, n, "data connection: %s", io_reason(errno));
+	return str_err(why, n,
+	    "data connection closed after %" PRIu64 " of %" PRIu64 " bytes",
+	    done + (uint64_t)got, x->size);
+}
+
+/*
+ * The control connection became readable during an upload: the server
+ * gave up on the transfer (ERROR TIMEOUT, SHUTDOWN, IO, ...) or closed
+ * the session.  Pushes are skipped.  0 to go on sending, or -1 with
+ * x->early set to the exit code (the final line is consumed).
+ */
+static int
+ctl_spoke(struct xfer *x, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX];
+	int r;
+
+	if (ctl_fill(x->c, why, n) == -1) {
+		x->transient = 1;
+		x->early = EXITCODE_FAIL;
+		return -1;
+	}
+	while ((r = ctl_take(x->c, line, why, n)) == 1) {
+		if (proto_kind(line) == PROTO_PUSH)
+			continue;
+		if (proto_kind(line) == PROTO_ERROR) {
+			x->early = refusal(x, line, NULL, why, n);
+			return -1;
+		}
+		str_err(why, n, "unexpected reply from server during upload");
+		break;
+	}
+	if (r == 0)
+		return 0;
+	x->early = protocol_error(x);
+	return -1;
+}
+
+/*
+ * Send all of b on the data connection.  A peer that takes nothing for
+ * the data timeout fails the transfer once that time has passed (a
+ * blocking send with SO_SNDTIMEO could wait twice as long after a
+ * partial write), and a server that ends the transfer early says so on
+ * the control connection, which we watch meanwhile.  0, or -1 with `why`.
+ */
+static int
+data_send(struct xfer *x, const void *b, size_t len, char *why, size_t n)
+{
+	const unsigned char *p = b;
+	struct pollfd pfd[2];
+	ssize_t w;
+	int r;
+
+	while (len > 0) {
+		/* MSG_NOSIGNAL: a vanished peer gives EPIPE, not SIGPIPE. */
+		w = send(x->dfd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			p += w;
+			len -= (size_t)w;
+			continue;
+		}
+		if (w == -1 && errno != EINTR && errno != EAGAIN &&
+		    errno != EWOULDBLOCK) {
+			x->netfail = 1;
+			return str_err(
+			    why, n, "data connection: %s", strerror(errno));
+		}
+		pfd[0].fd = x->dfd;
+		pfd[0].events = POLLOUT;
+		pfd[1].fd = x->c->fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, x->c->fd != -1 ? 2 : 1,
+		    FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
+		if (r == -1 && errno == EINTR)
+			continue;
+		x->netfail = 1;
+		if (r == -1)
+			return str_err(why, n, "poll: %s", strerror(errno));
+		if (r == 0)
+			return str_err(why, n, "data connection: timed out");
+		if (pfd[1].revents != 0 && ctl_spoke(x, why, n) == -1)
+			return -1;
+		x->netfail = 0;
+	}
+	return 0;
+}
+
+/*
+ * Move bytes x->off..x->size-1 through the pipe.  Upload: read the file
+ * (positioned at x->off), then send each buffer while it is being
+ * hashed.  Download: receive from the data connection; hpipe hashes and
+ * writes it (at explicit offsets from x->off) on its helper threads.
+ */
+static int
+pump(struct xfer *x, int upload, char *why, size_t n)
+{
+	int src = upload ? x->fd : x->dfd;
+	uint64_t done = x->off;
+	unsigned char *b;
+	size_t want;
+	ssize_t got;
+
+	while (done < x->size) {
+		if ((b = hpipe_acquire(x->hp)) == NULL)
+			return stage_error(x, why, n);
+		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
+						     : XFER_BUFSIZE;
+		got = net_read_full(src, b, want);
+		if (got != (ssize_t)want)
+			return short_read(x, upload, got, done, why, n);
+		if (hpipe_submit(x->hp, want) == -1)
+			return stage_error(x, why, n);
+		if (upload && data_send(x, b, want, why, n) == -1)
+			return -1;
+		done += want;
+		progress_update(&x->pg, done);
+	}
+	return 0;
+}
+
+/* "offset=N" for a resumed command. */
+static void
+offset_arg(char *out, size_t n, uint64_t off)
+{
+	(void)str_fmt(out, n, "offset=%" PRIu64, off);
 }
 
 /* ---- upload ---- */
@@ -324,59 +780,6 @@ put_open(struct xfer *x, const char *path, char *why, size_t n)
 	return 0;
 }
 
-/* A short read in pump(): from the local file (upload) or the data
- * connection (download). */
-static int
-short_read(
-    struct xfer *x, int upload, ssize_t got, uint64_t done, char *why, size_t n)
-{
-	if (upload && got == -1)
-		return str_err(why, n, "read error: %s", strerror(errno));
-	if (upload)
-		return str_err(why, n, "file shrank while being sent");
-	x->netfail = 1;
-	if (got == -1)
-		return str_err(why, n, "data connection: %s", io_reason(errno));
-	return str_err(why, n,
-	    "data connection closed after %" PRIu64 " of %" PRIu64 " bytes",
-	    done + (uint64_t)got, x->size);
-}
-
-/*
- * Move x->size bytes through the pipe.  Upload: read the file, then send
- * each buffer while it is being hashed.  Download: receive from the data
- * connection; hpipe hashes and writes it on its helper threads.
- */
-static int
-pump(struct xfer *x, int upload, char *why, size_t n)
-{
-	int src = upload ? x->fd : x->dfd;
-	uint64_t done = 0;
-	unsigned char *b;
-	size_t want;
-	ssize_t got;
-
-	while (done < x->size) {
-		if ((b = hpipe_acquire(x->hp)) == NULL)
-			return stage_error(x, why, n);
-		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
-						     : XFER_BUFSIZE;
-		got = net_read_full(src, b, want);
-		if (got != (ssize_t)want)
-			return short_read(x, upload, got, done, why, n);
-		if (hpipe_submit(x->hp, want) == -1)
-			return stage_error(x, why, n);
-		if (upload && net_write_all(x->dfd, b, want) == -1) {
-			x->netfail = 1;
-			return str_err(
-			    why, n, "data connection: %s", io_reason(errno));
-		}
-		done += want;
-		progress_update(&x->pg, done);
-	}
-	return 0;
-}
-
 /* After the content: check the file did not grow, send the digest. */
 static int
 put_digest(struct xfer *x, char *why, size_t n)
@@ -390,10 +793,8 @@ put_digest(struct xfer *x, char *why, size_t n)
 		return str_err(why, n, "file changed size while being sent");
 	if (pipe_digest(x, digest, why, n) == -1)
 		return -1;
-	if (net_write_all(x->dfd, digest, sizeof(digest)) == -1) {
-		x->netfail = 1;
-		return str_err(why, n, "data connection: %s", io_reason(errno));
-	}
+	if (data_send(x, digest, sizeof(digest), why, n) == -1)
+		return -1;
 	/* Half-close: the server sees EOF right after the digest. */
 	(void)shutdown(x->dfd, SHUT_WR);
 	close(x->dfd);
@@ -421,43 +822,109 @@ put_finish(struct xfer *x, char *why, size_t n)
 	return EXITCODE_OK;
 }
 
+/*
+ * Resume: how much of this upload the server kept for us (PARTIAL), into
+ * x->off.  A server without PARTIAL (ERROR UNKNOWN) keeps nothing.
+ */
 static int
-put_run(struct xfer *x, char *why, size_t n)
+put_partial(struct xfer *x, const char *sizestr, char *why, size_t n)
 {
-	struct rpl_upload up;
-	char line[FTX_LINE_MAX], sizestr[24];
-	const char *args[2];
+	const char *args[2] = {x->name, sizestr};
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX];
+	uint64_t have;
 	int rc;
 
+	rc = request(x, "PARTIAL", args, 2, line, code, why, n);
+	if (rc == EXITCODE_REFUSED &&
+	    (strcmp(code, "UNKNOWN") == 0 || strcmp(code, "UNSUPPORTED") == 0))
+		return EXITCODE_OK;
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_count(line, INT64_MAX, &have, why, n) == -1)
+		return protocol_error(x);
+	/* SECURITY: never trust the server's number as an offset into our
+	 * file beyond its end; more than we have means start over. */
+	if (have <= x->size)
+		x->off = have;
+	return EXITCODE_OK;
+}
+
+/* UPLOAD (with offset= when resuming) and its reply.  A server that no
+ * longer has what PARTIAL said (ERROR RANGE) gets the whole file. */
+static int
+put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
+    char *why, size_t n)
+{
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX], offstr[32];
+	const char *args[3] = {x->name, sizestr, offstr};
+	int rc;
+
+	offset_arg(offstr, sizeof(offstr), x->off);
+	if (pipe_start(x, -1, why, n) == -1)
+		return EXITCODE_FAIL;
+	rc = request(x, "UPLOAD", args, x->off > 0 ? 3 : 2, line, code, why, n);
+	if (rc == EXITCODE_REFUSED && x->off > 0 &&
+	    strcmp(code, "RANGE") == 0) {
+		x->off = 0;
+		hpipe_free(x->hp);
+		x->hp = NULL;
+		if (pipe_start(x, -1, why, n) == -1)
+			return EXITCODE_FAIL;
+		rc = request(x, "UPLOAD", args, 2, line, code, why, n);
+	}
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_upload(line, up, why, n) == -1)
+		return protocol_error(x);
+	return EXITCODE_OK;
+}
+
+static int
+put_attempt(struct xfer *x, int resume, char *why, size_t n)
+{
+	struct rpl_upload up;
+	char sizestr[24];
+	int rc;
+
+	if ((rc = attempt_connect(x, why, n)) != EXITCODE_OK)
+		return rc;
 	if (str_fmt(sizestr, sizeof(sizestr), "%" PRIu64, x->size) == -1) {
 		str_err(why, n, "file too large");
 		return EXITCODE_FAIL;
 	}
-	args[0] = x->name;
-	args[1] = sizestr;
-	rc = ctl_request(x->c, "UPLOAD", args, 2, line, why, n);
-	if (rc != EXITCODE_OK)
+	if (resume && (rc = put_partial(x, sizestr, why, n)) != EXITCODE_OK)
 		return rc;
-	if (rpl_upload(line, &up, why, n) == -1)
-		return protocol_error(x);
-	if (pipe_start(x, -1, why, n) == -1) {
+	/* The pipe (and the hash of the prefix the server has) is ready
+	 * before UPLOAD, so the token cannot expire while we hash. */
+	if ((rc = put_request(x, sizestr, &up, why, n)) != EXITCODE_OK)
+		return rc;
+	if (lseek(x->fd, (off_t)x->off, SEEK_SET) == -1) {
+		str_err(why, n, "cannot seek: %s", strerror(errno));
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
-	if (data_open(x, data_host(x, up.host), up.port, up.token, why, n) ==
-	    -1) {
-		ctl_drop(x->c);
-		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
-	}
+	rc = data_open(x, data_host(x, up.host), up.port, up.token, why, n);
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (x->off > 0 && !x->u->quiet)
+		fprintf(stderr,
+		    "resuming upload of %s at byte %" PRIu64 " of %" PRIu64
+		    "\n",
+		    x->name, x->off, x->size);
 	bar_begin(x);
 	if (pump(x, 1, why, n) == -1 || put_digest(x, why, n) == -1)
 		return data_failed(x, why, n);
-	return put_finish(x, why, n);
+	rc = put_finish(x, why, n);
+	/* A digest mismatch is damage on the way: the server discards
+	 * its partial, and the retry starts from 0. */
+	if (rc == EXITCODE_INTEGRITY)
+		x->transient = 1;
+	return rc;
 }
 
 int
-transfer_put(struct ctl *c, const struct ui *u, const char *path,
-    const char *name, char *err, size_t errlen)
+transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
+    const char *name, int flags, char *err, size_t errlen)
 {
 	char why[FTX_ERRLEN] = "";
 	struct xfer x;
@@ -465,8 +932,10 @@ transfer_put(struct ctl *c, const struct ui *u, const char *path,
 
 	xfer_init(&x, c, u, name);
 	if (put_open(&x, path, why, sizeof(why)) == 0)
-		rc = put_run(&x, why, sizeof(why));
-	xfer_cleanup(&x);
+		rc = with_retries(&x, flags, put_attempt, why, sizeof(why));
+	attempt_cleanup(&x);
+	if (x.fd != -1)
+		close(x.fd);
 	if (rc == EXITCODE_INTEGRITY)
 		str_err(err, errlen, "integrity failure: %s: %s", name, why);
 	else if (rc != EXITCODE_OK)
@@ -474,28 +943,36 @@ transfer_put(struct ctl *c, const struct ui *u, const char *path,
 	return rc;
 }
 
+int
+transfer_put(struct ctl *c, const struct ui *u, const char *path,
+    const char *name, char *err, size_t errlen)
+{
+	return transfer_put_opt(c, u, path, name, 0, err, errlen);
+}
+
 /* ---- download ---- */
 
-/* A hidden, unique temporary next to the target, so rename is atomic. */
+/* A private, unique temporary for when another ftx holds the partial:
+ * never resumed, removed after a failure or a fatal signal. */
 static int
-get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
+get_tmp_create(struct xfer *x, char *why, size_t n)
 {
 	unsigned char rnd[8];
 	char hex[sizeof(rnd) * 2 + 1];
 	int tries;
 
-	for (tries = 0; tries < 8; tries++) {
+	for (tries = 0; tries < PART_OPEN_TRIES; tries++) {
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			return str_err(
 			    why, n, "getrandom: %s", strerror(errno));
 		str_hex(hex, rnd, sizeof(rnd));
-		if (str_fmt(x->tmp, sizeof(x->tmp), ".ftx-part-%s", hex) == -1)
+		if (str_fmt(x->part, sizeof(x->part), ".ftx-tmp-%s", hex) == -1)
 			return str_err(why, n, "temporary name too long");
-		x->fd = openat(dirfd, x->tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		x->fd = openat(x->dirfd, x->part,
+		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (x->fd != -1)
 			break;
-		x->tmp[0] = '\0';
+		x->part[0] = '\0';
 		if (errno != EEXIST)
 			return str_err(why, n,
 			    "cannot create a temporary in %s: %s", x->dir,
@@ -504,11 +981,245 @@ get_tmp_create(struct xfer *x, int dirfd, char *why, size_t n)
 	if (x->fd == -1)
 		return str_err(
 		    why, n, "cannot create a temporary in %s", x->dir);
+	x->keep = 0;
 	tmp_active = 0;
-	tmp_dirfd = dirfd;
-	(void)str_copy(tmp_name, sizeof(tmp_name), x->tmp);
+	tmp_dirfd = x->dirfd;
+	(void)str_copy(tmp_name, sizeof(tmp_name), x->part);
 	tmp_active = 1;
 	return 0;
+}
+
+/*
+ * Open (or create) this name's partial and lock it: 1 if it is ours, 0
+ * if another ftx holds it, -1 on error.  The lock (flock, released when
+ * we exit however we exit) keeps two clients from writing one partial;
+ * the inode check afterwards catches a partial that its previous owner
+ * removed between our open and our lock.
+ */
+static int
+part_lock(struct xfer *x, char *why, size_t n)
+{
+	struct stat sb, now;
+	int tries;
+
+	for (tries = 0; tries < PART_OPEN_TRIES; tries++) {
+		/* SECURITY: O_NOFOLLOW, and regular files only: a planted
+		 * symlink or FIFO must not redirect or block our writes. */
+		x->fd = openat(x->dirfd, x->part,
+		    O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK,
+		    0644);
+		if (x->fd == -1)
+			return str_err(why, n, "cannot open %s in %s: %s",
+			    x->part, x->dir, strerror(errno));
+		if (fstat(x->fd, &sb) == -1)
+			return str_err(why, n, "cannot stat %s: %s", x->part,
+			    strerror(errno));
+		if (!S_ISREG(sb.st_mode))
+			return str_err(why, n, "%s in %s is not a regular file",
+			    x->part, x->dir);
+		if (flock(x->fd, LOCK_EX | LOCK_NB) == -1) {
+			if (errno != EWOULDBLOCK)
+				return str_err(why, n, "cannot lock %s: %s",
+				    x->part, strerror(errno));
+			close(x->fd);
+			x->fd = -1;
+			return 0;
+		}
+		if (fstatat(x->dirfd, x->part, &now, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    now.st_dev == sb.st_dev && now.st_ino == sb.st_ino)
+			return 1;
+		close(x->fd);
+		x->fd = -1;
+	}
+	return str_err(why, n, "cannot lock %s in %s", x->part, x->dir);
+}
+
+/* The download's local file: the resumable partial if we can have it,
+ * else a private temporary. */
+static int
+get_open(struct xfer *x, char *why, size_t n)
+{
+	int r;
+
+	if (transfer_part_name(x->part, sizeof(x->part), x->name) == -1 ||
+	    str_fmt(x->info, sizeof(x->info), "%s.info", x->part) == -1)
+		return str_err(why, n, "cannot name the partial file");
+	if ((r = part_lock(x, why, n)) == -1)
+		return -1;
+	if (r == 1) {
+		x->keep = 1;
+		return 0;
+	}
+	x->info[0] = '\0';
+	return get_tmp_create(x, why, n);
+}
+
+/* Empty the partial and forget what it belonged to: its bytes are gone
+ * before its info is, so a partial never has bytes without info. */
+static int
+part_reset(struct xfer *x, char *why, size_t n)
+{
+	if (ftruncate(x->fd, 0) == -1)
+		return str_err(why, n, "cannot truncate %s in %s: %s", x->part,
+		    x->dir, strerror(errno));
+	if (x->info[0] != '\0' && unlinkat(x->dirfd, x->info, 0) == -1 &&
+	    errno != ENOENT)
+		return str_err(why, n, "cannot remove %s in %s: %s", x->info,
+		    x->dir, strerror(errno));
+	return 0;
+}
+
+/* Read and check the partial's info; 0 with sha256[65] and *size, or -1
+ * if there is none or it is not this name's. */
+static int
+info_read(struct xfer *x, char *sha256, uint64_t *size)
+{
+	char text[TRANSFER_INFO_MAX + 1];
+	ssize_t got;
+	int fd;
+
+	fd = openat(
+	    x->dirfd, x->info, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1)
+		return -1;
+	/* SECURITY: bounded; a longer file is not one of ours. */
+	got = pread(fd, text, sizeof(text) - 1, 0);
+	close(fd);
+	if (got <= 0 || (size_t)got >= sizeof(text) - 1)
+		return -1;
+	text[got] = '\0';
+	if (strlen(text) != (size_t)got)
+		return -1;
+	return transfer_info_parse(text, x->name, sha256, size);
+}
+
+/* Record what the partial belongs to, atomically (write, rename), before
+ * its first byte arrives. */
+static int
+info_write(
+    struct xfer *x, const char *sha256, uint64_t size, char *why, size_t n)
+{
+	char text[TRANSFER_INFO_MAX], tmp[TRANSFER_PART_MAX + 8];
+	size_t len;
+	int fd;
+
+	if (transfer_info_format(text, sizeof(text), sha256, size, x->name) ==
+		-1 ||
+	    str_fmt(tmp, sizeof(tmp), "%s.tmp", x->info) == -1)
+		return str_err(why, n, "cannot format the partial's info");
+	len = strlen(text);
+	fd = openat(x->dirfd, tmp,
+	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd == -1)
+		return str_err(why, n, "cannot create %s in %s: %s", tmp,
+		    x->dir, strerror(errno));
+	if (net_write_all(fd, text, len) == -1) {
+		str_err(why, n, "cannot write %s in %s: %s", tmp, x->dir,
+		    strerror(errno));
+		close(fd);
+		(void)unlinkat(x->dirfd, tmp, 0);
+		return -1;
+	}
+	if (close(fd) == -1 ||
+	    renameat(x->dirfd, tmp, x->dirfd, x->info) == -1) {
+		str_err(why, n, "cannot write %s in %s: %s", x->info, x->dir,
+		    strerror(errno));
+		(void)unlinkat(x->dirfd, tmp, 0);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Resume: decide where this attempt starts (x->off, with x->size and
+ * x->want_sha of the file the partial belongs to).  The partial is used
+ * only if its info is this name's, it is not longer than the file, and
+ * HASH says the server's file is still the one it was started from;
+ * otherwise it is emptied and we start from 0.
+ */
+static int
+get_resume_point(struct xfer *x, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX];
+	char isha[HASH_SHA256_HEXLEN + 1];
+	struct rpl_hash h;
+	struct stat sb;
+	uint64_t isize;
+	int rc;
+
+	if (fstat(x->fd, &sb) == -1) {
+		str_err(why, n, "cannot stat %s: %s", x->part, strerror(errno));
+		return EXITCODE_FAIL;
+	}
+	if (sb.st_size == 0 || info_read(x, isha, &isize) == -1 ||
+	    (uint64_t)sb.st_size > isize)
+		return EXITCODE_OK;
+	rc = request(x, "HASH", &x->name, 1, line, code, why, n);
+	/* A server without HASH cannot tell us; start over. */
+	if (rc == EXITCODE_REFUSED && strcmp(code, "UNKNOWN") == 0)
+		return EXITCODE_OK;
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_hash(line, &h, why, n) == -1)
+		return protocol_error(x);
+	if (strcmp(h.name, x->name) != 0) {
+		str_err(why, n, "server answered for another file");
+		return protocol_error(x);
+	}
+	if (h.size != isize || strcmp(h.sha256, isha) != 0) {
+		ui_error("%s: the file changed on the server since the partial "
+			 "download began; starting again from 0",
+		    x->name);
+		return EXITCODE_OK;
+	}
+	x->off = (uint64_t)sb.st_size;
+	x->size = isize;
+	memcpy(x->want_sha, isha, sizeof(isha));
+	return EXITCODE_OK;
+}
+
+/*
+ * DOWNLOAD (with offset= when resuming) and its reply.  ERROR RANGE
+ * (the server has less than our partial) means start from 0.  A resumed
+ * download whose OK line announces another file than the one we checked
+ * (it changed in between) is abandoned: the bytes after our offset would
+ * not continue our prefix.
+ */
+static int
+get_request(struct xfer *x, struct rpl_download *d, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX], offstr[32];
+	const char *args[2] = {x->name, offstr};
+	int rc;
+
+	offset_arg(offstr, sizeof(offstr), x->off);
+	rc = request(
+	    x, "DOWNLOAD", args, x->off > 0 ? 2 : 1, line, code, why, n);
+	if (rc == EXITCODE_REFUSED && x->off > 0 &&
+	    strcmp(code, "RANGE") == 0) {
+		x->off = 0;
+		hpipe_free(x->hp);
+		x->hp = NULL;
+		if (part_reset(x, why, n) == -1)
+			return EXITCODE_FAIL;
+		rc = request(x, "DOWNLOAD", args, 1, line, code, why, n);
+	}
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_download(line, d, why, n) == -1)
+		return protocol_error(x);
+	if (x->off > 0 &&
+	    (d->size != x->size || strcmp(d->sha256, x->want_sha) != 0)) {
+		ctl_drop(x->c);
+		str_err(
+		    why, n, "the file changed on the server while resuming");
+		x->transient = 1;
+		if (part_reset(x, why, n) == -1)
+			x->transient = 0;
+		return EXITCODE_FAIL;
+	}
+	return EXITCODE_OK;
 }
 
 /* Both the announced hash and the server's DONE must match ours. */
@@ -543,60 +1254,103 @@ get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
 	return EXITCODE_OK;
 }
 
+/* Make the verified partial durable, then give it its name. */
 static int
-get_run(struct xfer *x, char *why, size_t n)
+get_commit(struct xfer *x, char *why, size_t n)
+{
+	if (fsync(x->fd) == -1)
+		return str_err(
+		    why, n, "fsync in %s: %s", x->dir, strerror(errno));
+	if (renameat(x->dirfd, x->part, x->dirfd, x->name) == -1)
+		return str_err(why, n, "cannot rename into %s: %s", x->dir,
+		    strerror(errno));
+	tmp_active = 0;
+	x->part[0] = '\0';
+	/* The partial is gone, so its info describes nothing. */
+	if (x->info[0] != '\0')
+		(void)unlinkat(x->dirfd, x->info, 0);
+	x->info[0] = '\0';
+	/* Best effort: persist the rename itself. */
+	(void)fsync(x->dirfd);
+	return 0;
+}
+
+static int
+get_attempt(struct xfer *x, int resume, char *why, size_t n)
 {
 	struct rpl_download d;
-	char line[FTX_LINE_MAX];
 	int rc;
 
-	rc = ctl_request(x->c, "DOWNLOAD", &x->name, 1, line, why, n);
+	if ((rc = attempt_connect(x, why, n)) != EXITCODE_OK)
+		return rc;
+	if (resume && x->keep &&
+	    (rc = get_resume_point(x, why, n)) != EXITCODE_OK)
+		return rc;
+	if (x->off == 0 && part_reset(x, why, n) == -1)
+		return EXITCODE_FAIL;
+	/* Resuming: hash our prefix before DOWNLOAD, so the token cannot
+	 * expire while we do. */
+	if (x->off > 0 && pipe_start(x, x->fd, why, n) == -1)
+		return EXITCODE_FAIL;
+	if ((rc = get_request(x, &d, why, n)) != EXITCODE_OK)
+		return rc;
+	if (x->off == 0) {
+		x->size = d.size;
+		if ((x->keep &&
+			info_write(x, d.sha256, d.size, why, n) == -1) ||
+		    pipe_start(x, x->fd, why, n) == -1) {
+			ctl_drop(x->c);
+			return EXITCODE_FAIL;
+		}
+	}
+	rc = data_open(x, data_host(x, d.host), d.port, d.token, why, n);
 	if (rc != EXITCODE_OK)
 		return rc;
-	if (rpl_download(line, &d, why, n) == -1)
-		return protocol_error(x);
-	x->size = d.size;
-	if (pipe_start(x, x->fd, why, n) == -1) {
-		ctl_drop(x->c);
-		return EXITCODE_FAIL;
-	}
-	if (data_open(x, data_host(x, d.host), d.port, d.token, why, n) == -1) {
-		ctl_drop(x->c);
-		return x->dfd == -1 ? EXITCODE_CONNECT : EXITCODE_FAIL;
-	}
+	if (x->off > 0 && !x->u->quiet)
+		fprintf(stderr,
+		    "resuming download of %s at byte %" PRIu64 " of %" PRIu64
+		    "\n",
+		    x->name, x->off, x->size);
 	bar_begin(x);
 	if (pump(x, 0, why, n) == -1)
 		return data_failed(x, why, n);
 	close(x->dfd);
 	x->dfd = -1;
-	return get_verify(x, &d, why, n);
+	rc = get_verify(x, &d, why, n);
+	if (rc == EXITCODE_INTEGRITY) {
+		/* SECURITY: the bytes are bad; none of them may be resumed
+		 * from.  The retry starts from 0. */
+		x->transient = part_reset(x, why, n) == 0;
+		return rc;
+	}
+	if (rc == EXITCODE_OK && get_commit(x, why, n) == -1)
+		return EXITCODE_FAIL;
+	return rc;
 }
 
-/* Make the verified temporary durable, then give it its name. */
-static int
-get_commit(struct xfer *x, int dirfd, char *why, size_t n)
+/*
+ * After a failure: a resumable partial with bytes in it stays (hidden,
+ * never under the final name) for `get --resume`; an empty one, or a
+ * private temporary, goes.
+ */
+static void
+get_leave(struct xfer *x)
 {
-	if (fsync(x->fd) == -1)
-		return str_err(
-		    why, n, "fsync in %s: %s", x->dir, strerror(errno));
-	if (close(x->fd) == -1) {
-		x->fd = -1;
-		return str_err(why, n, "close: %s", strerror(errno));
-	}
-	x->fd = -1;
-	if (renameat(dirfd, x->tmp, dirfd, x->name) == -1)
-		return str_err(why, n, "cannot rename into %s: %s", x->dir,
-		    strerror(errno));
+	struct stat sb;
+
+	if (x->part[0] == '\0')
+		return;
+	if (x->keep && x->fd != -1 && fstat(x->fd, &sb) == 0 && sb.st_size > 0)
+		return;
+	(void)unlinkat(x->dirfd, x->part, 0);
 	tmp_active = 0;
-	x->tmp[0] = '\0';
-	/* Best effort: persist the rename itself. */
-	(void)fsync(dirfd);
-	return 0;
+	if (x->keep && x->info[0] != '\0')
+		(void)unlinkat(x->dirfd, x->info, 0);
 }
 
 int
-transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
-    const char *dir, char *err, size_t errlen)
+transfer_get_opt(struct ctl *c, const struct ui *u, const char *name, int dirfd,
+    const char *dir, int flags, char *err, size_t errlen)
 {
 	char why[FTX_ERRLEN] = "";
 	struct xfer x;
@@ -604,18 +1358,15 @@ transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
 
 	xfer_init(&x, c, u, name);
 	x.dir = dir;
-	if (get_tmp_create(&x, dirfd, why, sizeof(why)) == 0) {
-		rc = get_run(&x, why, sizeof(why));
-		if (rc == EXITCODE_OK &&
-		    get_commit(&x, dirfd, why, sizeof(why)) == -1)
-			rc = EXITCODE_FAIL;
-	}
-	xfer_cleanup(&x);
-	if (x.tmp[0] != '\0') {
-		/* SECURITY: never leave unverified bytes behind. */
-		(void)unlinkat(dirfd, x.tmp, 0);
-		tmp_active = 0;
-	}
+	x.dirfd = dirfd;
+	if (get_open(&x, why, sizeof(why)) == 0)
+		rc = with_retries(&x, flags, get_attempt, why, sizeof(why));
+	attempt_cleanup(&x);
+	if (rc != EXITCODE_OK)
+		get_leave(&x);
+	/* Closing drops our lock on the partial. */
+	if (x.fd != -1)
+		close(x.fd);
 	if (rc == EXITCODE_OK)
 		ui_summary(u, "downloaded", name, x.size, progress_now() - x.t0,
 		    x.sha);
@@ -624,4 +1375,11 @@ transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
 	else
 		str_err(err, errlen, "get %s: %s", name, why);
 	return rc;
+}
+
+int
+transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
+    const char *dir, char *err, size_t errlen)
+{
+	return transfer_get_opt(c, u, name, dirfd, dir, 0, err, errlen);
 }

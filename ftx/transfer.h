@@ -1,24 +1,54 @@
 /*
- * transfer.h - verified uploads and downloads over a data connection.
+ * transfer.h - verified, resumable uploads and downloads.
  *
  * Both directions hash every byte with SHA-256 while it streams (on a
  * second thread for large files, see hpipe.h), so nothing is read twice.
- * A download goes to a hidden temporary in the target directory and is
- * renamed over the final name only after its hash matched; otherwise the
- * temporary is removed and an existing local file is left untouched.
+ * A download goes to a hidden partial file in the target directory and
+ * is renamed over the final name only after its hash matched; an
+ * existing local file of that name is never touched before that.
  *
- * Each function returns an exit code (enum exitcode) and fills `err`
- * with one line for "ftx: <err>".
+ * Resuming (docs/PROTOCOL.md, "Resuming"):
+ *   - A download's partial has a name derived from the file name,
+ *     ".ftx-part-<32 hex>", and an info file ".ftx-part-<32 hex>.info"
+ *     recording the server's SHA-256 and size it belongs to.  An
+ *     interrupted download keeps both, so `ftx get --resume` (and every
+ *     automatic retry) asks only for the missing bytes, after checking
+ *     with HASH that the file did not change on the server.  Bytes that
+ *     failed verification are discarded.
+ *   - An upload asks the server how much it kept (PARTIAL) and sends
+ *     the rest; the final digest always covers the whole file.
+ *   - Transient failures (a lost or refused connection, a dropped data
+ *     connection, ERROR SHORT/TIMEOUT/SHUTDOWN/BUSY/LIMIT, an integrity
+ *     failure) are retried transfer_retries() times with exponential
+ *     backoff, each retry reported on stderr.
+ *
+ * Each transfer function returns an exit code (enum exitcode) and fills
+ * `err` with one line for "ftx: <err>".
  */
 #ifndef FTX_TRANSFER_H
 #define FTX_TRANSFER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ctl.h"
+#include "hash.h"
+#include "limits.h"
 #include "ui.h"
 
-/* Remove a download's temporary if SIGINT/SIGTERM/SIGHUP ends us. */
+/* transfer_put_opt/transfer_get_opt flags: continue an interrupted
+ * transfer instead of starting over (put/get --resume). */
+#define TRANSFER_RESUME 1
+
+/* ".ftx-part-" + 32 hex digits + ".info" + NUL, rounded up. */
+#define TRANSFER_PART_MAX 64
+/* One info line: "v1 <sha256> <size> <percent-encoded name>\n". */
+#define TRANSFER_INFO_MAX                                                      \
+	(3 + HASH_SHA256_HEXLEN + 1 + 20 + 1 + FTX_NAME_MAX * 3 + 2)
+
+/* Keep (rather than remove) a download's partial if SIGINT, SIGTERM or
+ * SIGHUP ends us, so it can be resumed; a non-resumable temporary is
+ * removed. */
 void transfer_signals(void);
 /*
  * Where data connections go: NULL or "control" (the default) means the
@@ -28,6 +58,10 @@ void transfer_signals(void);
  * outlive the transfers.
  */
 void transfer_data_host(const char *spec);
+/* Automatic retries after a transient failure (ftx --retries N). */
+void transfer_retries(int n);
+/* Connect (or keep the session), retrying like a transfer would. */
+int transfer_connect(struct ctl *c, const char *what, char *err, size_t errlen);
 /* Create `dir` (and its parents, mode 0755) if missing and open it. */
 int transfer_open_dir(const char *dir, int *dirfd, char *err, size_t errlen);
 /* The part of `path` after its last '/': the name a file is stored
@@ -36,9 +70,32 @@ const char *transfer_basename(const char *path);
 /* Upload the regular file at `path` under `name` (already checked). */
 int transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen);
+int transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
+    const char *name, int flags, char *err, size_t errlen);
 /* Download `name` (already checked) to `dir`/`name`; `dir` is only used
  * in messages, `dirfd` for every file operation. */
 int transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, char *err, size_t errlen);
+int transfer_get_opt(struct ctl *c, const struct ui *u, const char *name,
+    int dirfd, const char *dir, int flags, char *err, size_t errlen);
+
+/* ---- pure helpers, exported for tests/unit/test_client.c ---- */
+
+/* Milliseconds to wait before retry number `retry` (1, 2, ...): base,
+ * 2 base, 4 base, ..., never more than FTX_RETRY_CAP_MS. */
+uint64_t transfer_backoff_ms(int retry, uint64_t base_ms);
+/* 1 if a server ERROR code is worth a retry (the transfer broke, not
+ * the request). */
+int transfer_transient_code(const char *code);
+/* The partial's file name for `name` into out[TRANSFER_PART_MAX]:
+ * ".ftx-part-" and the first 16 bytes of SHA-256(name) in hex. */
+int transfer_part_name(char *out, size_t n, const char *name);
+/* The info file's one line for a partial of `name` (size, sha256). */
+int transfer_info_format(
+    char *out, size_t n, const char *sha256, uint64_t size, const char *name);
+/* Parse an info file's contents: 0 with sha256[65] and *size if it is
+ * exactly the line transfer_info_format writes for `name`, else -1. */
+int transfer_info_parse(
+    const char *text, const char *name, char *sha256, uint64_t *size);
 
 #endif /* FTX_TRANSFER_H */

@@ -121,6 +121,14 @@
 #define FTX_RTT_DEFAULT_SIZE 32
 #define FTX_RTT_DEFAULT_TIMEOUT_MS 1000
 
+/* Client retries (--retries, FTX_RETRIES): the first retry waits
+ * FTX_RETRY_BASE_MS (FTX_RETRY_BASE_MS in the environment overrides it,
+ * for tests), each later one twice as long, at most FTX_RETRY_CAP_MS. */
+#define FTX_RETRIES_DEFAULT 3
+#define FTX_RETRIES_MAX 100
+#define FTX_RETRY_BASE_MS 500
+#define FTX_RETRY_CAP_MS 10000
+
 /* Client: connect timeout and how long to wait for a reply. */
 #define FTX_CONNECT_TIMEOUT_S 10
 #define FTX_REPLY_TIMEOUT_S 120

@@ -2,6 +2,8 @@
  * test_client.c - unit tests for ftx/rpl.c, the client's checks of the
  * server's reply lines.  The server is not trusted: every hostile or
  * malformed line below must be refused, and only well-formed ones pass.
+ * Also the pure parts of ftx/transfer.c: the retry schedule, which
+ * errors are retried, and the names and info lines of download partials.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,7 @@
 
 #include "exitcode.h"
 #include "rpl.h"
+#include "transfer.h"
 
 #define SHA "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
 #define TOK "3f5a0c1e9b7d4a2c8e6f1b3d5a7c9e0f"
@@ -230,6 +233,128 @@ test_is_hex(void **state)
 	assert_int_equal(rpl_is_hex("", 0), 1);
 }
 
+static void
+test_backoff(void **state)
+{
+	/* 0.5 s, 1 s, 2 s, 4 s, 8 s, then the 10 s cap. */
+	assert_int_equal(transfer_backoff_ms(1, 500), 500);
+	assert_int_equal(transfer_backoff_ms(2, 500), 1000);
+	assert_int_equal(transfer_backoff_ms(3, 500), 2000);
+	assert_int_equal(transfer_backoff_ms(4, 500), 4000);
+	assert_int_equal(transfer_backoff_ms(5, 500), 8000);
+	assert_int_equal(transfer_backoff_ms(6, 500), FTX_RETRY_CAP_MS);
+	/* Many retries never overflow past the cap. */
+	assert_int_equal(transfer_backoff_ms(100, 500), FTX_RETRY_CAP_MS);
+	assert_int_equal(
+	    transfer_backoff_ms(FTX_RETRIES_MAX, 1), FTX_RETRY_CAP_MS);
+	/* The test base (FTX_RETRY_BASE_MS=10) doubles the same way. */
+	assert_int_equal(transfer_backoff_ms(1, 10), 10);
+	assert_int_equal(transfer_backoff_ms(3, 10), 40);
+	assert_int_equal(transfer_backoff_ms(2, 0), 0);
+	/* A base above the cap is capped from the first retry on. */
+	assert_int_equal(transfer_backoff_ms(1, 60000), FTX_RETRY_CAP_MS);
+}
+
+static void
+test_transient_codes(void **state)
+{
+	static const char *const yes[] = {
+	    "SHORT", "TIMEOUT", "SHUTDOWN", "BUSY", "LIMIT", "INTEGRITY"};
+	static const char *const no[] = {"NOTFOUND", "BADNAME", "SYNTAX",
+	    "UNKNOWN", "TOOBIG", "IO", "INTERNAL", "RANGE", "UNSUPPORTED",
+	    "FLOOD", "?", "", "short", "SHORTER"};
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_int_equal(transfer_transient_code(yes[i]), 1);
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_int_equal(transfer_transient_code(no[i]), 0);
+}
+
+static void
+test_part_name(void **state)
+{
+	char out[TRANSFER_PART_MAX], other[TRANSFER_PART_MAX];
+	char longname[FTX_NAME_MAX + 1];
+
+	/* SHA-256("a") = ca978112ca1bbdcafac231b39a23dc4d a786eff8... */
+	assert_int_equal(transfer_part_name(out, sizeof(out), "a"), 0);
+	assert_string_equal(out, ".ftx-part-ca978112ca1bbdcafac231b39a23dc4d");
+	/* Deterministic, and different names get different partials. */
+	assert_int_equal(transfer_part_name(other, sizeof(other), "a"), 0);
+	assert_string_equal(out, other);
+	assert_int_equal(transfer_part_name(other, sizeof(other), "b"), 0);
+	assert_string_not_equal(out, other);
+	/* A name of the maximum length still gives a short, fixed name. */
+	memset(longname, 'x', FTX_NAME_MAX);
+	longname[FTX_NAME_MAX] = '\0';
+	assert_int_equal(transfer_part_name(out, sizeof(out), longname), 0);
+	assert_int_equal(strlen(out), 10 + 32);
+	/* Too small a buffer is refused, not truncated. */
+	assert_int_equal(transfer_part_name(out, 20, "a"), -1);
+}
+
+static void
+test_info_lines(void **state)
+{
+	char line[TRANSFER_INFO_MAX], sha[65], longname[FTX_NAME_MAX + 1];
+	uint64_t size = 0;
+
+	assert_int_equal(
+	    transfer_info_format(line, sizeof(line), SHA, 12, "my notes%.txt"),
+	    0);
+	assert_string_equal(line, "v1 " SHA " 12 my%20notes%25.txt\n");
+	assert_int_equal(
+	    transfer_info_parse(line, "my notes%.txt", sha, &size), 0);
+	assert_string_equal(sha, SHA);
+	assert_int_equal(size, 12);
+	/* Another name (a hash collision of partial names) is not ours. */
+	assert_int_equal(
+	    transfer_info_parse(line, "my notes.txt", sha, &size), -1);
+	/* Damaged or foreign lines are refused. */
+	assert_int_equal(
+	    transfer_info_parse("v1 " SHA " 12 a", "a", sha, &size),
+	    -1); /* no newline: a torn write */
+	assert_int_equal(
+	    transfer_info_parse("v1 " SHA " 12 a\nx", "a", sha, &size), -1);
+	assert_int_equal(
+	    transfer_info_parse("v2 " SHA " 12 a\n", "a", sha, &size), -1);
+	assert_int_equal(
+	    transfer_info_parse("v1 " SHA " 012 a\n", "a", sha, &size), -1);
+	assert_int_equal(
+	    transfer_info_parse("v1 " SHA " -1 a\n", "a", sha, &size), -1);
+	assert_int_equal(
+	    transfer_info_parse("v1 " SHA "  12 a\n", "a", sha, &size), -1);
+	assert_int_equal(transfer_info_parse("v1 " SHA " 9223372036854775808 "
+					     "a\n",
+			     "a", sha, &size),
+	    -1);
+	assert_int_equal(
+	    transfer_info_parse("v1 A948904F2F0F479B8F8197694B30184B0D2ED1C1CD"
+				"2A1EC0FB85D299A192A447 12 a\n",
+		"a", sha, &size),
+	    -1);
+	assert_int_equal(
+	    transfer_info_parse("v1 abc 12 a\n", "a", sha, &size), -1);
+	assert_int_equal(transfer_info_parse("", "a", sha, &size), -1);
+	/* The largest size a local file can have still parses. */
+	assert_int_equal(transfer_info_parse("v1 " SHA " 9223372036854775807 "
+					     "a\n",
+			     "a", sha, &size),
+	    0);
+	assert_true(size == 9223372036854775807ULL);
+	/* A bad hash cannot be written either. */
+	assert_int_equal(
+	    transfer_info_format(line, sizeof(line), "xyz", 1, "a"), -1);
+	/* The longest name, fully encoded, fits TRANSFER_INFO_MAX. */
+	memset(longname, ' ', FTX_NAME_MAX);
+	longname[FTX_NAME_MAX] = '\0';
+	assert_int_equal(transfer_info_format(line, sizeof(line), SHA,
+			     9223372036854775807ULL, longname),
+	    0);
+	assert_int_equal(transfer_info_parse(line, longname, sha, &size), 0);
+}
+
 int
 main(void)
 {
@@ -243,6 +368,10 @@ main(void)
 	    cmocka_unit_test(test_hash_reply),
 	    cmocka_unit_test(test_count_and_done),
 	    cmocka_unit_test(test_is_hex),
+	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_transient_codes),
+	    cmocka_unit_test(test_part_name),
+	    cmocka_unit_test(test_info_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
