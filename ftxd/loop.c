@@ -115,8 +115,9 @@ to_epoll(short events)
 static short
 from_epoll(uint32_t e)
 {
-	return (short)((e & EPOLLIN ? POLLIN : 0) | (e & EPOLLOUT ? POLLOUT : 0) |
-	    (e & EPOLLERR ? POLLERR : 0) | (e & EPOLLHUP ? POLLHUP : 0));
+	return (short)((e & EPOLLIN ? POLLIN : 0) |
+	    (e & EPOLLOUT ? POLLOUT : 0) | (e & EPOLLERR ? POLLERR : 0) |
+	    (e & EPOLLHUP ? POLLHUP : 0));
 }
 
 static int
@@ -191,8 +192,8 @@ dispatch(struct loop *l, int n)
 }
 
 int
-loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick,
-    loop_tick_cb *before, void *arg)
+loop_run(struct loop *l, int tick_ms, loop_tick_cb *tick, loop_tick_cb *before,
+    void *arg)
 {
 	long long next = loop_now_ms() + tick_ms, now;
 	int rc, wait;
