@@ -78,6 +78,11 @@ struct xfer {
 	int keep;
 	char want_sha[HASH_SHA256_HEXLEN + 1]; /* resume: the partial's */
 	char sha[HASH_SHA256_HEXLEN + 1]; /* what we hashed */
+	/* Download: the final line, if it came while bytes were still on
+	 * their way (two connections, no order between them). */
+	int have_done;
+	char done_line[FTX_LINE_MAX];
+	uint64_t done_bytes; /* received before the current buffer */
 };
 
 /*
@@ -360,6 +365,7 @@ attempt_cleanup(struct xfer *x)
 	if (x->dfd != -1)
 		close(x->dfd);
 	x->dfd = -1;
+	x->have_done = 0;
 }
 
 /*
@@ -580,7 +586,9 @@ data_failed(struct xfer *x, char *why, size_t n)
 	 * finish them, so the next attempt has less to fetch. */
 	if (x->netfail && x->dir != NULL && x->hp != NULL)
 		(void)hpipe_finish(x->hp, digest);
-	if (x->netfail &&
+	/* (Unless its final line came already: a DONE while bytes were
+	 * still on the way, and then the data connection broke.) */
+	if (x->netfail && !x->have_done &&
 	    ctl_read(x->c, line, FTX_CONNECT_TIMEOUT_S, NULL, 0) == 0 &&
 	    proto_kind(line) == PROTO_ERROR) {
 		/* Its code decides: SHORT or TIMEOUT will be retried, a
@@ -608,7 +616,9 @@ final_line(struct xfer *x, char *sha, char *why, size_t n)
 {
 	char line[FTX_LINE_MAX];
 
-	if (ctl_read(x->c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1) {
+	if (x->have_done)
+		(void)str_copy(line, sizeof(line), x->done_line);
+	else if (ctl_read(x->c, line, FTX_REPLY_TIMEOUT_S, why, n) == -1) {
 		x->transient = 1;
 		return EXITCODE_FAIL;
 	}
@@ -638,13 +648,14 @@ short_read(
 }
 
 /*
- * The control connection became readable during an upload: the server
- * gave up on the transfer (ERROR TIMEOUT, SHUTDOWN, IO, ...) or closed
- * the session.  Pushes are skipped.  0 to go on sending, or -1 with
- * x->early set to the exit code (the final line is consumed).
+ * The control connection became readable during a transfer: the server
+ * gave up on it (ERROR TIMEOUT, SHUTDOWN, IO, ...) or closed the
+ * session; or, downloading, it sent DONE before the last bytes reached
+ * us, which is kept for final_line().  Pushes are skipped.  0 to go on,
+ * or -1 with x->early set to the exit code (the final line is consumed).
  */
 static int
-ctl_spoke(struct xfer *x, char *why, size_t n)
+ctl_spoke(struct xfer *x, int upload, char *why, size_t n)
 {
 	char line[FTX_LINE_MAX];
 	int r;
@@ -661,7 +672,15 @@ ctl_spoke(struct xfer *x, char *why, size_t n)
 			x->early = refusal(x, line, NULL, why, n);
 			return -1;
 		}
-		str_err(why, n, "unexpected reply from server during upload");
+		if (!upload && !x->have_done &&
+		    proto_kind(line) == PROTO_DONE) {
+			(void)str_copy(
+			    x->done_line, sizeof(x->done_line), line);
+			x->have_done = 1;
+			continue;
+		}
+		str_err(
+		    why, n, "unexpected reply from server during a transfer");
 		break;
 	}
 	if (r == 0)
@@ -713,9 +732,62 @@ data_send(struct xfer *x, const void *b, size_t len, char *why, size_t n)
 			return str_err(why, n, "poll: %s", strerror(errno));
 		if (r == 0)
 			return str_err(why, n, "data connection: timed out");
-		if (pfd[1].revents != 0 && ctl_spoke(x, why, n) == -1)
+		if (pfd[1].revents != 0 && ctl_spoke(x, 1, why, n) == -1)
 			return -1;
 		x->netfail = 0;
+	}
+	return 0;
+}
+
+/*
+ * Receive exactly len bytes of a download, watching the control
+ * connection as data_send does, so a server that gives up on a stalled
+ * transfer ends it at once rather than after our own data timeout.
+ * 0, or -1 with `why`; *got says how many bytes did arrive.
+ */
+static int
+data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
+    size_t n)
+{
+	struct pollfd pfd[2];
+	ssize_t r;
+	int pr;
+
+	*got = 0;
+	while (*got < len) {
+		r = recv(x->dfd, b + *got, len - *got, MSG_DONTWAIT);
+		if (r > 0) {
+			*got += (size_t)r;
+			continue;
+		}
+		if (r == 0 ||
+		    (errno != EINTR && errno != EAGAIN &&
+			errno != EWOULDBLOCK)) {
+			x->netfail = 1;
+			return r == 0 ? str_err(why, n,
+					    "data connection closed after "
+					    "%" PRIu64 " of %" PRIu64 " bytes",
+					    x->done_bytes + *got, x->size)
+				      : str_err(why, n, "data connection: %s",
+					    io_reason(errno));
+		}
+		pfd[0].fd = x->dfd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = x->c->fd;
+		pfd[1].events = POLLIN;
+		pfd[0].revents = pfd[1].revents = 0;
+		pr = poll(pfd, x->c->fd != -1 && !x->have_done ? 2 : 1,
+		    FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
+		if (pr == -1 && errno == EINTR)
+			continue;
+		if (pr <= 0) {
+			x->netfail = 1;
+			return pr == 0
+			    ? str_err(why, n, "data connection: timed out")
+			    : str_err(why, n, "poll: %s", strerror(errno));
+		}
+		if (pfd[1].revents != 0 && ctl_spoke(x, 0, why, n) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -732,7 +804,7 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 	int src = upload ? x->fd : x->dfd;
 	uint64_t done = x->off;
 	unsigned char *b;
-	size_t want;
+	size_t want, rgot;
 	ssize_t got;
 
 	while (done < x->size) {
@@ -740,7 +812,19 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 			return stage_error(x, why, n);
 		want = x->size - done < XFER_BUFSIZE ? (size_t)(x->size - done)
 						     : XFER_BUFSIZE;
-		got = net_read_full(src, b, want);
+		if (!upload) {
+			x->done_bytes = done;
+			if (data_recv(x, b, want, &rgot, why, n) == -1) {
+				/* Keep what arrived: a resume starts after it.
+				 */
+				if (rgot > 0)
+					(void)hpipe_submit(x->hp, rgot);
+				return -1;
+			}
+			got = (ssize_t)want;
+		} else {
+			got = net_read_full(src, b, want);
+		}
 		if (got != (ssize_t)want)
 			return short_read(x, upload, got, done, why, n);
 		if (hpipe_submit(x->hp, want) == -1)
