@@ -692,8 +692,9 @@ make_room(struct server *srv, const struct sockaddr_storage *peer)
 	for (d = srv->dconns; d != NULL; d = d->next)
 		if (oldest == NULL || d->accepted_ms <= oldest->accepted_ms)
 			oldest = d;
-	reject(
-	    srv, oldest, "evicted: too many data connections without a token");
+	if (oldest != NULL) /* ndconns > 0, so always */
+		reject(srv, oldest,
+		    "evicted: too many data connections without a token");
 	return 0;
 }
 
