@@ -47,7 +47,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run test unit integration asan tsan valgrind lint bench \
+.PHONY: all deps run test unit integration asan tsan valgrind lint bench bench-scale \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -129,6 +129,11 @@ lint:
 	    -I shared -I ftxd -I ftx shared ftxd ftx tests/tools bench
 	printf '%s\n' $(LINT_SRC) | xargs -P 2 -n 4 sh -c 'clang-tidy --quiet "$$@" \
 	    -- -std=c11 -D_GNU_SOURCE -Ishared -Iftxd -Iftx $(SSL_CFLAGS)' clang-tidy
+
+# Load and scale rows (10,000 idle sessions, 200 clients x 20 ops,
+# 64 parallel downloads); prints a markdown section.
+bench-scale: all $(TOOL_BIN)
+	@FTX_BUILD=$(BUILD) bash bench/scale.sh
 
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh
