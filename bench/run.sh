@@ -27,7 +27,9 @@
 #                   replaced by a full run.
 #   BENCH_SIZE_MIB  test file size in MiB (default 1024; the targets in the
 #                   issue are defined for 1024)
-#   BENCH_DOC       where to write the report (default docs/BENCHMARKS.md)
+#   BENCH_DOC       where to write the report (default docs/BENCHMARKS.md);
+#                   whatever follows the KEEP_MARK line at the end of an
+#                   existing report (sections other tools write) is kept
 #   BENCH_TIMEOUT   seconds allowed for any one timed command (default 300)
 #   BENCH_FTXD_ARGS extra ftxd arguments, e.g. "--chunk-size 65536"
 #   BENCH_NO_INSTALL=1  never apt-get install vsftpd/curl/sockperf
@@ -892,6 +894,13 @@ for ((run = 1; run <= RUNS; run++)); do
 			note "run $run/$RUNS  ${LABEL[$r]}: $(awk '{ print $NF }' <<<"${TIMES[$r]}") s"
 		fi
 	done
+	# The disk rows leave up to a file's worth of dirty pages whose
+	# writeback would otherwise run during the chat rows and compete
+	# with them for the CPUs; so each round's chat and RTT rows start
+	# after an untimed sync.
+	if ((DO_TRANSFER && (DO_CHAT || DO_RTT))); then
+		timeout "$T_CMD" sync || note "sync failed or timed out"
+	fi
 	for r in "${CHAT_ROWS[@]}"; do
 		[[ ${STATUS[$r]} != ok ]] || run_chat "$r"
 	done
@@ -1281,7 +1290,9 @@ report_chat() {
 		- Latency is the `CLOCK_MONOTONIC` time at which chatload's `recv()`
 		  returned the push minus the send time carried in the message text. It
 		  includes ftxd, the loopback TCP path both ways and chatload's own
-		  reading; chatload shares the 2 CPUs with ftxd.
+		  reading; chatload shares the 2 CPUs with ftxd. In a full run each
+		  round's chat and RTT rows start after an untimed `sync`, so that
+		  writeback of the disk rows' files does not run alongside them.
 		- **ftxd CPU** is the ftxd process's user + system time over the
 		  chatload run (from /proc; it includes the joins and leaves), as a
 		  share of one core over the row's elapsed time; **us/delivery** is the
@@ -1318,10 +1329,12 @@ report_chat() {
 		  separate segments a second: the two use most of the 2 CPUs, so other
 		  work on the machine (or the scheduler putting both on one CPU) pushes
 		  p99 toward and past 5 ms: with a `dd` writing 2 GiB to disk alongside,
-		  C2's p99 was 5-57 ms, whether ftxd logged to disk or to tmpfs. In a
-		  run with less other work on the machine (`BENCH_ONLY=chat
-		  BENCH_RUNS=5`, same day) C2 had p50 0.34 ms and p99 2.2-2.6 ms in all
-		  5 runs. On a real network the receive half of that cost would be the
+		  C2's p99 was 5-57 ms, whether ftxd logged to disk or to tmpfs. So the
+		  verdict depends on the moment: on 2026-11-21 the median p99 of C2 in
+		  five full `make bench` runs was 1.8, 4.3, 5.0, 9.2 and 10.4 ms,
+		  single runs ranged from 1.0 to 22 ms, and in quiet periods
+		  (`BENCH_ONLY=chat`) every run stayed between 0.9 and 2.6 ms. On a
+		  real network the receive half of the send cost would be the
 		  clients' and their NICs', not the server's.
 		- **At high load, batching.** At saturation ftxd reads many `SAY`s per
 		  loop round and writes each member's queued pushes with one `send()`
@@ -1336,16 +1349,17 @@ report_chat() {
 		- **Not limiting:** waiting for events (`epoll_wait`, under 1%), flood
 		  control (off) and UTF-8 checking (1%).
 
-		Possible ftxd changes (not made; the targets are met without them):
-		`reap_slow()` could return at once when no member is marked slow (count
-		them in `deliver()`), saving its walk over the room after every
-		broadcast (3% at saturation); the per-message log line could be
-		buffered and written on the 250 ms tick (10% at saturation); and a
-		server with spare cores could split each message's fan-out over
-		threads, which would shorten C1's latency but not help on this 2-CPU
-		machine, where the load generator needs the second CPU. Batching the 100 `send()`s into one
+		Possible ftxd changes (not made): `reap_slow()` could return at once
+		when no member is marked slow (count them in `deliver()`), saving its
+		walk over the room after every broadcast (3% at saturation), and the
+		per-message log line could be buffered and written on the 250 ms tick
+		(10% at saturation). Neither touches C2, whose cost is the kernel's
+		per-`send()` work: batching the 100 `send()`s of a message into one
 		`io_uring` submission would save only the system-call entry (about 2%
-		of the samples), not the TCP work.
+		of the samples), and splitting a message's fan-out over threads would
+		shorten C1's latency on a machine with spare cores but not on this
+		one, where the load generator needs the second CPU. What would make
+		C2 robust here is a third CPU, or chatload on another host.
 	EOF
 }
 
@@ -1435,10 +1449,18 @@ if ((DO_RTT)); then
 	echo
 	rtt_targets
 fi
+# Sections written by other tools or by hand (e.g. the results of
+# bench/scale.sh) live after this marker at the end of the report; a
+# rewrite keeps them as they are.
+KEEP_MARK='<!-- Everything below this line is not written by bench/run.sh, which keeps it when it rewrites this file. -->'
 if out=$(report); then
 	mkdir -p "$(dirname "$DOC")"
 	doc_tmp=$(mktemp "$(dirname "$DOC")/.BENCHMARKS.XXXXXX")
 	printf '%s\n' "$out" >"$doc_tmp"
+	if [[ -f $DOC ]] && grep -qxF -- "$KEEP_MARK" "$DOC"; then
+		echo >>"$doc_tmp"
+		awk -v m="$KEEP_MARK" '$0 == m { keep = 1 } keep' "$DOC" >>"$doc_tmp"
+	fi
 	mv -f "$doc_tmp" "$DOC"
 	chmod 0644 "$DOC"
 	echo
