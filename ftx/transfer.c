@@ -837,6 +837,17 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 	return 0;
 }
 
+/* Tell the user (stderr, not with --quiet) where a resumed transfer
+ * starts. */
+static void
+resume_notice(const struct xfer *x, const char *what)
+{
+	if (x->off > 0 && !x->u->quiet)
+		fprintf(stderr,
+		    "resuming %s of %s at byte %" PRIu64 " of %" PRIu64 "\n",
+		    what, x->name, x->off, x->size);
+}
+
 /* "offset=N" for a resumed command. */
 static void
 offset_arg(char *out, size_t n, uint64_t off)
@@ -990,11 +1001,7 @@ put_attempt(struct xfer *x, int resume, char *why, size_t n)
 	rc = data_open(x, data_host(x, up.host), up.port, up.token, why, n);
 	if (rc != EXITCODE_OK)
 		return rc;
-	if (x->off > 0 && !x->u->quiet)
-		fprintf(stderr,
-		    "resuming upload of %s at byte %" PRIu64 " of %" PRIu64
-		    "\n",
-		    x->name, x->off, x->size);
+	resume_notice(x, "upload");
 	bar_begin(x);
 	if (pump(x, 1, why, n) == -1 || put_digest(x, why, n) == -1)
 		return data_failed(x, why, n);
@@ -1390,11 +1397,7 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 	rc = data_open(x, data_host(x, d.host), d.port, d.token, why, n);
 	if (rc != EXITCODE_OK)
 		return rc;
-	if (x->off > 0 && !x->u->quiet)
-		fprintf(stderr,
-		    "resuming download of %s at byte %" PRIu64 " of %" PRIu64
-		    "\n",
-		    x->name, x->off, x->size);
+	resume_notice(x, "download");
 	bar_begin(x);
 	if (pump(x, 0, why, n) == -1)
 		return data_failed(x, why, n);

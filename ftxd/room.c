@@ -88,6 +88,7 @@ deliver(struct member *m, const char *line, size_t n)
 		return;
 	if (t->out.len + n > FTX_CHAT_QUEUE_MAX) {
 		m->slow = 1;
+		t->srv->room.nslow++;
 		return;
 	}
 	sess_reply_raw(t, line, n);
@@ -128,6 +129,8 @@ depart(struct room *r, struct member *m, const char *reason)
 	size_t n;
 
 	unlink_member(r, m);
+	if (m->slow)
+		r->nslow--;
 	s->chat = NULL;
 	log_msg(s->peerstr, "chat left nick=%s reason=%s members=%zu", m->nick,
 	    reason, r->n);
@@ -146,7 +149,9 @@ reap_slow(struct room *r)
 {
 	struct member *m;
 
-	if (r->reaping)
+	/* Every broadcast ends here: without slow members (the usual case)
+	 * it must not walk the room a second time. */
+	if (r->reaping || r->nslow == 0)
 		return;
 	r->reaping = 1;
 	for (;;) {

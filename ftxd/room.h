@@ -19,6 +19,7 @@ struct member;
 struct room {
 	struct member *head, *tail; /* in joining order */
 	size_t n;
+	size_t nslow; /* members marked slow, not yet dropped */
 	int reaping; /* inside reap_slow() */
 };
 

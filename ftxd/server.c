@@ -97,14 +97,8 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 		else
 			srv->stats.sessions_total++;
 	}
-	if ((errno == EMFILE || errno == ENFILE) && !srv->accept_paused) {
-		/* Stop watching until the next tick rather than spin on a
-		 * listener that stays readable. */
-		log_msg(NULL, "accept: %s; not accepting for a moment",
-		    strerror(errno));
-		srv->accept_paused = 1;
-		loop_set_events(srv->loop, srv->ctl_fd, 0);
-	}
+	if (errno == EMFILE || errno == ENFILE)
+		xfer_pause_accepting(srv, "accept");
 }
 
 static void

@@ -698,10 +698,8 @@ make_room(struct server *srv, const struct sockaddr_storage *peer)
 	return 0;
 }
 
-/* Out of descriptors: stop accepting until the next tick instead of
- * spinning on a listener that stays readable (and flooding the log). */
-static void
-pause_accepting(struct server *srv, const char *what)
+void
+xfer_pause_accepting(struct server *srv, const char *what)
 {
 	size_t i;
 
@@ -760,7 +758,7 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 		srv->ndconns++;
 	}
 	if (errno == EMFILE || errno == ENFILE)
-		pause_accepting(srv, "data accept");
+		xfer_pause_accepting(srv, "data accept");
 }
 
 int

@@ -35,8 +35,11 @@ void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
     const unsigned char *sha, uint64_t offset);
 /* The owning session closed. */
 void xfer_session_gone(struct xfer *x);
-/* Watch the listeners again after running out of descriptors (each
- * tick; a no-op unless accepting was paused). */
+/* Out of descriptors: stop watching every listener (control and data)
+ * until the next tick, instead of spinning on a listener that stays
+ * readable and flooding the log; `what` names the caller for the log. */
+void xfer_pause_accepting(struct server *srv, const char *what);
+/* Watch the listeners again (each tick; a no-op unless paused). */
 void xfer_resume_accepting(struct server *srv);
 /* Timers: token expiry, data connections that never sent a token. */
 void xfer_tick(struct server *srv, long long now);
