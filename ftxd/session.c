@@ -105,6 +105,26 @@ unmark_pending(struct session *s)
 	s->pprev = s->pnext = NULL;
 }
 
+/*
+ * Closing a socket whose receive queue still holds data makes the kernel
+ * send a reset instead of a FIN, and a reset can destroy our last reply
+ * (ERROR FLOOD, ERROR TIMEOUT) before the peer reads it.  So send the
+ * FIN first and discard what the peer had already sent.
+ */
+static void
+close_gently(int fd)
+{
+	char junk[4096];
+	int i;
+
+	(void)shutdown(fd, SHUT_WR);
+	/* Bounded: a peer that keeps sending gets its reset after all. */
+	for (i = 0; i < 64; i++)
+		if (recv(fd, junk, sizeof(junk), MSG_DONTWAIT) <= 0)
+			break;
+	close(fd);
+}
+
 void
 sess_free(struct session *s)
 {
@@ -119,7 +139,7 @@ sess_free(struct session *s)
 	if (s->xfer != NULL)
 		xfer_session_gone(s->xfer);
 	loop_del(srv->loop, s->fd);
-	close(s->fd);
+	close_gently(s->fd);
 	buf_free(&s->out);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
