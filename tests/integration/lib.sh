@@ -299,6 +299,17 @@ has_temps() {
 	[ -n "$(temps_in "$1")" ] || [ "$(partials_with_data "$1")" -gt 0 ]
 }
 
+# kill_tree PID: SIGKILL a process and all its descendants, children
+# first.  A backgrounded shell function (timeout wrapping ftx) is several
+# processes; killing only the outer one would leave the client running.
+kill_tree() {
+	local c
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		kill_tree "$c"
+	done
+	kill -KILL "$1" 2>/dev/null
+}
+
 # ---------------------------------------------------------------- server
 
 # start_server [FTXD-ARGS...]: start ftxd on free loopback ports (on

@@ -241,7 +241,7 @@ for pct in 10 50 99; do
 		fail "upload $pct%: the server's partial has $(partial_size) bytes, stall at $at (files: $(partials | tr '\n' ' '))"
 	fi
 	sleep 0.2
-	kill -KILL $cpid 2>/dev/null
+	kill_tree $cpid
 	wait $cpid 2>/dev/null
 	kill -USR1 "$PROXY_PID"
 	if wait_for 15 upload_logged "$name"; then
@@ -289,7 +289,7 @@ for pct in 10 50 99; do
 		fail "download $pct%: the client's partial has $(client_part_size "$dl") bytes (stall at $at)"
 	fi
 	sleep 0.2
-	kill -KILL $cpid 2>/dev/null
+	kill_tree $cpid
 	wait $cpid 2>/dev/null
 	kill -USR1 "$PROXY_PID"
 	assert_no_file "$dl/$name" "download $pct%: no file under the final name after the kill"
@@ -335,7 +335,7 @@ kept=$(partial_size)
 kill -KILL "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null
 SERVER_PID=
-kill -KILL $cpid 2>/dev/null
+kill_tree $cpid
 wait $cpid 2>/dev/null
 stop_proxy
 assert_no_file "$ROOT/crash.bin" "server kill: no file under the final name"
@@ -440,7 +440,7 @@ if wait_for 30 client_part_at_least "$dl" $((7 * MiB)); then
 else
 	fail "changed file: the client's partial has $(client_part_size "$dl") bytes"
 fi
-kill -KILL $cpid 2>/dev/null
+kill_tree $cpid
 wait $cpid 2>/dev/null
 kill -USR1 "$PROXY_PID"
 stop_proxy
