@@ -7,6 +7,8 @@
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
 #   make lint     cppcheck and clang-tidy (.clang-tidy)
+#   make fuzz     libFuzzer targets for FUZZ_SECONDS each (clang)
+#   make cert     a self-signed TLS key and certificate in ./certs
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -23,8 +25,8 @@ HARDEN_LDFLAGS = -pie -Wl,-z,relro,-z,now
 OPT ?= -O2 -g
 SAN ?=
 
-SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcrypto 2>/dev/null)
-SSL_LIBS := $(shell $(PKG_CONFIG) --libs libcrypto 2>/dev/null || echo -lcrypto)
+SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null)
+SSL_LIBS := $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
@@ -47,7 +49,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run test unit integration asan tsan valgrind lint bench bench-scale \
+.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -86,9 +88,22 @@ $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 
 tools: $(TOOL_BIN)
 
+# As root, ftxd refuses to serve without --user or --allow-root; `make
+# run` is a developer's foreground server, so it says --allow-root then.
 run: all
 	@mkdir -p server_files
-	./$(BUILD)/ftxd --root ./server_files
+	./$(BUILD)/ftxd --root ./server_files $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# A self-signed key and certificate for first use, in ./certs.
+cert: all
+	./$(BUILD)/ftxd --gen-cert ./certs
+
+# libFuzzer targets (clang) over the control-line parser and the chat
+# grammar, FUZZ_SECONDS each, from the seed corpus in tests/fuzz.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CC=$(FUZZ_CC) BUILD=$(BUILD) sh tests/fuzz/run.sh
 
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
@@ -128,7 +143,7 @@ lint:
 	    --inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
 	    -I shared -I ftxd -I ftx shared ftxd ftx tests/tools bench
 	printf '%s\n' $(LINT_SRC) | xargs -P 2 -n 4 sh -c 'clang-tidy --quiet "$$@" \
-	    -- -std=c11 -D_GNU_SOURCE -Ishared -Iftxd -Iftx $(SSL_CFLAGS)' clang-tidy
+	    -- -std=c11 -D_GNU_SOURCE -iquote shared -iquote ftxd -iquote ftx $(SSL_CFLAGS)' clang-tidy
 
 # Load and scale rows (10,000 idle sessions, 200 clients x 20 ops,
 # 64 parallel downloads); prints a markdown section.

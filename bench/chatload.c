@@ -53,7 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../shared/limits.h"
+#include "../shared/ftx_limits.h"
 
 #define DEF_CLIENTS 100
 #define DEF_MSGS 100

@@ -34,6 +34,9 @@ timeout 20 perf stat -e task-clock -o /dev/null -- true 2>/dev/null ||
 	die "perf cannot profile here (perf_event_paranoid or no PMU access)"
 BUILD_ABS=$(cd "$BUILD" && pwd)
 FTXD=$BUILD_ABS/ftxd
+# As root, ftxd refuses to serve without --user or --allow-root.
+ALLOW_ROOT=
+[ "$(id -u)" = 0 ] && ALLOW_ROOT=--allow-root
 FTX=$BUILD_ABS/ftx
 [[ -x $FTXD && -x $FTX ]] || die "$BUILD/ftxd and $BUILD/ftx must be built"
 OUT=${PROFILE_OUT:-$BUILD_ABS/bench/profile}
@@ -68,7 +71,7 @@ timeout "$T_CMD" cp "$SRC" "$SHM_DIR/root/bench.bin"
 
 # ftxd runs directly in the background (not under timeout(1)) so that its
 # PID is the one perf attaches to; the EXIT trap stops it.
-"$FTXD" --root "$SHM_DIR/root" --bind 127.0.0.1 --port 0 --data-port 0 \
+"$FTXD" $ALLOW_ROOT --root "$SHM_DIR/root" --bind 127.0.0.1 --port 0 --data-port 0 \
     --log "$SHM_DIR/ftxd.log" </dev/null >/dev/null 2>&1 &
 FTXD_PID=$!
 PORT=

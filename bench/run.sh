@@ -127,6 +127,9 @@ DO_TRANSFER=$((${#ROWS[@]} > 0))
 mkdir -p "$BUILD/bench"
 BUILD_ABS=$(cd "$BUILD" && pwd)
 FTXD=$BUILD_ABS/ftxd
+# As root, ftxd refuses to serve without --user or --allow-root.
+ALLOW_ROOT=
+[ "$(id -u)" = 0 ] && ALLOW_ROOT=--allow-root
 FTX=$BUILD_ABS/ftx
 TCPRAW=$BUILD_ABS/bench/tcpraw
 CHATLOAD=$BUILD_ABS/bench/chatload
@@ -268,7 +271,7 @@ start_ftxd() {
 	shift 3
 	: >"$log"
 	# shellcheck disable=SC2086 # FTXD_EXTRA is a word list on purpose.
-	start_daemon "$log" "${PIN[@]}" "$FTXD" --root "$root" --bind 127.0.0.1 \
+	start_daemon "$log" "${PIN[@]}" "$FTXD" $ALLOW_ROOT --root "$root" --bind 127.0.0.1 \
 	    --port 0 --data-port 0 --log "$log" $FTXD_EXTRA "$@"
 	for ((i = 0; i < 50; i++)); do
 		line=$(grep -m1 -o 'listening control=[^ ]*' "$log" 2>/dev/null || true)

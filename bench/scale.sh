@@ -93,6 +93,9 @@ SIZE=$((SIZE_MIB * 1024 * 1024))
 PAR_SIZE=$((PAR_MIB * 1024 * 1024))
 BUILD_ABS=$(cd "$BUILD" && pwd)
 FTXD=$BUILD_ABS/ftxd
+# As root, ftxd refuses to serve without --user or --allow-root.
+ALLOW_ROOT=
+[ "$(id -u)" = 0 ] && ALLOW_ROOT=--allow-root
 FTX=$BUILD_ABS/ftx
 FTXLOAD=$BUILD_ABS/tools/ftxload
 for b in "$FTXD" "$FTX" "$FTXLOAD"; do
@@ -176,7 +179,7 @@ start_ftxd() {
 	: >"$log"
 	PORT=
 	# shellcheck disable=SC2086 # FTXD_EXTRA is a word list on purpose.
-	start_daemon "$log" "$FTXD" --root "$root" --bind 127.0.0.1 --port 0 \
+	start_daemon "$log" "$FTXD" $ALLOW_ROOT --root "$root" --bind 127.0.0.1 --port 0 \
 	    --data-port 0 --log "$log" --idle-timeout 3600 \
 	    --max-clients $((SESSIONS + 1000)) --max-per-ip $((SESSIONS + 1000)) \
 	    $FTXD_EXTRA "$@"

@@ -10,10 +10,18 @@
 
 #include "exitcode.h"
 #include "net.h"
+#include "pass.h"
 #include "progress.h"
 #include "proto.h"
 #include "rpl.h"
 #include "str.h"
+#include "tls.h"
+#include "trust.h"
+#include "ui.h"
+
+/* stale(): reads (each up to a buffer) before we call a session that
+ * keeps talking unusable. */
+#define CTL_STALE_ROUNDS 1024
 
 void
 ctl_init(struct ctl *c, const char *host, int port)
@@ -21,16 +29,112 @@ ctl_init(struct ctl *c, const char *host, int port)
 	memset(c, 0, sizeof(*c));
 	c->host = host;
 	c->port = port;
-	c->fd = -1;
+	chan_init(&c->ch, -1);
+}
+
+void
+ctl_set_sec(struct ctl *c, const struct ctl_sec *sec)
+{
+	c->sec = sec;
 }
 
 void
 ctl_drop(struct ctl *c)
 {
-	if (c->fd != -1)
-		close(c->fd);
-	c->fd = -1;
+	chan_close(&c->ch);
 	c->inlen = 0;
+	c->logged_in = 0;
+	c->read_only = 0;
+}
+
+void
+ctl_forget_pass(struct ctl *c)
+{
+	pass_free(c->pass);
+	c->pass = NULL;
+	c->have_pass = 0;
+}
+
+int
+ctl_set_login(struct ctl *c, const char *user, const char *pass, char *err,
+    size_t errlen)
+{
+	size_t n;
+
+	ctl_drop(c);
+	ctl_forget_pass(c);
+	c->user[0] = '\0';
+	if (user == NULL)
+		return 0;
+	if (!pass_user_ok(user))
+		return str_err(err, errlen,
+		    "invalid user name: 1 to %d of a-z, 0-9, _ and -, "
+		    "starting with a letter or digit",
+		    FTX_USER_MAX);
+	(void)str_copy(c->user, sizeof(c->user), user);
+	if (pass == NULL)
+		return 0;
+	n = strlen(pass);
+	if (n == 0 || n > FTX_PASS_MAX)
+		return str_err(err, errlen, "a password is 1 to %d bytes",
+		    FTX_PASS_MAX);
+	if ((c->pass = pass_alloc()) == NULL)
+		return str_err(err, errlen, "out of memory");
+	memcpy(c->pass, pass, n + 1);
+	c->have_pass = 1;
+	return 0;
+}
+
+void
+ctl_free(struct ctl *c)
+{
+	ctl_drop(c);
+	ctl_forget_pass(c);
+}
+
+int
+ctl_is_tls(const struct ctl *c)
+{
+	return c->ch.tls != NULL;
+}
+
+int
+ctl_pending(const struct ctl *c)
+{
+	return chan_pending(&c->ch) > 0;
+}
+
+void
+ctl_describe(const struct ctl *c, char *out, size_t n)
+{
+	if (c->ch.tls != NULL)
+		tls_describe(c->ch.tls, out, n);
+	else if (n > 0)
+		out[0] = '\0';
+}
+
+/* One read into the input buffer: 0 (some bytes, or none ready yet), or
+ * -1 at the end of the stream or on an error. */
+static int
+read_some(struct ctl *c, char *err, size_t errlen)
+{
+	ssize_t n;
+
+	if (c->inlen == sizeof(c->in))
+		return 0; /* take the buffered lines first */
+	n = chan_read(&c->ch, c->in + c->inlen, sizeof(c->in) - c->inlen);
+	if (n > 0) {
+		c->inlen += (size_t)n;
+		return 0;
+	}
+	/* EAGAIN also when TLS read a record that carried no data (a
+	 * session ticket, say). */
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 0;
+	if (n == -1)
+		return str_err(err, errlen, "connection to server lost: %s",
+		    chan_strerror(&c->ch, errno));
+	return str_err(err, errlen, "server closed the connection");
 }
 
 /*
@@ -42,29 +146,24 @@ fill(struct ctl *c, double deadline, char *err, size_t errlen)
 {
 	struct pollfd pfd;
 	double left = deadline - progress_now();
-	ssize_t n;
 	int r;
 
-	pfd.fd = c->fd;
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	r = poll(&pfd, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
-	if (r == -1 && errno != EINTR)
-		return str_err(err, errlen, "poll: %s", strerror(errno));
-	if (r == 0 && progress_now() >= deadline)
-		return str_err(err, errlen, "timed out waiting for the server");
-	if (r <= 0)
-		return 0;
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n == -1)
-		return str_err(err, errlen, "connection to server lost: %s",
-		    strerror(errno));
-	if (n == 0)
-		return str_err(err, errlen, "server closed the connection");
-	c->inlen += (size_t)n;
-	return 0;
+	/* Bytes TLS already holds do not make the socket readable. */
+	if (chan_pending(&c->ch) == 0) {
+		pfd.fd = c->ch.fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > 0 ? (int)(left * 1000) + 1 : 0);
+		if (r == -1 && errno != EINTR)
+			return str_err(
+			    err, errlen, "poll: %s", strerror(errno));
+		if (r == 0 && progress_now() >= deadline)
+			return str_err(
+			    err, errlen, "timed out waiting for the server");
+		if (r <= 0)
+			return 0;
+	}
+	return read_some(c, err, errlen);
 }
 
 /* Take one complete line off the input buffer into line[FTX_LINE_MAX]:
@@ -113,7 +212,7 @@ ctl_take(struct ctl *c, char *line, char *err, size_t errlen)
 {
 	int r;
 
-	if (c->fd == -1)
+	if (c->ch.fd == -1)
 		return str_err(err, errlen, "not connected");
 	if ((r = take_line(c, line, err, errlen)) == -1)
 		ctl_drop(c);
@@ -123,24 +222,10 @@ ctl_take(struct ctl *c, char *line, char *err, size_t errlen)
 int
 ctl_fill(struct ctl *c, char *err, size_t errlen)
 {
-	ssize_t n;
-
-	if (c->fd == -1)
+	if (c->ch.fd == -1)
 		return str_err(err, errlen, "not connected");
-	if (c->inlen == sizeof(c->in))
-		return 0; /* take the buffered lines first */
-	n = read(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen);
-	if (n > 0) {
-		c->inlen += (size_t)n;
+	if (read_some(c, err, errlen) == 0)
 		return 0;
-	}
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 0;
-	if (n == 0)
-		str_err(err, errlen, "server closed the connection");
-	else
-		str_err(err, errlen, "connection to server lost: %s",
-		    strerror(errno));
 	ctl_drop(c);
 	return -1;
 }
@@ -150,7 +235,7 @@ ctl_read(struct ctl *c, char *line, int timeout_s, char *err, size_t errlen)
 {
 	double deadline = progress_now() + timeout_s;
 
-	if (c->fd == -1)
+	if (c->ch.fd == -1)
 		return str_err(err, errlen, "not connected");
 	for (;;) {
 		if (next_line(c, line, deadline, err, errlen) == -1) {
@@ -168,24 +253,314 @@ ctl_read(struct ctl *c, char *line, int timeout_s, char *err, size_t errlen)
 /*
  * 1 if the server said something since our last command: an idle-timeout
  * or shutdown ERROR, or EOF.  Such a session is closed or out of step.
+ * A readable socket that yields nothing (TLS records without data, such
+ * as a session ticket) is not a sign of anything.
  */
 static int
 stale(struct ctl *c)
 {
 	char line[FTX_LINE_MAX];
 	struct pollfd pfd;
+	int i, r;
 
-	for (;;) {
-		pfd.fd = c->fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (c->inlen == 0 && poll(&pfd, 1, 0) == 0)
-			return 0;
-		if (next_line(c, line, progress_now(), NULL, 0) == -1)
+	for (i = 0; i < CTL_STALE_ROUNDS; i++) {
+		r = take_line(c, line, NULL, 0);
+		if (r == -1)
 			return 1;
-		if (proto_kind(line) != PROTO_PUSH)
+		if (r == 1) {
+			if (proto_kind(line) != PROTO_PUSH)
+				return 1;
+			continue;
+		}
+		if (chan_pending(&c->ch) == 0) {
+			pfd.fd = c->ch.fd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			r = poll(&pfd, 1, 0);
+			if (r == 0)
+				return 0;
+			if (r == -1)
+				return 1;
+		}
+		if (read_some(c, NULL, 0) == -1)
 			return 1;
 	}
+	return 1;
+}
+
+/*
+ * Send one command line: "VERB arg..." (each argument percent-encoded),
+ * then " text" unencoded if text is not NULL.  `secret`: the line holds
+ * a password, so every copy is wiped once it is sent.  0 or -1.
+ */
+static int
+send_line(struct ctl *c, const char *verb, const char *const *args, int nargs,
+    const char *text, int secret, char *err, size_t errlen)
+{
+	char line[FTX_LINE_MAX + 1], enc[FTX_LINE_MAX];
+	size_t len;
+	int i, rc = -1;
+
+	if (c->ch.fd == -1)
+		return str_err(err, errlen, "not connected");
+	if (str_copy(line, sizeof(line), verb) == -1) {
+		str_err(err, errlen, "command too long");
+		goto out;
+	}
+	for (i = 0; i < nargs; i++) {
+		/* An empty argument would vanish between the spaces. */
+		if (args[i][0] == '\0') {
+			str_err(err, errlen, "empty argument");
+			goto out;
+		}
+		len = strlen(line);
+		if (proto_encode(enc, sizeof(enc), args[i]) == -1 ||
+		    str_fmt(line + len, sizeof(line) - len, " %s", enc) ==
+			-1) {
+			str_err(err, errlen, "command too long");
+			goto out;
+		}
+	}
+	if (text != NULL) {
+		/* SECURITY: free text travels literally, so it must not be
+		 * able to end the line early or smuggle a second command. */
+		if (strpbrk(text, "\r\n") != NULL) {
+			str_err(err, errlen, "line break in text");
+			goto out;
+		}
+		len = strlen(line);
+		if (str_fmt(line + len, sizeof(line) - len, " %s", text) ==
+		    -1) {
+			str_err(err, errlen, "command too long");
+			goto out;
+		}
+	}
+	/* The line including its LF must fit FTX_LINE_MAX. */
+	len = strlen(line);
+	if (len + 1 > FTX_LINE_MAX) {
+		str_err(err, errlen, "command too long");
+		goto out;
+	}
+	line[len++] = '\n';
+	if (chan_write_all(&c->ch, line, len, FTX_REPLY_TIMEOUT_S) == -1) {
+		str_err(err, errlen, "cannot send to server: %s",
+		    chan_strerror(&c->ch, errno));
+		ctl_drop(c);
+		goto out;
+	}
+	rc = 0;
+out:
+	/* SECURITY: no copy of a password outlives its sending. */
+	if (secret) {
+		explicit_bzero(line, sizeof(line));
+		explicit_bzero(enc, sizeof(enc));
+	}
+	return rc;
+}
+
+/* The TLS certificate check, right after the handshake and before any
+ * command: --insecure, --cacert, --pin, or the known_hosts file. */
+static int
+verify_server(struct ctl *c, char *err, size_t errlen)
+{
+	const struct ctl_sec *sec = c->sec;
+	char fp[FTX_FP_LEN], key[TRUST_KEY_MAX], path[FTX_PATH_MAX];
+	char why[FTX_ERRLEN];
+	struct trust_policy pol;
+	int changed;
+
+	if (tls_peer_fingerprint(c->ch.tls, fp, sizeof(fp)) == -1)
+		return str_err(err, errlen, "%s port %d sent no certificate",
+		    c->host, c->port);
+	if (sec->insecure) {
+		if (!c->warned_insecure)
+			ui_error("warning: --insecure: the certificate of %s "
+				 "port %d (%s) is NOT verified; anyone on "
+				 "the way can read and change this session",
+			    c->host, c->port, fp);
+		c->warned_insecure = 1;
+		return 0;
+	}
+	if (sec->cacert != NULL) {
+		/* The handshake already failed on a bad chain or name;
+		 * this makes sure it was checked at all. */
+		if (tls_peer_verified(c->ch.tls, why, sizeof(why)) == -1)
+			return str_err(err, errlen, "%s port %d: %s", c->host,
+			    c->port, why);
+		if (sec->pin == NULL)
+			return 0;
+	}
+	/* Trusted a moment ago (the file may not have taken it). */
+	if (sec->pin == NULL && strcmp(fp, c->trusted_fp) == 0)
+		return 0;
+	memset(&pol, 0, sizeof(pol));
+	pol.pin = sec->pin;
+	pol.accept_new = sec->accept_new;
+	pol.ask = isatty(STDIN_FILENO);
+	pol.file = sec->known_hosts;
+	if (pol.file == NULL && sec->pin == NULL) {
+		if (trust_default_path(path, sizeof(path), err, errlen) == -1)
+			return -1;
+		pol.file = path;
+	}
+	if (trust_key(key, sizeof(key), c->host, c->port) == -1)
+		return str_err(err, errlen, "host name not usable as a "
+					    "known_hosts key: %s",
+		    c->host);
+	if (trust_verify(&pol, key, fp, &changed, why, sizeof(why)) == -1)
+		return str_err(err, errlen, "%s", why);
+	(void)str_copy(c->trusted_fp, sizeof(c->trusted_fp), fp);
+	return 0;
+}
+
+/* STARTTLS, the handshake and the certificate check.  An exit code. */
+static int
+start_tls(struct ctl *c, char *err, size_t errlen)
+{
+	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	struct rpl_error e;
+	int proto;
+
+	if (send_line(c, "STARTTLS", NULL, 0, NULL, 0, why, sizeof(why)) ==
+	    -1) {
+		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
+		return EXITCODE_CONNECT;
+	}
+	if (next_line(c, line, progress_now() + FTX_REPLY_TIMEOUT_S, why,
+		sizeof(why)) == -1) {
+		str_err(err, errlen, "%s port %d: no answer to STARTTLS: %s",
+		    c->host, c->port, why);
+		return EXITCODE_CONNECT;
+	}
+	if (rpl_error(line, &e) == 0) {
+		str_err(err, errlen, "%s port %d does not offer TLS: %s (%s)",
+		    c->host, c->port, e.text, e.code);
+		return EXITCODE_TLS;
+	}
+	if (proto_kind(line) != PROTO_OK) {
+		str_err(err, errlen, "%s port %d: unexpected answer to STARTTLS",
+		    c->host, c->port);
+		return EXITCODE_TLS;
+	}
+	/* SECURITY: bytes after the OK came in plaintext, from anyone on
+	 * the path, and would otherwise be read as if they had come
+	 * through TLS (the STARTTLS injection of CVE-2011-0411, seen from
+	 * the client). */
+	if (c->inlen != 0) {
+		str_err(err, errlen, "%s port %d sent plaintext after agreeing "
+				     "to STARTTLS",
+		    c->host, c->port);
+		return EXITCODE_TLS;
+	}
+	if (chan_start_tls(&c->ch, c->sec->ctx, c->host, NULL,
+		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, why, sizeof(why)) == -1) {
+		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
+		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
+	}
+	if (verify_server(c, err, errlen) == -1)
+		return EXITCODE_TLS;
+	return EXITCODE_OK;
+}
+
+/* The password for LOGIN: FTX_PASSWORD, the file, or a prompt. */
+static int
+get_pass(struct ctl *c, char *err, size_t errlen)
+{
+	char prompt[FTX_USER_MAX + FTX_HOST_MAX + 32], why[FTX_ERRLEN];
+	int r;
+
+	if (c->pass == NULL && (c->pass = pass_alloc()) == NULL) {
+		str_err(err, errlen, "out of memory");
+		return EXITCODE_FAIL;
+	}
+	r = pass_from_env(c->pass, why, sizeof(why));
+	if (r == 0 && c->sec != NULL && c->sec->pass_file != NULL)
+		r = pass_from_file(c->sec->pass_file, c->pass, why,
+			sizeof(why)) == 0
+		    ? 1
+		    : -1;
+	if (r == 0 && isatty(STDIN_FILENO)) {
+		(void)str_fmt(prompt, sizeof(prompt), "Password for %s@%s: ",
+		    c->user, c->host);
+		if (pass_prompt(prompt, c->pass, why, sizeof(why)) == -1) {
+			str_err(err, errlen, "%s", why);
+			c->login_fail = CTL_LOGIN_NOPASS;
+			return EXITCODE_LOGIN;
+		}
+		r = 1;
+	}
+	if (r == 0)
+		(void)str_copy(why, sizeof(why),
+		    "no password: set FTX_PASSWORD, use --password-file "
+		    "FILE, or run on a terminal");
+	if (r != 1) {
+		c->login_fail = CTL_LOGIN_NOPASS;
+		str_err(err, errlen, "login as %s: %s", c->user, why);
+		return EXITCODE_USAGE;
+	}
+	c->have_pass = 1;
+	return EXITCODE_OK;
+}
+
+/* LOGIN, if we have a user (and if the server needs one and we have
+ * none, say so).  An exit code. */
+static int
+login(struct ctl *c, char *err, size_t errlen)
+{
+	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	const char *args[2];
+	struct rpl_login l;
+	struct rpl_error e;
+	int anon, rc;
+
+	if (c->user[0] == '\0') {
+		if ((c->caps & RPL_CAP_LOGIN) == 0)
+			return EXITCODE_OK;
+		c->login_fail = CTL_LOGIN_NEEDED;
+		str_err(err, errlen,
+		    "%s port %d requires login: use --user NAME (or set "
+		    "FTX_USER)%s",
+		    c->host, c->port,
+		    (c->caps & RPL_CAP_ANONYMOUS) != 0
+			? "; --user anonymous is accepted"
+			: "");
+		return EXITCODE_LOGIN;
+	}
+	anon = strcmp(c->user, FTX_ANON_USER) == 0;
+	/* Anonymous needs no password (one given is sent all the same). */
+	if (!c->have_pass && !anon && (rc = get_pass(c, err, errlen)) != 0)
+		return rc;
+	if (c->have_pass && !ctl_is_tls(c) && !c->warned_plain) {
+		ui_error("warning: sending the password of %s without TLS: "
+			 "anyone on the way can read it (use --tls)",
+		    c->user);
+		c->warned_plain = 1;
+	}
+	args[0] = c->user;
+	args[1] = c->have_pass ? c->pass : NULL;
+	if (send_line(c, "LOGIN", args, c->have_pass ? 2 : 1, NULL, 1, why,
+		sizeof(why)) == -1 ||
+	    ctl_read(c, line, FTX_REPLY_TIMEOUT_S, why, sizeof(why)) == -1) {
+		str_err(err, errlen, "login as %s: %s", c->user, why);
+		return EXITCODE_CONNECT;
+	}
+	if (rpl_error(line, &e) == 0) {
+		c->login_fail = strcmp(e.code, "LOCKED") == 0
+		    ? CTL_LOGIN_LOCKED
+		    : CTL_LOGIN_DENIED;
+		str_err(err, errlen, "login as %s failed: %s (%s)%s", c->user,
+		    e.text, e.code,
+		    strcmp(e.code, "TLS") == 0 ? "; use --tls" : "");
+		return strcmp(e.code, "TLS") == 0 ? EXITCODE_TLS
+						  : EXITCODE_LOGIN;
+	}
+	if (rpl_login(line, &l, why, sizeof(why)) == -1) {
+		str_err(err, errlen, "login as %s: %s", c->user, why);
+		return EXITCODE_FAIL;
+	}
+	c->logged_in = 1;
+	c->read_only = l.read_only;
+	return EXITCODE_OK;
 }
 
 int
@@ -194,18 +569,21 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
 	struct rpl_error e;
 	double t0;
+	int fd, rc;
 
 	ctl_drop(c);
+	c->login_fail = CTL_LOGIN_OK;
+	c->caps = 0;
 	t0 = progress_now();
-	c->fd =
-	    net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err, errlen);
-	if (c->fd == -1)
+	fd = net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err, errlen);
+	if (fd == -1)
 		return EXITCODE_CONNECT;
+	chan_init(&c->ch, fd);
 	c->connect_ms = (progress_now() - t0) * 1000.0;
-	net_set_nodelay(c->fd);
+	net_set_nodelay(fd);
 	/* Bound blocking writes too: a server that stops reading must not
 	 * hang us forever. */
-	(void)net_set_timeouts(c->fd, FTX_REPLY_TIMEOUT_S);
+	(void)net_set_timeouts(fd, FTX_REPLY_TIMEOUT_S);
 	/* Not ctl_read: whatever the first line is, it is the greeting. */
 	if (next_line(c, line, progress_now() + FTX_CONNECT_TIMEOUT_S, why,
 		sizeof(why)) == -1) {
@@ -225,66 +603,56 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
 		return EXITCODE_CONNECT;
 	}
-	return EXITCODE_OK;
+	c->caps = rpl_greeting_caps(line);
+	rc = EXITCODE_OK;
+	if (c->sec != NULL && c->sec->tls)
+		rc = start_tls(c, err, errlen);
+	else if ((c->caps & RPL_CAP_TLS_REQUIRED) != 0) {
+		str_err(err, errlen, "%s port %d requires TLS: use --tls",
+		    c->host, c->port);
+		rc = EXITCODE_TLS;
+	}
+	if (rc == EXITCODE_OK)
+		rc = login(c, err, errlen);
+	if (rc != EXITCODE_OK)
+		ctl_drop(c);
+	return rc;
 }
 
 int
 ctl_ensure(struct ctl *c, char *err, size_t errlen)
 {
-	if (c->fd != -1 && !stale(c))
+	if (c->ch.fd != -1 && (c->user[0] == '\0' || c->logged_in) &&
+	    !stale(c))
 		return EXITCODE_OK;
 	return ctl_open(c, err, errlen);
+}
+
+int
+ctl_data_tls(struct ctl *c, struct chan *data, char *err, size_t errlen)
+{
+	int proto;
+
+	if (!ctl_is_tls(c))
+		return EXITCODE_OK;
+	if (chan_start_tls(data, c->sec->ctx, c->host, c->ch.tls,
+		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, err, errlen) == -1)
+		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
+	return EXITCODE_OK;
 }
 
 int
 ctl_send(struct ctl *c, const char *verb, const char *const *args, int nargs,
     char *err, size_t errlen)
 {
-	return ctl_send_text(c, verb, args, nargs, NULL, err, errlen);
+	return send_line(c, verb, args, nargs, NULL, 0, err, errlen);
 }
 
 int
 ctl_send_text(struct ctl *c, const char *verb, const char *const *args,
     int nargs, const char *text, char *err, size_t errlen)
 {
-	char line[FTX_LINE_MAX + 1], enc[FTX_LINE_MAX];
-	size_t len;
-	int i;
-
-	if (c->fd == -1)
-		return str_err(err, errlen, "not connected");
-	if (str_copy(line, sizeof(line), verb) == -1)
-		return str_err(err, errlen, "command too long");
-	for (i = 0; i < nargs; i++) {
-		/* An empty argument would vanish between the spaces. */
-		if (args[i][0] == '\0')
-			return str_err(err, errlen, "empty argument");
-		len = strlen(line);
-		if (proto_encode(enc, sizeof(enc), args[i]) == -1 ||
-		    str_fmt(line + len, sizeof(line) - len, " %s", enc) == -1)
-			return str_err(err, errlen, "command too long");
-	}
-	if (text != NULL) {
-		/* SECURITY: free text travels literally, so it must not be
-		 * able to end the line early or smuggle a second command. */
-		if (strpbrk(text, "\r\n") != NULL)
-			return str_err(err, errlen, "line break in text");
-		len = strlen(line);
-		if (str_fmt(line + len, sizeof(line) - len, " %s", text) == -1)
-			return str_err(err, errlen, "command too long");
-	}
-	/* The line including its LF must fit FTX_LINE_MAX. */
-	len = strlen(line);
-	if (len + 1 > FTX_LINE_MAX)
-		return str_err(err, errlen, "command too long");
-	line[len++] = '\n';
-	if (net_write_all(c->fd, line, len) == -1) {
-		str_err(
-		    err, errlen, "cannot send to server: %s", strerror(errno));
-		ctl_drop(c);
-		return -1;
-	}
-	return 0;
+	return send_line(c, verb, args, nargs, text, 0, err, errlen);
 }
 
 int
@@ -331,7 +699,7 @@ ctl_close(struct ctl *c)
 {
 	char line[FTX_LINE_MAX];
 
-	if (c->fd == -1)
+	if (c->ch.fd == -1)
 		return;
 	/* Best effort: the server logs a clean goodbye, and nothing we
 	 * could learn from its answer changes our exit status. */

@@ -17,21 +17,88 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "chan.h"
+#include "ftx_limits.h"
+
+struct tls_ctx;
+
+/*
+ * How sessions are secured and who logs in (ftx --tls, --cacert, --pin,
+ * --accept-new, --insecure, --known-hosts, --password-file).  With TLS,
+ * ctl_open sends STARTTLS right after the greeting and checks the
+ * server's certificate before any other command, LOGIN in particular.
+ */
+struct ctl_sec {
+	int tls; /* STARTTLS after the greeting; refuse to go on without */
+	struct tls_ctx *ctx; /* the client context (tls_client_ctx) */
+	const char *cacert; /* verify the chain and host name (else TOFU) */
+	const char *pin; /* normalised "SHA256:..." to compare, or NULL */
+	int accept_new; /* store an unknown server's fingerprint */
+	int insecure; /* no verification at all (warned about) */
+	const char *known_hosts; /* the TOFU file, or NULL for the default */
+	const char *pass_file; /* --password-file, or NULL */
+};
+
+/* Why the last ctl_open returned EXITCODE_LOGIN. */
+enum ctl_login_fail {
+	CTL_LOGIN_OK,
+	CTL_LOGIN_NEEDED, /* the server wants a login and we have no user */
+	CTL_LOGIN_DENIED, /* ERROR AUTH: wrong name or password */
+	CTL_LOGIN_LOCKED, /* ERROR LOCKED: too many failures */
+	CTL_LOGIN_NOPASS /* no password and no terminal to ask on */
+};
 
 struct ctl {
 	const char *host; /* as the user gave it; data connections reuse it */
 	int port;
-	int fd; /* -1 when not connected */
+	struct chan ch; /* ch.fd is -1 when not connected */
 	double connect_ms; /* the last TCP connect (handshake) took this */
 	char in[FTX_LINE_MAX];
 	size_t inlen;
+	const struct ctl_sec *sec; /* NULL: plain TCP, as before issue 4 */
+	unsigned caps; /* the last greeting's RPL_CAP_* bits */
+	char user[FTX_USER_MAX + 1]; /* log in as this after the greeting */
+	char *pass; /* its password (pass.h memory), NULL until needed */
+	int have_pass;
+	int logged_in; /* the current session is logged in */
+	int read_only; /* ... read-only (anonymous) */
+	enum ctl_login_fail login_fail;
+	char trusted_fp[FTX_FP_LEN]; /* accepted earlier in this process */
+	int warned_insecure, warned_plain;
 };
 
 void ctl_init(struct ctl *c, const char *host, int port);
-/* Connect (dropping any old session) and check the greeting.  Exit code:
- * EXITCODE_CONNECT, or EXITCODE_REFUSED for an "ERROR LIMIT" greeting. */
+/* Use TLS / certificate checks as `sec` says (it must outlive c). */
+void ctl_set_sec(struct ctl *c, const struct ctl_sec *sec);
+/* Log in as `user` on every new session (NULL: nobody), with `pass`
+ * (NULL: FTX_PASSWORD, --password-file or a prompt when needed).  Drops
+ * the current session, so the next command logs in afresh.  0, or -1
+ * for an invalid user name or no memory for the password. */
+int ctl_set_login(struct ctl *c, const char *user, const char *pass,
+    char *err, size_t errlen);
+/* Forget the password (wiped), e.g. after the server refused it. */
+void ctl_forget_pass(struct ctl *c);
+/* Release everything (the password wiped); the session is dropped. */
+void ctl_free(struct ctl *c);
+/* Connect (dropping any old session), check the greeting, then STARTTLS
+ * and the certificate, then LOGIN, as configured.  Exit code:
+ * EXITCODE_CONNECT, EXITCODE_REFUSED for an "ERROR LIMIT" greeting,
+ * EXITCODE_TLS when TLS fails or the server is not trusted,
+ * EXITCODE_LOGIN when login fails or is needed (see c->login_fail),
+ * EXITCODE_USAGE when there is no password and no way to ask. */
 int ctl_open(struct ctl *c, char *err, size_t errlen);
+/* 1 if the session runs over TLS. */
+int ctl_is_tls(const struct ctl *c);
+/* Bytes decrypted and waiting inside TLS: poll() does not see them, so
+ * callers polling the socket check this first. */
+int ctl_pending(const struct ctl *c);
+/* Run TLS on a new data connection of this session (when it is a TLS
+ * one), resuming the control session.  EXITCODE_OK; EXITCODE_TLS if
+ * TLS failed or did not resume the session (never retried);
+ * EXITCODE_CONNECT if the network failed. */
+int ctl_data_tls(struct ctl *c, struct chan *data, char *err, size_t errlen);
+/* "TLSv1.3 TLS_AES_128_GCM_SHA256", or "" without TLS. */
+void ctl_describe(const struct ctl *c, char *out, size_t n);
 /* Reuse the session if it is still usable, else ctl_open(). */
 int ctl_ensure(struct ctl *c, char *err, size_t errlen);
 /* Send "VERB arg..." with each argument percent-encoded; 0 or -1. */

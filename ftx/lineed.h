@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <termios.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 
 /* Longest line we let the user type: a private message at its limit. */
 #define LED_MAX (FTX_CHAT_TEXT_MAX + FTX_NICK_MAX + 2)

@@ -2,7 +2,8 @@
  * main.c - ftx, the command-line client: options, dispatch, exit codes.
  *
  *	ftx [--host H] [--port N] [--data-host H] [--retries N] [--quiet]
- *	    COMMAND ...
+ *	    [--tls] [--cacert F] [--pin FP] [--accept-new] [--insecure]
+ *	    [--known-hosts F] [--user NAME] [--password-file F] COMMAND ...
  *
  * Global options come before the command; each command parses its own.
  * With several files every one is tried, and the exit code is the first
@@ -18,19 +19,22 @@
 
 #include "ctl.h"
 #include "exitcode.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "menu.h"
 #include "ops.h"
+#include "pass.h"
 #include "proto.h"
 #include "rtt.h"
 #include "str.h"
 #include "talk.h"
-#include "ui.h"
+#include "tls.h"
 #include "transfer.h"
+#include "ui.h"
 
 struct app {
 	struct ctl ctl;
 	struct ui ui;
+	const char *pass_file; /* --password-file, for `ftx login NAME` */
 };
 
 /* One option of a command: a flag, or one taking a value. */
@@ -50,7 +54,9 @@ struct operands {
 static const char help_text[] =
     "usage: ftx [--host H] [--port N] [--data-host H] [--retries N] "
     "[--quiet]\n"
-    "           COMMAND [ARGS...]\n"
+    "           [--tls] [--cacert FILE | --pin SHA256:HEX | --accept-new |\n"
+    "           --insecure] [--known-hosts FILE] [--user NAME]\n"
+    "           [--password-file FILE] COMMAND [ARGS...]\n"
     "\n"
     "Verified file transfer with an ftxd server: every transfer is\n"
     "checked end to end with SHA-256.\n"
@@ -88,6 +94,8 @@ static const char help_text[] =
     "      --json               print one JSON object\n"
     "  stats [--raw]            server statistics: uptime, sessions,\n"
     "                           transfers, bytes (--raw: key=value lines)\n"
+    "  login [NAME]             log in as NAME (default: --user) to check\n"
+    "                           the password; prints \"logged in as NAME\"\n"
     "  menu                     interactive menu (the default when no\n"
     "                           command is given on a terminal)\n"
     "\n"
@@ -110,6 +118,31 @@ static const char help_text[] =
     "  -h, --help     show this help\n"
     "  -V, --version  show the version\n"
     "\n"
+    "Security options (before the command):\n"
+    "  --tls          upgrade the session to TLS (STARTTLS) before any\n"
+    "                 other command, data connections too; refuse to go\n"
+    "                 on without it (also $FTX_TLS=1)\n"
+    "  --cacert FILE  trust the server if its certificate chain leads to\n"
+    "                 a CA in FILE and names the host (implies --tls)\n"
+    "  --pin SHA256:HEX\n"
+    "                 trust only a certificate with this fingerprint;\n"
+    "                 nothing is stored (implies --tls)\n"
+    "  --accept-new   trust a server seen for the first time without\n"
+    "                 asking, and store its fingerprint (implies --tls)\n"
+    "  --insecure     do not verify the server at all (a warning every\n"
+    "                 run; implies --tls)\n"
+    "  --known-hosts FILE\n"
+    "                 fingerprints of trusted servers (default\n"
+    "                 $FTX_KNOWN_HOSTS, else ~/.config/ftx/known_hosts);\n"
+    "                 without --cacert or --pin a new server's is shown\n"
+    "                 and asked about on a terminal, and a changed one\n"
+    "                 is refused with a warning\n"
+    "  --user NAME    log in as NAME (default $FTX_USER); the password is\n"
+    "                 $FTX_PASSWORD, else the first line of\n"
+    "                 --password-file, else asked on the terminal\n"
+    "  --password-file FILE\n"
+    "                 read the password from FILE (mode 0600 or stricter)\n"
+    "\n"
     "Exit codes:\n"
     "  0  success\n"
     "  1  other failure (local I/O error, lost connection, aborted "
@@ -117,7 +150,10 @@ static const char help_text[] =
     "  2  usage error (bad arguments or an invalid file name)\n"
     "  3  cannot connect to the server (or it is not an FTX/1 server)\n"
     "  4  the server refused the request (e.g. no such file)\n"
-    "  5  integrity failure: a SHA-256 did not match, nothing was kept\n";
+    "  5  integrity failure: a SHA-256 did not match, nothing was kept\n"
+    "  6  TLS failed or the server is not trusted (changed or unknown\n"
+    "     certificate, wrong CA, no TLS offered)\n"
+    "  7  login failed or is required (ERROR AUTH or LOCKED)\n";
 
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -476,6 +512,70 @@ cmd_stats(struct app *a, int argc, char **argv, struct operands *ops)
 	return first;
 }
 
+/*
+ * Set up logging in as `user`: the password from FTX_PASSWORD or the
+ * password file now, so that a missing or unusable one is a usage error
+ * before any network traffic; else it is asked for on the terminal
+ * after the server has been checked.  0 or EXITCODE_USAGE.
+ */
+static int
+setup_login(struct app *a, const char *user, const char *pass_file)
+{
+	char err[FTX_ERRLEN], *pw;
+	int r = 0, rc;
+
+	if (!pass_user_ok(user))
+		return usage_error("invalid user name '%s': 1 to %d of a-z, "
+				   "0-9, _ and -, starting with a letter or "
+				   "digit",
+		    user, FTX_USER_MAX);
+	if ((pw = pass_alloc()) == NULL) {
+		ui_error("out of memory");
+		return EXITCODE_FAIL;
+	}
+	r = pass_from_env(pw, err, sizeof(err));
+	if (r == 0 && pass_file != NULL)
+		r = pass_from_file(pass_file, pw, err, sizeof(err)) == 0 ? 1
+									 : -1;
+	if (r == 0 && !isatty(STDIN_FILENO) &&
+	    strcmp(user, FTX_ANON_USER) != 0) {
+		(void)str_copy(err, sizeof(err),
+		    "no password: set FTX_PASSWORD, use --password-file FILE, "
+		    "or run on a terminal");
+		r = -1;
+	}
+	rc = 0;
+	if (r == -1)
+		rc = usage_error("login as %s: %s", user, err);
+	else if (ctl_set_login(&a->ctl, user, r == 1 ? pw : NULL, err,
+		     sizeof(err)) == -1)
+		rc = usage_error("%s", err);
+	pass_free(pw);
+	return rc;
+}
+
+static int
+cmd_login(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int rc, first = EXITCODE_OK;
+
+	if ((rc = parse_args("login", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n > 1)
+		return usage_error("login takes at most one user name");
+	if (ops->n == 1 &&
+	    (rc = setup_login(a, ops->v[0], a->pass_file)) != 0)
+		return rc;
+	if (a->ctl.user[0] == '\0')
+		return usage_error("login: no user name (give one, or use "
+				   "--user NAME or FTX_USER)");
+	if (connect_for_item(a, &first) != EXITCODE_OK)
+		return first;
+	printf("logged in as %s%s\n", a->ctl.user,
+	    a->ctl.read_only ? " (read-only)" : "");
+	return EXITCODE_OK;
+}
+
 static int
 cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
 {
@@ -500,6 +600,7 @@ static const struct command {
     {"chat", cmd_chat},
     {"rtt", cmd_rtt},
     {"stats", cmd_stats},
+    {"login", cmd_login},
     {"menu", cmd_menu},
 };
 
@@ -534,9 +635,17 @@ struct globals {
 	const char *data_host; /* --data-host, or NULL */
 	const char *retries_str; /* NULL: FTX_RETRIES_DEFAULT */
 	const char *retries_src; /* for messages: "" or " in FTX_RETRIES" */
+	const char *tls_env; /* FTX_TLS, or NULL */
+	const char *cacert; /* --cacert */
+	const char *pin_str; /* --pin as given */
+	const char *known_hosts; /* --known-hosts or FTX_KNOWN_HOSTS */
+	const char *user; /* --user or FTX_USER */
+	const char *pass_file; /* --password-file */
 	int port;
 	int retries;
 	int quiet;
+	int tls, accept_new, insecure;
+	char pin[FTX_FP_LEN]; /* --pin normalised */
 };
 
 static void
@@ -556,6 +665,12 @@ globals_from_env(struct globals *g)
 	}
 	if ((env = getenv("FTX_HOST")) != NULL && env[0] != '\0')
 		g->host = env;
+	if ((env = getenv("FTX_TLS")) != NULL && env[0] != '\0')
+		g->tls_env = env;
+	if ((env = getenv("FTX_KNOWN_HOSTS")) != NULL && env[0] != '\0')
+		g->known_hosts = env;
+	if ((env = getenv("FTX_USER")) != NULL && env[0] != '\0')
+		g->user = env;
 	if ((env = getenv("FTX_PORT")) != NULL && env[0] != '\0') {
 		g->port_str = env;
 		g->port_src = " in FTX_PORT";
@@ -591,6 +706,14 @@ parse_global(int argc, char **argv, struct globals *g)
 			g->quiet = 1;
 			continue;
 		}
+		if (strcmp(argv[i], "--tls") == 0 ||
+		    strcmp(argv[i], "--accept-new") == 0 ||
+		    strcmp(argv[i], "--insecure") == 0) {
+			g->tls = 1;
+			g->accept_new |= strcmp(argv[i], "--accept-new") == 0;
+			g->insecure |= strcmp(argv[i], "--insecure") == 0;
+			continue;
+		}
 		r = opt_value(argc, argv, &i, "--host", &g->host);
 		if (r == 0)
 			r = opt_value(
@@ -604,6 +727,18 @@ parse_global(int argc, char **argv, struct globals *g)
 			 argc, argv, &i, "--retries", &g->retries_str)) == 1)
 			g->retries_src = "";
 		if (r == 0)
+			r = opt_value(argc, argv, &i, "--cacert", &g->cacert);
+		if (r == 0)
+			r = opt_value(argc, argv, &i, "--pin", &g->pin_str);
+		if (r == 0)
+			r = opt_value(
+			    argc, argv, &i, "--known-hosts", &g->known_hosts);
+		if (r == 0)
+			r = opt_value(argc, argv, &i, "--user", &g->user);
+		if (r == 0)
+			r = opt_value(
+			    argc, argv, &i, "--password-file", &g->pass_file);
+		if (r == 0)
 			usage_error("unknown option '%s'", argv[i]);
 		if (r == -1)
 			usage_error("%s needs a value", argv[i]);
@@ -611,6 +746,39 @@ parse_global(int argc, char **argv, struct globals *g)
 			return -2;
 	}
 	return i;
+}
+
+/* The TLS and login settings; 0 or EXITCODE_USAGE. */
+static int
+check_security(struct globals *g)
+{
+	if (g->tls_env != NULL) {
+		if (strcmp(g->tls_env, "1") == 0)
+			g->tls = 1;
+		else if (strcmp(g->tls_env, "0") != 0)
+			return usage_error("FTX_TLS must be 0 or 1");
+	}
+	if (g->pin_str != NULL &&
+	    tls_fingerprint_parse(g->pin_str, g->pin, sizeof(g->pin)) == -1)
+		return usage_error("bad --pin '%s': expected SHA256: and 64 "
+				   "hex digits",
+		    g->pin_str);
+	if (g->cacert != NULL && g->cacert[0] == '\0')
+		return usage_error("empty --cacert");
+	if (g->known_hosts != NULL && g->known_hosts[0] == '\0')
+		return usage_error("empty --known-hosts");
+	if (g->pass_file != NULL && g->pass_file[0] == '\0')
+		return usage_error("empty --password-file");
+	/* SECURITY: "verify nothing" and "verify this" together would
+	 * leave the user guessing which one won. */
+	if (g->insecure &&
+	    (g->cacert != NULL || g->pin_str != NULL || g->accept_new))
+		return usage_error("--insecure cannot be combined with "
+				   "--cacert, --pin or --accept-new");
+	/* Asking for a check implies the TLS it checks. */
+	if (g->cacert != NULL || g->pin_str != NULL)
+		g->tls = 1;
+	return 0;
 }
 
 /* Check what parse_global collected; 0 or EXITCODE_USAGE. */
@@ -629,11 +797,35 @@ check_globals(struct globals *g)
 			    g->retries_str, g->retries_src, FTX_RETRIES_MAX);
 		g->retries = (int)v;
 	}
-	if (g->port_str == NULL)
+	if (g->port_str != NULL) {
+		if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
+			return usage_error(
+			    "bad port '%s'%s", g->port_str, g->port_src);
+		g->port = (int)v;
+	}
+	return check_security(g);
+}
+
+/* The TLS client context (a CA file is loaded here, before any network
+ * traffic); 0 or EXITCODE_USAGE. */
+static int
+setup_tls(const struct globals *g, struct ctl_sec *sec)
+{
+	char err[FTX_ERRLEN];
+
+	memset(sec, 0, sizeof(*sec));
+	sec->tls = g->tls;
+	sec->cacert = g->cacert;
+	sec->pin = g->pin_str != NULL ? g->pin : NULL;
+	sec->accept_new = g->accept_new;
+	sec->insecure = g->insecure;
+	sec->known_hosts = g->known_hosts;
+	sec->pass_file = g->pass_file;
+	if (!g->tls)
 		return 0;
-	if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
-		return usage_error("bad port '%s'%s", g->port_str, g->port_src);
-	g->port = (int)v;
+	sec->ctx = tls_client_ctx(g->cacert, err, sizeof(err));
+	if (sec->ctx == NULL)
+		return usage_error("cannot set up TLS: %s", err);
 	return 0;
 }
 
@@ -641,6 +833,7 @@ int
 main(int argc, char **argv)
 {
 	struct globals g;
+	struct ctl_sec sec;
 	struct app a;
 	int i, rc;
 
@@ -651,9 +844,14 @@ main(int argc, char **argv)
 	i = parse_global(argc, argv, &g);
 	if (i < 0)
 		return i == -1 ? EXITCODE_OK : EXITCODE_USAGE;
-	if (check_globals(&g) != 0)
+	if (check_globals(&g) != 0 || setup_tls(&g, &sec) != 0)
 		return EXITCODE_USAGE;
+	memset(&a, 0, sizeof(a));
 	ctl_init(&a.ctl, g.host, g.port);
+	ctl_set_sec(&a.ctl, &sec);
+	a.pass_file = g.pass_file;
+	if (g.user != NULL && (rc = setup_login(&a, g.user, g.pass_file)) != 0)
+		goto out;
 	transfer_data_host(g.data_host);
 	transfer_retries(g.retries);
 	ui_init(&a.ui, g.quiet);
@@ -664,5 +862,8 @@ main(int argc, char **argv)
 	else
 		rc = usage_error("no command given");
 	ctl_close(&a.ctl);
+out:
+	ctl_free(&a.ctl);
+	tls_ctx_free(sec.ctx);
 	return rc;
 }

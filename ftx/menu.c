@@ -15,8 +15,9 @@
 
 #include "exitcode.h"
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "ops.h"
+#include "pass.h"
 #include "proto.h"
 #include "rpl.h"
 #include "rtt.h"
@@ -26,6 +27,8 @@
 
 /* Columns the item list may use before it wraps. */
 #define MENU_WIDTH 79
+/* Attempts at logging in before the menu gives up. */
+#define MENU_LOGIN_TRIES 3
 
 struct menu {
 	struct ctl *c;
@@ -308,25 +311,75 @@ find_item(char *choice)
 	return NULL;
 }
 
+/*
+ * The server wants a login: ask for the user name (kept after a wrong
+ * password: then only the password is asked again, by ctl_open on the
+ * terminal).  1, or 0 at the end of input.
+ */
+static int
+ask_login(struct menu *m)
+{
+	char user[FTX_USER_MAX + 2], err[FTX_ERRLEN];
+
+	if (m->c->login_fail == CTL_LOGIN_DENIED && m->c->user[0] != '\0') {
+		ctl_forget_pass(m->c);
+		return 1;
+	}
+	printf("%s port %d requires login%s.\n", m->c->host, m->c->port,
+	    (m->c->caps & RPL_CAP_ANONYMOUS) != 0
+		? " (user anonymous is accepted)"
+		: "");
+	for (;;) {
+		if (!ask_nonempty(m, "User name: ", user, sizeof(user)))
+			return 0;
+		if (ctl_set_login(m->c, user, NULL, err, sizeof(err)) == 0)
+			return 1;
+		ui_error("%s", err);
+	}
+}
+
+/* Connect (or keep the session), logging in first if the server wants
+ * that and we have no user yet.  An exit code; err is filled on
+ * failure. */
+static int
+menu_connect(struct menu *m, char *err, size_t errlen)
+{
+	int tries, rc;
+
+	for (tries = 0;; tries++) {
+		rc = ctl_ensure(m->c, err, errlen);
+		if (rc != EXITCODE_LOGIN || tries >= MENU_LOGIN_TRIES ||
+		    (m->c->login_fail != CTL_LOGIN_NEEDED &&
+			m->c->login_fail != CTL_LOGIN_DENIED))
+			return rc;
+		if (m->c->login_fail == CTL_LOGIN_DENIED)
+			ui_error("%s", err);
+		if (!ask_login(m))
+			return rc;
+	}
+}
+
 int
 menu_run(struct ctl *c, const struct ui *u)
 {
 	struct menu m = {c, u, 0};
 	const struct menu_item *it;
-	char choice[64], err[FTX_ERRLEN];
+	char choice[64], err[FTX_ERRLEN], tls[128];
 	int rc;
 
 	/* The chat item reads stdin with read(2); stdio must not have
 	 * swallowed the lines meant for it. */
 	if (!isatty(STDIN_FILENO))
 		(void)setvbuf(stdin, NULL, _IONBF, 0);
-	rc = ctl_ensure(c, err, sizeof(err));
+	rc = menu_connect(&m, err, sizeof(err));
 	if (rc != EXITCODE_OK) {
 		ui_error("%s", err);
 		return rc;
 	}
-	printf(
-	    "ftx %s: connected to %s port %d\n", FTX_VERSION, c->host, c->port);
+	ctl_describe(c, tls, sizeof(tls));
+	printf("ftx %s: connected to %s port %d%s%s%s%s\n", FTX_VERSION,
+	    c->host, c->port, tls[0] != '\0' ? " with " : "", tls,
+	    c->logged_in ? " as " : "", c->logged_in ? c->user : "");
 	while (!m.eof) {
 		show_items();
 		if (!ask(&m, "Choice: ", choice, sizeof(choice)))
@@ -340,11 +393,16 @@ menu_run(struct ctl *c, const struct ui *u)
 		if (it->run == NULL)
 			break;
 		/* The server may have closed an idle session meanwhile. */
-		rc = ctl_ensure(c, err, sizeof(err));
+		rc = menu_connect(&m, err, sizeof(err));
 		if (rc == EXITCODE_OK)
 			rc = it->run(&m, err, sizeof(err));
 		if (rc != EXITCODE_OK)
 			ui_error("%s", err);
+		/* ERROR AUTH from a server that did not announce logins:
+		 * ask now, and log in on the next item. */
+		if (rc == EXITCODE_LOGIN && !c->logged_in &&
+		    c->user[0] == '\0' && !ask_login(&m))
+			break;
 	}
 	return EXITCODE_OK;
 }

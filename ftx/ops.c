@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "exitcode.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "progress.h"
 #include "proto.h"
 #include "rpl.h"

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "chat.h"
 #include "exitcode.h"
 #include "proto.h"
 #include "str.h"
@@ -118,6 +119,127 @@ rpl_greeting(const char *line, char *err, size_t errlen)
 	return 0;
 }
 
+/* The next space-separated word of *p into w[n] (truncated words are
+ * refused by the caller through their length); 0 at the end. */
+static int
+word(const char **p, char *w, size_t n, size_t *len)
+{
+	const char *s = *p, *e;
+
+	while (*s == ' ')
+		s++;
+	if (*s == '\0')
+		return 0;
+	for (e = s; *e != '\0' && *e != ' '; e++)
+		;
+	*len = (size_t)(e - s);
+	if (n > 0) {
+		size_t k = *len < n - 1 ? *len : n - 1;
+
+		memcpy(w, s, k);
+		w[k] = '\0';
+	}
+	*p = e;
+	return 1;
+}
+
+unsigned
+rpl_greeting_caps(const char *line)
+{
+	static const struct {
+		const char *word;
+		unsigned bit;
+	} caps[] = {
+	    {"tls", RPL_CAP_TLS},
+	    {"tls-required", RPL_CAP_TLS_REQUIRED},
+	    {"login", RPL_CAP_LOGIN},
+	    {"anonymous", RPL_CAP_ANONYMOUS},
+	};
+	const char *p = line;
+	char w[32];
+	unsigned mask = 0;
+	size_t i, len;
+
+	if (rpl_greeting(line, NULL, 0) == -1)
+		return 0;
+	p += 3 + strlen(FTX_PROTO_VERSION);
+	while (word(&p, w, sizeof(w), &len)) {
+		if (len >= sizeof(w))
+			continue;
+		for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++)
+			if (strcmp(w, caps[i].word) == 0)
+				mask |= caps[i].bit;
+	}
+	return mask;
+}
+
+static int
+user_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > FTX_USER_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= '0' && s[i] <= '9') ||
+			(i > 0 && (s[i] == '_' || s[i] == '-'))))
+			return 0;
+	return 1;
+}
+
+int
+rpl_login(const char *line, struct rpl_login *l, char *err, size_t errlen)
+{
+	struct split s;
+	int i;
+
+	if (split(line, "OK", 3, &s, err, errlen) == -1)
+		return -1;
+	/* SECURITY: the name is shown on the terminal. */
+	if (!user_ok(s.cmd.argv[0]) || strcmp(s.cmd.argv[1], "logged") != 0 ||
+	    strcmp(s.cmd.argv[2], "in") != 0)
+		return str_err(err, errlen, "malformed LOGIN reply from server");
+	(void)str_copy(l->user, sizeof(l->user), s.cmd.argv[0]);
+	l->read_only = 0;
+	for (i = 3; i < s.cmd.argc; i++) {
+		if (strcmp(s.cmd.argv[i], "read-only") == 0)
+			l->read_only = 1;
+		else if (strcmp(s.cmd.argv[i], "read-write") != 0)
+			return str_err(
+			    err, errlen, "malformed LOGIN reply from server");
+	}
+	return 0;
+}
+
+int
+rpl_whoami(const char *line, struct rpl_whoami *w, char *err, size_t errlen)
+{
+	struct split s;
+	const char *nick, *peer, *user = "-";
+
+	/* Servers before issue 4 send no user field. */
+	if (split(line, "OK", 3, &s, NULL, 0) == -1 &&
+	    split(line, "OK", 2, &s, err, errlen) == -1)
+		return -1;
+	nick = s.cmd.argv[0];
+	peer = s.cmd.argv[1];
+	if (s.cmd.argc >= 3)
+		user = s.cmd.argv[2];
+	/* SECURITY: everything here goes to the terminal. */
+	if (strcmp(nick, "-") != 0 && chat_nick_check(nick, NULL, 0) == -1)
+		return str_err(err, errlen, "bad nick in WHOAMI reply");
+	if (strlen(peer) >= sizeof(w->peer) ||
+	    strspn(peer, "0123456789abcdefABCDEF.:[]") != strlen(peer))
+		return str_err(err, errlen, "bad address in WHOAMI reply");
+	if (strcmp(user, "-") != 0 && !user_ok(user))
+		return str_err(err, errlen, "bad user in WHOAMI reply");
+	(void)str_copy(w->nick, sizeof(w->nick), nick);
+	(void)str_copy(w->peer, sizeof(w->peer), peer);
+	(void)str_copy(w->user, sizeof(w->user), strcmp(user, "-") == 0 ? "" : user);
+	return 0;
+}
+
 static int
 is_code_char(char c)
 {
@@ -169,6 +291,11 @@ rpl_error_exit(const char *code)
 
 	if (strcmp(code, "INTEGRITY") == 0)
 		return EXITCODE_INTEGRITY;
+	/* Login failed or is needed, or the server wants TLS first. */
+	if (strcmp(code, "AUTH") == 0 || strcmp(code, "LOCKED") == 0)
+		return EXITCODE_LOGIN;
+	if (strcmp(code, "TLS") == 0)
+		return EXITCODE_TLS;
 	/* These say the transfer broke rather than that the server
 	 * refused the request. */
 	for (i = 0; i < sizeof(local_like) / sizeof(local_like[0]); i++)

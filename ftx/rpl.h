@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 
 #define RPL_CODE_MAX 16
 #define RPL_MD5_HEXLEN (HASH_MD5_LEN * 2)
@@ -77,6 +77,32 @@ struct rpl_hash {
 
 /* The greeting must be "OK FTX/1 ...". */
 int rpl_greeting(const char *line, char *err, size_t errlen);
+
+/* Capability words a greeting may end with (docs/PROTOCOL.md). */
+#define RPL_CAP_TLS 0x1 /* "tls": STARTTLS is offered */
+#define RPL_CAP_TLS_REQUIRED 0x2 /* "tls-required" */
+#define RPL_CAP_LOGIN 0x4 /* "login": accounts are on */
+#define RPL_CAP_ANONYMOUS 0x8 /* "anonymous": LOGIN anonymous works */
+/* The capabilities a greeting announces, as RPL_CAP_* bits; words we do
+ * not know are ignored.  (Unauthenticated: a hint, never a reason to
+ * relax a check.) */
+unsigned rpl_greeting_caps(const char *line);
+
+/* "OK <user> logged in [read-only|read-write]" in answer to LOGIN */
+struct rpl_login {
+	char user[FTX_USER_MAX + 1];
+	int read_only;
+};
+int rpl_login(const char *line, struct rpl_login *l, char *err, size_t errlen);
+/* "OK <nick|-> <peer> [<user|->]" in answer to WHOAMI; user is "" when
+ * the server sent none or "-". */
+struct rpl_whoami {
+	char nick[FTX_NICK_MAX + 1];
+	char peer[FTX_HOST_MAX + 8];
+	char user[FTX_USER_MAX + 1];
+};
+int rpl_whoami(
+    const char *line, struct rpl_whoami *w, char *err, size_t errlen);
 /* Split an ERROR line; -1 if `line` is not one. */
 int rpl_error(const char *line, struct rpl_error *e);
 /* The exit code (enum exitcode) an ERROR code maps to. */

@@ -184,6 +184,7 @@ reply(struct talk *t, const char *line)
 	char a[FTX_LINE_MAX], b[FTX_LINE_MAX], hms[16];
 	enum proto_kind k = proto_kind(line);
 	struct rpl_error e;
+	struct rpl_whoami w;
 	enum sent s;
 
 	if (t->qlen == 0) {
@@ -234,9 +235,16 @@ reply(struct talk *t, const char *line)
 		    t->who[0] != '\0' ? t->who : "nobody");
 		break;
 	case S_WHOAMI:
-		if (sscanf(line, "OK %63s %63s", a, b) == 2)
+		if (rpl_whoami(line, &w, NULL, 0) == -1)
+			break;
+		if (w.user[0] != '\0')
+			show(t, "-- you are %s, logged in as %s, connected from %s",
+			    w.nick[0] == '-' ? "not in the room" : w.nick,
+			    w.user, w.peer);
+		else
 			show(t, "-- you are %s, connected from %s",
-			    strcmp(a, "-") == 0 ? "not in the room" : a, b);
+			    w.nick[0] == '-' ? "not in the room" : w.nick,
+			    w.peer);
 		break;
 	case S_TIME:
 		if (sscanf(line, "OK %63s", a) == 1) {
@@ -491,7 +499,13 @@ loop(struct talk *t, char *err, size_t errlen)
 		    now - t->last_sent > FTX_CHAT_KEEPALIVE_S &&
 		    send_cmd(t, S_NOOP, "NOOP", NULL, NULL, err, errlen) == -1)
 			return -1;
-		pfd[0].fd = t->c->fd;
+		/* Lines TLS has already decrypted would not wake poll. */
+		if (ctl_pending(t->c)) {
+			if (on_server(t, err, errlen) == -1)
+				return -1;
+			continue;
+		}
+		pfd[0].fd = t->c->ch.fd;
 		pfd[0].events = POLLIN;
 		nfd = 1;
 		if ((t->st == ST_NICK || t->st == ST_JOINED) &&

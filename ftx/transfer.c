@@ -33,10 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "chan.h"
+#include "ctl.h"
 #include "exitcode.h"
 #include "hash.h"
 #include "hpipe.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "net.h"
 #include "progress.h"
 #include "proto.h"
@@ -62,7 +64,7 @@ struct xfer {
 	uint64_t size;
 	uint64_t off; /* this attempt starts at this byte */
 	int fd; /* the local file (upload) or the partial (download) */
-	int dfd; /* the data connection */
+	struct chan dch; /* the data connection */
 	struct hpipe *hp;
 	struct progress pg;
 	int bar_on;
@@ -327,7 +329,7 @@ xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 	x->u = u;
 	x->name = name;
 	x->fd = -1;
-	x->dfd = -1;
+	chan_init(&x->dch, -1);
 	x->dirfd = -1;
 	x->t0 = progress_now();
 }
@@ -362,9 +364,7 @@ attempt_cleanup(struct xfer *x)
 	bar_end(x);
 	hpipe_free(x->hp);
 	x->hp = NULL;
-	if (x->dfd != -1)
-		close(x->dfd);
-	x->dfd = -1;
+	chan_close(&x->dch);
 	x->have_done = 0;
 }
 
@@ -527,37 +527,50 @@ data_host(const struct xfer *x, const char *advertised)
 	return data_host_spec;
 }
 
-/* Open the data connection and present the token.  On failure the
- * session is dropped (the server holds a token for us) and the exit
- * code returned; the failure is transient. */
+/* Open the data connection (TLS, resuming the control session, if that
+ * is TLS) and present the token.  On failure the session is dropped
+ * (the server holds a token for us) and the exit code returned; the
+ * failure is transient unless TLS itself failed. */
 static int
 data_open(struct xfer *x, const char *host, int port, const char *token,
     char *why, size_t n)
 {
-	char hello[FTX_TOKEN_HEX + 2];
-	int rc = EXITCODE_FAIL;
+	char hello[FTX_TOKEN_HEX + 2], tlswhy[FTX_ERRLEN];
+	int fd, rc = EXITCODE_FAIL;
 
-	x->dfd = net_connect(host, port, FTX_CONNECT_TIMEOUT_S, why, n);
-	if (x->dfd == -1) {
+	x->transient = 1;
+	fd = net_connect(host, port, FTX_CONNECT_TIMEOUT_S, why, n);
+	if (fd == -1) {
 		rc = EXITCODE_CONNECT;
 		goto fail;
 	}
-	net_set_bufsizes(x->dfd, FTX_SOCKBUF_BYTES);
+	chan_init(&x->dch, fd);
+	net_set_bufsizes(fd, FTX_SOCKBUF_BYTES);
 	/* A stalled server must not hang us forever. */
-	if (net_set_timeouts(x->dfd, FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
+	if (net_set_timeouts(fd, FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
 		str_err(why, n, "data connection: %s", strerror(errno));
 		goto fail;
 	}
-	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
-	    net_write_all(x->dfd, hello, strlen(hello)) == -1) {
-		str_err(
-		    why, n, "cannot send the data token: %s", io_reason(errno));
+	/* SECURITY: with TLS the token travels only inside a session that
+	 * resumed our control session's, i.e. to the server we checked. */
+	rc = ctl_data_tls(x->c, &x->dch, tlswhy, sizeof(tlswhy));
+	if (rc != EXITCODE_OK) {
+		str_err(why, n, "data connection: %s", tlswhy);
+		x->transient = rc == EXITCODE_CONNECT;
 		goto fail;
 	}
+	rc = EXITCODE_FAIL;
+	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
+	    chan_write_all(&x->dch, hello, strlen(hello),
+		FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
+		str_err(why, n, "cannot send the data token: %s",
+		    chan_strerror(&x->dch, errno));
+		goto fail;
+	}
+	x->transient = 0;
 	return EXITCODE_OK;
 fail:
 	ctl_drop(x->c);
-	x->transient = 1;
 	return rc;
 }
 
@@ -575,9 +588,7 @@ data_failed(struct xfer *x, char *why, size_t n)
 	unsigned char digest[HASH_SHA256_LEN];
 	char line[FTX_LINE_MAX];
 
-	if (x->dfd != -1)
-		close(x->dfd);
-	x->dfd = -1;
+	chan_close(&x->dch);
 	bar_end(x);
 	/* The server already said why (see data_send). */
 	if (x->early != EXITCODE_OK)
@@ -705,25 +716,34 @@ data_send(struct xfer *x, const void *b, size_t len, char *why, size_t n)
 	int r;
 
 	while (len > 0) {
-		/* MSG_NOSIGNAL: a vanished peer gives EPIPE, not SIGPIPE. */
-		w = send(x->dfd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		w = chan_write(&x->dch, p, len);
 		if (w > 0) {
 			p += w;
 			len -= (size_t)w;
 			continue;
 		}
-		if (w == -1 && errno != EINTR && errno != EAGAIN &&
-		    errno != EWOULDBLOCK) {
+		if (w == 0 || (errno != EINTR && errno != EAGAIN &&
+				  errno != EWOULDBLOCK)) {
 			x->netfail = 1;
-			return str_err(
-			    why, n, "data connection: %s", strerror(errno));
+			return str_err(why, n, "data connection: %s",
+			    w == 0 ? "closed"
+				   : chan_strerror(&x->dch, errno));
 		}
-		pfd[0].fd = x->dfd;
-		pfd[0].events = POLLOUT;
-		pfd[1].fd = x->c->fd;
+		if (errno == EINTR)
+			continue;
+		/* What TLS holds of the control connection, poll will
+		 * not report. */
+		if (ctl_pending(x->c)) {
+			if (ctl_spoke(x, 1, why, n) == -1)
+				return -1;
+			continue;
+		}
+		pfd[0].fd = x->dch.fd;
+		pfd[0].events = (short)chan_want(&x->dch, POLLOUT);
+		pfd[1].fd = x->c->ch.fd;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		r = poll(pfd, x->c->fd != -1 ? 2 : 1,
+		r = poll(pfd, x->c->ch.fd != -1 ? 2 : 1,
 		    FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
 		if (r == -1 && errno == EINTR)
 			continue;
@@ -751,11 +771,11 @@ data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
 {
 	struct pollfd pfd[2];
 	ssize_t r;
-	int pr;
+	int pr, watch;
 
 	*got = 0;
 	while (*got < len) {
-		r = recv(x->dfd, b + *got, len - *got, MSG_DONTWAIT);
+		r = chan_read(&x->dch, b + *got, len - *got);
 		if (r > 0) {
 			*got += (size_t)r;
 			continue;
@@ -769,15 +789,22 @@ data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
 					    "%" PRIu64 " of %" PRIu64 " bytes",
 					    x->done_bytes + *got, x->size)
 				      : str_err(why, n, "data connection: %s",
-					    io_reason(errno));
+					    chan_strerror(&x->dch, errno));
 		}
-		pfd[0].fd = x->dfd;
-		pfd[0].events = POLLIN;
-		pfd[1].fd = x->c->fd;
+		if (errno == EINTR)
+			continue;
+		watch = x->c->ch.fd != -1 && !x->have_done;
+		if (watch && ctl_pending(x->c)) {
+			if (ctl_spoke(x, 0, why, n) == -1)
+				return -1;
+			continue;
+		}
+		pfd[0].fd = x->dch.fd;
+		pfd[0].events = (short)chan_want(&x->dch, POLLIN);
+		pfd[1].fd = x->c->ch.fd;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		pr = poll(pfd, x->c->fd != -1 && !x->have_done ? 2 : 1,
-		    FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
+		pr = poll(pfd, watch ? 2 : 1, FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr <= 0) {
@@ -786,7 +813,8 @@ data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
 			    ? str_err(why, n, "data connection: timed out")
 			    : str_err(why, n, "poll: %s", strerror(errno));
 		}
-		if (pfd[1].revents != 0 && ctl_spoke(x, 0, why, n) == -1)
+		if (watch && pfd[1].revents != 0 &&
+		    ctl_spoke(x, 0, why, n) == -1)
 			return -1;
 	}
 	return 0;
@@ -801,7 +829,6 @@ data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
 static int
 pump(struct xfer *x, int upload, char *why, size_t n)
 {
-	int src = upload ? x->fd : x->dfd;
 	uint64_t done = x->off;
 	unsigned char *b;
 	size_t want, rgot;
@@ -823,7 +850,7 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 			}
 			got = (ssize_t)want;
 		} else {
-			got = net_read_full(src, b, want);
+			got = net_read_full(x->fd, b, want);
 		}
 		if (got != (ssize_t)want)
 			return short_read(x, upload, got, done, why, n);
@@ -890,10 +917,11 @@ put_digest(struct xfer *x, char *why, size_t n)
 		return -1;
 	if (data_send(x, digest, sizeof(digest), why, n) == -1)
 		return -1;
-	/* Half-close: the server sees EOF right after the digest. */
-	(void)shutdown(x->dfd, SHUT_WR);
-	close(x->dfd);
-	x->dfd = -1;
+	/* close_notify (TLS) and a half-close: the server sees the end
+	 * right after the digest.  The socket stays open until the final
+	 * line has come, so nothing the server may still send us (TLS
+	 * session tickets) turns our close into a reset of the digest. */
+	chan_shutdown(&x->dch);
 	return 0;
 }
 
@@ -1401,8 +1429,7 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 	bar_begin(x);
 	if (pump(x, 0, why, n) == -1)
 		return data_failed(x, why, n);
-	close(x->dfd);
-	x->dfd = -1;
+	chan_close(&x->dch);
 	rc = get_verify(x, &d, why, n);
 	if (rc == EXITCODE_INTEGRITY) {
 		/* SECURITY: the bytes are bad; none of them may be resumed

@@ -33,7 +33,7 @@
 
 #include "ctl.h"
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "ui.h"
 
 /* transfer_put_opt/transfer_get_opt flags: continue an interrupted

@@ -15,15 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "buf.h"
 #include "chat.h"
 #include "cmd.h"
 #include "hash.h"
 #include "log.h"
+#include "loop.h"
 #include "proto.h"
 #include "room.h"
 #include "session.h"
 #include "str.h"
+#include "tls.h"
 #include "worker.h"
 #include "xfer.h"
 
@@ -35,6 +38,8 @@ struct sjob {
 	struct job job; /* must be first */
 	struct session *sess; /* NULL once the session has gone */
 	struct server *srv;
+	const struct store *st; /* the session's storage */
+	struct ustore *ust; /* a reference that keeps `st` open */
 	void (*work)(struct sjob *j); /* on a worker */
 	void (*finish)(struct sjob *j); /* on the loop, session alive */
 	char name[FTX_NAME_MAX + 1];
@@ -47,6 +52,18 @@ struct sjob {
 	int fd;
 	struct stat sb;
 	unsigned char sha[HASH_SHA256_LEN];
+	/* UPLOAD: quota and free-space checks. */
+	uint64_t quota, inflight, min_free;
+	int check_space;
+	/* LOGIN: the secrets are wiped when the job is freed. */
+	char user[FTX_USER_MAX + 1];
+	char pass[FTX_PASS_MAX + 1];
+	size_t passlen;
+	int anon; /* LOGIN anonymous */
+	int login; /* 1 ok, 0 refused, -1 error */
+	struct store ustore; /* opened by the worker for a good login */
+	long long reply_ms; /* a failed login is answered at this time */
+	struct sjob *qnext; /* LOGIN queue, delayed replies */
 };
 
 /* What a command hands its job (everything else is zero). */
@@ -54,10 +71,13 @@ struct sjob_args {
 	const char *name;
 	int md5;
 	uint64_t size, offset;
+	int check_space; /* UPLOAD: quota and --min-free */
 };
 
 static void submit(struct session *s, const struct sjob_args *a,
     void (*work)(struct sjob *), void (*finish)(struct sjob *));
+static void login_work(struct sjob *j);
+static void login_done(void);
 
 /* What cmd_dispatch logs of a command. */
 enum cmd_log {
@@ -66,9 +86,16 @@ enum cmd_log {
 	LOG_ARG /* the verb and its first argument */
 };
 
+/* What the gate checks for a command (flags). */
+enum cmd_gate {
+	G_AUTH = 1, /* needs a logged-in session when accounts are on */
+	G_PRETLS = 2, /* allowed before TLS under --require-tls */
+	G_WRITE = 4 /* changes files: refused to read-only anonymous */
+};
+
 struct cmd_def {
 	const char *verb;
-	int needs_auth; /* the gate for LOGIN, which a later issue adds */
+	int gate; /* enum cmd_gate flags */
 	int min_args;
 	int max_args;
 	int text_at; /* >= 0: argv[text_at] is free text (proto_split_text) */
@@ -95,39 +122,62 @@ static void cmd_whoami(struct session *, struct proto_cmd *);
 static void cmd_time(struct session *, struct proto_cmd *);
 static void cmd_echo(struct session *, struct proto_cmd *);
 static void cmd_stats(struct session *, struct proto_cmd *);
+static void cmd_starttls(struct session *, struct proto_cmd *);
+static void cmd_login(struct session *, struct proto_cmd *);
 
 /* The single gate: every command is looked up here, its argument count
  * and authorisation checked, before its handler runs. */
 static const struct cmd_def cmd_table[] = {
-    {"UPLOAD", 1, 2, 3, -1, LOG_ARG, cmd_upload,
+    {"UPLOAD", G_AUTH | G_WRITE, 2, 3, -1, LOG_ARG, cmd_upload,
 	"UPLOAD <name> <size> [offset=N]"},
-    {"DOWNLOAD", 1, 1, 2, -1, LOG_ARG, cmd_download,
+    {"DOWNLOAD", G_AUTH, 1, 2, -1, LOG_ARG, cmd_download,
 	"DOWNLOAD <name> [offset=N]"},
-    {"LIST", 1, 0, 0, -1, LOG_VERB, cmd_list, "LIST"},
-    {"DELETE", 1, 1, 1, -1, LOG_ARG, cmd_delete, "DELETE <name>"},
-    {"HASH", 1, 1, 2, -1, LOG_ARG, cmd_hash, "HASH <name> [md5]"},
+    {"LIST", G_AUTH, 0, 0, -1, LOG_VERB, cmd_list, "LIST"},
+    {"DELETE", G_AUTH | G_WRITE, 1, 1, -1, LOG_ARG, cmd_delete,
+	"DELETE <name>"},
+    {"HASH", G_AUTH, 1, 2, -1, LOG_ARG, cmd_hash, "HASH <name> [md5]"},
     {"HELP", 0, 0, 0, -1, LOG_VERB, cmd_help, "HELP"},
     {"NOOP", 0, 0, 0, -1, LOG_NONE, cmd_noop, "NOOP"},
-    {"QUIT", 0, 0, 0, -1, LOG_VERB, cmd_quit, "QUIT"},
-    {"JOIN", 1, 1, 1, -1, LOG_NONE, cmd_join, "JOIN <nick>"},
-    {"LEAVE", 1, 0, 0, -1, LOG_NONE, cmd_leave, "LEAVE"},
-    {"SAY", 1, 1, 1, 0, LOG_NONE, cmd_say, "SAY <text>"},
-    {"MSG", 1, 2, 2, 1, LOG_NONE, cmd_msg, "MSG <nick> <text>"},
-    {"WHO", 1, 0, 0, -1, LOG_VERB, cmd_who, "WHO"},
-    {"WHOAMI", 1, 0, 0, -1, LOG_VERB, cmd_whoami, "WHOAMI"},
-    {"TIME", 0, 0, 0, -1, LOG_VERB, cmd_time, "TIME"},
-    {"ECHO", 1, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
-    {"STATS", 1, 0, 0, -1, LOG_VERB, cmd_stats, "STATS"},
-    {"PARTIAL", 1, 2, 2, -1, LOG_ARG, cmd_partial, "PARTIAL <name> <size>"},
+    {"QUIT", G_PRETLS, 0, 0, -1, LOG_VERB, cmd_quit, "QUIT"},
+    {"STARTTLS", G_PRETLS, 0, 0, -1, LOG_VERB, cmd_starttls, "STARTTLS"},
+    {"LOGIN", 0, 1, 2, -1, LOG_NONE, cmd_login, "LOGIN <user> [password]"},
+    {"JOIN", G_AUTH, 0, 1, -1, LOG_NONE, cmd_join, "JOIN [nick]"},
+    {"LEAVE", G_AUTH, 0, 0, -1, LOG_NONE, cmd_leave, "LEAVE"},
+    {"SAY", G_AUTH, 1, 1, 0, LOG_NONE, cmd_say, "SAY <text>"},
+    {"MSG", G_AUTH, 2, 2, 1, LOG_NONE, cmd_msg, "MSG <nick> <text>"},
+    {"WHO", G_AUTH, 0, 0, -1, LOG_VERB, cmd_who, "WHO"},
+    {"WHOAMI", G_AUTH, 0, 0, -1, LOG_VERB, cmd_whoami, "WHOAMI"},
+    {"TIME", G_AUTH, 0, 0, -1, LOG_VERB, cmd_time, "TIME"},
+    {"ECHO", G_AUTH, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
+    {"STATS", G_AUTH, 0, 0, -1, LOG_VERB, cmd_stats, "STATS"},
+    {"PARTIAL", G_AUTH | G_WRITE, 2, 2, -1, LOG_ARG, cmd_partial,
+	"PARTIAL <name> <size>"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
-/* Until accounts exist every session counts as authorised. */
+/*
+ * SECURITY: the one gate every command passes, in this order: TLS first
+ * under --require-tls (so not even a user name crosses in plaintext),
+ * then login when the server has accounts, then write permission.
+ * Replies 0 if the command may run, else -1 (refusal sent).
+ */
 static int
-authorised(const struct session *s)
+gate(struct session *s, const struct cmd_def *d)
 {
-	(void)s;
-	return 1;
+	if (s->srv->cfg.require_tls && s->tls_state != STLS_ON &&
+	    !(d->gate & G_PRETLS)) {
+		sess_reply(s, "ERROR TLS TLS required: send STARTTLS first");
+		return -1;
+	}
+	if ((d->gate & G_AUTH) && !s->authed) {
+		sess_reply(s, "ERROR AUTH login required");
+		return -1;
+	}
+	if ((d->gate & G_WRITE) && s->readonly) {
+		sess_reply(s, "ERROR PERM anonymous access is read-only");
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -183,11 +233,8 @@ cmd_dispatch(struct session *s, char *line)
 		sess_reply(s, "ERROR SYNTAX usage: %s", d->usage);
 		return;
 	}
-	/* SECURITY: the one authorisation check for every command. */
-	if (d->needs_auth && !authorised(s)) {
-		sess_reply(s, "ERROR AUTH login required");
+	if (gate(s, d) == -1)
 		return;
-	}
 	/* SECURITY: chat text never reaches the log from here; the room
 	 * decides what it logs (bodies only with --log-chat). */
 	if (d->log == LOG_ARG && c.argc > 0 &&
@@ -263,13 +310,15 @@ check_name_size(struct session *s, struct proto_cmd *c, uint64_t *size)
 }
 
 static void partial_work(struct sjob *j);
+static void upload_work(struct sjob *j);
 static void upload_finish(struct sjob *j);
 
 static void
 cmd_upload(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
 	uint64_t size, off;
+	int space = s->quota > 0 || s->srv->cfg.min_free > 0;
 
 	if (check_name_size(s, c, &size) == -1 ||
 	    check_offset(s, c, 2, &off) == -1 || !can_transfer(s))
@@ -278,21 +327,23 @@ cmd_upload(struct session *s, struct proto_cmd *c)
 		sess_reply(s, "ERROR RANGE offset beyond the size");
 		return;
 	}
-	if (off == 0) {
+	if (off == 0 && !space) {
 		xfer_upload(s, c->argv[0], size, 0);
 		return;
 	}
 	/* SECURITY: an offset past what we kept would leave a hole of
-	 * zeros in the file; look before offering a token. */
+	 * zeros in the file, and quotas and --min-free are checked before
+	 * any byte is accepted; look before offering a token. */
 	a.size = size;
 	a.offset = off;
-	submit(s, &a, partial_work, upload_finish);
+	a.check_space = space;
+	submit(s, &a, upload_work, upload_finish);
 }
 
 static void
 cmd_partial(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
 
 	if (check_name_size(s, c, &a.size) == -1)
 		return;
@@ -315,6 +366,9 @@ sjob_free(struct sjob *j)
 	if (j->fd != -1)
 		close(j->fd);
 	buf_free(&j->reply);
+	auth_unref(j->srv, j->ust);
+	/* SECURITY: a LOGIN job held a password. */
+	explicit_bzero(j, sizeof(*j));
 	free(j);
 }
 
@@ -324,15 +378,20 @@ sjob_done(struct job *job)
 	struct sjob *j = (struct sjob *)job;
 	struct session *s = j->sess;
 
+	if (j->work == login_work)
+		login_done(); /* frees a slot, whether or not s is alive */
 	if (s == NULL) {
 		sjob_free(j);
 		return;
 	}
 	s->busy = NULL;
-	if (j->finish != NULL)
+	if (j->finish != NULL) {
 		j->finish(j);
-	else
+		if (s->busy == j)
+			return; /* kept: it answers later (a failed LOGIN) */
+	} else {
 		sess_reply_raw(s, buf_head(&j->reply), j->reply.len);
+	}
 	sjob_free(j);
 	if (s->srv->stopping && s->xfer == NULL)
 		sess_close_after(s, "ERROR SHUTDOWN server stopping");
@@ -364,6 +423,14 @@ submit(struct session *s, const struct sjob_args *a,
 	j->size = a->size;
 	j->offset = a->offset;
 	j->fd = -1;
+	j->st = auth_store(s);
+	j->ust = auth_ref(s->ust);
+	if (a->check_space) {
+		j->check_space = 1;
+		j->quota = s->quota;
+		j->inflight = s->ust != NULL ? s->ust->inflight : 0;
+		j->min_free = s->srv->cfg.min_free;
+	}
 	buf_init(&j->reply, 16 * 1024 * 1024);
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
@@ -418,12 +485,12 @@ open_and_hash(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
 
-	if (store_open_read(&j->srv->store, j->name, &j->fd, &j->sb, err,
+	if (store_open_read(j->st, j->name, &j->fd, &j->sb, err,
 		sizeof(err)) == -1) {
 		jreply_errno(j, err);
 		return -1;
 	}
-	if (store_sha256(&j->srv->store, j->name, j->fd, &j->sb, j->sha, err,
+	if (store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
 		sizeof(err)) == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		close(j->fd);
@@ -470,10 +537,62 @@ partial_work(struct sjob *j)
 	char err[FTX_ERRLEN];
 
 	if (store_partial_size(
-		&j->srv->store, j->pkey, &j->kept, err, sizeof(err)) == -1)
+		j->st, j->pkey, &j->kept, err, sizeof(err)) == -1)
 		jreply(j, "ERROR IO %s\n", err);
 	else
 		jreply(j, "OK %" PRIu64 "\n", j->kept);
+}
+
+/* SECURITY: refuse an upload that would break the user's quota or
+ * leave less than --min-free on the disk, before any byte is written.
+ * Both are checked again by nature at the end: ENOSPC fails the upload
+ * cleanly (NOSPACE) and discards it. */
+static int
+space_check(struct sjob *j)
+{
+	char err[FTX_ERRLEN];
+	uint64_t used, avail, need = j->size - j->offset;
+
+	if (j->quota > 0) {
+		if (store_usage(j->st, j->name, &used, err, sizeof(err)) == -1) {
+			jreply(j, "ERROR IO %s\n", err);
+			return -1;
+		}
+		/* The replaced file's bytes are not counted (`except`). */
+		if (used + j->inflight + j->size > j->quota) {
+			jreply(j,
+			    "ERROR QUOTA upload of %" PRIu64
+			    " bytes would exceed the quota of %" PRIu64
+			    " bytes (%" PRIu64 " used)\n",
+			    j->size, j->quota, used + j->inflight);
+			return -1;
+		}
+	}
+	if (j->min_free > 0) {
+		if (store_free_bytes(j->st, &avail, err, sizeof(err)) == -1) {
+			jreply(j, "ERROR IO %s\n", err);
+			return -1;
+		}
+		if (avail < need || avail - need < j->min_free) {
+			jreply(j,
+			    "ERROR NOSPACE upload of %" PRIu64
+			    " bytes would leave less than %" PRIu64
+			    " bytes free\n",
+			    need, j->min_free);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* UPLOAD with offset= or with space limits: the checks before a token. */
+static void
+upload_work(struct sjob *j)
+{
+	if (j->check_space && space_check(j) == -1)
+		return;
+	if (j->offset > 0)
+		partial_work(j);
 }
 
 static void
@@ -500,7 +619,7 @@ upload_finish(struct sjob *j)
 static void
 cmd_download(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
 
 	if (check_name(s, c->argv[0]) == -1 ||
 	    check_offset(s, c, 1, &a.offset) == -1 || !can_transfer(s))
@@ -532,7 +651,7 @@ list_work(struct sjob *j)
 	char *p;
 
 	buf_init(&lines, 15 * 1024 * 1024);
-	if (store_list(&j->srv->store, FTX_MAX_LIST_ENTRIES, list_entry, &lines,
+	if (store_list(j->st, FTX_MAX_LIST_ENTRIES, list_entry, &lines,
 		err, sizeof(err)) == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		buf_free(&lines);
@@ -553,7 +672,7 @@ list_work(struct sjob *j)
 static void
 cmd_list(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {NULL, 0, 0, 0};
+	struct sjob_args a = {NULL, 0, 0, 0, 0};
 
 	(void)c;
 	submit(s, &a, list_work, NULL);
@@ -564,7 +683,7 @@ delete_work(struct sjob *j)
 {
 	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
 
-	if (store_delete(&j->srv->store, j->name, err, sizeof(err)) == -1) {
+	if (store_delete(j->st, j->name, err, sizeof(err)) == -1) {
 		jreply_errno(j, err);
 		return;
 	}
@@ -576,7 +695,7 @@ delete_work(struct sjob *j)
 static void
 cmd_delete(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
@@ -612,7 +731,7 @@ hash_work(struct sjob *j)
 static void
 cmd_hash(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
@@ -655,10 +774,23 @@ cmd_quit(struct session *s, struct proto_cmd *c)
 
 /* --- chat and echo ------------------------------------------------------ */
 
+/* A logged-in user's nick defaults to the user name, and with
+ * --chat-nick-is-user must be it. */
 static void
 cmd_join(struct session *s, struct proto_cmd *c)
 {
-	room_join(s, c->argv[0]);
+	const char *nick = c->argc > 0 ? c->argv[0] : s->user;
+
+	if (nick[0] == '\0') {
+		sess_reply(s, "ERROR SYNTAX usage: JOIN <nick>");
+		return;
+	}
+	if (s->srv->cfg.chat_nick_is_user && s->user[0] != '\0' &&
+	    strcmp(nick, s->user) != 0) {
+		sess_reply(s, "ERROR PERM your nick must be your user name");
+		return;
+	}
+	room_join(s, nick);
 }
 
 static void
@@ -693,7 +825,8 @@ cmd_whoami(struct session *s, struct proto_cmd *c)
 	const char *nick = room_nick(s);
 
 	(void)c;
-	sess_reply(s, "OK %s %s", nick != NULL ? nick : "-", s->peerstr);
+	sess_reply(s, "OK %s %s %s", nick != NULL ? nick : "-", s->peerstr,
+	    s->user[0] != '\0' ? s->user : "-");
 }
 
 static void
@@ -746,4 +879,232 @@ cmd_stats(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	sess_reply(s, "OK %s", line);
+}
+
+/* --- STARTTLS and LOGIN ------------------------------------------------- */
+
+static void
+cmd_starttls(struct session *s, struct proto_cmd *c)
+{
+	char err[FTX_ERRLEN];
+
+	(void)c;
+	if (s->xfer != NULL) {
+		sess_reply(s, "ERROR BUSY a transfer is in progress");
+		return;
+	}
+	if (s->srv->tls == NULL) {
+		sess_reply(s, "ERROR TLS not offered (no certificate configured)");
+		return;
+	}
+	if (sess_starttls(s, err, sizeof(err)) == -1) {
+		sess_reply(s, "ERROR TLS %s", err);
+		return;
+	}
+	sess_reply(s, "OK begin TLS");
+}
+
+/*
+ * Password checks cost FTX_SCRYPT memory and CPU each, so at most
+ * FTX_AUTH_CONCURRENT run at once; further LOGINs wait here, in order.
+ * Failed logins are answered after FTX_LOGIN_FAIL_DELAY_MS from the
+ * `delayed` list, without holding a worker.  Both lists belong to the
+ * loop thread.
+ */
+static struct sjob *login_q, *login_q_tail, *delayed;
+static int logins_running;
+
+static void login_finish(struct sjob *j);
+
+static void
+login_start_next(void)
+{
+	struct sjob *j;
+
+	while (logins_running < FTX_AUTH_CONCURRENT && login_q != NULL) {
+		j = login_q;
+		login_q = j->qnext;
+		if (login_q == NULL)
+			login_q_tail = NULL;
+		j->qnext = NULL;
+		if (j->sess == NULL) {
+			sjob_free(j); /* its session left while it waited */
+			continue;
+		}
+		if (worker_submit(&j->job) == -1) {
+			j->sess->busy = NULL;
+			sess_reply(j->sess, "ERROR INTERNAL out of resources");
+			sess_resume(j->sess);
+			sjob_free(j);
+			continue;
+		}
+		logins_running++;
+	}
+}
+
+static void
+login_done(void)
+{
+	logins_running--;
+	login_start_next();
+}
+
+static void
+login_work(struct sjob *j)
+{
+	char err[FTX_ERRLEN];
+
+	if (j->anon)
+		j->login = auth_open_anonymous(
+			       &j->srv->store, &j->ustore, err, sizeof(err)) == 0
+		    ? 1
+		    : -1;
+	else
+		j->login = auth_verify(j->srv->users_path, &j->srv->store,
+		    j->user, j->pass, j->passlen, &j->ustore, &j->quota, err,
+		    sizeof(err));
+	explicit_bzero(j->pass, sizeof(j->pass));
+	if (j->login == -1)
+		jreply(j, "ERROR INTERNAL %s\n", err);
+}
+
+static void
+login_ok(struct session *s, struct sjob *j)
+{
+	const char *mode = "";
+
+	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, &j->ustore) ==
+	    -1) {
+		sess_reply(s, "ERROR INTERNAL out of memory");
+		return;
+	}
+	(void)str_copy(s->user, sizeof(s->user), j->anon ? FTX_ANON_USER : j->user);
+	s->authed = 1;
+	s->quota = j->anon ? 0 : j->quota;
+	if (j->anon) {
+		s->readonly = s->srv->cfg.anonymous != CFG_ANON_RW;
+		mode = s->readonly ? " read-only" : " read-write";
+	}
+	auth_succeeded(s->srv, &s->peer);
+	log_msg(s->peerstr, "login user=%s ok%s", s->user, mode);
+	sess_reply(s, "OK %s logged in%s", s->user, mode);
+}
+
+static void
+login_finish(struct sjob *j)
+{
+	struct session *s = j->sess;
+	char enc[ENC_NAME_MAX];
+
+	if (j->login == 1) {
+		login_ok(s, j);
+		return;
+	}
+	if (j->login == -1) {
+		log_msg(s->peerstr, "login error: %.*s", (int)j->reply.len,
+		    buf_head(&j->reply));
+		sess_reply(s, "ERROR INTERNAL cannot check the password");
+		return;
+	}
+	encode_name(enc, strlen(j->user) <= FTX_NAME_MAX ? j->user : "-");
+	log_msg(s->peerstr, "login user=%s failed", enc);
+	auth_failed(s->srv, &s->peer);
+	/* SECURITY: a failed login is answered after a delay, so guessing
+	 * is slow even within the lockout limit; the session waits. */
+	s->busy = j;
+	j->reply_ms = loop_now_ms() + FTX_LOGIN_FAIL_DELAY_MS;
+	j->qnext = delayed;
+	delayed = j;
+}
+
+void
+cmd_tick(struct server *srv, long long now)
+{
+	struct sjob **pp = &delayed, *j;
+	struct session *s;
+
+	(void)srv;
+	while ((j = *pp) != NULL) {
+		if (j->sess != NULL && now < j->reply_ms) {
+			pp = &j->qnext;
+			continue;
+		}
+		*pp = j->qnext;
+		s = j->sess;
+		if (s != NULL) {
+			s->busy = NULL;
+			sess_reply(s, "ERROR AUTH login incorrect");
+			sess_resume(s);
+		}
+		sjob_free(j);
+	}
+}
+
+/* LOGIN's preconditions; 0 if the password may be checked. */
+static int
+login_allowed(struct session *s)
+{
+	long long left;
+
+	if (!s->srv->accounts) {
+		sess_reply(s, "ERROR AUTH no accounts on this server");
+		return -1;
+	}
+	if (s->user[0] != '\0') {
+		sess_reply(s, "ERROR BUSY already logged in");
+		return -1;
+	}
+	/* SECURITY: a password never crosses in plaintext unless the
+	 * operator said so. */
+	if (s->tls_state != STLS_ON && !s->srv->cfg.allow_plaintext_login) {
+		sess_reply(s, "ERROR TLS login needs TLS: send STARTTLS first");
+		return -1;
+	}
+	if (auth_locked(s->srv, &s->peer, &left)) {
+		sess_reply(s,
+		    "ERROR LOCKED too many failed logins; try again in %lld s",
+		    left);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+cmd_login(struct session *s, struct proto_cmd *c)
+{
+	const char *pass = c->argc > 1 ? c->argv[1] : "";
+	size_t passlen = strlen(pass);
+	struct sjob *j;
+
+	if (login_allowed(s) == -1)
+		return;
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		sess_reply(s, "ERROR INTERNAL out of resources");
+		return;
+	}
+	j->job.run = sjob_run;
+	j->job.done = sjob_done;
+	j->sess = s;
+	j->srv = s->srv;
+	j->work = login_work;
+	j->finish = login_finish;
+	j->fd = -1;
+	buf_init(&j->reply, FTX_ERRLEN * 2);
+	j->anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
+	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
+	/* Overlong names and passwords are checked like wrong ones: the
+	 * reply must not tell them apart. */
+	if (str_copy(j->user, sizeof(j->user), c->argv[0]) == -1)
+		j->user[0] = '\0';
+	if (passlen <= FTX_PASS_MAX) {
+		memcpy(j->pass, pass, passlen);
+		j->passlen = passlen;
+	}
+	s->busy = j;
+	if (login_q_tail != NULL)
+		login_q_tail->qnext = j;
+	else
+		login_q = j;
+	login_q_tail = j;
+	login_start_next();
 }

@@ -10,6 +10,8 @@ struct sjob;
 
 /* Parse one complete line (NUL-terminated, LF included) and run it. */
 void cmd_dispatch(struct session *s, char *line);
+/* Timers: failed LOGINs are answered after a delay. */
+void cmd_tick(struct server *srv, long long now);
 /* The session is going away; its job must not report back to it. */
 void cmd_detach(struct sjob *j);
 

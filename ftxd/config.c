@@ -18,7 +18,7 @@
  * NEG_BASE + i; the three command-line-only options come after. */
 #define OPT_BASE 1000
 #define NEG_BASE 3000
-enum { META_CONFIG = 5000, META_HELP, META_VERSION };
+enum { META_CONFIG = 5000, META_HELP, META_VERSION, META_GENCERT };
 
 /*
  * THE option table.  Order is the order of --help.  `reload` marks what
@@ -75,6 +75,42 @@ static const struct cfg_opt opts[] = {
 	"detach into the background", NULL},
     {"pidfile", CFG_PATH, FIELD(pidfile), 0, 0, 1, 0, NULL, "FILE",
 	"write the pid to FILE; refuse to start if it is alive", NULL},
+    {"tls-cert", CFG_PATH, FIELD(tls_cert), 0, 0, 1, 0, NULL, "FILE",
+	"TLS certificate (PEM, chain allowed); enables STARTTLS", NULL},
+    {"tls-key", CFG_PATH, FIELD(tls_key), 0, 0, 1, 0, NULL, "FILE",
+	"TLS private key (PEM) for --tls-cert", NULL},
+    {"require-tls", CFG_BOOL, FIELD(require_tls), 0, 0, 0, 1, NULL, NULL,
+	"refuse every command but STARTTLS and QUIT until TLS is up", NULL},
+    {"users", CFG_PATH, FIELD(users), 0, 0, 1, 0, NULL, "FILE",
+	"accounts file (default ROOT/../ftxd.users); if it exists, every "
+	"session must log in and sees only ROOT/USER",
+	NULL},
+    {"anonymous", CFG_ANON, FIELD(anonymous), 0, 0, 0, 1, NULL,
+	"off|read-only|read-write",
+	"with accounts, let LOGIN anonymous use the shared area "
+	"ROOT/anonymous",
+	NULL},
+    {"allow-plaintext-login", CFG_BOOL, FIELD(allow_plaintext_login), 0, 0, 0,
+	1, NULL, NULL, "accept passwords on a session without TLS", NULL},
+    {"chat-nick-is-user", CFG_BOOL, FIELD(chat_nick_is_user), 0, 0, 0, 1,
+	NULL, NULL, "a logged-in user's chat nick must be the user name",
+	NULL},
+    {"login-max-fails", CFG_INT, FIELD(login_max_fails), 1, 1000, 0, 1, NULL,
+	"N", "failed logins from one IP within --login-window that lock it out",
+	NULL},
+    {"login-window", CFG_INT, FIELD(login_window), 1, FTX_MAX_TIMEOUT_S, 0, 1,
+	NULL, "S", "seconds over which failed logins are counted", NULL},
+    {"login-lockout", CFG_INT, FIELD(login_lockout), 1, FTX_MAX_TIMEOUT_S, 0,
+	1, NULL, "S", "seconds a locked-out IP is refused", NULL},
+    {"min-free", CFG_SIZE, FIELD(min_free), 0, 0, 0, 1, NULL, "SIZE",
+	"refuse uploads that would leave less free disk space (e.g. 1G)",
+	NULL},
+    {"max-rate", CFG_SIZE, FIELD(max_rate), 0, 0, 0, 1, NULL, "SIZE",
+	"bytes per second per transfer, e.g. 10M; 0 = no limit", NULL},
+    {"user", CFG_STR, FIELD(run_user), 0, 0, 1, 0, NULL, "NAME",
+	"started as root: bind the ports, then run as NAME", NULL},
+    {"allow-root", CFG_BOOL, FIELD(allow_root), 0, 0, 0, 0, NULL, NULL,
+	"serve as root without --user (not recommended)", NULL},
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -116,6 +152,9 @@ cfg_defaults(struct config *c)
 	c->chat_rate = FTX_CHAT_RATE_DEFAULT;
 	c->udp_echo = 1;
 	c->udp_rate = FTX_UDP_RATE_DEFAULT;
+	c->login_max_fails = FTX_LOGIN_MAX_FAILS;
+	c->login_window = FTX_LOGIN_WINDOW_S;
+	c->login_lockout = FTX_LOGIN_LOCKOUT_S;
 }
 
 const char *
@@ -282,6 +321,44 @@ set_format(int *dst, const char *val, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+set_size(uint64_t *dst, const char *val, char *err, size_t errlen)
+{
+	char b[68];
+
+	if (str_to_size(val, FTX_SIZE_ARG_MAX, dst) == -1)
+		return str_err(err, errlen,
+		    "expected a size such as 512K, 10M or 1G, got '%s'",
+		    shown(val, b, sizeof(b)));
+	return 0;
+}
+
+static int
+set_anon(int *dst, const char *val, char *err, size_t errlen)
+{
+	char b[68];
+
+	if (strcmp(val, "off") == 0 || strcmp(val, "no") == 0)
+		*dst = CFG_ANON_OFF;
+	else if (strcmp(val, "read-only") == 0)
+		*dst = CFG_ANON_RO;
+	else if (strcmp(val, "read-write") == 0)
+		*dst = CFG_ANON_RW;
+	else
+		return str_err(err, errlen,
+		    "expected off, read-only or read-write, got '%s'",
+		    shown(val, b, sizeof(b)));
+	return 0;
+}
+
+const char *
+cfg_anon_name(int a)
+{
+	return a == CFG_ANON_RO ? "read-only"
+	    : a == CFG_ANON_RW  ? "read-write"
+				: "off";
+}
+
 int
 cfg_set(struct config *c, const struct cfg_opt *o, const char *val, char *err,
     size_t errlen)
@@ -299,6 +376,10 @@ cfg_set(struct config *c, const struct cfg_opt *o, const char *val, char *err,
 		return set_ports(field, val, err, errlen);
 	case CFG_FORMAT:
 		return set_format(field, val, err, errlen);
+	case CFG_SIZE:
+		return set_size(field, val, err, errlen);
+	case CFG_ANON:
+		return set_anon(field, val, err, errlen);
 	case CFG_STR:
 	case CFG_HOST:
 	case CFG_PATH:
@@ -475,7 +556,7 @@ cfg_cli_parse(
 
 	memset(cli, 0, sizeof(*cli));
 	/* Each option takes at least one argument, so argc bounds both. */
-	lo = calloc(2 * NOPTS + 4, sizeof(*lo));
+	lo = calloc(2 * NOPTS + 5, sizeof(*lo));
 	cli->args = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*cli->args));
 	if (lo == NULL || cli->args == NULL) {
 		str_err(err, errlen, "out of memory");
@@ -498,6 +579,8 @@ cfg_cli_parse(
 	    (struct option){"config", required_argument, NULL, META_CONFIG};
 	lo[k++] = (struct option){"help", no_argument, NULL, META_HELP};
 	lo[k++] = (struct option){"version", no_argument, NULL, META_VERSION};
+	lo[k++] =
+	    (struct option){"gen-cert", required_argument, NULL, META_GENCERT};
 	optind = 0; /* GNU: start over (unit tests parse repeatedly) */
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":", lo, NULL)) != -1) {
@@ -507,6 +590,8 @@ cfg_cli_parse(
 			cli->help = 1;
 		} else if (ch == META_VERSION) {
 			cli->version = 1;
+		} else if (ch == META_GENCERT) {
+			cli->gen_cert = optarg;
 		} else if (ch >= OPT_BASE && ch < OPT_BASE + (int)NOPTS) {
 			cli->args[cli->n].opt = &opts[ch - OPT_BASE];
 			cli->args[cli->n++].val = optarg;

@@ -25,15 +25,19 @@
 #define FTXD_CONFIG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 
 /* Error buffers for configuration messages: a path and a line number
  * come before the reason. */
 #define CFG_ERRLEN (FTX_PATH_MAX + FTX_ERRLEN)
 
 enum cfg_log_format { CFG_LOG_TEXT, CFG_LOG_JSON };
+/* --anonymous: no anonymous login, or a shared read-only or read-write
+ * area. */
+enum cfg_anon { CFG_ANON_OFF, CFG_ANON_RO, CFG_ANON_RW };
 
 /* A data port, or a range of them (first == last for one port). */
 struct cfg_ports {
@@ -64,6 +68,21 @@ struct config {
 	int udp_echo; /* answer UDP echo on the control port */
 	int udp_rate; /* UDP replies per second per source */
 	int daemon; /* detach (--daemon) */
+	/* Security (docs/SECURITY.md). */
+	char tls_cert[FTX_PATH_MAX]; /* "" = no TLS */
+	char tls_key[FTX_PATH_MAX];
+	int require_tls; /* nothing but STARTTLS and QUIT before TLS */
+	char users[FTX_PATH_MAX]; /* "" = <root>/../ftxd.users */
+	int anonymous; /* enum cfg_anon */
+	int allow_plaintext_login;
+	int chat_nick_is_user;
+	int login_max_fails;
+	int login_window; /* seconds */
+	int login_lockout; /* seconds */
+	uint64_t min_free; /* bytes; 0 = no guard */
+	uint64_t max_rate; /* bytes per second per transfer; 0 = no limit */
+	char run_user[FTX_USER_MAX + 1]; /* --user: drop privileges to it */
+	int allow_root;
 };
 
 enum cfg_kind {
@@ -73,7 +92,9 @@ enum cfg_kind {
 	CFG_INT,
 	CFG_BOOL,
 	CFG_PORTS, /* N or N-M */
-	CFG_FORMAT /* text|json */
+	CFG_FORMAT, /* text|json */
+	CFG_SIZE, /* bytes, with an optional K/M/G/T suffix */
+	CFG_ANON /* off|read-only|read-write */
 };
 
 /* One row of the option table. */
@@ -130,6 +151,7 @@ struct cfg_cli {
 	struct cfg_arg *args;
 	size_t n;
 	const char *config; /* --config FILE, or NULL */
+	const char *gen_cert; /* --gen-cert DIR, or NULL */
 	int help;
 	int version;
 };
@@ -151,6 +173,8 @@ int cfg_build(struct config *c, const struct cfg_cli *cli, const char *path,
  * `base`, for --daemon, which changes to "/"; 0 or -1. */
 int cfg_absolute_paths(
     struct config *c, const char *base, char *err, size_t errlen);
+/* "off", "read-only" or "read-write". */
+const char *cfg_anon_name(int a);
 /* "text" or "json". */
 const char *cfg_log_format_name(int f);
 

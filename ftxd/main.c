@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "certgen.h"
 #include "config.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "log.h"
 #include "server.h"
 #include "str.h"
+#include "usercmd.h"
 
 /* Help columns: options, then their text. */
 #define HELP_INDENT 22
@@ -84,6 +87,17 @@ default_text(
 		(void)str_fmt(out, n, " (default %s)",
 		    cfg_log_format_name(d->log_format));
 		break;
+	case CFG_SIZE:
+		(void)str_fmt(out, n, " (default %llu)",
+		    (unsigned long long)(o->off == offsetof(struct config,
+					     min_free)
+			    ? d->min_free
+			    : d->max_rate));
+		break;
+	case CFG_ANON:
+		(void)str_fmt(
+		    out, n, " (default %s)", cfg_anon_name(d->anonymous));
+		break;
 	case CFG_STR:
 	case CFG_HOST:
 	case CFG_PATH:
@@ -106,6 +120,9 @@ usage(FILE *f)
 	cfg_defaults(&d);
 	fprintf(f,
 	    "usage: ftxd [options]\n"
+	    "       ftxd --gen-cert DIR\n"
+	    "       ftxd user add|del|passwd|quota|list ... (see 'ftxd user "
+	    "--help')\n"
 	    "\n"
 	    "Serve files over the FTX/1 protocol: commands on the control "
 	    "port,\n"
@@ -129,6 +146,9 @@ usage(FILE *f)
 			help_line(f, left, o[i].neg_help);
 		}
 	}
+	help_line(f, "--gen-cert DIR",
+	    "create DIR/ftxd.key and a self-signed DIR/ftxd.crt for "
+	    "--tls-cert/--tls-key, print its SHA-256 fingerprint, and exit");
 	help_line(f, "--help", "show this help");
 	help_line(f, "--version", "show the version");
 	fprintf(f,
@@ -375,6 +395,25 @@ daemon_ready(int fd)
 /* --- main -------------------------------------------------------------------
  */
 
+/* --gen-cert DIR: a key and a self-signed certificate for first use. */
+static int
+gen_cert(const char *dir)
+{
+	char err[FTX_ERRLEN], fp[FTX_FP_LEN];
+
+	if (certgen_write(dir, NULL, fp, sizeof(fp), err, sizeof(err)) == -1) {
+		fprintf(stderr, "ftxd: %s\n", err);
+		return 1;
+	}
+	printf("wrote %s/ftxd.key and %s/ftxd.crt\n"
+	       "fingerprint %s\n"
+	       "start the server with: ftxd --tls-cert %s/ftxd.crt "
+	       "--tls-key %s/ftxd.key\n"
+	       "clients can pin it with: ftx --tls --pin %s ...\n",
+	    dir, dir, fp, dir, dir, fp);
+	return 0;
+}
+
 static void
 fatal(int code, const char *err)
 {
@@ -394,6 +433,9 @@ main(int argc, char **argv)
 	const char *path;
 	int rc, notify = -1;
 
+	/* Account management is a subcommand of its own. */
+	if (argc > 1 && strcmp(argv[1], "user") == 0)
+		return usercmd_main(argc - 1, argv + 1);
 	if (cfg_cli_parse(&cli, argc, argv, err, sizeof(err)) == -1) {
 		fprintf(stderr, "ftxd: %s (see 'ftxd --help')\n", err);
 		return 2;
@@ -407,6 +449,8 @@ main(int argc, char **argv)
 		    "ftxd %s (protocol %s)\n", FTX_VERSION, FTX_PROTO_VERSION);
 		return 0;
 	}
+	if (cli.gen_cert != NULL)
+		return gen_cert(cli.gen_cert);
 	path = cfg_default_path(&cli);
 	if (cfg_build(&srv.cfg, &cli, path, err, sizeof(err)) == -1)
 		fatal(2, err);
@@ -443,17 +487,20 @@ main(int argc, char **argv)
 	log_set_format(srv.cfg.log_format);
 	if (path != NULL)
 		log_msg(NULL, "config file %s", srv.cfg_path);
-	if (srv_init(&srv, err, sizeof(err)) == -1) {
-		log_msg(NULL, "fatal: %s", err);
-		fprintf(stderr, "ftxd: %s\n", err);
-		srv_free(&srv);
-		cfg_cli_free(&cli);
-		return 1;
-	}
+	/* Written before srv_init, which may drop root: the pidfile's
+	 * directory (/run) is usually root's. */
 	if (srv.cfg.pidfile[0] != '\0' &&
 	    pid_write(srv.cfg.pidfile, err, sizeof(err)) == -1) {
 		log_msg(NULL, "fatal: %s", err);
 		fprintf(stderr, "ftxd: %s\n", err);
+		cfg_cli_free(&cli);
+		return 1;
+	}
+	if (srv_init(&srv, err, sizeof(err)) == -1) {
+		log_msg(NULL, "fatal: %s", err);
+		fprintf(stderr, "ftxd: %s\n", err);
+		if (srv.cfg.pidfile[0] != '\0')
+			pid_remove(srv.cfg.pidfile);
 		srv_free(&srv);
 		cfg_cli_free(&cli);
 		return 1;

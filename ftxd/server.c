@@ -11,13 +11,17 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "auth.h"
+#include "cmd.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
 #include "server.h"
 #include "session.h"
 #include "room.h"
+#include "priv.h"
 #include "str.h"
+#include "tls.h"
 #include "udpecho.h"
 #include "worker.h"
 #include "xfer.h"
@@ -60,10 +64,11 @@ count_ip(const struct server *srv, const struct sockaddr_storage *peer)
 	return n;
 }
 
-/* SECURITY: refuse connections over the global and per-IP caps. */
+/* SECURITY: refuse connections over the global and per-IP caps, and
+ * from addresses locked out for failed logins. */
 static void
-refuse(struct server *srv, int fd, const struct sockaddr_storage *peer,
-    const char *why)
+refuse_code(struct server *srv, int fd, const struct sockaddr_storage *peer,
+    const char *code, const char *why)
 {
 	char line[128], addr[64];
 
@@ -71,10 +76,32 @@ refuse(struct server *srv, int fd, const struct sockaddr_storage *peer,
 	log_msg(addr, "refused: %s", why);
 	srv->stats.refused++;
 	/* Best effort: the socket is fresh, so its buffer has room. */
-	if (str_fmt(line, sizeof(line), "ERROR LIMIT %s\n", why) == 0 &&
+	if (str_fmt(line, sizeof(line), "ERROR %s %s\n", code, why) == 0 &&
 	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
 		log_msg(addr, "refusal not sent: %s", strerror(errno));
 	close(fd);
+}
+
+static void
+refuse(struct server *srv, int fd, const struct sockaddr_storage *peer,
+    const char *why)
+{
+	refuse_code(srv, fd, peer, "LIMIT", why);
+}
+
+/* 1 if the peer is locked out (refused here), else 0. */
+static int
+locked_out(struct server *srv, int fd, const struct sockaddr_storage *peer)
+{
+	char why[96];
+	long long left;
+
+	if (!srv->accounts || !auth_locked(srv, peer, &left))
+		return 0;
+	(void)str_fmt(why, sizeof(why),
+	    "too many failed logins; try again in %lld s", left);
+	refuse_code(srv, fd, peer, "LOCKED", why);
+	return 1;
 }
 
 static void
@@ -87,6 +114,9 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 	(void)l;
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
+		auth_recheck(srv);
+		if (locked_out(srv, fd, &peer))
+			continue;
 		if (srv->nsessions >= (size_t)srv->cfg.max_clients)
 			refuse(srv, fd, &peer, "too many connections");
 		else if (count_ip(srv, &peer) >= (size_t)srv->cfg.max_per_ip)
@@ -179,6 +209,7 @@ tick(struct loop *l, void *arg)
 		xfer_resume_accepting(srv);
 	xfer_tick(srv, now);
 	sess_tick(srv, now);
+	cmd_tick(srv, now);
 	uecho_tick(srv, now);
 	if (!srv->stopping)
 		return;
@@ -249,17 +280,66 @@ raise_nofile(const struct server *srv)
 		    srv->cfg.max_clients);
 }
 
-int
-srv_init(struct server *srv, char *err, size_t errlen)
+/* TLS and the root check: what must be settled before anything else. */
+static int
+security_init(struct server *srv, char *err, size_t errlen)
+{
+	const struct config *c = &srv->cfg;
+
+	/* SECURITY: a network daemon does not serve as root by accident. */
+	if (priv_is_root() && c->run_user[0] == '\0' && !c->allow_root)
+		return str_err(err, errlen,
+		    "refusing to serve as root: give --user NAME to drop "
+		    "privileges after binding, or --allow-root");
+	if (c->run_user[0] != '\0' && !priv_is_root())
+		return str_err(err, errlen,
+		    "--user %s: only root can switch users", c->run_user);
+	if ((c->tls_cert[0] == '\0') != (c->tls_key[0] == '\0'))
+		return str_err(
+		    err, errlen, "--tls-cert and --tls-key go together");
+	if (c->require_tls && c->tls_cert[0] == '\0')
+		return str_err(err, errlen, "--require-tls needs --tls-cert");
+	/* Loaded now: the key file is typically readable by root only. */
+	if (c->tls_cert[0] != '\0' &&
+	    (srv->tls = tls_server_ctx(c->tls_cert, c->tls_key, err, errlen)) ==
+		NULL)
+		return -1;
+	return 0;
+}
+
+/* The listening line: tests and scripts read the bound ports from it;
+ * the first data port stays in data=, a range is added after it. */
+static void
+log_listening(const struct server *srv)
 {
 	const char *lb, *rb;
 	char range[32] = "";
 
+	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
+	rb = *lb != '\0' ? "]" : "";
+	if (srv->ndata > 1)
+		(void)str_fmt(range, sizeof(range), " data-ports=%d-%d",
+		    srv->data_ports[0], srv->data_ports[srv->ndata - 1]);
+	log_msg(NULL,
+	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d%s udp-echo=%s "
+	    "tls=%s%s accounts=%s anonymous=%s root=%s",
+	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
+	    srv->cfg.bind, rb, srv->data_ports[0], range,
+	    srv->uecho != NULL ? "on" : "off", srv->tls != NULL ? "on" : "off",
+	    srv->cfg.require_tls ? ",required" : "",
+	    srv->accounts ? "on" : "off", cfg_anon_name(srv->cfg.anonymous),
+	    srv->cfg.root);
+}
+
+int
+srv_init(struct server *srv, char *err, size_t errlen)
+{
 	srv->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
+	srv->store.rootfd = srv->store.metafd = srv->store.partfd = -1;
 	srv->stats.start_ms = loop_now_ms();
 	raise_nofile(srv);
-	if (store_open(&srv->store, srv->cfg.root, err, errlen) == -1)
+	if (security_init(srv, err, errlen) == -1)
 		return -1;
 	if ((srv->loop = loop_new(err, errlen)) == NULL)
 		return -1;
@@ -277,25 +357,25 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (xfer_listen(srv, err, errlen) == -1)
 		return -1;
+	/* SECURITY: the ports are bound; from here on we need no
+	 * privilege, so drop it before touching any stored file or
+	 * starting a thread. */
+	if (srv->cfg.run_user[0] != '\0') {
+		if (priv_drop(srv->cfg.run_user, err, errlen) == -1)
+			return -1;
+		log_msg(NULL, "running as user %s", srv->cfg.run_user);
+	}
+	if (store_open(&srv->store, srv->cfg.root, err, errlen) == -1)
+		return -1;
+	if (auth_init(srv, err, errlen) == -1)
+		return -1;
 	if (worker_start(
 		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
 		srv->cfg.workers, err, errlen) == -1)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
-	/* Tests and scripts read the bound ports from this line: the
-	 * first data port stays in data=, a range is added after it. */
-	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
-	rb = *lb != '\0' ? "]" : "";
-	if (srv->ndata > 1)
-		(void)str_fmt(range, sizeof(range), " data-ports=%d-%d",
-		    srv->data_ports[0], srv->data_ports[srv->ndata - 1]);
-	log_msg(NULL,
-	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d%s udp-echo=%s "
-	    "root=%s",
-	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
-	    srv->cfg.bind, rb, srv->data_ports[0], range,
-	    srv->uecho != NULL ? "on" : "off", srv->cfg.root);
+	log_listening(srv);
 	return 0;
 }
 
@@ -338,7 +418,10 @@ srv_free(struct server *srv)
 		close(srv->sigfd[1]);
 	}
 	loop_free(srv->loop);
+	auth_free(srv);
 	store_close(&srv->store);
+	tls_ctx_free(srv->tls);
+	srv->tls = NULL;
 }
 
 /* Point the logs at the configured files again (logrotate renamed

@@ -12,16 +12,24 @@
 
 #include "buf.h"
 #include "config.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "room.h"
 #include "store.h"
 
 struct loop;
 struct sjob;
+struct tls;
+struct tls_ctx;
+struct ustore;
 struct xfer;
 struct dconn;
 struct member;
 struct uecho;
+struct auth;
+
+/* A control connection's TLS: off, STARTTLS answered (the reply is
+ * being flushed in plaintext), handshaking, up. */
+enum sess_tls { STLS_OFF, STLS_STARTING, STLS_HANDSHAKE, STLS_ON };
 
 /* One control connection. */
 struct session {
@@ -44,6 +52,19 @@ struct session {
 	struct xfer *xfer; /* transfer pending or running */
 	struct member *chat; /* in the chat room, or NULL */
 	int pending; /* on the server's pending-output list */
+	/* TLS (STARTTLS). */
+	struct tls *tls;
+	int tls_state; /* enum sess_tls */
+	long long tls_ms; /* when the handshake began */
+	int tls_want_out; /* a TLS read must wait for writability */
+	unsigned char tls_id[FTX_TLS_BIND_ID_BYTES]; /* in its tickets */
+	/* Accounts: a session is authorised once logged in, or from the
+	 * start when the server has no accounts. */
+	int authed;
+	int readonly; /* anonymous read-only */
+	char user[FTX_USER_MAX + 1]; /* "" until LOGIN */
+	uint64_t quota; /* bytes; 0 = none */
+	struct ustore *ust; /* its storage; NULL: the whole root */
 	struct session *prev, *next;
 	struct session *pprev, *pnext; /* pending-output list */
 };
@@ -67,6 +88,11 @@ struct server {
 	const char *cfg_path; /* the config file, or NULL */
 	const char *base_dir; /* --daemon: relative paths are under it */
 	struct store store;
+	struct tls_ctx *tls; /* NULL without --tls-cert */
+	int accounts; /* a users file exists: LOGIN required */
+	char users_path[FTX_PATH_MAX];
+	struct ustore *ustores; /* per-user storage in use */
+	struct auth *auth; /* failed-login tracking, LOGIN queue */
 	struct loop *loop;
 	int ctl_fd;
 	int *data_fds; /* one listener per port of --data-port N-M */

@@ -15,6 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/rand.h>
+
+#include "auth.h"
 #include "cmd.h"
 #include "log.h"
 #include "loop.h"
@@ -23,6 +26,7 @@
 #include "room.h"
 #include "session.h"
 #include "str.h"
+#include "tls.h"
 #include "xfer.h"
 
 /* Hard cap on queued output (a LIST of FTX_MAX_LIST_ENTRIES fits). */
@@ -37,12 +41,40 @@ update_events(struct session *s)
 {
 	short ev = 0;
 
+	if (s->tls_state == STLS_HANDSHAKE) {
+		loop_set_events(s->srv->loop, s->fd, (short)tls_want(s->tls));
+		return;
+	}
 	if (!s->closing && !s->eof && s->busy == NULL &&
-	    s->out.len < FTX_OUTBUF_SOFT)
+	    s->tls_state != STLS_STARTING && s->out.len < FTX_OUTBUF_SOFT)
 		ev |= POLLIN;
-	if (s->out.len > 0)
+	if (s->out.len > 0 || s->tls_want_out)
 		ev |= POLLOUT;
 	loop_set_events(s->srv->loop, s->fd, ev);
+}
+
+/* recv(2) on the session, through TLS once it is up. */
+static ssize_t
+sess_recv(struct session *s, void *p, size_t n)
+{
+	ssize_t r;
+
+	if (s->tls_state != STLS_ON)
+		return recv(s->fd, p, n, 0);
+	r = tls_read(s->tls, p, n);
+	/* A TLS record may need a write before it can be read (a key
+	 * update): wait for writability, then read again. */
+	s->tls_want_out = r == -1 && errno == EAGAIN &&
+	    tls_want(s->tls) == POLLOUT;
+	return r;
+}
+
+static ssize_t
+sess_send(struct session *s, const void *p, size_t n)
+{
+	if (s->tls_state != STLS_ON)
+		return send(s->fd, p, n, MSG_NOSIGNAL);
+	return tls_write(s->tls, p, n);
 }
 
 int
@@ -70,7 +102,15 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	srv->sessions = s;
 	srv->nsessions++;
 	log_msg(s->peerstr, "connect sessions=%zu", srv->nsessions);
-	sess_reply(s, "OK %s ftxd/%s ready", FTX_PROTO_VERSION, FTX_VERSION);
+	/* Without accounts every session may do everything at once. */
+	s->authed = !srv->accounts;
+	/* Capabilities follow "ready" (docs/PROTOCOL.md). */
+	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s", FTX_PROTO_VERSION,
+	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
+	    srv->cfg.require_tls ? " tls-required" : "",
+	    srv->accounts ? " login" : "",
+	    srv->accounts && srv->cfg.anonymous != CFG_ANON_OFF ? " anonymous"
+								 : "");
 	return 0;
 }
 
@@ -132,6 +172,7 @@ sess_free(struct session *s)
 
 	room_leave(s, "disconnect");
 	unmark_pending(s);
+	auth_unref(srv, s->ust);
 	log_msg(s->peerstr, "disconnect");
 	/* Outstanding work may still finish; it must not find us. */
 	if (s->busy != NULL)
@@ -139,6 +180,12 @@ sess_free(struct session *s)
 	if (s->xfer != NULL)
 		xfer_session_gone(s->xfer);
 	loop_del(srv->loop, s->fd);
+	if (s->tls != NULL) {
+		if (s->tls_state == STLS_ON)
+			tls_shutdown(s->tls);
+		tls_free(s->tls);
+	}
+	explicit_bzero(s->in, sizeof(s->in));
 	close_gently(s->fd);
 	buf_free(&s->out);
 	if (s->prev != NULL)
@@ -152,13 +199,15 @@ sess_free(struct session *s)
 }
 
 /* Try to send queued output now; -1 if the connection is dead. */
+static void tls_begin(struct session *s);
+
 static int
 flush_out(struct session *s)
 {
 	ssize_t n;
 
 	while (s->out.len > 0) {
-		n = send(s->fd, buf_head(&s->out), s->out.len, MSG_NOSIGNAL);
+		n = sess_send(s, buf_head(&s->out), s->out.len);
 		if (n > 0) {
 			buf_consume(&s->out, (size_t)n);
 			continue;
@@ -169,6 +218,9 @@ flush_out(struct session *s)
 			return 0;
 		return -1;
 	}
+	/* STARTTLS: its OK went out in plaintext; now the handshake. */
+	if (s->tls_state == STLS_STARTING && !s->closing)
+		tls_begin(s);
 	return 0;
 }
 
@@ -302,15 +354,22 @@ discard(struct session *s)
 	return 0;
 }
 
+/* Nothing makes the session wait: lines may be executed. */
+static int
+can_run(const struct session *s)
+{
+	return !s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT &&
+	    (s->tls_state == STLS_OFF || s->tls_state == STLS_ON);
+}
+
 /* Execute complete lines until input runs out or we must wait. */
-void
-sess_resume(struct session *s)
+static void
+run_lines(struct session *s)
 {
 	char line[FTX_LINE_MAX + 1];
 	ssize_t n;
 
-	while (!s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT &&
-	    s->inlen > 0) {
+	while (can_run(s) && s->inlen > 0) {
 		if (s->discarding && discard(s) == -1)
 			break;
 		if ((n = proto_find_line(s->in, s->inlen)) == 0)
@@ -324,6 +383,7 @@ sess_resume(struct session *s)
 		line[n] = '\0';
 		memmove(s->in, s->in + n, s->inlen - (size_t)n);
 		s->inlen -= (size_t)n;
+		explicit_bzero(s->in + s->inlen, (size_t)n);
 		/* Only whole lines count as activity (slowloris). */
 		s->last_ms = s->line_ms = loop_now_ms();
 		/* SECURITY: a NUL would silently cut the line short for the
@@ -333,6 +393,53 @@ sess_resume(struct session *s)
 			continue;
 		}
 		cmd_dispatch(s, line);
+		/* SECURITY: a LOGIN line holds a password. */
+		explicit_bzero(line, (size_t)n);
+	}
+}
+
+/*
+ * Read what the peer sent into the input buffer: 1 if bytes came (or
+ * nothing is there yet), 0 at the end of the stream (s->eof set), -1 if
+ * the connection failed.
+ */
+static int
+take_input(struct session *s)
+{
+	ssize_t n;
+
+	n = sess_recv(s, s->in + s->inlen, sizeof(s->in) - s->inlen);
+	if (n == 0) {
+		/* A peer that half-closed still gets the replies to what
+		 * it sent; sess_resume closes once nothing is left. */
+		s->eof = 1;
+		return 0;
+	}
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ||
+			errno == EWOULDBLOCK
+		    ? 1
+		    : -1;
+	if (s->inlen == 0 && !s->discarding)
+		s->line_ms = loop_now_ms();
+	s->inlen += (size_t)n;
+	return 1;
+}
+
+void
+sess_resume(struct session *s)
+{
+	for (;;) {
+		run_lines(s);
+		/* Bytes TLS has already decrypted never make the socket
+		 * readable again: take them now. */
+		if (s->tls_state != STLS_ON || !can_run(s) || s->eof ||
+		    s->inlen == sizeof(s->in) || tls_pending(s->tls) == 0)
+			break;
+		if (take_input(s) == -1) {
+			sess_drop(s); /* freed after this round */
+			return;
+		}
 	}
 	if (s->eof && !s->closing && s->busy == NULL && s->xfer == NULL)
 		sess_close_after(s, NULL);
@@ -343,28 +450,80 @@ sess_resume(struct session *s)
 static void
 sess_read(struct session *s)
 {
-	ssize_t n;
-
 	if (s->inlen == sizeof(s->in))
 		return; /* held back: a job or the output is pending */
-	n = recv(s->fd, s->in + s->inlen, sizeof(s->in) - s->inlen, 0);
-	if (n == 0) {
-		/* A peer that half-closed still gets the replies to what
-		 * it sent; sess_resume closes once nothing is left. */
-		s->eof = 1;
-		sess_resume(s);
-		return;
-	}
-	if (n == -1 && errno != EAGAIN && errno != EINTR &&
-	    errno != EWOULDBLOCK) {
+	if (take_input(s) == -1) {
 		sess_free(s);
 		return;
 	}
-	if (n > 0) {
-		if (s->inlen == 0 && !s->discarding)
-			s->line_ms = loop_now_ms();
-		s->inlen += (size_t)n;
+	sess_resume(s);
+}
+
+/* --- STARTTLS -------------------------------------------------------- */
+
+int
+sess_starttls(struct session *s, char *err, size_t errlen)
+{
+	if (s->srv->tls == NULL)
+		return str_err(err, errlen, "not offered");
+	if (s->tls_state != STLS_OFF)
+		return str_err(err, errlen, "already active");
+	if (RAND_bytes(s->tls_id, sizeof(s->tls_id)) != 1)
+		return str_err(err, errlen, "no randomness");
+	s->tls_ms = loop_now_ms();
+	s->tls = tls_new(s->srv->tls, s->fd, 1, NULL, err, errlen);
+	if (s->tls == NULL)
+		return -1;
+	if (tls_set_bind_id(s->tls, s->tls_id) == -1) {
+		tls_free(s->tls);
+		s->tls = NULL;
+		return str_err(err, errlen, "cannot bind the session");
 	}
+	/* The OK must go out in plaintext first: flush_out starts the
+	 * handshake once the output queue is empty. */
+	s->tls_state = STLS_STARTING;
+	return 0;
+}
+
+/* The STARTTLS reply has been sent: hand the socket to TLS. */
+static void
+tls_begin(struct session *s)
+{
+	/* SECURITY: bytes that followed STARTTLS arrived in plaintext and
+	 * could have been injected by anyone on the path (CVE-2011-0411):
+	 * they are dropped, never executed as if they came over TLS. */
+	if (s->inlen > 0 || s->discarding)
+		log_msg(s->peerstr, "STARTTLS: dropped %zu pipelined bytes",
+		    s->inlen);
+	explicit_bzero(s->in, s->inlen);
+	s->inlen = 0;
+	s->discarding = 0;
+	s->tls_state = STLS_HANDSHAKE;
+	s->tls_ms = loop_now_ms();
+	update_events(s);
+}
+
+static void
+tls_step(struct session *s)
+{
+	char what[96];
+	int r = tls_handshake(s->tls);
+
+	if (r == 0) {
+		update_events(s);
+		return;
+	}
+	if (r == -1) {
+		/* No reply is possible: the peer expects TLS records. */
+		log_msg(s->peerstr, "TLS handshake failed: %s",
+		    tls_strerror(s->tls));
+		sess_free(s);
+		return;
+	}
+	s->tls_state = STLS_ON;
+	s->last_ms = s->line_ms = loop_now_ms();
+	tls_describe(s->tls, what, sizeof(what));
+	log_msg(s->peerstr, "tls %s", what);
 	sess_resume(s);
 }
 
@@ -382,6 +541,10 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 		sess_free(s);
 		return;
 	}
+	if (s->tls_state == STLS_HANDSHAKE) {
+		tls_step(s);
+		return;
+	}
 	if (revents & POLLOUT) {
 		if (flush_out(s) == -1) {
 			sess_free(s);
@@ -390,6 +553,10 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 		if (s->closing && s->out.len == 0) {
 			sess_free(s);
 			return;
+		}
+		if (s->tls_want_out) {
+			s->tls_want_out = 0;
+			revents |= POLLIN; /* retry the read that waited */
 		}
 		if (!s->closing)
 			sess_resume(s); /* output drained: read again */
@@ -424,6 +591,15 @@ sess_tick(struct server *srv, long long now)
 			if (flush_out(s) == -1 || s->out.len == 0 ||
 			    now - s->closing_ms > SESS_CLOSE_GRACE_MS)
 				sess_free(s);
+			continue;
+		}
+		/* SECURITY: a handshake that never finishes holds a
+		 * session like a slowloris line. */
+		if ((s->tls_state == STLS_HANDSHAKE ||
+			s->tls_state == STLS_STARTING) &&
+		    now - s->tls_ms > FTX_TLS_HANDSHAKE_TIMEOUT_S * 1000LL) {
+			log_msg(s->peerstr, "TLS handshake timeout");
+			sess_free(s);
 			continue;
 		}
 		if (unfinished_line(s) &&

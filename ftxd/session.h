@@ -28,6 +28,10 @@ void sess_flush_pending(struct server *srv);
 void sess_free(struct session *s);
 /* A job or transfer finished: process any lines that were held back. */
 void sess_resume(struct session *s);
+/* STARTTLS: after the caller queues its OK reply, the reply is flushed
+ * in plaintext and the TLS handshake starts; input already buffered is
+ * dropped.  0, or -1 with the reason (no certificate, already TLS). */
+int sess_starttls(struct session *s, char *err, size_t errlen);
 /* Timers: idle timeout, stuck closes. */
 void sess_tick(struct server *srv, long long now);
 /* Graceful stop: close sessions that have nothing running. */

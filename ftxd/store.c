@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #ifdef SYS_openat2
@@ -127,6 +128,77 @@ fail:
 	    strerror(errno));
 	store_close(st);
 	return -1;
+}
+
+int
+store_open_sub(const struct store *parent, const char *name, struct store *st,
+    char *err, size_t errlen)
+{
+	st->rootfd = st->metafd = st->partfd = -1;
+	/* SECURITY: `name` passed users_name_check (no '/', no dots), and
+	 * the directory is opened beneath the parent without following a
+	 * symbolic link, so a link planted as ROOT/<user> leads nowhere. */
+	if (mkdirat(parent->rootfd, name, 0700) == -1 && errno != EEXIST)
+		return str_err(err, errlen, "cannot create %s: %s", name,
+		    strerror(errno));
+	st->rootfd = open_beneath(parent->rootfd, name, O_RDONLY | O_DIRECTORY, 0);
+	if (st->rootfd == -1)
+		return str_err(err, errlen, "cannot open %s: %s", name,
+		    strerror(errno));
+	if (mkdirat(st->rootfd, META_DIR, 0755) == -1 && errno != EEXIST)
+		goto fail;
+	st->metafd = openat(st->rootfd, META_DIR,
+	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->metafd == -1)
+		goto fail;
+	/* One partial-upload directory for every user: the expiry sweep
+	 * covers users who never come back, and keys already name the
+	 * uploader. */
+	st->partfd = fcntl(parent->partfd, F_DUPFD_CLOEXEC, 0);
+	if (st->partfd == -1)
+		goto fail;
+	return 0;
+fail:
+	str_err(err, errlen, "cannot use %s/%s: %s", name, META_DIR,
+	    strerror(errno));
+	store_close(st);
+	return -1;
+}
+
+int
+store_usage(const struct store *st, const char *except, uint64_t *bytes,
+    char *err, size_t errlen)
+{
+	struct dirent *e;
+	struct stat sb;
+	DIR *d;
+
+	*bytes = 0;
+	if ((d = open_dir(st->rootfd)) == NULL)
+		return str_err(err, errlen, "opendir: %s", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' ||
+		    (except != NULL && strcmp(e->d_name, except) == 0))
+			continue;
+		if (fstatat(st->rootfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISREG(sb.st_mode))
+			*bytes += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+store_free_bytes(
+    const struct store *st, uint64_t *bytes, char *err, size_t errlen)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(st->rootfd, &vfs) == -1)
+		return str_err(err, errlen, "statvfs: %s", strerror(errno));
+	*bytes = (uint64_t)vfs.f_bavail * (uint64_t)vfs.f_frsize;
+	return 0;
 }
 
 void

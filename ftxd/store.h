@@ -49,6 +49,18 @@ struct store_entry {
 /* Open (creating if needed) the root and remove stale temporaries. */
 int store_open(struct store *st, const char *root, char *err, size_t errlen);
 void store_close(struct store *st);
+/* A user's storage: the directory `name` under the parent's root
+ * (created 0700 if missing), with its own hash cache and the parent's
+ * partial-upload directory. */
+int store_open_sub(const struct store *parent, const char *name, struct store *st,
+    char *err, size_t errlen);
+/* Bytes in the stored files, leaving out `except` (may be NULL): what
+ * a quota counts. */
+int store_usage(const struct store *st, const char *except, uint64_t *bytes,
+    char *err, size_t errlen);
+/* Bytes available to us on the root's file system. */
+int store_free_bytes(
+    const struct store *st, uint64_t *bytes, char *err, size_t errlen);
 
 /* Open a stored regular file for reading. */
 int store_open_read(const struct store *st, const char *name, int *fdp,

@@ -12,7 +12,7 @@
 
 #include <openssl/crypto.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "log.h"
 #include "str.h"
 #include "worker.h"

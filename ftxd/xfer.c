@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "auth.h"
 #include "hpipe.h"
 #include "log.h"
 #include "loop.h"
@@ -21,6 +22,8 @@
 #include "proto.h"
 #include "session.h"
 #include "str.h"
+#include "rate.h"
+#include "tls.h"
 #include "token.h"
 #include "worker.h"
 #include "xfer.h"
@@ -35,6 +38,9 @@ struct xfer {
 	struct job job; /* must be first */
 	struct server *srv;
 	struct session *sess; /* NULL once the control session closed */
+	const struct store *st; /* the session's storage */
+	struct ustore *ust; /* keeps `st` open; counts the quota reserve */
+	uint64_t reserved; /* upload bytes counted in ust->inflight */
 	enum xstate state;
 	int upload;
 	char name[FTX_NAME_MAX + 1];
@@ -47,6 +53,11 @@ struct xfer {
 	char peerstr[64];
 	int file_fd; /* download: the open file */
 	int data_fd;
+	struct tls *tls; /* the data connection's TLS, or NULL */
+	int need_tls; /* the control session is TLS */
+	unsigned char tls_id[FTX_TLS_BIND_ID_BYTES]; /* its tickets' id */
+	struct rate rate; /* --max-rate */
+	uint64_t max_rate;
 	size_t iosize;
 	int timeout;
 	unsigned char sha[HASH_SHA256_LEN];
@@ -67,6 +78,9 @@ struct dconn {
 	long long accepted_ms;
 	char hello[FTX_TOKEN_HEX + 1];
 	size_t len;
+	int plain; /* the first byte was not a TLS handshake */
+	int handshaking;
+	struct tls *tls;
 	struct dconn *prev, *next;
 };
 
@@ -122,6 +136,15 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size)
 	x->file_fd = x->data_fd = -1;
 	x->iosize = (size_t)srv->cfg.chunk * FTX_CHUNKS_PER_IO;
 	x->timeout = srv->cfg.data_timeout;
+	x->max_rate = srv->cfg.max_rate;
+	x->st = auth_store(s);
+	x->ust = auth_ref(s->ust);
+	if (upload && x->ust != NULL) {
+		x->reserved = size;
+		x->ust->inflight += size;
+	}
+	x->need_tls = s->tls_state == STLS_ON;
+	memcpy(x->tls_id, s->tls_id, sizeof(x->tls_id));
 	LINK(srv->xfers, x);
 	s->xfer = x;
 	return x;
@@ -135,9 +158,15 @@ xfer_free(struct xfer *x)
 		x->sess->xfer = NULL;
 	if (x->file_fd != -1)
 		close(x->file_fd);
+	if (x->tls != NULL)
+		tls_free(x->tls);
 	if (x->data_fd != -1)
 		close(x->data_fd);
+	if (x->ust != NULL)
+		x->ust->inflight -= x->reserved;
+	auth_unref(x->srv, x->ust);
 	token_clear(&x->tok);
+	explicit_bzero(x->tls_id, sizeof(x->tls_id));
 	free(x);
 }
 
@@ -164,11 +193,18 @@ void
 xfer_partial_key(
     const struct session *s, const char *name, uint64_t size, char *key)
 {
-	char ip[64];
+	char ip[64], owner[FTX_USER_MAX + 80];
 
-	/* Until FTX/1 has accounts the uploader is its IP address. */
+	/* The uploader is the user; without accounts (and for anonymous
+	 * users, who share one name) it is the IP address. */
 	net_ip_str(&s->peer, ip, sizeof(ip));
-	store_partial_key(key, ip, name, size);
+	if (s->user[0] == '\0')
+		(void)str_copy(owner, sizeof(owner), ip);
+	else if (strcmp(s->user, FTX_ANON_USER) == 0)
+		(void)str_fmt(owner, sizeof(owner), "anonymous@%s", ip);
+	else
+		(void)str_fmt(owner, sizeof(owner), "user:%s", s->user);
+	store_partial_key(key, owner, name, size);
 }
 
 void
@@ -260,13 +296,18 @@ fail(struct xfer *x, const char *code, const char *fmt, ...)
 /* Receive exactly n bytes unless the peer stops: 0 when all came, else
  * -1 with errno from the failing recv (0 at EOF); *got counts bytes. */
 static int
-recv_full(int fd, unsigned char *p, size_t n, size_t *got)
+recv_full(struct xfer *x, unsigned char *p, size_t n, size_t *got)
 {
+	size_t want;
 	ssize_t r;
 
 	*got = 0;
 	while (*got < n) {
-		r = recv(fd, p + *got, n - *got, MSG_WAITALL);
+		want = rate_chunk(&x->rate, n - *got);
+		if (x->tls != NULL)
+			r = tls_read(x->tls, p + *got, want);
+		else
+			r = recv(x->data_fd, p + *got, want, MSG_WAITALL);
 		if (r == 0) {
 			errno = 0;
 			return -1;
@@ -277,6 +318,7 @@ recv_full(int fd, unsigned char *p, size_t n, size_t *got)
 			return -1;
 		}
 		*got += (size_t)r;
+		rate_wait(&x->rate, (size_t)r);
 	}
 	return 0;
 }
@@ -285,7 +327,10 @@ recv_full(int fd, unsigned char *p, size_t n, size_t *got)
 static int
 stage_fail(struct xfer *x)
 {
-	fail(x, "IO", "cannot store upload: %s", strerror(errno));
+	if (errno == ENOSPC || errno == EDQUOT)
+		fail(x, "NOSPACE", "disk full: upload discarded");
+	else
+		fail(x, "IO", "cannot store upload: %s", strerror(errno));
 	return -1;
 }
 
@@ -294,6 +339,8 @@ recv_fail(struct xfer *x)
 {
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fail(x, "TIMEOUT", "data connection stalled");
+	else if (errno == EPROTO && x->tls != NULL)
+		fail(x, "SHORT", "%s", tls_strerror(x->tls));
 	else
 		fail(x, "SHORT", "data connection closed early");
 }
@@ -312,7 +359,7 @@ upload_stream(struct xfer *x, struct hpipe *hp)
 		if ((b = hpipe_acquire(hp)) == NULL)
 			return stage_fail(x);
 		want = left < x->iosize ? (size_t)left : x->iosize;
-		if (recv_full(x->data_fd, b, want, &got) == -1) {
+		if (recv_full(x, b, want, &got) == -1) {
 			/* Keep what did arrive: a resume starts after it. */
 			saved = errno;
 			if (got > 0 && hpipe_submit(hp, got) == 0)
@@ -337,7 +384,7 @@ upload_open(struct xfer *x, int *fdp)
 	char err[FTX_ERRLEN];
 	struct hpipe *hp;
 
-	if (store_partial_open(&x->srv->store, x->pkey, x->offset, fdp, err,
+	if (store_partial_open(x->st, x->pkey, x->offset, fdp, err,
 		sizeof(err)) == -1) {
 		fail(x,
 		    errno == EBUSY	  ? "BUSY"
@@ -390,7 +437,7 @@ upload_run(struct xfer *x)
 	}
 	if (upload_stream(x, hp) == -1)
 		goto out;
-	if (recv_full(x->data_fd, theirs, sizeof(theirs), &got) == -1) {
+	if (recv_full(x, theirs, sizeof(theirs), &got) == -1) {
 		recv_fail(x);
 		goto out;
 	}
@@ -403,7 +450,7 @@ upload_run(struct xfer *x)
 		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_partial_commit(&x->srv->store, x->pkey, x->name, fd, x->sha,
+	if (store_partial_commit(x->st, x->pkey, x->name, fd, x->sha,
 		err, sizeof(err)) == -1) {
 		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
 			fail(x, "BADNAME", "name is taken by a directory");
@@ -420,12 +467,27 @@ out:
 	 * a failing disk (IO) or an uncommittable name are dropped.  Unlinked
 	 * while we hold the lock, so no other transfer has it open. */
 	if (x->code != NULL && !resumable(x->code))
-		store_partial_discard(&x->srv->store, x->pkey);
+		store_partial_discard(x->st, x->pkey);
 	close(fd); /* releases the lock */
 }
 
+/* The failure of a send (sendfile or TLS) in a download. */
 static void
-download_run(struct xfer *x)
+send_fail(struct xfer *x)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		fail(x, "TIMEOUT", "data connection stalled");
+	else if (errno == EPIPE || errno == ECONNRESET)
+		fail(x, "SHORT", "data connection closed early");
+	else if (errno == EPROTO && x->tls != NULL)
+		fail(x, "SHORT", "%s", tls_strerror(x->tls));
+	else
+		fail(x, "IO", "send: %s", strerror(errno));
+}
+
+/* Plaintext: the kernel copies file pages to the socket (sendfile). */
+static void
+download_plain(struct xfer *x)
 {
 	off_t off = (off_t)x->offset;
 	size_t want;
@@ -435,22 +497,70 @@ download_run(struct xfer *x)
 		want = x->size - (uint64_t)off < x->iosize
 		    ? (size_t)(x->size - (uint64_t)off)
 		    : x->iosize;
+		want = rate_chunk(&x->rate, want);
 		n = sendfile(x->data_fd, x->file_fd, &off, want);
-		if (n > 0)
+		if (n > 0) {
+			rate_wait(&x->rate, (size_t)n);
 			continue;
+		}
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			fail(x, "TIMEOUT", "data connection stalled");
-		else if (n == 0)
+		if (n == 0)
 			fail(x, "IO", "file shrank while being sent");
-		else if (errno == EPIPE || errno == ECONNRESET)
-			fail(x, "SHORT", "data connection closed early");
 		else
-			fail(x, "IO", "sendfile: %s", strerror(errno));
+			send_fail(x);
 		break;
 	}
 	x->bytes = (uint64_t)off - x->offset;
+}
+
+/* TLS: read and encrypt in user space, x->iosize at a time. */
+static void
+download_tls(struct xfer *x)
+{
+	uint64_t off = x->offset;
+	unsigned char *b;
+	size_t want;
+	ssize_t n;
+
+	if ((b = malloc(x->iosize)) == NULL) {
+		fail(x, "INTERNAL", "out of memory");
+		return;
+	}
+	while (off < x->size) {
+		want = x->size - off < x->iosize ? (size_t)(x->size - off)
+						 : x->iosize;
+		want = rate_chunk(&x->rate, want);
+		n = pread(x->file_fd, b, want, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				fail(x, "IO", "file shrank while being sent");
+			else
+				fail(x, "IO", "read: %s", strerror(errno));
+			break;
+		}
+		if (tls_write_all(x->tls, b, (size_t)n) == -1) {
+			send_fail(x);
+			break;
+		}
+		off += (uint64_t)n;
+		rate_wait(&x->rate, (size_t)n);
+	}
+	free(b);
+	x->bytes = off - x->offset;
+	if (x->code == NULL)
+		tls_shutdown(x->tls);
+}
+
+static void
+download_run(struct xfer *x)
+{
+	if (x->tls != NULL)
+		download_tls(x);
+	else
+		download_plain(x);
 	(void)shutdown(x->data_fd, SHUT_WR);
 }
 
@@ -460,6 +570,7 @@ xfer_run(struct job *job)
 	struct xfer *x = (struct xfer *)job;
 
 	x->start_ms = loop_now_ms();
+	rate_init(&x->rate, x->max_rate, rate_now());
 	if (net_set_timeouts(x->data_fd, x->timeout) == -1) {
 		fail(x, "INTERNAL", "setsockopt: %s", strerror(errno));
 	} else if (x->upload) {
@@ -557,6 +668,8 @@ dconn_free(struct server *srv, struct dconn *d, int close_fd)
 	UNLINK(srv->dconns, d);
 	srv->ndconns--;
 	loop_del(srv->loop, d->fd);
+	if (d->tls != NULL)
+		tls_free(d->tls);
 	if (close_fd)
 		close(d->fd);
 	explicit_bzero(d->hello, sizeof(d->hello));
@@ -606,6 +719,8 @@ start(struct server *srv, struct dconn *d, struct xfer *x)
 {
 	x->state = X_RUNNING;
 	x->data_fd = d->fd;
+	x->tls = d->tls; /* the worker continues the TLS session */
+	d->tls = NULL;
 	token_clear(&x->tok); /* used: it can never match again */
 	dconn_free(srv, d, 0);
 	if (net_set_nonblock(x->data_fd, 0) == -1 ||
@@ -620,6 +735,98 @@ start(struct server *srv, struct dconn *d, struct xfer *x)
 	net_set_bufsizes(x->data_fd, FTX_SOCKBUF_BYTES);
 }
 
+/*
+ * SECURITY: the data connection of a TLS session must be TLS and must
+ * have resumed that session's ticket (which carries the session's random
+ * id): a token seen or guessed by someone else is useless without the
+ * session's keys.  A plaintext session's data connection is plaintext.
+ */
+static const char *
+tls_binding(const struct dconn *d, const struct xfer *x)
+{
+	unsigned char id[FTX_TLS_BIND_ID_BYTES];
+	int same;
+
+	if (!x->need_tls)
+		return d->tls == NULL ? NULL
+				      : "TLS data connection for a plaintext "
+					"session";
+	if (d->tls == NULL)
+		return "plaintext data connection for a TLS session";
+	if (tls_get_bind_id(d->tls, id) == -1)
+		return "no TLS session reuse";
+	same = CRYPTO_memcmp(id, x->tls_id, sizeof(id)) == 0;
+	explicit_bzero(id, sizeof(id));
+	return same ? NULL : "TLS session of another control connection";
+}
+
+/* Tell TLS from plaintext by the first byte (a TLS handshake record is
+ * 0x16; a token is hex), and start the handshake.  1 when done, 0 to
+ * wait, -1 after rejecting the connection. */
+static int
+dconn_classify(struct server *srv, struct dconn *d)
+{
+	char err[FTX_ERRLEN];
+	unsigned char b;
+	ssize_t n;
+
+	n = recv(d->fd, &b, 1, MSG_PEEK);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		reject(srv, d, "closed before sending a token");
+		return -1;
+	}
+	if (b != 0x16) {
+		d->plain = 1;
+		return 1;
+	}
+	if (srv->tls == NULL) {
+		reject(srv, d, "TLS data connection, but TLS is not offered");
+		return -1;
+	}
+	if ((d->tls = tls_new(srv->tls, d->fd, 1, NULL, err, sizeof(err))) ==
+	    NULL) {
+		log_msg(d->peerstr, "tls: %s", err);
+		reject(srv, d, "cannot start TLS");
+		return -1;
+	}
+	tls_no_tickets(d->tls);
+	d->handshaking = 1;
+	return 1;
+}
+
+/* Read the token line; 1 when complete, 0 to wait, -1 if rejected. */
+static int
+dconn_hello(struct server *srv, struct dconn *d)
+{
+	ssize_t n;
+
+	/* Read only the token line: file bytes that follow stay in the
+	 * socket (or the TLS layer) for the worker.  Loop: bytes TLS has
+	 * decrypted already do not make the socket readable again. */
+	while (d->len < sizeof(d->hello)) {
+		if (d->tls != NULL)
+			n = tls_read(d->tls, d->hello + d->len,
+			    sizeof(d->hello) - d->len);
+		else
+			n = recv(d->fd, d->hello + d->len,
+			    sizeof(d->hello) - d->len, 0);
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (d->tls != NULL)
+				loop_set_events(
+				    srv->loop, d->fd, (short)tls_want(d->tls));
+			return 0;
+		}
+		if (n <= 0) {
+			reject(srv, d, "closed before sending a token");
+			return -1;
+		}
+		d->len += (size_t)n;
+	}
+	return 1;
+}
+
 static void
 dconn_read(struct loop *l, int fd, int revents, void *arg)
 {
@@ -628,23 +835,28 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 	const char *why;
 	struct token t;
 	struct xfer *x;
-	ssize_t n;
+	int r;
 
 	(void)revents;
 	(void)l;
 	(void)fd;
 	srv = d->srv;
-	/* Read only the token line: file bytes that follow stay in the
-	 * socket for the worker. */
-	n = recv(d->fd, d->hello + d->len, sizeof(d->hello) - d->len, 0);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if (!d->plain && d->tls == NULL && dconn_classify(srv, d) < 1)
 		return;
-	if (n <= 0) {
-		reject(srv, d, "closed before sending a token");
-		return;
+	if (d->handshaking) {
+		if ((r = tls_handshake(d->tls)) == 0) {
+			loop_set_events(srv->loop, d->fd, (short)tls_want(d->tls));
+			return;
+		}
+		if (r == -1) {
+			log_msg(d->peerstr, "%s", tls_strerror(d->tls));
+			reject(srv, d, "TLS handshake failed");
+			return;
+		}
+		d->handshaking = 0;
+		loop_set_events(srv->loop, d->fd, POLLIN);
 	}
-	d->len += (size_t)n;
-	if (d->len < sizeof(d->hello))
+	if (dconn_hello(srv, d) < 1)
 		return;
 	if (d->hello[FTX_TOKEN_HEX] != '\n' ||
 	    token_parse(&t, d->hello, FTX_TOKEN_HEX) == -1) {
@@ -654,6 +866,11 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 	x = match(srv, d, &t, &why);
 	token_clear(&t);
 	if (x == NULL) {
+		reject(srv, d, why);
+		return;
+	}
+	/* A refused binding leaves the transfer waiting for its owner. */
+	if ((why = tls_binding(d, x)) != NULL) {
 		reject(srv, d, why);
 		return;
 	}

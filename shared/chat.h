@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 
 /* "2026-11-21T09:30:00.125Z" plus NUL. */
 #define CHAT_TS_LEN 25

@@ -18,7 +18,7 @@
 
 #include "hash.h"
 #include "hpipe.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "str.h"
 
 #define HPIPE_ALIGN 4096

@@ -16,7 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "str.h"
 
 int
@@ -441,9 +441,8 @@ net_read_full(int fd, void *buf, size_t n)
 	size_t got = 0;
 	ssize_t r;
 
-	/* The count must fit the return type.  (SIZE_MAX / 2 is SSIZE_MAX
-	 * on Linux; <limits.h> is shadowed by shared/limits.h under
-	 * -Ishared.) */
+	/* The count must fit the return type (SIZE_MAX / 2 is SSIZE_MAX
+	 * on Linux). */
 	if (n > SIZE_MAX / 2) {
 		errno = EINVAL;
 		return -1;

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 
 /*
  * Look for a complete line at the start of buf[0..len).  Returns its

@@ -98,6 +98,63 @@ str_to_u64(const char *s, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+int
+str_to_size(const char *s, uint64_t max, uint64_t *out)
+{
+	char digits[21];
+	const char *suf;
+	uint64_t v, mult = 1;
+	size_t n;
+
+	if (s == NULL)
+		return -1;
+	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++)
+		if (n >= sizeof(digits) - 1)
+			return -1;
+	if (n == 0)
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	/* The digits follow the same strict rules as every other number. */
+	if (str_to_u64(digits, UINT64_MAX, &v) == -1)
+		return -1;
+	suf = s + n;
+	switch (*suf) {
+	case 'k':
+	case 'K':
+		mult = 1ULL << 10;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1ULL << 20;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1ULL << 30;
+		break;
+	case 't':
+	case 'T':
+		mult = 1ULL << 40;
+		break;
+	}
+	if (mult > 1) {
+		suf++;
+		if (*suf == 'i' || *suf == 'I') {
+			suf++;
+			if (*suf != 'b' && *suf != 'B')
+				return -1;
+		}
+	}
+	if (*suf == 'b' || *suf == 'B')
+		suf++;
+	if (*suf != '\0')
+		return -1;
+	if (v > max / mult)
+		return -1;
+	*out = v * mult;
+	return 0;
+}
+
 void
 str_hex(char *out, const unsigned char *in, size_t n)
 {

@@ -38,6 +38,14 @@ int str_err(char *err, size_t errlen, const char *fmt, ...)
  */
 int str_to_u64(const char *s, uint64_t max, uint64_t *out);
 
+/*
+ * Parse a size like "10G": decimal digits (as str_to_u64) with an
+ * optional K, M, G or T suffix (powers of 1024), which may be followed by
+ * "B" or "iB"; a plain "B" is allowed too.  Case-insensitive.  At most
+ * `max`; overflow-checked.  Returns 0 and stores the byte count, or -1.
+ */
+int str_to_size(const char *s, uint64_t max, uint64_t *out);
+
 /* Lowercase hex encoding of `n` bytes into `out` (2n+1 bytes). */
 void str_hex(char *out, const unsigned char *in, size_t n);
 /* Decode exactly 2n hex digits (either case); returns 0 or -1. */

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 
 struct token {
 	unsigned char b[FTX_TOKEN_BYTES];

@@ -20,6 +20,9 @@ FTX_BUILD=$(cd "$FTX_BUILD" && pwd) || exit 2
 # tests: an empty FTXD_CONFIG turns the default config file off.
 export FTXD_CONFIG=
 FTXD=$FTX_BUILD/ftxd
+# As root (CI), ftxd refuses to serve without --user or --allow-root.
+ALLOW_ROOT=
+[ "$(id -u)" = 0 ] && ALLOW_ROOT=--allow-root
 FTX_BIN=$FTX_BUILD/ftx
 FTXRAW=$FTX_BUILD/tools/ftxraw
 FTXFAKE=$FTX_BUILD/tools/ftxfake
@@ -326,7 +329,7 @@ start_server() {
 	LOG=$TMPD/ftxd.$SERVER_N.log
 	# FTX_WRAP (e.g. valgrind, from `make valgrind`) runs the server
 	# under a tool that execs it in the same process, so the PID holds.
-	${FTX_WRAP:-} "$FTXD" --bind "${BIND:-127.0.0.1}" --port 0 --data-port 0 --root "$ROOT" \
+	${FTX_WRAP:-} "$FTXD" $ALLOW_ROOT --bind "${BIND:-127.0.0.1}" --port 0 --data-port 0 --root "$ROOT" \
 	    --log "$LOG" "$@" >"$LOG.out" 2>&1 &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"

@@ -111,8 +111,8 @@ raw "greeting, NOOP, HELP, case, CRLF, QUIT" ctl 'ok:^OK FTX/1 ' \
     line:QUIT 'ok:^OK bye' read 'ok:^EOF$'
 raw "unknown and reserved verbs" ctl \
     'line:FROB x' 'ok:^ERROR UNKNOWN ' \
-    'line:STARTTLS' 'ok:^ERROR UNKNOWN ' \
-    'line:LOGIN user pass' 'ok:^ERROR UNKNOWN ' \
+    'line:STARTTLS' 'ok:^ERROR TLS not offered' \
+    'line:LOGIN user pass' 'ok:^ERROR AUTH no accounts' \
     'line:STATS' 'ok:^OK uptime=' \
     'line:GET alpha.bin' 'ok:^ERROR UNKNOWN ' \
     'line:AVERYLONGVERBTHATISNOTAVERBATALL x' 'ok:^ERROR (UNKNOWN|SYNTAX) ' \

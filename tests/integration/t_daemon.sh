@@ -74,7 +74,7 @@ udp-rate = 10
 daemon = no
 pidfile = $TMPD/cfg.pid
 EOF
-"$FTXD" --config "$cfg" >"$TMPD/cfg.out" 2>&1 &
+"$FTXD" $ALLOW_ROOT --config "$cfg" >"$TMPD/cfg.out" 2>&1 &
 cpid=$!
 track_pid "$cpid"
 if wait_for 5 grep -q 'listening control=' "$TMPD/cfg.log"; then
@@ -135,7 +135,7 @@ assert_match 'bad1.conf:4' "$(cat "$ERR")" "default file read and reported"
 # ================================================================ daemon
 
 mkdir -p "$TMPD/run"
-(cd "$TMPD/run" && "$FTXD" --daemon --pidfile d.pid --log d.log --root droot \
+(cd "$TMPD/run" && "$FTXD" $ALLOW_ROOT --daemon --pidfile d.pid --log d.log --root droot \
     --xferlog d.xferlog --bind 127.0.0.1 --port 0 --data-port 0) >"$TMPD/d.out" 2>&1
 drc=$?
 assert_eq 0 "$drc" "ftxd --daemon returns 0 once serving"
@@ -157,15 +157,15 @@ ports_from "$TMPD/run/d.log"
 assert_exit 0 "put to the daemon" ftx put "$src/f1"
 assert_file_same "$src/f1" "$TMPD/run/droot/f1" "relative --root resolved before chdir"
 # A second ftxd on the same pid file refuses to start.
-(cd "$TMPD/run" && "$FTXD" --daemon --pidfile d.pid --log d2.log --root droot \
+(cd "$TMPD/run" && "$FTXD" $ALLOW_ROOT --daemon --pidfile d.pid --log d2.log --root droot \
     --bind 127.0.0.1 --port 0 --data-port 0) >"$OUT" 2>"$ERR"
 assert_eq 1 "$?" "second daemon with a live pid file: exit 1"
 assert_match "already running as pid $dpid" "$(cat "$ERR")" "it names the running pid"
 assert_exit 1 "foreground ftxd with a live pid file: exit 1" \
-    "$FTXD" --pidfile "$TMPD/run/d.pid" --bind 127.0.0.1 --port 0 --data-port 0 --root "$TMPD/x"
+    "$FTXD" $ALLOW_ROOT --pidfile "$TMPD/run/d.pid" --bind 127.0.0.1 --port 0 --data-port 0 --root "$TMPD/x"
 assert_eq "$dpid" "$(pid_from "$TMPD/run/d.pid")" "pid file untouched by the refused start"
 # A daemon that cannot start says so and exits 1 (port in use).
-assert_exit 1 "daemon on a port in use: exit 1" "$FTXD" --daemon --bind 127.0.0.1 \
+assert_exit 1 "daemon on a port in use: exit 1" "$FTXD" $ALLOW_ROOT --daemon --bind 127.0.0.1 \
     --port "$CTRL_PORT" --data-port 0 --root "$TMPD/x" --log "$TMPD/x.log"
 assert_match 'cannot listen|in use' "$(cat "$ERR")" "start-up error reaches the terminal"
 # Stop by pid: graceful, pid file removed.
@@ -380,7 +380,7 @@ for try in 1 2 3 4 5; do
 	ROOT=$TMPD/rroot
 	mkdir -p "$ROOT"
 	LOG=$TMPD/range.$try.log
-	"$FTXD" --bind 127.0.0.1 --port 0 --data-port "$base-$((base + 3))" --root "$ROOT" \
+	"$FTXD" $ALLOW_ROOT --bind 127.0.0.1 --port 0 --data-port "$base-$((base + 3))" --root "$ROOT" \
 	    --log "$LOG" >"$LOG.out" 2>&1 &
 	SERVER_PID=$!
 	track_pid "$SERVER_PID"
@@ -441,7 +441,7 @@ stop_server
 # --daemon with a relative --config: SIGHUP after chdir("/") still finds it.
 mkdir -p "$TMPD/run2"
 printf 'max-per-ip = 2\nlog = d.log\nroot = droot\n' >"$TMPD/run2/rel.conf"
-(cd "$TMPD/run2" && "$FTXD" --daemon --config rel.conf --pidfile d.pid --bind 127.0.0.1 \
+(cd "$TMPD/run2" && "$FTXD" $ALLOW_ROOT --daemon --config rel.conf --pidfile d.pid --bind 127.0.0.1 \
     --port 0 --data-port 0) >"$OUT" 2>"$ERR"
 assert_eq 0 "$?" "daemon with a relative config starts"
 dpid=$(pid_from "$TMPD/run2/d.pid")

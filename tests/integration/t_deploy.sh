@@ -15,7 +15,7 @@ NOHUP=$REPO/deploy/ftxd-nohup.sh
 
 export FTXD_STATE_DIR=$TMPD/state
 export FTXD_BIN=$FTXD
-export FTXD_OPTS="--port 0 --data-port 0 --bind 127.0.0.1"
+export FTXD_OPTS="--port 0 --data-port 0 --bind 127.0.0.1 $ALLOW_ROOT"
 export FTXD_STOP_TIMEOUT=15
 unset FTXD_ROOT FTXD_LOG FTXD_START_TIMEOUT
 NLOG=$FTXD_STATE_DIR/ftxd.log
@@ -363,7 +363,7 @@ if "$FTXD" --help 2>&1 | grep -q -- '--config'; then
 	sed -E -e "s#^root = .*#root = $TMPD/cfgroot#" -e "s#^log = .*#log = $TMPD/cfg.log#" \
 	    -e "s#^xferlog = .*#xferlog = $TMPD/cfg.xferlog#" -e 's#^port = .*#port = 0#' \
 	    -e 's#^data-port = .*#data-port = 0#' -e 's#^bind = .*#bind = 127.0.0.1#' "$CONF" >"$cfg"
-	"$FTXD" --config "$cfg" >"$TMPD/cfg.out" 2>&1 &
+	"$FTXD" $ALLOW_ROOT --config "$cfg" >"$TMPD/cfg.out" 2>&1 &
 	cpid=$!
 	track_pid "$cpid"
 	if wait_for 5 grep -q listening "$TMPD/cfg.log"; then

@@ -36,7 +36,7 @@ DIGEST=32
 DATA_TIMEOUT=2
 # The client's own data timeout (ftx has no option for it yet).
 CLIENT_DATA_TIMEOUT=$(sed -n -E 's/^#define FTX_DEFAULT_DATA_TIMEOUT_S ([0-9]+).*/\1/p' \
-    "$ITEST_DIR/../../shared/limits.h")
+    "$ITEST_DIR/../../shared/ftx_limits.h")
 [[ $CLIENT_DATA_TIMEOUT =~ ^[0-9]+$ ]] || CLIENT_DATA_TIMEOUT=60
 export FTX_RETRY_BASE_MS=20
 RETRY_RE='^ftx: .+: .+; retry 1/3 in [0-9.]+ ?s$'
@@ -385,17 +385,17 @@ mkdir -p "$ROOT"
 start_server
 mkrand "$src/s" 100000
 assert_exit_in "1 4" "disk full: a 32 MiB upload into 8 MiB fails" ftx put "$src/f" --as full.bin
-if grep -Eq '(ERROR )?IO|[Nn]o space' "$ERR"; then
+if grep -Eq 'NOSPACE|disk full' "$ERR"; then
 	pass "disk full: clear error ($(head -n 1 "$ERR"))"
 else
-	fail "disk full: the error does not say IO / no space: $(cat "$ERR")"
+	fail "disk full: the error does not say NOSPACE / disk full: $(cat "$ERR")"
 fi
 if grep -Eq 'retry' "$ERR"; then
 	fail "disk full: the client retried an IO error: $(grep -m 1 retry "$ERR")"
 else
 	pass "disk full: no pointless retries"
 fi
-if log_has 'xfer upload .*name=full\.bin.*result=IO'; then pass "disk full: the server logged result=IO"; else fail "disk full: no 'xfer upload name=full.bin ... result=IO' in the log"; fi
+if log_has 'xfer upload .*name=full\.bin.*result=NOSPACE'; then pass "disk full: the server logged result=NOSPACE"; else fail "disk full: no 'xfer upload name=full.bin ... result=NOSPACE' in the log"; fi
 assert_no_file "$ROOT/full.bin" "disk full: nothing under the final name"
 if wait_for 5 no_partials; then
 	pass "disk full: the partial was discarded (it can never complete)"

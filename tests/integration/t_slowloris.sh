@@ -25,7 +25,7 @@ if [ ! -x "$FTXLOAD" ]; then
 	exit 1
 fi
 
-LIMITS_H=$ITEST_DIR/../../shared/limits.h
+LIMITS_H=$ITEST_DIR/../../shared/ftx_limits.h
 limit() {
 	sed -n -E "s/^#define $1 \(?([0-9]+)\)?.*/\1/p" "$LIMITS_H" | head -n 1
 }

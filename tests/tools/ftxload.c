@@ -64,7 +64,7 @@
 
 #include "buf.h"
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "str.h"
 
 #define EXIT_CHECK 1

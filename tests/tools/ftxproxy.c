@@ -87,7 +87,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "net.h"
 #include "str.h"
 

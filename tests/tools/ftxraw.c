@@ -71,7 +71,7 @@
 #include <unistd.h>
 
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "net.h"
 #include "str.h"
 

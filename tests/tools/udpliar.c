@@ -49,7 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "net.h"
 #include "str.h"
 

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "chat.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "proto.h"
 #include "str.h"
 #include "udpecho.h"

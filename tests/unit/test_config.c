@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "str.h"
 
 /* A temporary directory per test, for config files. */
@@ -153,7 +153,21 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"udp-echo = no\n"
 				"udp-rate = 5\n"
 				"daemon = yes\n"
-				"pidfile = /run/ftxd.pid\n";
+				"pidfile = /run/ftxd.pid\n"
+				"tls-cert = /etc/ftxd/ftxd.crt\n"
+				"tls-key = /etc/ftxd/ftxd.key\n"
+				"require-tls = yes\n"
+				"users = /etc/ftxd/users\n"
+				"anonymous = read-only\n"
+				"allow-plaintext-login = on\n"
+				"chat-nick-is-user = true\n"
+				"login-max-fails = 7\n"
+				"login-window = 120\n"
+				"login-lockout = 60\n"
+				"min-free = 1G\n"
+				"max-rate = 512K\n"
+				"user = ftx\n"
+				"allow-root = no\n";
 
 static void
 test_every_key(void **state)
@@ -204,6 +218,20 @@ test_every_key(void **state)
 	assert_int_equal(c.udp_rate, 5);
 	assert_int_equal(c.daemon, 1);
 	assert_string_equal(c.pidfile, "/run/ftxd.pid");
+	assert_string_equal(c.tls_cert, "/etc/ftxd/ftxd.crt");
+	assert_string_equal(c.tls_key, "/etc/ftxd/ftxd.key");
+	assert_int_equal(c.require_tls, 1);
+	assert_string_equal(c.users, "/etc/ftxd/users");
+	assert_int_equal(c.anonymous, CFG_ANON_RO);
+	assert_int_equal(c.allow_plaintext_login, 1);
+	assert_int_equal(c.chat_nick_is_user, 1);
+	assert_int_equal(c.login_max_fails, 7);
+	assert_int_equal(c.login_window, 120);
+	assert_int_equal(c.login_lockout, 60);
+	assert_true(c.min_free == 1024ULL * 1024 * 1024);
+	assert_true(c.max_rate == 512ULL * 1024);
+	assert_string_equal(c.run_user, "ftx");
+	assert_int_equal(c.allow_root, 0);
 }
 
 /* Reloadable: the limits and the log settings; not sockets or threads. */
@@ -213,10 +241,12 @@ test_reload_flags(void **state)
 	static const char *const reload[] = {"public-host", "max-clients",
 	    "max-per-ip", "idle-timeout", "data-timeout", "token-ttl",
 	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
-	    "log-chat", "udp-rate"};
+	    "log-chat", "udp-rate", "require-tls", "anonymous",
+	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
+	    "login-window", "login-lockout", "min-free", "max-rate"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
-	    "pidfile"};
+	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root"};
 	size_t i;
 
 	(void)state;
@@ -396,6 +426,22 @@ test_bad_values(void **state)
 	load_fails(f, "max-clients = 99999999999999999999999\n", 1,
 	    "bad value for 'max-clients': expected a number from 1 to "
 	    "1000000, got '99999999999999999999999'");
+	load_fails(f, "anonymous = yes\n", 1,
+	    "bad value for 'anonymous': expected off, read-only or read-write, "
+	    "got 'yes'");
+	load_fails(f, "min-free = 1X\n", 1,
+	    "bad value for 'min-free': expected a size such as 512K, 10M or 1G, "
+	    "got '1X'");
+	load_fails(f, "max-rate = -1\n", 1,
+	    "bad value for 'max-rate': expected a size such as 512K, 10M or 1G, "
+	    "got '-1'");
+	load_fails(f, "max-rate = 99999999999T\n", 1,
+	    "bad value for 'max-rate': expected a size such as 512K, 10M or 1G, "
+	    "got '99999999999T'");
+	load_fails(f, "login-max-fails = 0\n", 1,
+	    "bad value for 'login-max-fails': expected a number from 1 to 1000, "
+	    "got '0'");
+	load_fails(f, "user = a b\n", 1, "bad value for 'user': space in value");
 	load_fails(f, "log-format = xml\n", 1,
 	    "bad value for 'log-format': expected text or json, got 'xml'");
 	load_fails(f, "log-format = JSON\n", 1,

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "str.h"
 
 struct kat {

@@ -18,7 +18,7 @@
 
 #include "hash.h"
 #include "hpipe.h"
-#include "limits.h"
+#include "ftx_limits.h"
 
 static void
 oneshot(const unsigned char *p, size_t n, unsigned char *d)

@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "net.h"
 
 static void

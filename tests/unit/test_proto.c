@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "proto.h"
 #include "str.h"
 

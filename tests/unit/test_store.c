@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "hash.h"
-#include "limits.h"
+#include "ftx_limits.h"
 #include "store.h"
 #include "str.h"
 

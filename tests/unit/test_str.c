@@ -123,6 +123,68 @@ test_u64_max(void **state)
 }
 
 static void
+test_size_valid(void **state)
+{
+	static const struct {
+		const char *s;
+		uint64_t v;
+	} good[] = {{"0", 0}, {"1", 1}, {"512", 512}, {"512B", 512},
+	    {"512b", 512}, {"1K", 1024}, {"1k", 1024}, {"1KB", 1024},
+	    {"1KiB", 1024}, {"1kib", 1024}, {"3M", 3ULL << 20},
+	    {"10G", 10ULL << 30}, {"10gB", 10ULL << 30}, {"10GiB", 10ULL << 30},
+	    {"2T", 2ULL << 40}, {"0G", 0}, {"18446744073709551615", UINT64_MAX},
+	    {"16777215T", 16777215ULL << 40}};
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		v = 12345;
+		if (str_to_size(good[i].s, UINT64_MAX, &v) != 0)
+			fail_msg("refused \"%s\"", good[i].s);
+		if (v != good[i].v)
+			fail_msg("\"%s\" gave %llu", good[i].s,
+			    (unsigned long long)v);
+	}
+}
+
+static void
+test_size_invalid(void **state)
+{
+	static const char *bad[] = {"", "G", "B", "iB", "KiB", "01", "00K",
+	    "-1", "+1", " 1", "1 ", "1 G", "1G ", "1.5G", "1e3", "0x10", "1P",
+	    "1E", "1iB", "1Gi", "1GiBB", "1GBB", "1BB", "1KG", "1Gb2", "1ib",
+	    "1g\n", "16777216T", /* 2^64: overflows */
+	    "18446744073709551616", /* UINT64_MAX + 1 */
+	    "100000000000000000000", /* 21 digits */
+	    "99999999999999999999K"};
+	uint64_t v = 12345;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (str_to_size(bad[i], UINT64_MAX, &v) != -1)
+			fail_msg("accepted \"%s\"", bad[i]);
+		assert_true(v == 12345);
+	}
+	assert_int_equal(str_to_size(NULL, UINT64_MAX, &v), -1);
+}
+
+static void
+test_size_max(void **state)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(str_to_size("1G", 1ULL << 30, &v), 0);
+	assert_true(v == (1ULL << 30));
+	assert_int_equal(str_to_size("1073741825", 1ULL << 30, &v), -1);
+	assert_int_equal(str_to_size("1025M", 1ULL << 30, &v), -1);
+	assert_int_equal(str_to_size("1048576K", 1ULL << 30, &v), 0);
+	assert_int_equal(str_to_size("1048577K", 1ULL << 30, &v), -1);
+	assert_int_equal(str_to_size("1K", 1023, &v), -1);
+	assert_int_equal(str_to_size("0T", 0, &v), 0);
+	assert_true(v == 0);
+}
+
+static void
 test_hex_roundtrip(void **state)
 {
 	unsigned char in[256], back[256];
@@ -210,6 +272,9 @@ main(void)
 	    cmocka_unit_test(test_u64_valid),
 	    cmocka_unit_test(test_u64_invalid),
 	    cmocka_unit_test(test_u64_max),
+	    cmocka_unit_test(test_size_valid),
+	    cmocka_unit_test(test_size_invalid),
+	    cmocka_unit_test(test_size_max),
 	    cmocka_unit_test(test_hex_roundtrip),
 	    cmocka_unit_test(test_unhex),
 	    cmocka_unit_test(test_add_size),

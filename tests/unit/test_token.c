@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "limits.h"
+#include "ftx_limits.h"
 #include "token.h"
 
 #define NTOKENS 1000

@@ -158,4 +158,55 @@
 /* key=value fields of a STATS reply a client accepts. */
 #define FTX_STATS_MAX_FIELDS 32
 
+/* ---- Security: TLS, accounts, abuse limits (issue 4) ---- */
+
+/* User names: 1..FTX_USER_MAX bytes of [a-z0-9_-], starting with a
+ * letter or digit (they are directory names under the root). */
+#define FTX_USER_MAX 32
+/* Passwords: 1..FTX_PASS_MAX bytes (percent-encoded on the wire). */
+#define FTX_PASS_MAX 1024
+/* The reserved account of --anonymous; its files are <root>/anonymous. */
+#define FTX_ANON_USER "anonymous"
+/* Lines of a users file, and the file's size, at most. */
+#define FTX_USERS_LINE_MAX 512
+#define FTX_USERS_MAX 10000
+/* scrypt parameters for new password hashes: N=2^15, r=8, p=1 is
+ * 32 MiB and about 50-100 ms per check on a small cloud VM. */
+#define FTX_SCRYPT_LOG2_N 15
+#define FTX_SCRYPT_R 8
+#define FTX_SCRYPT_P 1
+#define FTX_SCRYPT_MAXMEM (64ULL * 1024 * 1024)
+#define FTX_SALT_BYTES 16
+#define FTX_PWHASH_BYTES 32
+/* Password checks running at once (each takes 32 MiB and a core);
+ * further LOGINs queue on the loop. */
+#define FTX_AUTH_CONCURRENT 2
+/* A failed login is answered after this delay. */
+#define FTX_LOGIN_FAIL_DELAY_MS 1000
+/* Anti-hammering defaults: this many failures from one IP within the
+ * window lock that IP out for the lockout time. */
+#define FTX_LOGIN_MAX_FAILS 5
+#define FTX_LOGIN_WINDOW_S 600
+#define FTX_LOGIN_LOCKOUT_S 900
+/* IPs tracked for failed logins (the oldest entry is reused). */
+#define FTX_LOGIN_TRACK_MAX 4096
+/* Per-session bandwidth (--max-rate): the token bucket holds this many
+ * seconds' worth of bytes, so the rate is smooth well within 10%. */
+#define FTX_RATE_BURST_MS 50
+/* Quotas and --min-free take sizes like 10G: at most this many bytes. */
+#define FTX_SIZE_ARG_MAX (1ULL << 60)
+/* TLS: the random id a control session's tickets carry, so a data
+ * connection can prove it resumed *that* session. */
+#define FTX_TLS_BIND_ID_BYTES 16
+/* TLS handshakes (STARTTLS and data connections) must finish within
+ * this many seconds. */
+#define FTX_TLS_HANDSHAKE_TIMEOUT_S 10
+/* "SHA256:" plus 64 hex digits plus NUL. */
+#define FTX_FP_LEN (7 + 64 + 1)
+/* Client: ~/.config/ftx/known_hosts entries and line length. */
+#define FTX_KNOWN_HOSTS_MAX 10000
+#define FTX_KNOWN_HOSTS_LINE_MAX 512
+/* --gen-cert: days a self-signed certificate is valid. */
+#define FTX_CERT_DAYS 3650
+
 #endif /* FTX_LIMITS_H */
