@@ -3,9 +3,11 @@
 #
 # Measures, side by side in one run on loopback:
 #  - transfer: a 1 GiB verified ftx download and upload (tmpfs and real
-#    disk) against three baselines: the hashing bound (`openssl dgst
-#    -sha256`), raw TCP (bench/tcpraw.c) and what a user does today
-#    (vsftpd + curl + openssl dgst);
+#    disk, and on tmpfs also over TLS) against three baselines: the
+#    hashing bound (`openssl dgst -sha256`), raw TCP (bench/tcpraw.c) and
+#    what a user does today (vsftpd + curl + openssl dgst);
+#  - handshake: the cost of a TLS data-connection handshake that resumes
+#    the control session against a full one (bench/tlshs.c);
 #  - chat: fan-out of public messages in a room of 100 clients
 #    (bench/chatload.c), deliveries per second and delivery latency;
 #  - rtt: `ftx rtt` round-trip times against ftxd next to `sockperf
@@ -18,9 +20,11 @@
 #   FTX_BUILD       build directory holding ftxd and ftx (default: build)
 #   BENCH_RUNS      runs per row, median reported (default 3)
 #   BENCH_ONLY      run only some rows: a comma-separated list of groups
-#                   (transfer, chat, rtt) and/or single transfer rows
-#                   (openssl, store, tcpraw, dl_shm, up_shm, dl_disk,
-#                   up_disk, ftp_verify, ftp_only), e.g. "chat,rtt".
+#                   (transfer, chat, rtt, handshake, and tls = the TLS
+#                   transfer rows plus handshake) and/or single transfer
+#                   rows (openssl, store, tcpraw, dl_shm, up_shm,
+#                   dl_shm_tls, up_shm_tls, dl_disk, up_disk, ftp_verify,
+#                   ftp_only), e.g. "chat,rtt" or "dl_shm,up_shm,tls".
 #                   Default: everything.  A partial run writes its report
 #                   to $FTX_BUILD/bench/BENCHMARKS.partial.md unless
 #                   BENCH_DOC says otherwise, so docs/BENCHMARKS.md is only
@@ -38,6 +42,7 @@
 #   BENCH_CHAT_CLIENTS  clients in the chat room (default 100; the message
 #                   counts per row are sized for 100)
 #   BENCH_RTT_N     round trips per `ftx rtt` run (default 10000)
+#   BENCH_HS_N      handshakes of each kind per tlshs run (default 2000)
 set -euo pipefail
 export LC_ALL=C
 
@@ -58,6 +63,7 @@ FTXD_EXTRA=${BENCH_FTXD_ARGS:-}
 PREFAULT=${BENCH_PREFAULT:-1}
 CHAT_CLIENTS=${BENCH_CHAT_CLIENTS:-100}
 RTT_N=${BENCH_RTT_N:-10000}
+HS_N=${BENCH_HS_N:-2000}
 # Daemons are also wrapped in timeout(1), so they cannot outlive a bench
 # whose cleanup trap never ran (e.g. the script was SIGKILLed).
 T_DAEMON=7200
@@ -75,7 +81,7 @@ note() {
 }
 
 [[ $PREFAULT == [01] ]] || die "BENCH_PREFAULT must be 0 or 1"
-for v in RUNS SIZE_MIB T_CMD CHAT_CLIENTS RTT_N; do
+for v in RUNS SIZE_MIB T_CMD CHAT_CLIENTS RTT_N HS_N; do
 	if [[ ! ${!v} =~ ^[0-9]+$ ]] || ((${!v} == 0)); then
 		die "$v must be a positive integer"
 	fi
@@ -89,15 +95,18 @@ done
 ((CHAT_CLIENTS <= 4096)) || die "BENCH_CHAT_CLIENTS must be at most 4096"
 
 # Which rows run.  The transfer rows share one expensive setup (the test
-# files and three servers), which is skipped when none of them is chosen.
-TRANSFER_ROWS=(openssl store tcpraw dl_shm up_shm dl_disk up_disk ftp_verify ftp_only)
+# files and the servers), which is skipped when none of them is chosen.
+TRANSFER_ROWS=(openssl store tcpraw dl_shm up_shm dl_shm_tls up_shm_tls dl_disk up_disk
+	ftp_verify ftp_only)
 ROWS=()
 DO_CHAT=0
 DO_RTT=0
+DO_HS=0
 if [[ -z $ONLY ]]; then
 	ROWS=("${TRANSFER_ROWS[@]}")
 	DO_CHAT=1
 	DO_RTT=1
+	DO_HS=1
 else
 	declare -A PICK=()
 	IFS=', ' read -r -a words <<<"$ONLY"
@@ -110,9 +119,15 @@ else
 			;;
 		chat) DO_CHAT=1 ;;
 		rtt) DO_RTT=1 ;;
+		handshake) DO_HS=1 ;;
+		tls)
+			PICK[dl_shm_tls]=1
+			PICK[up_shm_tls]=1
+			DO_HS=1
+			;;
 		*)
 			[[ " ${TRANSFER_ROWS[*]} " == *" $w "* ]] ||
-				die "BENCH_ONLY: unknown row '$w' (transfer, chat, rtt, ${TRANSFER_ROWS[*]})"
+				die "BENCH_ONLY: unknown row '$w' (transfer, chat, rtt, handshake, tls, ${TRANSFER_ROWS[*]})"
 			PICK[$w]=1
 			;;
 		esac
@@ -120,9 +135,12 @@ else
 	for r in "${TRANSFER_ROWS[@]}"; do
 		[[ -z ${PICK[$r]:-} ]] || ROWS+=("$r")
 	done
-	((${#ROWS[@]} + DO_CHAT + DO_RTT > 0)) || die "BENCH_ONLY='$ONLY' selects no rows"
+	((${#ROWS[@]} + DO_CHAT + DO_RTT + DO_HS > 0)) || die "BENCH_ONLY='$ONLY' selects no rows"
 fi
 DO_TRANSFER=$((${#ROWS[@]} > 0))
+# The TLS transfer rows need a certificate and a TLS server of their own.
+DO_TLS_XFER=0
+[[ " ${ROWS[*]} " != *" dl_shm_tls "* && " ${ROWS[*]} " != *" up_shm_tls "* ]] || DO_TLS_XFER=1
 
 mkdir -p "$BUILD/bench"
 BUILD_ABS=$(cd "$BUILD" && pwd)
@@ -133,6 +151,7 @@ ALLOW_ROOT=
 FTX=$BUILD_ABS/ftx
 TCPRAW=$BUILD_ABS/bench/tcpraw
 CHATLOAD=$BUILD_ABS/bench/chatload
+TLSHS=$BUILD_ABS/bench/tlshs
 
 # ---------------------------------------------------------------------------
 # Cleanup: every process we start is recorded by PID and stopped by PID;
@@ -206,10 +225,25 @@ daemon_alive() {
 # ---------------------------------------------------------------------------
 # Build the benchmark tools.
 # ---------------------------------------------------------------------------
+# tlshs drives shared/tls.c, so it is linked with it (and with libssl, as
+# ftxd is); the other tools stand alone.  If tlshs does not build, only
+# the handshake rows are skipped; the other tools must build.
+SSL_FLAGS=$(pkg-config --cflags --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+TLSHS_REASON=
 for src in bench/*.c; do
-	out=$BUILD_ABS/bench/$(basename "$src" .c)
-	timeout 120 "$CC" -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread \
-	    -o "$out" "$src" || die "cannot compile $src"
+	name=$(basename "$src" .c)
+	out=$BUILD_ABS/bench/$name
+	extra=()
+	if [[ $name == tlshs ]]; then
+		# shellcheck disable=SC2206 # SSL_FLAGS is a word list on purpose.
+		extra=(shared/tls.c shared/str.c $SSL_FLAGS)
+	fi
+	if ! timeout 120 "$CC" -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread \
+	    -o "$out" "$src" "${extra[@]}"; then
+		[[ $name == tlshs ]] || die "cannot compile $src"
+		rm -f "$out"
+		TLSHS_REASON="cannot compile $src"
+	fi
 done
 
 # ---------------------------------------------------------------------------
@@ -297,12 +331,12 @@ ftx() {
 	timeout "$T_CMD" "$FTX" --host 127.0.0.1 --port "$port" --quiet "$@"
 }
 
-# prime_hash PORT: one untimed `ftx hash` so the server has the file's
-# hash in its sidecar metadata, as it would for any file uploaded through
-# ftx; it also proves the server serves the right bytes.
+# prime_hash PORT [FTX-OPTIONS...]: one untimed `ftx hash` so the server
+# has the file's hash in its sidecar metadata, as it would for any file
+# uploaded through ftx; it also proves the server serves the right bytes.
 prime_hash() {
 	local out
-	out=$(ftx "$1" hash bench.bin 2>&1) || {
+	out=$(ftx "$1" "${@:2}" hash bench.bin 2>&1) || {
 		echo "ftx hash failed: ${out//$'\n'/ }"
 		return 1
 	}
@@ -327,6 +361,82 @@ elif ! msg=$(prime_hash "$SHM_PORT") || ! msg=$(prime_hash "$DISK_PORT"); then
 	FTX_REASON=$msg
 fi
 [[ -z $FTX_REASON ]] || note "ftx rows skipped: $FTX_REASON"
+
+# TLS: a throwaway self-signed certificate from `ftxd --gen-cert`, which
+# the client pins by the fingerprint it prints (nothing is stored; the
+# known-hosts file named is in our temporary directory all the same).
+TLS_REASON=
+TLS_FP=
+TLS_SERVER=()
+TLS_CLIENT=()
+make_cert() {
+	local out
+	if [[ ! -x $FTXD ]]; then
+		TLS_REASON="$BUILD/ftxd not built"
+		return
+	fi
+	if ! out=$(timeout 60 "$FTXD" --gen-cert "$TMP/cert" 2>&1); then
+		TLS_REASON="ftxd --gen-cert failed: ${out##*$'\n'}"
+		return
+	fi
+	TLS_FP=$(awk '$1 == "fingerprint" { print $2; exit }' <<<"$out")
+	if [[ ! $TLS_FP =~ ^SHA256:[0-9a-f]{64}$ ]] ||
+	    [[ ! -s $TMP/cert/ftxd.crt || ! -s $TMP/cert/ftxd.key ]]; then
+		TLS_REASON="ftxd --gen-cert printed no fingerprint or wrote no ftxd.crt/ftxd.key"
+		return
+	fi
+	TLS_SERVER=(--tls-cert "$TMP/cert/ftxd.crt" --tls-key "$TMP/cert/ftxd.key")
+	TLS_CLIENT=(--tls --pin "$TLS_FP" --known-hosts "$TMP/known_hosts")
+}
+((!DO_TLS_XFER && !DO_HS)) || make_cert
+[[ -z $TLS_REASON ]] || note "TLS rows skipped: $TLS_REASON"
+
+# The TLS transfer rows: a second ftxd on the same tmpfs root, started the
+# same way plus the certificate, so that the plaintext and TLS rows differ
+# in TLS only.  Its own hash priming goes over TLS.
+TLSX_REASON=
+SHM_TLS_PORT=
+if ((!DO_TLS_XFER)); then
+	: # no TLS transfer rows
+elif [[ -n $FTX_REASON ]]; then
+	TLSX_REASON=$FTX_REASON
+elif [[ -n $TLS_REASON ]]; then
+	TLSX_REASON=$TLS_REASON
+elif ! "$FTX" --help 2>&1 | grep -q -- '--pin'; then
+	TLSX_REASON="$BUILD/ftx has no --tls/--pin"
+elif ! start_ftxd "$SHM_DIR/root" "$TMP/ftxd-shm-tls.log" SHM_TLS_PORT "${TLS_SERVER[@]}"; then
+	TLSX_REASON="ftxd with TLS (tmpfs root) did not start"
+elif ! msg=$(prime_hash "$SHM_TLS_PORT" "${TLS_CLIENT[@]}"); then
+	TLSX_REASON="over TLS: $msg"
+fi
+((!DO_TLS_XFER)) || [[ -z $TLSX_REASON ]] || note "TLS transfer rows skipped: $TLSX_REASON"
+
+# data_port LOG: the data port from ftxd's "listening" line.
+data_port() {
+	local line
+	line=$(grep -m1 -o 'listening control=[^ ]* data=[^ ]*' "$1" 2>/dev/null) || return 1
+	line=${line##*:}
+	[[ $line =~ ^[0-9]+$ ]] || return 1
+	echo "$line"
+}
+
+# The handshake rows: an ftxd with TLS and an empty root, default limits.
+HS_REASON=
+HS_PORT=
+HS_DPORT=
+if ((DO_HS)); then
+	mkdir -p "$TMP/hsroot"
+	if [[ -n $TLS_REASON ]]; then
+		HS_REASON=$TLS_REASON
+	elif [[ -n $TLSHS_REASON || ! -x $TLSHS ]]; then
+		HS_REASON=${TLSHS_REASON:-$TLSHS not built}
+	elif ! start_ftxd "$TMP/hsroot" "$TMP/ftxd-hs.log" HS_PORT "${TLS_SERVER[@]}"; then
+		HS_REASON="ftxd with TLS (handshake rows) did not start"
+	elif ! HS_DPORT=$(data_port "$TMP/ftxd-hs.log"); then
+		HS_REASON="ftxd's log names no data port"
+	fi
+	[[ -z $HS_REASON ]] || note "handshake rows skipped: $HS_REASON"
+fi
 
 # vsftpd: the Debian package, with a throwaway configuration of ours.
 VSFTPD=
@@ -547,6 +657,8 @@ LABEL[store]="1b. store bound: dd into a new tmpfs file (no hash, no network)"
 LABEL[tcpraw]="2. raw TCP loopback (tcpraw, no hashing)"
 LABEL[dl_shm]="3. ftx verified download, tmpfs -> tmpfs"
 LABEL[up_shm]="4. ftx verified upload, tmpfs -> tmpfs"
+LABEL[dl_shm_tls]="3t. ftx verified download, TLS, tmpfs -> tmpfs"
+LABEL[up_shm_tls]="4t. ftx verified upload, TLS, tmpfs -> tmpfs"
 LABEL[dl_disk]="5. ftx verified download, disk -> disk"
 LABEL[up_disk]="6. ftx verified upload, disk -> disk"
 LABEL[ftp_verify]="7. vsftpd + curl + openssl dgst (today's workflow)"
@@ -558,6 +670,9 @@ for r in "${ROWS[@]}"; do
 done
 for r in dl_shm up_shm dl_disk up_disk; do
 	[[ -z $FTX_REASON ]] || STATUS[$r]="skipped: $FTX_REASON"
+done
+for r in dl_shm_tls up_shm_tls; do
+	[[ -z $TLSX_REASON ]] || STATUS[$r]="skipped: $TLSX_REASON"
 done
 for r in ftp_verify ftp_only; do
 	[[ -z $VSFTPD_REASON ]] || STATUS[$r]="skipped: $VSFTPD_REASON"
@@ -633,6 +748,26 @@ row_up_shm_post() {
 	ftx "$SHM_PORT" rm up.bin >/dev/null || rm -f "$SHM_DIR/root/up.bin"
 }
 
+# The same two over TLS, against the TLS server on the same root.
+row_dl_shm_tls_pre() {
+	row_dl_shm_pre
+}
+row_dl_shm_tls_body() {
+	ftx "$SHM_TLS_PORT" "${TLS_CLIENT[@]}" get bench.bin -o "$SHM_DIR/dl"
+}
+row_dl_shm_tls_post() {
+	row_dl_shm_post "$1"
+}
+
+row_up_shm_tls_body() {
+	ftx "$SHM_TLS_PORT" "${TLS_CLIENT[@]}" put "$SRC" --as up.bin
+}
+row_up_shm_tls_post() {
+	check_file "$SHM_DIR/root/up.bin" "$1" || return 1
+	ftx "$SHM_TLS_PORT" "${TLS_CLIENT[@]}" rm up.bin >/dev/null ||
+		rm -f "$SHM_DIR/root/up.bin"
+}
+
 row_dl_disk_pre() {
 	rm -rf "$DISK_DIR/dl" && mkdir "$DISK_DIR/dl"
 }
@@ -679,8 +814,8 @@ row_ftp_only_post() {
 }
 
 # Rows that create a SIZE-byte file (on tmpfs or in the page cache).
-declare -A WRITES=([store]=1 [dl_shm]=1 [up_shm]=1 [dl_disk]=1 [up_disk]=1
-	[ftp_verify]=1 [ftp_only]=1)
+declare -A WRITES=([store]=1 [dl_shm]=1 [up_shm]=1 [dl_shm_tls]=1 [up_shm_tls]=1
+	[dl_disk]=1 [up_disk]=1 [ftp_verify]=1 [ftp_only]=1)
 
 # prefault: write and delete SIZE + 64 MiB of zeros on /dev/shm, untimed,
 # just before a row that creates a file.  In a VM whose hypervisor backs
@@ -760,8 +895,18 @@ LABEL[rtt_sockperf]="R2. sockperf ping-pong -> sockperf server"
 LABEL[rtt_ftx_pin]="R3. ftx rtt -> ftxd, both on CPU $PIN_CPU"
 LABEL[rtt_sockperf_pin]="R4. sockperf ping-pong -> sockperf server, both on CPU $PIN_CPU"
 
-for r in "${CHAT_ROWS[@]}" "${RTT_ROWS[@]}"; do
+# The handshake rows: one tlshs run per round gives both, alternating
+# full and resumed handshakes so that drift hits both alike.
+HS_ROWS=()
+((!DO_HS)) || HS_ROWS=(hs_full hs_resumed)
+LABEL[hs_full]="H1. data-connection TLS handshake, full"
+LABEL[hs_resumed]="H2. data-connection TLS handshake, resumed"
+
+for r in "${CHAT_ROWS[@]}" "${RTT_ROWS[@]}" "${HS_ROWS[@]}"; do
 	STATUS[$r]=ok
+done
+for r in "${HS_ROWS[@]}"; do
+	[[ -z $HS_REASON ]] || STATUS[$r]="skipped: $HS_REASON"
 done
 for r in "${CHAT_ROWS[@]}" rtt_ftx rtt_ftx_pin; do
 	[[ -z $LIVE_REASON ]] || STATUS[$r]="skipped: $LIVE_REASON"
@@ -888,6 +1033,39 @@ run_rtt_sockperf_pin() {
 	rtt_sockperf rtt_sockperf_pin "$SOCKPERF_PIN_PORT" taskset -c "$PIN_CPU"
 }
 
+# run_hs: one tlshs run against the handshake server.
+HS_TLS=
+run_hs() {
+	local log=$TMP/row-hs.log out=$TMP/tlshs.out line kv rc=0 bad=0 r k v
+	local -A m=()
+	timeout "$T_CMD" "$TLSHS" -n "$HS_N" "$HS_PORT" "$HS_DPORT" >"$out" 2>"$log" || rc=$?
+	line=$(grep -m1 '^status=' "$out" || true)
+	for kv in $line; do
+		m[${kv%%=*}]=${kv#*=}
+	done
+	for r in full resumed; do
+		for k in p50 p99 mean min; do
+			[[ ${m[${r}_${k}_us]:-} =~ ^[0-9]+(\.[0-9]+)?$ ]] || bad=1
+		done
+	done
+	if ((rc != 0 || bad)) || [[ $line != status=ok\ * ]]; then
+		[[ -s $log ]] || echo "${line:-no output}" >"$log"
+		for r in "${HS_ROWS[@]}"; do
+			fail_row "$r" "tlshs exit status $rc" "$log"
+		done
+		return
+	fi
+	for r in full resumed; do
+		for k in p50 p99 mean min; do
+			v=${m[${r}_${k}_us]}
+			VAL[hs_$r.$k]+="$v "
+		done
+	done
+	HS_TLS=${m[tls]:-}
+	HS_TLS=${HS_TLS//\// }
+	note "run $run/$RUNS  TLS data-connection handshake: full p50 ${m[full_p50_us]} us, resumed p50 ${m[resumed_p50_us]} us (resumed/full ${m[ratio_p50]:-?})"
+}
+
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 for ((run = 1; run <= RUNS; run++)); do
 	for r in "${ROWS[@]}"; do
@@ -900,8 +1078,8 @@ for ((run = 1; run <= RUNS; run++)); do
 	# The disk rows leave up to a file's worth of dirty pages whose
 	# writeback would otherwise run during the chat rows and compete
 	# with them for the CPUs; so each round's chat and RTT rows start
-	# after an untimed sync.
-	if ((DO_TRANSFER && (DO_CHAT || DO_RTT))); then
+	# after an untimed sync (and so do the handshake rows).
+	if ((DO_TRANSFER && (DO_CHAT || DO_RTT || DO_HS))); then
 		timeout "$T_CMD" sync || note "sync failed or timed out"
 	fi
 	for r in "${CHAT_ROWS[@]}"; do
@@ -910,6 +1088,9 @@ for ((run = 1; run <= RUNS; run++)); do
 	for r in "${RTT_ROWS[@]}"; do
 		[[ ${STATUS[$r]} != ok ]] || "run_$r"
 	done
+	if ((DO_HS)) && [[ ${STATUS[hs_full]} == ok && ${STATUS[hs_resumed]} == ok ]]; then
+		run_hs
+	fi
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 
@@ -979,6 +1160,8 @@ targets() {
 	target "verified upload / openssl dgst (tmpfs)" up_shm openssl 0.70
 	target "ftx download vs vsftpd + curl + openssl dgst, end to end (speed-up)" dl_shm ftp_verify 1.00
 	target "ftx upload vs vsftpd + curl + openssl dgst, end to end (speed-up)" up_shm ftp_verify 1.00
+	target "TLS verified download / plaintext verified download (3t / 3, tmpfs)" dl_shm_tls dl_shm 0.70
+	target "TLS verified upload / plaintext verified upload (4t / 4, tmpfs)" up_shm_tls up_shm 0.70
 }
 
 cpu_model=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
@@ -1070,6 +1253,17 @@ report_transfer() {
 		4. **ftx upload, tmpfs**: `ftx put` from /dev/shm into that server;
 		   both sides hash, the server writes a temporary, fsyncs, compares
 		   digests and renames. CPU-bound.
+		3t, 4t. **The same over TLS**: rows 3 and 4 against a second ftxd on
+		   the same root, started the same way plus `--tls-cert`/`--tls-key`
+		   (a self-signed EC P-256 certificate from `ftxd --gen-cert`, in a
+		   temporary directory), with `ftx --tls --pin SHA256:<fingerprint>`.
+		   STARTTLS on the control connection, then a data connection that
+		   resumes the control session's ticket; the file bytes are
+		   encrypted and authenticated by TLS (TLS 1.3, AES-128-GCM) on top of
+		   the SHA-256 check. The server takes the file's hash from its
+		   sidecar as in row 3, but cannot use `sendfile`: it reads and
+		   encrypts in user space. The target is TLS at least 70% of the plaintext throughput
+		   of the same run.
 		5. **ftx download, disk** and 6. **ftx upload, disk**: the same with
 		   the server root and the client's source/target on the real disk
 		   (the file system listed above). The page cache is warm (the source
@@ -1110,6 +1304,52 @@ report_transfer() {
 		  of reach for any receiver that keeps the file. The upload needs
 		  two hashes plus a store on 2 cores: about 1.2 s of wall time at
 		  best here, against the 1.12-1.16 s the 0.70 target asks for.
+
+		### Where the TLS rows' extra time goes
+
+		Measured on this machine on 2026-11-21 (`perf record` at 999 Hz,
+		`strace -c`, and each process's CPU time; 1 GiB tmpfs -> tmpfs, ftx
+		and ftxd as in rows 3-4t; seconds, ranges over 3-5 runs taken while
+		other work was running on the machine):
+
+		| transfer | wall | ftx CPU | ftxd CPU |
+		|---|---|---|---|
+		| download, plaintext | 1.0-1.8 | 1.4-1.8 | 0.10-0.12 |
+		| download, TLS | 1.6-2.7 | 1.7-2.0 | 0.62-0.86 |
+		| upload, plaintext | 1.2-1.6 | 0.9-1.1 | 1.15-1.35 |
+		| upload, TLS | 1.7-2.3 | 1.3-1.4 | 1.65-1.69 |
+
+		- **Download.** ftxd can no longer `sendfile`: its worker `pread`s
+		  256 KiB at a time, encrypts it (AES-128-GCM: 38% of its samples,
+		  about 0.27 s per GiB; `openssl speed -evp aes-128-gcm` gives
+		  4.3 GB/s here) and hands OpenSSL's 16 KiB records to the kernel
+		  with one `write()` each: 65,553 calls per GiB against 4,096
+		  `sendfile`s, and 53% of its samples in the kernel (copies into the
+		  socket, loopback TCP). ftx's receiving thread decrypts (about 0.3 s)
+		  and OpenSSL reads every record with two `read()`s, header and body:
+		  131,111 calls per GiB against 4,100 `recv`s in plaintext. TLS so
+		  adds about 1 s of CPU to a transfer that needs about 1.6 s without
+		  it, and four busy threads (ftxd's worker, ftx's receiver, hasher
+		  and writer) share the 2 CPUs: even packed perfectly, 2.6 s of CPU
+		  take 1.3 s, about 0.75 of the plaintext row, and in practice the
+		  TLS download runs at about half the plaintext throughput.
+		- **Upload.** Plaintext upload already hashes on both sides, so the
+		  added encryption (ftx) and decryption (ftxd), about 0.7 s of CPU,
+		  weigh less: the TLS upload measured 0.75-0.79 of plaintext in the
+		  runs of 2026-11-21.
+		- **What would close the gap** (not done): kernel TLS
+		  (`SSL_OP_ENABLE_KTLS` and `SSL_sendfile`) would let ftxd encrypt in
+		  the kernel straight from the page cache, without the user-space
+		  copy and the per-record `write()`; this VM's kernel has no TLS
+		  module (`CONFIG_TLS` is not set), so it cannot be measured here,
+		  and the user-space path stays as the fallback. Tried in a scratch
+		  build: read-ahead with a 256 KiB read buffer on data connections
+		  (`SSL_set_read_ahead`, `SSL_set_default_read_buffer_len`) cuts
+		  ftx's `read()`s from 131,111 to 8,224 per GiB, and a 256 KiB
+		  `BIO_f_buffer` between ftxd's TLS and its socket, flushed after
+		  each `tls_write_all`, batches its records the same way; neither
+		  moved the wall time or the CPU time beyond the run-to-run noise of
+		  this shared VM.
 
 		Every run's result is checked (size; the first run of each row also
 		byte for byte with `cmp`, hashes against the source's), and failed or
@@ -1427,11 +1667,88 @@ report_rtt() {
 	EOF
 }
 
+hs_table() {
+	local r
+	echo "| row | p50 us | p99 us | mean us | min us | runs: p50 (p99) us |"
+	echo "|---|---:|---:|---:|---:|---|"
+	for r in "${HS_ROWS[@]}"; do
+		if [[ ${STATUS[$r]} == ok ]]; then
+			echo "| ${LABEL[$r]} | $(med "$r" p50 %.1f) | $(med "$r" p99 %.1f) |" \
+			    "$(med "$r" mean %.1f) | $(med "$r" min %.1f) |" \
+			    "$(runs_list "$r" p50 %.1f p99 %.1f) |"
+		else
+			echo "| ${LABEL[$r]} | - | - | - | - | ${STATUS[$r]} |"
+		fi
+	done
+}
+
+# The issue asks for the comparison, with no target.
+hs_summary() {
+	local full res
+	full=$(med hs_full p50 %.3f || true)
+	res=$(med hs_resumed p50 %.3f || true)
+	if [[ -z $full || -z $res ]]; then
+		echo "- resumed / full data-connection handshake (H2 / H1, p50): not measured"
+		return
+	fi
+	echo "- resumed / full data-connection handshake (H2 / H1, p50):" \
+	    "**$(calc "$res / $full")**, $(awk -v a="$full" -v b="$res" 'BEGIN { printf "%.0f", a - b }') us saved per data connection (no target)"
+}
+
+report_handshake() {
+	cat <<-EOF
+
+		## TLS data-connection handshake
+
+		\`bench/tlshs.c\` against an ftxd with TLS (\`--tls-cert\`/\`--tls-key\`,
+		the certificate of the TLS transfer rows, an empty root, default
+		limits), run as \`tlshs -n $HS_N <control port> <data port>\`: $HS_N
+		handshakes of each kind per run (after 20 untimed ones), alternating
+		between the kinds. Each row is the median of $RUNS runs, each number
+		on its own. Negotiated: ${HS_TLS:-n/a}.
+
+	EOF
+	hs_table
+	echo
+	hs_summary
+	cat <<-'EOF'
+
+		### What the handshake rows measure
+
+		- A sample is the client's time from `connect()` to the end of its
+		  handshake (`tls_handshake()` returning 1) on a data connection:
+		  the TCP connect, creating the TLS object (`tls_new`) and the
+		  whole TLS exchange, on loopback, with ftxd running the server side
+		  in its event loop. The connection is then closed with a
+		  close_notify and without a token (ftxd logs a `data-reject` for
+		  each; connections are made one at a time, so `--max-per-ip` is
+		  never approached).
+		- **Full (H1)**: a fresh TLS 1.3 handshake: the server sends its
+		  certificate and signs the handshake with its P-256 key, the
+		  client checks that signature (it verifies no chain: a pinned
+		  certificate is checked by fingerprint, on the control connection
+		  only), and both do an X25519 key exchange.
+		- **Resumed (H2)**: what `ftx --tls` does for every transfer: the
+		  client offers the ticket its control connection received
+		  (`tls_resume_from`), and ftxd accepts the data connection only if
+		  it resumed that session. No certificate and no signature; the
+		  key exchange is still done (OpenSSL resumes with `psk_dhe_ke`, so
+		  the data connection has forward secrecy of its own).
+		- Every resumed sample gets a control connection of its own,
+		  opened before the sample and closed (`QUIT`) after it, untimed,
+		  as a one-command `ftx --tls` run has: greeting, STARTTLS,
+		  handshake and one reply read over TLS so that the ticket has
+		  arrived. A sample whose handshake was not resumed when it should
+		  have been, or was when it should not, fails the run.
+	EOF
+}
+
 report() {
 	report_head
 	((!DO_TRANSFER)) || report_transfer
 	((!DO_CHAT)) || report_chat
 	((!DO_RTT)) || report_rtt
+	((!DO_HS)) || report_handshake
 }
 
 if ((DO_TRANSFER)); then
@@ -1452,6 +1769,12 @@ if ((DO_RTT)); then
 	echo
 	rtt_targets
 fi
+if ((DO_HS)); then
+	echo
+	hs_table
+	echo
+	hs_summary
+fi
 # Sections written by other tools or by hand (e.g. the results of
 # bench/scale.sh) live after this marker at the end of the report; a
 # rewrite keeps them as they are.
@@ -1470,7 +1793,7 @@ if out=$(report); then
 	echo "bench: wrote $DOC"
 fi
 # A row that failed (not one that was skipped) makes `make bench` fail.
-for r in "${ROWS[@]}" "${CHAT_ROWS[@]}" "${RTT_ROWS[@]}"; do
+for r in "${ROWS[@]}" "${CHAT_ROWS[@]}" "${RTT_ROWS[@]}" "${HS_ROWS[@]}"; do
 	if [[ ${STATUS[$r]} == failed* ]]; then
 		note "some rows failed"
 		exit 1

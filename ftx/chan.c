@@ -53,8 +53,8 @@ chan_write_all(struct chan *ch, const void *buf, size_t n, int timeout_s)
 			n -= (size_t)w;
 			continue;
 		}
-		if (w == 0 || (errno != EINTR && errno != EAGAIN &&
-				  errno != EWOULDBLOCK))
+		if (w == 0 ||
+		    (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
 			return -1;
 		if (errno == EINTR)
 			continue;

@@ -56,8 +56,8 @@ ctl_forget_pass(struct ctl *c)
 }
 
 int
-ctl_set_login(struct ctl *c, const char *user, const char *pass, char *err,
-    size_t errlen)
+ctl_set_login(
+    struct ctl *c, const char *user, const char *pass, char *err, size_t errlen)
 {
 	size_t n;
 
@@ -76,8 +76,8 @@ ctl_set_login(struct ctl *c, const char *user, const char *pass, char *err,
 		return 0;
 	n = strlen(pass);
 	if (n == 0 || n > FTX_PASS_MAX)
-		return str_err(err, errlen, "a password is 1 to %d bytes",
-		    FTX_PASS_MAX);
+		return str_err(
+		    err, errlen, "a password is 1 to %d bytes", FTX_PASS_MAX);
 	if ((c->pass = pass_alloc()) == NULL)
 		return str_err(err, errlen, "out of memory");
 	memcpy(c->pass, pass, n + 1);
@@ -315,8 +315,7 @@ send_line(struct ctl *c, const char *verb, const char *const *args, int nargs,
 		}
 		len = strlen(line);
 		if (proto_encode(enc, sizeof(enc), args[i]) == -1 ||
-		    str_fmt(line + len, sizeof(line) - len, " %s", enc) ==
-			-1) {
+		    str_fmt(line + len, sizeof(line) - len, " %s", enc) == -1) {
 			str_err(err, errlen, "command too long");
 			goto out;
 		}
@@ -404,9 +403,8 @@ verify_server(struct ctl *c, char *err, size_t errlen)
 		pol.file = path;
 	}
 	if (trust_key(key, sizeof(key), c->host, c->port) == -1)
-		return str_err(err, errlen, "host name not usable as a "
-					    "known_hosts key: %s",
-		    c->host);
+		return str_err(err, errlen,
+		    "host name not usable as a known_hosts key: %s", c->host);
 	if (trust_verify(&pol, key, fp, &changed, why, sizeof(why)) == -1)
 		return str_err(err, errlen, "%s", why);
 	(void)str_copy(c->trusted_fp, sizeof(c->trusted_fp), fp);
@@ -438,8 +436,9 @@ start_tls(struct ctl *c, char *err, size_t errlen)
 		return EXITCODE_TLS;
 	}
 	if (proto_kind(line) != PROTO_OK) {
-		str_err(err, errlen, "%s port %d: unexpected answer to STARTTLS",
-		    c->host, c->port);
+		str_err(err, errlen,
+		    "%s port %d: unexpected answer to STARTTLS", c->host,
+		    c->port);
 		return EXITCODE_TLS;
 	}
 	/* SECURITY: bytes after the OK came in plaintext, from anyone on
@@ -447,8 +446,8 @@ start_tls(struct ctl *c, char *err, size_t errlen)
 	 * through TLS (the STARTTLS injection of CVE-2011-0411, seen from
 	 * the client). */
 	if (c->inlen != 0) {
-		str_err(err, errlen, "%s port %d sent plaintext after agreeing "
-				     "to STARTTLS",
+		str_err(err, errlen,
+		    "%s port %d sent plaintext after agreeing to STARTTLS",
 		    c->host, c->port);
 		return EXITCODE_TLS;
 	}
@@ -475,13 +474,13 @@ get_pass(struct ctl *c, char *err, size_t errlen)
 	}
 	r = pass_from_env(c->pass, why, sizeof(why));
 	if (r == 0 && c->sec != NULL && c->sec->pass_file != NULL)
-		r = pass_from_file(c->sec->pass_file, c->pass, why,
-			sizeof(why)) == 0
+		r = pass_from_file(
+			c->sec->pass_file, c->pass, why, sizeof(why)) == 0
 		    ? 1
 		    : -1;
 	if (r == 0 && isatty(STDIN_FILENO)) {
-		(void)str_fmt(prompt, sizeof(prompt), "Password for %s@%s: ",
-		    c->user, c->host);
+		(void)str_fmt(prompt, sizeof(prompt),
+		    "Password for %s@%s: ", c->user, c->host);
 		if (pass_prompt(prompt, c->pass, why, sizeof(why)) == -1) {
 			str_err(err, errlen, "%s", why);
 			c->login_fail = CTL_LOGIN_NOPASS;
@@ -526,19 +525,21 @@ login(struct ctl *c, char *err, size_t errlen)
 			: "");
 		return EXITCODE_LOGIN;
 	}
+	/* SECURITY: anonymous takes no password, and is never sent one: a
+	 * FTX_PASSWORD meant for a real account must not leak to a login
+	 * that does not check it. */
 	anon = strcmp(c->user, FTX_ANON_USER) == 0;
-	/* Anonymous needs no password (one given is sent all the same). */
 	if (!c->have_pass && !anon && (rc = get_pass(c, err, errlen)) != 0)
 		return rc;
-	if (c->have_pass && !ctl_is_tls(c) && !c->warned_plain) {
+	if (!anon && !ctl_is_tls(c) && !c->warned_plain) {
 		ui_error("warning: sending the password of %s without TLS: "
 			 "anyone on the way can read it (use --tls)",
 		    c->user);
 		c->warned_plain = 1;
 	}
 	args[0] = c->user;
-	args[1] = c->have_pass ? c->pass : NULL;
-	if (send_line(c, "LOGIN", args, c->have_pass ? 2 : 1, NULL, 1, why,
+	args[1] = c->pass;
+	if (send_line(c, "LOGIN", args, anon ? 1 : 2, NULL, 1, why,
 		sizeof(why)) == -1 ||
 	    ctl_read(c, line, FTX_REPLY_TIMEOUT_S, why, sizeof(why)) == -1) {
 		str_err(err, errlen, "login as %s: %s", c->user, why);
@@ -622,8 +623,7 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 int
 ctl_ensure(struct ctl *c, char *err, size_t errlen)
 {
-	if (c->ch.fd != -1 && (c->user[0] == '\0' || c->logged_in) &&
-	    !stale(c))
+	if (c->ch.fd != -1 && (c->user[0] == '\0' || c->logged_in) && !stale(c))
 		return EXITCODE_OK;
 	return ctl_open(c, err, errlen);
 }
@@ -638,6 +638,9 @@ ctl_data_tls(struct ctl *c, struct chan *data, char *err, size_t errlen)
 	if (chan_start_tls(data, c->sec->ctx, c->host, c->ch.tls,
 		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, err, errlen) == -1)
 		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
+	/* Bulk data: keep the record buffers instead of freeing them
+	 * after every record. */
+	tls_bulk(data->tls);
 	return EXITCODE_OK;
 }
 

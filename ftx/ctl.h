@@ -74,8 +74,8 @@ void ctl_set_sec(struct ctl *c, const struct ctl_sec *sec);
  * (NULL: FTX_PASSWORD, --password-file or a prompt when needed).  Drops
  * the current session, so the next command logs in afresh.  0, or -1
  * for an invalid user name or no memory for the password. */
-int ctl_set_login(struct ctl *c, const char *user, const char *pass,
-    char *err, size_t errlen);
+int ctl_set_login(struct ctl *c, const char *user, const char *pass, char *err,
+    size_t errlen);
 /* Forget the password (wiped), e.g. after the server refused it. */
 void ctl_forget_pass(struct ctl *c);
 /* Release everything (the password wiped); the session is dropped. */

@@ -529,6 +529,12 @@ setup_login(struct app *a, const char *user, const char *pass_file)
 				   "0-9, _ and -, starting with a letter or "
 				   "digit",
 		    user, FTX_USER_MAX);
+	/* Anonymous logs in without a password (see login() in ctl.c). */
+	if (strcmp(user, FTX_ANON_USER) == 0) {
+		if (ctl_set_login(&a->ctl, user, NULL, err, sizeof(err)) == -1)
+			return usage_error("%s", err);
+		return 0;
+	}
 	if ((pw = pass_alloc()) == NULL) {
 		ui_error("out of memory");
 		return EXITCODE_FAIL;
@@ -537,8 +543,7 @@ setup_login(struct app *a, const char *user, const char *pass_file)
 	if (r == 0 && pass_file != NULL)
 		r = pass_from_file(pass_file, pw, err, sizeof(err)) == 0 ? 1
 									 : -1;
-	if (r == 0 && !isatty(STDIN_FILENO) &&
-	    strcmp(user, FTX_ANON_USER) != 0) {
+	if (r == 0 && !isatty(STDIN_FILENO)) {
 		(void)str_copy(err, sizeof(err),
 		    "no password: set FTX_PASSWORD, use --password-file FILE, "
 		    "or run on a terminal");
@@ -547,8 +552,8 @@ setup_login(struct app *a, const char *user, const char *pass_file)
 	rc = 0;
 	if (r == -1)
 		rc = usage_error("login as %s: %s", user, err);
-	else if (ctl_set_login(&a->ctl, user, r == 1 ? pw : NULL, err,
-		     sizeof(err)) == -1)
+	else if (ctl_set_login(
+		     &a->ctl, user, r == 1 ? pw : NULL, err, sizeof(err)) == -1)
 		rc = usage_error("%s", err);
 	pass_free(pw);
 	return rc;
@@ -563,8 +568,7 @@ cmd_login(struct app *a, int argc, char **argv, struct operands *ops)
 		return rc;
 	if (ops->n > 1)
 		return usage_error("login takes at most one user name");
-	if (ops->n == 1 &&
-	    (rc = setup_login(a, ops->v[0], a->pass_file)) != 0)
+	if (ops->n == 1 && (rc = setup_login(a, ops->v[0], a->pass_file)) != 0)
 		return rc;
 	if (a->ctl.user[0] == '\0')
 		return usage_error("login: no user name (give one, or use "

@@ -80,11 +80,11 @@ take(char *buf, const char *p, size_t n, const char *what, char *err,
 	if (n == 0)
 		return str_err(err, errlen, "%s: empty password", what);
 	if (n > FTX_PASS_MAX)
-		return str_err(err, errlen,
-		    "%s: password longer than %d bytes", what, FTX_PASS_MAX);
+		return str_err(err, errlen, "%s: password longer than %d bytes",
+		    what, FTX_PASS_MAX);
 	if (memchr(p, '\0', n) != NULL)
-		return str_err(err, errlen, "%s: NUL byte in the password",
-		    what);
+		return str_err(
+		    err, errlen, "%s: NUL byte in the password", what);
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	return 0;
@@ -133,8 +133,8 @@ pass_from_file(const char *path, char *buf, char *err, size_t errlen)
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
-		return str_err(err, errlen, "password file %s: %s", path,
-		    strerror(errno));
+		return str_err(
+		    err, errlen, "password file %s: %s", path, strerror(errno));
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		close(fd);
 		return str_err(err, errlen,
@@ -161,8 +161,8 @@ pass_from_file(const char *path, char *buf, char *err, size_t errlen)
 	close(fd);
 	if (got == -1) {
 		explicit_bzero(text, sizeof(text));
-		return str_err(err, errlen, "password file %s: %s", path,
-		    strerror(errno));
+		return str_err(
+		    err, errlen, "password file %s: %s", path, strerror(errno));
 	}
 	rc = pass_first_line(text, have, buf, err, errlen);
 	explicit_bzero(text, sizeof(text));
@@ -209,7 +209,8 @@ pass_prompt(const char *prompt, char *buf, char *err, size_t errlen)
 	char ch;
 
 	if (!isatty(STDIN_FILENO))
-		return str_err(err, errlen, "no terminal to ask for a password");
+		return str_err(
+		    err, errlen, "no terminal to ask for a password");
 	if (tcgetattr(STDIN_FILENO, &tio) == -1)
 		return str_err(err, errlen, "tcgetattr: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
@@ -250,8 +251,8 @@ pass_prompt(const char *prompt, char *buf, char *err, size_t errlen)
 	if (rc == 0 && len == 0)
 		rc = str_err(err, errlen, "empty password");
 	if (rc == 0 && toolong)
-		rc = str_err(err, errlen, "password longer than %d bytes",
-		    FTX_PASS_MAX);
+		rc = str_err(
+		    err, errlen, "password longer than %d bytes", FTX_PASS_MAX);
 	if (rc == -1)
 		explicit_bzero(buf, PASS_BUF);
 out:

@@ -30,8 +30,8 @@ void pass_free(char *p);
 int pass_user_ok(const char *name);
 /* The first line of a password file's contents (without LF or CR LF)
  * into buf[PASS_BUF]: 0, or -1 if it is empty or too long. */
-int pass_first_line(const char *text, size_t len, char *buf, char *err,
-    size_t errlen);
+int pass_first_line(
+    const char *text, size_t len, char *buf, char *err, size_t errlen);
 /* FTX_PASSWORD into buf[PASS_BUF], then removed from the environment:
  * 1 if it was set, 0 if not, -1 if it is unusable. */
 int pass_from_env(char *buf, char *err, size_t errlen);

@@ -194,12 +194,15 @@ rpl_login(const char *line, struct rpl_login *l, char *err, size_t errlen)
 	struct split s;
 	int i;
 
-	if (split(line, "OK", 3, &s, err, errlen) == -1)
+	/* "OK <user> logged in", and for anonymous its mode. */
+	if (split(line, "OK", 4, &s, NULL, 0) == -1 &&
+	    split(line, "OK", 3, &s, err, errlen) == -1)
 		return -1;
 	/* SECURITY: the name is shown on the terminal. */
 	if (!user_ok(s.cmd.argv[0]) || strcmp(s.cmd.argv[1], "logged") != 0 ||
 	    strcmp(s.cmd.argv[2], "in") != 0)
-		return str_err(err, errlen, "malformed LOGIN reply from server");
+		return str_err(
+		    err, errlen, "malformed LOGIN reply from server");
 	(void)str_copy(l->user, sizeof(l->user), s.cmd.argv[0]);
 	l->read_only = 0;
 	for (i = 3; i < s.cmd.argc; i++) {
@@ -236,7 +239,8 @@ rpl_whoami(const char *line, struct rpl_whoami *w, char *err, size_t errlen)
 		return str_err(err, errlen, "bad user in WHOAMI reply");
 	(void)str_copy(w->nick, sizeof(w->nick), nick);
 	(void)str_copy(w->peer, sizeof(w->peer), peer);
-	(void)str_copy(w->user, sizeof(w->user), strcmp(user, "-") == 0 ? "" : user);
+	(void)str_copy(
+	    w->user, sizeof(w->user), strcmp(user, "-") == 0 ? "" : user);
 	return 0;
 }
 

@@ -238,7 +238,8 @@ reply(struct talk *t, const char *line)
 		if (rpl_whoami(line, &w, NULL, 0) == -1)
 			break;
 		if (w.user[0] != '\0')
-			show(t, "-- you are %s, logged in as %s, connected from %s",
+			show(t,
+			    "-- you are %s, logged in as %s, connected from %s",
 			    w.nick[0] == '-' ? "not in the room" : w.nick,
 			    w.user, w.peer);
 		else

@@ -552,7 +552,12 @@ data_open(struct xfer *x, const char *host, int port, const char *token,
 		goto fail;
 	}
 	/* SECURITY: with TLS the token travels only inside a session that
-	 * resumed our control session's, i.e. to the server we checked. */
+	 * resumed our control session's, i.e. to the server we checked.
+	 * No Nagle then: the token would wait for the ACK of our last
+	 * handshake message (a delayed ACK, 40 ms).  Bulk writes are whole
+	 * TLS records anyway. */
+	if (ctl_is_tls(x->c))
+		net_set_nodelay(fd);
 	rc = ctl_data_tls(x->c, &x->dch, tlswhy, sizeof(tlswhy));
 	if (rc != EXITCODE_OK) {
 		str_err(why, n, "data connection: %s", tlswhy);
@@ -722,12 +727,12 @@ data_send(struct xfer *x, const void *b, size_t len, char *why, size_t n)
 			len -= (size_t)w;
 			continue;
 		}
-		if (w == 0 || (errno != EINTR && errno != EAGAIN &&
-				  errno != EWOULDBLOCK)) {
+		if (w == 0 ||
+		    (errno != EINTR && errno != EAGAIN &&
+			errno != EWOULDBLOCK)) {
 			x->netfail = 1;
 			return str_err(why, n, "data connection: %s",
-			    w == 0 ? "closed"
-				   : chan_strerror(&x->dch, errno));
+			    w == 0 ? "closed" : chan_strerror(&x->dch, errno));
 		}
 		if (errno == EINTR)
 			continue;
@@ -804,7 +809,8 @@ data_recv(struct xfer *x, unsigned char *b, size_t len, size_t *got, char *why,
 		pfd[1].fd = x->c->ch.fd;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
-		pr = poll(pfd, watch ? 2 : 1, FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
+		pr =
+		    poll(pfd, watch ? 2 : 1, FTX_DEFAULT_DATA_TIMEOUT_S * 1000);
 		if (pr == -1 && errno == EINTR)
 			continue;
 		if (pr <= 0) {

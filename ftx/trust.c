@@ -111,8 +111,8 @@ trust_parse_line(
 	/* Tolerate a file edited with CR LF line ends, and blanks around
 	 * the fields. */
 	end = buf + len;
-	while (end > buf && (end[-1] == '\r' || end[-1] == ' ' ||
-				end[-1] == '\t'))
+	while (
+	    end > buf && (end[-1] == '\r' || end[-1] == ' ' || end[-1] == '\t'))
 		*--end = '\0';
 	for (p = buf; *p == ' ' || *p == '\t'; p++)
 		;
@@ -168,8 +168,8 @@ trust_scan(const char *text, size_t len, const char *key, const char *fp,
 		if (pr != 1)
 			continue;
 		if (++r->entries > FTX_KNOWN_HOSTS_MAX)
-			return str_err(err, errlen,
-			    "more than %d entries", FTX_KNOWN_HOSTS_MAX);
+			return str_err(err, errlen, "more than %d entries",
+			    FTX_KNOWN_HOSTS_MAX);
 		if (strcmp(k, key) != 0)
 			continue;
 		if (strcmp(f, fp) == 0)
@@ -188,7 +188,8 @@ int
 trust_replace(const char *text, size_t len, const char *key, const char *fp,
     char **out, size_t *outlen, char *err, size_t errlen)
 {
-	char k[TRUST_KEY_MAX], f[FTX_FP_LEN], entry[TRUST_KEY_MAX + FTX_FP_LEN + 2];
+	char k[TRUST_KEY_MAX], f[FTX_FP_LEN],
+	    entry[TRUST_KEY_MAX + FTX_FP_LEN + 2];
 	unsigned long kept = 0;
 	size_t off = 0, ll, used = 0, cap, elen;
 	const char *line;
@@ -224,8 +225,7 @@ trust_replace(const char *text, size_t len, const char *key, const char *fp,
 	return 0;
 }
 
-static int
-fmt_append(char *out, size_t n, size_t *used, const char *fmt, ...)
+static int fmt_append(char *out, size_t n, size_t *used, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static int
@@ -244,8 +244,8 @@ fmt_append(char *out, size_t n, size_t *used, const char *fmt, ...)
 }
 
 int
-trust_changed_text(char *out, size_t n, const char *key,
-    const char *presented, const char *path, const struct trust_result *r)
+trust_changed_text(char *out, size_t n, const char *key, const char *presented,
+    const char *path, const struct trust_result *r)
 {
 	static const char bar[] =
 	    "@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@";
@@ -255,8 +255,8 @@ trust_changed_text(char *out, size_t n, const char *key,
 		return -1;
 	out[0] = '\0';
 	if (fmt_append(out, n, &used,
-		"%s\n@    WARNING: SERVER CERTIFICATE HAS CHANGED!             "
-		"@\n%s\n",
+		"%s\n@    WARNING: SERVER CERTIFICATE HAS CHANGED!"
+		"              @\n%s\n",
 		bar, bar) == -1 ||
 	    fmt_append(out, n, &used,
 		"IT IS POSSIBLE THAT SOMEONE IS DOING SOMETHING NASTY!\n"
@@ -418,8 +418,8 @@ open_parent(const char *path, char *err, size_t errlen)
 			continue;
 		dir[i] = '\0';
 		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			return str_err(err, errlen, "cannot create %s: %s",
-			    dir, strerror(errno));
+			return str_err(err, errlen, "cannot create %s: %s", dir,
+			    strerror(errno));
 		dir[i] = '/';
 	}
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
@@ -444,8 +444,9 @@ lock_dir(int dfd, const char *path, char *err, size_t errlen)
 		if (flock(dfd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
 		if (errno != EWOULDBLOCK && errno != EINTR)
-			return str_err(err, errlen, "cannot lock the directory "
-						    "of %s: %s",
+			return str_err(err, errlen,
+			    "cannot lock the directory "
+			    "of %s: %s",
 			    path, strerror(errno));
 		(void)nanosleep(&ts, NULL);
 	}
@@ -456,8 +457,8 @@ lock_dir(int dfd, const char *path, char *err, size_t errlen)
 /* Write `text` to a fresh temporary next to `path` and rename it over
  * `path`, durably. */
 static int
-write_atomic(int dfd, const char *path, const char *text, size_t len,
-    char *err, size_t errlen)
+write_atomic(int dfd, const char *path, const char *text, size_t len, char *err,
+    size_t errlen)
 {
 	char tmp[FTX_PATH_MAX + 16];
 	int fd;
@@ -466,13 +467,14 @@ write_atomic(int dfd, const char *path, const char *text, size_t len,
 		return str_err(err, errlen, "path too long: %s", path);
 	/* mkostemp creates the file with mode 0600 and O_EXCL. */
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return str_err(err, errlen, "cannot create a temporary for "
-					    "%s: %s",
+		return str_err(err, errlen,
+		    "cannot create a temporary for "
+		    "%s: %s",
 		    path, strerror(errno));
 	if (fchmod(fd, 0600) == -1 || net_write_all(fd, text, len) == -1 ||
 	    fsync(fd) == -1) {
-		str_err(err, errlen, "cannot write %s: %s", tmp,
-		    strerror(errno));
+		str_err(
+		    err, errlen, "cannot write %s: %s", tmp, strerror(errno));
 		close(fd);
 		(void)unlink(tmp);
 		return -1;
@@ -488,8 +490,8 @@ write_atomic(int dfd, const char *path, const char *text, size_t len,
 }
 
 int
-trust_add(const char *path, const char *key, const char *fp, char *err,
-    size_t errlen)
+trust_add(
+    const char *path, const char *key, const char *fp, char *err, size_t errlen)
 {
 	char real[FTX_PATH_MAX], *text = NULL, *out = NULL;
 	const char *target = path;
@@ -511,8 +513,8 @@ trust_add(const char *path, const char *key, const char *fp, char *err,
 		goto out;
 	if (read_file(target, &text, &len, err, errlen) == -1)
 		goto out;
-	if (trust_replace(text != NULL ? text : "", len, key, fp, &out,
-		&outlen, err, errlen) == -1)
+	if (trust_replace(text != NULL ? text : "", len, key, fp, &out, &outlen,
+		err, errlen) == -1)
 		goto out;
 	rc = write_atomic(dfd, target, out, outlen, err, errlen);
 out:
@@ -614,15 +616,16 @@ trust_verify(const struct trust_policy *p, const char *key, const char *fp,
 	if (trust_check(p->file, key, fp, &r, err, errlen) == -1)
 		return -1;
 	if (r.bad > 0)
-		fprintf(stderr, "ftx: warning: %s: %lu malformed line%s "
-				"ignored\n",
+		fprintf(stderr,
+		    "ftx: warning: %s: %lu malformed line%s "
+		    "ignored\n",
 		    p->file, r.bad, r.bad == 1 ? "" : "s");
 	if (r.status == TRUST_MATCH)
 		return 0;
 	if (r.status == TRUST_CHANGED) {
 		*changed = 1;
-		if (trust_changed_text(warn, sizeof(warn), key, fp, p->file,
-			&r) == 0)
+		if (trust_changed_text(
+			warn, sizeof(warn), key, fp, p->file, &r) == 0)
 			fputs(warn, stderr);
 		return str_err(err, errlen,
 		    "the TLS certificate of %s has CHANGED (see the warning "

@@ -72,8 +72,8 @@ int trust_scan(const char *text, size_t len, const char *key, const char *fp,
     struct trust_result *r, char *err, size_t errlen);
 /* The file's contents with every entry for `key` replaced by one line
  * "<key> <fp>" at the end, into a malloc'd *out of *outlen bytes. */
-int trust_replace(const char *text, size_t len, const char *key,
-    const char *fp, char **out, size_t *outlen, char *err, size_t errlen);
+int trust_replace(const char *text, size_t len, const char *key, const char *fp,
+    char **out, size_t *outlen, char *err, size_t errlen);
 
 /* ~/.config/ftx/known_hosts (from $HOME, else the password database). */
 int trust_default_path(char *out, size_t n, char *err, size_t errlen);
@@ -94,7 +94,7 @@ int trust_changed_text(char *out, size_t n, const char *key,
  * reason in err.  A changed fingerprint prints the warning on stderr
  * and sets *changed.
  */
-int trust_verify(const struct trust_policy *p, const char *key,
-    const char *fp, int *changed, char *err, size_t errlen);
+int trust_verify(const struct trust_policy *p, const char *key, const char *fp,
+    int *changed, char *err, size_t errlen);
 
 #endif /* FTX_TRUST_H */

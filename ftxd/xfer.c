@@ -792,6 +792,7 @@ dconn_classify(struct server *srv, struct dconn *d)
 		return -1;
 	}
 	tls_no_tickets(d->tls);
+	tls_bulk(d->tls);
 	d->handshaking = 1;
 	return 1;
 }

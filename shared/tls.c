@@ -443,6 +443,12 @@ tls_pending(const struct tls *t)
 }
 
 void
+tls_bulk(struct tls *t)
+{
+	SSL_clear_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
+}
+
+void
 tls_shutdown(struct tls *t)
 {
 	if (!t->done || t->broken)
@@ -500,9 +506,19 @@ tls_get_bind_id(const struct tls *t, unsigned char *id)
 int
 tls_resume_from(struct tls *t, const struct tls *ctl)
 {
+	SSL_SESSION *copy;
+	int rc;
+
 	if (ctl->latest == NULL)
 		return -1;
-	return SSL_set_session(t->ssl, ctl->latest) == 1 ? 0 : -1;
+	/* A copy: after a TLS 1.3 resumption OpenSSL marks the session it
+	 * used as not resumable, and the control connection's ticket must
+	 * serve every transfer of the session. */
+	if ((copy = SSL_SESSION_dup(ctl->latest)) == NULL)
+		return -1;
+	rc = SSL_set_session(t->ssl, copy) == 1 ? 0 : -1;
+	SSL_SESSION_free(copy); /* SSL_set_session took a reference */
+	return rc;
 }
 
 int

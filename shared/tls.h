@@ -62,6 +62,9 @@ int tls_write_all(struct tls *t, const void *buf, size_t n);
 /* Bytes already decrypted and buffered inside the TLS layer: they will
  * not make the socket readable again. */
 size_t tls_pending(const struct tls *t);
+/* This connection moves bulk data: keep its record buffers allocated
+ * (idle control connections release theirs, to save memory). */
+void tls_bulk(struct tls *t);
 /* Send close_notify (best effort; does not wait for the peer's). */
 void tls_shutdown(struct tls *t);
 /* The reason for the last failure on `t`, one line. */

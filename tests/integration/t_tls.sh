@@ -33,6 +33,9 @@ MiB=$((1024 * 1024))
 HS_TIMEOUT=$(sed -n -E 's/^#define FTX_TLS_HANDSHAKE_TIMEOUT_S ([0-9]+).*/\1/p' \
     "$ITEST_DIR"/../../shared/*limits.h | head -n 1)
 [[ $HS_TIMEOUT =~ ^[0-9]+$ ]] || HS_TIMEOUT=10
+HELLO_TIMEOUT=$(sed -n -E 's/^#define FTX_DATA_HELLO_TIMEOUT_S ([0-9]+).*/\1/p' \
+    "$ITEST_DIR"/../../shared/*limits.h | head -n 1)
+[[ $HELLO_TIMEOUT =~ ^[0-9]+$ ]] || HELLO_TIMEOUT=10
 
 # The client must not read or write the real ~/.config/ftx, nor take
 # settings from the environment of whoever runs the tests.
@@ -41,12 +44,6 @@ mkdir -p "$HOME"
 unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
 export FTX_RETRIES=0
 
-# As root ftxd serves only with --user or --allow-root; lib.sh may pass
-# it already.
-ROOT_ARGS=()
-if [ "$(id -u)" -eq 0 ] && ! grep -q -- '--allow-root' "$ITEST_DIR/lib.sh"; then
-	ROOT_ARGS=(--allow-root)
-fi
 
 # tlsc DESCRIPTION STEP...: an ftxtls script against the current server;
 # every check in it must pass.  The transcript is in $TLS_OUT.
@@ -115,7 +112,7 @@ TLS2=(--tls-cert "$TMPD/c2/ftxd.crt" --tls-key "$TMPD/c2/ftxd.key")
 
 # ---------------------------------------------------------------- STARTTLS
 
-start_server "${ROOT_ARGS[@]}" "${TLS1[@]}"
+start_server "${TLS1[@]}"
 
 # A handshake that never finishes and one that stops half way are cut
 # after FTX_TLS_HANDSHAKE_TIMEOUT_S; they run while the rest goes on.
@@ -126,6 +123,12 @@ tlsc_bg "$TMPD/stall2.out" ctl line:STARTTLS 'ok:^OK begin TLS' \
     'rawsock:\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' read:$((HS_TIMEOUT + 10)) \
     'ok:^(EOF|RESET)$'
 STALL2_PID=$BG_PID
+# The same on a data connection: cut after FTX_DATA_HELLO_TIMEOUT_S, and
+# the transfer's owner still gets through afterwards.
+tlsc_bg "$TMPD/stall3.out" ctl starttls 'has:^TLS-UP' 'line:UPLOAD dstall.bin 5' 'ok:^OK ' \
+    data:plain:none 'draw:\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03' dprobe:$((HELLO_TIMEOUT + 10)) \
+    'ok:^DATA-CLOSED' data:resume dgen:5 ddigest dshut read 'ok:^DONE'
+STALL3_PID=$BG_PID
 
 tlsc "greeting offers tls; STARTTLS runs TLS 1.3 with the --gen-cert certificate" \
     ctl 'ok:^OK FTX/1 ftxd/[^ ]+ ready( [a-z-]+)* tls( |$)' \
@@ -227,12 +230,17 @@ assert_eq $((n0 + 2)) "$(log_count 'reason=plaintext data connection for a TLS s
     "logged: data-reject reason=plaintext data connection for a TLS session"
 
 n0=$(log_count 'reason=TLS data connection for a plaintext session')
-tlsc "a TLS data connection for a plaintext session is rejected" \
-    ctl "line:UPLOAD tlsdata.bin $bsize" 'ok:^OK ' data:full 'ok:^DATA-CONNECTED tls=full$' \
+tlsc "STARTTLS during a transfer: ERROR BUSY; a TLS data connection for a plaintext session is rejected" \
+    ctl "line:UPLOAD tlsdata.bin $bsize" 'ok:^OK ' line:STARTTLS 'ok:^ERROR BUSY a transfer is in progress$' \
+    data:full 'ok:^DATA-CONNECTED tls=full$' \
     dprobe:5 'ok:^DATA-CLOSED' data:plain "dsend:$src/b" ddigest dshut read "ok:^DONE $bsha\$"
 assert_eq $((n0 + 1)) "$(log_count 'reason=TLS data connection for a plaintext session')" \
     "logged: data-reject reason=TLS data connection for a plaintext session"
 
+tlsc "a garbage TLS record on the data port is rejected at once, the owner gets through" \
+    ctl starttls 'line:UPLOAD garbage.bin 5' 'ok:^OK ' data:plain:none 'draw:\x16\x03\x01\x00\x05hello' \
+    drecv 'ok:^DATA n=[0-9] .* end=(EOF|RESET)$' data:resume dgen:5 ddigest dshut read 'ok:^DONE'
+if log_has 'data-reject reason=TLS handshake failed'; then pass "logged: data-reject reason=TLS handshake failed"; else fail "no 'data-reject reason=TLS handshake failed' in the log"; fi
 tlsc "a wrong token over a resumed session is rejected, the right one works" \
     ctl starttls "line:UPLOAD tok.bin $bsize" 'ok:^OK ' data:resume:bad dprobe:5 'ok:^DATA-CLOSED' \
     data:resume "dsend:$src/b" ddigest dshut read "ok:^DONE $bsha\$"
@@ -251,6 +259,10 @@ tlsc "TLS 1.2 works with an ECDHE AEAD cipher, and its data connections resume" 
 assert_file_same "$src/m1" "$dl/v12" "TLS 1.2 download"
 tlsc "a TLS 1.2 client offering only CBC/RSA-kx ciphers is refused" \
     ctl tlsver:1.2:1.2 ciphers:AES128-SHA:AES256-SHA256 starttls 'ok:^OK begin TLS' 'has:^TLS-FAILED'
+assert_eq 2 "$(log_count 'TLS handshake failed: .*unsupported protocol')" \
+    "both old-version handshakes are logged as unsupported protocol"
+assert_eq 1 "$(log_count 'TLS handshake failed: .*no shared cipher')" \
+    "the weak-cipher handshake is logged as no shared cipher"
 
 # ---------------------------------------------------------------- handshake timeouts
 
@@ -267,6 +279,19 @@ if [ "$WAIT_RC" -eq 0 ]; then
 else
 	fail "a half ClientHello: ftxtls exit $WAIT_RC"
 	sed 's/^/    /' "$TMPD/stall2.out" >&2
+fi
+wait_pid "$STALL3_PID" 10
+if [ "$WAIT_RC" -eq 0 ]; then
+	pass "a data connection that stops half way through its ClientHello is cut; the owner gets through"
+else
+	fail "a half ClientHello on the data port: ftxtls exit $WAIT_RC"
+	sed 's/^/    /' "$TMPD/stall3.out" >&2
+fi
+secs=$(sed -n -E 's/^# after ([0-9.]+) s$/\1/p' "$TMPD/stall3.out" | sed -n 4p)
+if awk -v s="${secs:-0}" -v t="$HELLO_TIMEOUT" 'BEGIN { exit !(s >= t - 1.5 && s <= t + 3) }'; then
+	pass "stall3: the stalled data handshake was cut after $secs s (limit $HELLO_TIMEOUT s)"
+else
+	fail "stall3: the stalled data handshake was cut after '${secs}' s, expected about $HELLO_TIMEOUT s"
 fi
 # ftxtls notes how long each read waited.
 for f in stall1 stall2; do
@@ -332,7 +357,7 @@ fi
 OLD_CTRL=$CTRL_PORT
 OLD_DATA=$DATA_PORT
 stop_server
-start_server "${ROOT_ARGS[@]}" "${TLS2[@]}" --port "$OLD_CTRL" --data-port "$OLD_DATA"
+start_server "${TLS2[@]}" --port "$OLD_CTRL" --data-port "$OLD_DATA"
 if [ "$CTRL_PORT" = "$OLD_CTRL" ]; then
 	cp "$KH" "$TMPD/kh.before"
 	assert_exit 6 "a changed fingerprint aborts" ftx --tls --known-hosts "$KH" put "$src/c" --as changed
@@ -351,7 +376,7 @@ fi
 
 # No TLS offered.
 stop_server
-start_server "${ROOT_ARGS[@]}"
+start_server
 tlsc "STARTTLS without a certificate: ERROR TLS, the session goes on in plaintext" \
     ctl 'not:( tls( |$))' line:STARTTLS 'ok:^ERROR TLS not offered' line:NOOP 'ok:^OK$'
 assert_exit 6 "ftx --tls against a server without TLS" ftx --tls --accept-new --known-hosts "$KH" ls
@@ -359,7 +384,7 @@ assert_exit 6 "ftx --tls against a server without TLS" ftx --tls --accept-new --
 # ---------------------------------------------------------------- --require-tls
 
 stop_server
-start_server "${ROOT_ARGS[@]}" "${TLS1[@]}" --require-tls
+start_server "${TLS1[@]}" --require-tls
 steps=(ctl 'ok:^OK FTX/1 .* tls tls-required')
 for c in 'UPLOAD x 1' 'DOWNLOAD x' LIST 'DELETE x' 'HASH x' HELP NOOP 'LOGIN a b' 'JOIN n' \
     LEAVE 'SAY hi' 'MSG n hi' WHO WHOAMI TIME 'ECHO x' STATS 'PARTIAL x 1'; do

@@ -27,7 +27,7 @@
  *   ciphers:LIST     TLS 1.2 cipher list (OpenSSL syntax) of later
  *                    handshakes
  *   line:TEXT        send TEXT + LF (through TLS once it is up) and read
- *                    one whole reply (OK <n> ... DONE)
+ *                    one whole reply (OK <n> ... DONE for LIST, HELP, WHO)
  *   send:TEXT        send TEXT + LF, read nothing
  *   raw:ESC          send bytes; \n \r \t \\ \0 and \xHH are understood
  *   rawsock:ESC      send bytes on the socket itself, bypassing TLS
@@ -53,6 +53,10 @@
  *   dsend:PATH[:N], dgen:N, ddigest[:bad]
  *                    send file bytes / N pseudo-random bytes / the SHA-256
  *                    of what was sent so far (or a wrong one)
+ *   dskip:PATH:N     hash the next N bytes of PATH without sending them
+ *                    (what a resumed upload delivered before)
+ *   draw:ESC         send bytes (escaped as for raw:) on the data
+ *                    connection's socket, bypassing TLS and the hash
  *   dshut            TLS close_notify (plaintext: half-close)
  *   dclose           close the data connection
  *   drecv[:PATH]     receive until the end: "DATA n=N sha=HEX end=EOF|
@@ -207,8 +211,8 @@ result_add(const char *s)
 }
 
 /* A one-line result of our own (not a line the server sent). */
-static void
-result_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void result_set(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void
 result_set(const char *fmt, ...)
@@ -283,9 +287,11 @@ encode_arg(char *out, size_t n, const char *in)
 
 		if (k + 4 > n)
 			die("%s", "argument too long");
-		if (c == '%' || c <= ' ' || c == 0x7f)
-			k += (size_t)snprintf(out + k, n - k, "%%%02X", c);
-		else
+		if (c == '%' || c <= ' ' || c == 0x7f) {
+			out[k++] = '%';
+			out[k++] = "0123456789ABCDEF"[c >> 4];
+			out[k++] = "0123456789ABCDEF"[c & 0xf];
+		} else
 			out[k++] = (char)c;
 	}
 	out[k] = '\0';
@@ -487,10 +493,10 @@ handshake(int fd, SSL *ssl, double deadline, char *err, size_t errlen)
 			const char *e = ssl_reason(NULL);
 
 			return str_err(err, errlen, "%s",
-			    e != NULL	      ? e
-			    : why == IO_EOF ? "the server closed the connection"
-					    : strerror(errno != 0 ? errno
-								  : ECONNRESET));
+			    e != NULL ? e
+				: why == IO_EOF
+				? "the server closed the connection"
+				: strerror(errno != 0 ? errno : ECONNRESET));
 		}
 		if (!wait_fd(fd, ev, deadline))
 			return str_err(err, errlen, "timeout");
@@ -538,7 +544,8 @@ io_read(int fd, SSL *ssl, void *p, size_t n, double deadline)
 		} else {
 			ERR_clear_error();
 			errno = 0;
-			r = SSL_read(ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
+			r = SSL_read(
+			    ssl, p, n > INT32_MAX ? INT32_MAX : (int)n);
 			if (r > 0)
 				return r;
 			if ((ev = ssl_wants(ssl, (int)r, &why)) == 0)
@@ -772,8 +779,8 @@ ctl_readline(struct ctl *c, double timeout_s, char *out, size_t outsz)
 			c->len -= n;
 			return 1;
 		}
-		r = io_read(
-		    c->fd, c->ssl, c->buf + c->len, CONN_BUF - c->len, deadline);
+		r = io_read(c->fd, c->ssl, c->buf + c->len, CONN_BUF - c->len,
+		    deadline);
 		if (r > 0) {
 			c->len += (size_t)r;
 			continue;
@@ -805,7 +812,7 @@ read_one(double timeout_s, int append)
 		result_clear();
 	switch (r) {
 	case 1:
-		printf("< %s\n", line);
+		printf("< %s\n# after %.2f s\n", line, now_s() - t0);
 		result_add(line);
 		return r;
 	case IO_EOF:
@@ -839,12 +846,19 @@ is_multi_head(const char *s)
 	return 1;
 }
 
+/*
+ * Read a reply: one line, or "OK <n>", n lines and DONE.  `multi` is 1
+ * if the command has a multi-line reply (LIST, HELP, WHO), 0 if not
+ * (PARTIAL's "OK <bytes>" looks the same), -1 if unknown (a guess from
+ * the first line).
+ */
 static void
-read_reply(double timeout_s)
+read_reply(double timeout_s, int multi)
 {
 	long n, i;
 
-	if (read_one(timeout_s, 0) != 1 || !is_multi_head(lines[0]))
+	if (read_one(timeout_s, 0) != 1 || multi == 0 ||
+	    !is_multi_head(lines[0]))
 		return;
 	n = strtol(lines[0] + 3, NULL, 10);
 	for (i = 0; i <= n && nlines < MAX_LINES; i++) {
@@ -884,8 +898,17 @@ note_transfer(const char *sent, const char *reply)
 static void
 command(const char *text)
 {
+	static const char *const multi[] = {"LIST", "HELP", "WHO"};
+	char verb[16] = "";
+	int m = 0;
+	size_t i;
+
+	(void)sscanf(text, "%15s", verb);
+	for (i = 0; i < sizeof(multi) / sizeof(multi[0]); i++)
+		if (strcasecmp(verb, multi[i]) == 0)
+			m = 1;
 	ctl_send_line(text);
-	read_reply(read_timeout_s);
+	read_reply(read_timeout_s, m);
 	if (nlines > 0)
 		note_transfer(text, lines[0]);
 }
@@ -929,8 +952,9 @@ ctl_close(void)
 	free(c->buf);
 	c->buf = NULL;
 	/* The newest connection still open becomes current. */
-	while (cur_ctl_i >= 0 && ctls[cur_ctl_i].fd == -1)
-		cur_ctl_i--;
+	for (cur_ctl_i = nctl - 1; cur_ctl_i >= 0; cur_ctl_i--)
+		if (ctls[cur_ctl_i].fd != -1)
+			break;
 }
 
 /* TLS on the current control connection, after the server's OK. */
@@ -947,7 +971,8 @@ ctl_handshake(int append)
 	/* Bytes the server sent in plaintext after its OK would be read as
 	 * TLS records now; there must be none. */
 	if (c->len > 0)
-		printf("# %zu plaintext bytes were buffered before TLS\n", c->len);
+		printf(
+		    "# %zu plaintext bytes were buffered before TLS\n", c->len);
 	if (!append)
 		result_clear();
 	if (handshake(c->fd, c->ssl, now_s() + read_timeout_s, err,
@@ -1078,9 +1103,9 @@ data_open(const char *mode, const char *hello_spec, const char *src)
 		}
 	}
 	result_set("DATA-CONNECTED tls=%s",
-	    d->ssl == NULL	       ? "off"
-	    : SSL_session_reused(d->ssl) ? "resumed"
-					 : "full");
+	    d->ssl == NULL		     ? "off"
+		: SSL_session_reused(d->ssl) ? "resumed"
+					     : "full");
 	return 0;
 }
 
@@ -1089,16 +1114,19 @@ static void
 data_probe(double secs)
 {
 	struct dconn *d = cur_dconn();
-	ssize_t r = io_peek(d->fd, d->ssl, now_s() + secs);
+	double t0 = now_s();
+	ssize_t r = io_peek(d->fd, d->ssl, t0 + secs);
 
+	printf("# after %.2f s\n", now_s() - t0);
 	if (r > 0)
 		result_set("DATA-READABLE");
 	else if (r == IO_TIMEOUT)
 		result_set("DATA-OPEN");
 	else
-		result_set("DATA-CLOSED %s", r == IO_NOTIFY ? "close_notify"
-				: r == IO_EOF		    ? "eof"
-							    : "reset");
+		result_set("DATA-CLOSED %s",
+		    r == IO_NOTIFY    ? "close_notify"
+			: r == IO_EOF ? "eof"
+				      : "reset");
 }
 
 /* Send `len` bytes on the current data connection, hashed. */
@@ -1134,7 +1162,8 @@ data_send_fd(int fd, uint64_t want)
 	uint64_t done = 0;
 
 	while (done < want) {
-		size_t n = want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
+		size_t n =
+		    want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
 		ssize_t r = read(fd, iobuf, n);
 
 		if (r == -1 && errno == EINTR)
@@ -1150,9 +1179,37 @@ data_send_fd(int fd, uint64_t want)
 	return report_send(done, 0);
 }
 
-/* dsend:PATH[:N]; each path keeps its read position across steps. */
+/* Hash the next `want` bytes of the file without sending them: the
+ * part a resumed upload has already delivered. */
 static void
-data_send_file(char *arg)
+data_skip_fd(int fd, uint64_t want)
+{
+	static unsigned char iobuf[IO_BUF];
+	struct dconn *d = cur_dconn();
+	uint64_t done = 0;
+
+	while (done < want) {
+		size_t n =
+		    want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
+		ssize_t r = read(fd, iobuf, n);
+
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			die("read failed: %s", strerror(errno));
+		if (r == 0)
+			break;
+		if (hash_update(d->h, iobuf, (size_t)r) == -1)
+			die("%s", "hash_update failed");
+		done += (uint64_t)r;
+	}
+	result_set("SKIPPED n=%llu", (unsigned long long)done);
+}
+
+/* dsend:PATH[:N] and dskip:PATH:N; each path keeps its read position
+ * across steps. */
+static void
+data_send_file(char *arg, int skip)
 {
 	static struct {
 		char path[4096];
@@ -1180,7 +1237,10 @@ data_send_file(char *arg)
 			die("cannot open %s", arg);
 		nfiles++;
 	}
-	(void)data_send_fd(files[i].fd, want);
+	if (skip)
+		data_skip_fd(files[i].fd, want);
+	else
+		(void)data_send_fd(files[i].fd, want);
 }
 
 static void
@@ -1192,7 +1252,8 @@ data_send_gen(const char *arg)
 	if (str_to_u64(arg, UINT64_MAX, &want) == -1)
 		die("bad byte count in dgen: %s", arg);
 	while (done < want) {
-		size_t n = want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
+		size_t n =
+		    want - done < IO_BUF ? (size_t)(want - done) : IO_BUF;
 		size_t i;
 
 		/* xorshift64: cheap, and neither compressible nor zero. */
@@ -1226,8 +1287,8 @@ data_send_digest(const char *how)
 	else if (how != NULL)
 		die("unknown digest kind: %s", how);
 	str_hex(hex, dg, HASH_SHA256_LEN);
-	printf("# digest of %llu bytes: %s\n", (unsigned long long)d->sent,
-	    hex);
+	printf(
+	    "# digest of %llu bytes: %s\n", (unsigned long long)d->sent, hex);
 	if (io_write(d->fd, d->ssl, dg, HASH_SHA256_LEN,
 		now_s() + read_timeout_s) == -1) {
 		result_set("SENDFAIL digest err=%s", strerror(errno));
@@ -1284,7 +1345,8 @@ data_recv(const char *path, char *sha, const char **endp)
 	if ((h = hash_new(HASH_SHA256, err, sizeof(err))) == NULL)
 		die("%s", err);
 	if (path != NULL && *path != '\0') {
-		out = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		out =
+		    open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (out == -1)
 			die("cannot create %s", path);
 	}
@@ -1302,8 +1364,8 @@ data_recv(const char *path, char *sha, const char **endp)
 			total += (uint64_t)r;
 			continue;
 		}
-		end = r == IO_NOTIFY ? "CLOSE_NOTIFY"
-		    : r == IO_EOF    ? "EOF"
+		end = r == IO_NOTIFY  ? "CLOSE_NOTIFY"
+		    : r == IO_EOF     ? "EOF"
 		    : r == IO_TIMEOUT ? "TIMEOUT"
 				      : "RESET";
 		break;
@@ -1318,8 +1380,8 @@ data_recv(const char *path, char *sha, const char **endp)
 		memcpy(sha, hex, 2 * HASH_SHA256_LEN + 1);
 	if (endp != NULL)
 		*endp = end;
-	result_set("DATA n=%llu sha=%s end=%s", (unsigned long long)total, hex,
-	    end);
+	result_set(
+	    "DATA n=%llu sha=%s end=%s", (unsigned long long)total, hex, end);
 	return total;
 }
 
@@ -1344,7 +1406,8 @@ xfer_put(char *arg)
 	*name++ = '\0';
 	if ((mode = strchr(name, ':')) != NULL)
 		*mode++ = '\0';
-	if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) == -1 || fstat(fd, &st) == -1)
+	if ((fd = open(arg, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1)
 		die("cannot open %s", arg);
 	encode_arg(enc, sizeof(enc), name);
 	(void)str_fmt(cmdline, sizeof(cmdline), "UPLOAD %s %lld", enc,
@@ -1363,7 +1426,8 @@ xfer_put(char *arg)
 		result_set("PUT-FAILED %s", reply);
 		return;
 	}
-	if (data_send_fd(fd, UINT64_MAX) == -1 || data_send_digest(NULL) == -1) {
+	if (data_send_fd(fd, UINT64_MAX) == -1 ||
+	    data_send_digest(NULL) == -1) {
 		(void)str_copy(reply, sizeof(reply), first_line());
 		close(fd);
 		data_close();
@@ -1426,8 +1490,8 @@ xfer_get(char *arg)
 		result_set("GET-FAILED control: %s", reply);
 		return;
 	}
-	result_set("GET-OK n=%llu sha=%s end=%s", (unsigned long long)n, sha,
-	    end);
+	result_set(
+	    "GET-OK n=%llu sha=%s end=%s", (unsigned long long)n, sha, end);
 }
 
 /* --- checks and the script ------------------------------------------- */
@@ -1484,7 +1548,7 @@ login(char *arg)
 		printf("# send failed: %s\n", strerror(errno));
 	explicit_bzero(p, sizeof(p));
 	explicit_bzero(line, sizeof(line));
-	read_reply(read_timeout_s);
+	read_reply(read_timeout_s, 0);
 }
 
 static void
@@ -1555,7 +1619,7 @@ run_step(char *step)
 	} else if (strcmp(step, "read") == 0) {
 		read_one(arg_secs(arg, read_timeout_s), 0);
 	} else if (strcmp(step, "reply") == 0) {
-		read_reply(arg_secs(arg, read_timeout_s));
+		read_reply(arg_secs(arg, read_timeout_s), -1);
 	} else if (strcmp(step, "drain") == 0) {
 		double secs = arg_secs(arg, read_timeout_s);
 		int i;
@@ -1572,11 +1636,22 @@ run_step(char *step)
 	} else if (strcmp(step, "dprobe") == 0) {
 		data_probe(arg_secs(arg, 2));
 	} else if (strcmp(step, "dsend") == 0 && arg != NULL) {
-		data_send_file(arg);
+		data_send_file(arg, 0);
+	} else if (strcmp(step, "dskip") == 0 && arg != NULL) {
+		data_send_file(arg, 1);
 	} else if (strcmp(step, "dgen") == 0 && arg != NULL) {
 		data_send_gen(arg);
 	} else if (strcmp(step, "ddigest") == 0) {
 		(void)data_send_digest(arg);
+	} else if (strcmp(step, "draw") == 0 && arg != NULL) {
+		size_t n = unescape_len(arg);
+
+		show_sent(">D", arg, n);
+		if (io_write(cur_dconn()->fd, NULL, arg, n,
+			now_s() + read_timeout_s) == -1)
+			result_set("SENDFAIL raw err=%s", strerror(errno));
+		else
+			result_set("SENT raw n=%zu", n);
 	} else if (strcmp(step, "dshut") == 0) {
 		data_shut();
 	} else if (strcmp(step, "dclose") == 0) {

@@ -3,17 +3,23 @@
  * server's reply lines.  The server is not trusted: every hostile or
  * malformed line below must be refused, and only well-formed ones pass.
  * Also the pure parts of ftx/transfer.c: the retry schedule, which
- * errors are retried, and the names and info lines of download partials.
+ * errors are retried, and the names and info lines of download partials;
+ * and ftx/pass.c: user names, and where passwords may come from.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "exitcode.h"
+#include "pass.h"
 #include "rpl.h"
 #include "transfer.h"
 
@@ -34,6 +40,182 @@ test_greeting(void **state)
 	assert_int_equal(rpl_greeting("SSH-2.0-OpenSSH", err, sizeof(err)), -1);
 	assert_int_equal(rpl_greeting("", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "FTX/1"));
+}
+
+static void
+test_greeting_caps(void **state)
+{
+	assert_int_equal(rpl_greeting_caps("OK FTX/1 ftxd/0.1.0 ready"), 0);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 ftxd/0.1.0 ready tls"), RPL_CAP_TLS);
+	assert_int_equal(rpl_greeting_caps("OK FTX/1 ftxd/0.1.0 ready tls "
+					   "tls-required login anonymous"),
+	    RPL_CAP_TLS | RPL_CAP_TLS_REQUIRED | RPL_CAP_LOGIN |
+		RPL_CAP_ANONYMOUS);
+	/* Unknown words are ignored, known ones need to match exactly. */
+	assert_int_equal(rpl_greeting_caps("OK FTX/1 x ready  future login  "),
+	    RPL_CAP_LOGIN);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 x ready TLS logins tls-req tlsx"), 0);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 "
+			      "tlstlstlstlstlstlstlstlstlstlstlstls"
+			      "tlstlstls login"),
+	    RPL_CAP_LOGIN);
+	/* Not a greeting: nothing. */
+	assert_int_equal(rpl_greeting_caps("OK FTX/2 tls login"), 0);
+	assert_int_equal(rpl_greeting_caps("ERROR LIMIT tls"), 0);
+}
+
+static void
+test_login_reply(void **state)
+{
+	struct rpl_login l;
+	char err[256];
+
+	assert_int_equal(
+	    rpl_login("OK alice logged in", &l, err, sizeof(err)), 0);
+	assert_string_equal(l.user, "alice");
+	assert_int_equal(l.read_only, 0);
+	assert_int_equal(
+	    rpl_login("OK anonymous logged in read-only", &l, err, sizeof(err)),
+	    0);
+	assert_string_equal(l.user, "anonymous");
+	assert_int_equal(l.read_only, 1);
+	assert_int_equal(rpl_login("OK anonymous logged in read-write", &l, err,
+			     sizeof(err)),
+	    0);
+	assert_int_equal(l.read_only, 0);
+	/* SECURITY: the user name goes to the terminal. */
+	assert_int_equal(
+	    rpl_login("OK Alice logged in", &l, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_login("OK %1b[31m logged in", &l, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_login("OK "
+		      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa logged in",
+		&l, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_login("OK alice logged", &l, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_login("OK alice logged out", &l, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_login("OK alice logged in read-mostly", &l, err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_login("ERROR AUTH login incorrect", &l, err, sizeof(err)), -1);
+}
+
+static void
+test_whoami_reply(void **state)
+{
+	struct rpl_whoami w;
+	char err[256];
+
+	/* Before issue 4: two fields. */
+	assert_int_equal(
+	    rpl_whoami("OK bob 192.0.2.7:50412", &w, err, sizeof(err)), 0);
+	assert_string_equal(w.nick, "bob");
+	assert_string_equal(w.peer, "192.0.2.7:50412");
+	assert_string_equal(w.user, "");
+	assert_int_equal(
+	    rpl_whoami("OK - [::1]:50412 alice", &w, err, sizeof(err)), 0);
+	assert_string_equal(w.nick, "-");
+	assert_string_equal(w.peer, "[::1]:50412");
+	assert_string_equal(w.user, "alice");
+	assert_int_equal(
+	    rpl_whoami("OK bob 127.0.0.1:1 -", &w, err, sizeof(err)), 0);
+	assert_string_equal(w.user, "");
+	assert_int_equal(
+	    rpl_whoami("OK bob 127.0.0.1:1 Alice", &w, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_whoami("OK bob 127.0.0.1:1 alice x", &w, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_whoami("OK b%1bb 127.0.0.1:1 alice", &w, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_whoami("OK bob evil%1b:1", &w, err, sizeof(err)), -1);
+	assert_int_equal(rpl_whoami("OK bob", &w, err, sizeof(err)), -1);
+}
+
+static void
+test_user_names(void **state)
+{
+	assert_int_equal(pass_user_ok("alice"), 1);
+	assert_int_equal(pass_user_ok("a"), 1);
+	assert_int_equal(pass_user_ok("0day_x-y"), 1);
+	assert_int_equal(pass_user_ok("anonymous"), 1);
+	assert_int_equal(
+	    pass_user_ok("abcdefghijabcdefghijabcdefghij12"), 1); /* 32 */
+	assert_int_equal(
+	    pass_user_ok("abcdefghijabcdefghijabcdefghij123"), 0); /* 33 */
+	assert_int_equal(pass_user_ok(""), 0);
+	assert_int_equal(pass_user_ok("Alice"), 0);
+	assert_int_equal(pass_user_ok("_alice"), 0);
+	assert_int_equal(pass_user_ok("-alice"), 0);
+	assert_int_equal(pass_user_ok("al ice"), 0);
+	assert_int_equal(pass_user_ok("../x"), 0);
+	assert_int_equal(pass_user_ok("a.b"), 0);
+}
+
+static void
+test_password_sources(void **state)
+{
+	char buf[PASS_BUF], err[256], path[] = "/tmp/test_client_pw.XXXXXX";
+	char big[FTX_PASS_MAX + 2];
+	int fd;
+
+	/* The first line, without LF or CR LF. */
+	assert_int_equal(
+	    pass_first_line("s3cret pass\nrest", 16, buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "s3cret pass");
+	assert_int_equal(
+	    pass_first_line("pw\r\n", 4, buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "pw");
+	assert_int_equal(pass_first_line("pw", 2, buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "pw");
+	assert_int_equal(pass_first_line("\nx", 2, buf, err, sizeof(err)), -1);
+	assert_int_equal(pass_first_line("", 0, buf, err, sizeof(err)), -1);
+	assert_int_equal(
+	    pass_first_line("a\0b\n", 4, buf, err, sizeof(err)), -1);
+	memset(big, 'p', sizeof(big));
+	assert_int_equal(
+	    pass_first_line(big, FTX_PASS_MAX, buf, err, sizeof(err)), 0);
+	assert_int_equal(strlen(buf), FTX_PASS_MAX);
+	assert_int_equal(
+	    pass_first_line(big, FTX_PASS_MAX + 1, buf, err, sizeof(err)), -1);
+	/* FTX_PASSWORD is taken once and removed from the environment. */
+	assert_int_equal(setenv("FTX_PASSWORD", "from env", 1), 0);
+	assert_int_equal(pass_from_env(buf, err, sizeof(err)), 1);
+	assert_string_equal(buf, "from env");
+	assert_null(getenv("FTX_PASSWORD"));
+	assert_int_equal(pass_from_env(buf, err, sizeof(err)), 0);
+	assert_int_equal(setenv("FTX_PASSWORD", "", 1), 0);
+	assert_int_equal(pass_from_env(buf, err, sizeof(err)), -1);
+	assert_null(getenv("FTX_PASSWORD"));
+	/* A password file: 0600 works, anything others may read does
+	 * not; a missing file and a directory are errors. */
+	fd = mkstemp(path);
+	assert_int_not_equal(fd, -1);
+	assert_int_equal(write(fd, "file pw\nsecond\n", 15), 15);
+	close(fd);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(pass_from_file(path, buf, err, sizeof(err)), 0);
+	assert_string_equal(buf, "file pw");
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(pass_from_file(path, buf, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(chmod(path, 0604), 0);
+	assert_int_equal(pass_from_file(path, buf, err, sizeof(err)), -1);
+	assert_int_equal(chmod(path, 0400), 0);
+	assert_int_equal(pass_from_file(path, buf, err, sizeof(err)), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(pass_from_file(path, buf, err, sizeof(err)), -1);
+	assert_int_equal(pass_from_file("/", buf, err, sizeof(err)), -1);
+	/* No terminal here: the prompt refuses instead of hanging. */
+	if (!isatty(STDIN_FILENO))
+		assert_int_equal(
+		    pass_prompt("pw: ", buf, err, sizeof(err)), -1);
 }
 
 static void
@@ -69,6 +251,12 @@ test_error_exit_codes(void **state)
 	assert_int_equal(rpl_error_exit("SHORT"), EXITCODE_FAIL);
 	assert_int_equal(rpl_error_exit("TIMEOUT"), EXITCODE_FAIL);
 	assert_int_equal(rpl_error_exit("IO"), EXITCODE_FAIL);
+	/* Issue 4: login and TLS refusals have exit codes of their own. */
+	assert_int_equal(rpl_error_exit("AUTH"), EXITCODE_LOGIN);
+	assert_int_equal(rpl_error_exit("LOCKED"), EXITCODE_LOGIN);
+	assert_int_equal(rpl_error_exit("TLS"), EXITCODE_TLS);
+	assert_int_equal(rpl_error_exit("PERM"), EXITCODE_REFUSED);
+	assert_int_equal(rpl_error_exit("QUOTA"), EXITCODE_REFUSED);
 	assert_int_equal(rpl_error_fatal("SHUTDOWN"), 1);
 	assert_int_equal(rpl_error_fatal("NOTFOUND"), 0);
 }
@@ -360,6 +548,11 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_greeting),
+	    cmocka_unit_test(test_greeting_caps),
+	    cmocka_unit_test(test_login_reply),
+	    cmocka_unit_test(test_whoami_reply),
+	    cmocka_unit_test(test_user_names),
+	    cmocka_unit_test(test_password_sources),
 	    cmocka_unit_test(test_error_lines),
 	    cmocka_unit_test(test_error_exit_codes),
 	    cmocka_unit_test(test_upload_reply),
