@@ -1331,12 +1331,14 @@ report_transfer() {
 		  adds about 1 s of CPU to a transfer that needs about 1.6 s without
 		  it, and four busy threads (ftxd's worker, ftx's receiver, hasher
 		  and writer) share the 2 CPUs: even packed perfectly, 2.6 s of CPU
-		  take 1.3 s, about 0.75 of the plaintext row, and in practice the
-		  TLS download runs at about half the plaintext throughput.
+		  take 1.3 s, about 0.75 of the plaintext row. In three partial runs
+		  (`BENCH_ONLY=openssl,dl_shm,up_shm,tls`) on 2026-11-21 the TLS
+		  download reached 0.46-0.65 of the plaintext throughput, the low
+		  end while other work loaded the machine.
 		- **Upload.** Plaintext upload already hashes on both sides, so the
 		  added encryption (ftx) and decryption (ftxd), about 0.7 s of CPU,
-		  weigh less: the TLS upload measured 0.75-0.79 of plaintext in the
-		  runs of 2026-11-21.
+		  weigh less: 0.66-0.79 of the plaintext throughput in the same
+		  runs.
 		- **What would close the gap** (not done): kernel TLS
 		  (`SSL_OP_ENABLE_KTLS` and `SSL_sendfile`) would let ftxd encrypt in
 		  the kernel straight from the page cache, without the user-space

@@ -17,11 +17,12 @@
  * `ftx --tls get FILE` does: greeting, STARTTLS, handshake and one reply
  * read over TLS (a NOOP's), so that the session ticket the server issues
  * after the handshake has arrived; it is closed after the sample.  With
- * -s all resumed samples share one control connection instead, which
- * needs a client that can resume one ticket many times: OpenSSL's client
- * marks a TLS 1.3 session as used up once a handshake has resumed it
- * (when the context caches client sessions), unless the session is
- * copied for each connection.
+ * -s all resumed samples share one control connection instead, as the
+ * transfers of a session with several files do.  That relies on
+ * tls_resume_from() offering a copy of the ticket's session: OpenSSL's
+ * client marks a TLS 1.3 session as used up once a handshake has resumed
+ * it (when the context caches client sessions), so without the copy the
+ * second resumption would fail (and -s with it).
  *
  * Each sample is the time from connect(2) to the end of the client's
  * handshake (tls_handshake returning 1): TCP connect, creating the TLS

@@ -310,6 +310,9 @@ sess_close_after(struct session *s, const char *fmt, ...)
 	}
 	s->closing = 1;
 	s->closing_ms = loop_now_ms();
+	/* Freed by the next flush, not the next tick: a closed session
+	 * must stop counting against --max-per-ip at once. */
+	mark_pending(s);
 	update_events(s);
 }
 

@@ -445,6 +445,9 @@ tls_pending(const struct tls *t)
 void
 tls_bulk(struct tls *t)
 {
+	/* No read-ahead: it would hold whole records that tls_pending()
+	 * cannot see, and a poll(2) on the socket would then wait for
+	 * bytes that already arrived. */
 	SSL_clear_mode(t->ssl, SSL_MODE_RELEASE_BUFFERS);
 }
 

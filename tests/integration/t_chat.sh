@@ -246,7 +246,7 @@ never bob 'LX$' "nobody gets the 1025-byte message"
 n33=$(printf 'n%.0s' $(seq 1 33))
 raw "raw session: nick errors, invalid UTF-8, control bytes, limits" -w 30 ctl \
     'line:SAY hi' 'ok:^ERROR NOTJOINED ' \
-    'line:WHOAMI' 'ok:^OK - 127\.0\.0\.1:[0-9]+$' \
+    'line:WHOAMI' 'ok:^OK - 127\.0\.0\.1:[0-9]+ -$' \
     'line:JOIN bad!nick' 'ok:^ERROR BADNICK ' \
     "line:JOIN $n33" 'ok:^ERROR BADNICK ' \
     'raw:JOIN j\xc3\xb6rg\n' read 'ok:^ERROR BADNICK ' \
@@ -272,7 +272,7 @@ raw "raw session: nick errors, invalid UTF-8, control bytes, limits" -w 30 ctl \
     "line:SAY $long1024" "ok:^MSG [^ ]+ rawr $long1024\$" read 'ok:^OK$' \
     'raw:SAY caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n' read 'ok:^MSG [^ ]+ rawr caf' read 'ok:^OK$' \
     'line:MSG RAWR self' 'ok:^PRIV [^ ]+ rawr rawr self$' read 'ok:^OK$' \
-    'line:WHOAMI' 'ok:^OK rawr 127\.0\.0\.1:[0-9]+$' \
+    'line:WHOAMI' 'ok:^OK rawr 127\.0\.0\.1:[0-9]+ -$' \
     'line:WHO' 'ok:^OK 4$' 'has:^NICK alice$' 'has:^NICK rawr$' 'has:^DONE$' \
     'line:TIME' 'ok:^OK [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\.[0-9]{3}Z [0-9]+$' \
     'line:QUIT' 'ok:^OK bye' read 'ok:^EOF$'

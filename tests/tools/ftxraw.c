@@ -981,7 +981,7 @@ run_step(char *step)
 		double secs = arg_secs(arg, read_timeout_s);
 		int first = 1;
 
-		for (int i = 0; i < 100000; i++) {
+		for (int i = 0; i < MAX_LINES; i++) {
 			if (read_one(secs, !first) != 1)
 				break;
 			first = 0;
