@@ -45,10 +45,10 @@ auth_init(struct server *srv, char *err, size_t errlen)
 	/* Fail at start, not at the first LOGIN: after --user the file
 	 * must still be readable (chown/chmod it for that user). */
 	if (srv->accounts && access(srv->users_path, R_OK) == -1)
-		return str_err(err, errlen, "users file %s is not readable%s: %s",
-		    srv->users_path,
+		return str_err(err, errlen,
+		    "users file %s is not readable%s: %s", srv->users_path,
 		    srv->cfg.run_user[0] != '\0' ? " after dropping to --user"
-						   : "",
+						 : "",
 		    strerror(errno));
 	return 0;
 }
@@ -168,9 +168,9 @@ auth_succeeded(struct server *srv, const struct sockaddr_storage *peer)
 }
 
 int
-auth_verify(const char *users_path, const struct store *root,
-    const char *name, const char *pass, size_t passlen, struct store *st,
-    uint64_t *quota, char *err, size_t errlen)
+auth_verify(const char *users_path, const struct store *root, const char *name,
+    const char *pass, size_t passlen, struct store *st, uint64_t *quota,
+    char *err, size_t errlen)
 {
 	struct user_rec rec;
 	char why[FTX_ERRLEN];

@@ -485,8 +485,8 @@ open_and_hash(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
 
-	if (store_open_read(j->st, j->name, &j->fd, &j->sb, err,
-		sizeof(err)) == -1) {
+	if (store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
+	    -1) {
 		jreply_errno(j, err);
 		return -1;
 	}
@@ -536,8 +536,8 @@ partial_work(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
 
-	if (store_partial_size(
-		j->st, j->pkey, &j->kept, err, sizeof(err)) == -1)
+	if (store_partial_size(j->st, j->pkey, &j->kept, err, sizeof(err)) ==
+	    -1)
 		jreply(j, "ERROR IO %s\n", err);
 	else
 		jreply(j, "OK %" PRIu64 "\n", j->kept);
@@ -554,7 +554,8 @@ space_check(struct sjob *j)
 	uint64_t used, avail, need = j->size - j->offset;
 
 	if (j->quota > 0) {
-		if (store_usage(j->st, j->name, &used, err, sizeof(err)) == -1) {
+		if (store_usage(j->st, j->name, &used, err, sizeof(err)) ==
+		    -1) {
 			jreply(j, "ERROR IO %s\n", err);
 			return -1;
 		}
@@ -651,8 +652,8 @@ list_work(struct sjob *j)
 	char *p;
 
 	buf_init(&lines, 15 * 1024 * 1024);
-	if (store_list(j->st, FTX_MAX_LIST_ENTRIES, list_entry, &lines,
-		err, sizeof(err)) == -1) {
+	if (store_list(j->st, FTX_MAX_LIST_ENTRIES, list_entry, &lines, err,
+		sizeof(err)) == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		buf_free(&lines);
 		return;
@@ -894,7 +895,8 @@ cmd_starttls(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	if (s->srv->tls == NULL) {
-		sess_reply(s, "ERROR TLS not offered (no certificate configured)");
+		sess_reply(
+		    s, "ERROR TLS not offered (no certificate configured)");
 		return;
 	}
 	if (sess_starttls(s, err, sizeof(err)) == -1) {
@@ -955,8 +957,8 @@ login_work(struct sjob *j)
 	char err[FTX_ERRLEN];
 
 	if (j->anon)
-		j->login = auth_open_anonymous(
-			       &j->srv->store, &j->ustore, err, sizeof(err)) == 0
+		j->login = auth_open_anonymous(&j->srv->store, &j->ustore, err,
+			       sizeof(err)) == 0
 		    ? 1
 		    : -1;
 	else
@@ -978,7 +980,8 @@ login_ok(struct session *s, struct sjob *j)
 		sess_reply(s, "ERROR INTERNAL out of memory");
 		return;
 	}
-	(void)str_copy(s->user, sizeof(s->user), j->anon ? FTX_ANON_USER : j->user);
+	(void)str_copy(
+	    s->user, sizeof(s->user), j->anon ? FTX_ANON_USER : j->user);
 	s->authed = 1;
 	s->quota = j->anon ? 0 : j->quota;
 	if (j->anon) {

@@ -92,19 +92,17 @@ static const struct cfg_opt opts[] = {
 	NULL},
     {"allow-plaintext-login", CFG_BOOL, FIELD(allow_plaintext_login), 0, 0, 0,
 	1, NULL, NULL, "accept passwords on a session without TLS", NULL},
-    {"chat-nick-is-user", CFG_BOOL, FIELD(chat_nick_is_user), 0, 0, 0, 1,
-	NULL, NULL, "a logged-in user's chat nick must be the user name",
-	NULL},
+    {"chat-nick-is-user", CFG_BOOL, FIELD(chat_nick_is_user), 0, 0, 0, 1, NULL,
+	NULL, "a logged-in user's chat nick must be the user name", NULL},
     {"login-max-fails", CFG_INT, FIELD(login_max_fails), 1, 1000, 0, 1, NULL,
 	"N", "failed logins from one IP within --login-window that lock it out",
 	NULL},
     {"login-window", CFG_INT, FIELD(login_window), 1, FTX_MAX_TIMEOUT_S, 0, 1,
 	NULL, "S", "seconds over which failed logins are counted", NULL},
-    {"login-lockout", CFG_INT, FIELD(login_lockout), 1, FTX_MAX_TIMEOUT_S, 0,
-	1, NULL, "S", "seconds a locked-out IP is refused", NULL},
+    {"login-lockout", CFG_INT, FIELD(login_lockout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
+	NULL, "S", "seconds a locked-out IP is refused", NULL},
     {"min-free", CFG_SIZE, FIELD(min_free), 0, 0, 0, 1, NULL, "SIZE",
-	"refuse uploads that would leave less free disk space (e.g. 1G)",
-	NULL},
+	"refuse uploads that would leave less free disk space (e.g. 1G)", NULL},
     {"max-rate", CFG_SIZE, FIELD(max_rate), 0, 0, 0, 1, NULL, "SIZE",
 	"bytes per second per transfer, e.g. 10M; 0 = no limit", NULL},
     {"user", CFG_STR, FIELD(run_user), 0, 0, 1, 0, NULL, "NAME",
@@ -355,7 +353,7 @@ const char *
 cfg_anon_name(int a)
 {
 	return a == CFG_ANON_RO ? "read-only"
-	    : a == CFG_ANON_RW  ? "read-write"
+	    : a == CFG_ANON_RW	? "read-write"
 				: "off";
 }
 

@@ -89,8 +89,8 @@ default_text(
 		break;
 	case CFG_SIZE:
 		(void)str_fmt(out, n, " (default %llu)",
-		    (unsigned long long)(o->off == offsetof(struct config,
-					     min_free)
+		    (unsigned long long)(o->off ==
+				offsetof(struct config, min_free)
 			    ? d->min_free
 			    : d->max_rate));
 		break;

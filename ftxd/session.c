@@ -64,8 +64,8 @@ sess_recv(struct session *s, void *p, size_t n)
 	r = tls_read(s->tls, p, n);
 	/* A TLS record may need a write before it can be read (a key
 	 * update): wait for writability, then read again. */
-	s->tls_want_out = r == -1 && errno == EAGAIN &&
-	    tls_want(s->tls) == POLLOUT;
+	s->tls_want_out =
+	    r == -1 && errno == EAGAIN && tls_want(s->tls) == POLLOUT;
 	return r;
 }
 
@@ -110,7 +110,7 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	    srv->cfg.require_tls ? " tls-required" : "",
 	    srv->accounts ? " login" : "",
 	    srv->accounts && srv->cfg.anonymous != CFG_ANON_OFF ? " anonymous"
-								 : "");
+								: "");
 	return 0;
 }
 
@@ -419,8 +419,7 @@ take_input(struct session *s)
 		return 0;
 	}
 	if (n == -1)
-		return errno == EAGAIN || errno == EINTR ||
-			errno == EWOULDBLOCK
+		return errno == EAGAIN || errno == EINTR || errno == EWOULDBLOCK
 		    ? 1
 		    : -1;
 	if (s->inlen == 0 && !s->discarding)

@@ -139,12 +139,13 @@ store_open_sub(const struct store *parent, const char *name, struct store *st,
 	 * the directory is opened beneath the parent without following a
 	 * symbolic link, so a link planted as ROOT/<user> leads nowhere. */
 	if (mkdirat(parent->rootfd, name, 0700) == -1 && errno != EEXIST)
-		return str_err(err, errlen, "cannot create %s: %s", name,
-		    strerror(errno));
-	st->rootfd = open_beneath(parent->rootfd, name, O_RDONLY | O_DIRECTORY, 0);
+		return str_err(
+		    err, errlen, "cannot create %s: %s", name, strerror(errno));
+	st->rootfd =
+	    open_beneath(parent->rootfd, name, O_RDONLY | O_DIRECTORY, 0);
 	if (st->rootfd == -1)
-		return str_err(err, errlen, "cannot open %s: %s", name,
-		    strerror(errno));
+		return str_err(
+		    err, errlen, "cannot open %s: %s", name, strerror(errno));
 	if (mkdirat(st->rootfd, META_DIR, 0755) == -1 && errno != EEXIST)
 		goto fail;
 	st->metafd = openat(st->rootfd, META_DIR,

@@ -52,8 +52,8 @@ void store_close(struct store *st);
 /* A user's storage: the directory `name` under the parent's root
  * (created 0700 if missing), with its own hash cache and the parent's
  * partial-upload directory. */
-int store_open_sub(const struct store *parent, const char *name, struct store *st,
-    char *err, size_t errlen);
+int store_open_sub(const struct store *parent, const char *name,
+    struct store *st, char *err, size_t errlen);
 /* Bytes in the stored files, leaving out `except` (may be NULL): what
  * a quota counts. */
 int store_usage(const struct store *st, const char *except, uint64_t *bytes,

@@ -384,8 +384,8 @@ upload_open(struct xfer *x, int *fdp)
 	char err[FTX_ERRLEN];
 	struct hpipe *hp;
 
-	if (store_partial_open(x->st, x->pkey, x->offset, fdp, err,
-		sizeof(err)) == -1) {
+	if (store_partial_open(
+		x->st, x->pkey, x->offset, fdp, err, sizeof(err)) == -1) {
 		fail(x,
 		    errno == EBUSY	  ? "BUSY"
 			: errno == ERANGE ? "RANGE"
@@ -450,8 +450,8 @@ upload_run(struct xfer *x)
 		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_partial_commit(x->st, x->pkey, x->name, fd, x->sha,
-		err, sizeof(err)) == -1) {
+	if (store_partial_commit(
+		x->st, x->pkey, x->name, fd, x->sha, err, sizeof(err)) == -1) {
 		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
 			fail(x, "BADNAME", "name is taken by a directory");
 		else
@@ -846,7 +846,8 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 		return;
 	if (d->handshaking) {
 		if ((r = tls_handshake(d->tls)) == 0) {
-			loop_set_events(srv->loop, d->fd, (short)tls_want(d->tls));
+			loop_set_events(
+			    srv->loop, d->fd, (short)tls_want(d->tls));
 			return;
 		}
 		if (r == -1) {

@@ -155,7 +155,8 @@ tls_server_ctx(
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(t->ctx) != 1) {
-		ssl_errtext(err, errlen, "the key does not match the certificate");
+		ssl_errtext(
+		    err, errlen, "the key does not match the certificate");
 		goto fail;
 	}
 	SSL_CTX_set_options(t->ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -270,7 +271,8 @@ tls_new(struct tls_ctx *ctx, int fd, int server, const char *host, char *err,
 	} else {
 		SSL_set_connect_state(t->ssl);
 		/* SNI only for names (RFC 6066 forbids IP literals). */
-		if (host != NULL && strspn(host, "0123456789.:") != strlen(host) &&
+		if (host != NULL &&
+		    strspn(host, "0123456789.:") != strlen(host) &&
 		    SSL_set_tlsext_host_name(t->ssl, host) != 1) {
 			ssl_errtext(err, errlen, "SNI");
 			goto fail;
@@ -610,7 +612,8 @@ tls_peer_verified(const struct tls *t, char *err, size_t errlen)
 	if (SSL_get0_peer_certificate(t->ssl) == NULL)
 		return str_err(err, errlen, "the server sent no certificate");
 	if ((v = SSL_get_verify_result(t->ssl)) != X509_V_OK)
-		return str_err(err, errlen, "certificate verification failed: %s",
+		return str_err(err, errlen,
+		    "certificate verification failed: %s",
 		    X509_verify_cert_error_string(v));
 	return 0;
 }

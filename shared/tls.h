@@ -99,8 +99,8 @@ int tls_resumed(const struct tls *t);
  * SHA-256 of its DER form, as `openssl x509 -fingerprint -sha256`). */
 int tls_peer_fingerprint(const struct tls *t, char *fp, size_t n);
 /* The same for a PEM certificate file. */
-int tls_file_fingerprint(const char *certfile, char *fp, size_t n, char *err,
-    size_t errlen);
+int tls_file_fingerprint(
+    const char *certfile, char *fp, size_t n, char *err, size_t errlen);
 /* Normalise a fingerprint as a user may type it ("SHA256:ab..",
  * "AB:CD:..", with or without the prefix) to the form above; 0 or -1. */
 int tls_fingerprint_parse(const char *in, char *fp, size_t n);
