@@ -495,7 +495,7 @@ trust_add(
 {
 	char real[FTX_PATH_MAX], *text = NULL, *out = NULL;
 	const char *target = path;
-	size_t len = 0, outlen;
+	size_t len = 0, outlen = 0;
 	struct stat sb;
 	int dfd, rc = -1;
 

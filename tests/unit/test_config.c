@@ -430,18 +430,23 @@ test_bad_values(void **state)
 	    "bad value for 'anonymous': expected off, read-only or read-write, "
 	    "got 'yes'");
 	load_fails(f, "min-free = 1X\n", 1,
-	    "bad value for 'min-free': expected a size such as 512K, 10M or 1G, "
+	    "bad value for 'min-free': expected a size such as 512K, 10M or "
+	    "1G, "
 	    "got '1X'");
 	load_fails(f, "max-rate = -1\n", 1,
-	    "bad value for 'max-rate': expected a size such as 512K, 10M or 1G, "
+	    "bad value for 'max-rate': expected a size such as 512K, 10M or "
+	    "1G, "
 	    "got '-1'");
 	load_fails(f, "max-rate = 99999999999T\n", 1,
-	    "bad value for 'max-rate': expected a size such as 512K, 10M or 1G, "
+	    "bad value for 'max-rate': expected a size such as 512K, 10M or "
+	    "1G, "
 	    "got '99999999999T'");
 	load_fails(f, "login-max-fails = 0\n", 1,
-	    "bad value for 'login-max-fails': expected a number from 1 to 1000, "
+	    "bad value for 'login-max-fails': expected a number from 1 to "
+	    "1000, "
 	    "got '0'");
-	load_fails(f, "user = a b\n", 1, "bad value for 'user': space in value");
+	load_fails(
+	    f, "user = a b\n", 1, "bad value for 'user': space in value");
 	load_fails(f, "log-format = xml\n", 1,
 	    "bad value for 'log-format': expected text or json, got 'xml'");
 	load_fails(f, "log-format = JSON\n", 1,
