@@ -405,33 +405,46 @@ cmd_detach(struct sjob *j)
 	j->sess = NULL;
 }
 
-static void
-submit(struct session *s, const struct sjob_args *a,
-    void (*work)(struct sjob *), void (*finish)(struct sjob *))
+/* A job for the session, with its storage referenced; NULL if memory
+ * is short. */
+static struct sjob *
+sjob_new(struct session *s, void (*work)(struct sjob *),
+    void (*finish)(struct sjob *), size_t reply_max)
 {
 	struct sjob *j;
 
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		goto fail;
+		return NULL;
 	j->job.run = sjob_run;
 	j->job.done = sjob_done;
 	j->sess = s;
 	j->srv = s->srv;
 	j->work = work;
 	j->finish = finish;
-	j->md5 = a->md5;
-	j->size = a->size;
-	j->offset = a->offset;
 	j->fd = -1;
 	j->st = auth_store(s);
 	j->ust = auth_ref(s->ust);
+	buf_init(&j->reply, reply_max);
+	return j;
+}
+
+static void
+submit(struct session *s, const struct sjob_args *a,
+    void (*work)(struct sjob *), void (*finish)(struct sjob *))
+{
+	struct sjob *j;
+
+	if ((j = sjob_new(s, work, finish, 16 * 1024 * 1024)) == NULL)
+		goto fail;
+	j->md5 = a->md5;
+	j->size = a->size;
+	j->offset = a->offset;
 	if (a->check_space) {
 		j->check_space = 1;
 		j->quota = s->quota;
 		j->inflight = s->ust != NULL ? s->ust->inflight : 0;
 		j->min_free = s->srv->cfg.min_free;
 	}
-	buf_init(&j->reply, 16 * 1024 * 1024);
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
 			abort(); /* names were checked against FTX_NAME_MAX */
@@ -1026,7 +1039,6 @@ cmd_tick(struct server *srv, long long now)
 	struct sjob **pp = &delayed, *j;
 	struct session *s;
 
-	(void)srv;
 	while ((j = *pp) != NULL) {
 		if (j->sess != NULL && now < j->reply_ms) {
 			pp = &j->qnext;
@@ -1037,7 +1049,11 @@ cmd_tick(struct server *srv, long long now)
 		if (s != NULL) {
 			s->busy = NULL;
 			sess_reply(s, "ERROR AUTH login incorrect");
-			sess_resume(s);
+			if (srv->stopping)
+				sess_close_after(
+				    s, "ERROR SHUTDOWN server stopping");
+			else
+				sess_resume(s);
 		}
 		sjob_free(j);
 	}
@@ -1081,18 +1097,11 @@ cmd_login(struct session *s, struct proto_cmd *c)
 
 	if (login_allowed(s) == -1)
 		return;
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
+	if ((j = sjob_new(s, login_work, login_finish, FTX_ERRLEN * 2)) ==
+	    NULL) {
 		sess_reply(s, "ERROR INTERNAL out of resources");
 		return;
 	}
-	j->job.run = sjob_run;
-	j->job.done = sjob_done;
-	j->sess = s;
-	j->srv = s->srv;
-	j->work = login_work;
-	j->finish = login_finish;
-	j->fd = -1;
-	buf_init(&j->reply, FTX_ERRLEN * 2);
 	j->anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
 	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
 	/* Overlong names and passwords are checked like wrong ones: the

@@ -96,6 +96,17 @@ remove_prefixed(int dirfd, const char *prefix)
 	closedir(d);
 }
 
+/* Create (if missing) and open the directory `name` under `dirfd`,
+ * without following a symbolic link; the descriptor, or -1. */
+static int
+subdir(int dirfd, const char *name, mode_t mode)
+{
+	if (mkdirat(dirfd, name, mode) == -1 && errno != EEXIST)
+		return -1;
+	return openat(
+	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
 int
 store_open(struct store *st, const char *root, char *err, size_t errlen)
 {
@@ -107,17 +118,8 @@ store_open(struct store *st, const char *root, char *err, size_t errlen)
 	if (st->rootfd == -1)
 		return str_err(err, errlen, "cannot open root %s: %s", root,
 		    strerror(errno));
-	if (mkdirat(st->rootfd, META_DIR, 0755) == -1 && errno != EEXIST)
-		goto fail;
-	st->metafd = openat(st->rootfd, META_DIR,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->metafd == -1)
-		goto fail;
-	if (mkdirat(st->metafd, PART_DIR, 0700) == -1 && errno != EEXIST)
-		goto fail;
-	st->partfd = openat(st->metafd, PART_DIR,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->partfd == -1)
+	if ((st->metafd = subdir(st->rootfd, META_DIR, 0755)) == -1 ||
+	    (st->partfd = subdir(st->metafd, PART_DIR, 0700)) == -1)
 		goto fail;
 	/* Temporaries left by a crashed server are never committable. */
 	remove_prefixed(st->rootfd, TMP_PREFIX);
@@ -146,11 +148,7 @@ store_open_sub(const struct store *parent, const char *name, struct store *st,
 	if (st->rootfd == -1)
 		return str_err(
 		    err, errlen, "cannot open %s: %s", name, strerror(errno));
-	if (mkdirat(st->rootfd, META_DIR, 0755) == -1 && errno != EEXIST)
-		goto fail;
-	st->metafd = openat(st->rootfd, META_DIR,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (st->metafd == -1)
+	if ((st->metafd = subdir(st->rootfd, META_DIR, 0755)) == -1)
 		goto fail;
 	/* One partial-upload directory for every user: the expiry sweep
 	 * covers users who never come back, and keys already name the
