@@ -62,6 +62,7 @@ struct sjob {
 	int anon; /* LOGIN anonymous */
 	int login; /* 1 ok, 0 refused, -1 error */
 	struct store ustore; /* opened by the worker for a good login */
+	int adopted; /* ustore was handed to auth_attach */
 	long long reply_ms; /* a failed login is answered at this time */
 	struct sjob *qnext; /* LOGIN queue, delayed replies */
 };
@@ -367,6 +368,9 @@ sjob_free(struct sjob *j)
 		close(j->fd);
 	buf_free(&j->reply);
 	auth_unref(j->srv, j->ust);
+	/* A good login whose session left before it finished. */
+	if (j->login == 1 && !j->adopted)
+		store_close(&j->ustore);
 	/* SECURITY: a LOGIN job held a password. */
 	explicit_bzero(j, sizeof(*j));
 	free(j);
@@ -988,6 +992,7 @@ login_ok(struct session *s, struct sjob *j)
 {
 	const char *mode = "";
 
+	j->adopted = 1; /* auth_attach keeps or closes it */
 	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, &j->ustore) ==
 	    -1) {
 		sess_reply(s, "ERROR INTERNAL out of memory");
