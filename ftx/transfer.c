@@ -1136,16 +1136,22 @@ part_lock(struct xfer *x, char *why, size_t n)
 		if (x->fd == -1)
 			return str_err(why, n, "cannot open %s in %s: %s",
 			    x->part, x->dir, strerror(errno));
-		if (fstat(x->fd, &sb) == -1)
-			return str_err(why, n, "cannot stat %s: %s", x->part,
+		if (fstat(x->fd, &sb) == -1) {
+			str_err(why, n, "cannot stat %s: %s", x->part,
 			    strerror(errno));
-		if (!S_ISREG(sb.st_mode))
-			return str_err(why, n, "%s in %s is not a regular file",
+			goto refused;
+		}
+		if (!S_ISREG(sb.st_mode)) {
+			str_err(why, n, "%s in %s is not a regular file",
 			    x->part, x->dir);
+			goto refused;
+		}
 		if (flock(x->fd, LOCK_EX | LOCK_NB) == -1) {
-			if (errno != EWOULDBLOCK)
-				return str_err(why, n, "cannot lock %s: %s",
-				    x->part, strerror(errno));
+			if (errno != EWOULDBLOCK) {
+				str_err(why, n, "cannot lock %s: %s", x->part,
+				    strerror(errno));
+				goto refused;
+			}
 			close(x->fd);
 			x->fd = -1;
 			return 0;
@@ -1158,6 +1164,11 @@ part_lock(struct xfer *x, char *why, size_t n)
 		x->fd = -1;
 	}
 	return str_err(why, n, "cannot lock %s in %s", x->part, x->dir);
+refused:
+	/* Not ours: get_leave() must not delete it either. */
+	close(x->fd);
+	x->fd = -1;
+	return -1;
 }
 
 /* The download's local file: the resumable partial if we can have it,
@@ -1458,9 +1469,10 @@ get_leave(struct xfer *x)
 {
 	struct stat sb;
 
-	if (x->part[0] == '\0')
+	/* Only a file we opened and locked is ours to delete. */
+	if (x->part[0] == '\0' || x->fd == -1)
 		return;
-	if (x->keep && x->fd != -1 && fstat(x->fd, &sb) == 0 && sb.st_size > 0)
+	if (x->keep && fstat(x->fd, &sb) == 0 && sb.st_size > 0)
 		return;
 	(void)unlinkat(x->dirfd, x->part, 0);
 	tmp_active = 0;

@@ -304,6 +304,42 @@ trust_default_path(char *out, size_t n, char *err, size_t errlen)
  * Read the whole file into a malloc'd *text (NUL-terminated for
  * safety, not for use): 0, 1 if it does not exist (*text NULL), -1.
  */
+/*
+ * SECURITY: whoever can write the directory can delete or replace the
+ * file, and a deleted file makes every server "new" again (--accept-new
+ * would then trust a man in the middle).  Refuse a directory that others
+ * may write unless the sticky bit stops them from touching our file;
+ * like the file, it must be ours or root's.
+ */
+static int
+dir_safe(const char *path, char *err, size_t errlen)
+{
+	char dir[FTX_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	if (slash == NULL)
+		(void)str_copy(dir, sizeof(dir), ".");
+	else if (slash == path)
+		(void)str_copy(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return str_err(err, errlen, "%s: path too long", path);
+	else
+		(void)str_fmt(
+		    dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &sb) == -1)
+		return errno == ENOENT
+		    ? 0 /* created 0700 when the first entry is stored */
+		    : str_err(err, errlen, "%s: %s", dir, strerror(errno));
+	if (((sb.st_mode & 022) != 0 && (sb.st_mode & S_ISVTX) == 0) ||
+	    (sb.st_uid != getuid() && sb.st_uid != 0))
+		return str_err(err, errlen,
+		    "%s may be changed by others: refusing to trust the "
+		    "known hosts in it (chmod go-w it)",
+		    dir);
+	return 0;
+}
+
 static int
 read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 {
@@ -315,6 +351,8 @@ read_file(const char *path, char **text, size_t *len, char *err, size_t errlen)
 
 	*text = NULL;
 	*len = 0;
+	if (dir_safe(path, err, errlen) == -1)
+		return -1;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1 && errno == ENOENT)
 		return 1;

@@ -1022,9 +1022,13 @@ login_finish(struct sjob *j)
 		return;
 	}
 	if (j->login == -1) {
-		log_msg(s->peerstr, "login error: %.*s", (int)j->reply.len,
+		/* The reply holds the reason and its LF. */
+		log_msg(s->peerstr, "login error: %.*s",
+		    (int)(j->reply.len > 0 ? j->reply.len - 1 : 0),
 		    buf_head(&j->reply));
-		sess_reply(s, "ERROR INTERNAL cannot check the password");
+		sess_reply(s,
+		    "ERROR INTERNAL login failed on the server: see "
+		    "its log");
 		return;
 	}
 	encode_name(enc, strlen(j->user) <= FTX_NAME_MAX ? j->user : "-");

@@ -310,4 +310,224 @@ for pw in "${ALL_PW[@]}" $(for p in "${ALL_PW[@]}"; do proto_encode "$p"; echo; 
 done
 assert_eq 0 "$leaks" "no password appears in the server logs or transcripts"
 
+# ---------------------------------------------------------------- planted links, one writer per partial
+
+# Passwords with spaces: the LOGIN line carries them percent-encoded, so
+# the line and the password can be told apart in memory.
+PW_D='dave pw 6610'
+PW_E='erin-pw-6611'
+PW_F='frank pw 9933'
+PW_WRONG='wrong pw 4242'
+for u in dave:"$PW_D" erin:"$PW_E" frank:"$PW_F"; do
+	adduser "${u%%:*}" "${u#*:}" || fail "ftxd user add ${u%%:*}: $(cat "$TMPD/useradd.out")"
+done
+# Before dave's and erin's first login, someone with access to the root
+# plants <root>/dave -> alice (another user's directory) and <root>/erin ->
+# a directory outside the root.
+mkdir -p "$TMPD/outside"
+echo "outside the root" >"$TMPD/outside/mine.txt"
+ln -s alice "$ROOT/dave"
+ln -s ../outside "$ROOT/erin"
+alice_before=$(find "$ROOT/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)
+outside_before=$(find "$TMPD/outside" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)
+stop_server
+start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000 --allow-plaintext-login
+tlsc "dave's directory is a planted symlink to alice's: the login fails, nothing is served" \
+    ctl starttls "login:dave:$PW_D" 'ok:^ERROR ' line:LIST 'ok:^ERROR AUTH login required$' \
+    line:DOWNLOAD\ secret.txt 'ok:^ERROR AUTH login required$' line:QUIT 'ok:^OK bye'
+tlsc "erin's directory is a planted symlink out of the root: the login fails" \
+    ctl starttls "login:erin:$PW_E" 'ok:^ERROR ' line:LIST 'ok:^ERROR AUTH login required$' \
+    "put:$src/A:planted.txt" 'ok:^PUT-REFUSED ERROR AUTH'
+if log_has 'login error: .*(dave|erin)'; then pass "the refused directories are logged"; else fail "no 'login error' for dave or erin in the log"; fi
+assert_eq "$alice_before" "$(find "$ROOT/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)" \
+    "alice's directory is untouched"
+assert_eq "$outside_before" "$(find "$TMPD/outside" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)" \
+    "the directory outside the root is untouched (no .ftx, no file)"
+rm -f "$ROOT/erin"
+tlsc "control: without the link erin logs in and gets a directory of her own" \
+    ctl starttls "login:erin:$PW_E" 'ok:^OK erin logged in$' "put:$src/A:mine.txt" 'ok:^PUT-OK'
+if [ -d "$ROOT/erin" ] && [ ! -L "$ROOT/erin" ]; then pass "<root>/erin is a real directory"; else fail "<root>/erin is not a directory"; fi
+assert_file_same "$src/A" "$ROOT/erin/mine.txt" "erin's upload landed in her directory"
+
+# Two resumable uploads of the same name and size by the same user: the
+# second data connection gets ERROR BUSY while the first holds the
+# partial, and the first finishes intact (no interleaved bytes).
+mkrand "$src/P" 200000
+raw "one writer per partial: the second upload of the same file by carol gets ERROR BUSY" -t 10 -w 60 \
+    ctl "line:LOGIN carol $PW_C" 'ok:^OK carol logged in$' 'line:UPLOAD both.bin 200000' 'ok:^OK ' \
+    data "dsend:$src/P:80000" 'ok:^SENT n=80000$' sleep:0.3 \
+    ctl "line:LOGIN carol $PW_C" 'ok:^OK carol logged in$' 'line:UPLOAD both.bin 200000' 'ok:^OK ' \
+    data dgen:5000 read 'ok:^ERROR BUSY' close \
+    dsel:0 "dsend:$src/P" 'ok:^SENT n=120000$' ddigest dshut read "ok:^DONE $(sha256_of "$src/P")\$"
+assert_file_same "$src/P" "$ROOT/carol/both.bin" "the first upload committed intact"
+if log_has 'xfer upload name=both\.bin .*result=BUSY'; then pass "the refused upload is logged as BUSY"; else fail "no result=BUSY for both.bin in the log"; fi
+
+# ---------------------------------------------------------------- passwords in ftxd's memory
+
+# After a plaintext login, right and wrong, no copy of the password or of
+# the LOGIN line that carried it is left in ftxd's memory (the session's
+# line buffer, the login job).  Plaintext: a TLS session's copies inside
+# OpenSSL are out of reach (docs/SECURITY.md).
+# mem_maps PID NEEDLE: the writable mappings of PID that hold NEEDLE
+# (mappings over 256 MiB are reservations, e.g. a sanitizer's shadow).
+mem_maps() {
+	local pid=$1 needle=$2 range perms rest s e
+	while read -r range perms rest; do
+		case $perms in rw*) ;; *) continue ;; esac
+		s=$((16#${range%-*}))
+		e=$((16#${range#*-}))
+		[ $((e - s)) -le $((256 * 1024 * 1024)) ] || continue
+		if dd if="/proc/$pid/mem" bs=65536 iflag=skip_bytes,count_bytes skip="$s" \
+		    count=$((e - s)) status=none 2>/dev/null | grep -a -q -F -- "$needle"; then
+			echo "$range $perms $rest"
+		fi
+	done <"/proc/$pid/maps"
+}
+raw_bg "$TMPD/mem.raw" -t 10 -w 30 ctl "line:LOGIN frank $(proto_encode "$PW_WRONG")" 'ok:^ERROR AUTH' \
+    "line:LOGIN frank $(proto_encode "$PW_F")" 'ok:^OK frank logged in$' line:WHOAMI sleep:20
+MEMRAW_PID=$BG_PID
+if wait_for 10 grep -q '^< OK - ' "$TMPD/mem.raw"; then
+	if [ -n "${FTX_WRAP:-}" ]; then
+		echo "note: the server runs under $FTX_WRAP; memory checks skipped"
+	elif [ -z "$(mem_maps "$SERVER_PID" 'frank logged in')" ]; then
+		echo "note: cannot read /proc/$SERVER_PID/mem (ptrace restrictions?); memory checks skipped"
+	else
+		pass "control: ftxd's memory is readable (the reply 'frank logged in' is found)"
+		for needle in "$PW_F" "$(proto_encode "$PW_F")" "$PW_WRONG" "$(proto_encode "$PW_WRONG")"; do
+			where=$(mem_maps "$SERVER_PID" "$needle")
+			assert_eq "" "$where" "no '$needle' left in ftxd's memory after the logins"
+		done
+	fi
+else
+	fail "frank's logins did not complete: $(cat "$TMPD/mem.raw")"
+fi
+# The session was held open for the scan; it has served its purpose.
+kill -TERM "$MEMRAW_PID" 2>/dev/null
+wait_pid "$MEMRAW_PID" 5
+
+# ---------------------------------------------------------------- the users file's edit lock
+
+# A symlink planted as <users>.lock must not make `ftxd user` create or
+# lock another file.
+U2=$TMPD/users2
+cp "$USERS" "$U2"
+chmod 600 "$U2"
+usum=$(sha256_of "$U2")
+echo "precious" >"$TMPD/lock-target"
+tsum=$(sha256_of "$TMPD/lock-target")
+ln -s lock-target "$U2.lock"
+if printf 'x\n' | "$FTXD" user add gina --users "$U2" >"$TMPD/lock.out" 2>&1; then
+	fail "ftxd user add went through a symlinked lock file"
+else
+	pass "ftxd user add refuses a symlink as the lock file"
+fi
+assert_match 'lock' "$(cat "$TMPD/lock.out")" "... and says the lock file is the problem"
+if "$FTXD" user del carol --users "$U2" >"$TMPD/lock.out" 2>&1; then
+	fail "ftxd user del went through a symlinked lock file"
+else
+	pass "ftxd user del refuses it too"
+fi
+assert_eq "$tsum" "$(sha256_of "$TMPD/lock-target")" "the symlink's target is untouched"
+assert_eq "$usum" "$(sha256_of "$U2")" "the users file is unchanged"
+rm -f "$U2.lock"
+ln -s no-such-file "$U2.lock"
+if printf 'x\n' | "$FTXD" user add gina --users "$U2" >"$TMPD/lock.out" 2>&1; then
+	fail "ftxd user add went through a dangling symlinked lock file"
+else
+	pass "a dangling symlink as the lock file is refused"
+fi
+assert_no_file "$TMPD/no-such-file" "the dangling symlink's target was not created"
+rm -f "$U2.lock"
+if printf 'x\n' | "$FTXD" user add gina --users "$U2" >"$TMPD/lock.out" 2>&1; then
+	pass "control: without the symlink ftxd user add works"
+else
+	fail "control: ftxd user add gina: $(cat "$TMPD/lock.out")"
+fi
+
+# `ftxd user add` hashes the password before it takes the lock: while we
+# hold the lock it waits there, and by then the password must be gone
+# from its memory (usercmd.c new_hash).
+PW_H='henry pw 5150'
+if command -v flock >/dev/null 2>&1; then
+	# -o: only flock itself holds the lock, not its sleep.
+	flock -o "$U2.lock" sleep 20 &
+	FLOCK_PID=$!
+	track_pid "$FLOCK_PID"
+	disown "$FLOCK_PID" # no "Killed" job notice when we end it
+	wait_for 5 test -e "$U2.lock"
+	printf '%s\n' "$PW_H" | "$FTXD" user add henry --users "$U2" >"$TMPD/henry.out" 2>&1 &
+	HENRY_PID=$!
+	track_pid "$HENRY_PID"
+	if wait_for 5 grep -q lock "/proc/$HENRY_PID/wchan" 2>/dev/null; then
+		if [ -z "$(mem_maps "$HENRY_PID" 'henry')" ]; then
+			echo "note: cannot read /proc/$HENRY_PID/mem; the password wipe is not checked"
+		else
+			pass "control: the memory of the waiting ftxd user add is readable"
+			assert_eq "" "$(mem_maps "$HENRY_PID" "$PW_H")" \
+			    "the password is gone from ftxd user add's memory once hashed"
+		fi
+	else
+		echo "note: cannot tell that ftxd user add waits for the lock (wchan: $(cat "/proc/$HENRY_PID/wchan" 2>&1))"
+	fi
+	kill_tree "$FLOCK_PID"
+	wait_pid "$HENRY_PID" 10
+	assert_eq 0 "$WAIT_RC" "ftxd user add went on once the lock was free"
+else
+	echo "note: flock(1) is not installed; the password wipe of ftxd user add is not checked"
+fi
+
+# ---------------------------------------------------------------- data connections without a token
+
+# At most --max-per-ip silent data connections per address, and at the
+# global cap (1024) the oldest is evicted, so a real transfer still gets
+# through a flood.  The flood comes from tests/tools/ftxload.
+FTXLOAD=$FTX_BUILD/tools/ftxload
+hard=$(ulimit -Hn)
+if [ ! -x "$FTXLOAD" ]; then
+	fail "$FTXLOAD is not built (make tools)"
+elif [ "$hard" != unlimited ] && [ "$hard" -lt 2400 ]; then
+	echo "note: RLIMIT_NOFILE hard limit $hard is below 2400: data-connection caps not tested"
+else
+	ulimit -Sn "$hard"
+	stop_server
+	ROOT=$TMPD/root.caps
+	mkdir -p "$ROOT"
+	start_server --max-per-ip 5
+	"$FTXLOAD" -p "$CTRL_PORT" slowloris 0 --data 8 --data-port "$DATA_PORT" --deadline 1 \
+	    >"$TMPD/load1.out" 2>&1
+	assert_match '^slowloris data n=8 connected=8 closed=3 ' "$(cat "$TMPD/load1.out")" \
+	    "--max-per-ip 5: of 8 silent data connections from one address 3 are closed at once"
+	mx=$(sed -n -E 's/^slowloris data .* max_s=([0-9.]+) .*/\1/p' "$TMPD/load1.out")
+	if awk -v m="${mx:-9}" 'BEGIN { exit !(m < 1) }'; then pass "... within ${mx} s"; else fail "... after ${mx} s"; fi
+	stop_server
+	start_server --max-clients 2000 --max-per-ip 2000
+	"$FTXLOAD" -p "$CTRL_PORT" slowloris 0 --data 1100 --data-port "$DATA_PORT" --deadline 8 \
+	    >"$TMPD/load2.out" 2>&1 &
+	LOAD_PID=$!
+	track_pid "$LOAD_PID"
+	evictions() { grep -c 'data-reject reason=evicted' "$LOG"; }
+	if wait_for 8 eval '[ "$(evictions)" -ge 76 ]'; then
+		pass "1100 silent data connections: the 76 over the cap of 1024 evicted the oldest"
+	else
+		fail "evictions: $(evictions) of 76"
+	fi
+	mkrand "$src/flood" 100000
+	assert_exit 0 "a real upload gets through while 1024 silent data connections are held" \
+	    ftx put "$src/flood"
+	assert_file_same "$src/flood" "$ROOT/flood" "the upload during the flood is intact"
+	assert_eq 77 "$(evictions)" "its data connection evicted one more silent one"
+	kill -TERM "$LOAD_PID" 2>/dev/null
+	wait_pid "$LOAD_PID" 10
+	assert_alive "the data-connection flood"
+fi
+
+leaks=0
+for pw in "$PW_D" "$PW_E" "$PW_F" "$PW_H" "$PW_WRONG" "$(proto_encode "$PW_F")" "$(proto_encode "$PW_WRONG")"; do
+	if grep -rqF -- "$pw" "$TMPD"/ftxd.*.log "$TMPD"/ftxd.*.log.out 2>/dev/null; then
+		leaks=$((leaks + 1))
+		echo "password '$pw' found in a server log" >&2
+	fi
+done
+assert_eq 0 "$leaks" "no password of the sections above appears in the server logs"
+
 finish

@@ -470,4 +470,33 @@ fi
 kill -TERM "$MITM_PID" 2>/dev/null
 wait "$MITM_PID" 2>/dev/null
 
+# ---------------------------------------------------------------- the data connection of an intercepted session
+
+# A client that accepted the man in the middle (--insecure) runs its
+# control session through the proxy, but its data connection goes to the
+# real server's data port, offering the ticket the *proxy* issued.  The
+# real server cannot resume it, so the handshake is a full one, and ftx
+# must not send the token over a connection it cannot tie to the session
+# (ftx/chan.c chan_start_tls; the token would reach whoever answered).
+"$TLSMITM" 0 127.0.0.1 "$CTRL_PORT" "$TMPD/c2/ftxd.crt" "$TMPD/c2/ftxd.key" >"$MITM_OUT" 2>"$MITM_ERR" &
+MITM_PID=$!
+track_pid "$MITM_PID"
+wait_for 5 grep -q '^ready ' "$MITM_OUT"
+MITM_PORT=$(awk '/^ready /{ print $2 }' "$MITM_OUT")
+if [[ $MITM_PORT =~ ^[0-9]+$ ]]; then
+	rejects=$(log_count 'data-reject')
+	assert_exit 6 "--insecure through the proxy: the put stops at the data connection" \
+	    mftx --insecure put "$src/c" --as via-mitm
+	assert_match 'did not resume' "$(cat "$ERR")" "... which did not resume the control session"
+	assert_no_file "$ROOT/via-mitm" "nothing was uploaded"
+	wait_for 5 eval '[ "$(log_count data-reject)" -gt "$rejects" ]'
+	last=$(grep 'data-reject' "$LOG" | tail -n 1)
+	assert_match 'reason=closed before sending a token' "$last" \
+	    "the real server saw a full handshake and then no token: $last"
+	kill -TERM "$MITM_PID" 2>/dev/null
+	wait "$MITM_PID" 2>/dev/null
+else
+	fail "tlsmitm did not start again: $(cat "$MITM_OUT" "$MITM_ERR")"
+fi
+
 finish

@@ -27,6 +27,7 @@
  *   fullhs   (needs -c/-k) data connections use other ticket keys, so
  *            the client's resumption fails and the handshake is a full
  *            one: the client must not send its token on it
+ *   bigpartial  answer PARTIAL with one byte more than the file's size
  *
  * -r throttles downloads to about that rate, so that a client's progress
  * display has time to update.  -c/-k offer STARTTLS with that certificate
@@ -36,7 +37,9 @@
  * to the greeting (e.g. "tls tls-required" or "login anonymous").  LOGIN
  * is always accepted ("OK <user> logged in"; anonymous read-only), after
  * -l milliseconds; the log shows the whole line, password included: that
- * is what the client tests look for.  LIST gets an empty listing.
+ * is what the client tests look for.  LIST gets an empty listing, and
+ * PARTIAL <name> <size> "OK <size/2>" (a server that kept half an upload;
+ * UPLOAD itself is not implemented: the log shows what was asked).
  *
  * It prints "listening control=ADDR:P data=ADDR:Q" once both ports are
  * bound, then serves control sessions one after another until killed or
@@ -79,7 +82,8 @@ enum mode {
 	MODE_LONGLINE,
 	MODE_NUL,
 	MODE_NOTICKET,
-	MODE_FULLHS
+	MODE_FULLHS,
+	MODE_BIGPARTIAL
 };
 
 static const struct {
@@ -97,6 +101,7 @@ static const struct {
     {"nul", MODE_NUL},
     {"noticket", MODE_NOTICKET},
     {"fullhs", MODE_FULLHS},
+    {"bigpartial", MODE_BIGPARTIAL},
 };
 
 static enum mode mode = MODE_GOOD;
@@ -392,6 +397,24 @@ reply_hostile(int cfd)
 	return conn_write(cfd, ctl_tls, big, sizeof(big));
 }
 
+/* PARTIAL <name> <size>: half of it kept, or (bigpartial) more than the
+ * whole file, which a client must not take as an offset. */
+static int
+serve_partial(int cfd, const char *line)
+{
+	const char *sp = strrchr(line, ' ');
+	char out[64];
+	uint64_t size;
+
+	if (sp == NULL || str_to_u64(sp + 1, UINT64_MAX / 2, &size) == -1)
+		return reply(cfd, "ERROR SYNTAX PARTIAL <name> <size>");
+	if (str_fmt(out, sizeof(out), "OK %llu",
+		(unsigned long long)(mode == MODE_BIGPARTIAL ? size + 1
+							     : size / 2)) == -1)
+		return -1;
+	return reply(cfd, out);
+}
+
 /* LOGIN: anyone gets in; the log has the whole line. */
 static int
 serve_login(int cfd, const char *line)
@@ -457,20 +480,22 @@ serve_session(int cfd)
 				return;
 			}
 			if (ctl_tls != NULL) {
-				if (reply(cfd, "ERROR TLS already active") == -1)
+				if (reply(cfd, "ERROR TLS already active") ==
+				    -1)
 					return;
 				continue;
 			}
 			if (mode == MODE_REFUSETLS || ctl_ctx == NULL) {
-				if (reply(cfd, "ERROR TLS not offered (no "
-					       "certificate configured)") == -1)
+				if (reply(cfd,
+					"ERROR TLS not offered (no "
+					"certificate configured)") == -1)
 					return;
 				continue;
 			}
 			if (reply(cfd, "OK begin TLS") == -1)
 				return;
-			ctl_tls = tls_accept(ctl_ctx, cfd,
-			    mode != MODE_NOTICKET, "control");
+			ctl_tls = tls_accept(
+			    ctl_ctx, cfd, mode != MODE_NOTICKET, "control");
 			if (ctl_tls == NULL)
 				return;
 			printf("# control tls up\n");
@@ -481,8 +506,14 @@ serve_session(int cfd)
 				return;
 			continue;
 		}
+		if (strncmp(line, "PARTIAL ", 8) == 0) {
+			if (serve_partial(cfd, line) == -1)
+				return;
+			continue;
+		}
 		if (strcmp(line, "LIST") == 0) {
-			if (reply(cfd, "OK 0") == -1 || reply(cfd, "DONE") == -1)
+			if (reply(cfd, "OK 0") == -1 ||
+			    reply(cfd, "DONE") == -1)
 				return;
 			continue;
 		}
@@ -585,7 +616,8 @@ main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (file_path == NULL || watchdog_s <= 0 || (cert == NULL) != (key == NULL) ||
+	if (file_path == NULL || watchdog_s <= 0 ||
+	    (cert == NULL) != (key == NULL) ||
 	    ((mode == MODE_NOTICKET || mode == MODE_FULLHS) && cert == NULL))
 		usage();
 	signal(SIGPIPE, SIG_IGN);

@@ -4,8 +4,11 @@
  * malformed line below must be refused, and only well-formed ones pass.
  * Also the pure parts of ftx/transfer.c: the retry schedule, which
  * errors are retried, and the names and info lines of download partials;
- * and ftx/pass.c: user names, and where passwords may come from.
+ * and ftx/pass.c: user names, and where passwords may come from; and
+ * ftx/ctl.c's line handling on a socket pair: reply lines that are too
+ * long or hold a NUL, and free text that would end the command line.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,14 +16,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ctl.h"
 #include "exitcode.h"
 #include "pass.h"
 #include "rpl.h"
+#include "str.h"
 #include "transfer.h"
 
 #define SHA "a948904f2f0f479b8f8197694b30184b0d2ed1c1cd2a1ec0fb85d299a192a447"
@@ -287,6 +293,155 @@ test_upload_reply(void **state)
 	    rpl_upload("OK 5002 " TOK " junk", &u, err, sizeof(err)), -1);
 	assert_int_equal(
 	    rpl_upload("DONE 5002 " TOK, &u, err, sizeof(err)), -1);
+}
+
+static void
+test_host_param(void **state)
+{
+	struct rpl_download d;
+	struct rpl_upload u;
+	char err[256], line[FTX_LINE_MAX], longhost[FTX_HOST_MAX + 2];
+	static const char *const bad[] = {
+	    "host=", /* empty */
+	    "host=evil%20host", /* a space, once decoded */
+	    "host=a%1b[31mb", /* an escape sequence */
+	    "host=a/b", /* a path */
+	    "host=a;b", /* shell-ish */
+	    "host=user@evil", /* not a host */
+	    "host=[::1]", /* brackets are ours to add */
+	    "host=a%2Cb", /* a comma */
+	};
+	size_t i;
+
+	assert_int_equal(rpl_upload("OK 5002 " TOK " host=files.example.org",
+			     &u, err, sizeof(err)),
+	    0);
+	assert_string_equal(u.host, "files.example.org");
+	assert_int_equal(
+	    rpl_upload("OK 5002 " TOK " host=::1", &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "::1");
+	assert_int_equal(rpl_upload("OK 5002 " TOK, &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, "");
+	assert_int_equal(
+	    rpl_download("OK 10 5003 " TOK " " SHA " host=192.0.2.7", &d, err,
+		sizeof(err)),
+	    0);
+	assert_string_equal(d.host, "192.0.2.7");
+	/* SECURITY: the host decides where our data connection goes and is
+	 * printed: host-name characters only, for both transfer replies. */
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_not_equal(
+		    str_fmt(line, sizeof(line), "OK 5002 %s %s", TOK, bad[i]),
+		    -1);
+		assert_int_equal(rpl_upload(line, &u, err, sizeof(err)), -1);
+		assert_int_not_equal(
+		    str_fmt(line, sizeof(line), "OK 10 5003 %s %s %s", TOK, SHA,
+			bad[i]),
+		    -1);
+		assert_int_equal(rpl_download(line, &d, err, sizeof(err)), -1);
+	}
+	memset(longhost, 'a', sizeof(longhost) - 1);
+	longhost[sizeof(longhost) - 1] = '\0';
+	assert_int_not_equal(
+	    str_fmt(line, sizeof(line), "OK 5002 %s host=%s", TOK, longhost),
+	    -1);
+	assert_int_equal(rpl_upload(line, &u, err, sizeof(err)), -1);
+	longhost[FTX_HOST_MAX] = '\0';
+	assert_int_not_equal(
+	    str_fmt(line, sizeof(line), "OK 5002 %s host=%s", TOK, longhost),
+	    -1);
+	assert_int_equal(rpl_upload(line, &u, err, sizeof(err)), 0);
+	assert_string_equal(u.host, longhost);
+}
+
+/* A control connection to nowhere: ctl's end of a socket pair, and our
+ * end in *peer. */
+static void
+fake_session(struct ctl *c, int *peer)
+{
+	int sv[2];
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ctl_init(c, "127.0.0.1", 5001);
+	chan_init(&c->ch, sv[0]);
+	*peer = sv[1];
+}
+
+static void
+test_text_line_breaks(void **state)
+{
+	const char *args[1] = {"bob"};
+	char err[256], buf[256];
+	struct ctl c;
+	ssize_t n;
+	int peer;
+
+	fake_session(&c, &peer);
+	/* SECURITY: free text travels unencoded, so a CR or LF in it would
+	 * end the line and let a second command follow. */
+	assert_int_equal(ctl_send_text(&c, "SAY", NULL, 0,
+			     "hi\nDELETE precious", err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "line break"));
+	assert_int_equal(ctl_send_text(&c, "MSG", args, 1,
+			     "hi\rDELETE precious", err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    ctl_send_text(&c, "SAY", NULL, 0, "\n", err, sizeof(err)), -1);
+	/* Nothing at all was sent. */
+	n = recv(peer, buf, sizeof(buf), MSG_DONTWAIT);
+	assert_int_equal(n, -1);
+	assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+	/* The session is still usable, and ordinary text goes out as one
+	 * line. */
+	assert_int_equal(
+	    ctl_send_text(&c, "MSG", args, 1, "hello there", err, sizeof(err)),
+	    0);
+	n = recv(peer, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "MSG bob hello there\n");
+	ctl_drop(&c);
+	close(peer);
+}
+
+static void
+test_reply_line_limits(void **state)
+{
+	static char big[FTX_LINE_MAX + 1];
+	char line[FTX_LINE_MAX], err[256];
+	struct ctl c;
+	int peer;
+
+	/* An ordinary line, CR LF taken off. */
+	fake_session(&c, &peer);
+	assert_int_equal(write(peer, "OK fine\r\n", 9), 9);
+	assert_int_equal(ctl_read(&c, line, 5, err, sizeof(err)), 0);
+	assert_string_equal(line, "OK fine");
+	/* SECURITY: a NUL would cut the line we check short; the line is
+	 * refused and the session dropped. */
+	assert_int_equal(write(peer, "OK 0\0junk\n", 10), 10);
+	assert_int_equal(ctl_read(&c, line, 5, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NUL"));
+	assert_int_equal(c.ch.fd, -1);
+	close(peer);
+
+	/* The longest line (FTX_LINE_MAX bytes with its LF) is read. */
+	fake_session(&c, &peer);
+	memset(big, 'x', sizeof(big));
+	memcpy(big, "OK ", 3);
+	big[FTX_LINE_MAX - 1] = '\n';
+	assert_int_equal(write(peer, big, FTX_LINE_MAX), FTX_LINE_MAX);
+	assert_int_equal(ctl_read(&c, line, 5, err, sizeof(err)), 0);
+	assert_int_equal(strlen(line), FTX_LINE_MAX - 1);
+	/* SECURITY: one byte more and no LF in sight: refused as soon as
+	 * the buffer is full, without waiting for the rest. */
+	big[FTX_LINE_MAX - 1] = 'x';
+	assert_int_equal(write(peer, big, FTX_LINE_MAX), FTX_LINE_MAX);
+	assert_int_equal(ctl_read(&c, line, 5, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "longer than"));
+	assert_int_equal(c.ch.fd, -1);
+	close(peer);
 }
 
 static void
@@ -565,6 +720,9 @@ main(void)
 	    cmocka_unit_test(test_transient_codes),
 	    cmocka_unit_test(test_part_name),
 	    cmocka_unit_test(test_info_lines),
+	    cmocka_unit_test(test_host_param),
+	    cmocka_unit_test(test_text_line_breaks),
+	    cmocka_unit_test(test_reply_line_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -434,6 +434,62 @@ test_file_modes(void **state)
 }
 
 static void
+test_dir_modes(void **state)
+{
+	struct tmp *t = *state;
+	struct trust_result r;
+	char err[256], dir[160];
+
+	(void)snprintf(dir, sizeof(dir), "%s/sub/ftx", t->dir);
+	assert_int_equal(trust_add(t->path, "h:1", FPA, err, sizeof(err)), 0);
+	/* SECURITY: a directory others may write lets them delete the
+	 * file, which would make every server new again: refused, for
+	 * reading and for updating, whatever the file's own mode. */
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "changed by others"));
+	assert_int_equal(trust_add(t->path, "g:1", FPA, err, sizeof(err)), -1);
+	assert_int_equal(chmod(dir, 0770), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), -1);
+	/* The sticky bit (as on /tmp) stops others from touching it. */
+	assert_int_equal(chmod(dir, 01777), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, TRUST_MATCH);
+	assert_int_equal(chmod(dir, 0755), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+}
+
+static void
+test_file_owner(void **state)
+{
+	struct tmp *t = *state;
+	struct trust_result r;
+	char err[256];
+
+	/* Only root can give a file away. */
+	if (geteuid() != 0)
+		skip();
+	assert_int_equal(trust_add(t->path, "h:1", FPA, err, sizeof(err)), 0);
+	/* SECURITY: a file owned by another user is that user's to write,
+	 * whatever its mode: refused, for reading and for updating. */
+	assert_int_equal(chown(t->path, 65534, 65534), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "written by others"));
+	assert_int_equal(trust_add(t->path, "g:1", FPA, err, sizeof(err)), -1);
+	/* Ours (root's, here) again: trusted. */
+	assert_int_equal(chown(t->path, 0, 0), 0);
+	assert_int_equal(
+	    trust_check(t->path, "h:1", FPA, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.status, TRUST_MATCH);
+}
+
+static void
 test_file_hostile(void **state)
 {
 	struct tmp *t = *state;
@@ -555,6 +611,10 @@ main(void)
 		test_file_modes, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_file_hostile, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_file_owner, tmp_setup, tmp_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_dir_modes, tmp_setup, tmp_teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_verify, tmp_setup, tmp_teardown),
 	};
