@@ -263,14 +263,21 @@ if wait_for 10 fake_has '^C: LOGIN dave ' && kill -0 "$MEM_PID" 2>/dev/null; the
 		pass "control: ftx's memory is readable (the greeting is found)"
 		assert_eq "" "$(mem_maps "$MEM_PID" 'LOGIN dave mem%20pw%2031337')" \
 		    "the sent LOGIN line is wiped from ftx's memory"
-		where=$(mem_maps "$MEM_PID" "$PW_MEM")
-		assert_eq 1 "$(printf '%s' "$where" | grep -c .)" "one copy of the password is left (for a reconnect)"
-		flags=$(vmflags "$MEM_PID" "$(printf '%s' "$where" | head -n 1 | cut -d' ' -f1)")
-		assert_match '(^| )dd( |$)' "$flags" "... in a mapping kept out of core dumps (VmFlags: $flags)"
-		if [ "$(ulimit -l)" = unlimited ] || [ "$(ulimit -l)" -gt 0 ]; then
-			assert_match '(^| )lo( |$)' "$flags" "... that is locked in memory"
+		# A sanitizer's allocator and mmap interceptors place (and
+		# merge) mappings its own way; the layout checks need a
+		# normal build.
+		if ldd "$FTX_BIN" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
+			echo "note: sanitizer build: the password page's mapping is not checked"
 		else
-			echo "note: RLIMIT_MEMLOCK is 0: the password page cannot be locked"
+			where=$(mem_maps "$MEM_PID" "$PW_MEM")
+			assert_eq 1 "$(printf '%s' "$where" | grep -c .)" "one copy of the password is left (for a reconnect)"
+			flags=$(vmflags "$MEM_PID" "$(printf '%s' "$where" | head -n 1 | cut -d' ' -f1)")
+			assert_match '(^| )dd( |$)' "$flags" "... in a mapping kept out of core dumps (VmFlags: $flags)"
+			if [ "$(ulimit -l)" = unlimited ] || [ "$(ulimit -l)" -gt 0 ]; then
+				assert_match '(^| )lo( |$)' "$flags" "... that is locked in memory"
+			else
+				echo "note: RLIMIT_MEMLOCK is 0: the password page cannot be locked"
+			fi
 		fi
 	else
 		echo "note: cannot read /proc/$MEM_PID/mem (ptrace restrictions?); memory checks skipped"
