@@ -397,6 +397,85 @@ assert_alive() {
 	fi
 }
 
+# ---------------------------------------------------------------- disk full
+# small_tmpfs_root SIZE: as root, mount a tmpfs of SIZE (e.g. 8m) and make
+# ROOT a directory on it, for disk-full cases.  It is unmounted by
+# unmount_tmpfs, or on exit after killing a server that still has it
+# open.  Returns 1, with a SKIP line, when that is not possible.
+MNT=$TMPD/tmpfs
+MOUNTED=0
+unmount_tmpfs() {
+	if [ "$MOUNTED" -eq 1 ]; then
+		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
+		MOUNTED=0
+	fi
+}
+_tmpfs_exit() {
+	local rc=$?
+	if [ "$MOUNTED" -eq 1 ] && [ -n "$SERVER_PID" ]; then
+		kill -KILL "$SERVER_PID" 2>/dev/null
+		wait "$SERVER_PID" 2>/dev/null
+	fi
+	unmount_tmpfs
+	(exit $rc)
+	_cleanup
+}
+small_tmpfs_root() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP (part): disk full needs root to mount a tmpfs"
+		return 1
+	fi
+	mkdir -p "$MNT"
+	if ! mount -t tmpfs -o "size=$1,mode=0755" tmpfs "$MNT" 2>"$TMPD/mount.err"; then
+		echo "SKIP (part): cannot mount a tmpfs: $(cat "$TMPD/mount.err")"
+		return 1
+	fi
+	MOUNTED=1
+	# lib.sh's exit trap removes $TMPD: unmount first.
+	trap _tmpfs_exit EXIT
+	ROOT=$MNT/root
+	mkdir -p "$ROOT"
+}
+
+# ---------------------------------------------------------------- security suites
+# isolate_client: ftx must not read or write the real ~/.config/ftx, nor
+# take settings from the environment of whoever runs the tests.
+isolate_client() {
+	export HOME=$TMPD/home
+	mkdir -p "$HOME"
+	unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
+	export FTX_RETRIES=0
+}
+
+# need_ftxtls: the hostile TLS client (tests/tools/ftxtls.c) is built.
+FTXTLS=$FTX_BUILD/tools/ftxtls
+need_ftxtls() {
+	if [ ! -x "$FTXTLS" ]; then
+		fail "$FTXTLS is not built (make tools)"
+		exit 1
+	fi
+}
+
+# tlsc DESCRIPTION STEP...: an ftxtls script against the current server;
+# every check in it must pass.  The transcript is in $TLS_OUT.
+TLS_N=0
+TLS_OUT=
+tlsc() {
+	local desc=$1 rc
+	shift
+	TLS_N=$((TLS_N + 1))
+	TLS_OUT=$TMPD/tls.$TLS_N.out
+	"$FTXTLS" -h 127.0.0.1 -p "$CTRL_PORT" -t 10 -w 60 "$@" >"$TLS_OUT" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		pass "$desc"
+	else
+		fail "$desc (ftxtls exit $rc); transcript:"
+		sed 's/^/    /' "$TLS_OUT" | tail -n 40 >&2
+	fi
+	return 0
+}
+
 # ---------------------------------------------------------------- clients
 
 # ftx ARGS...: the real client against the current server, bounded.

@@ -18,37 +18,13 @@
 #    refuses to start; --user root and --user as non-root are refused.
 . "$(dirname "$0")/lib.sh"
 
-FTXTLS=$FTX_BUILD/tools/ftxtls
-if [ ! -x "$FTXTLS" ]; then
-	fail "$FTXTLS is not built (make tools)"
-	exit 1
-fi
-export HOME=$TMPD/home
-mkdir -p "$HOME"
-unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
-export FTX_RETRIES=0
+need_ftxtls
+isolate_client
 IS_ROOT=0
 [ "$(id -u)" -eq 0 ] && IS_ROOT=1
 MiB=$((1024 * 1024))
 KiB=1024
 
-TLS_N=0
-TLS_OUT=
-tlsc() {
-	local desc=$1 rc
-	shift
-	TLS_N=$((TLS_N + 1))
-	TLS_OUT=$TMPD/tls.$TLS_N.out
-	"$FTXTLS" -h 127.0.0.1 -p "$CTRL_PORT" -t 10 -w 60 "$@" >"$TLS_OUT" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		pass "$desc"
-	else
-		fail "$desc (ftxtls exit $rc); transcript:"
-		sed 's/^/    /' "$TLS_OUT" | tail -n 40 >&2
-	fi
-	return 0
-}
 
 now() {
 	date +%s.%N
@@ -345,40 +321,7 @@ fi
 
 # ---------------------------------------------------------------- disk full midway
 
-MNT=$TMPD/tmpfs
-MOUNTED=0
-unmount_tmpfs() {
-	if [ "$MOUNTED" -eq 1 ]; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
-		MOUNTED=0
-	fi
-}
-# lib.sh's exit trap removes $TMPD: unmount first (after killing a server
-# that still has the root open).
-_abuse_exit() {
-	local rc=$?
-	if [ "$MOUNTED" -eq 1 ] && [ -n "$SERVER_PID" ]; then
-		kill -KILL "$SERVER_PID" 2>/dev/null
-		wait "$SERVER_PID" 2>/dev/null
-	fi
-	unmount_tmpfs
-	(exit $rc)
-	_cleanup
-}
-trap _abuse_exit EXIT
-
-if [ $IS_ROOT -ne 1 ]; then
-	echo "SKIP (part): disk full needs root to mount a tmpfs"
-	finish
-fi
-mkdir -p "$MNT"
-if ! mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" 2>"$TMPD/mount.err"; then
-	echo "SKIP (part): cannot mount a tmpfs: $(cat "$TMPD/mount.err")"
-	finish
-fi
-MOUNTED=1
-ROOT=$MNT/root
-mkdir -p "$ROOT"
+small_tmpfs_root 8m || finish
 start_server
 mkrand "$src/16m" $((16 * MiB))
 raw "a 16 MiB upload into an 8 MiB disk ends with ERROR NOSPACE" -t 15 ctl \

@@ -17,33 +17,9 @@
 # Lockout and quotas are in t_abuse.sh.
 . "$(dirname "$0")/lib.sh"
 
-FTXTLS=$FTX_BUILD/tools/ftxtls
-if [ ! -x "$FTXTLS" ]; then
-	fail "$FTXTLS is not built (make tools)"
-	exit 1
-fi
-export HOME=$TMPD/home
-mkdir -p "$HOME"
-unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
-export FTX_RETRIES=0
+need_ftxtls
+isolate_client
 
-TLS_N=0
-TLS_OUT=
-tlsc() {
-	local desc=$1 rc
-	shift
-	TLS_N=$((TLS_N + 1))
-	TLS_OUT=$TMPD/tls.$TLS_N.out
-	"$FTXTLS" -h 127.0.0.1 -p "$CTRL_PORT" -t 10 -w 60 "$@" >"$TLS_OUT" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		pass "$desc"
-	else
-		fail "$desc (ftxtls exit $rc); transcript:"
-		sed 's/^/    /' "$TLS_OUT" | tail -n 40 >&2
-	fi
-	return 0
-}
 
 # The seconds the reply to the N-th LOGIN of the last transcript took.
 login_secs() {

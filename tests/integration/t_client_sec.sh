@@ -23,10 +23,8 @@
 #    target left alone.
 . "$(dirname "$0")/lib.sh"
 
-export HOME=$TMPD/home
-mkdir -p "$HOME"
-unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
-export FTX_RETRIES=0 FTX_RETRY_BASE_MS=20
+isolate_client
+export FTX_RETRY_BASE_MS=20
 
 src=$TMPD/src
 mkdir -p "$src"

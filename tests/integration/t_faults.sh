@@ -348,40 +348,7 @@ stop_server
 assert_eq 0 "$SERVER_RC" "ftxd exits 0"
 
 # ---------------------------------------------------------------- disk full
-MNT=$TMPD/tmpfs
-MOUNTED=0
-unmount_tmpfs() {
-	if [ "$MOUNTED" -eq 1 ]; then
-		umount "$MNT" 2>/dev/null || umount -l "$MNT" 2>/dev/null
-		MOUNTED=0
-	fi
-}
-# lib.sh's exit trap removes $TMPD; unmount first (after killing a
-# server that still has the root open), then run it.
-_faults_exit() {
-	local rc=$?
-	if [ "$MOUNTED" -eq 1 ] && [ -n "$SERVER_PID" ]; then
-		kill -KILL "$SERVER_PID" 2>/dev/null
-		wait "$SERVER_PID" 2>/dev/null
-	fi
-	unmount_tmpfs
-	(exit $rc)
-	_cleanup
-}
-trap _faults_exit EXIT
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP (part): disk full needs root to mount a tmpfs"
-	finish
-fi
-mkdir -p "$MNT"
-if ! mount -t tmpfs -o size=8m,mode=0755 tmpfs "$MNT" 2>"$TMPD/mount.err"; then
-	echo "SKIP (part): cannot mount a tmpfs: $(cat "$TMPD/mount.err")"
-	finish
-fi
-MOUNTED=1
-ROOT=$MNT/root
-mkdir -p "$ROOT"
+small_tmpfs_root 8m || finish
 start_server
 mkrand "$src/s" 100000
 assert_exit_in "1 4" "disk full: a 32 MiB upload into 8 MiB fails" ftx put "$src/f" --as full.bin

@@ -23,12 +23,8 @@
 # Hostile clients are tests/tools/ftxtls (see its header).
 . "$(dirname "$0")/lib.sh"
 
-FTXTLS=$FTX_BUILD/tools/ftxtls
 TLSMITM=$FTX_BUILD/tools/tlsmitm
-if [ ! -x "$FTXTLS" ]; then
-	fail "$FTXTLS is not built (make tools)"
-	exit 1
-fi
+need_ftxtls
 MiB=$((1024 * 1024))
 HS_TIMEOUT=$(sed -n -E 's/^#define FTX_TLS_HANDSHAKE_TIMEOUT_S ([0-9]+).*/\1/p' \
     "$ITEST_DIR"/../../shared/*limits.h | head -n 1)
@@ -37,33 +33,9 @@ HELLO_TIMEOUT=$(sed -n -E 's/^#define FTX_DATA_HELLO_TIMEOUT_S ([0-9]+).*/\1/p' 
     "$ITEST_DIR"/../../shared/*limits.h | head -n 1)
 [[ $HELLO_TIMEOUT =~ ^[0-9]+$ ]] || HELLO_TIMEOUT=10
 
-# The client must not read or write the real ~/.config/ftx, nor take
-# settings from the environment of whoever runs the tests.
-export HOME=$TMPD/home
-mkdir -p "$HOME"
-unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
-export FTX_RETRIES=0
+isolate_client
 
 
-# tlsc DESCRIPTION STEP...: an ftxtls script against the current server;
-# every check in it must pass.  The transcript is in $TLS_OUT.
-TLS_N=0
-TLS_OUT=
-tlsc() {
-	local desc=$1 rc
-	shift
-	TLS_N=$((TLS_N + 1))
-	TLS_OUT=$TMPD/tls.$TLS_N.out
-	"$FTXTLS" -h 127.0.0.1 -p "$CTRL_PORT" -t 10 -w 60 "$@" >"$TLS_OUT" 2>&1
-	rc=$?
-	if [ "$rc" -eq 0 ]; then
-		pass "$desc"
-	else
-		fail "$desc (ftxtls exit $rc); transcript:"
-		sed 's/^/    /' "$TLS_OUT" | tail -n 40 >&2
-	fi
-	return 0
-}
 
 # tlsc_bg OUTFILE STEP...: the same in the background; sets BG_PID.
 tlsc_bg() {
