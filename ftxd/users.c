@@ -203,6 +203,19 @@ fail:
 	return rc;
 }
 
+/* The parameters of new hashes (scrypt, FTX_SCRYPT_*), salt unset. */
+static void
+new_params(struct pwhash *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->kind = HASH_SCRYPT;
+	h->log2n = FTX_SCRYPT_LOG2_N;
+	h->r = FTX_SCRYPT_R;
+	h->p = FTX_SCRYPT_P;
+	h->saltlen = FTX_SALT_BYTES;
+	h->keylen = FTX_PWHASH_BYTES;
+}
+
 int
 users_hash(const char *pass, size_t passlen, char *out, size_t outlen,
     char *err, size_t errlen)
@@ -214,13 +227,7 @@ users_hash(const char *pass, size_t passlen, char *out, size_t outlen,
 	if (passlen == 0 || passlen > FTX_PASS_MAX)
 		return str_err(
 		    err, errlen, "a password is 1 to %d bytes", FTX_PASS_MAX);
-	memset(&h, 0, sizeof(h));
-	h.kind = HASH_SCRYPT;
-	h.log2n = FTX_SCRYPT_LOG2_N;
-	h.r = FTX_SCRYPT_R;
-	h.p = FTX_SCRYPT_P;
-	h.saltlen = FTX_SALT_BYTES;
-	h.keylen = FTX_PWHASH_BYTES;
+	new_params(&h);
 	/* SECURITY: a random salt per hash, so equal passwords get
 	 * different hashes and precomputed tables are useless. */
 	if (RAND_bytes(h.salt, (int)h.saltlen) != 1) {
@@ -261,12 +268,7 @@ users_verify(const struct user_rec *rec, const char *pass, size_t passlen,
 		/* SECURITY: an unknown user costs the same scrypt work as a
 		 * known one (with the parameters of new hashes), so timing
 		 * does not tell which user names exist. */
-		h.kind = HASH_SCRYPT;
-		h.log2n = FTX_SCRYPT_LOG2_N;
-		h.r = FTX_SCRYPT_R;
-		h.p = FTX_SCRYPT_P;
-		h.saltlen = FTX_SALT_BYTES;
-		h.keylen = FTX_PWHASH_BYTES;
+		new_params(&h);
 	}
 	/* A password no hash can match still costs the full work. */
 	if (passlen == 0 || passlen > FTX_PASS_MAX) {
