@@ -54,6 +54,7 @@ struct sjob {
 	unsigned char sha[HASH_SHA256_LEN];
 	/* UPLOAD: quota and free-space checks. */
 	uint64_t quota, inflight, min_free;
+	uint64_t reserved; /* counted in ust->inflight until released */
 	int check_space;
 	/* LOGIN: the secrets are wiped when the job is freed. */
 	char user[FTX_USER_MAX + 1];
@@ -281,12 +282,20 @@ check_offset(struct session *s, struct proto_cmd *c, int idx, uint64_t *off)
 static int
 can_transfer(struct session *s)
 {
+	char why[FTX_ERRLEN];
+
 	if (s->srv->stopping) {
 		sess_reply(s, "ERROR SHUTDOWN server stopping");
 		return 0;
 	}
 	if (s->xfer != NULL) {
 		sess_reply(s, "ERROR BUSY a transfer is already in progress");
+		return 0;
+	}
+	/* Early, before any disk work; xfer.c checks again when the
+	 * transfer is created. */
+	if (xfer_admit(s, why, sizeof(why)) == -1) {
+		sess_reply(s, "ERROR BUSY %s", why);
 		return 0;
 	}
 	return 1;
@@ -329,7 +338,7 @@ cmd_upload(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	if (off == 0 && !space) {
-		xfer_upload(s, c->argv[0], size, 0);
+		xfer_upload(s, c->argv[0], size, 0, NULL);
 		return;
 	}
 	/* SECURITY: an offset past what we kept would leave a hole of
@@ -364,6 +373,8 @@ sjob_run(struct job *job)
 static void
 sjob_free(struct sjob *j)
 {
+	if (j->ust != NULL)
+		j->ust->inflight -= j->reserved; /* refused, or never ran */
 	if (j->fd != -1)
 		close(j->fd);
 	buf_free(&j->reply);
@@ -446,8 +457,16 @@ submit(struct session *s, const struct sjob_args *a,
 	if (a->check_space) {
 		j->check_space = 1;
 		j->quota = s->quota;
-		j->inflight = s->ust != NULL ? s->ust->inflight : 0;
 		j->min_free = s->srv->cfg.min_free;
+		/* SECURITY: the upload's bytes are reserved here, on the loop
+		 * thread, before its check runs on a worker: of two uploads
+		 * checked at once, the later sees the earlier's reservation,
+		 * so parallel uploads cannot all fit the same free quota. */
+		if (s->ust != NULL) {
+			j->inflight = s->ust->inflight;
+			j->reserved = a->size;
+			s->ust->inflight += a->size;
+		}
 	}
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
@@ -568,15 +587,33 @@ static int
 space_check(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
-	uint64_t used, avail, need = j->size - j->offset;
+	uint64_t used, kept, avail, need = j->size - j->offset;
+	size_t nkept;
 
 	if (j->quota > 0) {
 		if (store_usage(j->st, j->name, &used, err, sizeof(err)) ==
-		    -1) {
+			-1 ||
+		    store_partial_usage(j->st, j->pkey, &kept, &nkept, err,
+			sizeof(err)) == -1) {
 			jreply(j, "ERROR IO %s\n", err);
 			return -1;
 		}
-		/* The replaced file's bytes are not counted (`except`). */
+		/* The replaced file's bytes are not counted (`except`), nor
+		 * this upload's own partial (it becomes the file); the
+		 * user's other kept partials are.  Partials are a resume
+		 * cache, not stored files: when only they stand in the way,
+		 * the oldest make room. */
+		if (used + j->inflight + j->size <= j->quota &&
+		    used + kept + j->inflight + j->size > j->quota) {
+			(void)store_partial_trim(j->st, j->pkey, SIZE_MAX,
+			    j->quota - used - j->inflight - j->size);
+			if (store_partial_usage(j->st, j->pkey, &kept, &nkept,
+				err, sizeof(err)) == -1) {
+				jreply(j, "ERROR IO %s\n", err);
+				return -1;
+			}
+		}
+		used += kept;
 		if (used + j->inflight + j->size > j->quota) {
 			jreply(j,
 			    "ERROR QUOTA upload of %" PRIu64
@@ -631,7 +668,7 @@ upload_finish(struct sjob *j)
 		    j->offset, j->kept);
 		return;
 	}
-	xfer_upload(j->sess, j->name, j->size, j->offset);
+	xfer_upload(j->sess, j->name, j->size, j->offset, &j->reserved);
 }
 
 static void

@@ -3,6 +3,7 @@
  * file.  See config.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,26 @@ static const struct cfg_opt opts[] = {
 	"refuse uploads that would leave less free disk space (e.g. 1G)", NULL},
     {"max-rate", CFG_SIZE, FIELD(max_rate), 0, 0, 0, 1, NULL, "SIZE",
 	"bytes per second per transfer, e.g. 10M; 0 = no limit", NULL},
+    {"min-rate", CFG_SIZE, FIELD(min_rate), 0, 0, 0, 1, NULL, "SIZE",
+	"end a transfer slower than SIZE bytes/s over --min-rate-window with "
+	"ERROR TIMEOUT; 0 = off",
+	NULL},
+    {"min-rate-window", CFG_INT, FIELD(min_rate_window), 1,
+	FTX_MIN_RATE_WINDOW_MAX, 0, 1, NULL, "S",
+	"seconds --min-rate is averaged over", NULL},
+    {"max-transfers", CFG_INT, FIELD(max_transfers), 1, FTX_MAX_TRANSFERS_LIMIT,
+	0, 0, NULL, "N",
+	"most transfers at once (each has a thread); more get ERROR BUSY",
+	NULL},
+    {"max-transfers-per-ip", CFG_INT, FIELD(max_transfers_per_ip), 1,
+	FTX_MAX_TRANSFERS_LIMIT, 0, 1, NULL, "N",
+	"most transfers at once from one IP address", NULL},
+    {"max-transfers-per-user", CFG_INT, FIELD(max_transfers_per_user), 1,
+	FTX_MAX_TRANSFERS_LIMIT, 0, 1, NULL, "N",
+	"most transfers at once of one account", NULL},
+    {"max-partials", CFG_INT, FIELD(max_partials), 1, FTX_MAX_PARTIALS_LIMIT, 0,
+	1, NULL, "N",
+	"interrupted uploads kept per uploader; the oldest goes first", NULL},
     {"user", CFG_STR, FIELD(run_user), 0, 0, 1, 0, NULL, "NAME",
 	"started as root: bind the ports, then run as NAME", NULL},
     {"allow-root", CFG_BOOL, FIELD(allow_root), 0, 0, 0, 0, NULL, NULL,
@@ -153,6 +174,12 @@ cfg_defaults(struct config *c)
 	c->login_max_fails = FTX_LOGIN_MAX_FAILS;
 	c->login_window = FTX_LOGIN_WINDOW_S;
 	c->login_lockout = FTX_LOGIN_LOCKOUT_S;
+	c->min_rate = FTX_DEFAULT_MIN_RATE;
+	c->min_rate_window = FTX_DEFAULT_MIN_RATE_WINDOW_S;
+	c->max_transfers = FTX_DEFAULT_MAX_TRANSFERS;
+	c->max_transfers_per_ip = FTX_DEFAULT_MAX_TRANSFERS_PER_IP;
+	c->max_transfers_per_user = FTX_DEFAULT_MAX_TRANSFERS_PER_USER;
+	c->max_partials = FTX_DEFAULT_MAX_PARTIALS;
 }
 
 const char *
@@ -662,6 +689,11 @@ cfg_build(struct config *c, const struct cfg_cli *cli, const char *path,
 			return str_err(
 			    err, errlen, "--%s: %s", a->opt->name, why);
 	}
+	/* A transfer throttled below the minimum would always be cut. */
+	if (c->max_rate > 0 && c->min_rate > c->max_rate)
+		return str_err(err, errlen,
+		    "--min-rate %" PRIu64 " is above --max-rate %" PRIu64,
+		    c->min_rate, c->max_rate);
 	return 0;
 }
 

@@ -71,6 +71,7 @@ default_text(
     const struct config *d, const struct cfg_opt *o, char *out, size_t n)
 {
 	const char *field = (const char *)d + o->off;
+	uint64_t u;
 	int v;
 
 	out[0] = '\0';
@@ -88,11 +89,8 @@ default_text(
 		    cfg_log_format_name(d->log_format));
 		break;
 	case CFG_SIZE:
-		(void)str_fmt(out, n, " (default %llu)",
-		    (unsigned long long)(o->off ==
-				offsetof(struct config, min_free)
-			    ? d->min_free
-			    : d->max_rate));
+		memcpy(&u, field, sizeof(u));
+		(void)str_fmt(out, n, " (default %llu)", (unsigned long long)u);
 		break;
 	case CFG_ANON:
 		(void)str_fmt(

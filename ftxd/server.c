@@ -371,7 +371,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (worker_start(
 		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
-		srv->cfg.workers, err, errlen) == -1)
+		srv->cfg.workers, srv->cfg.max_transfers, err, errlen) == -1)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");

@@ -397,7 +397,7 @@ store_discard(const struct store *st, const char *tmpname)
 void
 store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
 {
-	unsigned char d[HASH_SHA256_LEN];
+	unsigned char d[HASH_SHA256_LEN], own[HASH_SHA256_LEN];
 	struct hash_ctx *h;
 	char num[32];
 
@@ -411,7 +411,109 @@ store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
 	    hash_update(h, num, strlen(num)) == -1 || hash_final(h, d) == -1)
 		abort(); /* OpenSSL cannot hash: nothing works anyway */
 	hash_free(h);
-	str_hex(key, d, (STORE_PKEY_LEN - 1) / 2);
+	h = hash_new(HASH_SHA256, NULL, 0);
+	if (h == NULL || hash_update(h, "ftx-partial-owner-v1", 21) == -1 ||
+	    hash_update(h, owner, strlen(owner) + 1) == -1 ||
+	    hash_final(h, own) == -1)
+		abort();
+	hash_free(h);
+	str_hex(key, own, STORE_POWNER_HEX / 2);
+	key[STORE_POWNER_HEX] = '-';
+	str_hex(key + STORE_POWNER_HEX + 1, d, 16);
+}
+
+/* Whether `name` is a partial of the uploader that `key` names. */
+static int
+same_owner(const char *name, const char *key)
+{
+	return strlen(name) == STORE_PKEY_LEN - 1 &&
+	    strncmp(name, key, STORE_POWNER_HEX + 1) == 0 &&
+	    strcmp(name, key) != 0;
+}
+
+int
+store_partial_usage(const struct store *st, const char *key, uint64_t *bytes,
+    size_t *count, char *err, size_t errlen)
+{
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+
+	*bytes = 0;
+	*count = 0;
+	if ((d = open_dir(st->partfd)) == NULL)
+		return str_err(err, errlen, "opendir: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!same_owner(de->d_name, key))
+			continue;
+		if (fstatat(st->partfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISREG(sb.st_mode)) {
+			*bytes += (uint64_t)sb.st_size;
+			(*count)++;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The oldest unlocked partial of key's uploader: unlinked, 1; none, 0. */
+static int
+trim_oldest(const struct store *st, const char *key)
+{
+	char oldest[STORE_PKEY_LEN] = "";
+	struct timespec when = {0, 0};
+	struct dirent *de;
+	struct stat sb;
+	int fd, rc = 0;
+	DIR *d;
+
+	if ((d = open_dir(st->partfd)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!same_owner(de->d_name, key) ||
+		    fstatat(st->partfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			-1 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (oldest[0] == '\0' || sb.st_mtim.tv_sec < when.tv_sec ||
+		    (sb.st_mtim.tv_sec == when.tv_sec &&
+			sb.st_mtim.tv_nsec < when.tv_nsec)) {
+			when = sb.st_mtim;
+			(void)str_copy(oldest, sizeof(oldest), de->d_name);
+		}
+	}
+	closedir(d);
+	if (oldest[0] == '\0')
+		return 0;
+	fd = open_beneath(st->partfd, oldest, O_RDONLY | O_NONBLOCK, 0);
+	if (fd == -1)
+		return 0;
+	/* A partial being written is locked: its transfer keeps it. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    unlinkat(st->partfd, oldest, 0) == 0)
+		rc = 1;
+	close(fd);
+	return rc;
+}
+
+int
+store_partial_trim(
+    const struct store *st, const char *key, size_t keep, uint64_t keep_bytes)
+{
+	char err[FTX_ERRLEN];
+	uint64_t bytes;
+	size_t count;
+	int n = 0;
+
+	/* SECURITY: an uploader cannot fill the disk with broken-off
+	 * uploads: beyond `keep`, the oldest goes.  Bounded: each round
+	 * removes one, and a round that removes none (all locked) stops. */
+	while (store_partial_usage(st, key, &bytes, &count, err, sizeof(err)) ==
+		0 &&
+	    (count > keep || bytes > keep_bytes) && trim_oldest(st, key) == 1)
+		n++;
+	return n;
 }
 
 int

@@ -29,8 +29,10 @@
 
 #define STORE_TMPNAME_MAX 32
 
-/* Partial uploads are named by a key: 32 hex digits + NUL. */
-#define STORE_PKEY_LEN 33
+/* Partial uploads are named by a key: 16 hex digits naming the
+ * uploader, '-', 32 hex digits naming the upload, NUL. */
+#define STORE_POWNER_HEX 16
+#define STORE_PKEY_LEN (STORE_POWNER_HEX + 1 + 32 + 1)
 
 struct store {
 	int rootfd;
@@ -82,8 +84,10 @@ void store_discard(const struct store *st, const char *tmpname);
  * Partial uploads (resume, docs/PROTOCOL.md "Resuming").  An upload is
  * written to <root>/.ftx/.partial/<key>, where the key is a hash of the
  * uploader, the name and the total size, so only the same uploader of
- * the same file can find it again; it is renamed into place only when
- * complete and verified, and otherwise kept for a later resume.
+ * the same file can find it again (its first part hashes the uploader
+ * alone, so an uploader's partials can be counted and capped); it is renamed
+ * into place only when complete and verified, and otherwise kept for a later
+ * resume.
  */
 void store_partial_key(
     char *key, const char *owner, const char *name, uint64_t size);
@@ -100,6 +104,15 @@ int store_partial_commit(const struct store *st, const char *key,
     const char *name, int fd, const unsigned char *sha, char *err,
     size_t errlen);
 void store_partial_discard(const struct store *st, const char *key);
+/* Bytes and count of the partials of key's uploader, leaving out `key`
+ * itself: what the uploader's kept partials weigh against a quota. */
+int store_partial_usage(const struct store *st, const char *key,
+    uint64_t *bytes, size_t *count, char *err, size_t errlen);
+/* Delete the oldest unlocked partials of key's uploader (never `key`
+ * itself) until at most `keep` others remain, holding at most
+ * `keep_bytes` together; how many were deleted. */
+int store_partial_trim(
+    const struct store *st, const char *key, size_t keep, uint64_t keep_bytes);
 /* Delete unlocked partials not written for `ttl_s` seconds; how many. */
 int store_partial_expire(const struct store *st, long long ttl_s);
 

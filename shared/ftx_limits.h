@@ -85,6 +85,33 @@
 /* Worker stack size: transfers need little stack. */
 #define FTX_WORKER_STACK (256 * 1024)
 
+/*
+ * SECURITY: transfers run on their own thread pool (worker.c's transfer
+ * lane), so they can never starve control work (LOGIN, LIST, HASH,
+ * DELETE, download set-up); these caps bound that pool.  A transfer
+ * counts from the OK that offers its token until it ends.
+ */
+#define FTX_DEFAULT_MAX_TRANSFERS 64
+#define FTX_DEFAULT_MAX_TRANSFERS_PER_IP 16
+#define FTX_DEFAULT_MAX_TRANSFERS_PER_USER 16
+#define FTX_MAX_TRANSFERS_LIMIT 4096
+/*
+ * SECURITY: a running transfer must move at least --min-rate bytes per
+ * second averaged over --min-rate-window seconds (a slow-drip sender or
+ * a reader that never drains holds a thread otherwise).  The window is
+ * kept in one-second slots, at most FTX_MIN_RATE_WINDOW_MAX of them.
+ */
+#define FTX_DEFAULT_MIN_RATE 1024
+#define FTX_DEFAULT_MIN_RATE_WINDOW_S 30
+#define FTX_MIN_RATE_WINDOW_MAX 600
+/* A transfer's blocking socket calls wake at least this often, so the
+ * rate and stall checks run even when no byte moves. */
+#define FTX_XFER_SLICE_S 1
+/* SECURITY: interrupted uploads kept per uploader (--max-partials); the
+ * oldest beyond it is deleted when another is kept. */
+#define FTX_DEFAULT_MAX_PARTIALS 16
+#define FTX_MAX_PARTIALS_LIMIT 10000
+
 /* Chat: nicknames are 1..FTX_NICK_MAX bytes of [A-Za-z0-9_-]; messages
  * are 1..FTX_CHAT_TEXT_MAX bytes of UTF-8. */
 #define FTX_NICK_MAX 32
