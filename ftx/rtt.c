@@ -145,8 +145,8 @@ tcp_run(struct ctl *c, const struct rtt_opts *o, double *v, char *err,
 /* Request `seq` (kind ECHO_REQUEST), or the reply it must get
  * (ECHO_REPLY). */
 static void
-udp_datagram(struct udp_run *r, enum echo_kind kind, long seq, char *dg,
-    size_t *len)
+udp_datagram(
+    struct udp_run *r, enum echo_kind kind, long seq, char *dg, size_t *len)
 {
 	uint64_t id = ((uint64_t)r->tag << 32) | (uint64_t)seq;
 

@@ -245,8 +245,7 @@ uecho_tick(struct server *srv, long long now_ms)
 		    "replies=%lu bad-port=%lu",
 		    u->answered, u->limited, u->malformed, u->replies,
 		    u->badport);
-	u->answered = u->limited = u->malformed = u->replies = u->badport =
-	    0;
+	u->answered = u->limited = u->malformed = u->replies = u->badport = 0;
 	u->report_ms = now_ms;
 }
 

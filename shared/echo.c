@@ -43,7 +43,8 @@ echo_udp_id(const unsigned char *buf)
 
 	for (i = 5; i < ECHO_UDP_HDR - 1; i++)
 		id = (id << 4) |
-		    (uint64_t)(buf[i] <= '9' ? buf[i] - '0' : buf[i] - 'a' + 10);
+		    (uint64_t)(buf[i] <= '9' ? buf[i] - '0'
+					     : buf[i] - 'a' + 10);
 	return id;
 }
 
@@ -51,9 +52,11 @@ void
 echo_udp_header(unsigned char *out, enum echo_kind kind, uint64_t id)
 {
 	static const char hex[] = "0123456789abcdef";
+	static const unsigned char req[5] = {'F', 'T', 'X', 'E', ' '};
+	static const unsigned char rep[5] = {'F', 'T', 'X', 'R', ' '};
 	size_t i;
 
-	memcpy(out, kind == ECHO_REPLY ? "FTXR " : "FTXE ", 5);
+	memcpy(out, kind == ECHO_REPLY ? rep : req, sizeof(req));
 	for (i = ECHO_UDP_HDR - 2; i >= 5; i--) {
 		out[i] = (unsigned char)hex[id & 0xf];
 		id >>= 4;

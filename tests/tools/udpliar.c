@@ -225,7 +225,7 @@ answer(int fd, char *d, size_t n, const struct sockaddr_storage *from,
 		return;
 	}
 	if (rule_hits(r->verbatim, i)) {
-		memcpy(d, "FTXE", 4); /* the request again */
+		d[3] = 'E'; /* "FTXR" back to "FTXE": the request again */
 		c->verbatim++;
 		send_reply(fd, d, n, from, fromlen);
 		return;
@@ -389,7 +389,7 @@ main(int argc, char **argv)
 	    "verbatim=%llu delayed=%llu duplicated=%llu malformed=%llu\n",
 	    (unsigned long long)c.requests, (unsigned long long)c.dropped,
 	    (unsigned long long)c.mismatched, (unsigned long long)c.corrupted,
-	    (unsigned long long)c.verbatim, (unsigned long long)c.delayed, (unsigned long long)c.duplicated,
-	    (unsigned long long)c.malformed);
+	    (unsigned long long)c.verbatim, (unsigned long long)c.delayed,
+	    (unsigned long long)c.duplicated, (unsigned long long)c.malformed);
 	return 0;
 }

@@ -115,8 +115,8 @@ static int
 spoof(const struct sockaddr_in *src, const struct sockaddr_in *dst,
     const char *data, size_t n)
 {
-	static unsigned char pkt[sizeof(struct iphdr) + sizeof(struct udphdr) +
-				 FTX_UDP_MAX];
+	static unsigned char
+	    pkt[sizeof(struct iphdr) + sizeof(struct udphdr) + FTX_UDP_MAX];
 	struct iphdr *ip = (struct iphdr *)pkt;
 	struct udphdr *uh = (struct udphdr *)(pkt + sizeof(*ip));
 	size_t ulen = sizeof(*uh) + n;
@@ -141,8 +141,8 @@ spoof(const struct sockaddr_in *src, const struct sockaddr_in *dst,
 	uh->len = htons((uint16_t)ulen);
 	memcpy(pkt + sizeof(*ip) + sizeof(*uh), data, n);
 	uh->check = htons(udp_csum(src, dst, (unsigned char *)uh, ulen));
-	if (sendto(fd, pkt, sizeof(*ip) + ulen, 0,
-		(const struct sockaddr *)dst, sizeof(*dst)) == -1) {
+	if (sendto(fd, pkt, sizeof(*ip) + ulen, 0, (const struct sockaddr *)dst,
+		sizeof(*dst)) == -1) {
 		fprintf(stderr, "udpsend: raw sendto: %s\n", strerror(errno));
 		close(fd);
 		return 1;
@@ -195,6 +195,8 @@ bound(const struct sockaddr_in *src, const struct sockaddr_in *dst,
 	socklen_t ml = sizeof(me);
 	int fd;
 
+	memset(&me, 0, sizeof(me));
+
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd == -1) {
 		fprintf(stderr, "udpsend: socket: %s\n", strerror(errno));
@@ -237,6 +239,9 @@ main(int argc, char **argv)
 	const char *data = NULL;
 	uint64_t wait_ms = 0;
 	int opt, raw = 0, have_src = 0, have_dst = 0, rc;
+
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0, sizeof(dst));
 
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {

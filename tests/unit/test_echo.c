@@ -40,8 +40,8 @@ test_kind_good(void **state)
 	assert_int_equal(
 	    kind("FTXR ffffffffffffffff \0\xff\n", hdr + 3), ECHO_REPLY);
 	/* A payload that itself looks like a request changes nothing. */
-	assert_int_equal(kind("FTXR 0000000000000000 FTXE 0000000000000000 ",
-			     2 * hdr),
+	assert_int_equal(
+	    kind("FTXR 0000000000000000 FTXE 0000000000000000 ", 2 * hdr),
 	    ECHO_REPLY);
 }
 
