@@ -64,7 +64,10 @@ static const struct cfg_opt opts[] = {
     {"xferlog", CFG_PATH, FIELD(xferlog), 0, 0, 1, 1, NULL, "FILE",
 	"one xferlog(5) line per finished transfer", NULL},
     {"chat-rate", CFG_INT, FIELD(chat_rate), 0, FTX_CHAT_RATE_MAX, 0, 1, NULL,
-	"N", "chat messages per session per 10 s; 0 = no limit", NULL},
+	"N",
+	"chat actions (SAY, MSG, JOIN, LEAVE) per session per 10 s; 0 = no "
+	"limit",
+	NULL},
     {"log-chat", CFG_BOOL, FIELD(log_chat), 0, 0, 0, 1, NULL, NULL,
 	"log chat message bodies (default: sizes only)", NULL},
     {"udp-echo", CFG_BOOL, FIELD(udp_echo), 0, 0, 0, 0, "no-udp-echo", NULL,

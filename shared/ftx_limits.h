@@ -131,9 +131,13 @@
 /* Echo: "ECHO <payload>" must fit one control line, and "OK <payload>"
  * one reply line. */
 #define FTX_ECHO_MAX (FTX_LINE_MAX - 6)
-/* UDP echo: "FTXE <16 hex id> <payload>", at most FTX_UDP_MAX bytes. */
+/* UDP echo: "FTXE <16 hex id> <payload>", at most FTX_UDP_MAX bytes;
+ * the reply is "FTXR ..." of the same length. */
 #define FTX_UDP_MAX 1400
 #define FTX_UDP_ID_HEX 16
+/* Datagrams from source ports below this (the well-known services,
+ * which may answer anything) are never answered. */
+#define FTX_UDP_MIN_SRC_PORT 1024
 /* Replies per second per source address (--udp-rate), and overall. */
 #define FTX_UDP_RATE_DEFAULT 1000
 #define FTX_UDP_RATE_MAX 100000
