@@ -164,6 +164,7 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"login-max-fails = 7\n"
 				"login-window = 120\n"
 				"login-lockout = 60\n"
+				"login-account-max-fails = 9\n"
 				"min-free = 1G\n"
 				"max-rate = 512K\n"
 				"user = ftx\n"
@@ -228,6 +229,7 @@ test_every_key(void **state)
 	assert_int_equal(c.login_max_fails, 7);
 	assert_int_equal(c.login_window, 120);
 	assert_int_equal(c.login_lockout, 60);
+	assert_int_equal(c.login_account_max_fails, 9);
 	assert_true(c.min_free == 1024ULL * 1024 * 1024);
 	assert_true(c.max_rate == 512ULL * 1024);
 	assert_string_equal(c.run_user, "ftx");
@@ -243,7 +245,8 @@ test_reload_flags(void **state)
 	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
 	    "log-chat", "udp-rate", "require-tls", "anonymous",
 	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
-	    "login-window", "login-lockout", "min-free", "max-rate"};
+	    "login-window", "login-lockout", "login-account-max-fails",
+	    "min-free", "max-rate"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
 	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root"};
