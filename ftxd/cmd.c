@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 #include "proto.h"
 #include "room.h"
 #include "session.h"
@@ -64,6 +65,7 @@ struct sjob {
 	int login; /* 1 ok, 0 refused, -1 error */
 	struct store ustore; /* opened by the worker for a good login */
 	int adopted; /* ustore was handed to auth_attach */
+	int checking; /* LOGIN: queued or running, not yet answered */
 	long long reply_ms; /* a failed login is answered at this time */
 	struct sjob *qnext; /* LOGIN queue, delayed replies */
 };
@@ -972,6 +974,73 @@ static int logins_running;
 
 static void login_finish(struct sjob *j);
 
+/*
+ * SECURITY: the lockout of the address, and of the account name for a
+ * password login, checked when a LOGIN arrives, and again when it
+ * leaves the queue and when its result comes back: LOGINs sent at once
+ * from many sessions must not all be checked (and the right one let in)
+ * after the address or the name was locked out.  Right password or
+ * wrong, the reply is the same ERROR LOCKED, at once.  1 if refused
+ * (reply sent), else 0.
+ */
+static int
+login_locked(struct session *s, int anon, const char *user)
+{
+	long long left;
+
+	if (auth_locked(s->srv, &s->peer, &left)) {
+		sess_reply(s,
+		    "ERROR LOCKED too many failed logins; try again in %lld s",
+		    left);
+		return 1;
+	}
+	if (!anon && auth_account_locked(s->srv, user, &s->peer, &left)) {
+		sess_reply(s,
+		    "ERROR LOCKED too many failed logins for this account; "
+		    "try again in %lld s",
+		    left);
+		return 1;
+	}
+	return 0;
+}
+
+/* login_locked for a LOGIN queued or checked. */
+static int
+login_refuse_locked(struct sjob *j)
+{
+	char enc[ENC_NAME_MAX];
+
+	if (!login_locked(j->sess, j->anon, j->user))
+		return 0;
+	encode_name(enc, j->user[0] != '\0' ? j->user : "-");
+	log_msg(j->sess->peerstr, "login user=%s refused: locked out", enc);
+	return 1;
+}
+
+/* A queued LOGIN refused before its check: the session goes on. */
+static void
+login_answered(struct sjob *j)
+{
+	struct session *s = j->sess;
+
+	s->busy = NULL;
+	sess_resume(s);
+	sjob_free(j);
+}
+
+/* LOGINs of this address queued or being checked. */
+static int
+login_inflight(const struct session *me)
+{
+	const struct session *s;
+	int n = 0;
+
+	for (s = me->srv->sessions; s != NULL; s = s->next)
+		n += s->busy != NULL && s->busy->work == login_work &&
+		    s->busy->checking && net_same_ip(&s->peer, &me->peer);
+	return n;
+}
+
 static void
 login_start_next(void)
 {
@@ -985,6 +1054,10 @@ login_start_next(void)
 		j->qnext = NULL;
 		if (j->sess == NULL) {
 			sjob_free(j); /* its session left while it waited */
+			continue;
+		}
+		if (login_refuse_locked(j)) {
+			login_answered(j);
 			continue;
 		}
 		if (worker_submit(&j->job) == -1) {
@@ -1043,7 +1116,7 @@ login_ok(struct session *s, struct sjob *j)
 		s->readonly = s->srv->cfg.anonymous != CFG_ANON_RW;
 		mode = s->readonly ? " read-only" : " read-write";
 	}
-	auth_succeeded(s->srv, &s->peer);
+	auth_succeeded(s->srv, &s->peer, j->anon ? NULL : j->user);
 	log_msg(s->peerstr, "login user=%s ok%s", s->user, mode);
 	sess_reply(s, "OK %s logged in%s", s->user, mode);
 }
@@ -1054,6 +1127,9 @@ login_finish(struct sjob *j)
 	struct session *s = j->sess;
 	char enc[ENC_NAME_MAX];
 
+	j->checking = 0;
+	if (j->login != -1 && login_refuse_locked(j))
+		return; /* sjob_done frees it; an opened store is closed */
 	if (j->login == 1) {
 		login_ok(s, j);
 		return;
@@ -1070,7 +1146,7 @@ login_finish(struct sjob *j)
 	}
 	encode_name(enc, strlen(j->user) <= FTX_NAME_MAX ? j->user : "-");
 	log_msg(s->peerstr, "login user=%s failed", enc);
-	auth_failed(s->srv, &s->peer);
+	auth_failed(s->srv, &s->peer, j->user);
 	/* SECURITY: a failed login is answered after a delay, so guessing
 	 * is slow even within the lockout limit; the session waits. */
 	s->busy = j;
@@ -1107,10 +1183,14 @@ cmd_tick(struct server *srv, long long now)
 
 /* LOGIN's preconditions; 0 if the password may be checked. */
 static int
-login_allowed(struct session *s)
+login_allowed(struct session *s, int anon, const char *user)
 {
-	long long left;
-
+	/* Looked at again here: a LOGIN is when it matters. */
+	if (auth_recheck(s->srv) == -1) {
+		sess_reply(s,
+		    "ERROR INTERNAL login failed on the server: see its log");
+		return -1;
+	}
 	if (!s->srv->accounts) {
 		sess_reply(s, "ERROR AUTH no accounts on this server");
 		return -1;
@@ -1125,10 +1205,16 @@ login_allowed(struct session *s)
 		sess_reply(s, "ERROR TLS login needs TLS: send STARTTLS first");
 		return -1;
 	}
-	if (auth_locked(s->srv, &s->peer, &left)) {
+	if (login_locked(s, anon, user))
+		return -1;
+	/* SECURITY: at most FTX_LOGIN_INFLIGHT_PER_IP LOGINs of one address
+	 * wait for or undergo a check; more are refused at once, so one
+	 * address holds few places in the queue and a legitimate LOGIN
+	 * from elsewhere waits behind at most that many of its. */
+	if (login_inflight(s) >= FTX_LOGIN_INFLIGHT_PER_IP) {
 		sess_reply(s,
-		    "ERROR LOCKED too many failed logins; try again in %lld s",
-		    left);
+		    "ERROR BUSY too many logins in progress from your "
+		    "address; try again");
 		return -1;
 	}
 	return 0;
@@ -1139,17 +1225,18 @@ cmd_login(struct session *s, struct proto_cmd *c)
 {
 	const char *pass = c->argc > 1 ? c->argv[1] : "";
 	size_t passlen = strlen(pass);
+	int anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
+	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
 	struct sjob *j;
 
-	if (login_allowed(s) == -1)
+	if (login_allowed(s, anon, c->argv[0]) == -1)
 		return;
 	if ((j = sjob_new(s, login_work, login_finish, FTX_ERRLEN * 2)) ==
 	    NULL) {
 		sess_reply(s, "ERROR INTERNAL out of resources");
 		return;
 	}
-	j->anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
-	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
+	j->anon = anon;
 	/* Overlong names and passwords are checked like wrong ones: the
 	 * reply must not tell them apart. */
 	if (str_copy(j->user, sizeof(j->user), c->argv[0]) == -1)
@@ -1159,6 +1246,7 @@ cmd_login(struct session *s, struct proto_cmd *c)
 		j->passlen = passlen;
 	}
 	s->busy = j;
+	j->checking = 1;
 	if (login_q_tail != NULL)
 		login_q_tail->qnext = j;
 	else

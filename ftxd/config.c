@@ -105,6 +105,12 @@ static const struct cfg_opt opts[] = {
 	NULL, "S", "seconds over which failed logins are counted", NULL},
     {"login-lockout", CFG_INT, FIELD(login_lockout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
 	NULL, "S", "seconds a locked-out IP is refused", NULL},
+    {"login-account-max-fails", CFG_INT, FIELD(login_account_max_fails), 0,
+	100000, 0, 1, NULL, "N",
+	"failed logins for one account, from any IP, within --login-window "
+	"that lock its password logins for --login-lockout, except from IPs "
+	"that logged in to it before; 0 = off",
+	NULL},
     {"min-free", CFG_SIZE, FIELD(min_free), 0, 0, 0, 1, NULL, "SIZE",
 	"refuse uploads that would leave less free disk space (e.g. 1G)", NULL},
     {"max-rate", CFG_SIZE, FIELD(max_rate), 0, 0, 0, 1, NULL, "SIZE",
@@ -183,6 +189,7 @@ cfg_defaults(struct config *c)
 	c->max_transfers_per_ip = FTX_DEFAULT_MAX_TRANSFERS_PER_IP;
 	c->max_transfers_per_user = FTX_DEFAULT_MAX_TRANSFERS_PER_USER;
 	c->max_partials = FTX_DEFAULT_MAX_PARTIALS;
+	c->login_account_max_fails = FTX_LOGIN_ACCOUNT_MAX_FAILS;
 }
 
 const char *

@@ -79,6 +79,7 @@ struct config {
 	int login_max_fails;
 	int login_window; /* seconds */
 	int login_lockout; /* seconds */
+	int login_account_max_fails; /* per account name; 0 = off */
 	uint64_t min_free; /* bytes; 0 = no guard */
 	uint64_t max_rate; /* bytes per second per transfer; 0 = no limit */
 	uint64_t min_rate; /* bytes per second a transfer must keep; 0 = off */

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "certgen.h"
 #include "config.h"
 #include "ftx_limits.h"
@@ -454,6 +455,10 @@ main(int argc, char **argv)
 		fatal(2, err);
 	srv.cli = &cli;
 	srv.cfg_path = path;
+	/* As the starting user, before detaching: the error reaches the
+	 * terminal, and exit 2 says "fix the configuration". */
+	if (auth_users_given(&srv.cfg, err, sizeof(err)) == -1)
+		fatal(2, err);
 	if (srv.cfg.daemon) {
 		/* The daemon runs in "/": make every path absolute first,
 		 * the config file's too, for SIGHUP. */

@@ -210,6 +210,7 @@ tick(struct loop *l, void *arg)
 	xfer_tick(srv, now);
 	sess_tick(srv, now);
 	cmd_tick(srv, now);
+	auth_tick(srv, now);
 	uecho_tick(srv, now);
 	if (!srv->stopping)
 		return;
@@ -489,6 +490,7 @@ srv_reload(struct server *srv)
 	log_msg(NULL, "reload: config=%s changed=%s",
 	    srv->cfg_path != NULL ? srv->cfg_path : "-",
 	    applied[0] != '\0' ? applied : "-");
+	(void)auth_recheck(srv); /* logs if the users file went away */
 }
 
 int

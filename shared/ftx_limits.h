@@ -221,6 +221,26 @@
 #define FTX_LOGIN_LOCKOUT_S 900
 /* IPs tracked for failed logins (the oldest entry is reused). */
 #define FTX_LOGIN_TRACK_MAX 4096
+/* Failures for one account name, from any address, within the window
+ * that lock the name for password logins (--login-account-max-fails;
+ * 0 = off).  Four times the per-address default: a user who mistypes
+ * does not get there, a guesser spread over many addresses does. */
+#define FTX_LOGIN_ACCOUNT_MAX_FAILS 20
+/* Account names tracked for failed logins (the oldest idle entry is
+ * reused, locked ones last). */
+#define FTX_LOGIN_ACCOUNT_TRACK_MAX 1024
+/* Addresses remembered per account name as having logged in to it: an
+ * account lockout does not apply to them, so a guesser elsewhere cannot
+ * lock the owner out of their usual address (the per-address lockout
+ * still does). */
+#define FTX_LOGIN_GOOD_IPS 4
+/* LOGINs of one address whose passwords are queued or being checked at
+ * once; more get ERROR BUSY at once, so one address holds at most this
+ * many places in the queue of FTX_AUTH_CONCURRENT checks. */
+#define FTX_LOGIN_INFLIGHT_PER_IP 2
+/* How often the loop looks at the users file besides every connection,
+ * LOGIN and SIGHUP, so sessions notice accounts turning on. */
+#define FTX_USERS_RECHECK_MS 1000
 /* Per-session bandwidth (--max-rate): the token bucket holds this many
  * seconds' worth of bytes, so the rate is smooth well within 10%. */
 #define FTX_RATE_BURST_MS 50
