@@ -294,6 +294,8 @@ if [ $IS_ROOT -eq 1 ]; then
 		fi
 		capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$SERVER_PID/status")
 		assert_eq 0000000000000000 "$capeff" "no effective capabilities left"
+		assert_eq 1 "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$SERVER_PID/status")" \
+		    "no_new_privs is set after the drop"
 		mkrand "$src/own" 5000
 		assert_exit 0 "upload to the server running as nobody" ftx put "$src/own" --as owned.bin
 		assert_eq nobody "$(stat -c %U "$ROOT/owned.bin" 2>/dev/null)" "the file it created belongs to nobody"
