@@ -564,8 +564,9 @@ hash_gate(struct sjob *j)
 		return 0;
 	j->need_full = 0;
 	if (hash_acquire(j) == -1) {
-		sess_reply(s, "ERROR BUSY too many hash computations running; "
-			      "try again later");
+		sess_reply(s,
+		    "ERROR BUSY too many hash computations running; "
+		    "try again later");
 		return 1;
 	}
 	buf_reset(&j->reply);
@@ -590,8 +591,9 @@ open_and_hash(struct sjob *j)
 	char err[FTX_ERRLEN];
 	int has_md5 = 0, rc;
 
-	if (j->fd == -1 && store_open_read(j->st, j->name, &j->fd, &j->sb, err,
-			       sizeof(err)) == -1) {
+	if (j->fd == -1 &&
+	    store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
+		-1) {
 		jreply_errno(j, err);
 		return -1;
 	}

@@ -317,8 +317,8 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 	    meta_version(want, sizeof(want), sb) == -1 ||
 	    strcmp(buf + tail, want) != 0)
 		return -1;
-	if (v2 && str_unhex(md5, HASH_MD5_LEN, buf + 4 + HASH_SHA256_HEXLEN) ==
-		-1)
+	if (v2 &&
+	    str_unhex(md5, HASH_MD5_LEN, buf + 4 + HASH_SHA256_HEXLEN) == -1)
 		return -1;
 	if (str_unhex(sha, HASH_SHA256_LEN, buf + 3) == -1)
 		return -1;
@@ -639,7 +639,8 @@ store_list(const struct store *st, size_t max,
 		e.name = de->d_name;
 		e.size = (uint64_t)sb.st_size;
 		e.mtime = sb.st_mtim.tv_sec;
-		e.has_sha = meta_read(st, de->d_name, &sb, e.sha, md5, &has_md5) == 0;
+		e.has_sha =
+		    meta_read(st, de->d_name, &sb, e.sha, md5, &has_md5) == 0;
 		if (cb(arg, &e) == -1) {
 			rc = str_err(err, errlen, "listing too large");
 			break;

@@ -76,8 +76,9 @@ int store_sha256(const struct store *st, const char *name, int fd,
 /* The cached hashes of this version of the file, without reading it:
  * 0 with sha filled (and md5, if *has_md5), or -1 if nothing valid is
  * cached. */
-int store_cached(const struct store *st, const char *name, const struct stat *sb,
-    unsigned char *sha, unsigned char *md5, int *has_md5);
+int store_cached(const struct store *st, const char *name,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5,
+    int *has_md5);
 /* The file's SHA-256 and MD5 from the cache, or computed now (and cached
  * together). */
 int store_md5(const struct store *st, const char *name, int fd,

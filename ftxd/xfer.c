@@ -279,8 +279,8 @@ xfer_pending(const struct server *srv)
 }
 
 void
-xfer_count_user(const struct server *srv, const struct ustore *u,
-    int *running, int *pending)
+xfer_count_user(const struct server *srv, const struct ustore *u, int *running,
+    int *pending)
 {
 	const struct xfer *x;
 

@@ -294,9 +294,8 @@ test_md5_cached(void **state)
 	assert_int_equal(has_md5, 0);
 	assert_memory_equal(sha, want_sha, 32);
 	/* The first MD5 request computes it and caches both. */
-	assert_int_equal(store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err, sizeof(err)), 0);
 	assert_memory_equal(md5, want_md5, 16);
 	assert_memory_equal(sha, want_sha, 32);
 	close(fd);
@@ -312,9 +311,8 @@ test_md5_cached(void **state)
 	overwrite_same_version(f, "m.bin", "HELLO MD5");
 	assert_int_equal(
 	    store_open_read(&f->st, "m.bin", &fd, &sb, err, sizeof(err)), 0);
-	assert_int_equal(store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err, sizeof(err)), 0);
 	assert_memory_equal(md5, want_md5, 16);
 	close(fd);
 	/* A new version (another size) is hashed again, MD5 included. */
@@ -323,9 +321,8 @@ test_md5_cached(void **state)
 	    store_open_read(&f->st, "m.bin", &fd, &sb, err, sizeof(err)), 0);
 	assert_int_equal(
 	    store_cached(&f->st, "m.bin", &sb, sha, md5, &has_md5), -1);
-	assert_int_equal(store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    store_md5(&f->st, "m.bin", fd, &sb, sha, md5, err, sizeof(err)), 0);
 	md5_of("hello md5!", want_md5);
 	sha_of("hello md5!", want_sha);
 	assert_memory_equal(md5, want_md5, 16);
@@ -372,8 +369,8 @@ test_old_cache_entries_readable(void **state)
 	    store_cached(&f->st, "old.bin", &sb, sha, md5, &has_md5), 0);
 	assert_int_equal(has_md5, 0);
 	assert_memory_equal(sha, want_sha, 32);
-	assert_int_equal(store_md5(&f->st, "old.bin", fd, &sb, sha, md5, err,
-			     sizeof(err)),
+	assert_int_equal(
+	    store_md5(&f->st, "old.bin", fd, &sb, sha, md5, err, sizeof(err)),
 	    0);
 	assert_memory_equal(md5, want_md5, 16);
 	assert_int_equal(
@@ -418,8 +415,8 @@ check_commit_mode(mode_t um, mode_t want)
 	    store_partial_open(&st, key, 0, &fd, err, sizeof(err)), 0);
 	assert_int_equal(write(fd, "hi", 2), 2);
 	sha_of("hi", sha);
-	assert_int_equal(store_partial_commit(
-			     &st, key, "p.bin", fd, sha, err, sizeof(err)),
+	assert_int_equal(
+	    store_partial_commit(&st, key, "p.bin", fd, sha, err, sizeof(err)),
 	    0);
 	close(fd);
 	str_fmt(path, sizeof(path), "%s/p.bin", root);
