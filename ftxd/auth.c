@@ -68,7 +68,6 @@ void
 auth_free(struct server *srv)
 {
 	struct ustore *u;
-
 	struct ucount *c;
 
 	while ((u = srv->ustores) != NULL) {
