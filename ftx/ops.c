@@ -214,7 +214,7 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 /* --- stats ------------------------------------------------------------- */
 
 /* The fields ops_stats knows how to present; others are shown as sent. */
-static const char *const known_stats[] = {"uptime", "sessions",
+static const char *const known_stats[] = {"per_user", "uptime", "sessions",
     "sessions_total", "chat", "xfers_running", "xfers_pending", "xfers_ok",
     "xfers_failed", "bytes_in", "bytes_out", "refused", "rejected", "errors"};
 
@@ -248,18 +248,33 @@ print_bytes(const char *label, uint64_t v)
 	printf("%-14s%s (%" PRIu64 " bytes)\n", label, h, v);
 }
 
+/* A server with accounts shows a user only their own account's figures
+ * (per_user=1): no server-wide lines then. */
+static void
+stats_print_scope(const struct rpl_stats *st)
+{
+	if (stat_of(st, "per_user") == 1) {
+		printf("%-14s%s\n", "scope", "your account only");
+		printf("%-14s%" PRIu64 " now\n", "sessions",
+		    stat_of(st, "sessions"));
+		return;
+	}
+	printf("%-14s%" PRIu64 " now, %" PRIu64 " since start\n", "sessions",
+	    stat_of(st, "sessions"), stat_of(st, "sessions_total"));
+	printf("%-14s%" PRIu64 "\n", "chat members", stat_of(st, "chat"));
+}
+
 static void
 stats_print(const struct rpl_stats *st)
 {
 	uint64_t up = stat_of(st, "uptime");
+	int server_wide = stat_of(st, "per_user") != 1;
 	size_t i;
 
 	printf("%-14s%" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
 	       " (%" PRIu64 " s)\n",
 	    "uptime", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, up);
-	printf("%-14s%" PRIu64 " now, %" PRIu64 " since start\n", "sessions",
-	    stat_of(st, "sessions"), stat_of(st, "sessions_total"));
-	printf("%-14s%" PRIu64 "\n", "chat members", stat_of(st, "chat"));
+	stats_print_scope(st);
 	printf("%-14s%" PRIu64 " running, %" PRIu64 " waiting, %" PRIu64
 	       " done, %" PRIu64 " failed\n",
 	    "transfers", stat_of(st, "xfers_running"),
@@ -267,10 +282,13 @@ stats_print(const struct rpl_stats *st)
 	    stat_of(st, "xfers_failed"));
 	print_bytes("bytes in", stat_of(st, "bytes_in"));
 	print_bytes("bytes out", stat_of(st, "bytes_out"));
-	printf("%-14s%" PRIu64 " connections refused, %" PRIu64
-	       " data connections rejected\n",
-	    "refusals", stat_of(st, "refused"), stat_of(st, "rejected"));
-	printf("%-14s%" PRIu64 "\n", "errors", stat_of(st, "errors"));
+	if (server_wide) {
+		printf("%-14s%" PRIu64 " connections refused, %" PRIu64
+		       " data connections rejected\n",
+		    "refusals", stat_of(st, "refused"),
+		    stat_of(st, "rejected"));
+		printf("%-14s%" PRIu64 "\n", "errors", stat_of(st, "errors"));
+	}
 	/* Fields from a newer server, as they came. */
 	for (i = 0; i < st->n; i++)
 		if (!is_known_stat(st->v[i].key))

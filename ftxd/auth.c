@@ -43,11 +43,22 @@ struct acct {
 	int ngood, good_next;
 };
 
+/* An account's counters, kept after its last session has gone so that
+ * `ftx stats` (a connection of its own) sees them.  One entry per account
+ * that logged in: bounded by the users file, not by what clients send. */
+struct ucount {
+	char name[FTX_USER_MAX + 1];
+	struct ucounts c;
+	struct ucount *next;
+};
+
 struct auth {
 	struct strike strikes[FTX_LOGIN_TRACK_MAX];
 	struct acct accts[FTX_LOGIN_ACCOUNT_TRACK_MAX];
 	int users_errno; /* the users file cannot be looked at: why */
 	long long recheck_ms;
+	struct ucount *counts;
+	size_t ncounts;
 };
 
 /* stat() the users file: 1 it exists, 0 it does not (ENOENT), -1 any
@@ -119,11 +130,16 @@ void
 auth_free(struct server *srv)
 {
 	struct ustore *u;
+	struct ucount *c;
 
 	while ((u = srv->ustores) != NULL) {
 		srv->ustores = u->next;
 		store_close(&u->store);
 		free(u);
+	}
+	while (srv->auth != NULL && (c = srv->auth->counts) != NULL) {
+		srv->auth->counts = c->next;
+		free(c);
 	}
 	free(srv->auth);
 	srv->auth = NULL;
@@ -418,6 +434,42 @@ auth_open_anonymous(
 	return store_open_sub(root, FTX_ANON_USER, st, err, errlen);
 }
 
+/* The account's counters, created at its first login; NULL when memory
+ * is short or more accounts logged in than a users file may hold. */
+static struct ucounts *
+counts_for(struct auth *a, const char *name)
+{
+	struct ucount *c;
+
+	for (c = a->counts; c != NULL; c = c->next)
+		if (strcmp(c->name, name) == 0)
+			return &c->c;
+	if (a->ncounts > FTX_USERS_MAX || (c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	(void)str_copy(c->name, sizeof(c->name), name);
+	c->next = a->counts;
+	a->counts = c;
+	a->ncounts++;
+	return &c->c;
+}
+
+void
+auth_count_xfer(struct ustore *u, int upload, int ok, uint64_t bytes)
+{
+	struct ucounts *c = u != NULL ? u->counts : NULL;
+
+	if (c == NULL)
+		return;
+	if (ok)
+		c->xfers_ok++;
+	else
+		c->xfers_failed++;
+	if (upload)
+		c->bytes_in += bytes;
+	else
+		c->bytes_out += bytes;
+}
+
 int
 auth_attach(struct session *s, const char *name, struct store *st)
 {
@@ -432,6 +484,7 @@ auth_attach(struct session *s, const char *name, struct store *st)
 	} else if ((u = calloc(1, sizeof(*u))) != NULL) {
 		(void)str_copy(u->name, sizeof(u->name), name);
 		u->store = *st;
+		u->counts = counts_for(srv->auth, name);
 		u->next = srv->ustores;
 		srv->ustores = u;
 	} else {

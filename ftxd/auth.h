@@ -24,12 +24,19 @@
 #include "server.h"
 #include "store.h"
 
+/* One account's transfer counters since the server started: what STATS
+ * shows a user when there are accounts. */
+struct ucounts {
+	uint64_t xfers_ok, xfers_failed, bytes_in, bytes_out;
+};
+
 /* One user's open storage. */
 struct ustore {
 	char name[FTX_USER_MAX + 1];
 	struct store store;
 	int refs;
 	uint64_t inflight; /* bytes of uploads running: quota reserve */
+	struct ucounts *counts; /* outlives the store; NULL: not kept */
 	struct ustore *next;
 };
 
@@ -85,6 +92,8 @@ int auth_open_anonymous(
 int auth_attach(struct session *s, const char *name, struct store *st);
 /* The storage a session works in. */
 const struct store *auth_store(const struct session *s);
+/* A transfer of the user's (u may be NULL: no accounts) finished. */
+void auth_count_xfer(struct ustore *u, int upload, int ok, uint64_t bytes);
 /* Reference counting for jobs and transfers that outlive a command. */
 struct ustore *auth_ref(struct ustore *u);
 void auth_unref(struct server *srv, struct ustore *u);

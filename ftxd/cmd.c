@@ -49,10 +49,15 @@ struct sjob {
 	char pkey[STORE_PKEY_LEN]; /* the session's partial upload */
 	uint64_t kept; /* bytes that partial holds */
 	struct buf reply; /* built by work(), sent by default */
-	/* DOWNLOAD preparation. */
+	/* DOWNLOAD preparation and HASH. */
 	int fd;
 	struct stat sb;
 	unsigned char sha[HASH_SHA256_LEN];
+	unsigned char md5sum[HASH_MD5_LEN]; /* HASH ... md5 */
+	struct sockaddr_storage peer; /* the session's, for the hash cap */
+	int need_full; /* work() found a needed hash missing from the cache */
+	int full; /* may read the whole file: holds a hash slot */
+	struct sjob *hnext; /* the list of jobs holding a hash slot */
 	/* UPLOAD: quota and free-space checks. */
 	uint64_t quota, inflight, min_free;
 	uint64_t reserved; /* counted in ust->inflight until released */
@@ -80,6 +85,7 @@ struct sjob_args {
 
 static void submit(struct session *s, const struct sjob_args *a,
     void (*work)(struct sjob *), void (*finish)(struct sjob *));
+static void hash_release(struct sjob *j);
 static void login_work(struct sjob *j);
 static void login_done(void);
 
@@ -397,6 +403,8 @@ sjob_done(struct job *job)
 
 	if (j->work == login_work)
 		login_done(); /* frees a slot, whether or not s is alive */
+	if (j->full)
+		hash_release(j); /* likewise */
 	if (s == NULL) {
 		sjob_free(j);
 		return;
@@ -439,6 +447,7 @@ sjob_new(struct session *s, void (*work)(struct sjob *),
 	j->work = work;
 	j->finish = finish;
 	j->fd = -1;
+	j->peer = s->peer;
 	j->st = auth_store(s);
 	j->ust = auth_ref(s->ust);
 	buf_init(&j->reply, reply_max);
@@ -516,20 +525,111 @@ jreply_errno(struct sjob *j, const char *err)
 		jreply(j, "ERROR IO %s\n", err);
 }
 
-/* Open the job's file and find its SHA-256 (cached, or computed now);
- * on failure the error reply is queued and j->fd is -1. */
+/*
+ * Jobs that read a whole file to hash it (a cache miss) hold one of a
+ * few slots per user and per address (FTX_HASH_JOBS_MAX): without them,
+ * a client could keep every worker and core busy hashing with a few
+ * bytes per request.  The list belongs to the loop thread.
+ */
+static struct sjob *hashing;
+
+static void
+hash_release(struct sjob *j)
+{
+	struct sjob **pp;
+
+	for (pp = &hashing; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == j) {
+			*pp = j->hnext;
+			break;
+		}
+	}
+	j->hnext = NULL;
+	j->full = 0;
+}
+
+/* SECURITY: CPU amplification.  A slot for a full-file hash, if the
+ * user (when there are accounts) and the address have one free. */
+static int
+hash_acquire(struct sjob *j)
+{
+	int by_user = 0, by_addr = 0;
+	struct sjob *k;
+
+	for (k = hashing; k != NULL; k = k->hnext) {
+		if (j->ust != NULL && k->ust == j->ust)
+			by_user++;
+		if (net_same_ip(&k->peer, &j->peer))
+			by_addr++;
+	}
+	if (by_user >= FTX_HASH_JOBS_MAX || by_addr >= FTX_HASH_JOBS_MAX)
+		return -1;
+	j->full = 1;
+	j->hnext = hashing;
+	hashing = j;
+	return 0;
+}
+
+/*
+ * On the loop, when work() found a hash missing from the cache: run the
+ * job again, now allowed to read the whole file, or answer ERROR BUSY at
+ * once.  1 if the job was resubmitted or answered, 0 to carry on.
+ */
+static int
+hash_gate(struct sjob *j)
+{
+	struct session *s = j->sess;
+
+	if (!j->need_full)
+		return 0;
+	j->need_full = 0;
+	if (hash_acquire(j) == -1) {
+		sess_reply(s,
+		    "ERROR BUSY too many hash computations running; "
+		    "try again later");
+		return 1;
+	}
+	buf_reset(&j->reply);
+	if (worker_submit(&j->job) == -1) {
+		hash_release(j);
+		sess_reply(s, "ERROR INTERNAL out of resources");
+		return 1;
+	}
+	s->busy = j; /* kept: sjob_done answers when it is back */
+	return 1;
+}
+
+/*
+ * Open the job's file and find its SHA-256 (and, for HASH ... md5, its
+ * MD5): 0 when they are in j->sha (j->md5sum); 1 when one is not cached
+ * and the job must come back with a hash slot (hash_gate); -1 when the
+ * error reply is queued and j->fd is -1.
+ */
 static int
 open_and_hash(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
+	int has_md5 = 0, rc;
 
-	if (store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
-	    -1) {
+	if (j->fd == -1 &&
+	    store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
+		-1) {
 		jreply_errno(j, err);
 		return -1;
 	}
-	if (store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
-		sizeof(err)) == -1) {
+	if (!j->full) {
+		if (store_cached(j->st, j->name, &j->sb, j->sha, j->md5sum,
+			&has_md5) == 0 &&
+		    (has_md5 || !j->md5))
+			return 0;
+		j->need_full = 1;
+		return 1;
+	}
+	rc = j->md5 ? store_md5(j->st, j->name, j->fd, &j->sb, j->sha,
+			  j->md5sum, err, sizeof(err))
+		    : store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
+			  sizeof(err));
+	if (rc == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		close(j->fd);
 		j->fd = -1;
@@ -553,6 +653,8 @@ download_finish(struct sjob *j)
 		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
 		return;
 	}
+	if (hash_gate(j))
+		return;
 	if (j->fd == -1) {
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
@@ -762,27 +864,26 @@ cmd_delete(struct session *s, struct proto_cmd *c)
 static void
 hash_work(struct sjob *j)
 {
-	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+	char enc[ENC_NAME_MAX];
 	char hex[HASH_SHA256_HEXLEN + 1], md5hex[2 * HASH_MD5_LEN + 1];
-	unsigned char md5[HASH_MD5_LEN];
-	uint64_t n;
 
-	if (open_and_hash(j) == -1)
+	if (open_and_hash(j) != 0)
 		return;
 	str_copy(md5hex, sizeof(md5hex), "-");
-	if (j->md5) {
-		/* MD5 is not cached: it is only for humans comparing with
-		 * md5sum, so it is computed on request. */
-		if (hash_fd(j->fd, HASH_MD5, md5, &n, err, sizeof(err)) == -1) {
-			jreply(j, "ERROR IO %s\n", err);
-			return;
-		}
-		str_hex(md5hex, md5, HASH_MD5_LEN);
-	}
+	if (j->md5)
+		str_hex(md5hex, j->md5sum, HASH_MD5_LEN);
 	str_hex(hex, j->sha, HASH_SHA256_LEN);
 	encode_name(enc, j->name);
 	jreply(j, "OK %" PRIu64 " %s %s %s\n", (uint64_t)j->sb.st_size, hex,
 	    md5hex, enc);
+}
+
+static void
+hash_finish(struct sjob *j)
+{
+	if (hash_gate(j))
+		return;
+	sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 }
 
 static void
@@ -799,7 +900,7 @@ cmd_hash(struct session *s, struct proto_cmd *c)
 		}
 		a.md5 = 1;
 	}
-	submit(s, &a, hash_work, NULL);
+	submit(s, &a, hash_work, hash_finish);
 }
 
 static void
@@ -923,15 +1024,47 @@ cmd_echo(struct session *s, struct proto_cmd *c)
 
 /* --- server statistics -------------------------------------------------- */
 
-/* One line of key=value pairs (docs/PROTOCOL.md, STATS); the same text
- * SIGUSR1 writes to the log. */
+/* STATS for one account: uptime and what this user's own sessions and
+ * transfers did (docs/PROTOCOL.md, Statistics). */
+static int
+stats_user_line(const struct session *s, char *out, size_t n)
+{
+	static const struct ucounts none;
+	const struct ucounts *c = &none;
+	const struct session *k;
+	int running, pending, nsess = 0;
+
+	if (s->ust != NULL && s->ust->counts != NULL)
+		c = s->ust->counts;
+	for (k = s->srv->sessions; k != NULL; k = k->next)
+		nsess += k->ust == s->ust;
+	xfer_count_user(s->srv, s->ust, &running, &pending);
+	return str_fmt(out, n,
+	    "per_user=1 uptime=%lld sessions=%d xfers_running=%d "
+	    "xfers_pending=%d xfers_ok=%" PRIu64 " xfers_failed=%" PRIu64
+	    " bytes_in=%" PRIu64 " bytes_out=%" PRIu64,
+	    (loop_now_ms() - s->srv->stats.start_ms) / 1000, nsess, running,
+	    pending, c->xfers_ok, c->xfers_failed, c->bytes_in, c->bytes_out);
+}
+
+/* One line of key=value pairs (docs/PROTOCOL.md, STATS); the server-wide
+ * line is the same text SIGUSR1 writes to the log. */
 static void
 cmd_stats(struct session *s, struct proto_cmd *c)
 {
 	char line[512];
+	int rc;
 
 	(void)c;
-	if (srv_stats_line(s->srv, line, sizeof(line)) == -1) {
+	/* SECURITY: with accounts, a user (anonymous included) sees only
+	 * their own account's activity: who else is connected and how much
+	 * they move is the operator's business (SIGUSR1, the log).  The
+	 * single-user server without accounts shows the whole server. */
+	if (s->srv->accounts)
+		rc = stats_user_line(s, line, sizeof(line));
+	else
+		rc = srv_stats_line(s->srv, line, sizeof(line));
+	if (rc == -1) {
 		sess_reply(s, "ERROR INTERNAL statistics do not fit a line");
 		return;
 	}

@@ -9,9 +9,10 @@
  *
  * Uploads go to a hidden temporary (".ftxtmp-<hex>") that is renamed over
  * the final name only once complete and verified, so readers see either
- * the old or the new file, never a partial one.  Each file's SHA-256 is
- * cached in "<root>/.ftx/<name>" together with the size, mtime and inode
- * it was computed for; a cache entry that no longer matches is ignored.
+ * the old or the new file, never a partial one.  Each file's SHA-256 (and
+ * MD5, once asked for) is cached in "<root>/.ftx/<name>" together with the
+ * size, mtime and inode it was computed for; a cache entry that no longer
+ * matches is ignored.
  *
  * All functions may block on the disk: call them from worker threads.
  * On failure they return -1, fill `err`, and leave errno describing the
@@ -38,6 +39,7 @@ struct store {
 	int rootfd;
 	int metafd;
 	int partfd; /* <root>/.ftx/.partial: interrupted uploads */
+	mode_t fmode; /* committed files: 0666 & ~umask (store_open) */
 };
 
 struct store_entry {
@@ -48,7 +50,9 @@ struct store_entry {
 	unsigned char sha[HASH_SHA256_LEN];
 };
 
-/* Open (creating if needed) the root and remove stale temporaries. */
+/* Open (creating if needed) the root and remove stale temporaries.  It
+ * reads the process's umask, which changes it for an instant: call it
+ * before any thread that creates files starts. */
 int store_open(struct store *st, const char *root, char *err, size_t errlen);
 void store_close(struct store *st);
 /* A user's storage: the directory `name` under the parent's root
@@ -70,6 +74,18 @@ int store_open_read(const struct store *st, const char *name, int *fdp,
 /* The file's SHA-256 from the cache, or computed now (and cached). */
 int store_sha256(const struct store *st, const char *name, int fd,
     const struct stat *sb, unsigned char *sha, char *err, size_t errlen);
+
+/* The cached hashes of this version of the file, without reading it:
+ * 0 with sha filled (and md5, if *has_md5), or -1 if nothing valid is
+ * cached. */
+int store_cached(const struct store *st, const char *name,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5,
+    int *has_md5);
+/* The file's SHA-256 and MD5 from the cache, or computed now (and cached
+ * together). */
+int store_md5(const struct store *st, const char *name, int fd,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5, char *err,
+    size_t errlen);
 
 /* Create a fresh temporary; its name goes to tmpname[STORE_TMPNAME_MAX]. */
 int store_tmp_create(

@@ -353,6 +353,21 @@ xfer_pending(const struct server *srv)
 	return n;
 }
 
+void
+xfer_count_user(const struct server *srv, const struct ustore *u, int *running,
+    int *pending)
+{
+	const struct xfer *x;
+
+	*running = *pending = 0;
+	for (x = srv->xfers; x != NULL; x = x->next) {
+		if (x->ust != u)
+			continue;
+		*running += x->state == X_RUNNING;
+		*pending += x->state == X_PENDING;
+	}
+}
+
 /* --- worker side ------------------------------------------------------ */
 
 static void fail(struct xfer *x, const char *code, const char *fmt, ...)
@@ -784,6 +799,7 @@ count_xfer(struct server *srv, const struct xfer *x)
 		srv->stats.bytes_in += x->bytes;
 	else
 		srv->stats.bytes_out += x->bytes;
+	auth_count_xfer(x->ust, x->upload, x->code == NULL, x->bytes);
 }
 
 static void

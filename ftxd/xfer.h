@@ -57,5 +57,8 @@ void xfer_stop(struct server *srv, int force);
 int xfer_running(const struct server *srv);
 /* Transfers waiting for their data connection. */
 int xfer_pending(const struct server *srv);
+/* The same for the transfers of one user's storage (NULL: the root's). */
+void xfer_count_user(const struct server *srv, const struct ustore *u,
+    int *running, int *pending);
 
 #endif /* FTXD_XFER_H */

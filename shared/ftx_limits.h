@@ -57,6 +57,12 @@
 /* Transfers smaller than this are hashed inline, without a thread. */
 #define FTX_PIPE_THREAD_MIN (1024 * 1024)
 
+/* SECURITY: hash computations that must read a whole file (HASH or
+ * DOWNLOAD of a file whose SHA-256, or MD5, is not cached) running at
+ * once per user and per address; more get ERROR BUSY at once.  A cached
+ * hash costs no such slot. */
+#define FTX_HASH_JOBS_MAX 2
+
 /* Server defaults. */
 #define FTX_DEFAULT_WORKERS 128
 #define FTX_MAX_WORKERS 1024
