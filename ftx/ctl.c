@@ -501,6 +501,35 @@ get_pass(struct ctl *c, char *err, size_t errlen)
 	return EXITCODE_OK;
 }
 
+/*
+ * A password is about to go to a server without TLS: EXITCODE_OK (with a
+ * warning) only if the user allowed that, else EXITCODE_TLS.  Checked
+ * before the password is read from a terminal, so nothing is asked for
+ * that will not be sent.
+ */
+static int
+plain_pass_ok(struct ctl *c, char *err, size_t errlen)
+{
+	/* SECURITY: the greeting's "tls" is unauthenticated: whoever
+	 * deletes it on the way must not be sent the password.  Without
+	 * an explicit opt-in, no password outside TLS, ever. */
+	if (c->sec == NULL || !c->sec->allow_plain_pass) {
+		str_err(err, errlen,
+		    "%s port %d offers no TLS: not sending the password of "
+		    "%s in plaintext (use --allow-plaintext-password to send "
+		    "it anyway)",
+		    c->host, c->port, c->user);
+		return EXITCODE_TLS;
+	}
+	if (!c->warned_plain)
+		ui_error("warning: --allow-plaintext-password: sending the "
+			 "password of %s without TLS: anyone on the way can "
+			 "read it",
+		    c->user);
+	c->warned_plain = 1;
+	return EXITCODE_OK;
+}
+
 /* LOGIN, if we have a user (and if the server needs one and we have
  * none, say so).  An exit code. */
 static int
@@ -529,14 +558,10 @@ login(struct ctl *c, char *err, size_t errlen)
 	 * FTX_PASSWORD meant for a real account must not leak to a login
 	 * that does not check it. */
 	anon = strcmp(c->user, FTX_ANON_USER) == 0;
+	if (!anon && !ctl_is_tls(c) && (rc = plain_pass_ok(c, err, errlen)))
+		return rc;
 	if (!c->have_pass && !anon && (rc = get_pass(c, err, errlen)) != 0)
 		return rc;
-	if (!anon && !ctl_is_tls(c) && !c->warned_plain) {
-		ui_error("warning: sending the password of %s without TLS: "
-			 "anyone on the way can read it (use --tls)",
-		    c->user);
-		c->warned_plain = 1;
-	}
 	args[0] = c->user;
 	args[1] = c->pass;
 	if (send_line(c, "LOGIN", args, anon ? 1 : 2, NULL, 1, why,
@@ -606,7 +631,12 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	}
 	c->caps = rpl_greeting_caps(line);
 	rc = EXITCODE_OK;
-	if (c->sec != NULL && c->sec->tls)
+	/* SECURITY: TLS whenever the server offers it, not only when the
+	 * user asked: with the same certificate checks, and no quiet
+	 * fall-back to plaintext if STARTTLS then fails. */
+	if (c->sec != NULL &&
+	    (c->sec->tls ||
+		(c->caps & (RPL_CAP_TLS | RPL_CAP_TLS_REQUIRED)) != 0))
 		rc = start_tls(c, err, errlen);
 	else if ((c->caps & RPL_CAP_TLS_REQUIRED) != 0) {
 		str_err(err, errlen, "%s port %d requires TLS: use --tls",
