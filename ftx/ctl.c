@@ -90,6 +90,21 @@ ctl_free(struct ctl *c)
 {
 	ctl_drop(c);
 	ctl_forget_pass(c);
+	tls_ctx_free(c->own_ctx);
+	c->own_ctx = NULL;
+}
+
+/* The TLS client context: the configured one, else one of our own,
+ * made the first time a server offers TLS (plaintext-only use never
+ * pays for it).  NULL with a reason in err. */
+static struct tls_ctx *
+tls_ctx_of(struct ctl *c, char *err, size_t errlen)
+{
+	if (c->sec->ctx != NULL)
+		return c->sec->ctx;
+	if (c->own_ctx == NULL)
+		c->own_ctx = tls_client_ctx(c->sec->cacert, err, errlen);
+	return c->own_ctx;
 }
 
 int
@@ -416,9 +431,14 @@ static int
 start_tls(struct ctl *c, char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	struct tls_ctx *ctx;
 	struct rpl_error e;
 	int proto;
 
+	if ((ctx = tls_ctx_of(c, why, sizeof(why))) == NULL) {
+		str_err(err, errlen, "cannot set up TLS: %s", why);
+		return EXITCODE_TLS;
+	}
 	if (send_line(c, "STARTTLS", NULL, 0, NULL, 0, why, sizeof(why)) ==
 	    -1) {
 		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
@@ -451,7 +471,7 @@ start_tls(struct ctl *c, char *err, size_t errlen)
 		    c->host, c->port);
 		return EXITCODE_TLS;
 	}
-	if (chan_start_tls(&c->ch, c->sec->ctx, c->host, NULL,
+	if (chan_start_tls(&c->ch, ctx, c->host, NULL,
 		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, why, sizeof(why)) == -1) {
 		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
 		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
@@ -665,7 +685,8 @@ ctl_data_tls(struct ctl *c, struct chan *data, char *err, size_t errlen)
 
 	if (!ctl_is_tls(c))
 		return EXITCODE_OK;
-	if (chan_start_tls(data, c->sec->ctx, c->host, c->ch.tls,
+	/* A TLS session has its context already. */
+	if (chan_start_tls(data, tls_ctx_of(c, err, errlen), c->host, c->ch.tls,
 		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, err, errlen) == -1)
 		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
 	/* Bulk data: keep the record buffers instead of freeing them

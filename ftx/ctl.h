@@ -33,7 +33,9 @@ struct tls_ctx;
  */
 struct ctl_sec {
 	int tls; /* STARTTLS even if the greeting does not offer it */
-	struct tls_ctx *ctx; /* the client context (tls_client_ctx) */
+	/* the client context (tls_client_ctx), or NULL: made when a
+	 * greeting first offers TLS */
+	struct tls_ctx *ctx;
 	const char *cacert; /* verify the chain and host name (else TOFU) */
 	const char *pin; /* normalised "SHA256:..." to compare, or NULL */
 	int accept_new; /* store an unknown server's fingerprint */
@@ -68,6 +70,7 @@ struct ctl {
 	int read_only; /* ... read-only (anonymous) */
 	enum ctl_login_fail login_fail;
 	char trusted_fp[FTX_FP_LEN]; /* accepted earlier in this process */
+	struct tls_ctx *own_ctx; /* made for a greeting's offer (sec->ctx NULL) */
 	int warned_insecure, warned_plain;
 };
 

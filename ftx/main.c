@@ -838,9 +838,9 @@ check_globals(struct globals *g)
 	return check_security(g);
 }
 
-/* The TLS client context (a CA file is loaded here, before any network
- * traffic), also without --tls: a server that offers TLS gets it.  0 or
- * EXITCODE_USAGE. */
+/* The TLS client context with --tls (a CA file is loaded here, before
+ * any network traffic; without --tls, ctl makes one when a server offers
+ * TLS).  0 or EXITCODE_USAGE. */
 static int
 setup_tls(const struct globals *g, struct ctl_sec *sec)
 {
@@ -855,6 +855,8 @@ setup_tls(const struct globals *g, struct ctl_sec *sec)
 	sec->known_hosts = g->known_hosts;
 	sec->pass_file = g->pass_file;
 	sec->allow_plain_pass = g->allow_plain;
+	if (!g->tls)
+		return 0;
 	sec->ctx = tls_client_ctx(g->cacert, err, sizeof(err));
 	if (sec->ctx == NULL)
 		return usage_error("cannot set up TLS: %s", err);

@@ -220,7 +220,8 @@ else
 	fail "carol's LOGIN: $(grep '^C: LOGIN carol' "$FAKE_LOG")"
 fi
 
-# While ftx waits for the LOGIN reply (the fake takes 3 s): FTX_PASSWORD
+# While ftx waits for the LOGIN reply (the fake answers once the test
+# has looked, i.e. once $TMPD/looked exists): FTX_PASSWORD
 # is gone from its environment, the LOGIN line is gone from its memory,
 # and the password itself is only in a locked page kept out of core dumps.
 
@@ -246,7 +247,7 @@ vmflags() {
 	    on && /^VmFlags:/ { sub(/^VmFlags:[ \t]*/, ""); print; exit }' "/proc/$1/smaps"
 }
 PW_MEM='mem pw 31337'
-sfake good -g login -l 3000
+sfake good -g login -W "$TMPD/looked"
 FTX_PASSWORD="$PW_MEM" FTX_MARKER=marker-8Qz "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" \
     --allow-plaintext-password --user dave login >"$TMPD/mem.out" 2>"$TMPD/mem.err" &
 MEM_PID=$!
@@ -285,6 +286,7 @@ if wait_for 10 fake_has '^C: LOGIN dave ' && kill -0 "$MEM_PID" 2>/dev/null; the
 else
 	fail "ftx did not send LOGIN to the slow fake: $(cat "$TMPD/mem.err")"
 fi
+touch "$TMPD/looked"
 wait_pid "$MEM_PID" 10
 assert_eq 0 "$WAIT_RC" "the slow login itself succeeded"
 stop_fake

@@ -6,7 +6,8 @@
  * This server serves one file for every DOWNLOAD and can be told to lie:
  *
  *	ftxfake -f FILE [-m MODE] [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]
- *	        [-c CERT -k KEY] [-g WORDS] [-l MS] [-n NAME] [-e TEXT]
+ *	        [-c CERT -k KEY] [-g WORDS] [-l MS] [-W FILE] [-n NAME]
+ *	        [-e TEXT]
  *
  * MODE is one of
  *   good     send the file and its true SHA-256 (the control case)
@@ -42,8 +43,10 @@
  * resumed=1") and what came through them.  -g appends capability words
  * to the greeting (e.g. "tls tls-required" or "login anonymous").  LOGIN
  * is always accepted ("OK <user> logged in"; anonymous read-only), after
- * -l milliseconds; the log shows the whole line, password included: that
- * is what the client tests look for.  LIST gets an empty listing, and
+ * -l milliseconds, or (-W) once FILE exists (at most LOGIN_WAIT_S): a test
+ * looks at the waiting client for as long as it needs, then creates
+ * FILE.  The log shows the whole line, password included: that is what
+ * the client tests look for.  LIST gets an empty listing, and
  * PARTIAL <name> <size> "OK <size/2>" (a server that kept half an upload;
  * UPLOAD itself is not implemented: the log shows what was asked).
  *
@@ -77,6 +80,8 @@
 #define INJECT_WATCH_MS 3000
 /* The bytes of a "longline" reply: far beyond any line limit. */
 #define LONGLINE_BYTES (64 * 1024)
+/* -W: the longest a LOGIN reply waits for its file. */
+#define LOGIN_WAIT_S 30
 
 enum mode {
 	MODE_GOOD,
@@ -128,6 +133,7 @@ static struct tls_ctx *ctl_ctx, *data_ctx;
 static struct tls *ctl_tls;
 static const char *greet_words;
 static int login_delay_ms;
+static const char *login_wait_file;
 /* hostile: the name LIST and HASH show, the text of everything else */
 static const char *hostile_name = "hostile";
 static const char *hostile_text = "hostile";
@@ -434,6 +440,7 @@ serve_login(int cfd, const char *line)
 	char user[FTX_LINE_MAX], out[FTX_LINE_MAX];
 	struct timespec ts;
 	size_t n;
+	int tick;
 
 	line += 6; /* "LOGIN " */
 	n = strcspn(line, " ");
@@ -444,6 +451,14 @@ serve_login(int cfd, const char *line)
 	if (login_delay_ms > 0) {
 		ts.tv_sec = login_delay_ms / 1000;
 		ts.tv_nsec = (long)(login_delay_ms % 1000) * 1000000L;
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	for (tick = 0; login_wait_file != NULL &&
+	     access(login_wait_file, F_OK) == -1 && tick < LOGIN_WAIT_S * 50;
+	     tick++) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 20000000L; /* 20 ms */
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
@@ -632,8 +647,8 @@ usage(void)
 	    "inject|refusetls|\n"
 	    "               longline|nul|noticket|fullhs|bigpartial|hostile]\n"
 	    "               [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]\n"
-	    "               [-c CERT -k KEY] [-g WORDS] [-l MS] [-n NAME] "
-	    "[-e TEXT]\n");
+	    "               [-c CERT -k KEY] [-g WORDS] [-l MS] [-W FILE]\n"
+	    "               [-n NAME] [-e TEXT]\n");
 	exit(2);
 }
 
@@ -648,8 +663,11 @@ main(int argc, char **argv)
 	size_t i;
 	int opt, watchdog_s = 120, lfd;
 
-	while ((opt = getopt(argc, argv, "f:m:r:b:w:c:k:g:l:n:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:m:r:b:w:c:k:g:l:W:n:e:")) != -1) {
 		switch (opt) {
+		case 'W':
+			login_wait_file = optarg;
+			break;
 		case 'n':
 			hostile_name = optarg;
 			break;
