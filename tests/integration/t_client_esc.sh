@@ -34,7 +34,7 @@ run_all() {
 	run_one "$base.rm" rm gone.txt
 	run_one "$base.get" get -o "$TMPD/dl.$label" gone.txt
 	run_one "$base.stats" stats
-	run_one "$base.chat" chat --nick bob </dev/null
+	run_one "$base.chat" chat --nick bob
 	stop_fake
 	: >"$base.all"
 	for cmd in ls lsl hash rm get stats chat; do
@@ -47,7 +47,7 @@ run_one() {
 	local base=$1
 	shift
 	timeout -k 2 20 "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" "$@" \
-	    >"$base.out" 2>"$base.err"
+	    </dev/null >"$base.out" 2>"$base.err"
 	echo $? >"$base.rc"
 }
 

@@ -71,9 +71,10 @@ stop_proxy() {
 }
 
 # pftx ARGS...: the real client through the proxy, bounded, with the
-# password in FTX_PASSWORD.
+# password in FTX_PASSWORD, and no terminal to ask on (also when the
+# tests run on one).
 pftx() {
-	FTX_PASSWORD=$PW timeout -k 2 30 "$FTX_BIN" --host 127.0.0.1 --port "$PROXY_PORT" "$@"
+	FTX_PASSWORD=$PW timeout -k 2 30 "$FTX_BIN" --host 127.0.0.1 --port "$PROXY_PORT" "$@" </dev/null
 }
 
 # no_password DESC: the password is not in what the client sent, in any
@@ -160,7 +161,7 @@ assert_match 'warning: --allow-plaintext-password: sending the password of alice
     "... with a warning"
 if grep -aqF "LOGIN alice $PW" "$REC"; then pass "the opt-in did send the password (as the recording shows)"; else fail "no LOGIN in: $(cat -v "$REC")"; fi
 assert_exit 0 "FTX_ALLOW_PLAINTEXT_PASSWORD=1 does the same" env FTX_ALLOW_PLAINTEXT_PASSWORD=1 \
-    FTX_PASSWORD="$PW" timeout -k 2 30 "$FTX_BIN" --host 127.0.0.1 --port "$PROXY_PORT" --user alice ls
+    FTX_PASSWORD="$PW" timeout -k 2 30 "$FTX_BIN" --host 127.0.0.1 --port "$PROXY_PORT" --user alice ls </dev/null
 assert_exit 2 "FTX_ALLOW_PLAINTEXT_PASSWORD=yes is a usage error" env FTX_ALLOW_PLAINTEXT_PASSWORD=yes \
     "$FTX_BIN" --host 127.0.0.1 --port "$PROXY_PORT" ls
 : >"$REC"
