@@ -7,13 +7,15 @@
 #    session without a ticket gets no handshake at all), with an honest
 #    TLS fake as the control case;
 #  - STARTTLS: bytes injected after "OK begin TLS" end the session before
-#    any TLS byte is sent; a refused STARTTLS, or a greeting that says
-#    tls-required to a client without --tls, ends it before any other
-#    command (or password) is sent;
+#    any TLS byte is sent; a refused STARTTLS ends it before any other
+#    command (or password) is sent, also the one a client without --tls
+#    tries by itself after a greeting that offers TLS;
 #  - reply lines over 4096 bytes or with a NUL are refused cleanly;
 #  - --insecure cannot be combined with --pin, --cacert or --accept-new,
 #    and warns on every run;
-#  - passwords: anonymous is never sent one; a password file others can
+#  - passwords (these fakes have no TLS, so the clients that must send a
+#    password say --allow-plaintext-password; t_plainpass.sh tests that
+#    they must): anonymous is never sent one; a password file others can
 #    read is refused before connecting; FTX_PASSWORD is gone from
 #    /proc/PID/environ, the LOGIN line is wiped from memory once sent, and
 #    the only copy left lives in a locked, no-dump page;
