@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "esc.h"
 #include "exitcode.h"
 #include "ftx_limits.h"
 #include "progress.h"
@@ -105,7 +106,7 @@ fmt_time(int64_t mtime, char *out, size_t n)
 static void
 ls_print(const struct listing *l, int lng)
 {
-	char num[24], when[32];
+	char num[24], when[32], name[ESC_SIZE(FTX_NAME_MAX)];
 	size_t i, w = 1;
 
 	/* Right-align sizes in a column as wide as the largest one. */
@@ -115,8 +116,10 @@ ls_print(const struct listing *l, int lng)
 			w = strlen(num);
 	for (i = 0; i < l->n; i++) {
 		fmt_time(l->v[i].mtime, when, sizeof(when));
+		/* SECURITY: names come from the server: escaped (esc.h). */
 		printf("%*" PRIu64 "  %s  %s%s%s\n", (int)w, l->v[i].size, when,
-		    lng ? l->v[i].sha256 : "", lng ? "  " : "", l->v[i].name);
+		    lng ? l->v[i].sha256 : "", lng ? "  " : "",
+		    ui_safe(name, sizeof(name), l->v[i].name));
 	}
 	fflush(stdout);
 }
@@ -149,6 +152,7 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
     size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	char safe[ESC_SIZE(FTX_NAME_MAX)];
 	int rc;
 
 	rc = ctl_request(c, "DELETE", &name, 1, line, why, sizeof(why));
@@ -156,7 +160,7 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
 		str_err(err, errlen, "rm %s: %s", name, why);
 		return rc;
 	}
-	ui_say(u, "deleted %s\n", name);
+	ui_say(u, "deleted %s\n", ui_safe(safe, sizeof(safe), name));
 	return EXITCODE_OK;
 }
 
@@ -194,7 +198,7 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
     char *err, size_t errlen)
 {
 	char sha[HASH_SHA256_HEXLEN + 1], md[RPL_MD5_HEXLEN + 1];
-	char why[FTX_ERRLEN];
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_NAME_MAX)];
 	int rc;
 
 	(void)u;
@@ -203,10 +207,12 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 		str_err(err, errlen, "hash %s: %s", name, why);
 		return rc;
 	}
-	/* Two spaces: the format sha256sum -c and md5sum -c read. */
-	printf("%s  %s\n", sha, name);
+	/* Two spaces: the format sha256sum -c and md5sum -c read.  The
+	 * name is the one the server confirmed: escaped (esc.h). */
+	(void)ui_safe(safe, sizeof(safe), name);
+	printf("%s  %s\n", sha, safe);
 	if (md5)
-		printf("%s  %s\n", md, name);
+		printf("%s  %s\n", md, safe);
 	fflush(stdout);
 	return EXITCODE_OK;
 }
