@@ -591,6 +591,17 @@ login(struct ctl *c, char *err, size_t errlen)
 		return EXITCODE_CONNECT;
 	}
 	if (rpl_error(line, &e) == 0) {
+		if (strcmp(e.code, "BUSY") == 0) {
+			/* Too many LOGINs of this address at once: nothing
+			 * was checked, so neither ask again nor call the
+			 * password wrong. */
+			c->login_fail = CTL_LOGIN_BUSY;
+			str_err(err, errlen,
+			    "login as %s: server busy: %s; try again in a "
+			    "moment",
+			    c->user, e.text);
+			return EXITCODE_REFUSED;
+		}
 		c->login_fail = strcmp(e.code, "LOCKED") == 0
 		    ? CTL_LOGIN_LOCKED
 		    : CTL_LOGIN_DENIED;

@@ -51,6 +51,8 @@ enum ctl_login_fail {
 	CTL_LOGIN_NEEDED, /* the server wants a login and we have no user */
 	CTL_LOGIN_DENIED, /* ERROR AUTH: wrong name or password */
 	CTL_LOGIN_LOCKED, /* ERROR LOCKED: too many failures */
+	CTL_LOGIN_BUSY, /* ERROR BUSY: the server is checking other logins
+			   of this address; not the password's fault */
 	CTL_LOGIN_NOPASS /* no password and no terminal to ask on */
 };
 
