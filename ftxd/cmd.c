@@ -240,8 +240,8 @@ cmd_dispatch(struct session *s, char *line)
 	 * decides what it logs (bodies only with --log-chat). */
 	if (d->log == LOG_ARG && c.argc > 0 &&
 	    strlen(c.argv[0]) <= FTX_NAME_MAX) {
-		encode_name(enc, c.argv[0]);
-		log_msg(s->peerstr, "cmd %s %s", c.verb, enc);
+		log_msg(s->peerstr, "cmd %s %s", c.verb,
+		    log_esc(enc, sizeof(enc), c.argv[0]));
 	} else if (d->log != LOG_NONE) {
 		log_msg(s->peerstr, "cmd %s", c.verb);
 	}
@@ -705,8 +705,8 @@ delete_work(struct sjob *j)
 		jreply_errno(j, err);
 		return;
 	}
+	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));
 	encode_name(enc, j->name);
-	log_msg(NULL, "delete name=%s", enc);
 	jreply(j, "OK deleted %s\n", enc);
 }
 
@@ -991,6 +991,7 @@ static void
 login_ok(struct session *s, struct sjob *j)
 {
 	const char *mode = "";
+	char enc[LOG_ESC_SIZE(sizeof(s->user))];
 
 	j->adopted = 1; /* auth_attach keeps or closes it */
 	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, &j->ustore) ==
@@ -1007,7 +1008,8 @@ login_ok(struct session *s, struct sjob *j)
 		mode = s->readonly ? " read-only" : " read-write";
 	}
 	auth_succeeded(s->srv, &s->peer);
-	log_msg(s->peerstr, "login user=%s ok%s", s->user, mode);
+	log_msg(s->peerstr, "login user=%s ok%s",
+	    log_esc(enc, sizeof(enc), s->user), mode);
 	sess_reply(s, "OK %s logged in%s", s->user, mode);
 }
 
@@ -1031,8 +1033,9 @@ login_finish(struct sjob *j)
 		    "its log");
 		return;
 	}
-	encode_name(enc, strlen(j->user) <= FTX_NAME_MAX ? j->user : "-");
-	log_msg(s->peerstr, "login user=%s failed", enc);
+	log_msg(s->peerstr, "login user=%s failed",
+	    log_esc(enc, sizeof(enc),
+		strlen(j->user) <= FTX_NAME_MAX ? j->user : "-"));
 	auth_failed(s->srv, &s->peer);
 	/* SECURITY: a failed login is answered after a delay, so guessing
 	 * is slow even within the lockout limit; the session waits. */
