@@ -55,7 +55,7 @@ static int
 trusted_owner(uid_t uid, int svc_ok)
 {
 	return uid == 0 || uid == geteuid() ||
-	       (svc_ok && svc_uid != (uid_t)-1 && uid == svc_uid);
+	    (svc_ok && svc_uid != (uid_t)-1 && uid == svc_uid);
 }
 
 /*
@@ -83,8 +83,8 @@ dir_ok(int fd, const char *shown, int is_parent, char *err, size_t errlen)
 		    is_parent ? ", ftxd's user or the service user"
 			      : " or ftxd's user");
 	if ((st.st_mode & S_IWOTH) && !sticky)
-		return str_err(err, errlen,
-		    "directory %s is writable by everyone", shown);
+		return str_err(
+		    err, errlen, "directory %s is writable by everyone", shown);
 	if (!is_parent && (st.st_mode & S_IWGRP) && !sticky &&
 	    svc_gid != (gid_t)-1 && st.st_gid == svc_gid)
 		return str_err(err, errlen,
@@ -101,8 +101,8 @@ dir_ok(int fd, const char *shown, int is_parent, char *err, size_t errlen)
  * we look into it: nothing on the way can be redirected by a user.
  */
 static int
-open_log_dir(const char *path, char *base, size_t basen, char *err,
-    size_t errlen)
+open_log_dir(
+    const char *path, char *base, size_t basen, char *err, size_t errlen)
 {
 	char todo[PATH_MAX], tmp[PATH_MAX], lnk[PATH_MAX], comp[NAME_MAX + 1];
 	char shown[PATH_MAX] = "";
@@ -375,7 +375,7 @@ static int
 esc_keep(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || strchr("-_.,:+=@/", c) != NULL;
+	    (c >= '0' && c <= '9') || strchr("-_.,:+=@/", c) != NULL;
 }
 
 const char *
@@ -577,8 +577,8 @@ log_msg(const char *peer, const char *fmt, ...)
 		write_json(ts, peer, msg);
 		return;
 	}
-	n = snprintf(line, sizeof(line), "%s %s %s", ts,
-	    peer != NULL ? peer : "-", msg);
+	n = snprintf(
+	    line, sizeof(line), "%s %s %s", ts, peer != NULL ? peer : "-", msg);
 	if (n < 0)
 		return;
 	len = strnlen(line, sizeof(line) - 2);

@@ -129,8 +129,8 @@ test_esc(void **state)
 	char out[LOG_ESC_SIZE(64)], small[8];
 
 	(void)state;
-	assert_string_equal(log_esc(out, sizeof(out), "plain-name_1.txt"),
-	    "plain-name_1.txt");
+	assert_string_equal(
+	    log_esc(out, sizeof(out), "plain-name_1.txt"), "plain-name_1.txt");
 	assert_string_equal(log_esc(out, sizeof(out), "a;b$(touch x)`id`"),
 	    "a%3Bb%24%28touch%20x%29%60id%60");
 	assert_string_equal(log_esc(out, sizeof(out), "q'\"\\|&<>*?!#~%"),
@@ -161,7 +161,8 @@ test_line_cleaned(void **state)
 	(void)state;
 	accepted(f->path);
 	log_set_format(CFG_LOG_TEXT);
-	log_msg(NULL, "event %s|", "\x1b[2J\xc2\x9b\xe2\x80\xae\xff\tr\xc3\xa9");
+	log_msg(
+	    NULL, "event %s|", "\x1b[2J\xc2\x9b\xe2\x80\xae\xff\tr\xc3\xa9");
 	got = slurp(f->path);
 	assert_non_null(
 	    strstr(got, " - event %1B[2J%C2%9B%E2%80%AE%FF%09r\xc3\xa9|\n"));
@@ -255,8 +256,8 @@ test_directories(void **state)
 	assert_int_equal(chmod(d, 0777), 0);
 	assert_int_equal(str_fmt(p, sizeof(p), "%s/ftxd.log", d), 0);
 	refused(p, "writable by everyone");
-	assert_int_equal(str_fmt(p, sizeof(p), "%s/open/sub/ftxd.log", f->tmp),
-	    0);
+	assert_int_equal(
+	    str_fmt(p, sizeof(p), "%s/open/sub/ftxd.log", f->tmp), 0);
 	assert_int_equal(str_fmt(l, sizeof(l), "%s/sub", d), 0);
 	assert_int_equal(mkdir(l, 0700), 0);
 	refused(p, "writable by everyone");
@@ -266,8 +267,8 @@ test_directories(void **state)
 	 * relative one and ".." too. */
 	assert_int_equal(str_fmt(l, sizeof(l), "%s/link", f->tmp), 0);
 	assert_int_equal(symlink("open/./sub", l), 0);
-	assert_int_equal(str_fmt(p, sizeof(p), "%s/link/../sub/x.log", f->tmp),
-	    0);
+	assert_int_equal(
+	    str_fmt(p, sizeof(p), "%s/link/../sub/x.log", f->tmp), 0);
 	accepted(p);
 	assert_int_equal(str_fmt(p, sizeof(p), "%s/open/sub/x.log", f->tmp), 0);
 	assert_int_equal(access(p, F_OK), 0);

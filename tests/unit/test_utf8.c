@@ -137,9 +137,8 @@ test_check_text(void **state)
 	size_t n;
 
 	(void)state;
-	assert_int_equal(utf8_check_text("fine \xc3\xa9", 7, "name", err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    utf8_check_text("fine \xc3\xa9", 7, "name", err, sizeof(err)), 0);
 	/* Every C1 control as UTF-8. */
 	for (cp = 0x80; cp <= 0x9f; cp++) {
 		n = enc(cp, b);
@@ -160,8 +159,7 @@ test_check_text(void **state)
 	assert_string_equal(
 	    err, "name contains a bidirectional control character");
 	/* The length is the caller's: a NUL inside counts as C0. */
-	assert_int_equal(utf8_check_text("a\0b", 3, "x", err, sizeof(err)),
-	    -1);
+	assert_int_equal(utf8_check_text("a\0b", 3, "x", err, sizeof(err)), -1);
 	assert_int_equal(utf8_check_text("a\0b", 1, "x", NULL, 0), 0);
 }
 
