@@ -35,7 +35,7 @@
 #include <sys/types.h>
 
 /* Room for log_esc() of an n-byte string: each byte may become "%XX". */
-#define LOG_ESC_SIZE(n) ((n) * 3 + 1)
+#define LOG_ESC_SIZE(n) (3 * (n) + 1)
 
 /* The service user (--user NAME): a log file and its own directory may
  * belong to it, besides root and the user ftxd runs as.  Call before

@@ -5,8 +5,8 @@
  * its LF (a CR before the LF is ignored).  Tokens are separated by runs of
  * spaces; each token is percent-decoded (%XX, either case), so a name with
  * spaces travels as "my%20file.txt".  Bytes >= 0x80 (UTF-8) may travel
- * raw (names must be well-formed UTF-8, see proto_name_check).  Raw control characters, %00 and malformed escapes make the line
- * invalid.
+ * raw (names must be well-formed UTF-8, see proto_name_check).  Raw control
+ * characters, %00 and malformed escapes make the line invalid.
  */
 #ifndef FTX_PROTO_H
 #define FTX_PROTO_H

@@ -177,10 +177,10 @@ test_name_check(void **state)
 static void
 test_name_hostile_utf8(void **state)
 {
-	static const char *bad[] = {"a\xc2\x9b", "\xc2\x85nel", "a\x9b",
-	    "\x80", "bob\xff", "\xc0\xaf", "a\xc0\x80", "\xed\xa0\x80",
-	    "\xf4\x90\x80\x80", "cut\xe2\x82", "a\xe2\x80\xae",
-	    "\xe2\x81\xa6" "a", "ev\xe2\x80\xaelie"};
+	static const char *bad[] = {"a\xc2\x9b", "\xc2\x85nel", "a\x9b", "\x80",
+	    "bob\xff", "\xc0\xaf", "a\xc0\x80", "\xed\xa0\x80",
+	    "\xf4\x90\x80\x80", "cut\xe2\x82", "a\xe2\x80\xae", "\xe2\x81\xa6x",
+	    "ev\xe2\x80\xaelie"};
 	char err[FTX_ERRLEN], name[8];
 	size_t i;
 	int c;
