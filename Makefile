@@ -10,6 +10,7 @@
 #   make fuzz     libFuzzer targets for FUZZ_SECONDS each (clang)
 #   make cert     a self-signed TLS key and certificate in ./certs
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
+#   make bench-attack  control latency under stalled transfers (BENCH_BASE=DIR)
 #   make install  PREFIX=/usr/local DESTDIR=
 
 CC ?= cc
@@ -49,7 +50,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale \
+.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -152,6 +153,11 @@ bench-scale: all $(TOOL_BIN)
 
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh
+
+# LIST/HASH latency under 130 stalled uploads; BENCH_BASE=DIR adds rows
+# for an older build directory (e.g. a worktree of an earlier commit).
+bench-attack: all $(TOOL_BIN)
+	@FTX_BUILD=$(BUILD) bash bench/attack.sh $(BENCH_BASE)
 
 MANDIR ?= $(PREFIX)/share/man
 

@@ -182,6 +182,7 @@ start_ftxd() {
 	start_daemon "$log" "$FTXD" $ALLOW_ROOT --root "$root" --bind 127.0.0.1 --port 0 \
 	    --data-port 0 --log "$log" --idle-timeout 3600 \
 	    --max-clients $((SESSIONS + 1000)) --max-per-ip $((SESSIONS + 1000)) \
+	    --max-transfers $((PAR + 8)) --max-transfers-per-ip $((PAR + 8)) \
 	    $FTXD_EXTRA "$@"
 	FTXD_PID=${DAEMON##*:}
 	for ((i = 0; i < 50; i++)); do

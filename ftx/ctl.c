@@ -90,6 +90,21 @@ ctl_free(struct ctl *c)
 {
 	ctl_drop(c);
 	ctl_forget_pass(c);
+	tls_ctx_free(c->own_ctx);
+	c->own_ctx = NULL;
+}
+
+/* The TLS client context: the configured one, else one of our own,
+ * made the first time a server offers TLS (plaintext-only use never
+ * pays for it).  NULL with a reason in err. */
+static struct tls_ctx *
+tls_ctx_of(struct ctl *c, char *err, size_t errlen)
+{
+	if (c->sec->ctx != NULL)
+		return c->sec->ctx;
+	if (c->own_ctx == NULL)
+		c->own_ctx = tls_client_ctx(c->sec->cacert, err, errlen);
+	return c->own_ctx;
 }
 
 int
@@ -416,9 +431,14 @@ static int
 start_tls(struct ctl *c, char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	struct tls_ctx *ctx;
 	struct rpl_error e;
 	int proto;
 
+	if ((ctx = tls_ctx_of(c, why, sizeof(why))) == NULL) {
+		str_err(err, errlen, "cannot set up TLS: %s", why);
+		return EXITCODE_TLS;
+	}
 	if (send_line(c, "STARTTLS", NULL, 0, NULL, 0, why, sizeof(why)) ==
 	    -1) {
 		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
@@ -451,7 +471,7 @@ start_tls(struct ctl *c, char *err, size_t errlen)
 		    c->host, c->port);
 		return EXITCODE_TLS;
 	}
-	if (chan_start_tls(&c->ch, c->sec->ctx, c->host, NULL,
+	if (chan_start_tls(&c->ch, ctx, c->host, NULL,
 		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, why, sizeof(why)) == -1) {
 		str_err(err, errlen, "%s port %d: %s", c->host, c->port, why);
 		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
@@ -501,6 +521,35 @@ get_pass(struct ctl *c, char *err, size_t errlen)
 	return EXITCODE_OK;
 }
 
+/*
+ * A password is about to go to a server without TLS: EXITCODE_OK (with a
+ * warning) only if the user allowed that, else EXITCODE_TLS.  Checked
+ * before the password is read from a terminal, so nothing is asked for
+ * that will not be sent.
+ */
+static int
+plain_pass_ok(struct ctl *c, char *err, size_t errlen)
+{
+	/* SECURITY: the greeting's "tls" is unauthenticated: whoever
+	 * deletes it on the way must not be sent the password.  Without
+	 * an explicit opt-in, no password outside TLS, ever. */
+	if (c->sec == NULL || !c->sec->allow_plain_pass) {
+		str_err(err, errlen,
+		    "%s port %d offers no TLS: not sending the password of "
+		    "%s in plaintext (use --allow-plaintext-password to send "
+		    "it anyway)",
+		    c->host, c->port, c->user);
+		return EXITCODE_TLS;
+	}
+	if (!c->warned_plain)
+		ui_error("warning: --allow-plaintext-password: sending the "
+			 "password of %s without TLS: anyone on the way can "
+			 "read it",
+		    c->user);
+	c->warned_plain = 1;
+	return EXITCODE_OK;
+}
+
 /* LOGIN, if we have a user (and if the server needs one and we have
  * none, say so).  An exit code. */
 static int
@@ -529,14 +578,10 @@ login(struct ctl *c, char *err, size_t errlen)
 	 * FTX_PASSWORD meant for a real account must not leak to a login
 	 * that does not check it. */
 	anon = strcmp(c->user, FTX_ANON_USER) == 0;
+	if (!anon && !ctl_is_tls(c) && (rc = plain_pass_ok(c, err, errlen)))
+		return rc;
 	if (!c->have_pass && !anon && (rc = get_pass(c, err, errlen)) != 0)
 		return rc;
-	if (!anon && !ctl_is_tls(c) && !c->warned_plain) {
-		ui_error("warning: sending the password of %s without TLS: "
-			 "anyone on the way can read it (use --tls)",
-		    c->user);
-		c->warned_plain = 1;
-	}
 	args[0] = c->user;
 	args[1] = c->pass;
 	if (send_line(c, "LOGIN", args, anon ? 1 : 2, NULL, 1, why,
@@ -606,7 +651,12 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	}
 	c->caps = rpl_greeting_caps(line);
 	rc = EXITCODE_OK;
-	if (c->sec != NULL && c->sec->tls)
+	/* SECURITY: TLS whenever the server offers it, not only when the
+	 * user asked: with the same certificate checks, and no quiet
+	 * fall-back to plaintext if STARTTLS then fails. */
+	if (c->sec != NULL &&
+	    (c->sec->tls ||
+		(c->caps & (RPL_CAP_TLS | RPL_CAP_TLS_REQUIRED)) != 0))
 		rc = start_tls(c, err, errlen);
 	else if ((c->caps & RPL_CAP_TLS_REQUIRED) != 0) {
 		str_err(err, errlen, "%s port %d requires TLS: use --tls",
@@ -635,7 +685,8 @@ ctl_data_tls(struct ctl *c, struct chan *data, char *err, size_t errlen)
 
 	if (!ctl_is_tls(c))
 		return EXITCODE_OK;
-	if (chan_start_tls(data, c->sec->ctx, c->host, c->ch.tls,
+	/* A TLS session has its context already. */
+	if (chan_start_tls(data, tls_ctx_of(c, err, errlen), c->host, c->ch.tls,
 		FTX_TLS_HANDSHAKE_TIMEOUT_S, &proto, err, errlen) == -1)
 		return proto ? EXITCODE_TLS : EXITCODE_CONNECT;
 	/* Bulk data: keep the record buffers instead of freeing them

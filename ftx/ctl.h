@@ -24,19 +24,25 @@ struct tls_ctx;
 
 /*
  * How sessions are secured and who logs in (ftx --tls, --cacert, --pin,
- * --accept-new, --insecure, --known-hosts, --password-file).  With TLS,
- * ctl_open sends STARTTLS right after the greeting and checks the
- * server's certificate before any other command, LOGIN in particular.
+ * --accept-new, --insecure, --known-hosts, --password-file,
+ * --allow-plaintext-password).  When the greeting offers TLS, or `tls`
+ * insists, ctl_open sends STARTTLS right after the greeting and checks
+ * the server's certificate before any other command, LOGIN in
+ * particular.  A password is never sent outside TLS unless
+ * `allow_plain_pass` says so.
  */
 struct ctl_sec {
-	int tls; /* STARTTLS after the greeting; refuse to go on without */
-	struct tls_ctx *ctx; /* the client context (tls_client_ctx) */
+	int tls; /* STARTTLS even if the greeting does not offer it */
+	/* the client context (tls_client_ctx), or NULL: made when a
+	 * greeting first offers TLS */
+	struct tls_ctx *ctx;
 	const char *cacert; /* verify the chain and host name (else TOFU) */
 	const char *pin; /* normalised "SHA256:..." to compare, or NULL */
 	int accept_new; /* store an unknown server's fingerprint */
 	int insecure; /* no verification at all (warned about) */
 	const char *known_hosts; /* the TOFU file, or NULL for the default */
 	const char *pass_file; /* --password-file, or NULL */
+	int allow_plain_pass; /* a password may go to a server without TLS */
 };
 
 /* Why the last ctl_open returned EXITCODE_LOGIN. */
@@ -64,6 +70,7 @@ struct ctl {
 	int read_only; /* ... read-only (anonymous) */
 	enum ctl_login_fail login_fail;
 	char trusted_fp[FTX_FP_LEN]; /* accepted earlier in this process */
+	struct tls_ctx *own_ctx; /* made for a greeting's offer (sec->ctx NULL) */
 	int warned_insecure, warned_plain;
 };
 
@@ -81,9 +88,10 @@ void ctl_forget_pass(struct ctl *c);
 /* Release everything (the password wiped); the session is dropped. */
 void ctl_free(struct ctl *c);
 /* Connect (dropping any old session), check the greeting, then STARTTLS
- * and the certificate, then LOGIN, as configured.  Exit code:
- * EXITCODE_CONNECT, EXITCODE_REFUSED for an "ERROR LIMIT" greeting,
- * EXITCODE_TLS when TLS fails or the server is not trusted,
+ * (when offered or configured) and the certificate, then LOGIN, as
+ * configured.  Exit code: EXITCODE_CONNECT, EXITCODE_REFUSED for an
+ * "ERROR LIMIT" greeting, EXITCODE_TLS when TLS fails, the server is not
+ * trusted, or a password would have to be sent without TLS,
  * EXITCODE_LOGIN when login fails or is needed (see c->login_fail),
  * EXITCODE_USAGE when there is no password and no way to ask. */
 int ctl_open(struct ctl *c, char *err, size_t errlen);

@@ -3,7 +3,8 @@
  *
  *	ftx [--host H] [--port N] [--data-host H] [--retries N] [--quiet]
  *	    [--tls] [--cacert F] [--pin FP] [--accept-new] [--insecure]
- *	    [--known-hosts F] [--user NAME] [--password-file F] COMMAND ...
+ *	    [--known-hosts F] [--user NAME] [--password-file F]
+ *	    [--allow-plaintext-password] COMMAND ...
  *
  * Global options come before the command; each command parses its own.
  * With several files every one is tried, and the exit code is the first
@@ -56,7 +57,8 @@ static const char help_text[] =
     "[--quiet]\n"
     "           [--tls] [--cacert FILE | --pin SHA256:HEX | --accept-new |\n"
     "           --insecure] [--known-hosts FILE] [--user NAME]\n"
-    "           [--password-file FILE] COMMAND [ARGS...]\n"
+    "           [--password-file FILE] [--allow-plaintext-password]\n"
+    "           COMMAND [ARGS...]\n"
     "\n"
     "Verified file transfer with an ftxd server: every transfer is\n"
     "checked end to end with SHA-256.\n"
@@ -119,9 +121,12 @@ static const char help_text[] =
     "  -V, --version  show the version\n"
     "\n"
     "Security options (before the command):\n"
+    "  (TLS is used whenever the server offers it, with the same checks;\n"
+    "  these options insist on it or say how to trust the server)\n"
     "  --tls          upgrade the session to TLS (STARTTLS) before any\n"
-    "                 other command, data connections too; refuse to go\n"
-    "                 on without it (also $FTX_TLS=1)\n"
+    "                 other command, data connections too, even if the\n"
+    "                 server does not offer it; refuse to go on without\n"
+    "                 it (also $FTX_TLS=1)\n"
     "  --cacert FILE  trust the server if its certificate chain leads to\n"
     "                 a CA in FILE and names the host (implies --tls)\n"
     "  --pin SHA256:HEX\n"
@@ -142,6 +147,11 @@ static const char help_text[] =
     "                 --password-file, else asked on the terminal\n"
     "  --password-file FILE\n"
     "                 read the password from FILE (mode 0600 or stricter)\n"
+    "  --allow-plaintext-password\n"
+    "                 send the password to a server that offers no TLS\n"
+    "                 (trusted networks only; also\n"
+    "                 $FTX_ALLOW_PLAINTEXT_PASSWORD=1); without it ftx\n"
+    "                 refuses with exit 6 before sending it\n"
     "\n"
     "Exit codes:\n"
     "  0  success\n"
@@ -152,7 +162,8 @@ static const char help_text[] =
     "  4  the server refused the request (e.g. no such file)\n"
     "  5  integrity failure: a SHA-256 did not match, nothing was kept\n"
     "  6  TLS failed or the server is not trusted (changed or unknown\n"
-    "     certificate, wrong CA, no TLS offered)\n"
+    "     certificate, wrong CA, no TLS offered: also when a password\n"
+    "     would have to be sent without TLS)\n"
     "  7  login failed or is required (ERROR AUTH or LOCKED)\n";
 
 static int usage_error(const char *fmt, ...)
@@ -640,6 +651,7 @@ struct globals {
 	const char *retries_str; /* NULL: FTX_RETRIES_DEFAULT */
 	const char *retries_src; /* for messages: "" or " in FTX_RETRIES" */
 	const char *tls_env; /* FTX_TLS, or NULL */
+	const char *plain_env; /* FTX_ALLOW_PLAINTEXT_PASSWORD, or NULL */
 	const char *cacert; /* --cacert */
 	const char *pin_str; /* --pin as given */
 	const char *known_hosts; /* --known-hosts or FTX_KNOWN_HOSTS */
@@ -649,6 +661,7 @@ struct globals {
 	int retries;
 	int quiet;
 	int tls, accept_new, insecure;
+	int allow_plain; /* --allow-plaintext-password */
 	char pin[FTX_FP_LEN]; /* --pin normalised */
 };
 
@@ -671,6 +684,9 @@ globals_from_env(struct globals *g)
 		g->host = env;
 	if ((env = getenv("FTX_TLS")) != NULL && env[0] != '\0')
 		g->tls_env = env;
+	env = getenv("FTX_ALLOW_PLAINTEXT_PASSWORD");
+	if (env != NULL && env[0] != '\0')
+		g->plain_env = env;
 	if ((env = getenv("FTX_KNOWN_HOSTS")) != NULL && env[0] != '\0')
 		g->known_hosts = env;
 	if ((env = getenv("FTX_USER")) != NULL && env[0] != '\0')
@@ -708,6 +724,10 @@ parse_global(int argc, char **argv, struct globals *g)
 		}
 		if (is_flag(argv[i], "--quiet", "-q")) {
 			g->quiet = 1;
+			continue;
+		}
+		if (strcmp(argv[i], "--allow-plaintext-password") == 0) {
+			g->allow_plain = 1;
 			continue;
 		}
 		if (strcmp(argv[i], "--tls") == 0 ||
@@ -762,6 +782,14 @@ check_security(struct globals *g)
 		else if (strcmp(g->tls_env, "0") != 0)
 			return usage_error("FTX_TLS must be 0 or 1");
 	}
+	/* The option wins over the environment, as everywhere. */
+	if (g->plain_env != NULL && !g->allow_plain) {
+		if (strcmp(g->plain_env, "1") == 0)
+			g->allow_plain = 1;
+		else if (strcmp(g->plain_env, "0") != 0)
+			return usage_error(
+			    "FTX_ALLOW_PLAINTEXT_PASSWORD must be 0 or 1");
+	}
 	if (g->pin_str != NULL &&
 	    tls_fingerprint_parse(g->pin_str, g->pin, sizeof(g->pin)) == -1)
 		return usage_error("bad --pin '%s': expected SHA256: and 64 "
@@ -810,8 +838,9 @@ check_globals(struct globals *g)
 	return check_security(g);
 }
 
-/* The TLS client context (a CA file is loaded here, before any network
- * traffic); 0 or EXITCODE_USAGE. */
+/* The TLS client context with --tls (a CA file is loaded here, before
+ * any network traffic; without --tls, ctl makes one when a server offers
+ * TLS).  0 or EXITCODE_USAGE. */
 static int
 setup_tls(const struct globals *g, struct ctl_sec *sec)
 {
@@ -825,6 +854,7 @@ setup_tls(const struct globals *g, struct ctl_sec *sec)
 	sec->insecure = g->insecure;
 	sec->known_hosts = g->known_hosts;
 	sec->pass_file = g->pass_file;
+	sec->allow_plain_pass = g->allow_plain;
 	if (!g->tls)
 		return 0;
 	sec->ctx = tls_client_ctx(g->cacert, err, sizeof(err));

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "esc.h"
 #include "exitcode.h"
 #include "hash.h"
 #include "ftx_limits.h"
@@ -216,6 +217,7 @@ do_verify(struct menu *m, char *err, size_t errlen)
 {
 	char name[FTX_NAME_MAX + 2], sha[HASH_SHA256_HEXLEN + 1];
 	char md5[RPL_MD5_HEXLEN + 1], why[FTX_ERRLEN];
+	char safe[ESC_SIZE(FTX_NAME_MAX + 1)];
 	int rc;
 
 	if (!ask_name(m, "Name to verify: ", name, sizeof(name)))
@@ -225,7 +227,8 @@ do_verify(struct menu *m, char *err, size_t errlen)
 		str_err(err, errlen, "verify %s: %s", name, why);
 		return rc;
 	}
-	printf("sha256 %s  %s\nmd5    %s  %s\n", sha, name, md5, name);
+	(void)ui_safe(safe, sizeof(safe), name);
+	printf("sha256 %s  %s\nmd5    %s  %s\n", sha, safe, md5, safe);
 	verify_local(name, sha);
 	fflush(stdout);
 	return EXITCODE_OK;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "esc.h"
 #include "exitcode.h"
 #include "ftx_limits.h"
 #include "progress.h"
@@ -105,7 +106,7 @@ fmt_time(int64_t mtime, char *out, size_t n)
 static void
 ls_print(const struct listing *l, int lng)
 {
-	char num[24], when[32];
+	char num[24], when[32], name[ESC_SIZE(FTX_NAME_MAX)];
 	size_t i, w = 1;
 
 	/* Right-align sizes in a column as wide as the largest one. */
@@ -115,8 +116,10 @@ ls_print(const struct listing *l, int lng)
 			w = strlen(num);
 	for (i = 0; i < l->n; i++) {
 		fmt_time(l->v[i].mtime, when, sizeof(when));
+		/* SECURITY: names come from the server: escaped (esc.h). */
 		printf("%*" PRIu64 "  %s  %s%s%s\n", (int)w, l->v[i].size, when,
-		    lng ? l->v[i].sha256 : "", lng ? "  " : "", l->v[i].name);
+		    lng ? l->v[i].sha256 : "", lng ? "  " : "",
+		    ui_safe(name, sizeof(name), l->v[i].name));
 	}
 	fflush(stdout);
 }
@@ -149,6 +152,7 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
     size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
+	char safe[ESC_SIZE(FTX_NAME_MAX)];
 	int rc;
 
 	rc = ctl_request(c, "DELETE", &name, 1, line, why, sizeof(why));
@@ -156,7 +160,7 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
 		str_err(err, errlen, "rm %s: %s", name, why);
 		return rc;
 	}
-	ui_say(u, "deleted %s\n", name);
+	ui_say(u, "deleted %s\n", ui_safe(safe, sizeof(safe), name));
 	return EXITCODE_OK;
 }
 
@@ -194,7 +198,7 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
     char *err, size_t errlen)
 {
 	char sha[HASH_SHA256_HEXLEN + 1], md[RPL_MD5_HEXLEN + 1];
-	char why[FTX_ERRLEN];
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_NAME_MAX)];
 	int rc;
 
 	(void)u;
@@ -203,10 +207,12 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 		str_err(err, errlen, "hash %s: %s", name, why);
 		return rc;
 	}
-	/* Two spaces: the format sha256sum -c and md5sum -c read. */
-	printf("%s  %s\n", sha, name);
+	/* Two spaces: the format sha256sum -c and md5sum -c read.  The
+	 * name is the one the server confirmed: escaped (esc.h). */
+	(void)ui_safe(safe, sizeof(safe), name);
+	printf("%s  %s\n", sha, safe);
 	if (md5)
-		printf("%s  %s\n", md, name);
+		printf("%s  %s\n", md, safe);
 	fflush(stdout);
 	return EXITCODE_OK;
 }
@@ -214,7 +220,7 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 /* --- stats ------------------------------------------------------------- */
 
 /* The fields ops_stats knows how to present; others are shown as sent. */
-static const char *const known_stats[] = {"uptime", "sessions",
+static const char *const known_stats[] = {"per_user", "uptime", "sessions",
     "sessions_total", "chat", "xfers_running", "xfers_pending", "xfers_ok",
     "xfers_failed", "bytes_in", "bytes_out", "refused", "rejected", "errors"};
 
@@ -248,18 +254,33 @@ print_bytes(const char *label, uint64_t v)
 	printf("%-14s%s (%" PRIu64 " bytes)\n", label, h, v);
 }
 
+/* A server with accounts shows a user only their own account's figures
+ * (per_user=1): no server-wide lines then. */
+static void
+stats_print_scope(const struct rpl_stats *st)
+{
+	if (stat_of(st, "per_user") == 1) {
+		printf("%-14s%s\n", "scope", "your account only");
+		printf("%-14s%" PRIu64 " now\n", "sessions",
+		    stat_of(st, "sessions"));
+		return;
+	}
+	printf("%-14s%" PRIu64 " now, %" PRIu64 " since start\n", "sessions",
+	    stat_of(st, "sessions"), stat_of(st, "sessions_total"));
+	printf("%-14s%" PRIu64 "\n", "chat members", stat_of(st, "chat"));
+}
+
 static void
 stats_print(const struct rpl_stats *st)
 {
 	uint64_t up = stat_of(st, "uptime");
+	int server_wide = stat_of(st, "per_user") != 1;
 	size_t i;
 
 	printf("%-14s%" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64
 	       " (%" PRIu64 " s)\n",
 	    "uptime", up / 86400, up / 3600 % 24, up / 60 % 60, up % 60, up);
-	printf("%-14s%" PRIu64 " now, %" PRIu64 " since start\n", "sessions",
-	    stat_of(st, "sessions"), stat_of(st, "sessions_total"));
-	printf("%-14s%" PRIu64 "\n", "chat members", stat_of(st, "chat"));
+	stats_print_scope(st);
 	printf("%-14s%" PRIu64 " running, %" PRIu64 " waiting, %" PRIu64
 	       " done, %" PRIu64 " failed\n",
 	    "transfers", stat_of(st, "xfers_running"),
@@ -267,10 +288,13 @@ stats_print(const struct rpl_stats *st)
 	    stat_of(st, "xfers_failed"));
 	print_bytes("bytes in", stat_of(st, "bytes_in"));
 	print_bytes("bytes out", stat_of(st, "bytes_out"));
-	printf("%-14s%" PRIu64 " connections refused, %" PRIu64
-	       " data connections rejected\n",
-	    "refusals", stat_of(st, "refused"), stat_of(st, "rejected"));
-	printf("%-14s%" PRIu64 "\n", "errors", stat_of(st, "errors"));
+	if (server_wide) {
+		printf("%-14s%" PRIu64 " connections refused, %" PRIu64
+		       " data connections rejected\n",
+		    "refusals", stat_of(st, "refused"),
+		    stat_of(st, "rejected"));
+		printf("%-14s%" PRIu64 "\n", "errors", stat_of(st, "errors"));
+	}
 	/* Fields from a newer server, as they came. */
 	for (i = 0; i < st->n; i++)
 		if (!is_known_stat(st->v[i].key))

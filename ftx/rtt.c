@@ -4,7 +4,6 @@
 #include "rtt.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "echo.h"
 #include "exitcode.h"
 #include "net.h"
 #include "proto.h"
@@ -22,8 +22,7 @@
 #include "str.h"
 #include "token.h"
 
-/* "FTXE " + 16 hex digits + " " */
-#define UDP_HDR (5 + FTX_UDP_ID_HEX + 1)
+#define UDP_HDR ECHO_UDP_HDR
 /* After the last request, wait this long for stray duplicates. */
 #define DRAIN_MS 200
 #define HIST_ROWS 10
@@ -41,6 +40,7 @@ struct udp_run {
 	double *samples;
 	size_t ns;
 	struct rtt_udp cnt;
+	long verbatim; /* "replies" that were our requests, verbatim */
 };
 
 void
@@ -142,40 +142,42 @@ tcp_run(struct ctl *c, const struct rtt_opts *o, double *v, char *err,
 
 /* --- UDP ----------------------------------------------------------- */
 
+/* Request `seq` (kind ECHO_REQUEST), or the reply it must get
+ * (ECHO_REPLY). */
 static void
-udp_request(struct udp_run *r, long seq, char *dg, size_t *len)
+udp_datagram(
+    struct udp_run *r, enum echo_kind kind, long seq, char *dg, size_t *len)
 {
 	uint64_t id = ((uint64_t)r->tag << 32) | (uint64_t)seq;
 
-	if (str_fmt(dg, UDP_HDR + 1, "FTXE %016" PRIx64 " ", id) == -1)
-		abort(); /* fixed width */
+	echo_udp_header((unsigned char *)dg, kind, id);
 	payload(dg + UDP_HDR, r->o->size, (uint64_t)seq);
 	*len = UDP_HDR + r->o->size;
 }
 
 /* Which request a reply answers: its sequence number, or 0 if it
- * matches none of ours (wrong id, or altered bytes). */
+ * matches none of ours (wrong id, altered bytes, or not a reply at all:
+ * SECURITY: a datagram that still looks like a request is refused, so
+ * the client never takes a looping echo for an answer). */
 static long
 udp_match(struct udp_run *r, const char *dg, size_t n)
 {
+	const unsigned char *u = (const unsigned char *)dg;
 	char want[FTX_UDP_MAX + 1];
-	unsigned char raw[8];
+	enum echo_kind kind = echo_udp_kind(u, n);
 	uint64_t id;
 	size_t wlen;
 	long seq;
-	int i;
 
-	if (n < UDP_HDR || memcmp(dg, "FTXE ", 5) != 0 ||
-	    dg[UDP_HDR - 1] != ' ')
+	if (kind == ECHO_REQUEST)
+		r->verbatim++;
+	if (kind != ECHO_REPLY)
 		return 0;
-	if (str_unhex(raw, sizeof(raw), dg + 5) == -1)
-		return 0;
-	for (id = 0, i = 0; i < 8; i++)
-		id = (id << 8) | raw[i];
+	id = echo_udp_id(u);
 	seq = (long)(id & 0xffffffffu);
 	if ((uint32_t)(id >> 32) != r->tag || seq < 1 || seq > r->sent)
 		return 0;
-	udp_request(r, seq, want, &wlen);
+	udp_datagram(r, ECHO_REPLY, seq, want, &wlen);
 	if (wlen != n || memcmp(want, dg, n) != 0)
 		return 0;
 	return seq;
@@ -246,7 +248,7 @@ udp_once(struct udp_run *r, long seq, char *err, size_t errlen)
 	double t0;
 	size_t len;
 
-	udp_request(r, seq, dg, &len);
+	udp_datagram(r, ECHO_REQUEST, seq, dg, &len);
 	r->sent = seq;
 	t0 = now_ms();
 	if (send(r->fd, dg, len, 0) == -1 && errno != ECONNREFUSED)
@@ -427,7 +429,10 @@ rtt_run(struct ctl *c, const struct ui *u, const struct rtt_opts *o, char *err,
 		goto out;
 	rc = EXITCODE_OK;
 	if (n == 0) {
-		str_err(err, errlen, "no replies (is UDP echo on?)");
+		str_err(err, errlen,
+		    r.verbatim > 0 ? "no replies: the server echoes requests "
+				     "verbatim (not FTXR replies)"
+				   : "no replies (is UDP echo on?)");
 		rc = EXITCODE_FAIL;
 	}
 out:

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "chat.h"
+#include "esc.h"
 #include "exitcode.h"
 #include "lineed.h"
 #include "progress.h"
@@ -64,17 +65,20 @@ on_signal(int sig)
 static void show(struct talk *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* One line of output, above the prompt on a terminal. */
+/* One line of output, above the prompt on a terminal.  SECURITY: the
+ * whole line is escaped (esc.h): chat_parse_push refuses control
+ * characters, but a bidi override or an error reason gets here too. */
 static void
 show(struct talk *t, const char *fmt, ...)
 {
-	char line[FTX_LINE_MAX + 128];
+	char line[FTX_LINE_MAX + 128], safe[ESC_SIZE(FTX_LINE_MAX + 128)];
 	va_list ap;
 
 	va_start(ap, fmt);
 	(void)str_vfmt(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	led_print(&t->led, line);
+	(void)esc_str(safe, sizeof(safe), line);
+	led_print(&t->led, safe);
 }
 
 /* "HH:MM:SS" in local time for a server timestamp. */

@@ -35,6 +35,7 @@
 
 #include "chan.h"
 #include "ctl.h"
+#include "esc.h"
 #include "exitcode.h"
 #include "hash.h"
 #include "hpipe.h"
@@ -339,7 +340,10 @@ xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 static void
 bar_begin(struct xfer *x)
 {
-	progress_begin(&x->pg, STDERR_FILENO, 0, x->name, x->size);
+	char safe[ESC_SIZE(FTX_NAME_MAX)];
+
+	progress_begin(&x->pg, STDERR_FILENO, 0,
+	    ui_safe(safe, sizeof(safe), x->name), x->size);
 	x->pg.done = x->off;
 	x->pg.b_rate = x->off;
 	x->pg.enabled = x->u->bar;
@@ -875,10 +879,13 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 static void
 resume_notice(const struct xfer *x, const char *what)
 {
+	char safe[ESC_SIZE(FTX_NAME_MAX)];
+
 	if (x->off > 0 && !x->u->quiet)
 		fprintf(stderr,
 		    "resuming %s of %s at byte %" PRIu64 " of %" PRIu64 "\n",
-		    what, x->name, x->off, x->size);
+		    what, ui_safe(safe, sizeof(safe), x->name), x->off,
+		    x->size);
 }
 
 /* "offset=N" for a resumed command. */

@@ -8,6 +8,7 @@
 #ifndef FTX_UI_H
 #define FTX_UI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ui {
@@ -17,8 +18,11 @@ struct ui {
 
 /* Decide once: a bar only on a terminal and without --quiet. */
 void ui_init(struct ui *u, int quiet);
-/* "ftx: <message>" on stderr. */
+/* "ftx: <message>" on stderr, the whole line escaped (esc.h). */
 void ui_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* `s` escaped (esc.h) into buf[n], for printing text from the network:
+ * returns buf (cut short if it does not fit; ESC_SIZE(strlen(s)) does). */
+const char *ui_safe(char *buf, size_t n, const char *s);
 /* Chatter on stdout, suppressed by --quiet. */
 void ui_say(const struct ui *u, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

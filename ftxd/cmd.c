@@ -22,6 +22,7 @@
 #include "hash.h"
 #include "log.h"
 #include "loop.h"
+#include "net.h"
 #include "proto.h"
 #include "room.h"
 #include "session.h"
@@ -48,12 +49,18 @@ struct sjob {
 	char pkey[STORE_PKEY_LEN]; /* the session's partial upload */
 	uint64_t kept; /* bytes that partial holds */
 	struct buf reply; /* built by work(), sent by default */
-	/* DOWNLOAD preparation. */
+	/* DOWNLOAD preparation and HASH. */
 	int fd;
 	struct stat sb;
 	unsigned char sha[HASH_SHA256_LEN];
+	unsigned char md5sum[HASH_MD5_LEN]; /* HASH ... md5 */
+	struct sockaddr_storage peer; /* the session's, for the hash cap */
+	int need_full; /* work() found a needed hash missing from the cache */
+	int full; /* may read the whole file: holds a hash slot */
+	struct sjob *hnext; /* the list of jobs holding a hash slot */
 	/* UPLOAD: quota and free-space checks. */
 	uint64_t quota, inflight, min_free;
+	uint64_t reserved; /* counted in ust->inflight until released */
 	int check_space;
 	/* LOGIN: the secrets are wiped when the job is freed. */
 	char user[FTX_USER_MAX + 1];
@@ -63,6 +70,7 @@ struct sjob {
 	int login; /* 1 ok, 0 refused, -1 error */
 	struct store ustore; /* opened by the worker for a good login */
 	int adopted; /* ustore was handed to auth_attach */
+	int checking; /* LOGIN: queued or running, not yet answered */
 	long long reply_ms; /* a failed login is answered at this time */
 	struct sjob *qnext; /* LOGIN queue, delayed replies */
 };
@@ -77,6 +85,7 @@ struct sjob_args {
 
 static void submit(struct session *s, const struct sjob_args *a,
     void (*work)(struct sjob *), void (*finish)(struct sjob *));
+static void hash_release(struct sjob *j);
 static void login_work(struct sjob *j);
 static void login_done(void);
 
@@ -281,12 +290,20 @@ check_offset(struct session *s, struct proto_cmd *c, int idx, uint64_t *off)
 static int
 can_transfer(struct session *s)
 {
+	char why[FTX_ERRLEN];
+
 	if (s->srv->stopping) {
 		sess_reply(s, "ERROR SHUTDOWN server stopping");
 		return 0;
 	}
 	if (s->xfer != NULL) {
 		sess_reply(s, "ERROR BUSY a transfer is already in progress");
+		return 0;
+	}
+	/* Early, before any disk work; xfer.c checks again when the
+	 * transfer is created. */
+	if (xfer_admit(s, why, sizeof(why)) == -1) {
+		sess_reply(s, "ERROR BUSY %s", why);
 		return 0;
 	}
 	return 1;
@@ -329,7 +346,7 @@ cmd_upload(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	if (off == 0 && !space) {
-		xfer_upload(s, c->argv[0], size, 0);
+		xfer_upload(s, c->argv[0], size, 0, NULL);
 		return;
 	}
 	/* SECURITY: an offset past what we kept would leave a hole of
@@ -364,6 +381,8 @@ sjob_run(struct job *job)
 static void
 sjob_free(struct sjob *j)
 {
+	if (j->ust != NULL)
+		j->ust->inflight -= j->reserved; /* refused, or never ran */
 	if (j->fd != -1)
 		close(j->fd);
 	buf_free(&j->reply);
@@ -384,6 +403,8 @@ sjob_done(struct job *job)
 
 	if (j->work == login_work)
 		login_done(); /* frees a slot, whether or not s is alive */
+	if (j->full)
+		hash_release(j); /* likewise */
 	if (s == NULL) {
 		sjob_free(j);
 		return;
@@ -426,6 +447,7 @@ sjob_new(struct session *s, void (*work)(struct sjob *),
 	j->work = work;
 	j->finish = finish;
 	j->fd = -1;
+	j->peer = s->peer;
 	j->st = auth_store(s);
 	j->ust = auth_ref(s->ust);
 	buf_init(&j->reply, reply_max);
@@ -446,8 +468,16 @@ submit(struct session *s, const struct sjob_args *a,
 	if (a->check_space) {
 		j->check_space = 1;
 		j->quota = s->quota;
-		j->inflight = s->ust != NULL ? s->ust->inflight : 0;
 		j->min_free = s->srv->cfg.min_free;
+		/* SECURITY: the upload's bytes are reserved here, on the loop
+		 * thread, before its check runs on a worker: of two uploads
+		 * checked at once, the later sees the earlier's reservation,
+		 * so parallel uploads cannot all fit the same free quota. */
+		if (s->ust != NULL) {
+			j->inflight = s->ust->inflight;
+			j->reserved = a->size;
+			s->ust->inflight += a->size;
+		}
 	}
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
@@ -495,20 +525,111 @@ jreply_errno(struct sjob *j, const char *err)
 		jreply(j, "ERROR IO %s\n", err);
 }
 
-/* Open the job's file and find its SHA-256 (cached, or computed now);
- * on failure the error reply is queued and j->fd is -1. */
+/*
+ * Jobs that read a whole file to hash it (a cache miss) hold one of a
+ * few slots per user and per address (FTX_HASH_JOBS_MAX): without them,
+ * a client could keep every worker and core busy hashing with a few
+ * bytes per request.  The list belongs to the loop thread.
+ */
+static struct sjob *hashing;
+
+static void
+hash_release(struct sjob *j)
+{
+	struct sjob **pp;
+
+	for (pp = &hashing; *pp != NULL; pp = &(*pp)->hnext) {
+		if (*pp == j) {
+			*pp = j->hnext;
+			break;
+		}
+	}
+	j->hnext = NULL;
+	j->full = 0;
+}
+
+/* SECURITY: CPU amplification.  A slot for a full-file hash, if the
+ * user (when there are accounts) and the address have one free. */
+static int
+hash_acquire(struct sjob *j)
+{
+	int by_user = 0, by_addr = 0;
+	struct sjob *k;
+
+	for (k = hashing; k != NULL; k = k->hnext) {
+		if (j->ust != NULL && k->ust == j->ust)
+			by_user++;
+		if (net_same_ip(&k->peer, &j->peer))
+			by_addr++;
+	}
+	if (by_user >= FTX_HASH_JOBS_MAX || by_addr >= FTX_HASH_JOBS_MAX)
+		return -1;
+	j->full = 1;
+	j->hnext = hashing;
+	hashing = j;
+	return 0;
+}
+
+/*
+ * On the loop, when work() found a hash missing from the cache: run the
+ * job again, now allowed to read the whole file, or answer ERROR BUSY at
+ * once.  1 if the job was resubmitted or answered, 0 to carry on.
+ */
+static int
+hash_gate(struct sjob *j)
+{
+	struct session *s = j->sess;
+
+	if (!j->need_full)
+		return 0;
+	j->need_full = 0;
+	if (hash_acquire(j) == -1) {
+		sess_reply(s,
+		    "ERROR BUSY too many hash computations running; "
+		    "try again later");
+		return 1;
+	}
+	buf_reset(&j->reply);
+	if (worker_submit(&j->job) == -1) {
+		hash_release(j);
+		sess_reply(s, "ERROR INTERNAL out of resources");
+		return 1;
+	}
+	s->busy = j; /* kept: sjob_done answers when it is back */
+	return 1;
+}
+
+/*
+ * Open the job's file and find its SHA-256 (and, for HASH ... md5, its
+ * MD5): 0 when they are in j->sha (j->md5sum); 1 when one is not cached
+ * and the job must come back with a hash slot (hash_gate); -1 when the
+ * error reply is queued and j->fd is -1.
+ */
 static int
 open_and_hash(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
+	int has_md5 = 0, rc;
 
-	if (store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
-	    -1) {
+	if (j->fd == -1 &&
+	    store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
+		-1) {
 		jreply_errno(j, err);
 		return -1;
 	}
-	if (store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
-		sizeof(err)) == -1) {
+	if (!j->full) {
+		if (store_cached(j->st, j->name, &j->sb, j->sha, j->md5sum,
+			&has_md5) == 0 &&
+		    (has_md5 || !j->md5))
+			return 0;
+		j->need_full = 1;
+		return 1;
+	}
+	rc = j->md5 ? store_md5(j->st, j->name, j->fd, &j->sb, j->sha,
+			  j->md5sum, err, sizeof(err))
+		    : store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
+			  sizeof(err));
+	if (rc == -1) {
 		jreply(j, "ERROR IO %s\n", err);
 		close(j->fd);
 		j->fd = -1;
@@ -532,6 +653,8 @@ download_finish(struct sjob *j)
 		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
 		return;
 	}
+	if (hash_gate(j))
+		return;
 	if (j->fd == -1) {
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
@@ -568,15 +691,33 @@ static int
 space_check(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
-	uint64_t used, avail, need = j->size - j->offset;
+	uint64_t used, kept, avail, need = j->size - j->offset;
+	size_t nkept;
 
 	if (j->quota > 0) {
 		if (store_usage(j->st, j->name, &used, err, sizeof(err)) ==
-		    -1) {
+			-1 ||
+		    store_partial_usage(j->st, j->pkey, &kept, &nkept, err,
+			sizeof(err)) == -1) {
 			jreply(j, "ERROR IO %s\n", err);
 			return -1;
 		}
-		/* The replaced file's bytes are not counted (`except`). */
+		/* The replaced file's bytes are not counted (`except`), nor
+		 * this upload's own partial (it becomes the file); the
+		 * user's other kept partials are.  Partials are a resume
+		 * cache, not stored files: when only they stand in the way,
+		 * the oldest make room. */
+		if (used + j->inflight + j->size <= j->quota &&
+		    used + kept + j->inflight + j->size > j->quota) {
+			(void)store_partial_trim(j->st, j->pkey, SIZE_MAX,
+			    j->quota - used - j->inflight - j->size);
+			if (store_partial_usage(j->st, j->pkey, &kept, &nkept,
+				err, sizeof(err)) == -1) {
+				jreply(j, "ERROR IO %s\n", err);
+				return -1;
+			}
+		}
+		used += kept;
 		if (used + j->inflight + j->size > j->quota) {
 			jreply(j,
 			    "ERROR QUOTA upload of %" PRIu64
@@ -631,7 +772,7 @@ upload_finish(struct sjob *j)
 		    j->offset, j->kept);
 		return;
 	}
-	xfer_upload(j->sess, j->name, j->size, j->offset);
+	xfer_upload(j->sess, j->name, j->size, j->offset, &j->reserved);
 }
 
 static void
@@ -723,27 +864,26 @@ cmd_delete(struct session *s, struct proto_cmd *c)
 static void
 hash_work(struct sjob *j)
 {
-	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+	char enc[ENC_NAME_MAX];
 	char hex[HASH_SHA256_HEXLEN + 1], md5hex[2 * HASH_MD5_LEN + 1];
-	unsigned char md5[HASH_MD5_LEN];
-	uint64_t n;
 
-	if (open_and_hash(j) == -1)
+	if (open_and_hash(j) != 0)
 		return;
 	str_copy(md5hex, sizeof(md5hex), "-");
-	if (j->md5) {
-		/* MD5 is not cached: it is only for humans comparing with
-		 * md5sum, so it is computed on request. */
-		if (hash_fd(j->fd, HASH_MD5, md5, &n, err, sizeof(err)) == -1) {
-			jreply(j, "ERROR IO %s\n", err);
-			return;
-		}
-		str_hex(md5hex, md5, HASH_MD5_LEN);
-	}
+	if (j->md5)
+		str_hex(md5hex, j->md5sum, HASH_MD5_LEN);
 	str_hex(hex, j->sha, HASH_SHA256_LEN);
 	encode_name(enc, j->name);
 	jreply(j, "OK %" PRIu64 " %s %s %s\n", (uint64_t)j->sb.st_size, hex,
 	    md5hex, enc);
+}
+
+static void
+hash_finish(struct sjob *j)
+{
+	if (hash_gate(j))
+		return;
+	sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 }
 
 static void
@@ -760,7 +900,7 @@ cmd_hash(struct session *s, struct proto_cmd *c)
 		}
 		a.md5 = 1;
 	}
-	submit(s, &a, hash_work, NULL);
+	submit(s, &a, hash_work, hash_finish);
 }
 
 static void
@@ -884,15 +1024,47 @@ cmd_echo(struct session *s, struct proto_cmd *c)
 
 /* --- server statistics -------------------------------------------------- */
 
-/* One line of key=value pairs (docs/PROTOCOL.md, STATS); the same text
- * SIGUSR1 writes to the log. */
+/* STATS for one account: uptime and what this user's own sessions and
+ * transfers did (docs/PROTOCOL.md, Statistics). */
+static int
+stats_user_line(const struct session *s, char *out, size_t n)
+{
+	static const struct ucounts none;
+	const struct ucounts *c = &none;
+	const struct session *k;
+	int running, pending, nsess = 0;
+
+	if (s->ust != NULL && s->ust->counts != NULL)
+		c = s->ust->counts;
+	for (k = s->srv->sessions; k != NULL; k = k->next)
+		nsess += k->ust == s->ust;
+	xfer_count_user(s->srv, s->ust, &running, &pending);
+	return str_fmt(out, n,
+	    "per_user=1 uptime=%lld sessions=%d xfers_running=%d "
+	    "xfers_pending=%d xfers_ok=%" PRIu64 " xfers_failed=%" PRIu64
+	    " bytes_in=%" PRIu64 " bytes_out=%" PRIu64,
+	    (loop_now_ms() - s->srv->stats.start_ms) / 1000, nsess, running,
+	    pending, c->xfers_ok, c->xfers_failed, c->bytes_in, c->bytes_out);
+}
+
+/* One line of key=value pairs (docs/PROTOCOL.md, STATS); the server-wide
+ * line is the same text SIGUSR1 writes to the log. */
 static void
 cmd_stats(struct session *s, struct proto_cmd *c)
 {
 	char line[512];
+	int rc;
 
 	(void)c;
-	if (srv_stats_line(s->srv, line, sizeof(line)) == -1) {
+	/* SECURITY: with accounts, a user (anonymous included) sees only
+	 * their own account's activity: who else is connected and how much
+	 * they move is the operator's business (SIGUSR1, the log).  The
+	 * single-user server without accounts shows the whole server. */
+	if (s->srv->accounts)
+		rc = stats_user_line(s, line, sizeof(line));
+	else
+		rc = srv_stats_line(s->srv, line, sizeof(line));
+	if (rc == -1) {
 		sess_reply(s, "ERROR INTERNAL statistics do not fit a line");
 		return;
 	}
@@ -935,6 +1107,73 @@ static int logins_running;
 
 static void login_finish(struct sjob *j);
 
+/*
+ * SECURITY: the lockout of the address, and of the account name for a
+ * password login, checked when a LOGIN arrives, and again when it
+ * leaves the queue and when its result comes back: LOGINs sent at once
+ * from many sessions must not all be checked (and the right one let in)
+ * after the address or the name was locked out.  Right password or
+ * wrong, the reply is the same ERROR LOCKED, at once.  1 if refused
+ * (reply sent), else 0.
+ */
+static int
+login_locked(struct session *s, int anon, const char *user)
+{
+	long long left;
+
+	if (auth_locked(s->srv, &s->peer, &left)) {
+		sess_reply(s,
+		    "ERROR LOCKED too many failed logins; try again in %lld s",
+		    left);
+		return 1;
+	}
+	if (!anon && auth_account_locked(s->srv, user, &s->peer, &left)) {
+		sess_reply(s,
+		    "ERROR LOCKED too many failed logins for this account; "
+		    "try again in %lld s",
+		    left);
+		return 1;
+	}
+	return 0;
+}
+
+/* login_locked for a LOGIN queued or checked. */
+static int
+login_refuse_locked(struct sjob *j)
+{
+	char enc[ENC_NAME_MAX];
+
+	if (!login_locked(j->sess, j->anon, j->user))
+		return 0;
+	log_msg(j->sess->peerstr, "login user=%s refused: locked out",
+	    log_esc(enc, sizeof(enc), j->user[0] != '\0' ? j->user : "-"));
+	return 1;
+}
+
+/* A queued LOGIN refused before its check: the session goes on. */
+static void
+login_answered(struct sjob *j)
+{
+	struct session *s = j->sess;
+
+	s->busy = NULL;
+	sess_resume(s);
+	sjob_free(j);
+}
+
+/* LOGINs of this address queued or being checked. */
+static int
+login_inflight(const struct session *me)
+{
+	const struct session *s;
+	int n = 0;
+
+	for (s = me->srv->sessions; s != NULL; s = s->next)
+		n += s->busy != NULL && s->busy->work == login_work &&
+		    s->busy->checking && net_same_ip(&s->peer, &me->peer);
+	return n;
+}
+
 static void
 login_start_next(void)
 {
@@ -948,6 +1187,10 @@ login_start_next(void)
 		j->qnext = NULL;
 		if (j->sess == NULL) {
 			sjob_free(j); /* its session left while it waited */
+			continue;
+		}
+		if (login_refuse_locked(j)) {
+			login_answered(j);
 			continue;
 		}
 		if (worker_submit(&j->job) == -1) {
@@ -1007,7 +1250,7 @@ login_ok(struct session *s, struct sjob *j)
 		s->readonly = s->srv->cfg.anonymous != CFG_ANON_RW;
 		mode = s->readonly ? " read-only" : " read-write";
 	}
-	auth_succeeded(s->srv, &s->peer);
+	auth_succeeded(s->srv, &s->peer, j->anon ? NULL : j->user);
 	log_msg(s->peerstr, "login user=%s ok%s",
 	    log_esc(enc, sizeof(enc), s->user), mode);
 	sess_reply(s, "OK %s logged in%s", s->user, mode);
@@ -1019,6 +1262,9 @@ login_finish(struct sjob *j)
 	struct session *s = j->sess;
 	char enc[ENC_NAME_MAX];
 
+	j->checking = 0;
+	if (j->login != -1 && login_refuse_locked(j))
+		return; /* sjob_done frees it; an opened store is closed */
 	if (j->login == 1) {
 		login_ok(s, j);
 		return;
@@ -1036,7 +1282,7 @@ login_finish(struct sjob *j)
 	log_msg(s->peerstr, "login user=%s failed",
 	    log_esc(enc, sizeof(enc),
 		strlen(j->user) <= FTX_NAME_MAX ? j->user : "-"));
-	auth_failed(s->srv, &s->peer);
+	auth_failed(s->srv, &s->peer, j->user);
 	/* SECURITY: a failed login is answered after a delay, so guessing
 	 * is slow even within the lockout limit; the session waits. */
 	s->busy = j;
@@ -1073,10 +1319,14 @@ cmd_tick(struct server *srv, long long now)
 
 /* LOGIN's preconditions; 0 if the password may be checked. */
 static int
-login_allowed(struct session *s)
+login_allowed(struct session *s, int anon, const char *user)
 {
-	long long left;
-
+	/* Looked at again here: a LOGIN is when it matters. */
+	if (auth_recheck(s->srv) == -1) {
+		sess_reply(s,
+		    "ERROR INTERNAL login failed on the server: see its log");
+		return -1;
+	}
 	if (!s->srv->accounts) {
 		sess_reply(s, "ERROR AUTH no accounts on this server");
 		return -1;
@@ -1091,10 +1341,16 @@ login_allowed(struct session *s)
 		sess_reply(s, "ERROR TLS login needs TLS: send STARTTLS first");
 		return -1;
 	}
-	if (auth_locked(s->srv, &s->peer, &left)) {
+	if (login_locked(s, anon, user))
+		return -1;
+	/* SECURITY: at most FTX_LOGIN_INFLIGHT_PER_IP LOGINs of one address
+	 * wait for or undergo a check; more are refused at once, so one
+	 * address holds few places in the queue and a legitimate LOGIN
+	 * from elsewhere waits behind at most that many of its. */
+	if (login_inflight(s) >= FTX_LOGIN_INFLIGHT_PER_IP) {
 		sess_reply(s,
-		    "ERROR LOCKED too many failed logins; try again in %lld s",
-		    left);
+		    "ERROR BUSY too many logins in progress from your "
+		    "address; try again");
 		return -1;
 	}
 	return 0;
@@ -1105,17 +1361,18 @@ cmd_login(struct session *s, struct proto_cmd *c)
 {
 	const char *pass = c->argc > 1 ? c->argv[1] : "";
 	size_t passlen = strlen(pass);
+	int anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
+	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
 	struct sjob *j;
 
-	if (login_allowed(s) == -1)
+	if (login_allowed(s, anon, c->argv[0]) == -1)
 		return;
 	if ((j = sjob_new(s, login_work, login_finish, FTX_ERRLEN * 2)) ==
 	    NULL) {
 		sess_reply(s, "ERROR INTERNAL out of resources");
 		return;
 	}
-	j->anon = s->srv->cfg.anonymous != CFG_ANON_OFF &&
-	    strcmp(c->argv[0], FTX_ANON_USER) == 0;
+	j->anon = anon;
 	/* Overlong names and passwords are checked like wrong ones: the
 	 * reply must not tell them apart. */
 	if (str_copy(j->user, sizeof(j->user), c->argv[0]) == -1)
@@ -1125,6 +1382,7 @@ cmd_login(struct session *s, struct proto_cmd *c)
 		j->passlen = passlen;
 	}
 	s->busy = j;
+	j->checking = 1;
 	if (login_q_tail != NULL)
 		login_q_tail->qnext = j;
 	else

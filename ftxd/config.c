@@ -3,6 +3,7 @@
  * file.  See config.h.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,10 @@ static const struct cfg_opt opts[] = {
     {"xferlog", CFG_PATH, FIELD(xferlog), 0, 0, 1, 1, NULL, "FILE",
 	"one xferlog(5) line per finished transfer", NULL},
     {"chat-rate", CFG_INT, FIELD(chat_rate), 0, FTX_CHAT_RATE_MAX, 0, 1, NULL,
-	"N", "chat messages per session per 10 s; 0 = no limit", NULL},
+	"N",
+	"chat actions (SAY, MSG, JOIN, LEAVE) per session per 10 s; 0 = no "
+	"limit",
+	NULL},
     {"log-chat", CFG_BOOL, FIELD(log_chat), 0, 0, 0, 1, NULL, NULL,
 	"log chat message bodies (default: sizes only)", NULL},
     {"udp-echo", CFG_BOOL, FIELD(udp_echo), 0, 0, 0, 0, "no-udp-echo", NULL,
@@ -101,10 +105,36 @@ static const struct cfg_opt opts[] = {
 	NULL, "S", "seconds over which failed logins are counted", NULL},
     {"login-lockout", CFG_INT, FIELD(login_lockout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
 	NULL, "S", "seconds a locked-out IP is refused", NULL},
+    {"login-account-max-fails", CFG_INT, FIELD(login_account_max_fails), 0,
+	100000, 0, 1, NULL, "N",
+	"failed logins for one account, from any IP, within --login-window "
+	"that lock its password logins for --login-lockout, except from IPs "
+	"that logged in to it before; 0 = off",
+	NULL},
     {"min-free", CFG_SIZE, FIELD(min_free), 0, 0, 0, 1, NULL, "SIZE",
 	"refuse uploads that would leave less free disk space (e.g. 1G)", NULL},
     {"max-rate", CFG_SIZE, FIELD(max_rate), 0, 0, 0, 1, NULL, "SIZE",
 	"bytes per second per transfer, e.g. 10M; 0 = no limit", NULL},
+    {"min-rate", CFG_SIZE, FIELD(min_rate), 0, 0, 0, 1, NULL, "SIZE",
+	"end a transfer slower than SIZE bytes/s over --min-rate-window with "
+	"ERROR TIMEOUT; 0 = off",
+	NULL},
+    {"min-rate-window", CFG_INT, FIELD(min_rate_window), 1,
+	FTX_MIN_RATE_WINDOW_MAX, 0, 1, NULL, "S",
+	"seconds --min-rate is averaged over", NULL},
+    {"max-transfers", CFG_INT, FIELD(max_transfers), 1, FTX_MAX_TRANSFERS_LIMIT,
+	0, 0, NULL, "N",
+	"most transfers at once (each has a thread); more get ERROR BUSY",
+	NULL},
+    {"max-transfers-per-ip", CFG_INT, FIELD(max_transfers_per_ip), 1,
+	FTX_MAX_TRANSFERS_LIMIT, 0, 1, NULL, "N",
+	"most transfers at once from one IP address", NULL},
+    {"max-transfers-per-user", CFG_INT, FIELD(max_transfers_per_user), 1,
+	FTX_MAX_TRANSFERS_LIMIT, 0, 1, NULL, "N",
+	"most transfers at once of one account", NULL},
+    {"max-partials", CFG_INT, FIELD(max_partials), 1, FTX_MAX_PARTIALS_LIMIT, 0,
+	1, NULL, "N",
+	"interrupted uploads kept per uploader; the oldest goes first", NULL},
     {"user", CFG_STR, FIELD(run_user), 0, 0, 1, 0, NULL, "NAME",
 	"started as root: bind the ports, then run as NAME", NULL},
     {"allow-root", CFG_BOOL, FIELD(allow_root), 0, 0, 0, 0, NULL, NULL,
@@ -153,6 +183,13 @@ cfg_defaults(struct config *c)
 	c->login_max_fails = FTX_LOGIN_MAX_FAILS;
 	c->login_window = FTX_LOGIN_WINDOW_S;
 	c->login_lockout = FTX_LOGIN_LOCKOUT_S;
+	c->min_rate = FTX_DEFAULT_MIN_RATE;
+	c->min_rate_window = FTX_DEFAULT_MIN_RATE_WINDOW_S;
+	c->max_transfers = FTX_DEFAULT_MAX_TRANSFERS;
+	c->max_transfers_per_ip = FTX_DEFAULT_MAX_TRANSFERS_PER_IP;
+	c->max_transfers_per_user = FTX_DEFAULT_MAX_TRANSFERS_PER_USER;
+	c->max_partials = FTX_DEFAULT_MAX_PARTIALS;
+	c->login_account_max_fails = FTX_LOGIN_ACCOUNT_MAX_FAILS;
 }
 
 const char *
@@ -662,6 +699,11 @@ cfg_build(struct config *c, const struct cfg_cli *cli, const char *path,
 			return str_err(
 			    err, errlen, "--%s: %s", a->opt->name, why);
 	}
+	/* A transfer throttled below the minimum would always be cut. */
+	if (c->max_rate > 0 && c->min_rate > c->max_rate)
+		return str_err(err, errlen,
+		    "--min-rate %" PRIu64 " is above --max-rate %" PRIu64,
+		    c->min_rate, c->max_rate);
 	return 0;
 }
 

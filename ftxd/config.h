@@ -79,8 +79,15 @@ struct config {
 	int login_max_fails;
 	int login_window; /* seconds */
 	int login_lockout; /* seconds */
+	int login_account_max_fails; /* per account name; 0 = off */
 	uint64_t min_free; /* bytes; 0 = no guard */
 	uint64_t max_rate; /* bytes per second per transfer; 0 = no limit */
+	uint64_t min_rate; /* bytes per second a transfer must keep; 0 = off */
+	int min_rate_window; /* seconds min_rate is averaged over */
+	int max_transfers; /* pending and running, in all */
+	int max_transfers_per_ip;
+	int max_transfers_per_user;
+	int max_partials; /* interrupted uploads kept per uploader */
 	char run_user[FTX_USER_MAX + 1]; /* --user: drop privileges to it */
 	int allow_root;
 };

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "certgen.h"
 #include "config.h"
 #include "ftx_limits.h"
@@ -72,6 +73,7 @@ default_text(
     const struct config *d, const struct cfg_opt *o, char *out, size_t n)
 {
 	const char *field = (const char *)d + o->off;
+	uint64_t u;
 	int v;
 
 	out[0] = '\0';
@@ -89,11 +91,8 @@ default_text(
 		    cfg_log_format_name(d->log_format));
 		break;
 	case CFG_SIZE:
-		(void)str_fmt(out, n, " (default %llu)",
-		    (unsigned long long)(o->off ==
-				offsetof(struct config, min_free)
-			    ? d->min_free
-			    : d->max_rate));
+		memcpy(&u, field, sizeof(u));
+		(void)str_fmt(out, n, " (default %llu)", (unsigned long long)u);
 		break;
 	case CFG_ANON:
 		(void)str_fmt(
@@ -468,6 +467,10 @@ main(int argc, char **argv)
 		fatal(2, err);
 	srv.cli = &cli;
 	srv.cfg_path = path;
+	/* As the starting user, before detaching: the error reaches the
+	 * terminal, and exit 2 says "fix the configuration". */
+	if (auth_users_given(&srv.cfg, err, sizeof(err)) == -1)
+		fatal(2, err);
 	if (srv.cfg.daemon) {
 		/* The daemon runs in "/": make every path absolute first,
 		 * the config file's too, for SIGHUP. */

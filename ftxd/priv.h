@@ -15,8 +15,9 @@
  * SECURITY: switch the process for good to `user`: its supplementary
  * groups, then its primary group, then its uid (real, effective and
  * saved), and then verify that it stuck: every id matches, no capability
- * is left, and regaining root (setuid(0), seteuid(0), setgid(0)) fails.
- * Refuses a target with uid 0 or group 0 (primary or supplementary).
+ * is left, and regaining root (setuid(0), seteuid(0), setgid(0)) fails;
+ * then it sets PR_SET_NO_NEW_PRIVS (no execve can gain privilege) and
+ * checks that too.  Refuses a target with uid 0 or group 0 (primary or supplementary).
  * Fails closed: returns 0 only if all of that holds, else -1 with a
  * reason, and the caller must exit (the ids may be half-changed).
  * Called by a non-root process, it succeeds only if the process already

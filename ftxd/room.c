@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "chat.h"
+#include "flood.h"
 #include "log.h"
 #include "loop.h"
 #include "room.h"
@@ -26,10 +27,6 @@ struct member {
 	struct session *sess;
 	char nick[FTX_NICK_MAX + 1];
 	int slow; /* over the output cap: to be disconnected */
-	/* Flood control: when the last `rate` messages were sent, as a
-	 * ring; sent[next] is the oldest once the ring is full. */
-	long long *sent;
-	int nsent, next, strikes;
 	struct member *prev, *next_m;
 };
 
@@ -136,7 +133,6 @@ depart(struct room *r, struct member *m, const char *reason)
 	    reason, r->n);
 	now_ts(ts);
 	n = push_fmt(line, "LEFT %s %s %s", ts, m->nick, reason);
-	free(m->sent);
 	free(m);
 	broadcast(r, line, n);
 }
@@ -175,6 +171,37 @@ room_leave(struct session *s, const char *reason)
 		depart(&s->srv->room, s->chat, reason);
 }
 
+/*
+ * SECURITY: flood control.  A session may take `--chat-rate` chat actions
+ * (SAY, MSG, JOIN, LEAVE) in any FTX_CHAT_RATE_WINDOW_S seconds, from one
+ * budget kept in the session (flood.c), so leaving and rejoining does
+ * not renew it; the excess is refused, and FTX_CHAT_STRIKES refusals in a
+ * row disconnect.  `nick` is for the log.  Returns 0 if the action may
+ * go (and records it), -1 if refused (replied).
+ */
+static int
+rate_ok(struct session *s, const char *nick)
+{
+	int rate = s->srv->cfg.chat_rate;
+
+	switch (flood_take(&s->chat_flood, rate, loop_now_ms())) {
+	case 0:
+		return 0;
+	case -1:
+		sess_reply(s, "ERROR INTERNAL out of memory");
+		return -1;
+	}
+	if (s->chat_flood.strikes >= FTX_CHAT_STRIKES) {
+		log_msg(s->peerstr, "chat flood nick=%s; disconnecting", nick);
+		room_leave(s, "flood");
+		sess_close_after(s, "ERROR FLOOD too many messages");
+		return -1;
+	}
+	sess_reply(s, "ERROR RATE more than %d messages in %d s", rate,
+	    FTX_CHAT_RATE_WINDOW_S);
+	return -1;
+}
+
 void
 room_leave_cmd(struct session *s)
 {
@@ -182,8 +209,17 @@ room_leave_cmd(struct session *s)
 		sess_reply(s, "ERROR NOTJOINED not in the room");
 		return;
 	}
+	if (rate_ok(s, s->chat->nick) == -1)
+		return;
 	sess_reply(s, "OK");
 	room_leave(s, "leave");
+}
+
+void
+room_gone(struct session *s)
+{
+	room_leave(s, "disconnect");
+	flood_free(&s->chat_flood);
 }
 
 static struct member *
@@ -203,7 +239,6 @@ room_join(struct session *s, const char *nick)
 	char err[FTX_ERRLEN], line[PUSH_MAX], ts[CHAT_TS_LEN];
 	struct room *r = &s->srv->room;
 	struct member *m;
-	int rate = s->srv->cfg.chat_rate;
 
 	if (s->chat != NULL) {
 		sess_reply(
@@ -218,10 +253,9 @@ room_join(struct session *s, const char *nick)
 		sess_reply(s, "ERROR NICKTAKEN nickname in use: %s", nick);
 		return;
 	}
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (rate > 0 &&
-		(m->sent = calloc((size_t)rate, sizeof(*m->sent))) == NULL)) {
-		free(m);
+	if (rate_ok(s, nick) == -1)
+		return;
+	if ((m = calloc(1, sizeof(*m))) == NULL) {
 		sess_reply(s, "ERROR INTERNAL out of memory");
 		return;
 	}
@@ -242,42 +276,6 @@ room_join(struct session *s, const char *nick)
 	broadcast(r, line, push_fmt(line, "JOIN %s %s", ts, nick));
 }
 
-/*
- * SECURITY: flood control.  A member may send `rate` messages in any
- * FTX_CHAT_RATE_WINDOW_S seconds; the excess is refused, and
- * FTX_CHAT_STRIKES refusals in a row disconnect.  Returns 0 if the
- * message may go out (and records it), -1 if refused (replied).
- */
-static int
-rate_ok(struct session *s)
-{
-	struct member *m = s->chat;
-	int rate = s->srv->cfg.chat_rate;
-	long long now = loop_now_ms();
-
-	if (rate == 0)
-		return 0;
-	if (m->nsent == rate &&
-	    now - m->sent[m->next] < FTX_CHAT_RATE_WINDOW_S * 1000LL) {
-		if (++m->strikes >= FTX_CHAT_STRIKES) {
-			log_msg(s->peerstr, "chat flood nick=%s; disconnecting",
-			    m->nick);
-			room_leave(s, "flood");
-			sess_close_after(s, "ERROR FLOOD too many messages");
-			return -1;
-		}
-		sess_reply(s, "ERROR RATE more than %d messages in %d s", rate,
-		    FTX_CHAT_RATE_WINDOW_S);
-		return -1;
-	}
-	m->strikes = 0;
-	m->sent[m->next] = now;
-	m->next = (m->next + 1) % rate;
-	if (m->nsent < rate)
-		m->nsent++;
-	return 0;
-}
-
 /* Common checks for SAY and MSG; 0 if the message may be sent. */
 static int
 can_send(struct session *s, const char *text)
@@ -293,7 +291,7 @@ can_send(struct session *s, const char *text)
 		    text == NULL ? "message is empty" : err);
 		return -1;
 	}
-	return rate_ok(s);
+	return rate_ok(s, s->chat->nick);
 }
 
 static void
@@ -389,7 +387,6 @@ room_free(struct server *srv)
 	while ((m = r->head) != NULL) {
 		unlink_member(r, m);
 		m->sess->chat = NULL;
-		free(m->sent);
 		free(m);
 	}
 }

@@ -31,6 +31,9 @@ void room_join(struct session *s, const char *nick);
 void room_leave(struct session *s, const char *reason);
 /* LEAVE: room_leave plus the reply. */
 void room_leave_cmd(struct session *s);
+/* The session is closing: leave ("disconnect") and free its flood
+ * budget. */
+void room_gone(struct session *s);
 void room_say(struct session *s, const char *text);
 void room_msg(struct session *s, const char *to, const char *text);
 void room_who(struct session *s);

@@ -210,6 +210,7 @@ tick(struct loop *l, void *arg)
 	xfer_tick(srv, now);
 	sess_tick(srv, now);
 	cmd_tick(srv, now);
+	auth_tick(srv, now);
 	uecho_tick(srv, now);
 	if (!srv->stopping)
 		return;
@@ -371,7 +372,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (worker_start(
 		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
-		srv->cfg.workers, err, errlen) == -1)
+		srv->cfg.workers, srv->cfg.max_transfers, err, errlen) == -1)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
@@ -489,6 +490,7 @@ srv_reload(struct server *srv)
 	log_msg(NULL, "reload: config=%s changed=%s",
 	    srv->cfg_path != NULL ? srv->cfg_path : "-",
 	    applied[0] != '\0' ? applied : "-");
+	(void)auth_recheck(srv); /* logs if the users file went away */
 }
 
 int

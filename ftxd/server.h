@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "flood.h"
 #include "ftx_limits.h"
 #include "room.h"
 #include "store.h"
@@ -51,6 +52,7 @@ struct session {
 	struct sjob *busy; /* command waiting for a worker */
 	struct xfer *xfer; /* transfer pending or running */
 	struct member *chat; /* in the chat room, or NULL */
+	struct flood chat_flood; /* chat budget, kept across LEAVE (room.c) */
 	int pending; /* on the server's pending-output list */
 	/* TLS (STARTTLS). */
 	struct tls *tls;

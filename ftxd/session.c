@@ -170,7 +170,7 @@ sess_free(struct session *s)
 {
 	struct server *srv = s->srv;
 
-	room_leave(s, "disconnect");
+	room_gone(s);
 	unmark_pending(s);
 	auth_unref(srv, s->ust);
 	log_msg(s->peerstr, "disconnect");

@@ -107,10 +107,23 @@ subdir(int dirfd, const char *name, mode_t mode)
 	    dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* The mode of committed files: what open(2) would give 0666 under the
+ * umask we run with (systemd's UMask=, the shell's, 027 for --daemon).
+ * umask(2) can only be read by setting it, hence "once, at start-up". */
+static mode_t
+file_mode(void)
+{
+	mode_t um = umask(0);
+
+	(void)umask(um);
+	return 0666 & ~um;
+}
+
 int
 store_open(struct store *st, const char *root, char *err, size_t errlen)
 {
 	st->rootfd = st->metafd = st->partfd = -1;
+	st->fmode = file_mode();
 	if (mkdir(root, 0755) == -1 && errno != EEXIST)
 		return str_err(err, errlen, "cannot create root %s: %s", root,
 		    strerror(errno));
@@ -137,6 +150,7 @@ store_open_sub(const struct store *parent, const char *name, struct store *st,
     char *err, size_t errlen)
 {
 	st->rootfd = st->metafd = st->partfd = -1;
+	st->fmode = parent->fmode;
 	/* SECURITY: `name` passed users_name_check (no '/', no dots), and
 	 * the directory is opened beneath the parent without following a
 	 * symbolic link, so a link planted as ROOT/<user> leads nowhere. */
@@ -253,7 +267,15 @@ store_open_read(const struct store *st, const char *name, int *fdp,
 	return 0;
 }
 
-/* The sidecar line after "v1 <sha256> ": what identifies the version. */
+/*
+ * A sidecar is one line: "v1 <sha256><version>" or, once the MD5 is
+ * known too, "v2 <sha256> <md5><version>", where <version> is what
+ * meta_version formats.  v1 entries written by older servers stay valid:
+ * they just lack the MD5.
+ */
+#define MD5_HEXLEN (2 * HASH_MD5_LEN)
+
+/* The sidecar line's tail: what identifies the version. */
 static int
 meta_version(char *out, size_t n, const struct stat *sb)
 {
@@ -263,19 +285,22 @@ meta_version(char *out, size_t n, const struct stat *sb)
 }
 
 /*
- * The cached hash, if it was computed for exactly this file version.
+ * The cached hashes, if they were computed for exactly this file version.
  * Rather than parse numbers out of a file on disk, we format what the
  * line must say for this version and compare: anything else (a stale,
- * damaged or hostile sidecar) just means hashing again.
+ * damaged or hostile sidecar) just means hashing again.  *has_md5 says
+ * whether `md5` was filled (a v2 entry).
  */
 static int
 meta_read(const struct store *st, const char *name, const struct stat *sb,
-    unsigned char *sha)
+    unsigned char *sha, unsigned char *md5, int *has_md5)
 {
 	char buf[META_MAX], want[META_MAX];
+	size_t tail = 3 + HASH_SHA256_HEXLEN;
 	ssize_t n;
-	int fd;
+	int fd, v2;
 
+	*has_md5 = 0;
 	if ((fd = open_beneath(st->metafd, name, O_RDONLY | O_NONBLOCK, 0)) ==
 	    -1)
 		return -1;
@@ -284,19 +309,31 @@ meta_read(const struct store *st, const char *name, const struct stat *sb,
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	if ((size_t)n < 3 + HASH_SHA256_HEXLEN || strncmp(buf, "v1 ", 3) != 0 ||
+	v2 = strncmp(buf, "v2 ", 3) == 0;
+	if (v2)
+		tail += 1 + MD5_HEXLEN;
+	if ((size_t)n < tail || (!v2 && strncmp(buf, "v1 ", 3) != 0) ||
+	    (v2 && buf[3 + HASH_SHA256_HEXLEN] != ' ') ||
 	    meta_version(want, sizeof(want), sb) == -1 ||
-	    strcmp(buf + 3 + HASH_SHA256_HEXLEN, want) != 0)
+	    strcmp(buf + tail, want) != 0)
 		return -1;
-	return str_unhex(sha, HASH_SHA256_LEN, buf + 3);
+	if (v2 &&
+	    str_unhex(md5, HASH_MD5_LEN, buf + 4 + HASH_SHA256_HEXLEN) == -1)
+		return -1;
+	if (str_unhex(sha, HASH_SHA256_LEN, buf + 3) == -1)
+		return -1;
+	*has_md5 = v2;
+	return 0;
 }
 
-/* Record a hash; a failure only costs a re-hash later. */
+/* Record the hashes (md5 may be NULL); a failure only costs a re-hash
+ * later. */
 static void
 meta_write(const struct store *st, const char *name, const struct stat *sb,
-    const unsigned char *sha)
+    const unsigned char *sha, const unsigned char *md5)
 {
 	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1], tmp[STORE_TMPNAME_MAX];
+	char mhex[MD5_HEXLEN + 1];
 	struct token t;
 	size_t len;
 	int fd;
@@ -307,7 +344,10 @@ meta_write(const struct store *st, const char *name, const struct stat *sb,
 	if (str_fmt(tmp, sizeof(tmp), "%s%s", META_TMP_PREFIX, hex) == -1)
 		return;
 	str_hex(hex, sha, HASH_SHA256_LEN);
-	if (str_fmt(buf, sizeof(buf), "v1 %s", hex) == -1 ||
+	if (md5 != NULL)
+		str_hex(mhex, md5, HASH_MD5_LEN);
+	if ((md5 != NULL ? str_fmt(buf, sizeof(buf), "v2 %s %s", hex, mhex)
+			 : str_fmt(buf, sizeof(buf), "v1 %s", hex)) == -1 ||
 	    meta_version(buf + strlen(buf), sizeof(buf) - strlen(buf), sb) ==
 		-1)
 		return;
@@ -326,19 +366,51 @@ meta_write(const struct store *st, const char *name, const struct stat *sb,
 }
 
 int
+store_cached(const struct store *st, const char *name, const struct stat *sb,
+    unsigned char *sha, unsigned char *md5, int *has_md5)
+{
+	return meta_read(st, name, sb, sha, md5, has_md5);
+}
+
+int
 store_sha256(const struct store *st, const char *name, int fd,
     const struct stat *sb, unsigned char *sha, char *err, size_t errlen)
 {
+	unsigned char md5[HASH_MD5_LEN];
 	uint64_t n;
+	int has_md5;
 
-	if (meta_read(st, name, sb, sha) == 0)
+	if (meta_read(st, name, sb, sha, md5, &has_md5) == 0)
 		return 0;
 	/* A file copied into the root by hand: hash it on first need. */
 	if (hash_fd(fd, HASH_SHA256, sha, &n, err, errlen) == -1)
 		return -1;
 	if (n != (uint64_t)sb->st_size)
 		return str_err(err, errlen, "file changed while hashing");
-	meta_write(st, name, sb, sha);
+	meta_write(st, name, sb, sha, NULL);
+	return 0;
+}
+
+int
+store_md5(const struct store *st, const char *name, int fd,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5, char *err,
+    size_t errlen)
+{
+	uint64_t n;
+	int has_md5;
+
+	if (meta_read(st, name, sb, sha, md5, &has_md5) == 0 && has_md5)
+		return 0;
+	if (store_sha256(st, name, fd, sb, sha, err, errlen) == -1)
+		return -1;
+	/* Computed once per file version, then cached beside the SHA-256:
+	 * uploads do not compute it (it would cost them about a third of
+	 * their throughput), so the first HASH ... md5 pays for it. */
+	if (hash_fd(fd, HASH_MD5, md5, &n, err, errlen) == -1)
+		return -1;
+	if (n != (uint64_t)sb->st_size)
+		return str_err(err, errlen, "file changed while hashing");
+	meta_write(st, name, sb, sha, md5);
 	return 0;
 }
 
@@ -356,7 +428,7 @@ store_tmp_create(
 	if (str_fmt(tmpname, STORE_TMPNAME_MAX, "%s%s", TMP_PREFIX, hex) == -1)
 		return str_err(err, errlen, "temporary name too long");
 	fd = open_beneath(
-	    st->rootfd, tmpname, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	    st->rootfd, tmpname, O_WRONLY | O_CREAT | O_EXCL, st->fmode);
 	if (fd == -1)
 		return str_err(err, errlen, "cannot create temporary: %s",
 		    strerror(errno));
@@ -384,7 +456,7 @@ store_commit(const struct store *st, const char *tmpname, const char *name,
 		return -1;
 	}
 	(void)fsync(st->rootfd);
-	meta_write(st, name, &sb, sha);
+	meta_write(st, name, &sb, sha, NULL);
 	return 0;
 }
 
@@ -397,7 +469,7 @@ store_discard(const struct store *st, const char *tmpname)
 void
 store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
 {
-	unsigned char d[HASH_SHA256_LEN];
+	unsigned char d[HASH_SHA256_LEN], own[HASH_SHA256_LEN];
 	struct hash_ctx *h;
 	char num[32];
 
@@ -411,7 +483,109 @@ store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
 	    hash_update(h, num, strlen(num)) == -1 || hash_final(h, d) == -1)
 		abort(); /* OpenSSL cannot hash: nothing works anyway */
 	hash_free(h);
-	str_hex(key, d, (STORE_PKEY_LEN - 1) / 2);
+	h = hash_new(HASH_SHA256, NULL, 0);
+	if (h == NULL || hash_update(h, "ftx-partial-owner-v1", 21) == -1 ||
+	    hash_update(h, owner, strlen(owner) + 1) == -1 ||
+	    hash_final(h, own) == -1)
+		abort();
+	hash_free(h);
+	str_hex(key, own, STORE_POWNER_HEX / 2);
+	key[STORE_POWNER_HEX] = '-';
+	str_hex(key + STORE_POWNER_HEX + 1, d, 16);
+}
+
+/* Whether `name` is a partial of the uploader that `key` names. */
+static int
+same_owner(const char *name, const char *key)
+{
+	return strlen(name) == STORE_PKEY_LEN - 1 &&
+	    strncmp(name, key, STORE_POWNER_HEX + 1) == 0 &&
+	    strcmp(name, key) != 0;
+}
+
+int
+store_partial_usage(const struct store *st, const char *key, uint64_t *bytes,
+    size_t *count, char *err, size_t errlen)
+{
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+
+	*bytes = 0;
+	*count = 0;
+	if ((d = open_dir(st->partfd)) == NULL)
+		return str_err(err, errlen, "opendir: %s", strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!same_owner(de->d_name, key))
+			continue;
+		if (fstatat(st->partfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			0 &&
+		    S_ISREG(sb.st_mode)) {
+			*bytes += (uint64_t)sb.st_size;
+			(*count)++;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+/* The oldest unlocked partial of key's uploader: unlinked, 1; none, 0. */
+static int
+trim_oldest(const struct store *st, const char *key)
+{
+	char oldest[STORE_PKEY_LEN] = "";
+	struct timespec when = {0, 0};
+	struct dirent *de;
+	struct stat sb;
+	int fd, rc = 0;
+	DIR *d;
+
+	if ((d = open_dir(st->partfd)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (!same_owner(de->d_name, key) ||
+		    fstatat(st->partfd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) ==
+			-1 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (oldest[0] == '\0' || sb.st_mtim.tv_sec < when.tv_sec ||
+		    (sb.st_mtim.tv_sec == when.tv_sec &&
+			sb.st_mtim.tv_nsec < when.tv_nsec)) {
+			when = sb.st_mtim;
+			(void)str_copy(oldest, sizeof(oldest), de->d_name);
+		}
+	}
+	closedir(d);
+	if (oldest[0] == '\0')
+		return 0;
+	fd = open_beneath(st->partfd, oldest, O_RDONLY | O_NONBLOCK, 0);
+	if (fd == -1)
+		return 0;
+	/* A partial being written is locked: its transfer keeps it. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    unlinkat(st->partfd, oldest, 0) == 0)
+		rc = 1;
+	close(fd);
+	return rc;
+}
+
+int
+store_partial_trim(
+    const struct store *st, const char *key, size_t keep, uint64_t keep_bytes)
+{
+	char err[FTX_ERRLEN];
+	uint64_t bytes;
+	size_t count;
+	int n = 0;
+
+	/* SECURITY: an uploader cannot fill the disk with broken-off
+	 * uploads: beyond `keep`, the oldest goes.  Bounded: each round
+	 * removes one, and a round that removes none (all locked) stops. */
+	while (store_partial_usage(st, key, &bytes, &count, err, sizeof(err)) ==
+		0 &&
+	    (count > keep || bytes > keep_bytes) && trim_oldest(st, key) == 1)
+		n++;
+	return n;
 }
 
 int
@@ -488,7 +662,9 @@ store_partial_commit(const struct store *st, const char *key, const char *name,
 		return str_err(err, errlen, "fsync: %s", strerror(errno));
 	if (fstat(fd, &sb) == -1)
 		return str_err(err, errlen, "fstat: %s", strerror(errno));
-	if (fchmod(fd, 0644) == -1)
+	/* Partials are private (0600) while they grow; the committed file
+	 * gets the mode the umask asks for. */
+	if (fchmod(fd, st->fmode) == -1)
 		return str_err(err, errlen, "fchmod: %s", strerror(errno));
 	if (renameat(st->partfd, key, st->rootfd, name) == -1) {
 		saved = errno;
@@ -498,7 +674,7 @@ store_partial_commit(const struct store *st, const char *key, const char *name,
 	}
 	(void)fsync(st->rootfd);
 	(void)fsync(st->partfd);
-	meta_write(st, name, &sb, sha);
+	meta_write(st, name, &sb, sha, NULL);
 	return 0;
 }
 
@@ -543,12 +719,13 @@ store_list(const struct store *st, size_t max,
     int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
     size_t errlen)
 {
+	unsigned char md5[HASH_MD5_LEN];
 	struct store_entry e;
 	struct dirent *de;
 	struct stat sb;
 	size_t count = 0;
 	DIR *d;
-	int rc = 0;
+	int rc = 0, has_md5;
 
 	if ((d = open_dir(st->rootfd)) == NULL)
 		return str_err(err, errlen, "opendir: %s", strerror(errno));
@@ -564,7 +741,8 @@ store_list(const struct store *st, size_t max,
 		e.name = de->d_name;
 		e.size = (uint64_t)sb.st_size;
 		e.mtime = sb.st_mtim.tv_sec;
-		e.has_sha = meta_read(st, de->d_name, &sb, e.sha) == 0;
+		e.has_sha =
+		    meta_read(st, de->d_name, &sb, e.sha, md5, &has_md5) == 0;
 		if (cb(arg, &e) == -1) {
 			rc = str_err(err, errlen, "listing too large");
 			break;

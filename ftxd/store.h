@@ -9,9 +9,10 @@
  *
  * Uploads go to a hidden temporary (".ftxtmp-<hex>") that is renamed over
  * the final name only once complete and verified, so readers see either
- * the old or the new file, never a partial one.  Each file's SHA-256 is
- * cached in "<root>/.ftx/<name>" together with the size, mtime and inode
- * it was computed for; a cache entry that no longer matches is ignored.
+ * the old or the new file, never a partial one.  Each file's SHA-256 (and
+ * MD5, once asked for) is cached in "<root>/.ftx/<name>" together with the
+ * size, mtime and inode it was computed for; a cache entry that no longer
+ * matches is ignored.
  *
  * All functions may block on the disk: call them from worker threads.
  * On failure they return -1, fill `err`, and leave errno describing the
@@ -29,13 +30,16 @@
 
 #define STORE_TMPNAME_MAX 32
 
-/* Partial uploads are named by a key: 32 hex digits + NUL. */
-#define STORE_PKEY_LEN 33
+/* Partial uploads are named by a key: 16 hex digits naming the
+ * uploader, '-', 32 hex digits naming the upload, NUL. */
+#define STORE_POWNER_HEX 16
+#define STORE_PKEY_LEN (STORE_POWNER_HEX + 1 + 32 + 1)
 
 struct store {
 	int rootfd;
 	int metafd;
 	int partfd; /* <root>/.ftx/.partial: interrupted uploads */
+	mode_t fmode; /* committed files: 0666 & ~umask (store_open) */
 };
 
 struct store_entry {
@@ -46,7 +50,9 @@ struct store_entry {
 	unsigned char sha[HASH_SHA256_LEN];
 };
 
-/* Open (creating if needed) the root and remove stale temporaries. */
+/* Open (creating if needed) the root and remove stale temporaries.  It
+ * reads the process's umask, which changes it for an instant: call it
+ * before any thread that creates files starts. */
 int store_open(struct store *st, const char *root, char *err, size_t errlen);
 void store_close(struct store *st);
 /* A user's storage: the directory `name` under the parent's root
@@ -69,6 +75,18 @@ int store_open_read(const struct store *st, const char *name, int *fdp,
 int store_sha256(const struct store *st, const char *name, int fd,
     const struct stat *sb, unsigned char *sha, char *err, size_t errlen);
 
+/* The cached hashes of this version of the file, without reading it:
+ * 0 with sha filled (and md5, if *has_md5), or -1 if nothing valid is
+ * cached. */
+int store_cached(const struct store *st, const char *name,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5,
+    int *has_md5);
+/* The file's SHA-256 and MD5 from the cache, or computed now (and cached
+ * together). */
+int store_md5(const struct store *st, const char *name, int fd,
+    const struct stat *sb, unsigned char *sha, unsigned char *md5, char *err,
+    size_t errlen);
+
 /* Create a fresh temporary; its name goes to tmpname[STORE_TMPNAME_MAX]. */
 int store_tmp_create(
     const struct store *st, char *tmpname, int *fdp, char *err, size_t errlen);
@@ -82,8 +100,10 @@ void store_discard(const struct store *st, const char *tmpname);
  * Partial uploads (resume, docs/PROTOCOL.md "Resuming").  An upload is
  * written to <root>/.ftx/.partial/<key>, where the key is a hash of the
  * uploader, the name and the total size, so only the same uploader of
- * the same file can find it again; it is renamed into place only when
- * complete and verified, and otherwise kept for a later resume.
+ * the same file can find it again (its first part hashes the uploader
+ * alone, so an uploader's partials can be counted and capped); it is renamed
+ * into place only when complete and verified, and otherwise kept for a later
+ * resume.
  */
 void store_partial_key(
     char *key, const char *owner, const char *name, uint64_t size);
@@ -100,6 +120,15 @@ int store_partial_commit(const struct store *st, const char *key,
     const char *name, int fd, const unsigned char *sha, char *err,
     size_t errlen);
 void store_partial_discard(const struct store *st, const char *key);
+/* Bytes and count of the partials of key's uploader, leaving out `key`
+ * itself: what the uploader's kept partials weigh against a quota. */
+int store_partial_usage(const struct store *st, const char *key,
+    uint64_t *bytes, size_t *count, char *err, size_t errlen);
+/* Delete the oldest unlocked partials of key's uploader (never `key`
+ * itself) until at most `keep` others remain, holding at most
+ * `keep_bytes` together; how many were deleted. */
+int store_partial_trim(
+    const struct store *st, const char *key, size_t keep, uint64_t keep_bytes);
 /* Delete unlocked partials not written for `ttl_s` seconds; how many. */
 int store_partial_expire(const struct store *st, long long ttl_s);
 

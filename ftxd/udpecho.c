@@ -2,10 +2,13 @@
  * udpecho.c - UDP echo.  See udpecho.h.
  *
  * SECURITY: a UDP service answers addresses nobody verified, so it must
- * not become a tool against third parties.  A reply is the request
- * itself, never larger (no amplification); only well-formed requests are
- * answered (no reflecting other protocols' traffic); and replies are
- * rate-limited per source address and overall (token buckets).
+ * not become a tool against third parties.  A reply is the request with
+ * another magic (FTXR for FTXE), never larger (no amplification); only
+ * well-formed requests are answered (no reflecting other protocols'
+ * traffic), never replies and never datagrams from well-known service
+ * ports or our own port (no loop with another echo service, CVE-2024-2169);
+ * and replies are rate-limited per source address and overall (token
+ * buckets).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -38,32 +42,51 @@ struct bucket {
 
 struct uecho {
 	int fd;
+	int port; /* ours: datagrams from it are another ftxd's */
 	uint64_t seed; /* keys the slot hash, so sources cannot aim */
 	struct bucket src[FTX_UDP_SOURCES];
 	struct bucket all; /* the global limit */
-	unsigned long answered, limited, malformed;
+	unsigned long answered, limited, malformed, replies, badport;
 	long long report_ms;
 };
 
 int
 uecho_valid(const unsigned char *buf, size_t n)
 {
-	size_t i;
+	return echo_udp_kind(buf, n) == ECHO_REQUEST;
+}
 
-	/* "FTXE " + 16 lowercase hex digits + " ", then any payload. */
-	if (n < 5 + FTX_UDP_ID_HEX + 1 || n > FTX_UDP_MAX)
+static int
+src_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+/* SECURITY: 1 if the datagram is to be answered; otherwise counted as
+ * dropped.  Replies are never answered, so one spoofed request makes at
+ * most one reply, not an endless exchange with another echo service. */
+static int
+answerable(struct uecho *u, const unsigned char *buf, size_t n,
+    const struct sockaddr_storage *ss)
+{
+	if (!echo_udp_port_ok(src_port(ss), u->port)) {
+		u->badport++;
 		return 0;
-	/* (The analyzer does not know recvfrom filled buf[0..n).) */
-	if (memcmp(buf, "FTXE ", 5) != 0 ||
-	    buf[5 + FTX_UDP_ID_HEX] !=
-		' ') /* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult)
-		      */
+	}
+	switch (echo_udp_kind(buf, n)) {
+	case ECHO_REQUEST:
+		return 1;
+	case ECHO_REPLY:
+		u->replies++;
 		return 0;
-	for (i = 5; i < 5 + FTX_UDP_ID_HEX; i++)
-		if (!((buf[i] >= '0' && buf[i] <= '9') ||
-			(buf[i] >= 'a' && buf[i] <= 'f')))
-			return 0;
-	return 1;
+	default:
+		u->malformed++;
+		return 0;
+	}
 }
 
 static void
@@ -163,16 +186,16 @@ on_datagram(struct loop *l, int fd, int revents, void *arg)
 		    (struct sockaddr *)&ss, &sl);
 		if (n == -1)
 			break; /* EAGAIN, or an ICMP error for an old reply */
-		if (!uecho_valid(buf, (size_t)n)) {
-			u->malformed++;
+		if (!answerable(u, buf, (size_t)n, &ss))
 			continue;
-		}
 		if (!take(source(u, &ss), srv->cfg.udp_rate, now) ||
 		    !take(&u->all, FTX_UDP_GLOBAL_RATE, now)) {
 			u->limited++;
 			continue;
 		}
-		/* SECURITY: the reply is the request, byte for byte. */
+		/* SECURITY: the reply is the request with the magic
+		 * FTXR: as long, never longer, and never a request. */
+		echo_udp_answer(buf);
 		if (sendto(fd, buf, (size_t)n, MSG_DONTWAIT,
 			(struct sockaddr *)&ss, sl) == (ssize_t)n)
 			u->answered++;
@@ -199,6 +222,7 @@ uecho_open(struct server *srv, int port, char *err, size_t errlen)
 		close(u->fd);
 		goto fail;
 	}
+	u->port = port;
 	u->report_ms = loop_now_ms();
 	srv->uecho = u;
 	return 0;
@@ -214,11 +238,14 @@ uecho_tick(struct server *srv, long long now_ms)
 
 	if (u == NULL || now_ms - u->report_ms < 1000)
 		return;
-	if (u->limited > 0 || u->malformed > 0)
+	if (u->limited > 0 || u->malformed > 0 || u->replies > 0 ||
+	    u->badport > 0)
 		log_msg(NULL,
-		    "udp echo: answered=%lu rate-limited=%lu malformed=%lu",
-		    u->answered, u->limited, u->malformed);
-	u->answered = u->limited = u->malformed = 0;
+		    "udp echo: answered=%lu rate-limited=%lu malformed=%lu "
+		    "replies=%lu bad-port=%lu",
+		    u->answered, u->limited, u->malformed, u->replies,
+		    u->badport);
+	u->answered = u->limited = u->malformed = u->replies = u->badport = 0;
 	u->report_ms = now_ms;
 }
 

@@ -1,5 +1,6 @@
 /*
- * worker.c - elastic thread pool.  See worker.h.
+ * worker.c - two elastic thread pools (lanes) with one done queue.  See
+ * worker.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,15 +18,26 @@
 #include "str.h"
 #include "worker.h"
 
-/* An idle thread above the minimum exits after this long. */
+/* An idle thread above its lane's minimum exits after this long. */
 #define WORKER_IDLE_EXIT_S 30
 
+enum { LANE_CTL, LANE_XFER, NLANES };
+
+/* One pool.  Every field is guarded by `mu`. */
+struct lane {
+	pthread_cond_t cv_work;
+	struct job *q_head, *q_tail; /* waiting to run */
+	int nthreads, nidle, nmin, nmax, qlen;
+};
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t cv_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t cv_exit = PTHREAD_COND_INITIALIZER;
-static struct job *q_head, *q_tail; /* waiting to run */
+static struct lane lanes[NLANES] = {
+    {PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, 0, 0},
+    {PTHREAD_COND_INITIALIZER, NULL, NULL, 0, 0, 0, 0, 0},
+};
 static struct job *done_head, *done_tail; /* finished, for the loop */
-static int nthreads, nidle, nmin, nmax, pending, qlen, stopping;
+static int pending, stopping;
 static int efd = -1;
 
 static void
@@ -53,36 +65,36 @@ pop(struct job **head, struct job **tail)
 }
 
 static int
-wait_for_work(void)
+wait_for_work(struct lane *ln)
 {
 	struct timespec ts;
 	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += WORKER_IDLE_EXIT_S;
-	nidle++;
-	rc = pthread_cond_timedwait(&cv_work, &mu, &ts);
-	nidle--;
+	ln->nidle++;
+	rc = pthread_cond_timedwait(&ln->cv_work, &mu, &ts);
+	ln->nidle--;
 	return rc;
 }
 
 static void *
 worker_main(void *arg)
 {
+	struct lane *ln = arg;
 	uint64_t one = 1;
 	struct job *j;
 
-	(void)arg;
 	pthread_mutex_lock(&mu);
 	for (;;) {
-		while (q_head == NULL && !stopping) {
-			if (wait_for_work() == ETIMEDOUT && q_head == NULL &&
-			    nthreads > nmin)
+		while (ln->q_head == NULL && !stopping) {
+			if (wait_for_work(ln) == ETIMEDOUT &&
+			    ln->q_head == NULL && ln->nthreads > ln->nmin)
 				goto out;
 		}
-		if ((j = pop(&q_head, &q_tail)) == NULL)
+		if ((j = pop(&ln->q_head, &ln->q_tail)) == NULL)
 			break; /* stopping and nothing left to do */
-		qlen--;
+		ln->qlen--;
 		pthread_mutex_unlock(&mu);
 		j->run(j);
 		pthread_mutex_lock(&mu);
@@ -98,7 +110,7 @@ out:
 	 * token RNG) before worker_stop() can see us gone and exit. */
 	OPENSSL_thread_stop();
 	pthread_mutex_lock(&mu);
-	nthreads--;
+	ln->nthreads--;
 	pthread_cond_broadcast(&cv_exit);
 	pthread_mutex_unlock(&mu);
 	return NULL;
@@ -106,7 +118,7 @@ out:
 
 /* Called with mu held. */
 static int
-spawn(void)
+spawn(struct lane *ln)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -116,30 +128,32 @@ spawn(void)
 		return -1;
 	pthread_attr_setstacksize(&attr, FTX_WORKER_STACK);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	rc = pthread_create(&t, &attr, worker_main, NULL);
+	rc = pthread_create(&t, &attr, worker_main, ln);
 	pthread_attr_destroy(&attr);
 	if (rc != 0)
 		return -1;
-	nthreads++;
+	ln->nthreads++;
 	return 0;
 }
 
 int
-worker_start(int min, int max, char *err, size_t errlen)
+worker_start(int ctl_min, int ctl_max, int xfer_max, char *err, size_t errlen)
 {
 	int i;
 
-	if (min < 1 || max < min)
-		return str_err(
-		    err, errlen, "bad worker counts %d..%d", min, max);
+	if (ctl_min < 1 || ctl_max < ctl_min || xfer_max < 1)
+		return str_err(err, errlen, "bad worker counts %d..%d, %d",
+		    ctl_min, ctl_max, xfer_max);
 	efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (efd == -1)
 		return str_err(err, errlen, "eventfd: %s", strerror(errno));
-	nmin = min;
-	nmax = max;
 	pthread_mutex_lock(&mu);
-	for (i = 0; i < min; i++) {
-		if (spawn() == -1) {
+	lanes[LANE_CTL].nmin = ctl_min;
+	lanes[LANE_CTL].nmax = ctl_max;
+	lanes[LANE_XFER].nmin = 0;
+	lanes[LANE_XFER].nmax = xfer_max;
+	for (i = 0; i < ctl_min; i++) {
+		if (spawn(&lanes[LANE_CTL]) == -1) {
 			pthread_mutex_unlock(&mu);
 			return str_err(err, errlen, "cannot start workers");
 		}
@@ -154,24 +168,37 @@ worker_fd(void)
 	return efd;
 }
 
-int
-worker_submit(struct job *j)
+static int
+submit(struct lane *ln, struct job *j)
 {
 	int rc = 0;
 
 	pthread_mutex_lock(&mu);
 	/* Start a thread when the idle ones are already spoken for by
 	 * queued jobs; with none at all and none startable, fail. */
-	if (qlen >= nidle && nthreads < nmax && spawn() == -1 && nthreads == 0)
+	if (ln->qlen >= ln->nidle && ln->nthreads < ln->nmax &&
+	    spawn(ln) == -1 && ln->nthreads == 0)
 		rc = -1;
 	if (rc == 0) {
-		push(&q_head, &q_tail, j);
-		qlen++;
+		push(&ln->q_head, &ln->q_tail, j);
+		ln->qlen++;
 		pending++;
-		pthread_cond_signal(&cv_work);
+		pthread_cond_signal(&ln->cv_work);
 	}
 	pthread_mutex_unlock(&mu);
 	return rc;
+}
+
+int
+worker_submit(struct job *j)
+{
+	return submit(&lanes[LANE_CTL], j);
+}
+
+int
+worker_submit_xfer(struct job *j)
+{
+	return submit(&lanes[LANE_XFER], j);
 }
 
 void
@@ -206,12 +233,24 @@ worker_pending(void)
 }
 
 void
-worker_stop(void)
+worker_threads(int *ctl, int *xfer)
 {
 	pthread_mutex_lock(&mu);
+	*ctl = lanes[LANE_CTL].nthreads;
+	*xfer = lanes[LANE_XFER].nthreads;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+worker_stop(void)
+{
+	int i;
+
+	pthread_mutex_lock(&mu);
 	stopping = 1;
-	pthread_cond_broadcast(&cv_work);
-	while (nthreads > 0)
+	for (i = 0; i < NLANES; i++)
+		pthread_cond_broadcast(&lanes[i].cv_work);
+	while (lanes[LANE_CTL].nthreads + lanes[LANE_XFER].nthreads > 0)
 		pthread_cond_wait(&cv_exit, &mu);
 	pthread_mutex_unlock(&mu);
 	if (efd != -1)

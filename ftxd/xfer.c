@@ -19,6 +19,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "pace.h"
 #include "proto.h"
 #include "session.h"
 #include "str.h"
@@ -58,8 +59,14 @@ struct xfer {
 	unsigned char tls_id[FTX_TLS_BIND_ID_BYTES]; /* its tickets' id */
 	struct rate rate; /* --max-rate */
 	uint64_t max_rate;
+	struct pace pace; /* --min-rate and --data-timeout */
+	long long next_check_ms; /* the watchdog is asked at most 1/s */
+	uint64_t min_rate;
+	int min_rate_window;
+	size_t max_partials; /* --max-partials */
 	size_t iosize;
 	int timeout;
+	char user[FTX_USER_MAX + 1]; /* an account's name, else "" */
 	unsigned char sha[HASH_SHA256_LEN];
 	/* Results, written by the worker. */
 	const char *code; /* NULL on success, else an ERROR code */
@@ -107,8 +114,51 @@ static void xfer_done(struct job *job);
 
 /* --- transfer objects ------------------------------------------------ */
 
+/* The account whose transfers count against --max-transfers-per-user:
+ * a logged-in user; not anonymous users (one shared name: the per-IP
+ * cap covers them) nor sessions of a server without accounts. */
+static const char *
+account_of(const struct session *s)
+{
+	if (s->user[0] == '\0' || strcmp(s->user, FTX_ANON_USER) == 0)
+		return NULL;
+	return s->user;
+}
+
+int
+xfer_admit(const struct session *s, char *why, size_t whylen)
+{
+	const struct server *srv = s->srv;
+	const char *user = account_of(s);
+	const struct xfer *x;
+	int all = 0, ip = 0, mine = 0;
+
+	for (x = srv->xfers; x != NULL; x = x->next) {
+		all++;
+		ip += net_same_ip(&x->ctl_peer, &s->peer);
+		mine += user != NULL && strcmp(x->user, user) == 0;
+	}
+	/* SECURITY: every transfer holds a thread of the transfer lane
+	 * while it runs; the caps keep one address or one account from
+	 * taking them all, and the total bounds the lane.  Refused at
+	 * once, so a client is told instead of left waiting. */
+	if (all >= srv->cfg.max_transfers)
+		return str_err(why, whylen,
+		    "server has %d transfers running; try again later", all);
+	if (ip >= srv->cfg.max_transfers_per_ip)
+		return str_err(why, whylen,
+		    "%d transfers from your address already; try again later",
+		    ip);
+	if (user != NULL && mine >= srv->cfg.max_transfers_per_user)
+		return str_err(why, whylen,
+		    "%d transfers of user %s already; try again later", mine,
+		    user);
+	return 0;
+}
+
 static struct xfer *
-xfer_new(struct session *s, int upload, const char *name, uint64_t size)
+xfer_new(struct session *s, int upload, const char *name, uint64_t size,
+    uint64_t *reserved)
 {
 	struct server *srv = s->srv;
 	char err[FTX_ERRLEN];
@@ -137,11 +187,23 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size)
 	x->iosize = (size_t)srv->cfg.chunk * FTX_CHUNKS_PER_IO;
 	x->timeout = srv->cfg.data_timeout;
 	x->max_rate = srv->cfg.max_rate;
+	x->min_rate = srv->cfg.min_rate;
+	x->min_rate_window = srv->cfg.min_rate_window;
+	x->max_partials = (size_t)srv->cfg.max_partials;
+	if (account_of(s) != NULL)
+		(void)str_copy(x->user, sizeof(x->user), s->user);
 	x->st = auth_store(s);
 	x->ust = auth_ref(s->ust);
+	/* The quota reservation: taken over from the command that checked
+	 * the quota, or made now. */
 	if (upload && x->ust != NULL) {
-		x->reserved = size;
-		x->ust->inflight += size;
+		if (reserved != NULL && *reserved > 0) {
+			x->reserved = *reserved;
+			*reserved = 0;
+		} else {
+			x->reserved = size;
+			x->ust->inflight += size;
+		}
 	}
 	x->need_tls = s->tls_state == STLS_ON;
 	memcpy(x->tls_id, s->tls_id, sizeof(x->tls_id));
@@ -208,12 +270,19 @@ xfer_partial_key(
 }
 
 void
-xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset)
+xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
+    uint64_t *reserved)
 {
-	char hex[FTX_TOKEN_HEX + 1];
+	char hex[FTX_TOKEN_HEX + 1], why[FTX_ERRLEN];
 	struct xfer *x;
 
-	if ((x = xfer_new(s, 1, name, size)) == NULL) {
+	/* Checked again here, on the loop: between the command's check and
+	 * now, other sessions' jobs may have started transfers. */
+	if (xfer_admit(s, why, sizeof(why)) == -1) {
+		sess_reply(s, "ERROR BUSY %s", why);
+		return;
+	}
+	if ((x = xfer_new(s, 1, name, size, reserved)) == NULL) {
 		sess_reply(s, "ERROR INTERNAL cannot start transfer");
 		return;
 	}
@@ -230,9 +299,15 @@ xfer_download(struct session *s, const char *name, int fd, uint64_t size,
     const unsigned char *sha, uint64_t offset)
 {
 	char hex[FTX_TOKEN_HEX + 1], shahex[HASH_SHA256_HEXLEN + 1];
+	char why[FTX_ERRLEN];
 	struct xfer *x;
 
-	if ((x = xfer_new(s, 0, name, size)) == NULL) {
+	if (xfer_admit(s, why, sizeof(why)) == -1) {
+		close(fd);
+		sess_reply(s, "ERROR BUSY %s", why);
+		return;
+	}
+	if ((x = xfer_new(s, 0, name, size, NULL)) == NULL) {
 		close(fd);
 		sess_reply(s, "ERROR INTERNAL cannot start transfer");
 		return;
@@ -278,6 +353,21 @@ xfer_pending(const struct server *srv)
 	return n;
 }
 
+void
+xfer_count_user(const struct server *srv, const struct ustore *u, int *running,
+    int *pending)
+{
+	const struct xfer *x;
+
+	*running = *pending = 0;
+	for (x = srv->xfers; x != NULL; x = x->next) {
+		if (x->ust != u)
+			continue;
+		*running += x->state == X_RUNNING;
+		*pending += x->state == X_PENDING;
+	}
+}
+
 /* --- worker side ------------------------------------------------------ */
 
 static void fail(struct xfer *x, const char *code, const char *fmt, ...)
@@ -291,6 +381,55 @@ fail(struct xfer *x, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)str_vfmt(x->err, sizeof(x->err), fmt, ap);
 	va_end(ap);
+}
+
+/*
+ * SECURITY: a transfer holds a thread, so it must keep moving: no byte
+ * for --data-timeout seconds, or less than --min-rate bytes per second
+ * over the last --min-rate-window seconds, ends it with TIMEOUT (an
+ * upload keeps its partial for a resume).  Blocking calls wake every
+ * FTX_XFER_SLICE_S, so a peer that sends nothing is seen as well.
+ * Called with the bytes just moved (0 after a wake-up without any);
+ * 0 to go on, -1 (errno ETIMEDOUT) with the failure recorded.
+ */
+static int
+progress(struct xfer *x, size_t n)
+{
+	long long now = pace_now_ms();
+
+	pace_add(&x->pace, n, now);
+	if (now < x->next_check_ms)
+		return 0;
+	x->next_check_ms = now + 1000;
+	switch (pace_check(&x->pace, now)) {
+	case PACE_OK:
+		return 0;
+	case PACE_STALLED:
+		fail(x, "TIMEOUT", "data connection stalled: no data for %d s",
+		    x->timeout);
+		break;
+	case PACE_SLOW:
+		fail(x, "TIMEOUT",
+		    "transfer too slow: %" PRIu64 " bytes in %d s, below the "
+		    "minimum of %" PRIu64 " bytes/s",
+		    pace_window_bytes(&x->pace, now), x->min_rate_window,
+		    x->min_rate);
+		break;
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/* A blocking call returned -1: 0 to call it again (interrupted, or the
+ * slice ran out and the transfer may go on), -1 to give up. */
+static int
+again(struct xfer *x)
+{
+	if (errno == EINTR)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return progress(x, 0);
+	return -1;
 }
 
 /* Receive exactly n bytes unless the peer stops: 0 when all came, else
@@ -313,12 +452,14 @@ recv_full(struct xfer *x, unsigned char *p, size_t n, size_t *got)
 			return -1;
 		}
 		if (r == -1) {
-			if (errno == EINTR)
+			if (again(x) == 0)
 				continue;
 			return -1;
 		}
 		*got += (size_t)r;
 		rate_wait(&x->rate, (size_t)r);
+		if (progress(x, (size_t)r) == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -337,6 +478,8 @@ stage_fail(struct xfer *x)
 static void
 recv_fail(struct xfer *x)
 {
+	if (x->code != NULL)
+		return; /* the watchdog said why */
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fail(x, "TIMEOUT", "data connection stalled");
 	else if (errno == EPROTO && x->tls != NULL)
@@ -469,12 +612,18 @@ out:
 	if (x->code != NULL && !resumable(x->code))
 		store_partial_discard(x->st, x->pkey);
 	close(fd); /* releases the lock */
+	/* A kept partial may push its uploader past --max-partials. */
+	if (x->code != NULL && resumable(x->code))
+		(void)store_partial_trim(
+		    x->st, x->pkey, x->max_partials - 1, UINT64_MAX);
 }
 
 /* The failure of a send (sendfile or TLS) in a download. */
 static void
 send_fail(struct xfer *x)
 {
+	if (x->code != NULL)
+		return; /* the watchdog said why */
 	if (errno == EAGAIN || errno == EWOULDBLOCK)
 		fail(x, "TIMEOUT", "data connection stalled");
 	else if (errno == EPIPE || errno == ECONNRESET)
@@ -501,9 +650,12 @@ download_plain(struct xfer *x)
 		n = sendfile(x->data_fd, x->file_fd, &off, want);
 		if (n > 0) {
 			rate_wait(&x->rate, (size_t)n);
-			continue;
+			if (progress(x, (size_t)n) == 0)
+				continue;
+			send_fail(x);
+			break;
 		}
-		if (n == -1 && errno == EINTR)
+		if (n == -1 && again(x) == 0)
 			continue;
 		if (n == 0)
 			fail(x, "IO", "file shrank while being sent");
@@ -512,6 +664,26 @@ download_plain(struct xfer *x)
 		break;
 	}
 	x->bytes = (uint64_t)off - x->offset;
+}
+
+/* All of p[0..n) over TLS, under the watchdog; 0 or -1. */
+static int
+send_tls(struct xfer *x, const unsigned char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n > 0) {
+		if ((w = tls_write(x->tls, p, n)) == -1) {
+			if (again(x) == 0)
+				continue;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		if (progress(x, (size_t)w) == -1)
+			return -1;
+	}
+	return 0;
 }
 
 /* TLS: read and encrypt in user space, x->iosize at a time. */
@@ -541,7 +713,7 @@ download_tls(struct xfer *x)
 				fail(x, "IO", "read: %s", strerror(errno));
 			break;
 		}
-		if (tls_write_all(x->tls, b, (size_t)n) == -1) {
+		if (send_tls(x, b, (size_t)n) == -1) {
 			send_fail(x);
 			break;
 		}
@@ -571,7 +743,10 @@ xfer_run(struct job *job)
 
 	x->start_ms = loop_now_ms();
 	rate_init(&x->rate, x->max_rate, rate_now());
-	if (net_set_timeouts(x->data_fd, x->timeout) == -1) {
+	pace_init(&x->pace, x->min_rate, x->min_rate_window, x->timeout,
+	    pace_now_ms());
+	x->next_check_ms = 0;
+	if (net_set_timeouts(x->data_fd, FTX_XFER_SLICE_S) == -1) {
 		fail(x, "INTERNAL", "setsockopt: %s", strerror(errno));
 	} else if (x->upload) {
 		upload_run(x);
@@ -624,6 +799,7 @@ count_xfer(struct server *srv, const struct xfer *x)
 		srv->stats.bytes_in += x->bytes;
 	else
 		srv->stats.bytes_out += x->bytes;
+	auth_count_xfer(x->ust, x->upload, x->code == NULL, x->bytes);
 }
 
 static void
@@ -723,7 +899,7 @@ start(struct server *srv, struct dconn *d, struct xfer *x)
 	token_clear(&x->tok); /* used: it can never match again */
 	dconn_free(srv, d, 0);
 	if (net_set_nonblock(x->data_fd, 0) == -1 ||
-	    worker_submit(&x->job) == -1) {
+	    worker_submit_xfer(&x->job) == -1) {
 		/* Report through the normal completion path. */
 		x->code = "INTERNAL";
 		str_copy(x->err, sizeof(x->err), "cannot start transfer");

@@ -4,8 +4,9 @@
  * A transfer is created by UPLOAD/DOWNLOAD with a one-time token and
  * waits (PENDING) for a data connection that presents it.  The loop
  * accepts data connections, reads their token and matches it; the
- * matched connection is handed to a worker thread (RUNNING), which moves
- * the bytes with blocking I/O and the --data-timeout as socket timeouts.
+ * matched connection is handed to a thread of the workers' transfer lane
+ * (RUNNING), which moves the bytes with blocking I/O that wakes every
+ * second to check --data-timeout and --min-rate.
  * When the worker finishes, the loop replies DONE/ERROR on the control
  * connection.
  */
@@ -24,11 +25,17 @@ void xfer_unlisten(struct server *srv);
 /* The partial-upload key of this session's upload of name/size. */
 void xfer_partial_key(
     const struct session *s, const char *name, uint64_t size, char *key);
+/* 0 if the session may start another transfer under --max-transfers,
+ * --max-transfers-per-ip and --max-transfers-per-user; else -1 and
+ * `why` says which cap (for "ERROR BUSY <why>"). */
+int xfer_admit(const struct session *s, char *why, size_t whylen);
 /* Start a pending upload for the session; replies OK or ERROR itself.
  * offset > 0 continues the session's partial upload (checked again when
- * the transfer runs). */
-void xfer_upload(
-    struct session *s, const char *name, uint64_t size, uint64_t offset);
+ * the transfer runs).  *reserved (may be NULL): quota bytes the caller
+ * already added to the user's in-flight count, which the transfer takes
+ * over (*reserved becomes 0); otherwise it reserves `size` itself. */
+void xfer_upload(struct session *s, const char *name, uint64_t size,
+    uint64_t offset, uint64_t *reserved);
 /* Start a pending download of an already opened file (takes `fd`),
  * sending bytes offset..size-1. */
 void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
@@ -50,5 +57,8 @@ void xfer_stop(struct server *srv, int force);
 int xfer_running(const struct server *srv);
 /* Transfers waiting for their data connection. */
 int xfer_pending(const struct server *srv);
+/* The same for the transfers of one user's storage (NULL: the root's). */
+void xfer_count_user(const struct server *srv, const struct ustore *u,
+    int *running, int *pending);
 
 #endif /* FTXD_XFER_H */

@@ -57,6 +57,12 @@
 /* Transfers smaller than this are hashed inline, without a thread. */
 #define FTX_PIPE_THREAD_MIN (1024 * 1024)
 
+/* SECURITY: hash computations that must read a whole file (HASH or
+ * DOWNLOAD of a file whose SHA-256, or MD5, is not cached) running at
+ * once per user and per address; more get ERROR BUSY at once.  A cached
+ * hash costs no such slot. */
+#define FTX_HASH_JOBS_MAX 2
+
 /* Server defaults. */
 #define FTX_DEFAULT_WORKERS 128
 #define FTX_MAX_WORKERS 1024
@@ -85,6 +91,33 @@
 /* Worker stack size: transfers need little stack. */
 #define FTX_WORKER_STACK (256 * 1024)
 
+/*
+ * SECURITY: transfers run on their own thread pool (worker.c's transfer
+ * lane), so they can never starve control work (LOGIN, LIST, HASH,
+ * DELETE, download set-up); these caps bound that pool.  A transfer
+ * counts from the OK that offers its token until it ends.
+ */
+#define FTX_DEFAULT_MAX_TRANSFERS 64
+#define FTX_DEFAULT_MAX_TRANSFERS_PER_IP 16
+#define FTX_DEFAULT_MAX_TRANSFERS_PER_USER 16
+#define FTX_MAX_TRANSFERS_LIMIT 4096
+/*
+ * SECURITY: a running transfer must move at least --min-rate bytes per
+ * second averaged over --min-rate-window seconds (a slow-drip sender or
+ * a reader that never drains holds a thread otherwise).  The window is
+ * kept in one-second slots, at most FTX_MIN_RATE_WINDOW_MAX of them.
+ */
+#define FTX_DEFAULT_MIN_RATE 1024
+#define FTX_DEFAULT_MIN_RATE_WINDOW_S 30
+#define FTX_MIN_RATE_WINDOW_MAX 600
+/* A transfer's blocking socket calls wake at least this often, so the
+ * rate and stall checks run even when no byte moves. */
+#define FTX_XFER_SLICE_S 1
+/* SECURITY: interrupted uploads kept per uploader (--max-partials); the
+ * oldest beyond it is deleted when another is kept. */
+#define FTX_DEFAULT_MAX_PARTIALS 16
+#define FTX_MAX_PARTIALS_LIMIT 10000
+
 /* Chat: nicknames are 1..FTX_NICK_MAX bytes of [A-Za-z0-9_-]; messages
  * are 1..FTX_CHAT_TEXT_MAX bytes of UTF-8. */
 #define FTX_NICK_MAX 32
@@ -104,9 +137,13 @@
 /* Echo: "ECHO <payload>" must fit one control line, and "OK <payload>"
  * one reply line. */
 #define FTX_ECHO_MAX (FTX_LINE_MAX - 6)
-/* UDP echo: "FTXE <16 hex id> <payload>", at most FTX_UDP_MAX bytes. */
+/* UDP echo: "FTXE <16 hex id> <payload>", at most FTX_UDP_MAX bytes;
+ * the reply is "FTXR ..." of the same length. */
 #define FTX_UDP_MAX 1400
 #define FTX_UDP_ID_HEX 16
+/* Datagrams from source ports below this (the well-known services,
+ * which may answer anything) are never answered. */
+#define FTX_UDP_MIN_SRC_PORT 1024
 /* Replies per second per source address (--udp-rate), and overall. */
 #define FTX_UDP_RATE_DEFAULT 1000
 #define FTX_UDP_RATE_MAX 100000
@@ -193,6 +230,26 @@
 #define FTX_LOGIN_LOCKOUT_S 900
 /* IPs tracked for failed logins (the oldest entry is reused). */
 #define FTX_LOGIN_TRACK_MAX 4096
+/* Failures for one account name, from any address, within the window
+ * that lock the name for password logins (--login-account-max-fails;
+ * 0 = off).  Four times the per-address default: a user who mistypes
+ * does not get there, a guesser spread over many addresses does. */
+#define FTX_LOGIN_ACCOUNT_MAX_FAILS 20
+/* Account names tracked for failed logins (the oldest idle entry is
+ * reused, locked ones last). */
+#define FTX_LOGIN_ACCOUNT_TRACK_MAX 1024
+/* Addresses remembered per account name as having logged in to it: an
+ * account lockout does not apply to them, so a guesser elsewhere cannot
+ * lock the owner out of their usual address (the per-address lockout
+ * still does). */
+#define FTX_LOGIN_GOOD_IPS 4
+/* LOGINs of one address whose passwords are queued or being checked at
+ * once; more get ERROR BUSY at once, so one address holds at most this
+ * many places in the queue of FTX_AUTH_CONCURRENT checks. */
+#define FTX_LOGIN_INFLIGHT_PER_IP 2
+/* How often the loop looks at the users file besides every connection,
+ * LOGIN and SIGHUP, so sessions notice accounts turning on. */
+#define FTX_USERS_RECHECK_MS 1000
 /* Per-session bandwidth (--max-rate): the token bucket holds this many
  * seconds' worth of bytes, so the rate is smooth well within 10%. */
 #define FTX_RATE_BURST_MS 50

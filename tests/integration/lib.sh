@@ -443,7 +443,8 @@ small_tmpfs_root() {
 isolate_client() {
 	export HOME=$TMPD/home
 	mkdir -p "$HOME"
-	unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT
+	unset FTX_TLS FTX_USER FTX_PASSWORD FTX_KNOWN_HOSTS FTX_HOST FTX_PORT \
+	    FTX_ALLOW_PLAINTEXT_PASSWORD
 	export FTX_RETRIES=0
 }
 
@@ -528,10 +529,18 @@ wait_pid() {
 }
 
 # start_fake MODE FILE [FTXFAKE-ARGS...]: start tests/tools/ftxfake (a
-# lying server, see its header) serving FILE; sets FAKE_PID and FAKE_PORT.
+# lying server, see its header) serving FILE; sets FAKE_PID, FAKE_PORT
+# and FAKE_OUT (its transcript).  The fake prints its "listening" line
+# after listen(2); every start has a transcript of its own, so the line
+# waited for is this fake's, never an earlier one's (a reused file was
+# read before the new process had truncated it: "Connection refused").
+FAKE_N=0
 start_fake() {
-	local out=$TMPD/fake.$1.out line i mode=$1 file=$2
+	local out line i mode=$1 file=$2
 	shift 2
+	FAKE_N=$((FAKE_N + 1))
+	out=$TMPD/fake.$FAKE_N.$mode.out
+	FAKE_OUT=$out
 	"$FTXFAKE" -m "$mode" -f "$file" -w 60 "$@" >"$out" 2>&1 &
 	FAKE_PID=$!
 	track_pid "$FAKE_PID"
@@ -539,6 +548,7 @@ start_fake() {
 	for i in $(seq 1 100); do
 		line=$(grep -m 1 'listening control=' "$out" 2>/dev/null)
 		[ -n "$line" ] && break
+		kill -0 "$FAKE_PID" 2>/dev/null || break
 		sleep 0.05
 	done
 	FAKE_PORT=$(printf '%s\n' "$line" | sed -E 's/.*control=[^ ]*:([0-9]+).*/\1/')

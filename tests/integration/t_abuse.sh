@@ -68,7 +68,10 @@ T_LOCK=$(now)
 tlsc "a new connection from the locked address gets ERROR LOCKED instead of the greeting" \
     ctl 'ok:^ERROR LOCKED too many failed logins; try again in [1-3] s$' read:3 'ok:^(EOF|RESET)$'
 tlsc "another address is not locked out" ctl@127.0.0.2 'ok:^OK FTX/1' starttls \
-    "login:alice:$PW_A" 'ok:^OK alice logged in$' line:STATS 'ok:^OK .*refused=[1-9]'
+    "login:alice:$PW_A" 'ok:^OK alice logged in$' line:STATS 'ok:^OK per_user=1 ' 'not:refused='
+# A user's STATS is theirs alone; the operator's (SIGUSR1) counts the refusal.
+kill -USR1 "$SERVER_PID"
+if wait_for 5 log_has ' stats uptime=.* refused=[1-9]'; then pass "the refused connection is counted"; else fail "no refused=N>0 in the SIGUSR1 stats line"; fi
 if log_has 'lockout ip=127\.0\.0\.1 after 3 failed logins'; then
 	pass "the lockout is logged"
 else
@@ -291,6 +294,8 @@ if [ $IS_ROOT -eq 1 ]; then
 		fi
 		capeff=$(awk '/^CapEff:/ { print $2 }' "/proc/$SERVER_PID/status")
 		assert_eq 0000000000000000 "$capeff" "no effective capabilities left"
+		assert_eq 1 "$(awk '/^NoNewPrivs:/ { print $2 }' "/proc/$SERVER_PID/status")" \
+		    "no_new_privs is set after the drop"
 		mkrand "$src/own" 5000
 		assert_exit 0 "upload to the server running as nobody" ftx put "$src/own" --as owned.bin
 		assert_eq nobody "$(stat -c %U "$ROOT/owned.bin" 2>/dev/null)" "the file it created belongs to nobody"

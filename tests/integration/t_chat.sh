@@ -7,7 +7,9 @@
 # reaching only their target (and the sender's echo), duplicate and
 # invalid nicks, over-long messages, invalid UTF-8 and control bytes,
 # leaving by EOF, /quit, LEAVE, a killed client, the idle timeout and
-# flood control (each announced exactly once), a member that never reads
+# flood control (each announced exactly once; JOIN and LEAVE count against
+# the same per-session budget as messages, so JOIN/LEAVE churn is
+# throttled too and rejoining does not renew it), a member that never reads
 # (disconnected as slow while the room keeps receiving and ftxd's memory
 # stays bounded), and chat while 64 MiB uploads run on another connection
 # and on the chatting connection itself.
@@ -484,35 +486,78 @@ assert_alive "the chat tests on server A"
 stop_server
 
 # ================================================================ server B
-# Default flood control: 20 messages per 10 s.
+# Default flood control: 20 chat actions (JOIN, LEAVE, SAY, MSG) per 10 s.
 start_server
 chat_join wat wat
 raw_steps=()
 for i in $(seq -w 1 35); do raw_steps+=("send:SAY f$i"); done
 raw "a flooding raw session is refused, then disconnected" -w 30 ctl 'line:JOIN flooder' 'ok:^OK flooder$' \
     "${raw_steps[@]}" drain:5 'has:^ERROR RATE ' 'has:^ERROR FLOOD ' 'has:^EOF$'
-assert_eq 20 "$(grep -cE '^< MSG [^ ]+ flooder f[0-9]{2}$' "$RAW_OUT")" "the flooder's first 20 messages went out"
-assert_eq 20 "$(grep -cE '^< OK$' "$RAW_OUT")" "...and were each answered OK"
+assert_eq 19 "$(grep -cE '^< MSG [^ ]+ flooder f[0-9]{2}$' "$RAW_OUT")" "the flooder's first 19 messages went out (its JOIN was the 20th action)"
+assert_eq 19 "$(grep -cE '^< OK$' "$RAW_OUT")" "...and were each answered OK"
 assert_eq 9 "$(grep -cE '^< ERROR RATE ' "$RAW_OUT")" "the next 9 got ERROR RATE"
 assert_eq 1 "$(grep -cE '^< ERROR FLOOD ' "$RAW_OUT")" "the 10th refusal in a row got ERROR FLOOD"
 assert_eq "< EOF" "$(grep -E '^< ' "$RAW_OUT" | tail -n 1)" "and the server closed the connection"
 expect_seen 5 wat "^$TSRE -- flooder left \(flood\)\$" "the room is told 'flooder left (flood)'"
 got=$(grep -oE "^$TSRE <flooder> f[0-9]{2}\$" "$(out_of wat)" | sed -E 's/.*> //' | tr '\n' ' ')
-assert_eq "$(seq -w 1 20 | sed 's/^/f/' | tr '\n' ' ')" "$got" "the room got exactly f01..f20 from the flooder"
+assert_eq "$(seq -w 1 19 | sed 's/^/f/' | tr '\n' ' ')" "$got" "the room got exactly f01..f19 from the flooder"
 if log_has 'chat flood nick=flooder'; then pass "the log records the flood"; else fail "no flood line in the log"; fi
 # ftx chat over the limit: the excess is refused, the session survives.
 chat_join fast fast
 say fast "$(seq -w 1 25 | sed "s/^/q/")"
-expect_seen 5 wat "^$TSRE <fast> q20\$" "fast's 20th message arrives"
-if wait_for 5 eval '[ "$(nseen fast "\(RATE\)\$")" -ge 5 ]'; then pass "ftx chat shows ERROR RATE"; else fail "fast saw $(nseen fast '\(RATE\)$') RATE errors"; fi
-assert_eq 5 "$(nseen fast '\(RATE\)$')" "exactly 5 of fast's 25 messages were refused"
+expect_seen 5 wat "^$TSRE <fast> q19\$" "fast's 19th message arrives (its JOIN was the 20th action)"
+if wait_for 5 eval '[ "$(nseen fast "\(RATE\)\$")" -ge 6 ]'; then pass "ftx chat shows ERROR RATE"; else fail "fast saw $(nseen fast '\(RATE\)$') RATE errors"; fi
+assert_eq 6 "$(nseen fast '\(RATE\)$')" "exactly 6 of fast's 25 messages were refused"
 say fast /whoami
 expect_seen 5 fast '^-- you are fast, ' "fast's session survives ERROR RATE"
-assert_eq 20 "$(nseen wat "^$TSRE <fast> q[0-9]{2}\$")" "the room got 20 of fast's messages"
-never wat "<fast> q2[1-5]" "the refused messages were not delivered"
+assert_eq 19 "$(nseen wat "^$TSRE <fast> q[0-9]{2}\$")" "the room got 19 of fast's messages"
+never wat "<fast> q2[0-5]" "the refused messages were not delivered"
 once wat "-- flooder left" "the flooder's leaving is announced once"
 chat_close fast
 chat_exit fast 10 0 "fast exits 0"
+
+# ---------------------------------------------------------------- JOIN/LEAVE churn
+# 3,000 JOIN/LEAVE pairs in one burst used to push 6,000 notices to every
+# member.  Now each JOIN and LEAVE takes from the session's budget of 20:
+# 10 pairs go through, then every JOIN is refused (the LEAVEs that follow
+# get NOTJOINED) and the 10th refusal in a row disconnects.  A member
+# that reads nothing during the burst (lazy) is not dropped as slow,
+# then reads the 20 notices and still chats.
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "JOIN churn\nLEAVE\n" }' >"$TMPD/churn.lines"
+raw_bg "$TMPD/lazy.out" -t 10 -w 60 ctl 'line:JOIN lazy' 'ok:^OK lazy$' "touch:$TMPD/lazy.in" \
+    "waitfile:$TMPD/lazy.go" drain:1 'no:^EOF$' 'send:SAY lazy-still-here' drain:1 'has:^OK$'
+lazy_pid=$BG_PID
+wait_for 5 eval '[ -e "$TMPD/lazy.in" ]' || fail "lazy did not join"
+expect_seen 5 wat "^$TSRE -- lazy joined\$" "wat sees lazy join"
+raw "3,000 JOIN/LEAVE pairs in a burst: throttled, then disconnected" -w 30 ctl "csend:$TMPD/churn.lines" \
+    drain:5 'has:^ERROR RATE ' 'has:^ERROR FLOOD ' 'has:^EOF$'
+assert_eq 10 "$(grep -cE '^< OK churn$' "$RAW_OUT")" "the churner's first 10 JOINs went through"
+assert_eq 10 "$(grep -cE '^< OK$' "$RAW_OUT")" "...and their 10 LEAVEs"
+assert_eq 9 "$(grep -cE '^< ERROR RATE ' "$RAW_OUT")" "then 9 JOINs got ERROR RATE"
+assert_eq 1 "$(grep -cE '^< ERROR FLOOD ' "$RAW_OUT")" "and the 10th refusal in a row ERROR FLOOD"
+assert_eq "< EOF" "$(grep -E '^< ' "$RAW_OUT" | tail -n 1)" "and the server closed the connection"
+if log_has 'chat flood nick=churn'; then pass "the log records the JOIN/LEAVE flood"; else fail "no flood line for churn in the log"; fi
+sync_room wat wat
+assert_eq 10 "$(nseen wat "^$TSRE -- churn joined\$")" "wat saw 10 'churn joined', not 3,000"
+assert_eq 10 "$(nseen wat "^$TSRE -- churn left \(leave\)\$")" "wat saw 10 'churn left', not 3,000"
+touch "$TMPD/lazy.go"
+wait_pid "$lazy_pid" 20
+assert_eq 0 "$WAIT_RC" "lazy, which read nothing during the burst, was not disconnected and still chats"
+assert_eq 20 "$(grep -cE '^< (JOIN [^ ]+ churn|LEFT [^ ]+ churn leave)$' "$TMPD/lazy.out")" "lazy received the 20 churn notices, no more"
+assert_eq 1 "$(grep -cE '^< MSG [^ ]+ wat sync-' "$TMPD/lazy.out")" "lazy received wat's message after the burst"
+expect_seen 5 wat "^$TSRE <lazy> lazy-still-here\$" "lazy's message after the burst reaches the room"
+never wat "-- lazy left \(slow\)" "lazy was not dropped as slow"
+# The budget belongs to the session: leaving and rejoining (or changing
+# nick, which is LEAVE + JOIN) does not renew it.
+raw_steps=()
+for i in $(seq -w 1 18); do raw_steps+=("send:SAY r$i"); done
+raw "rejoining does not renew the budget" -w 30 ctl 'line:JOIN rejoin' 'ok:^OK rejoin$' "${raw_steps[@]}" \
+    'send:LEAVE' 'send:JOIN rejoin2' drain:1 'has:^ERROR RATE ' 'no:^OK rejoin2$' 'line:WHOAMI' 'ok:^OK - '
+assert_eq 18 "$(grep -cE '^< MSG [^ ]+ rejoin r[0-9]{2}$' "$RAW_OUT")" "JOIN + 18 messages + LEAVE: 20 actions"
+assert_eq 1 "$(grep -cE '^< ERROR RATE ' "$RAW_OUT")" "the JOIN under a new nick right after is refused"
+sync_room wat wat
+once wat "-- rejoin left \(leave\)" "the room saw rejoin leave"
+never wat "-- rejoin2 joined" "and not rejoin2 join"
 chat_close wat
 chat_exit wat 10 0 "wat exits 0"
 stop_server

@@ -7,13 +7,15 @@
 #    session without a ticket gets no handshake at all), with an honest
 #    TLS fake as the control case;
 #  - STARTTLS: bytes injected after "OK begin TLS" end the session before
-#    any TLS byte is sent; a refused STARTTLS, or a greeting that says
-#    tls-required to a client without --tls, ends it before any other
-#    command (or password) is sent;
+#    any TLS byte is sent; a refused STARTTLS ends it before any other
+#    command (or password) is sent, also the one a client without --tls
+#    tries by itself after a greeting that offers TLS;
 #  - reply lines over 4096 bytes or with a NUL are refused cleanly;
 #  - --insecure cannot be combined with --pin, --cacert or --accept-new,
 #    and warns on every run;
-#  - passwords: anonymous is never sent one; a password file others can
+#  - passwords (these fakes have no TLS, so the clients that must send a
+#    password say --allow-plaintext-password; t_plainpass.sh tests that
+#    they must): anonymous is never sent one; a password file others can
 #    read is refused before connecting; FTX_PASSWORD is gone from
 #    /proc/PID/environ, the LOGIN line is wiped from memory once sent, and
 #    the only copy left lives in a locked, no-dump page;
@@ -42,7 +44,7 @@ CERT=(-c "$TMPD/cert/ftxd.crt" -k "$TMPD/cert/ftxd.key")
 # transcript is $FAKE_LOG.
 sfake() {
 	start_fake "$1" "$src/payload" "${@:2}"
-	FAKE_LOG=$TMPD/fake.$1.out
+	FAKE_LOG=$FAKE_OUT
 }
 
 # fake ARGS...: the real client against the fake, bounded.
@@ -139,13 +141,15 @@ assert_eq "STARTTLS" "$(sed -n 's/^C: //p' "$FAKE_LOG" | tr '\n' ' ' | sed 's/ $
     "STARTTLS refused: it was the only command sent"
 if grep -qF -- "$PW_STRIP" "$FAKE_LOG"; then fail "the password was sent after STARTTLS failed"; else pass "no password after a refused STARTTLS"; fi
 
-# A greeting that says tls-required, to a client without --tls.
+# A greeting that offers tls (and requires it) to a client without
+# --tls: ftx tries STARTTLS by itself; refused, it stops there.
 sfake good -g 'tls tls-required login'
-assert_exit 6 "a tls-required greeting without --tls: exit 6" env FTX_PASSWORD="$PW_STRIP" \
+assert_exit 6 "a tls-required greeting without --tls, STARTTLS refused: exit 6" env FTX_PASSWORD="$PW_STRIP" \
     "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" --user alice ls
-assert_match 'requires TLS' "$(cat "$ERR")" "... and ftx says the server requires TLS"
+assert_match 'does not offer TLS' "$(cat "$ERR")" "... and ftx says TLS failed"
 stop_fake
-assert_eq 0 "$(fake_count '^C: ')" "tls-required: not a single command was sent"
+assert_eq "STARTTLS" "$(sed -n 's/^C: //p' "$FAKE_LOG" | tr '\n' ' ' | sed 's/ $//')" \
+    "tls-required: STARTTLS was the only command sent"
 
 # ---------------------------------------------------------------- hostile reply lines
 
@@ -197,16 +201,16 @@ assert_exit 0 "--user anonymous with FTX_PASSWORD set" env FTX_PASSWORD="$PW_ANO
     "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" --user anonymous login
 assert_match '^logged in as anonymous' "$(cat "$OUT")" "... logged in as anonymous"
 # The control case: a real account gets the password, so the fake's log
-# would show it.
+# would show it (this fake has no TLS: --allow-plaintext-password).
 assert_exit 0 "control: --user alice with FTX_PASSWORD" env FTX_PASSWORD="$PW_ANON" \
-    "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" --user alice login
+    "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" --allow-plaintext-password --user alice login
 PWFILE=$TMPD/pwfile
 printf 'from-the-file-6620\nsecond line\n' >"$PWFILE"
 chmod 644 "$PWFILE"
-assert_exit 2 "a password file others can read (0644) is refused" fake --user bob --password-file "$PWFILE" login
+assert_exit 2 "a password file others can read (0644) is refused" fake --allow-plaintext-password --user bob --password-file "$PWFILE" login
 assert_match 'chmod 600' "$(cat "$ERR")" "... and ftx says chmod 600"
 chmod 600 "$PWFILE"
-assert_exit 0 "a 0600 password file is used" fake --user carol --password-file "$PWFILE" login
+assert_exit 0 "a 0600 password file is used" fake --allow-plaintext-password --user carol --password-file "$PWFILE" login
 stop_fake
 assert_eq "LOGIN anonymous" "$(grep -m 1 '^C: LOGIN anonymous' "$FAKE_LOG" | cut -c4-)" \
     "anonymous: LOGIN carries no password"
@@ -218,7 +222,8 @@ else
 	fail "carol's LOGIN: $(grep '^C: LOGIN carol' "$FAKE_LOG")"
 fi
 
-# While ftx waits for the LOGIN reply (the fake takes 1.5 s): FTX_PASSWORD
+# While ftx waits for the LOGIN reply (the fake answers once the test
+# has looked, i.e. once $TMPD/looked exists): FTX_PASSWORD
 # is gone from its environment, the LOGIN line is gone from its memory,
 # and the password itself is only in a locked page kept out of core dumps.
 
@@ -244,9 +249,9 @@ vmflags() {
 	    on && /^VmFlags:/ { sub(/^VmFlags:[ \t]*/, ""); print; exit }' "/proc/$1/smaps"
 }
 PW_MEM='mem pw 31337'
-sfake good -g login -l 1500
+sfake good -g login -W "$TMPD/looked"
 FTX_PASSWORD="$PW_MEM" FTX_MARKER=marker-8Qz "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" \
-    --user dave login >"$TMPD/mem.out" 2>"$TMPD/mem.err" &
+    --allow-plaintext-password --user dave login >"$TMPD/mem.out" 2>"$TMPD/mem.err" &
 MEM_PID=$!
 track_pid "$MEM_PID"
 if wait_for 10 fake_has '^C: LOGIN dave ' && kill -0 "$MEM_PID" 2>/dev/null; then
@@ -283,6 +288,7 @@ if wait_for 10 fake_has '^C: LOGIN dave ' && kill -0 "$MEM_PID" 2>/dev/null; the
 else
 	fail "ftx did not send LOGIN to the slow fake: $(cat "$TMPD/mem.err")"
 fi
+touch "$TMPD/looked"
 wait_pid "$MEM_PID" 10
 assert_eq 0 "$WAIT_RC" "the slow login itself succeeded"
 stop_fake

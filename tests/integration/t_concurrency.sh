@@ -70,7 +70,7 @@ if wait_for 5 no_temps "$ROOT"; then pass "no temporaries after the parallel pha
 # 600 KB before pausing.  64 transfers from one IP are 128 connections:
 # raise --max-per-ip for this.
 stop_server
-start_server --max-per-ip 200
+start_server --max-per-ip 200 --max-transfers-per-ip 64
 mkrand "$src/sixtyfour" $((1024 * 1024))
 sz64=$(stat -c %s "$src/sixtyfour")
 sha64=$(sha256_of "$src/sixtyfour")

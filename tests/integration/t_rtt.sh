@@ -2,10 +2,12 @@
 # `ftx rtt` over TCP (ECHO on the control connection) and UDP (ftxd's UDP
 # echo, docs/PROTOCOL.md "Echo"): sane statistics in text and --json
 # form, the UDP server turned off, the per-source rate limit, raw
-# datagrams (a reply is the request byte for byte, malformed ones get no
-# answer), and tests/tools/udpliar, a responder that drops, alters,
-# duplicates and delays replies, to check that lost, late, duplicated and
-# mismatched replies are counted exactly.  JSON is read with sed and awk
+# datagrams (a reply is the request with the magic FTXR, of the same
+# length; malformed ones and replies get no answer), and
+# tests/tools/udpliar, a responder that drops, alters, duplicates, delays
+# and echoes requests verbatim, to check that lost, late, duplicated and
+# mismatched replies are counted exactly.  (Loops between two servers:
+# t_udploop.sh.)  JSON is read with sed and awk
 # (no python or jq in CI).
 . "$(dirname "$0")/lib.sh"
 
@@ -168,14 +170,20 @@ udp_probe() {
 		exit 0
 	)
 }
+# The reply a request must get: the same bytes with FTXR for FTXE.
+want_reply() {
+	printf 'FTXR'
+	tail -c +5 "$1"
+}
 probe_answered() {
 	local name=$1 desc=$2
 	if ! udp_probe "$TMPD/$name.req" "$TMPD/$name.rep"; then
 		fail "$desc: cannot send with /dev/udp"
 		return 0
 	fi
-	if cmp -s "$TMPD/$name.req" "$TMPD/$name.rep"; then
-		pass "$desc: the reply is the request, byte for byte ($(stat -c %s "$TMPD/$name.rep") bytes)"
+	want_reply "$TMPD/$name.req" >"$TMPD/$name.want"
+	if cmp -s "$TMPD/$name.want" "$TMPD/$name.rep"; then
+		pass "$desc: the reply is the request with FTXR, byte for byte ($(stat -c %s "$TMPD/$name.rep") bytes)"
 	else
 		fail "$desc: reply of $(stat -c %s "$TMPD/$name.rep" 2>/dev/null) bytes differs from the $(stat -c %s "$TMPD/$name.req")-byte request"
 	fi
@@ -212,15 +220,19 @@ printf 'FTXE 0123456789abcdef' >"$TMPD/m4.req"
 probe_dropped m4 "no space after the id"
 printf 'GET / HTTP/1.0\r\n\r\n' >"$TMPD/m5.req"
 probe_dropped m5 "junk"
-# The log counts them (once a second at most).
-malformed_logged() {
-	[ "$(grep -oE 'udp echo: .*malformed=[0-9]+' "$LOG" | sed -E 's/.*malformed=//' |
-	    awk '{ s += $1 } END { print s + 0 }')" -eq 5 ]
+# A reply is never answered (two echo services cannot loop).
+printf 'FTXR 0123456789abcdef hello' >"$TMPD/r1.req"
+probe_dropped r1 "a reply (FTXR)"
+# udp_sum KEY: the sum of KEY=N over the log's "udp echo:" reports.
+udp_sum() {
+	grep -oE "udp echo: .*" "$LOG" | grep -oE " $1=[0-9]+" | sed 's/.*=//' |
+	    awk '{ s += $1 } END { print s + 0 }'
 }
-if wait_for 4 malformed_logged; then
-	pass "the log counts the 5 malformed datagrams"
+# The log counts them (once a second at most).
+if wait_for 4 eval '[ "$(udp_sum malformed)" -eq 5 ] && [ "$(udp_sum replies)" -eq 1 ]'; then
+	pass "the log counts the 5 malformed datagrams and the reply"
 else
-	fail "the log does not count 5 malformed datagrams: $(grep 'udp echo' "$LOG" | tail -n 3)"
+	fail "the log does not count 5 malformed datagrams and 1 reply: $(grep 'udp echo' "$LOG" | tail -n 3)"
 fi
 stop_server
 
@@ -255,32 +267,34 @@ fi
 stop_server
 
 # ================================================================ udpliar
-# model N DROP MISMATCH CORRUPT DELAY DUP (0 = rule off): what ftx rtt
-# must count when udpliar numbers the requests 1..N and, for each, the
-# first matching rule applies (drop, mismatch, corrupt, delay, dup).
-# A mismatched or corrupted reply matches no request, so that request is
-# also lost; a reply delayed past the timeout is late (not lost), and a
-# duplicate is counted once.  Prints the expected JSON counters and the
-# liar's own counters.
+# model N DROP MISMATCH CORRUPT VERBATIM DELAY DUP (0 = rule off): what
+# ftx rtt must count when udpliar numbers the requests 1..N and, for
+# each, the first matching rule applies (drop, mismatch, corrupt,
+# verbatim, delay, dup).  A mismatched or corrupted reply, or the request
+# echoed verbatim (FTXE, not a reply), matches no request, so that
+# request is also lost; a reply delayed past the timeout is late (not
+# lost), and a duplicate is counted once.  Prints the expected JSON
+# counters and the liar's own counters.
 model() {
-	awk -v n="$1" -v d="$2" -v m="$3" -v c="$4" -v y="$5" -v u="$6" '
+	awk -v n="$1" -v d="$2" -v m="$3" -v c="$4" -v v="$5" -v y="$6" -v u="$7" '
 	function hit(k, i) { return k > 0 && i % k == 0 }
 	BEGIN {
 		for (i = 1; i <= n; i++) {
 			if (hit(d, i)) D++
 			else if (hit(m, i)) M++
 			else if (hit(c, i)) C++
+			else if (hit(v, i)) V++
 			else if (hit(y, i)) Y++
 			else if (hit(u, i)) U++
 		}
 		printf "sent=%d received=%d lost=%d late=%d duplicated=%d mismatched=%d", \
-		    n, n - D - M - C - Y, D + M + C, Y, U, M + C
-		printf " requests=%d dropped=%d mismatched=%d corrupted=%d delayed=%d duplicated=%d malformed=0\n", \
-		    n, D, M, C, Y, U
+		    n, n - D - M - C - V - Y, D + M + C + V, Y, U, M + C + V
+		printf " requests=%d dropped=%d mismatched=%d corrupted=%d verbatim=%d delayed=%d duplicated=%d malformed=0\n", \
+		    n, D, M, C, V, Y, U
 	}'
 }
 
-# liar_case DESC DROP MISMATCH CORRUPT DELAY DUP: run udpliar with those
+# liar_case DESC DROP MISMATCH CORRUPT VERBATIM DELAY DUP: run udpliar with those
 # rules, ftx rtt --udp -n 100 --timeout-ms 300 against it, and compare
 # both sides' counters with the model.  A delay is K:450: the delayed reply
 # comes 150 ms after its request timed out (so it is late, not on time),
@@ -291,11 +305,12 @@ model() {
 # the end of the run.
 LIAR_N=0
 liar_case() {
-	local desc=$1 d=$2 m=$3 c=$4 y=$5 u=$6 args=() port line want kv pid
+	local desc=$1 d=$2 m=$3 c=$4 v=$5 y=$6 u=$7 args=() port line want kv pid
 	LIAR_N=$((LIAR_N + 1))
 	[ "$d" -gt 0 ] && args+=(--drop "$d")
 	[ "$m" -gt 0 ] && args+=(--mismatch "$m")
 	[ "$c" -gt 0 ] && args+=(--corrupt "$c")
+	[ "$v" -gt 0 ] && args+=(--verbatim "$v")
 	[ "$y" -gt 0 ] && args+=(--delay "$y:450")
 	[ "$u" -gt 0 ] && args+=(--dup "$u")
 	if [ "$y" -gt 0 ] && [ $((100 % y)) -eq 0 ]; then
@@ -314,7 +329,7 @@ liar_case() {
 	rtt_to "$port" --udp -n 100 --warmup 0 --timeout-ms 300 --json >"$TMPD/liar.$LIAR_N.json" 2>"$TMPD/liar.$LIAR_N.ftxerr"
 	kill -TERM "$pid" 2>/dev/null
 	wait_pid "$pid" 5
-	want=$(model 100 "$d" "$m" "$c" "$y" "$u")
+	want=$(model 100 "$d" "$m" "$c" "$v" "$y" "$u")
 	echo "udpliar ${args[*]}: expect $want"
 	echo "    ftx: $(cat "$TMPD/liar.$LIAR_N.json")"
 	echo "    udpliar: $(cat "$TMPD/liar.$LIAR_N.err")"
@@ -331,13 +346,14 @@ liar_case() {
 	fi
 }
 
-liar_case "honest udpliar" 0 0 0 0 0
-liar_case "--drop 10" 10 0 0 0 0
-liar_case "--mismatch 20" 0 20 0 0 0
-liar_case "--corrupt 25" 0 0 25 0 0
-liar_case "--dup 7" 0 0 0 0 7
-liar_case "--delay 30:450" 0 0 0 30 0
-liar_case "all rules at once" 10 15 22 33 7
+liar_case "honest udpliar" 0 0 0 0 0 0
+liar_case "--drop 10" 10 0 0 0 0 0
+liar_case "--mismatch 20" 0 20 0 0 0 0
+liar_case "--corrupt 25" 0 0 25 0 0 0
+liar_case "--verbatim 12 (requests echoed back, not replies)" 0 0 0 12 0 0
+liar_case "--dup 7" 0 0 0 0 0 7
+liar_case "--delay 30:450" 0 0 0 0 30 0
+liar_case "all rules at once" 10 15 22 13 33 7
 
 # A lying responder makes ftx rtt report, not fail: exit 0 while some
 # replies came back.
@@ -357,4 +373,25 @@ liar_rc() {
 assert_exit 0 "ftx rtt --udp against a half-lying responder exits 0" liar_rc
 assert_match '^  sent 4, received 2, lost 2, late 0, duplicated 0, mismatched 2$' \
     "$(grep '  sent ' "$TMPD/liar.rc.txt")" "and its text report counts 2 mismatched and 2 lost"
+
+# A responder that echoes every request verbatim (as ftxd did before
+# replies were FTXR, and as an echo service that would loop with another
+# does) gets no reply accepted: ftx rtt fails and says why.
+liar_verbatim() {
+	local port pid rc
+	"$UDPLIAR" --lifetime 30 --verbatim 1 >"$TMPD/liar.vb.out" 2>/dev/null &
+	pid=$!
+	track_pid "$pid"
+	wait_for 5 grep -qs '^port [0-9]' "$TMPD/liar.vb.out"
+	port=$(sed -n -E 's/^port ([0-9]+)$/\1/p' "$TMPD/liar.vb.out")
+	rtt_to "$port" --udp -n 3 --warmup 0 --timeout-ms 200 >"$TMPD/liar.vb.txt" 2>"$TMPD/liar.vb.err"
+	rc=$?
+	kill -TERM "$pid" 2>/dev/null
+	wait_pid "$pid" 5
+	return $rc
+}
+assert_exit 1 "ftx rtt --udp against a verbatim echo (requests sent back) fails" liar_verbatim
+assert_match '^  sent 3, received 0, lost 3, late 0, duplicated 0, mismatched 3$' \
+    "$(grep '  sent ' "$TMPD/liar.vb.txt")" "and counts the 3 verbatim echoes as mismatched"
+assert_match 'verbatim' "$(cat "$TMPD/liar.vb.err")" "and says the server echoes requests verbatim"
 finish

@@ -4,6 +4,7 @@
 # (size or mtime change) invalidates the cached hash; symlinks (inside or
 # outside the root), directories and FIFOs are never listed or served,
 # and nothing the server does follows a symlink out of the root.
+# Uploads get the mode the umask asks for (0640 under 027, 0644 under 022).
 . "$(dirname "$0")/lib.sh"
 
 src=$TMPD/src
@@ -176,4 +177,26 @@ mkdir -p "$dl/r"
 assert_exit 0 "get after restart" ftx get hand.bin -o "$dl/r"
 assert_file_same "$src/hand3.bin" "$dl/r/hand.bin" "hand copy still served after restart"
 assert_alive "restart with hostile entries"
+
+# ---------------------------------------------------------------- file modes
+# Uploads get 0666 minus the umask ftxd runs with (systemd's UMask=),
+# read once at start-up; a resumed upload (committed from the partial
+# directory, mode 0600 while it grows) too.
+for um in 027 022; do
+	stop_server
+	ROOT=$TMPD/root-$um
+	mkdir -p "$ROOT"
+	old_umask=$(umask)
+	umask "$um"
+	start_server
+	umask "$old_umask"
+	want=$(printf '%o' $((0666 & ~8#$um)))
+	mkrand "$src/mode.bin" 200000
+	assert_exit 0 "put under umask $um" ftx put "$src/mode.bin"
+	assert_eq "$want" "$(stat -c %a "$ROOT/mode.bin")" "an upload under umask $um is mode $want"
+	raw "an interrupted upload under umask $um" ctl 'line:UPLOAD part.bin 200000' 'ok:^OK ' \
+	    data "dsend:$src/mode.bin:100000" dclose read:10 'ok:^ERROR SHORT'
+	assert_exit 0 "the resumed upload under umask $um" ftx put "$src/mode.bin" --as part.bin
+	assert_eq "$want" "$(stat -c %a "$ROOT/part.bin")" "a resumed upload under umask $um is mode $want"
+done
 finish

@@ -6,7 +6,8 @@
  * This server serves one file for every DOWNLOAD and can be told to lie:
  *
  *	ftxfake -f FILE [-m MODE] [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]
- *	        [-c CERT -k KEY] [-g WORDS] [-l MS]
+ *	        [-c CERT -k KEY] [-g WORDS] [-l MS] [-W FILE] [-n NAME]
+ *	        [-e TEXT]
  *
  * MODE is one of
  *   good     send the file and its true SHA-256 (the control case)
@@ -28,6 +29,12 @@
  *            the client's resumption fails and the handshake is a full
  *            one: the client must not send its token on it
  *   bigpartial  answer PARTIAL with one byte more than the file's size
+ *   hostile  text for the terminal (tests/integration/t_client_esc.sh):
+ *            LIST lists one file named NAME (-n, bytes as given), HASH
+ *            answers for NAME, JOIN is followed by a chat message and a
+ *            notice whose text is TEXT (-e), STATS has TEXT after its
+ *            first field, and every other command gets
+ *            "ERROR NOTFOUND TEXT"
  *
  * -r throttles downloads to about that rate, so that a client's progress
  * display has time to update.  -c/-k offer STARTTLS with that certificate
@@ -36,8 +43,10 @@
  * resumed=1") and what came through them.  -g appends capability words
  * to the greeting (e.g. "tls tls-required" or "login anonymous").  LOGIN
  * is always accepted ("OK <user> logged in"; anonymous read-only), after
- * -l milliseconds; the log shows the whole line, password included: that
- * is what the client tests look for.  LIST gets an empty listing, and
+ * -l milliseconds, or (-W) once FILE exists (at most LOGIN_WAIT_S): a test
+ * looks at the waiting client for as long as it needs, then creates
+ * FILE.  The log shows the whole line, password included: that is what
+ * the client tests look for.  LIST gets an empty listing, and
  * PARTIAL <name> <size> "OK <size/2>" (a server that kept half an upload;
  * UPLOAD itself is not implemented: the log shows what was asked).
  *
@@ -62,6 +71,7 @@
 #include "hash.h"
 #include "ftx_limits.h"
 #include "net.h"
+#include "proto.h"
 #include "str.h"
 #include "tls.h"
 
@@ -70,6 +80,8 @@
 #define INJECT_WATCH_MS 3000
 /* The bytes of a "longline" reply: far beyond any line limit. */
 #define LONGLINE_BYTES (64 * 1024)
+/* -W: the longest a LOGIN reply waits for its file. */
+#define LOGIN_WAIT_S 30
 
 enum mode {
 	MODE_GOOD,
@@ -83,7 +95,8 @@ enum mode {
 	MODE_NUL,
 	MODE_NOTICKET,
 	MODE_FULLHS,
-	MODE_BIGPARTIAL
+	MODE_BIGPARTIAL,
+	MODE_HOSTILE
 };
 
 static const struct {
@@ -102,6 +115,7 @@ static const struct {
     {"noticket", MODE_NOTICKET},
     {"fullhs", MODE_FULLHS},
     {"bigpartial", MODE_BIGPARTIAL},
+    {"hostile", MODE_HOSTILE},
 };
 
 static enum mode mode = MODE_GOOD;
@@ -119,6 +133,10 @@ static struct tls_ctx *ctl_ctx, *data_ctx;
 static struct tls *ctl_tls;
 static const char *greet_words;
 static int login_delay_ms;
+static const char *login_wait_file;
+/* hostile: the name LIST and HASH show, the text of everything else */
+static const char *hostile_name = "hostile";
+static const char *hostile_text = "hostile";
 
 static void
 watchdog(int sig)
@@ -422,6 +440,7 @@ serve_login(int cfd, const char *line)
 	char user[FTX_LINE_MAX], out[FTX_LINE_MAX];
 	struct timespec ts;
 	size_t n;
+	int tick;
 
 	line += 6; /* "LOGIN " */
 	n = strcspn(line, " ");
@@ -435,11 +454,71 @@ serve_login(int cfd, const char *line)
 		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 			;
 	}
+	for (tick = 0; login_wait_file != NULL &&
+	     access(login_wait_file, F_OK) == -1 && tick < LOGIN_WAIT_S * 50;
+	     tick++) {
+		ts.tv_sec = 0;
+		ts.tv_nsec = 20000000L; /* 20 ms */
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
 	if (strcmp(user, FTX_ANON_USER) == 0)
 		return reply(cfd, "OK anonymous logged in read-only");
 	if (str_fmt(out, sizeof(out), "OK %s logged in", user) == -1)
 		return -1;
 	return reply(cfd, out);
+}
+
+/* hostile: a reply with NAME or TEXT in it; 1 if `line` was one of
+ * ours, 0 if not, -1 on a write error. */
+static int
+serve_hostile(int cfd, const char *line)
+{
+	char out[FTX_LINE_MAX], enc[FTX_LINE_MAX];
+
+	/* Percent-encoded the way servers send names (PROTOCOL.md). */
+	if (proto_encode(enc, sizeof(enc), hostile_name) == -1)
+		return -1;
+	if (strcmp(line, "LIST") == 0) {
+		if (str_fmt(out, sizeof(out), "FILE %llu 0 - %s",
+			(unsigned long long)file_size, enc) == -1)
+			return -1;
+		return reply(cfd, "OK 1") == -1 || reply(cfd, out) == -1 ||
+			reply(cfd, "DONE") == -1
+		    ? -1
+		    : 1;
+	}
+	if (strncmp(line, "HASH ", 5) == 0) {
+		if (str_fmt(out, sizeof(out), "OK %llu %s - %s",
+			(unsigned long long)file_size, file_sha, enc) == -1)
+			return -1;
+		return reply(cfd, out) == -1 ? -1 : 1;
+	}
+	if (strncmp(line, "JOIN ", 5) == 0) {
+		if (str_fmt(out, sizeof(out), "OK %s", line + 5) == -1 ||
+		    reply(cfd, out) == -1 ||
+		    str_fmt(out, sizeof(out),
+			"MSG 2026-01-01T00:00:00.000Z mallory %s",
+			hostile_text) == -1 ||
+		    reply(cfd, out) == -1 ||
+		    str_fmt(out, sizeof(out),
+			"NOTICE 2026-01-01T00:00:00.000Z %s",
+			hostile_text) == -1)
+			return -1;
+		return reply(cfd, out) == -1 ? -1 : 1;
+	}
+	if (strcmp(line, "STATS") == 0) {
+		if (str_fmt(out, sizeof(out), "OK uptime=1 %s", hostile_text) ==
+		    -1)
+			return -1;
+		return reply(cfd, out) == -1 ? -1 : 1;
+	}
+	if (strncmp(line, "QUIT", 4) == 0 || strcmp(line, "STARTTLS") == 0 ||
+	    strncmp(line, "LOGIN ", 6) == 0)
+		return 0;
+	if (str_fmt(out, sizeof(out), "ERROR NOTFOUND %s", hostile_text) == -1)
+		return -1;
+	return reply(cfd, out) == -1 ? -1 : 1;
 }
 
 static void
@@ -473,6 +552,14 @@ serve_session(int cfd)
 			if (reply_hostile(cfd) == -1)
 				return;
 			continue;
+		}
+		if (mode == MODE_HOSTILE) {
+			int r = serve_hostile(cfd, line);
+
+			if (r == -1)
+				return;
+			if (r == 1)
+				continue;
 		}
 		if (strcmp(line, "STARTTLS") == 0) {
 			if (mode == MODE_INJECT) {
@@ -558,9 +645,10 @@ usage(void)
 	fprintf(stderr,
 	    "usage: ftxfake -f FILE [-m good|badsha|corrupt|short|notftx|"
 	    "inject|refusetls|\n"
-	    "               longline|nul|noticket|fullhs] [-r BYTES_PER_SEC] "
-	    "[-b ADDR] [-w SECS]\n"
-	    "               [-c CERT -k KEY] [-g WORDS] [-l MS]\n");
+	    "               longline|nul|noticket|fullhs|bigpartial|hostile]\n"
+	    "               [-r BYTES_PER_SEC] [-b ADDR] [-w SECS]\n"
+	    "               [-c CERT -k KEY] [-g WORDS] [-l MS] [-W FILE]\n"
+	    "               [-n NAME] [-e TEXT]\n");
 	exit(2);
 }
 
@@ -575,8 +663,17 @@ main(int argc, char **argv)
 	size_t i;
 	int opt, watchdog_s = 120, lfd;
 
-	while ((opt = getopt(argc, argv, "f:m:r:b:w:c:k:g:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:m:r:b:w:c:k:g:l:W:n:e:")) != -1) {
 		switch (opt) {
+		case 'W':
+			login_wait_file = optarg;
+			break;
+		case 'n':
+			hostile_name = optarg;
+			break;
+		case 'e':
+			hostile_text = optarg;
+			break;
 		case 'r':
 			if (str_to_u64(optarg, 1ULL << 40, &rate_bps) == -1)
 				usage();

@@ -12,7 +12,8 @@
  *
  * OPTIONS: [--fault-map K] [--dir up|down|both] [--faulty N]
  *	    [--cut-after BYTES | --stall-after BYTES] [--cut-after-ms MS]
- *	    [--flip-at BYTE] [--rate BYTES/S] [--once] [--lifetime S]
+ *	    [--flip-at BYTE] [--strip-tls] [--record FILE] [--rate BYTES/S]
+ *	    [--once] [--lifetime S]
  *
  * Every map listens on LADDR:LPORT (--listen: ADDR defaults to 127.0.0.1;
  * PORT 0 picks a free port) and forwards each connection it accepts to
@@ -48,6 +49,16 @@
  *                       dropped in the middle of a transfer).
  *   --flip-at BYTE      flip the lowest bit of the byte at offset BYTE of
  *                       each selected direction.
+ *   --strip-tls         a STARTTLS stripper: delete the capability words
+ *                       "tls" and "tls-required" from the first line the
+ *                       server sends (the greeting) on each faulty
+ *                       connection, whatever --dir says.
+ *                       STARTTLS itself still passes, so a client that
+ *                       insists on TLS (ftx --tls) gets it.
+ *   --record FILE       append every byte any client sends (the up
+ *                       direction of every connection of every map, as
+ *                       forwarded) to FILE: what an eavesdropper on the
+ *                       path would have.
  *   --rate BYTES/S      forward at most about BYTES per second in each
  *                       direction of every connection of every map (a
  *                       64 KiB burst first); not a fault, so not limited
@@ -62,6 +73,7 @@
  * order once it listens, then "ready"; then one line per event:
  *	conn ID map K nth N accepted faulty=0|1
  *	conn ID cut|stall|flip up|down at N
+ *	conn ID strip WORDS	(the words deleted from the greeting)
  *	conn ID cut at-ms MS
  *	conn ID reset peer-closed|release|error
  *	conn ID closed up=N down=N
@@ -75,6 +87,7 @@
  * the proxy.  Exit status: 0, 1 a socket error at start, 2 usage.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -101,6 +114,8 @@
 #define PROXY_BACKLOG 64
 /* Longest poll sleep, so the lifetime and timers are checked. */
 #define PROXY_TICK_MS 200
+/* --strip-tls: a greeting longer than this is passed on untouched. */
+#define PROXY_LINE_MAX FTX_LINE_MAX
 
 enum fault { FAULT_NONE, FAULT_CUT, FAULT_STALL };
 
@@ -122,6 +137,10 @@ struct half {
 	int eof; /* the source said EOF */
 	int shut; /* the destination got shutdown(SHUT_WR) */
 	int flipped;
+	/* --strip-tls, down: the greeting so far, held back until its LF */
+	int strip; /* still to do */
+	char line[PROXY_LINE_MAX];
+	size_t linelen;
 };
 
 struct pair {
@@ -144,6 +163,8 @@ struct opts {
 	uint64_t cut_ms; /* 0 = off */
 	int flip;
 	uint64_t flip_at;
+	int strip_tls;
+	int record_fd; /* --record, or -1 */
 	uint64_t rate; /* 0 = unlimited */
 	int once;
 	uint64_t lifetime;
@@ -179,8 +200,9 @@ usage(void)
 	    "--map LADDR:LPORT=HOST:PORT ...)\n"
 	    "    [--fault-map K] [--dir up|down|both] [--faulty N]\n"
 	    "    [--cut-after BYTES | --stall-after BYTES]\n"
-	    "    [--cut-after-ms MS] [--flip-at BYTE] [--rate BYTES/S] "
-	    "[--once] [--lifetime S]\n");
+	    "    [--cut-after-ms MS] [--flip-at BYTE] [--strip-tls] "
+	    "[--record FILE]\n"
+	    "    [--rate BYTES/S] [--once] [--lifetime S]\n");
 	exit(2);
 }
 
@@ -405,6 +427,7 @@ accept_one(int mi)
 	p->faulty = mi == o.fault_map && p->nth <= o.faulty;
 	p->fd[0] = cfd;
 	p->fd[1] = sfd;
+	p->h[1].strip = p->faulty && o.strip_tls;
 	(void)clock_gettime(CLOCK_MONOTONIC, &p->t0);
 	pairs[slot] = p;
 	say("conn %llu map %d nth %llu accepted faulty=%d",
@@ -468,6 +491,84 @@ fault_due(const struct pair *p, int d)
 	    h->count >= o.fault_at && h->off == h->len;
 }
 
+/* --record: what the client sent, appended as forwarded. */
+static void
+record(const unsigned char *b, size_t n)
+{
+	if (o.record_fd != -1 && net_write_all(o.record_fd, b, n) == -1)
+		fprintf(stderr, "ftxproxy: --record: %s\n", strerror(errno));
+}
+
+/* The greeting in h->line without the words "tls" and "tls-required",
+ * then LF and the n bytes after it, into h->buf. */
+static void
+strip_words(struct pair *p, struct half *h, const unsigned char *rest, size_t n)
+{
+	char out[PROXY_LINE_MAX + 2], gone[PROXY_LINE_MAX + 1];
+	size_t len = h->linelen, o_len = 0, g_len = 0, i, w;
+	int cr = len > 0 && h->line[len - 1] == '\r';
+
+	if (cr)
+		len--;
+	for (i = 0; i < len; i = w) {
+		for (w = i; w < len && h->line[w] != ' '; w++)
+			;
+		if ((w - i == 3 && memcmp(h->line + i, "tls", 3) == 0) ||
+		    (w - i == 12 &&
+			memcmp(h->line + i, "tls-required", 12) == 0)) {
+			memcpy(gone + g_len, h->line + i, w - i);
+			g_len += w - i;
+			gone[g_len++] = ' ';
+		} else {
+			if (o_len > 0)
+				out[o_len++] = ' ';
+			memcpy(out + o_len, h->line + i, w - i);
+			o_len += w - i;
+		}
+		while (w < len && h->line[w] == ' ')
+			w++;
+	}
+	if (cr)
+		out[o_len++] = '\r';
+	out[o_len++] = '\n';
+	gone[g_len > 0 ? g_len - 1 : 0] = '\0';
+	say("conn %llu strip %s", (unsigned long long)p->id,
+	    g_len > 0 ? gone : "nothing");
+	/* The caller read at most PROXY_LINE_MAX bytes: both fit. */
+	memmove(h->buf + o_len, rest, n);
+	memcpy(h->buf, out, o_len);
+	h->off = 0;
+	h->len = o_len + n;
+	h->strip = 0;
+}
+
+/* --strip-tls: hold back the bytes h->buf[off..len) just read until the
+ * greeting's LF has come, then send the greeting rewritten. */
+static void
+strip_greeting(struct pair *p, struct half *h)
+{
+	unsigned char rest[PROXY_LINE_MAX];
+	unsigned char *lf = memchr(h->buf, '\n', h->len);
+	size_t take = lf != NULL ? (size_t)(lf - h->buf) : h->len;
+
+	if (h->linelen + take > sizeof(h->line)) {
+		/* Not a greeting we know: pass everything on as it was. */
+		memmove(h->buf + h->linelen, h->buf, h->len);
+		memcpy(h->buf, h->line, h->linelen);
+		h->len += h->linelen;
+		h->strip = 0;
+		return;
+	}
+	memcpy(h->line + h->linelen, h->buf, take);
+	h->linelen += take;
+	if (lf == NULL) {
+		h->len = 0; /* nothing to send yet */
+		return;
+	}
+	memcpy(rest, lf + 1, h->len - take - 1);
+	strip_words(p, h, rest, h->len - take - 1);
+}
+
 /*
  * Move what can move in direction d without blocking.  Returns 0, or -1
  * if the pair must be reset (a reset or error on either socket).
@@ -506,6 +607,9 @@ pump(struct pair *p, int d)
 		want = budget(p, d);
 		if (want == 0)
 			return 0;
+		/* A held-back greeting and what follows it fit the buffer. */
+		if (h->strip && want > PROXY_LINE_MAX)
+			want = PROXY_LINE_MAX;
 		n = recv(src, h->buf, want, 0);
 		if (n == -1) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -516,6 +620,13 @@ pump(struct pair *p, int d)
 		}
 		if (n == 0) {
 			h->eof = 1;
+			if (h->strip) {
+				/* The held-back part of a greeting. */
+				memcpy(h->buf, h->line, h->linelen);
+				h->off = 0;
+				h->len = h->linelen;
+				h->strip = 0;
+			}
 			continue;
 		}
 		at = h->count;
@@ -530,6 +641,10 @@ pump(struct pair *p, int d)
 			    (unsigned long long)p->id, dir_name(d),
 			    (unsigned long long)o.flip_at);
 		}
+		if (d == 0)
+			record(h->buf, h->len);
+		if (h->strip)
+			strip_greeting(p, h);
 	}
 }
 
@@ -724,6 +839,8 @@ main(int argc, char **argv)
 	    {"stall-after", required_argument, NULL, 's'},
 	    {"cut-after-ms", required_argument, NULL, 'm'},
 	    {"flip-at", required_argument, NULL, 'f'},
+	    {"strip-tls", no_argument, NULL, 'S'},
+	    {"record", required_argument, NULL, 'R'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"once", no_argument, NULL, 'o'},
 	    {"lifetime", required_argument, NULL, 'l'},
@@ -736,6 +853,7 @@ main(int argc, char **argv)
 
 	o.dir_up = o.dir_down = 1;
 	o.faulty = 1;
+	o.record_fd = -1;
 	o.lifetime = PROXY_DEFAULT_LIFETIME_S;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -787,6 +905,20 @@ main(int argc, char **argv)
 			break;
 		case 'r':
 			o.rate = parse_num("rate", optarg, 1, UINT64_MAX / 2);
+			break;
+		case 'S':
+			o.strip_tls = 1;
+			break;
+		case 'R':
+			if (o.record_fd != -1)
+				close(o.record_fd);
+			o.record_fd = open(optarg,
+			    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+			if (o.record_fd == -1) {
+				fprintf(stderr, "ftxproxy: %s: %s\n", optarg,
+				    strerror(errno));
+				return 1;
+			}
 			break;
 		case 'o':
 			o.once = 1;

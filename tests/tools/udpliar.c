@@ -7,23 +7,28 @@
  * duplicated replies correctly.  This responder can be told to lie:
  *
  *	udpliar [--bind ADDR] [--port N] [--drop K] [--mismatch K]
- *	    [--corrupt K] [--dup K] [--delay K:MS] [--lifetime S]
+ *	    [--corrupt K] [--verbatim K] [--dup K] [--delay K:MS]
+ *	    [--lifetime S]
  *
  * It binds a UDP socket to ADDR (default 127.0.0.1) and port N (default 0,
  * an ephemeral port), prints "port <N>" on stdout and flushes it, so that
  * a test can read which port to use.  Well-formed requests
  * ("FTXE <16 lowercase hex id> <payload>", at most FTX_UDP_MAX bytes, as
- * in docs/PROTOCOL.md) are numbered from 1; anything else is ignored and
- * not numbered.  For request number i the first matching rule applies:
+ * in docs/PROTOCOL.md) are numbered from 1; anything else (replies
+ * included) is ignored and not numbered.  The right reply is the request
+ * with the magic "FTXR".  For request number i the first matching rule
+ * applies:
  *
  *   --drop K       i % K == 0: no reply
  *   --mismatch K   i % K == 0: reply with every hex digit of the id
  *                  changed (d -> d+1 mod 16), payload kept
  *   --corrupt K    i % K == 0: same id, one payload bit flipped (an empty
  *                  payload gets one extra byte instead)
+ *   --verbatim K   i % K == 0: the request itself sent back ("FTXE", as
+ *                  an echo service that would loop with another does)
  *   --delay K:MS   i % K == 0: the right reply, after MS milliseconds
  *   --dup K        i % K == 0: the right reply, twice
- *   otherwise      the request, verbatim
+ *   otherwise      the right reply
  *
  * --delay simply sleeps: requests that arrive meanwhile wait in the
  * socket's receive queue and are answered afterwards, in order.  That is
@@ -33,8 +38,8 @@
  *
  * It exits 0 after --lifetime seconds (default 60) or on SIGTERM/SIGINT,
  * printing on stderr
- *	requests=N dropped=N mismatched=N corrupted=N delayed=N duplicated=N
- *	    malformed=N
+ *	requests=N dropped=N mismatched=N corrupted=N verbatim=N delayed=N
+ *	    duplicated=N malformed=N
  * (one line).  Exit status 2 is a usage error, 1 a socket error.
  */
 #include <errno.h>
@@ -49,12 +54,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "echo.h"
 #include "ftx_limits.h"
 #include "net.h"
 #include "str.h"
 
-/* "FTXE " + id + " ": the payload starts here. */
-#define LIAR_HDR (5 + FTX_UDP_ID_HEX + 1)
+#define LIAR_HDR ECHO_UDP_HDR
 /* Receive buffer: any UDP datagram fits, so an oversized request is seen
  * whole and rejected rather than silently truncated to a valid one. */
 #define LIAR_RECV_MAX 65536
@@ -65,12 +70,13 @@
 static volatile sig_atomic_t stop_signal;
 
 struct rules {
-	uint64_t drop, mismatch, corrupt, delay, dup; /* 0 = rule off */
+	uint64_t drop, mismatch, corrupt, verbatim, delay, dup; /* 0 = off */
 	uint64_t delay_ms;
 };
 
 struct counts {
-	uint64_t requests, dropped, mismatched, corrupted, delayed, duplicated;
+	uint64_t requests, dropped, mismatched, corrupted, verbatim, delayed;
+	uint64_t duplicated;
 	uint64_t malformed;
 };
 
@@ -86,8 +92,9 @@ usage(void)
 	fprintf(stderr,
 	    "usage: udpliar [--bind ADDR] [--port N] [--drop K] "
 	    "[--mismatch K]\n"
-	    "               [--corrupt K] [--dup K] [--delay K:MS] "
-	    "[--lifetime S]\n");
+	    "               [--corrupt K] [--verbatim K] [--dup K] "
+	    "[--delay K:MS]\n"
+	    "               [--lifetime S]\n");
 	exit(2);
 }
 
@@ -123,27 +130,11 @@ parse_delay(const char *s, struct rules *r)
 	r->delay_ms = parse_num("delay", colon + 1, 0, LIAR_DELAY_MAX_MS);
 }
 
-static int
-is_lower_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
-
 /* A request as docs/PROTOCOL.md defines it; the payload may be empty. */
 static int
 well_formed(const char *d, size_t n)
 {
-	size_t i;
-
-	if (n < LIAR_HDR || n > FTX_UDP_MAX)
-		return 0;
-	if (memcmp(d, "FTXE ", 5) != 0 || d[LIAR_HDR - 1] != ' ')
-		return 0;
-	for (i = 5; i < 5 + FTX_UDP_ID_HEX; i++) {
-		if (!is_lower_hex(d[i]))
-			return 0;
-	}
-	return 1;
+	return echo_udp_kind((const unsigned char *)d, n) == ECHO_REQUEST;
 }
 
 static int
@@ -210,6 +201,8 @@ answer(int fd, char *d, size_t n, const struct sockaddr_storage *from,
 		c->dropped++;
 		return;
 	}
+	/* The right reply, which the rules below may spoil. */
+	echo_udp_answer((unsigned char *)d);
 	if (rule_hits(r->mismatch, i)) {
 		/* Every digit changes, so the id differs in every position
 		 * and stays well-formed lowercase hex. */
@@ -228,6 +221,12 @@ answer(int fd, char *d, size_t n, const struct sockaddr_storage *from,
 		else
 			d[n++] = 'X';
 		c->corrupted++;
+		send_reply(fd, d, n, from, fromlen);
+		return;
+	}
+	if (rule_hits(r->verbatim, i)) {
+		d[3] = 'E'; /* "FTXR" back to "FTXE": the request again */
+		c->verbatim++;
 		send_reply(fd, d, n, from, fromlen);
 		return;
 	}
@@ -258,6 +257,7 @@ main(int argc, char **argv)
 	    {"drop", required_argument, NULL, 'D'},
 	    {"mismatch", required_argument, NULL, 'm'},
 	    {"corrupt", required_argument, NULL, 'c'},
+	    {"verbatim", required_argument, NULL, 'v'},
 	    {"dup", required_argument, NULL, 'u'},
 	    {"delay", required_argument, NULL, 'd'},
 	    {"lifetime", required_argument, NULL, 'l'},
@@ -265,8 +265,8 @@ main(int argc, char **argv)
 	};
 	static char pkt[LIAR_RECV_MAX + 1];
 	const char *bind_addr = FTX_DEFAULT_HOST;
-	struct rules r = {0, 0, 0, 0, 0, 0};
-	struct counts c = {0, 0, 0, 0, 0, 0, 0};
+	struct rules r = {0, 0, 0, 0, 0, 0, 0};
+	struct counts c = {0, 0, 0, 0, 0, 0, 0, 0};
 	struct sockaddr_storage from;
 	struct timespec deadline;
 	struct sigaction sa;
@@ -295,6 +295,10 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			r.corrupt = parse_num("corrupt", optarg, 1, UINT64_MAX);
+			break;
+		case 'v':
+			r.verbatim =
+			    parse_num("verbatim", optarg, 1, UINT64_MAX);
 			break;
 		case 'u':
 			r.dup = parse_num("dup", optarg, 1, UINT64_MAX);
@@ -382,10 +386,10 @@ main(int argc, char **argv)
 	close(fd);
 	fprintf(stderr,
 	    "requests=%llu dropped=%llu mismatched=%llu corrupted=%llu "
-	    "delayed=%llu duplicated=%llu malformed=%llu\n",
+	    "verbatim=%llu delayed=%llu duplicated=%llu malformed=%llu\n",
 	    (unsigned long long)c.requests, (unsigned long long)c.dropped,
 	    (unsigned long long)c.mismatched, (unsigned long long)c.corrupted,
-	    (unsigned long long)c.delayed, (unsigned long long)c.duplicated,
-	    (unsigned long long)c.malformed);
+	    (unsigned long long)c.verbatim, (unsigned long long)c.delayed,
+	    (unsigned long long)c.duplicated, (unsigned long long)c.malformed);
 	return 0;
 }

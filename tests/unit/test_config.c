@@ -164,8 +164,15 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"login-max-fails = 7\n"
 				"login-window = 120\n"
 				"login-lockout = 60\n"
+				"login-account-max-fails = 9\n"
 				"min-free = 1G\n"
 				"max-rate = 512K\n"
+				"min-rate = 2K\n"
+				"min-rate-window = 12\n"
+				"max-transfers = 33\n"
+				"max-transfers-per-ip = 5\n"
+				"max-transfers-per-user = 6\n"
+				"max-partials = 7\n"
 				"user = ftx\n"
 				"allow-root = no\n";
 
@@ -228,8 +235,15 @@ test_every_key(void **state)
 	assert_int_equal(c.login_max_fails, 7);
 	assert_int_equal(c.login_window, 120);
 	assert_int_equal(c.login_lockout, 60);
+	assert_int_equal(c.login_account_max_fails, 9);
 	assert_true(c.min_free == 1024ULL * 1024 * 1024);
 	assert_true(c.max_rate == 512ULL * 1024);
+	assert_true(c.min_rate == 2048);
+	assert_int_equal(c.min_rate_window, 12);
+	assert_int_equal(c.max_transfers, 33);
+	assert_int_equal(c.max_transfers_per_ip, 5);
+	assert_int_equal(c.max_transfers_per_user, 6);
+	assert_int_equal(c.max_partials, 7);
 	assert_string_equal(c.run_user, "ftx");
 	assert_int_equal(c.allow_root, 0);
 }
@@ -243,10 +257,13 @@ test_reload_flags(void **state)
 	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
 	    "log-chat", "udp-rate", "require-tls", "anonymous",
 	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
-	    "login-window", "login-lockout", "min-free", "max-rate"};
+	    "login-window", "login-lockout", "login-account-max-fails",
+	    "min-free", "max-rate", "min-rate", "min-rate-window",
+	    "max-transfers-per-ip", "max-transfers-per-user", "max-partials"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
-	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root"};
+	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root",
+	    "max-transfers"};
 	size_t i;
 
 	(void)state;
@@ -445,6 +462,27 @@ test_bad_values(void **state)
 	    "bad value for 'login-max-fails': expected a number from 1 to "
 	    "1000, "
 	    "got '0'");
+	load_fails(f, "min-rate-window = 0\n", 1,
+	    "bad value for 'min-rate-window': expected a number from 1 to "
+	    "600, got '0'");
+	load_fails(f, "min-rate-window = 601\n", 1,
+	    "bad value for 'min-rate-window': expected a number from 1 to "
+	    "600, got '601'");
+	load_fails(f, "max-transfers = 0\n", 1,
+	    "bad value for 'max-transfers': expected a number from 1 to "
+	    "4096, got '0'");
+	load_fails(f, "max-transfers-per-ip = 4097\n", 1,
+	    "bad value for 'max-transfers-per-ip': expected a number from 1 "
+	    "to 4096, got '4097'");
+	load_fails(f, "max-transfers-per-user = -1\n", 1,
+	    "bad value for 'max-transfers-per-user': expected a number from "
+	    "1 to 4096, got '-1'");
+	load_fails(f, "max-partials = 10001\n", 1,
+	    "bad value for 'max-partials': expected a number from 1 to "
+	    "10000, got '10001'");
+	load_fails(f, "min-rate = 1Q\n", 1,
+	    "bad value for 'min-rate': expected a size such as 512K, 10M or "
+	    "1G, got '1Q'");
 	load_fails(
 	    f, "user = a b\n", 1, "bad value for 'user': space in value");
 	load_fails(f, "log-format = xml\n", 1,
@@ -699,6 +737,13 @@ test_cli_errors(void **state)
 	    cli(&cl, err, sizeof(err), "--log-chat=maybe", NULL), 0);
 	assert_int_equal(cfg_build(&c, &cl, NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "--log-chat: expected yes or no, got 'maybe'");
+	cfg_cli_free(&cl);
+	/* A minimum rate above the maximum would cut every transfer. */
+	assert_int_equal(cli(&cl, err, sizeof(err), "--max-rate", "10K",
+			     "--min-rate", "20K", NULL),
+	    0);
+	assert_int_equal(cfg_build(&c, &cl, NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "--min-rate 20480 is above --max-rate 10240");
 	cfg_cli_free(&cl);
 	/* A bad file is reported before the command line is applied. */
 	write_file(f->path, "port = 1\nbogus = 2\n", 19);

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -137,6 +138,7 @@ static const char *const drop_why[] = {
     [13] = "priv_is_root() still says root",
     [14] = "getpwnam(nobody) failed in the child",
     [15] = "setgroups() before the drop failed (the test is broken)",
+    [16] = "no_new_privs is not set after the drop",
 };
 
 static int
@@ -198,7 +200,65 @@ child_drop(void *arg)
 	}
 	if (priv_is_root())
 		return 13;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0L, 0L, 0L, 0L) != 1)
+		return 16;
 	return 0;
+}
+
+/* Runs unprivileged too: a process already running as its --user (the
+ * systemd User= case, or a test as an ordinary user) gets no_new_privs
+ * from priv_drop.  As root, the child first becomes nobody by hand. */
+static int
+child_nnp(void *arg)
+{
+	char err[FTX_ERRLEN];
+	struct passwd *pw;
+	const char *name;
+
+	(void)arg;
+	if (geteuid() == 0) {
+		if ((pw = getpwnam(DROP_USER)) == NULL)
+			return 1;
+		name = DROP_USER;
+		if (setgroups(0, NULL) != 0 ||
+		    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+			return 2;
+	} else {
+		if ((pw = getpwuid(getuid())) == NULL)
+			return 1;
+		name = pw->pw_name;
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0L, 0L, 0L, 0L) != 0)
+		return 3; /* already set: the test could not fail */
+	if (priv_drop(name, err, sizeof(err)) != 0) {
+		fprintf(stderr, "  priv_drop(%s): %s\n", name, err);
+		/* An ordinary user in group 0, or a mismatched primary
+		 * group: nothing to test here. */
+		return 77;
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0L, 0L, 0L, 0L) != 1)
+		return 4;
+	return 0;
+}
+
+static void
+test_no_new_privs(void **state)
+{
+	int st;
+
+	if (geteuid() == 0 && getpwnam(DROP_USER) == NULL) {
+		print_message("  SKIPPED: no user %s here\n", DROP_USER);
+		skip();
+		return;
+	}
+	st = run_child(child_nnp, NULL);
+	if (st == 77) {
+		print_message("  SKIPPED: this user cannot be a --user\n");
+		skip();
+		return;
+	}
+	assert_int_equal(st, 0);
 }
 
 static int
@@ -273,6 +333,7 @@ main(void)
 	    cmocka_unit_test(test_bad_user),
 	    cmocka_unit_test(test_root_target),
 	    cmocka_unit_test(test_drop_nobody),
+	    cmocka_unit_test(test_no_new_privs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
