@@ -45,8 +45,8 @@ start_server --xferlog "$XLOG" --log-chat --users "$USERS" --allow-plaintext-log
 hostile=$'semi;colon $(touch pwned) `id` \'q\' "dq" &|<>*?!#~ caf\xc3\xa9'
 hostile_esc='semi%3Bcolon%20%24%28touch%20pwned%29%20%60id%60%20%27q%27%20%22dq%22%20%26%7C%3C%3E%2A%3F%21%23%7E%20caf%C3%A9'
 FTX_PASSWORD=pw-of-alice-123 assert_exit 0 "put a name full of shell syntax" \
-    ftx --user alice put "$src/f" --as "$hostile"
-FTX_PASSWORD=pw-of-alice-123 assert_exit 0 "get it back" ftx --user alice get "$hostile" -o "$dl"
+    ftx --allow-plaintext-password --user alice put "$src/f" --as "$hostile"
+FTX_PASSWORD=pw-of-alice-123 assert_exit 0 "get it back" ftx --allow-plaintext-password --user alice get "$hostile" -o "$dl"
 assert_file_same "$src/f" "$dl/$hostile" "the hostile name round-trips"
 raw "hostile user names, chat text and names to log" -w 20 ctl \
     'line:LOGIN ev%C2%9Bil%3B$(id) wrong' 'ok:^ERROR AUTH ' \
