@@ -338,7 +338,7 @@ auth_failed(
 	struct acct *ac = find_acct(srv->auth, name, 1);
 	const struct config *cfg = &srv->cfg;
 	long long now = loop_now_ms();
-	char ip[64];
+	char ip[64], enc[LOG_ESC_SIZE(FTX_USER_MAX)];
 
 	if (k != NULL) {
 		if (name == NULL || strcmp(k->run_user, name) != 0) {
@@ -367,7 +367,8 @@ auth_failed(
 		    "lockout user=%s after %d failed logins within %d s; "
 		    "password logins refused for %d s except from %d "
 		    "address(es) that logged in to it before",
-		    ac->name, cfg->login_account_max_fails, cfg->login_window,
+		    log_esc(enc, sizeof(enc), ac->name),
+		    cfg->login_account_max_fails, cfg->login_window,
 		    cfg->login_lockout, ac->ngood);
 }
 

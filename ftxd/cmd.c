@@ -249,8 +249,8 @@ cmd_dispatch(struct session *s, char *line)
 	 * decides what it logs (bodies only with --log-chat). */
 	if (d->log == LOG_ARG && c.argc > 0 &&
 	    strlen(c.argv[0]) <= FTX_NAME_MAX) {
-		encode_name(enc, c.argv[0]);
-		log_msg(s->peerstr, "cmd %s %s", c.verb, enc);
+		log_msg(s->peerstr, "cmd %s %s", c.verb,
+		    log_esc(enc, sizeof(enc), c.argv[0]));
 	} else if (d->log != LOG_NONE) {
 		log_msg(s->peerstr, "cmd %s", c.verb);
 	}
@@ -846,8 +846,8 @@ delete_work(struct sjob *j)
 		jreply_errno(j, err);
 		return;
 	}
+	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));
 	encode_name(enc, j->name);
-	log_msg(NULL, "delete name=%s", enc);
 	jreply(j, "OK deleted %s\n", enc);
 }
 
@@ -1145,8 +1145,8 @@ login_refuse_locked(struct sjob *j)
 
 	if (!login_locked(j->sess, j->anon, j->user))
 		return 0;
-	encode_name(enc, j->user[0] != '\0' ? j->user : "-");
-	log_msg(j->sess->peerstr, "login user=%s refused: locked out", enc);
+	log_msg(j->sess->peerstr, "login user=%s refused: locked out",
+	    log_esc(enc, sizeof(enc), j->user[0] != '\0' ? j->user : "-"));
 	return 1;
 }
 
@@ -1234,6 +1234,7 @@ static void
 login_ok(struct session *s, struct sjob *j)
 {
 	const char *mode = "";
+	char enc[LOG_ESC_SIZE(sizeof(s->user))];
 
 	j->adopted = 1; /* auth_attach keeps or closes it */
 	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, &j->ustore) ==
@@ -1250,7 +1251,8 @@ login_ok(struct session *s, struct sjob *j)
 		mode = s->readonly ? " read-only" : " read-write";
 	}
 	auth_succeeded(s->srv, &s->peer, j->anon ? NULL : j->user);
-	log_msg(s->peerstr, "login user=%s ok%s", s->user, mode);
+	log_msg(s->peerstr, "login user=%s ok%s",
+	    log_esc(enc, sizeof(enc), s->user), mode);
 	sess_reply(s, "OK %s logged in%s", s->user, mode);
 }
 
@@ -1277,8 +1279,9 @@ login_finish(struct sjob *j)
 		    "its log");
 		return;
 	}
-	encode_name(enc, strlen(j->user) <= FTX_NAME_MAX ? j->user : "-");
-	log_msg(s->peerstr, "login user=%s failed", enc);
+	log_msg(s->peerstr, "login user=%s failed",
+	    log_esc(enc, sizeof(enc),
+		strlen(j->user) <= FTX_NAME_MAX ? j->user : "-"));
 	auth_failed(s->srv, &s->peer, j->user);
 	/* SECURITY: a failed login is answered after a delay, so guessing
 	 * is slow even within the lockout limit; the session waits. */

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -420,6 +421,17 @@ fatal(int code, const char *err)
 	exit(code);
 }
 
+/* The logs are opened as root, before the drop to --user: tell log.c
+ * which user may own them (an unknown user fails in priv_drop later). */
+static void
+log_trust_run_user(const char *user)
+{
+	struct passwd *pw;
+
+	if (user[0] != '\0' && (pw = getpwnam(user)) != NULL)
+		log_set_service_user(pw->pw_uid, pw->pw_gid);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -484,6 +496,7 @@ main(int argc, char **argv)
 		fatal(1, err);
 	if (srv.cfg.daemon)
 		notify = daemonize();
+	log_trust_run_user(srv.cfg.run_user);
 	if (log_open(srv.cfg.log, err, sizeof(err)) == -1 ||
 	    log_xfer_open(srv.cfg.xferlog, err, sizeof(err)) == -1)
 		fatal(1, err);

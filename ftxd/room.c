@@ -297,10 +297,12 @@ can_send(struct session *s, const char *text)
 static void
 log_message(struct session *s, const char *to, const char *text)
 {
+	char enc[LOG_ESC_SIZE(FTX_CHAT_TEXT_MAX)];
+
 	if (s->srv->cfg.log_chat)
 		log_msg(s->peerstr, "chat %s nick=%s%s%s text=%s",
 		    to ? "msg" : "say", s->chat->nick, to ? " to=" : "",
-		    to ? to : "", text);
+		    to ? to : "", log_esc(enc, sizeof(enc), text));
 	else
 		log_msg(s->peerstr, "chat %s nick=%s%s%s bytes=%zu",
 		    to ? "msg" : "say", s->chat->nick, to ? " to=" : "",

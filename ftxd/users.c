@@ -299,7 +299,8 @@ users_name_check(const char *name, char *err, size_t errlen)
 	/* SECURITY: names become directories under the root, so no '/',
 	 * no dots (no "." or ".."), no leading '-' (option confusion), no
 	 * upper case (case-insensitive file systems), no ':' (the file's
-	 * separator). */
+	 * separator); ASCII only, so no C1 control, malformed UTF-8 or
+	 * bidi control reaches a log, a terminal or a directory name. */
 	if (name == NULL || name[0] == '\0')
 		return str_err(err, errlen, "empty user name");
 	for (i = 0; name[i] != '\0'; i++) {

@@ -762,7 +762,7 @@ xfer_run(struct job *job)
  * One xferlog(5) line: current-time transfer-time remote-host file-size
  * filename transfer-type special-action-flag direction access-mode
  * username service-name authentication-method authenticated-user-id
- * completion-status.  The file name is the percent-encoded name under
+ * completion-status.  The file name is escaped by log_esc() under
  * "/" (the storage root), so it is one field without spaces; access is
  * "a" (anonymous) with user "-" until FTX/1 has accounts.
  */
@@ -810,8 +810,7 @@ xfer_done(struct job *job)
 	double secs = (double)(x->end_ms - x->start_ms) / 1000.0;
 	struct session *s = x->sess;
 
-	if (proto_encode(enc, sizeof(enc), x->name) == -1)
-		abort();
+	(void)log_esc(enc, sizeof(enc), x->name);
 	str_hex(hex, x->sha, HASH_SHA256_LEN);
 	log_msg(x->peerstr,
 	    "xfer %s name=%s bytes=%" PRIu64 " secs=%.3f mbps=%.1f sha256=%s "

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "str.h"
+#include "utf8.h"
 
 int
 chat_nick_check(const char *nick, char *err, size_t errlen)
@@ -40,63 +41,16 @@ chat_nick_eq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-/* Decode one UTF-8 sequence at s[0..n); its length, or 0 if malformed.
- * The code point goes to *cp. */
-static size_t
-utf8_next(const unsigned char *s, size_t n, unsigned long *cp)
-{
-	size_t len, i;
-	unsigned long c, min;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xe0) == 0xc0) {
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0; /* a continuation byte or 0xf8..0xff */
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	/* Overlong forms, UTF-16 surrogates and values past Unicode. */
-	if (c < min || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	*cp = c;
-	return len;
-}
-
 int
 chat_utf8_valid(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned long cp;
-	size_t k;
-
-	while (n > 0) {
-		if ((k = utf8_next(p, n, &cp)) == 0)
-			return 0;
-		p += k;
-		n -= k;
-	}
-	return 1;
+	return utf8_valid(s, n);
 }
 
 int
 chat_text_check(const char *text, char *err, size_t errlen)
 {
-	const unsigned char *p = (const unsigned char *)text;
-	size_t n, k;
-	unsigned long cp;
+	size_t n;
 
 	if (text == NULL || text[0] == '\0')
 		return str_err(err, errlen, "message is empty");
@@ -104,19 +58,10 @@ chat_text_check(const char *text, char *err, size_t errlen)
 	if (n > FTX_CHAT_TEXT_MAX)
 		return str_err(err, errlen, "message longer than %d bytes",
 		    FTX_CHAT_TEXT_MAX);
-	while (n > 0) {
-		if ((k = utf8_next(p, n, &cp)) == 0)
-			return str_err(
-			    err, errlen, "message is not valid UTF-8");
-		/* SECURITY: C0 and C1 controls and DEL would let a message
-		 * drive the terminal of everyone who reads it. */
-		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
-			return str_err(err, errlen,
-			    "message contains a control character");
-		p += k;
-		n -= k;
-	}
-	return 0;
+	/* SECURITY: C0 and C1 controls and DEL would let a message drive
+	 * the terminal of everyone who reads it; bidi controls would make
+	 * it display as something it is not. */
+	return utf8_check_text(text, n, "message", err, errlen);
 }
 
 int

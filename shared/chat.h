@@ -26,11 +26,14 @@ int chat_nick_eq(const char *a, const char *b);
  * SECURITY: the single message-text check: 1..FTX_CHAT_TEXT_MAX bytes of
  * well-formed UTF-8 (no overlong forms, surrogates or code points above
  * U+10FFFF) without control characters, C0 or C1 (U+0080..U+009F, which
- * some terminals obey as escape sequences).  0, or -1 with a reason.
+ * some terminals obey as escape sequences), or bidirectional controls
+ * (U+202A..U+202E, U+2066..U+2069): utf8_check_text.  0, or -1 with a
+ * reason.
  */
 int chat_text_check(const char *text, char *err, size_t errlen);
 
-/* 1 if s[0..n) is well-formed UTF-8. */
+/* 1 if s[0..n) is well-formed UTF-8: utf8_valid (utf8.h), the one
+ * decoder, under its older name. */
 int chat_utf8_valid(const char *s, size_t n);
 
 /* Format a wall-clock time as a UTC timestamp; 0 or -1. */

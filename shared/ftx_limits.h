@@ -194,6 +194,9 @@
 #define FTX_DAEMON_UMASK 027
 /* key=value fields of a STATS reply a client accepts. */
 #define FTX_STATS_MAX_FIELDS 32
+/* Symbolic links followed while resolving a log file's directory one
+ * component at a time (ftxd/log.c); the kernel's own limit is 40. */
+#define FTX_LOG_LINKS_MAX 40
 
 /* ---- Security: TLS, accounts, abuse limits (issue 4) ---- */
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "str.h"
+#include "utf8.h"
 
 ssize_t
 proto_find_line(const char *buf, size_t len)
@@ -179,7 +180,11 @@ proto_name_check(const char *name, char *err, size_t errlen)
 			return str_err(
 			    err, errlen, "name contains a control character");
 	}
-	return 0;
+	/* SECURITY: names are shown by clients and written to logs: only
+	 * well-formed UTF-8 without C1 controls (U+0080..U+009F; U+009B is
+	 * CSI to many terminals) or bidi controls, which would make a name
+	 * display as another. */
+	return utf8_check_text(name, len, "name", err, errlen);
 }
 
 int

@@ -5,8 +5,8 @@
  * its LF (a CR before the LF is ignored).  Tokens are separated by runs of
  * spaces; each token is percent-decoded (%XX, either case), so a name with
  * spaces travels as "my%20file.txt".  Bytes >= 0x80 (UTF-8) may travel
- * raw.  Raw control characters, %00 and malformed escapes make the line
- * invalid.
+ * raw (names must be well-formed UTF-8, see proto_name_check).  Raw control
+ * characters, %00 and malformed escapes make the line invalid.
  */
 #ifndef FTX_PROTO_H
 #define FTX_PROTO_H
@@ -54,9 +54,11 @@ int proto_split_text(
 int proto_peek_verb(const char *line, char *verb, size_t n);
 
 /*
- * SECURITY: the single file-name check.  A name is 1..FTX_NAME_MAX bytes,
- * not "." or "..", does not start with '.', and contains no '/', '\\',
- * NUL or control character (< 0x20 or 0x7f).  Returns 0 or -1 + reason.
+ * SECURITY: the single file-name check.  A name is 1..FTX_NAME_MAX bytes
+ * of well-formed UTF-8, not "." or "..", does not start with '.', and
+ * contains no '/', '\\', NUL, control character (C0, DEL, C1 U+0080..
+ * U+009F) or bidi control (U+202A..U+202E, U+2066..U+2069): see
+ * utf8_check_text.  Returns 0 or -1 + reason.
  */
 int proto_name_check(const char *name, char *err, size_t errlen);
 

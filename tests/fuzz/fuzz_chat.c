@@ -112,8 +112,11 @@ ref_text_ok(const char *text)
 	while (n > 0) {
 		if ((k = ref_utf8(s, n, &cp)) == 0)
 			return 0;
-		/* C0, DEL and C1 drive terminals. */
+		/* C0, DEL and C1 drive terminals; bidi controls reorder. */
 		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return 0;
+		if ((cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
 			return 0;
 		s += k;
 		n -= k;

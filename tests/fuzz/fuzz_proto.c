@@ -67,6 +67,67 @@ ref_is_ctl(unsigned char c)
 	return c < 0x20 || c == 0x7f;
 }
 
+/*
+ * Length of the well-formed UTF-8 sequence at s[0..n), or 0: the Unicode
+ * Standard's table 3-7, byte ranges spelled out (no overlong form,
+ * surrogate or code point above U+10FFFF passes).  Code point to *cp.
+ */
+static size_t
+ref_utf8(const unsigned char *s, size_t n, unsigned long *cp)
+{
+	unsigned char b0 = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (b0 <= 0x7f) {
+		*cp = b0;
+		return 1;
+	}
+	if (b0 >= 0xc2 && b0 <= 0xdf) {
+		len = 2;
+	} else if (b0 >= 0xe0 && b0 <= 0xef) {
+		len = 3;
+		lo = b0 == 0xe0 ? 0xa0 : 0x80;
+		hi = b0 == 0xed ? 0x9f : 0xbf;
+	} else if (b0 >= 0xf0 && b0 <= 0xf4) {
+		len = 4;
+		lo = b0 == 0xf0 ? 0x90 : 0x80;
+		hi = b0 == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < len; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	*cp = b0 & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (i = 1; i < len; i++)
+		*cp = *cp << 6 | (s[i] & 0x3f);
+	return len;
+}
+
+/* A name's characters as PROTOCOL.md states them: UTF-8, no C1 control,
+ * no bidi control (C0 and DEL are checked byte by byte). */
+static int
+ref_name_chars_ok(const char *name)
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t n = strlen(name), k;
+	unsigned long cp;
+
+	while (n > 0) {
+		if ((k = ref_utf8(s, n, &cp)) == 0)
+			return 0;
+		if ((cp >= 0x80 && cp <= 0x9f) ||
+		    (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return 0;
+		s += k;
+		n -= k;
+	}
+	return 1;
+}
+
 static int
 ref_hex(char c)
 {
@@ -412,6 +473,8 @@ check_name(const char *name)
 		if (c == '/' || c == '\\' || ref_is_ctl(c))
 			want = 0;
 	}
+	if (!ref_name_chars_ok(name))
+		want = 0;
 	err[0] = '\0';
 	rc = proto_name_check(name, err, sizeof(err));
 	CHECK(rc == 0 || rc == -1);

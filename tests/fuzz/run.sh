@@ -30,8 +30,8 @@ die() {
 # The shared/ sources each target links (no libraries are needed).
 sources() {
 	case $1 in
-	proto) echo shared/proto.c shared/str.c ;;
-	chat) echo shared/chat.c shared/str.c ;;
+	proto) echo shared/proto.c shared/utf8.c shared/str.c ;;
+	chat) echo shared/chat.c shared/utf8.c shared/str.c ;;
 	*) die "unknown target $1" ;;
 	esac
 }

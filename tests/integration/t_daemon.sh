@@ -312,8 +312,9 @@ ROOT=
 start_server --log-format json
 assert_exit 0 'put a name with quotes, spaces and UTF-8' \
     ftx put "$src/f2" --as 'say "hi" é.txt'
-assert_exit 0 "put a name that is not UTF-8" ftx put "$src/f2" --as $'raw\xffbyte'
-raw "a few commands to log" ctl line:NOOP 'line:HASH nosuch' 'line:FROB'
+assert_exit 2 "a name that is not UTF-8 is refused by ftx" ftx put "$src/f2" --as $'raw\xffbyte'
+raw "a few commands to log" ctl line:NOOP 'line:HASH nosuch' 'line:FROB' \
+    'raw:HASH raw\xffbyte\n' read 'ok:^ERROR BADNAME '
 sleep 0.3
 json_re='^\{"time":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z","peer":(null|"[^"\\]*"),"event":"[A-Za-z0-9_-]*","msg":"([^"\\]|\\["\\/bfnrt]|\\u[0-9a-f]{4})*"\}$'
 n=$(wc -l <"$LOG")
@@ -324,9 +325,9 @@ else
 	fail "json log: $good of $n lines well-formed"
 	LC_ALL=C grep -vE "$json_re" "$LOG" | head -n 5 >&2
 fi
-assert_match '"event":"xfer","msg":"xfer upload name=say%20\\"hi\\"%20é\.txt ' "$(cat "$LOG")" \
-    "quotes escaped, UTF-8 kept in json"
-assert_match 'name=raw\\ufffdbyte' "$(cat "$LOG")" "invalid UTF-8 replaced in json"
+assert_match '"event":"xfer","msg":"xfer upload name=say%20%22hi%22%20%C3%A9\.txt ' "$(cat "$LOG")" \
+    "a name's quotes, spaces and UTF-8 escaped by log_esc in json"
+assert_match '"msg":"cmd HASH raw%FFbyte"' "$(cat "$LOG")" "invalid UTF-8 escaped in json"
 assert_match '"peer":"127\.0\.0\.1:[0-9]+","event":"connect"' "$(cat "$LOG")" "peer field"
 assert_match '"peer":null,"event":"ftxd","msg":"ftxd [^"]* listening control=' "$(cat "$LOG")" \
     "server events have a null peer"

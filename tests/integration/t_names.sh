@@ -119,6 +119,10 @@ bad_names=(
 	"ctl%1F"
 	"%0Anewline"
 	"del%7F"
+	"c1%C2%9Bcsi"
+	"raw%9Bbyte"
+	"over%C0%AFlong"
+	"rlo%E2%80%AEtxt.exe"
 	"${long255}n"
 	"${long255:1}%C3%A9"
 )

@@ -297,6 +297,40 @@ test_text_controls(void **state)
 	assert_true(text_ok("   "));
 }
 
+/* Bidi embeddings, overrides and isolates reorder the rest of a line
+ * on screen ("Trojan Source"): refused anywhere in a message, with a
+ * reason saying so; their neighbours and the plain marks stay fine. */
+static void
+test_text_bidi(void **state)
+{
+	static const unsigned long bidi[] = {0x202a, 0x202b, 0x202c, 0x202d,
+	    0x202e, 0x2066, 0x2067, 0x2068, 0x2069};
+	char s[16], err[FTX_ERRLEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bidi) / sizeof(bidi[0]); i++) {
+		/* Three-byte UTF-8 of U+20xx, between two letters. */
+		s[0] = 'a';
+		s[1] = (char)0xe2;
+		s[2] = (char)(0x80 | ((bidi[i] >> 6) & 0x3f));
+		s[3] = (char)(0x80 | (bidi[i] & 0x3f));
+		s[4] = 'b';
+		s[5] = '\0';
+		err[0] = '\0';
+		if (chat_text_check(s, err, sizeof(err)) != -1)
+			fail_msg("bidi U+%04lX accepted", bidi[i]);
+		if (strstr(err, "bidi") == NULL)
+			fail_msg("U+%04lX: reason \"%s\"", bidi[i], err);
+		if (text_ok(s + 1))
+			fail_msg("bidi U+%04lX accepted at the start", bidi[i]);
+	}
+	assert_false(text_ok("pay \xe2\x80\xaeRSU 4321 ot"));
+	/* U+2029, U+202F, U+2065, U+206A and LRM U+200E are not refused. */
+	assert_true(text_ok("\xe2\x80\xa9 \xe2\x80\xaf \xe2\x81\xa5 "
+			    "\xe2\x81\xaa \xe2\x80\x8e"));
+}
+
 /* ---- chat_format_ts ---- */
 
 /* 1 if `s` has the shape dddd-dd-ddTdd:dd:dd.dddZ. */
@@ -760,6 +794,7 @@ main(void)
 	    cmocka_unit_test(test_text_utf8_valid),
 	    cmocka_unit_test(test_text_utf8_invalid),
 	    cmocka_unit_test(test_text_controls),
+	    cmocka_unit_test(test_text_bidi),
 	    cmocka_unit_test(test_format_ts),
 	    cmocka_unit_test(test_parse_kinds),
 	    cmocka_unit_test(test_parse_unknown),

@@ -374,13 +374,67 @@ test_name_length(void **state)
 	assert_int_equal(proto_name_check(name, err, sizeof(err)), 0);
 }
 
+/* Names that reach terminals and logs: no C1 control (as UTF-8 or as a
+ * raw byte), no malformed UTF-8, no bidi control. */
+static void
+test_name_hostile_utf8(void **state)
+{
+	static const struct {
+		const char *name;
+		const char *reason;
+	} bad[] = {
+	    {"csi\xc2\x9bJ", "control"}, /* U+009B, CSI */
+	    {"\xc2\x80", "control"}, /* U+0080 */
+	    {"nel\xc2\x85", "control"}, /* U+0085 */
+	    {"\xc2\x9f", "control"}, /* U+009F */
+	    {"raw\x9bJ", "UTF-8"}, /* a raw C1 byte */
+	    {"\x80", "UTF-8"}, {"\x9f", "UTF-8"}, {"\x80\xff", "UTF-8"},
+	    {"latin1 r\xe9sum\xe9", "UTF-8"},
+	    {"over\xc0\xaflong", "UTF-8"}, /* '/' overlong */
+	    {"\xc1\xbf", "UTF-8"}, {"\xe0\x80\xaf", "UTF-8"},
+	    {"\xf0\x80\x80\xaf", "UTF-8"},
+	    {"\xc0\x80", "UTF-8"}, /* overlong NUL */
+	    {"surr\xed\xa0\x80", "UTF-8"}, /* U+D800 */
+	    {"\xed\xbf\xbf", "UTF-8"}, /* U+DFFF */
+	    {"\xf4\x90\x80\x80", "UTF-8"}, /* U+110000 */
+	    {"\xf5\x80\x80\x80", "UTF-8"}, {"\xf8\x88\x80\x80\x80", "UTF-8"},
+	    {"\xfe", "UTF-8"}, {"cut\xe2\x82", "UTF-8"}, /* truncated */
+	    {"cut\xf0\x9f\x98", "UTF-8"}, {"\xc3", "UTF-8"},
+	    {"lre\xe2\x80\xaa", "bidi"}, /* U+202A */
+	    {"rle\xe2\x80\xab", "bidi"}, {"pdf\xe2\x80\xac", "bidi"},
+	    {"lro\xe2\x80\xad", "bidi"},
+	    {"invoice\xe2\x80\xaeXE.pdf", "bidi"}, /* U+202E, RLO */
+	    {"lri\xe2\x81\xa6", "bidi"}, /* U+2066 */
+	    {"rli\xe2\x81\xa7", "bidi"}, {"fsi\xe2\x81\xa8", "bidi"},
+	    {"pdi\xe2\x81\xa9", "bidi"}, /* U+2069 */
+	};
+	char err[FTX_ERRLEN];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (proto_name_check(bad[i].name, err, sizeof(err)) != -1)
+			fail_msg("hostile name #%zu accepted", i);
+		if (strstr(err, bad[i].reason) == NULL)
+			fail_msg("name #%zu: reason \"%s\" lacks \"%s\"", i,
+			    err, bad[i].reason);
+	}
+}
+
 static void
 test_name_accepts(void **state)
 {
 	static const char *good[] = {"a", "a.txt", "my file.txt",
 	    "r\xc3\xa9sum\xc3\xa9.pdf", "\xe6\x97\xa5\xe6\x9c\xac.bin", "a..b",
 	    "a.", "name.", "-rf", "~", "100%", "a:b", "x y z",
-	    "\xf0\x9f\x93\x81", "trailing ", " leading", "\x80\xff"};
+	    "\xf0\x9f\x93\x81", "trailing ", " leading",
+	    /* The neighbours of the refused ranges are fine: U+00A0, U+00FF,
+	     * U+2029, U+202F, U+2065, U+206A, U+200E (a mark, not an
+	     * override), U+FFFD, U+10FFFF. */
+	    "nb\xc2\xa0sp", "\xc3\xbf", "\xe2\x80\xa9", "\xe2\x80\xaf",
+	    "\xe2\x81\xa5", "\xe2\x81\xaa", "\xe2\x80\x8e", "\xef\xbf\xbd",
+	    "\xf4\x8f\xbf\xbf"};
 	char err[FTX_ERRLEN];
 	size_t i;
 
@@ -527,6 +581,7 @@ main(void)
 	    cmocka_unit_test(test_name_rejects),
 	    cmocka_unit_test(test_name_length),
 	    cmocka_unit_test(test_name_accepts),
+	    cmocka_unit_test(test_name_hostile_utf8),
 	    cmocka_unit_test(test_encode),
 	    cmocka_unit_test(test_encode_sizes),
 	    cmocka_unit_test(test_encode_roundtrip),

@@ -171,6 +171,37 @@ test_name_check(void **state)
 	assert_int_equal(users_name_check(NULL, err, sizeof(err)), -1);
 }
 
+/* User names reach logs and directory names: C1 controls (as UTF-8 and
+ * raw), malformed UTF-8 and bidi controls are refused like any byte
+ * outside [a-z0-9_-]; so is every byte >= 0x80, anywhere. */
+static void
+test_name_hostile_utf8(void **state)
+{
+	static const char *bad[] = {"a\xc2\x9b", "\xc2\x85nel", "a\x9b", "\x80",
+	    "bob\xff", "\xc0\xaf", "a\xc0\x80", "\xed\xa0\x80",
+	    "\xf4\x90\x80\x80", "cut\xe2\x82", "a\xe2\x80\xae", "\xe2\x81\xa6x",
+	    "ev\xe2\x80\xaelie"};
+	char err[FTX_ERRLEN], name[8];
+	size_t i;
+	int c;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		if (users_name_check(bad[i], err, sizeof(err)) != -1)
+			fail_msg("hostile user name #%zu accepted", i);
+		assert_true(err[0] != '\0');
+	}
+	for (c = 0x80; c <= 0xff; c++) {
+		name[0] = 'a';
+		name[1] = (char)c;
+		name[2] = 'b';
+		name[3] = '\0';
+		if (users_name_check(name, NULL, 0) != -1)
+			fail_msg("byte 0x%02x accepted in a user name", c);
+	}
+}
+
 static void
 test_default_path(void **state)
 {
@@ -955,6 +986,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_name_check),
+	    cmocka_unit_test(test_name_hostile_utf8),
 	    cmocka_unit_test(test_default_path),
 	    cmocka_unit_test(test_kat),
 	    cmocka_unit_test(test_hash_check),
