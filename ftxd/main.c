@@ -262,8 +262,16 @@ pid_write(const char *path, char *err, size_t errlen)
 		-1 ||
 	    str_fmt(line, sizeof(line), "%ld\n", (long)getpid()) == -1)
 		return str_err(err, errlen, "pid file name too long");
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	/* SECURITY: O_EXCL, never O_TRUNC: we may be root, and a hard link
+	 * planted under the temporary's name would otherwise let us
+	 * truncate its target.  A leftover of that name is unlinked (which
+	 * removes the name, never the target) and the create tried once
+	 * more. */
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    0644);
+	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
+		fd = open(tmp,
+		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1)
 		return str_err(err, errlen, "cannot create pid file %s: %s",
 		    tmp, strerror(errno));

@@ -29,13 +29,16 @@ stored_bytes() {
 # race N SIZE PREFIX: N sessions of q upload SIZE bytes at the same moment;
 # every one that gets OK sends its bytes.
 race() {
-	local n=$1 size=$2 prefix=$3 i pids=()
+	local n=$1 size=$2 prefix=$3 i src pids=()
 	rm -f "$TMPD/go"
 	for i in $(seq 1 "$n"); do
-		raw_bg "$TMPD/$prefix.$i.out" -t 30 -w 60 ctl 'line:LOGIN q q-pw-8812' \
-		    'ok:^OK' "touch:$TMPD/$prefix.ready.$i" "waitfile:$TMPD/go" \
-		    "line:UPLOAD $prefix$i $size" 'ok:^OK ' data "dgen:$size" ddigest \
-		    read 'ok:^DONE '
+		# One address per session: LOGINs in flight are capped per
+		# address, and the race is about one user, not one address.
+		src=127.0.0.$((100 + i))
+		raw_bg "$TMPD/$prefix.$i.out" -t 30 -w 60 "ctl@$src" \
+		    'line:LOGIN q q-pw-8812' 'ok:^OK' "touch:$TMPD/$prefix.ready.$i" \
+		    "waitfile:$TMPD/go" "line:UPLOAD $prefix$i $size" 'ok:^OK ' \
+		    "data@$src" "dgen:$size" ddigest read 'ok:^DONE '
 		pids+=("$BG_PID")
 	done
 	wait_for 20 eval "[ \$(find '$TMPD' -maxdepth 1 -name '$prefix.ready.*' | wc -l) -eq $n ]" ||
