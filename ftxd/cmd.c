@@ -749,8 +749,8 @@ follow(struct sjob *lead, struct sjob *f)
 	}
 	if (lead->snap != NULL)
 		f->snap = listing_ref(lead->snap);
-	else if (buf_append(&f->reply, buf_head(&lead->reply),
-		     lead->reply.len) == -1)
+	else if (buf_append(
+		     &f->reply, buf_head(&lead->reply), lead->reply.len) == -1)
 		(void)buf_printf(&f->reply, "ERROR INTERNAL out of memory\n");
 	s->busy = NULL;
 	list_finish(f);
@@ -863,8 +863,7 @@ cmd_list(struct session *s, struct proto_cmd *c)
 	struct sjob *j;
 
 	(void)c;
-	if ((j = sjob_new(s, list_work, list_finish, FTX_ERRLEN * 2)) ==
-	    NULL) {
+	if ((j = sjob_new(s, list_work, list_finish, FTX_ERRLEN * 2)) == NULL) {
 		sess_reply(s, "ERROR INTERNAL out of resources");
 		return;
 	}

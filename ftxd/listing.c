@@ -92,8 +92,8 @@ add_line(void *arg, const struct store_entry *e)
 }
 
 static struct listing *
-build(const struct store *st, const struct stat *before, char *err,
-    size_t errlen)
+build(
+    const struct store *st, const struct stat *before, char *err, size_t errlen)
 {
 	struct build b = {{0}, 0};
 	struct listing *l;

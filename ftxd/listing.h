@@ -27,8 +27,8 @@ struct listing;
 
 /* Worker: `cand` (may be NULL) if the directory is unchanged since it
  * was built, else a new snapshot; NULL (err set) on failure. */
-struct listing *listing_get(const struct store *st, struct listing *cand,
-    char *err, size_t errlen);
+struct listing *listing_get(
+    const struct store *st, struct listing *cand, char *err, size_t errlen);
 
 /* Loop: a reference to a recent shareable listing of `st`, or NULL. */
 struct listing *listing_cached(const struct store *st, long long now_ms);

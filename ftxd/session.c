@@ -267,8 +267,9 @@ sess_reply_raw(struct session *s, const char *p, size_t n)
 	/* SECURITY: FTX_OUTBUF_MAX caps one session's queue; only a peer
 	 * that does not read can reach it, and it is closed. */
 	if (buf_append(&s->out, p, n) == -1) {
-		log_msg(s->peerstr, "output queue full (%zu bytes); "
-				    "disconnecting",
+		log_msg(s->peerstr,
+		    "output queue full (%zu bytes); "
+		    "disconnecting",
 		    before);
 		sess_drop(s); /* freed after this round */
 		return;
@@ -631,6 +632,23 @@ unsent(const struct session *s)
 	return s->out.len + cmd_unsent(s);
 }
 
+/* 1 if the session's queued output has not moved for `limit_ms`, even
+ * now: a loop that was busy for that long has not yet seen the peer's
+ * window open, so one more send is tried before the peer is blamed. */
+static int
+stalled(struct session *s, long long now, long long limit_ms)
+{
+	if (s->closing || s->out.len == 0 || now - s->out_ms < limit_ms)
+		return 0;
+	if (flush_out(s) == -1)
+		return 1; /* dead: let it go */
+	if (now - s->out_ms < limit_ms) {
+		mark_pending(s); /* it read: resume it (and its LIST) */
+		return 0;
+	}
+	return s->out.len > 0;
+}
+
 /* The session that holds the most unsent output and has not read for
  * FTX_OUT_SHED_GRACE_MS, or NULL. */
 static struct session *
@@ -639,8 +657,7 @@ worst_reader(struct server *srv, long long now)
 	struct session *s, *worst = NULL;
 
 	for (s = srv->sessions; s != NULL; s = s->next) {
-		if (s->closing || s->out.len == 0 ||
-		    now - s->out_ms < FTX_OUT_SHED_GRACE_MS)
+		if (!stalled(s, now, FTX_OUT_SHED_GRACE_MS))
 			continue;
 		if (worst == NULL || unsent(s) > unsent(worst))
 			worst = s;
@@ -703,7 +720,7 @@ sess_tick(struct server *srv, long long now)
 		/* SECURITY: output that has not moved for --send-timeout
 		 * means a peer that stopped reading: it must not hold its
 		 * queue (and its LIST) until the idle timeout. */
-		if (s->out.len > 0 && now - s->out_ms > send_ms) {
+		if (stalled(s, now, send_ms)) {
 			log_msg(s->peerstr, "send timeout: %zu bytes unsent",
 			    unsent(s));
 			sess_drop(s);

@@ -42,8 +42,9 @@ static int port, rcvbuf = 4096, hold_s = -1, spread_ms;
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: listhog [-h HOST] -p PORT [-B SRC] "
-			"[-r RCVBUF] [--hold S] [--spread MS] hog N | slow C MS\n");
+	fprintf(stderr,
+	    "usage: listhog [-h HOST] -p PORT [-B SRC] "
+	    "[-r RCVBUF] [--hold S] [--spread MS] hog N | slow C MS\n");
 	exit(2);
 }
 
@@ -166,6 +167,10 @@ hog(int n)
 	for (i = 0; i < n; i++)
 		closed += (p[i].revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 	printf("closed=%d open=%d\n", closed, n - closed);
+	fflush(stdout);
+	for (i = 0; i < n; i++)
+		close(p[i].fd);
+	free(p);
 	return 0;
 }
 
@@ -185,16 +190,16 @@ take_line(struct reader *r)
 	r->line[r->len] = '\0';
 	if (r->want < 0) {
 		if (sscanf(r->line, "OK %ld", &r->want) != 1 || r->want < 0) {
-			fprintf(stderr, "listhog: bad first line: %s\n",
-			    r->line);
+			fprintf(
+			    stderr, "listhog: bad first line: %s\n", r->line);
 			return -1;
 		}
 		return 0;
 	}
 	if (r->got == r->want) {
 		if (strcmp(r->line, "DONE") != 0) {
-			fprintf(stderr, "listhog: expected DONE: %s\n",
-			    r->line);
+			fprintf(
+			    stderr, "listhog: expected DONE: %s\n", r->line);
 			return -1;
 		}
 		r->done = 1;
@@ -214,13 +219,13 @@ static int
 slow(int chunk, int ms)
 {
 	static struct reader r;
+	static char buf[1 << 20];
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-	char *buf;
 	ssize_t k, i;
 	int fd;
 
-	if ((buf = malloc((size_t)chunk)) == NULL)
-		return 3;
+	if (chunk <= 0 || (size_t)chunk > sizeof(buf))
+		usage();
 	if ((fd = dial()) == -1 || greeting(fd) == -1 || send_list(fd) == -1) {
 		fprintf(stderr, "listhog: connect: %s\n", strerror(errno));
 		return 1;
@@ -229,8 +234,9 @@ slow(int chunk, int ms)
 	while (!r.done) {
 		nanosleep(&ts, NULL);
 		if ((k = read(fd, buf, (size_t)chunk)) <= 0) {
-			fprintf(stderr, "listhog: connection ended after %ld "
-					"of %ld lines\n",
+			fprintf(stderr,
+			    "listhog: connection ended after %ld "
+			    "of %ld lines\n",
 			    r.got, r.want);
 			return 1;
 		}

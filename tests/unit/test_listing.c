@@ -97,8 +97,10 @@ test_lines_and_pieces(void **state)
 	listing_publish(&f->st, l, 0);
 	assert_int_equal(listing_count(l), 50);
 	assert_int_equal(listing_bytes(), listing_len(l));
-	assert_non_null(strstr(listing_text(l), " file%2000\n"));
-	assert_null(strstr(listing_text(l), "hidden"));
+	/* Not NUL-terminated: exactly the bytes of the lines. */
+	assert_non_null(memmem(listing_text(l), listing_len(l), " file%2000\n",
+	    strlen(" file%2000\n")));
+	assert_null(memmem(listing_text(l), listing_len(l), "hidden", 6));
 	/* Pieces of at most 100 bytes, each made of whole lines, cover the
 	 * text exactly once. */
 	t = listing_text(l);
