@@ -20,6 +20,7 @@
 #include "chat.h"
 #include "cmd.h"
 #include "hash.h"
+#include "listing.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -72,7 +73,14 @@ struct sjob {
 	int adopted; /* ustore was handed to auth_attach */
 	int checking; /* LOGIN: queued or running, not yet answered */
 	long long reply_ms; /* a failed login is answered at this time */
-	struct sjob *qnext; /* LOGIN queue, delayed replies */
+	struct sjob *qnext; /* LOGIN and LIST queues, delayed replies */
+	/* LIST: the snapshot offered for reuse, the one to send, how much
+	 * of it is queued, and whether it is being sent (kept on the loop
+	 * in s->busy, not on a worker). */
+	struct listing *cand, *snap;
+	size_t sent;
+	int streaming;
+	struct sjob *followers; /* LISTs that take this job's snapshot */
 };
 
 /* What a command hands its job (everything else is zero). */
@@ -88,6 +96,8 @@ static void submit(struct session *s, const struct sjob_args *a,
 static void hash_release(struct sjob *j);
 static void login_work(struct sjob *j);
 static void login_done(void);
+static void list_work(struct sjob *j);
+static void list_done(struct sjob *j);
 
 /* What cmd_dispatch logs of a command. */
 enum cmd_log {
@@ -386,6 +396,8 @@ sjob_free(struct sjob *j)
 	if (j->fd != -1)
 		close(j->fd);
 	buf_free(&j->reply);
+	listing_unref(j->cand);
+	listing_unref(j->snap);
 	auth_unref(j->srv, j->ust);
 	/* A good login whose session left before it finished. */
 	if (j->login == 1 && !j->adopted)
@@ -405,6 +417,8 @@ sjob_done(struct job *job)
 		login_done(); /* frees a slot, whether or not s is alive */
 	if (j->full)
 		hash_release(j); /* likewise */
+	if (j->work == list_work)
+		list_done(j);
 	if (s == NULL) {
 		sjob_free(j);
 		return;
@@ -413,7 +427,8 @@ sjob_done(struct job *job)
 	if (j->finish != NULL) {
 		j->finish(j);
 		if (s->busy == j)
-			return; /* kept: it answers later (a failed LOGIN) */
+			return; /* kept: it answers later (a failed LOGIN,
+				 * the rest of a LIST) */
 	} else {
 		sess_reply_raw(s, buf_head(&j->reply), j->reply.len);
 	}
@@ -427,6 +442,10 @@ sjob_done(struct job *job)
 void
 cmd_detach(struct sjob *j)
 {
+	if (j->streaming) {
+		sjob_free(j); /* on no worker and in no queue */
+		return;
+	}
 	j->sess = NULL;
 }
 
@@ -786,55 +805,216 @@ cmd_download(struct session *s, struct proto_cmd *c)
 	submit(s, &a, download_work, download_finish);
 }
 
-static int
-list_entry(void *arg, const struct store_entry *e)
-{
-	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
-	struct buf *b = arg;
+/*
+ * LIST.  A worker builds (or reuses) a snapshot of the FILE lines
+ * (listing.c); the loop then sends "OK <n>" and the lines in pieces of
+ * FTX_LIST_PIECE, each once the session's queue is below FTX_LIST_LOWAT
+ * (cmd_pump, called as the output drains), then DONE.  At most
+ * FTX_LIST_JOBS snapshots are built at once; further LISTs wait here,
+ * in order, and while the output budget is full a LIST that would need
+ * a new snapshot waits too.  The queue belongs to the loop thread.
+ */
+static struct sjob *list_q, *list_q_tail;
+static int lists_running;
 
-	encode_name(enc, e->name);
-	if (e->has_sha)
-		str_hex(hex, e->sha, HASH_SHA256_LEN);
+static void take_followers(struct sjob *j);
+static void list_finish(struct sjob *j);
+
+static void
+list_start_next(struct server *srv)
+{
+	struct sjob *j;
+
+	while (lists_running < FTX_LIST_JOBS && (j = list_q) != NULL) {
+		if (j->sess != NULL) {
+			listing_unref(j->cand);
+			j->cand = listing_cached(j->st, loop_now_ms());
+			/* SECURITY: a new snapshot only within the budget. */
+			if (j->cand == NULL && sess_over_budget(srv))
+				return; /* retried by cmd_tick */
+		}
+		list_q = j->qnext;
+		if (list_q == NULL)
+			list_q_tail = NULL;
+		j->qnext = NULL;
+		if (j->sess == NULL) {
+			sjob_free(j); /* its session left while it waited */
+			continue;
+		}
+		if (worker_submit(&j->job) == -1) {
+			j->sess->busy = NULL;
+			sess_reply(j->sess, "ERROR INTERNAL out of resources");
+			sess_resume(j->sess);
+			sjob_free(j);
+			continue;
+		}
+		lists_running++;
+		take_followers(j);
+	}
+}
+
+/*
+ * The LISTs of the same storage still waiting were all asked before
+ * this job reads the directory, so its snapshot is a true answer to
+ * them too: they leave the queue and share it.  (A LIST asked later
+ * must not: it could miss a file committed before it was asked.)
+ */
+static void
+take_followers(struct sjob *j)
+{
+	struct sjob **pp = &list_q, *k;
+
+	list_q_tail = NULL;
+	while ((k = *pp) != NULL) {
+		if (k->st != j->st || k->sess == NULL) {
+			list_q_tail = k;
+			pp = &k->qnext;
+			continue;
+		}
+		*pp = k->qnext;
+		k->qnext = j->followers;
+		j->followers = k;
+	}
+}
+
+/* A follower gets its leader's snapshot (or error) as if its own job
+ * had finished. */
+static void
+follow(struct sjob *lead, struct sjob *f)
+{
+	struct session *s = f->sess;
+
+	if (s == NULL) {
+		sjob_free(f);
+		return;
+	}
+	if (lead->snap != NULL)
+		f->snap = listing_ref(lead->snap);
+	else if (buf_append(
+		     &f->reply, buf_head(&lead->reply), lead->reply.len) == -1)
+		(void)buf_printf(&f->reply, "ERROR INTERNAL out of memory\n");
+	s->busy = NULL;
+	list_finish(f);
+	if (s->busy == f)
+		return; /* being sent */
+	sjob_free(f);
+	if (s->srv->stopping && s->xfer == NULL)
+		sess_close_after(s, "ERROR SHUTDOWN server stopping");
 	else
-		str_copy(hex, sizeof(hex), "-");
-	return buf_printf(b, "FILE %" PRIu64 " %lld %s %s\n", e->size,
-	    (long long)e->mtime, hex, enc);
+		sess_resume(s);
+}
+
+static void
+list_done(struct sjob *j)
+{
+	struct sjob *f;
+
+	if (j->snap != NULL)
+		listing_publish(j->st, j->snap, loop_now_ms());
+	while ((f = j->followers) != NULL) {
+		j->followers = f->qnext;
+		f->qnext = NULL;
+		follow(j, f);
+	}
+	lists_running--;
+	list_start_next(j->srv);
 }
 
 static void
 list_work(struct sjob *j)
 {
 	char err[FTX_ERRLEN];
-	struct buf lines;
-	size_t n = 0;
-	char *p;
 
-	buf_init(&lines, 15 * 1024 * 1024);
-	if (store_list(j->st, FTX_MAX_LIST_ENTRIES, list_entry, &lines, err,
-		sizeof(err)) == -1) {
+	if ((j->snap = listing_get(j->st, j->cand, err, sizeof(err))) == NULL)
 		jreply(j, "ERROR IO %s\n", err);
-		buf_free(&lines);
+	else if (j->snap == j->cand)
+		j->cand = NULL; /* its reference moved to snap */
+}
+
+/* Queue pieces while the session's output is short; 1 when the whole
+ * reply, DONE included, is queued. */
+static int
+list_pump(struct sjob *j)
+{
+	struct session *s = j->sess;
+	size_t n;
+
+	while (s->out.len < FTX_LIST_LOWAT && !s->closing) {
+		n = listing_piece(j->snap, j->sent, FTX_LIST_PIECE);
+		if (n == 0) {
+			sess_reply(s, "DONE");
+			return 1;
+		}
+		sess_reply_raw(s, listing_text(j->snap) + j->sent, n);
+		j->sent += n;
+	}
+	return s->closing;
+}
+
+static void
+list_finish(struct sjob *j)
+{
+	struct session *s = j->sess;
+
+	if (j->snap == NULL) {
+		sess_reply_raw(s, buf_head(&j->reply), j->reply.len);
 		return;
 	}
-	for (p = buf_head(&lines); p < buf_head(&lines) + lines.len; p++)
-		n += *p == '\n';
-	jreply(j, "OK %zu\n", n);
-	if (buf_append(&j->reply, buf_head(&lines), lines.len) == -1) {
-		buf_reset(&j->reply);
-		jreply(j, "ERROR INTERNAL out of memory\n");
-	} else {
-		jreply(j, "DONE\n");
+	listing_unref(j->cand); /* not current: a new one was built */
+	j->cand = NULL;
+	sess_reply(s, "OK %zu", listing_count(j->snap));
+	if (list_pump(j) == 0) {
+		j->streaming = 1;
+		s->busy = j; /* kept until the last piece is queued */
 	}
-	buf_free(&lines);
+}
+
+void
+cmd_pump(struct session *s)
+{
+	struct sjob *j = s->busy;
+
+	if (j == NULL || !j->streaming || list_pump(j) == 0)
+		return;
+	s->busy = NULL;
+	sjob_free(j);
+	if (s->srv->stopping && s->xfer == NULL)
+		sess_close_after(s, "ERROR SHUTDOWN server stopping");
+}
+
+size_t
+cmd_unsent(const struct session *s)
+{
+	const struct sjob *j = s->busy;
+
+	return j != NULL && j->streaming ? listing_len(j->snap) - j->sent : 0;
+}
+
+size_t
+cmd_frees(const struct session *s)
+{
+	const struct sjob *j = s->busy;
+
+	return j != NULL && j->streaming ? listing_frees(j->snap) : 0;
 }
 
 static void
 cmd_list(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {NULL, 0, 0, 0, 0};
+	struct sjob *j;
 
 	(void)c;
-	submit(s, &a, list_work, NULL);
+	if ((j = sjob_new(s, list_work, list_finish, FTX_ERRLEN * 2)) == NULL) {
+		sess_reply(s, "ERROR INTERNAL out of resources");
+		return;
+	}
+	s->busy = j;
+	if (list_q_tail != NULL)
+		list_q_tail->qnext = j;
+	else
+		list_q = j;
+	list_q_tail = j;
+	list_start_next(s->srv);
 }
 
 static void
@@ -1296,6 +1476,9 @@ cmd_tick(struct server *srv, long long now)
 {
 	struct sjob **pp = &delayed, *j;
 	struct session *s;
+
+	listing_tick(now);
+	list_start_next(srv); /* LISTs waiting for the budget */
 
 	while ((j = *pp) != NULL) {
 		if (j->sess != NULL && now < j->reply_ms) {

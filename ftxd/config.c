@@ -50,6 +50,9 @@ static const struct cfg_opt opts[] = {
 	NULL, "N", "I/O chunk in bytes", NULL},
     {"idle-timeout", CFG_INT, FIELD(idle_timeout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
 	NULL, "S", "close idle sessions after S s", NULL},
+    {"send-timeout", CFG_INT, FIELD(send_timeout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
+	NULL, "S", "close sessions that read none of their replies for S s",
+	NULL},
     {"data-timeout", CFG_INT, FIELD(data_timeout), 1, FTX_MAX_TIMEOUT_S, 0, 1,
 	NULL, "S", "fail stalled transfers after S s", NULL},
     {"token-ttl", CFG_INT, FIELD(token_ttl), 1, FTX_MAX_TIMEOUT_S, 0, 1, NULL,
@@ -174,6 +177,7 @@ cfg_defaults(struct config *c)
 	c->max_per_ip = FTX_DEFAULT_MAX_PER_IP;
 	c->chunk = FTX_DEFAULT_CHUNK;
 	c->idle_timeout = FTX_DEFAULT_IDLE_TIMEOUT_S;
+	c->send_timeout = FTX_DEFAULT_SEND_TIMEOUT_S;
 	c->data_timeout = FTX_DEFAULT_DATA_TIMEOUT_S;
 	c->token_ttl = FTX_TOKEN_TTL_S;
 	c->partial_ttl = FTX_DEFAULT_PARTIAL_TTL_S;

@@ -60,6 +60,7 @@ struct config {
 	int max_per_ip;
 	int chunk;
 	int idle_timeout;
+	int send_timeout; /* close a session whose output has not moved */
 	int data_timeout;
 	int token_ttl;
 	int partial_ttl; /* seconds an interrupted upload is kept */

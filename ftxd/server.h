@@ -47,9 +47,12 @@ struct session {
 	long long last_ms; /* last complete line, for the idle timeout */
 	long long line_ms; /* when the unfinished line in `in` began */
 	int eof; /* the peer will send nothing more */
+	long long out_ms; /* `out` last moved (or began to wait) */
 	int closing; /* flush `out`, then close */
+	int dropped; /* sess_drop: close with a reset */
 	long long closing_ms;
-	struct sjob *busy; /* command waiting for a worker */
+	struct sjob *busy; /* command waiting for a worker, or a LIST
+			    * being sent */
 	struct xfer *xfer; /* transfer pending or running */
 	struct member *chat; /* in the chat room, or NULL */
 	struct flood chat_flood; /* chat budget, kept across LEAVE (room.c) */

@@ -19,6 +19,7 @@
 
 #include "auth.h"
 #include "cmd.h"
+#include "listing.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -29,12 +30,20 @@
 #include "tls.h"
 #include "xfer.h"
 
-/* Hard cap on queued output (a LIST of FTX_MAX_LIST_ENTRIES fits). */
-#define SESS_OUT_MAX (16 * 1024 * 1024)
 /* A closing session that cannot flush its last line is dropped. */
 #define SESS_CLOSE_GRACE_MS 5000
 
 static void sess_io(struct loop *l, int fd, int revents, void *arg);
+
+/* Bytes queued for all sessions (FTX_OUTPUT_BUDGET); loop thread. */
+static size_t out_queued;
+
+/* Keep out_queued in step after s->out changed from `before` bytes. */
+static void
+out_account(struct session *s, size_t before)
+{
+	out_queued = out_queued - before + s->out.len;
+}
 
 static void
 update_events(struct session *s)
@@ -88,7 +97,7 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	s->fd = fd;
 	s->peer = *peer;
 	net_addr_str(peer, s->peerstr, sizeof(s->peerstr));
-	buf_init(&s->out, SESS_OUT_MAX);
+	buf_init(&s->out, FTX_OUTBUF_MAX);
 	s->last_ms = s->line_ms = loop_now_ms();
 	if (loop_add(srv->loop, fd, POLLIN, sess_io, s) == -1) {
 		free(s);
@@ -165,6 +174,18 @@ close_gently(int fd)
 	close(fd);
 }
 
+/* A peer that does not read: a FIN would wait behind the unread bytes
+ * in the kernel's send buffer for minutes, so reset the connection and
+ * let the kernel free the buffer now. */
+static void
+close_abort(int fd)
+{
+	struct linger lg = {1, 0};
+
+	(void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
 void
 sess_free(struct session *s)
 {
@@ -186,7 +207,11 @@ sess_free(struct session *s)
 		tls_free(s->tls);
 	}
 	explicit_bzero(s->in, sizeof(s->in));
-	close_gently(s->fd);
+	if (s->dropped)
+		close_abort(s->fd);
+	else
+		close_gently(s->fd);
+	out_queued -= s->out.len;
 	buf_free(&s->out);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
@@ -210,6 +235,8 @@ flush_out(struct session *s)
 		n = sess_send(s, buf_head(&s->out), s->out.len);
 		if (n > 0) {
 			buf_consume(&s->out, (size_t)n);
+			out_queued -= (size_t)n;
+			s->out_ms = loop_now_ms(); /* the peer reads */
 			continue;
 		}
 		if (n == -1 && errno == EINTR)
@@ -218,6 +245,10 @@ flush_out(struct session *s)
 			return 0;
 		return -1;
 	}
+	/* A LIST or a burst of chat grew the queue: give the memory back
+	 * rather than keep it for every idle session. */
+	if (s->out.cap > FTX_OUTBUF_KEEP)
+		buf_free(&s->out);
 	/* STARTTLS: its OK went out in plaintext; now the handshake. */
 	if (s->tls_state == STLS_STARTING && !s->closing)
 		tls_begin(s);
@@ -227,14 +258,23 @@ flush_out(struct session *s)
 void
 sess_reply_raw(struct session *s, const char *p, size_t n)
 {
+	size_t before = s->out.len;
+
 	if (s->closing)
 		return;
+	if (before == 0)
+		s->out_ms = loop_now_ms(); /* the wait for the peer starts */
+	/* SECURITY: FTX_OUTBUF_MAX caps one session's queue; only a peer
+	 * that does not read can reach it, and it is closed. */
 	if (buf_append(&s->out, p, n) == -1) {
-		/* Only a peer that never reads can get here. */
-		log_msg(s->peerstr, "output queue full; disconnecting");
-		s->closing = 1;
-		s->closing_ms = 0; /* drop at the next tick */
+		log_msg(s->peerstr,
+		    "output queue full (%zu bytes); "
+		    "disconnecting",
+		    before);
+		sess_drop(s); /* freed after this round */
+		return;
 	}
+	out_account(s, before);
 	/* Written before the next poll, together with everything else
 	 * this round of callbacks produced for the same peer. */
 	mark_pending(s);
@@ -243,7 +283,9 @@ sess_reply_raw(struct session *s, const char *p, size_t n)
 void
 sess_drop(struct session *s)
 {
+	out_queued -= s->out.len;
 	buf_reset(&s->out);
+	s->dropped = 1;
 	s->closing = 1;
 	s->closing_ms = 0;
 	mark_pending(s);
@@ -431,6 +473,9 @@ take_input(struct session *s)
 void
 sess_resume(struct session *s)
 {
+	/* A LIST in progress continues as its earlier pieces drain. */
+	if (s->busy != NULL && !s->closing && s->out.len < FTX_LIST_LOWAT)
+		cmd_pump(s);
 	for (;;) {
 		run_lines(s);
 		/* Bytes TLS has already decrypted never make the socket
@@ -580,11 +625,79 @@ unfinished_line(const struct session *s)
 	    (s->inlen > 0 && memchr(s->in, '\n', s->inlen) == NULL);
 }
 
+/* What the peer has not read yet: its queue and the rest of its LIST. */
+static size_t
+unsent(const struct session *s)
+{
+	return s->out.len + cmd_unsent(s);
+}
+
+/* 1 if the session's queued output has not moved for `limit_ms`, even
+ * now: a loop that was busy for that long has not yet seen the peer's
+ * window open, so one more send is tried before the peer is blamed. */
+static int
+stalled(struct session *s, long long now, long long limit_ms)
+{
+	if (s->closing || s->out.len == 0 || now - s->out_ms < limit_ms)
+		return 0;
+	if (flush_out(s) == -1)
+		return 1; /* dead: let it go */
+	if (now - s->out_ms < limit_ms) {
+		mark_pending(s); /* it read: resume it (and its LIST) */
+		return 0;
+	}
+	return s->out.len > 0;
+}
+
+/* The session that holds the most unsent output and has not read for
+ * FTX_OUT_SHED_GRACE_MS, or NULL. */
+static struct session *
+worst_reader(struct server *srv, long long now)
+{
+	struct session *s, *worst = NULL;
+
+	for (s = srv->sessions; s != NULL; s = s->next) {
+		if (!stalled(s, now, FTX_OUT_SHED_GRACE_MS))
+			continue;
+		if (worst == NULL || unsent(s) > unsent(worst))
+			worst = s;
+	}
+	return worst;
+}
+
+/*
+ * SECURITY: all queued output and LIST snapshots together stay within
+ * FTX_OUTPUT_BUDGET.  Above it, the sessions that hold the most and do
+ * not read are closed, largest first; reading sessions are never closed
+ * for it (new LIST snapshots wait instead, see cmd.c).
+ */
+int
+sess_over_budget(struct server *srv)
+{
+	long long now = loop_now_ms();
+	size_t total = out_queued + listing_bytes(), gone;
+	struct session *s;
+
+	while (total > FTX_OUTPUT_BUDGET) {
+		if ((s = worst_reader(srv, now)) == NULL)
+			return 1;
+		log_msg(s->peerstr,
+		    "output budget full: closing a session that does not read "
+		    "(%zu bytes unsent)",
+		    unsent(s));
+		gone = s->out.len + cmd_frees(s);
+		sess_drop(s);
+		total = total > gone ? total - gone : 0;
+	}
+	return 0;
+}
+
 void
 sess_tick(struct server *srv, long long now)
 {
 	struct session *s, *next;
 	long long idle_ms = (long long)srv->cfg.idle_timeout * 1000;
+	long long send_ms = (long long)srv->cfg.send_timeout * 1000;
 
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
@@ -604,6 +717,15 @@ sess_tick(struct server *srv, long long now)
 			sess_free(s);
 			continue;
 		}
+		/* SECURITY: output that has not moved for --send-timeout
+		 * means a peer that stopped reading: it must not hold its
+		 * queue (and its LIST) until the idle timeout. */
+		if (stalled(s, now, send_ms)) {
+			log_msg(s->peerstr, "send timeout: %zu bytes unsent",
+			    unsent(s));
+			sess_drop(s);
+			continue;
+		}
 		if (unfinished_line(s) &&
 		    now - s->line_ms > FTX_LINE_TIMEOUT_S * 1000LL) {
 			log_msg(s->peerstr, "line timeout");
@@ -621,6 +743,7 @@ sess_tick(struct server *srv, long long now)
 			    srv->cfg.idle_timeout);
 		}
 	}
+	(void)sess_over_budget(srv);
 }
 
 void

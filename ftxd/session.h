@@ -32,7 +32,11 @@ void sess_resume(struct session *s);
  * in plaintext and the TLS handshake starts; input already buffered is
  * dropped.  0, or -1 with the reason (no certificate, already TLS). */
 int sess_starttls(struct session *s, char *err, size_t errlen);
-/* Timers: idle timeout, stuck closes. */
+/* FTX_OUTPUT_BUDGET: 0 if queued output and LIST snapshots fit it,
+ * possibly after closing sessions that do not read; 1 if they still do
+ * not (new LIST snapshots must wait). */
+int sess_over_budget(struct server *srv);
+/* Timers: idle and send timeouts, stuck closes, the output budget. */
 void sess_tick(struct server *srv, long long now);
 /* Graceful stop: close sessions that have nothing running. */
 void sess_stop_idle(struct server *srv);

@@ -715,6 +715,15 @@ store_partial_expire(const struct store *st, long long ttl_s)
 }
 
 int
+store_stat_root(
+    const struct store *st, struct stat *sb, char *err, size_t errlen)
+{
+	if (fstat(st->rootfd, sb) == -1)
+		return str_err(err, errlen, "stat root: %s", strerror(errno));
+	return 0;
+}
+
+int
 store_list(const struct store *st, size_t max,
     int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
     size_t errlen)

@@ -132,6 +132,10 @@ int store_partial_trim(
 /* Delete unlocked partials not written for `ttl_s` seconds; how many. */
 int store_partial_expire(const struct store *st, long long ttl_s);
 
+/* The root directory's own status: LIST compares its time stamps to
+ * tell whether a listing is still current. */
+int store_stat_root(
+    const struct store *st, struct stat *sb, char *err, size_t errlen);
 /* Call `cb` for each regular file (at most `max`); 0 or -1. */
 int store_list(const struct store *st, size_t max,
     int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,

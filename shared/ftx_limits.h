@@ -34,8 +34,27 @@
 /* Largest file a client may upload (1 TiB). */
 #define FTX_MAX_FILE_SIZE (1ULL << 40)
 /* LIST returns at most this many entries (the worst case, 255-byte
- * names fully percent-encoded, fits the 16 MiB reply cap). */
+ * names fully percent-encoded, fits FTX_LIST_TEXT_MAX). */
 #define FTX_MAX_LIST_ENTRIES 10000
+/* SECURITY: a LIST reply's FILE lines are built once, as a snapshot
+ * (the "OK <n>" count comes first), of at most this many bytes, and
+ * sent in pieces of FTX_LIST_PIECE bytes, the next only once the
+ * session's queued output is below FTX_LIST_LOWAT: an unread listing
+ * costs its session at most LOWAT + PIECE of queue. */
+#define FTX_LIST_TEXT_MAX (15 * 1024 * 1024)
+#define FTX_LIST_PIECE (64 * 1024)
+#define FTX_LIST_LOWAT (64 * 1024)
+/* LIST snapshots being built at once (each reads the whole directory);
+ * further LISTs wait on the loop. */
+#define FTX_LIST_JOBS 4
+/* A snapshot is shared by the LISTs of the same directory for this long
+ * if the directory has not changed; only a directory that had not
+ * changed for FTX_LIST_SETTLE_MS when it was read is shared (its time
+ * stamps then tell any later change apart, however coarse the file
+ * system's clock).  Stores with a shared snapshot at once: */
+#define FTX_LIST_SHARE_MS 2000
+#define FTX_LIST_SETTLE_MS 1000
+#define FTX_LIST_CACHE 8
 
 /* Data tokens: 128 random bits, sent as 32 lowercase hex digits + LF. */
 #define FTX_TOKEN_BYTES 16
@@ -88,6 +107,22 @@
 #define FTX_CTL_SOCKBUF_BYTES (64 * 1024)
 /* Control output queued for one session before we stop reading it. */
 #define FTX_OUTBUF_SOFT (256 * 1024)
+/* SECURITY: the hard cap on one session's queued output.  Nothing a
+ * reading client asks for goes past it (commands run only below
+ * FTX_OUTBUF_SOFT, LIST comes in pieces, chat stops at
+ * FTX_CHAT_QUEUE_MAX), so a session that would exceed it is one that
+ * does not read, and it is closed. */
+#define FTX_OUTBUF_MAX (FTX_OUTBUF_SOFT + 128 * 1024)
+/* SECURITY: all sessions' queued output plus LIST snapshots, at most.
+ * Above it the sessions holding the most that have not read for
+ * FTX_OUT_SHED_GRACE_MS are closed first, and new LIST snapshots wait. */
+#define FTX_OUTPUT_BUDGET (64 * 1024 * 1024)
+#define FTX_OUT_SHED_GRACE_MS 2000
+/* SECURITY: a session whose queued output has not moved for this long
+ * (--send-timeout) is closed: its peer has stopped reading. */
+#define FTX_DEFAULT_SEND_TIMEOUT_S 60
+/* A drained output queue keeps at most this much memory allocated. */
+#define FTX_OUTBUF_KEEP (16 * 1024)
 /* Worker stack size: transfers need little stack. */
 #define FTX_WORKER_STACK (256 * 1024)
 

@@ -142,6 +142,7 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"max-per-ip = 3\n"
 				"chunk-size = 65536\n"
 				"idle-timeout = 42\n"
+				"send-timeout = 45\n"
 				"data-timeout = 43\n"
 				"token-ttl = 44\n"
 				"partial-ttl = 3600\n"
@@ -213,6 +214,7 @@ test_every_key(void **state)
 	assert_int_equal(c.max_per_ip, 3);
 	assert_int_equal(c.chunk, 65536);
 	assert_int_equal(c.idle_timeout, 42);
+	assert_int_equal(c.send_timeout, 45);
 	assert_int_equal(c.data_timeout, 43);
 	assert_int_equal(c.token_ttl, 44);
 	assert_int_equal(c.partial_ttl, 3600);
@@ -253,7 +255,8 @@ static void
 test_reload_flags(void **state)
 {
 	static const char *const reload[] = {"public-host", "max-clients",
-	    "max-per-ip", "idle-timeout", "data-timeout", "token-ttl",
+	    "max-per-ip", "idle-timeout", "send-timeout", "data-timeout",
+	    "token-ttl",
 	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
 	    "log-chat", "udp-rate", "require-tls", "anonymous",
 	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
