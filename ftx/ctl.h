@@ -72,7 +72,8 @@ struct ctl {
 	int read_only; /* ... read-only (anonymous) */
 	enum ctl_login_fail login_fail;
 	char trusted_fp[FTX_FP_LEN]; /* accepted earlier in this process */
-	struct tls_ctx *own_ctx; /* made for a greeting's offer (sec->ctx NULL) */
+	struct tls_ctx
+	    *own_ctx; /* made for a greeting's offer (sec->ctx NULL) */
 	int warned_insecure, warned_plain;
 };
 

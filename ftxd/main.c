@@ -267,8 +267,8 @@ pid_write(const char *path, char *err, size_t errlen)
 	 * truncate its target.  A leftover of that name is unlinked (which
 	 * removes the name, never the target) and the create tried once
 	 * more. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    0644);
+	fd = open(
+	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
 		fd = open(tmp,
 		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);

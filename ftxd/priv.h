@@ -17,11 +17,11 @@
  * saved), and then verify that it stuck: every id matches, no capability
  * is left, and regaining root (setuid(0), seteuid(0), setgid(0)) fails;
  * then it sets PR_SET_NO_NEW_PRIVS (no execve can gain privilege) and
- * checks that too.  Refuses a target with uid 0 or group 0 (primary or supplementary).
- * Fails closed: returns 0 only if all of that holds, else -1 with a
- * reason, and the caller must exit (the ids may be half-changed).
- * Called by a non-root process, it succeeds only if the process already
- * runs as exactly that user and group.
+ * checks that too.  Refuses a target with uid 0 or group 0 (primary or
+ * supplementary). Fails closed: returns 0 only if all of that holds, else -1
+ * with a reason, and the caller must exit (the ids may be half-changed). Called
+ * by a non-root process, it succeeds only if the process already runs as
+ * exactly that user and group.
  */
 int priv_drop(const char *user, char *err, size_t errlen);
 

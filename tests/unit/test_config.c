@@ -256,9 +256,8 @@ test_reload_flags(void **state)
 {
 	static const char *const reload[] = {"public-host", "max-clients",
 	    "max-per-ip", "idle-timeout", "send-timeout", "data-timeout",
-	    "token-ttl",
-	    "partial-ttl", "log", "log-format", "xferlog", "chat-rate",
-	    "log-chat", "udp-rate", "require-tls", "anonymous",
+	    "token-ttl", "partial-ttl", "log", "log-format", "xferlog",
+	    "chat-rate", "log-chat", "udp-rate", "require-tls", "anonymous",
 	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
 	    "login-window", "login-lockout", "login-account-max-fails",
 	    "min-free", "max-rate", "min-rate", "min-rate-window",
