@@ -11,7 +11,8 @@
 # $FTX_BUILD/integration-logs/NAME.log; a failing test's tail is printed.
 #
 # Environment: FTX_TEST_TIMEOUT (seconds per test, default 180),
-# FTX_KEEP_TMP=1 keeps each test's temporary directory.
+# FTX_TEST_JOBS (suites run at once, default 2), FTX_KEEP_TMP=1 keeps
+# each test's temporary directory.
 
 set -u
 
@@ -78,7 +79,11 @@ passed=0
 failed=0
 skipped=0
 t0=$(date +%s)
-for t in "${tests[@]}"; do
+
+# run_one TEST: run one suite (in the background), leaving its exit
+# status in $logdir/NAME.rc.
+run_one() {
+	local t=$1 name log pidfile s0 rc
 	name=$(basename "$t" .sh)
 	log=$logdir/$name.log
 	pidfile=$logdir/$name.pids
@@ -87,8 +92,16 @@ for t in "${tests[@]}"; do
 	FTX_PIDFILE=$pidfile timeout -k 10 "$per_test" bash "$t" >"$log" 2>&1
 	rc=$?
 	reap "$pidfile"
-	secs=$(($(date +%s) - s0))
-	echo "$name $secs s rc=$rc" >>"$logdir/timings.txt"
+	echo "$name $(($(date +%s) - s0)) s rc=$rc" >>"$logdir/timings.txt"
+	echo "$rc" >"$logdir/$name.rc"
+}
+
+# report TEST: print the result of a finished suite and count it.
+report() {
+	local name log rc
+	name=$(basename "$1" .sh)
+	log=$logdir/$name.log
+	rc=$(cat "$logdir/$name.rc")
 	case $rc in
 	0)
 		echo "PASS $name"
@@ -108,6 +121,37 @@ for t in "${tests[@]}"; do
 		failed=$((failed + 1))
 		;;
 	esac
+}
+
+# Suites run FTX_TEST_JOBS at a time (default 2): most of a suite's time
+# is spent waiting on timers and peers, not on a core.  Each suite has
+# its own directory, its own servers on ports the kernel picks, and its
+# own PID list, so they do not meet.  Results are printed as they end.
+jobs_max=${FTX_TEST_JOBS:-2}
+running=()
+collect() {
+	local t still=()
+	for t in "${running[@]}"; do
+		if [ -f "$logdir/$(basename "$t" .sh).rc" ]; then
+			report "$t"
+		else
+			still+=("$t")
+		fi
+	done
+	running=("${still[@]}")
+}
+for t in "${tests[@]}"; do
+	while [ "${#running[@]}" -ge "$jobs_max" ]; do
+		wait -n 2>/dev/null || true
+		collect
+	done
+	rm -f "$logdir/$(basename "$t" .sh).rc"
+	run_one "$t" &
+	running+=("$t")
+done
+while [ "${#running[@]}" -gt 0 ]; do
+	wait -n 2>/dev/null || true
+	collect
 done
 echo "integration tests took $(($(date +%s) - t0)) s (per test: $logdir/timings.txt)"
 if [ "$skipped" -gt 0 ]; then

@@ -133,7 +133,7 @@ hsha=$(sha256_of "$src/H")
 tlsc "alice uploads secret.txt and leaves a half upload" \
     ctl starttls "login:alice:$PW_A" 'ok:^OK alice' "put:$src/A:secret.txt" "ok:^PUT-OK sha=$asha\$" \
     line:UPLOAD\ half.bin\ 200000 'ok:^OK ' data "dsend:$src/H:100000" 'ok:^SENT n=100000$' dclose \
-    read 'ok:^ERROR (SHORT|TIMEOUT)' line:PARTIAL\ half.bin\ 200000 'ok:^OK 100000$' \
+    read 'ok:^ERROR (SHORT|TIMEOUT)' send:PARTIAL\ half.bin\ 200000 read 'ok:^OK 100000$' \
     line:DOWNLOAD\ rootfile.txt 'ok:^ERROR NOTFOUND' line:LIST 'ok:^OK 1$' 'has:^FILE 50000 .* secret\.txt$'
 before=$(find "$ROOT/alice" -type f -printf '%P %s\n' | LC_ALL=C sort | md5sum)
 
@@ -165,7 +165,7 @@ assert_eq "$before" "$after" "nothing under <root>/alice changed while bob worke
 assert_file "$ROOT/rootfile.txt" "the file in the root itself is untouched"
 tlsc "alice still sees her file and continues her half upload" \
     ctl starttls "login:alice:$PW_A" 'ok:^OK alice' line:HASH\ secret.txt "ok:^OK 50000 $asha " \
-    line:PARTIAL\ half.bin\ 200000 'ok:^OK 100000$' \
+    send:PARTIAL\ half.bin\ 200000 read 'ok:^OK 100000$' \
     line:UPLOAD\ half.bin\ 200000\ offset=100000 'ok:^OK ' data "dskip:$src/H:100000" "dsend:$src/H" \
     'ok:^SENT n=100000$' ddigest dshut read "ok:^DONE $hsha\$"
 assert_file_same "$src/H" "$ROOT/alice/half.bin" "alice's resumed upload is complete"

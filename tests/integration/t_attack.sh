@@ -141,7 +141,7 @@ else
 fi
 # A stalled upload is resumable: its byte is kept.
 raw "the stalled upload's partial is kept (PARTIAL says 1)" \
-    ctl@127.0.0.21 'line:PARTIAL slow1 1000000' 'ok:^OK 1$'
+    ctl@127.0.0.21 'send:PARTIAL slow1 1000000' read 'ok:^OK 1$'
 # And the legitimate user is served normally afterwards.
 assert_exit 0 "download after the attack" ftx get legit -o "$TMPD/dl"
 assert_file_same "$TMPD/legit" "$TMPD/dl/legit" "download verified"

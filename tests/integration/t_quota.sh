@@ -85,7 +85,7 @@ done
 kept=$(partials_in "$ROOT" | wc -l)
 assert_eq 4 "$kept" "20 broken uploads: --max-partials 4 kept"
 raw "the newest partial is kept" ctl 'line:LOGIN q q-pw-8812' 'ok:^OK' \
-    'line:PARTIAL broken20 250000' 'ok:^OK 200000$'
+    'send:PARTIAL broken20 250000' read 'ok:^OK 200000$'
 raw "the oldest partials were evicted" ctl 'line:LOGIN q q-pw-8812' 'ok:^OK' \
     'line:PARTIAL broken1 250000' 'ok:^OK 0$'
 # 4 x 200,000 bytes are kept: 300,000 more would pass 1,000,000, so the
@@ -97,7 +97,7 @@ raw "kept partials count toward the quota: the oldest makes room" ctl \
 raw "the oldest kept partial was evicted for it" ctl 'line:LOGIN q q-pw-8812' \
     'ok:^OK' 'line:PARTIAL broken17 250000' 'ok:^OK 0$'
 raw "the newer ones are still kept" ctl 'line:LOGIN q q-pw-8812' 'ok:^OK' \
-    'line:PARTIAL broken18 250000' 'ok:^OK 200000$'
+    'send:PARTIAL broken18 250000' read 'ok:^OK 200000$'
 total=$(($(stored_bytes q) + $(find "$ROOT/.ftx/.partial" -type f -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')))
 [ "$total" -le $QUOTA ] && pass "files + partials = $total <= quota" ||
 	fail "files + partials = $total > quota $QUOTA"
