@@ -425,6 +425,9 @@ sjob_done(struct job *job)
 	}
 	s->busy = NULL;
 	if (j->finish != NULL) {
+		/* finish() may park the job in s->busy again, which
+		 * cppcheck cannot see through the function pointer. */
+		/* cppcheck-suppress nullPointerRedundantCheck */
 		j->finish(j);
 		if (s->busy == j)
 			return; /* kept: it answers later (a failed LOGIN,
@@ -895,8 +898,8 @@ follow(struct sjob *lead, struct sjob *f)
 		(void)buf_printf(&f->reply, "ERROR INTERNAL out of memory\n");
 	s->busy = NULL;
 	list_finish(f);
-	if (s->busy == f)
-		return; /* being sent */
+	if (f->streaming)
+		return; /* being sent: s->busy keeps it */
 	sjob_free(f);
 	if (s->srv->stopping && s->xfer == NULL)
 		sess_close_after(s, "ERROR SHUTDOWN server stopping");

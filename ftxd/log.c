@@ -555,7 +555,10 @@ write_json(const char *ts, const char *peer, const char *msg)
 void
 log_msg(const char *peer, const char *fmt, ...)
 {
-	char raw[LOG_LINE_MAX], msg[LOG_LINE_MAX], line[LOG_LINE_MAX], ts[32];
+	char raw[LOG_LINE_MAX], line[LOG_LINE_MAX], ts[32];
+	/* Zeroed: clang-analyzer cannot follow strlen() over what clean()
+	 * wrote and reports the bytes past it as garbage. */
+	char msg[LOG_LINE_MAX] = "";
 	struct timespec now;
 	struct tm tm;
 	va_list ap;
