@@ -420,6 +420,15 @@ progress(struct xfer *x, size_t n)
 	return -1;
 }
 
+/* (Re)start the watchdog's clock: from now on the peer must keep up. */
+static void
+watch_start(struct xfer *x)
+{
+	pace_init(&x->pace, x->min_rate, x->min_rate_window, x->timeout,
+	    pace_now_ms());
+	x->next_check_ms = 0;
+}
+
 /* A blocking call returned -1: 0 to call it again (interrupted, or the
  * slice ran out and the transfer may go on), -1 to give up. */
 static int
@@ -578,6 +587,9 @@ upload_run(struct xfer *x)
 			close(fd);
 		return;
 	}
+	/* Hashing a large kept partial (a resume) is our time, not the
+	 * peer's: the watchdog starts when we are ready to receive. */
+	watch_start(x);
 	if (upload_stream(x, hp) == -1)
 		goto out;
 	if (recv_full(x, theirs, sizeof(theirs), &got) == -1) {
@@ -743,9 +755,7 @@ xfer_run(struct job *job)
 
 	x->start_ms = loop_now_ms();
 	rate_init(&x->rate, x->max_rate, rate_now());
-	pace_init(&x->pace, x->min_rate, x->min_rate_window, x->timeout,
-	    pace_now_ms());
-	x->next_check_ms = 0;
+	watch_start(x);
 	if (net_set_timeouts(x->data_fd, FTX_XFER_SLICE_S) == -1) {
 		fail(x, "INTERNAL", "setsockopt: %s", strerror(errno));
 	} else if (x->upload) {
