@@ -516,6 +516,57 @@ fail:
 	sess_reply(s, "ERROR INTERNAL out of resources");
 }
 
+/* A FIFO of jobs waiting on the loop thread for a slot (LOGIN, LIST),
+ * linked through qnext. */
+struct jq {
+	struct sjob *head, *tail;
+};
+
+static void
+jq_push(struct jq *q, struct sjob *j)
+{
+	j->qnext = NULL;
+	if (q->tail != NULL)
+		q->tail->qnext = j;
+	else
+		q->head = j;
+	q->tail = j;
+}
+
+static struct sjob *
+jq_pop(struct jq *q)
+{
+	struct sjob *j = q->head;
+
+	if (j != NULL) {
+		q->head = j->qnext;
+		if (q->head == NULL)
+			q->tail = NULL;
+		j->qnext = NULL;
+	}
+	return j;
+}
+
+/* A job taken from a queue goes to a worker: 0, or -1 when it was
+ * dropped (its session left while it waited) or could not start (its
+ * session is answered and resumed). */
+static int
+start_queued(struct sjob *j)
+{
+	if (j->sess == NULL) {
+		sjob_free(j);
+		return -1;
+	}
+	if (worker_submit(&j->job) == -1) {
+		j->sess->busy = NULL;
+		sess_reply(j->sess, "ERROR INTERNAL out of resources");
+		sess_resume(j->sess);
+		sjob_free(j);
+		return -1;
+	}
+	return 0;
+}
+
 /* Format a reply into the job; replies are bounded, so failure means
  * memory is short. */
 static void jreply(struct sjob *j, const char *fmt, ...)
@@ -817,7 +868,7 @@ cmd_download(struct session *s, struct proto_cmd *c)
  * in order, and while the output budget is full a LIST that would need
  * a new snapshot waits too.  The queue belongs to the loop thread.
  */
-static struct sjob *list_q, *list_q_tail;
+static struct jq list_q;
 static int lists_running;
 
 static void take_followers(struct sjob *j);
@@ -828,7 +879,7 @@ list_start_next(struct server *srv)
 {
 	struct sjob *j;
 
-	while (lists_running < FTX_LIST_JOBS && (j = list_q) != NULL) {
+	while (lists_running < FTX_LIST_JOBS && (j = list_q.head) != NULL) {
 		if (j->sess != NULL) {
 			listing_unref(j->cand);
 			j->cand = listing_cached(j->st, loop_now_ms());
@@ -836,21 +887,9 @@ list_start_next(struct server *srv)
 			if (j->cand == NULL && sess_over_budget(srv))
 				return; /* retried by cmd_tick */
 		}
-		list_q = j->qnext;
-		if (list_q == NULL)
-			list_q_tail = NULL;
-		j->qnext = NULL;
-		if (j->sess == NULL) {
-			sjob_free(j); /* its session left while it waited */
+		(void)jq_pop(&list_q);
+		if (start_queued(j) == -1)
 			continue;
-		}
-		if (worker_submit(&j->job) == -1) {
-			j->sess->busy = NULL;
-			sess_reply(j->sess, "ERROR INTERNAL out of resources");
-			sess_resume(j->sess);
-			sjob_free(j);
-			continue;
-		}
 		lists_running++;
 		take_followers(j);
 	}
@@ -865,12 +904,12 @@ list_start_next(struct server *srv)
 static void
 take_followers(struct sjob *j)
 {
-	struct sjob **pp = &list_q, *k;
+	struct sjob **pp = &list_q.head, *k;
 
-	list_q_tail = NULL;
+	list_q.tail = NULL;
 	while ((k = *pp) != NULL) {
 		if (k->st != j->st || k->sess == NULL) {
-			list_q_tail = k;
+			list_q.tail = k;
 			pp = &k->qnext;
 			continue;
 		}
@@ -1012,11 +1051,7 @@ cmd_list(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	s->busy = j;
-	if (list_q_tail != NULL)
-		list_q_tail->qnext = j;
-	else
-		list_q = j;
-	list_q_tail = j;
+	jq_push(&list_q, j);
 	list_start_next(s->srv);
 }
 
@@ -1285,7 +1320,8 @@ cmd_starttls(struct session *s, struct proto_cmd *c)
  * `delayed` list, without holding a worker.  Both lists belong to the
  * loop thread.
  */
-static struct sjob *login_q, *login_q_tail, *delayed;
+static struct jq login_q;
+static struct sjob *delayed;
 static int logins_running;
 
 static void login_finish(struct sjob *j);
@@ -1362,27 +1398,14 @@ login_start_next(void)
 {
 	struct sjob *j;
 
-	while (logins_running < FTX_AUTH_CONCURRENT && login_q != NULL) {
-		j = login_q;
-		login_q = j->qnext;
-		if (login_q == NULL)
-			login_q_tail = NULL;
-		j->qnext = NULL;
-		if (j->sess == NULL) {
-			sjob_free(j); /* its session left while it waited */
-			continue;
-		}
-		if (login_refuse_locked(j)) {
+	while (logins_running < FTX_AUTH_CONCURRENT &&
+	    (j = jq_pop(&login_q)) != NULL) {
+		if (j->sess != NULL && login_refuse_locked(j)) {
 			login_answered(j);
 			continue;
 		}
-		if (worker_submit(&j->job) == -1) {
-			j->sess->busy = NULL;
-			sess_reply(j->sess, "ERROR INTERNAL out of resources");
-			sess_resume(j->sess);
-			sjob_free(j);
+		if (start_queued(j) == -1)
 			continue;
-		}
 		logins_running++;
 	}
 }
@@ -1569,10 +1592,6 @@ cmd_login(struct session *s, struct proto_cmd *c)
 	}
 	s->busy = j;
 	j->checking = 1;
-	if (login_q_tail != NULL)
-		login_q_tail->qnext = j;
-	else
-		login_q = j;
-	login_q_tail = j;
+	jq_push(&login_q, j);
 	login_start_next();
 }

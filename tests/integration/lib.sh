@@ -479,6 +479,32 @@ tlsc() {
 
 # ---------------------------------------------------------------- clients
 
+# gen_cert: a self-signed key and certificate in $TMPD/cert (ftxd
+# --gen-cert); sets TLS (ftxd's options for them) and FP (the SHA256
+# fingerprint).  A failure ends the test.
+gen_cert() {
+	if ! "$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1; then
+		fail "ftxd --gen-cert failed: $(cat "$TMPD/gencert.out")"
+		exit 1
+	fi
+	FP=$(grep -o -m 1 -E 'SHA256:[0-9a-f]{64}' "$TMPD/gencert.out")
+	TLS=(--tls-cert "$TMPD/cert/ftxd.crt" --tls-key "$TMPD/cert/ftxd.key")
+}
+
+# add_user NAME PASSWORD [ftxd user add OPTIONS...]: add an account to
+# $USERS (default $TMPD/users), the password on stdin.  A failure ends
+# the test.
+add_user() {
+	local name=$1 pw=$2
+	shift 2
+	: "${USERS:=$TMPD/users}"
+	if ! printf '%s\n' "$pw" | "$FTXD" user add "$name" --users "$USERS" "$@" \
+	    >"$TMPD/useradd.out" 2>&1; then
+		fail "ftxd user add $name: $(cat "$TMPD/useradd.out")"
+		exit 1
+	fi
+}
+
 # ftx ARGS...: the real client against the current server, bounded.
 ftx() {
 	timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host "${HOST:-127.0.0.1}" \

@@ -35,11 +35,7 @@ within() {
 	awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'
 }
 
-"$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1 || {
-	fail "--gen-cert failed: $(cat "$TMPD/gencert.out")"
-	exit 1
-}
-TLS=(--tls-cert "$TMPD/cert/ftxd.crt" --tls-key "$TMPD/cert/ftxd.key")
+gen_cert
 USERS=$TMPD/users
 PW_A='alice-pw-4471'
 PW_Q='quota-pw-0925'

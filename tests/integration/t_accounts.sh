@@ -26,12 +26,7 @@ login_secs() {
 	awk -v n="$1" '/^# LOGIN / { k++; want = (k == n) } want && /^# after / { print $3; exit }' "$TLS_OUT"
 }
 
-"$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1 || {
-	fail "--gen-cert failed: $(cat "$TMPD/gencert.out")"
-	exit 1
-}
-FP=$(grep -o -m 1 -E 'SHA256:[0-9a-f]{64}' "$TMPD/gencert.out")
-TLS=(--tls-cert "$TMPD/cert/ftxd.crt" --tls-key "$TMPD/cert/ftxd.key")
+gen_cert
 USERS=$TMPD/users
 # Passwords with a space, '%', and a percent-escape look-alike: the
 # encoding must survive both ways.

@@ -151,10 +151,8 @@ stop_server
 # ---------------------------------------------------------------- per user
 
 USERS=$TMPD/users
-printf 'mallory-pw-1\n' | "$FTXD" user add mallory --users "$USERS" >/dev/null 2>&1 ||
-	fail "ftxd user add mallory"
-printf 'alice-pw-1\n' | "$FTXD" user add alice --users "$USERS" >/dev/null 2>&1 ||
-	fail "ftxd user add alice"
+add_user mallory mallory-pw-1
+add_user alice alice-pw-1
 mkdir -p "$ROOT/mallory"
 mkrand "$ROOT/mallory/big" $((24 * MiB))
 start_server --users "$USERS" --allow-plaintext-login --max-transfers 20 \

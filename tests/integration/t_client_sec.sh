@@ -33,11 +33,7 @@ mkdir -p "$src"
 mkrand "$src/payload" 300000
 psha=$(sha256_of "$src/payload")
 
-"$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1 || {
-	fail "ftxd --gen-cert failed: $(cat "$TMPD/gencert.out")"
-	exit 1
-}
-FP=$(grep -o -m 1 -E 'SHA256:[0-9a-f]{64}' "$TMPD/gencert.out")
+gen_cert
 CERT=(-c "$TMPD/cert/ftxd.crt" -k "$TMPD/cert/ftxd.key")
 
 # sfake MODE [FTXFAKE-ARGS...]: start the fake serving the payload; its

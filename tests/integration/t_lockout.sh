@@ -22,10 +22,7 @@ PW_C='carol-pw-1937'
 PW_D='dave-pw-6604'
 PW_S='slow-pw-4410'
 for u in "alice:$PW_A" "bob:$PW_B" "carol:$PW_C" "dave:$PW_D" "slow:$PW_S"; do
-	if ! printf '%s\n' "${u#*:}" | "$FTXD" user add "${u%%:*}" --users "$USERS" >"$TMPD/useradd.out" 2>&1; then
-		fail "ftxd user add ${u%%:*}: $(cat "$TMPD/useradd.out")"
-		exit 1
-	fi
+	add_user "${u%%:*}" "${u#*:}"
 done
 # "slow" gets a hash 16 times as costly as the default (scrypt p=16,
 # about a second), so a wrong guess for another name started after it

@@ -38,8 +38,7 @@ only_printable() {
 # ================================================================ escaping
 
 USERS=$TMPD/users
-printf '%s\n' 'pw-of-alice-123' | "$FTXD" user add alice --users "$USERS" >"$TMPD/useradd.out" 2>&1 ||
-	fail "ftxd user add: $(cat "$TMPD/useradd.out")"
+add_user alice 'pw-of-alice-123'
 XLOG=$TMPD/x.xferlog
 start_server --xferlog "$XLOG" --log-chat --users "$USERS" --allow-plaintext-login
 hostile=$'semi;colon $(touch pwned) `id` \'q\' "dq" &|<>*?!#~ caf\xc3\xa9'

@@ -15,22 +15,12 @@
 need_ftxtls
 isolate_client
 
-"$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1 || {
-	fail "--gen-cert failed: $(cat "$TMPD/gencert.out")"
-	exit 1
-}
-FP=$(grep -o -m 1 -E 'SHA256:[0-9a-f]{64}' "$TMPD/gencert.out")
-TLS=(--tls-cert "$TMPD/cert/ftxd.crt" --tls-key "$TMPD/cert/ftxd.key")
+gen_cert
 USERS=$TMPD/users
 PW_A='alice-pw-3391'
 PW_B='bob-pw-7120'
-for u in "alice:$PW_A" "bob:$PW_B"; do
-	IFS=: read -r name pw <<<"$u"
-	if ! printf '%s\n' "$pw" | "$FTXD" user add "$name" --users "$USERS" >"$TMPD/useradd.out" 2>&1; then
-		fail "ftxd user add $name: $(cat "$TMPD/useradd.out")"
-		exit 1
-	fi
-done
+add_user alice "$PW_A"
+add_user bob "$PW_B"
 
 ROOT=$TMPD/root
 mkdir -p "$ROOT"

@@ -23,11 +23,7 @@ if [ ! -x "$FTXPROXY" ]; then
 	exit 1
 fi
 
-"$FTXD" --gen-cert "$TMPD/cert" >"$TMPD/gencert.out" 2>&1 || {
-	fail "--gen-cert failed: $(cat "$TMPD/gencert.out")"
-	exit 1
-}
-TLS=(--tls-cert "$TMPD/cert/ftxd.crt" --tls-key "$TMPD/cert/ftxd.key")
+gen_cert
 USERS=$TMPD/users
 PW='pp-S3cret-4417'
 KH=$TMPD/known_hosts

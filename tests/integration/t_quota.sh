@@ -11,11 +11,8 @@
 
 QUOTA=1000000
 USERS=$TMPD/users
-for u in q:q-pw-8812:--quota:$QUOTA free:free-pw-1:; do
-	IFS=: read -r name pw opt val <<<"$u"
-	printf '%s\n' "$pw" | "$FTXD" user add "$name" --users "$USERS" \
-	    ${opt:+"$opt" "$val"} >/dev/null 2>&1 || fail "ftxd user add $name"
-done
+add_user q q-pw-8812 --quota $QUOTA
+add_user free free-pw-1
 start_server --users "$USERS" --allow-plaintext-login --max-per-ip 100 \
     --max-transfers 64 --max-transfers-per-ip 64 --max-transfers-per-user 64 \
     --max-partials 4
