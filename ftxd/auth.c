@@ -76,11 +76,9 @@ users_probe(const char *path)
 int
 auth_users_given(const struct config *cfg, char *err, size_t errlen)
 {
-	struct stat sb;
-
 	/* SECURITY: a users file named explicitly but missing is a typo or
 	 * a missing mount, never "run without accounts". */
-	if (cfg->users[0] != '\0' && stat(cfg->users, &sb) == -1)
+	if (cfg->users[0] != '\0' && users_probe(cfg->users) != 1)
 		return str_err(err, errlen,
 		    "--users %s: %s (an explicitly given users file must "
 		    "exist)",
@@ -445,7 +443,7 @@ counts_for(struct auth *a, const char *name)
 	for (c = a->counts; c != NULL; c = c->next)
 		if (strcmp(c->name, name) == 0)
 			return &c->c;
-	if (a->ncounts > FTX_USERS_MAX || (c = calloc(1, sizeof(*c))) == NULL)
+	if (a->ncounts >= FTX_USERS_MAX || (c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	(void)str_copy(c->name, sizeof(c->name), name);
 	c->next = a->counts;

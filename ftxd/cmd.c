@@ -1099,6 +1099,11 @@ hash_work(struct sjob *j)
 static void
 hash_finish(struct sjob *j)
 {
+	/* No whole-file hash is started once a stop has begun. */
+	if (j->need_full && j->srv->stopping) {
+		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
+		return;
+	}
 	if (hash_gate(j))
 		return;
 	sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);

@@ -170,6 +170,14 @@ open_log_dir(
 			 * root's (or ours): follow it, checking on. */
 			close(nfd);
 			r = readlinkat(dfd, comp, lnk, sizeof(lnk) - 1);
+			/* SECURITY: a target that fills the buffer may have
+			 * been cut: never follow a shortened path. */
+			if (r >= (ssize_t)sizeof(lnk) - 1) {
+				(void)str_err(err, errlen,
+				    "cannot follow %s/%s: target too long",
+				    shown, comp);
+				goto fail;
+			}
 			if (++links > FTX_LOG_LINKS_MAX || r <= 0) {
 				(void)str_err(err, errlen,
 				    "cannot follow %s/%s: %s", shown, comp,
@@ -423,7 +431,7 @@ clean(char *out, size_t cap, const char *in)
 
 	while (i < n) {
 		k = utf8_next(in + i, n - i, &cp);
-		if (k > 0 && !utf8_is_control(cp) && !utf8_is_bidi(cp)) {
+		if (k > 0 && !utf8_is_hidden(cp)) {
 			if (o + k >= cap)
 				break;
 			memcpy(out + o, in + i, k);

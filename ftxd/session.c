@@ -246,8 +246,9 @@ flush_out(struct session *s)
 		return -1;
 	}
 	/* A LIST or a burst of chat grew the queue: give the memory back
-	 * rather than keep it for every idle session. */
-	if (s->out.cap > FTX_OUTBUF_KEEP)
+	 * rather than keep it for every idle session (not between the
+	 * pieces of a LIST still being sent, which would refill it). */
+	if (s->out.cap > FTX_OUTBUF_KEEP && cmd_unsent(s) == 0)
 		buf_free(&s->out);
 	/* STARTTLS: its OK went out in plaintext; now the handshake. */
 	if (s->tls_state == STLS_STARTING && !s->closing)

@@ -397,11 +397,14 @@ store_md5(const struct store *st, const char *name, int fd,
     size_t errlen)
 {
 	uint64_t n;
-	int has_md5;
+	int has_md5, cached;
 
-	if (meta_read(st, name, sb, sha, md5, &has_md5) == 0 && has_md5)
+	cached = meta_read(st, name, sb, sha, md5, &has_md5) == 0;
+	if (cached && has_md5)
 		return 0;
-	if (store_sha256(st, name, fd, sb, sha, err, errlen) == -1)
+	/* The SHA-256 of an upload is always cached: then only the MD5
+	 * reads the file.  A file put in by hand pays for both. */
+	if (!cached && store_sha256(st, name, fd, sb, sha, err, errlen) == -1)
 		return -1;
 	/* Computed once per file version, then cached beside the SHA-256:
 	 * uploads do not compute it (it would cost them about a third of

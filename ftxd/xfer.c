@@ -487,11 +487,11 @@ stage_fail(struct xfer *x)
 static void
 recv_fail(struct xfer *x)
 {
+	/* A wait that ran out never gets here: again() retries it or the
+	 * watchdog (progress) has already recorded the TIMEOUT. */
 	if (x->code != NULL)
-		return; /* the watchdog said why */
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		fail(x, "TIMEOUT", "data connection stalled");
-	else if (errno == EPROTO && x->tls != NULL)
+		return;
+	if (errno == EPROTO && x->tls != NULL)
 		fail(x, "SHORT", "%s", tls_strerror(x->tls));
 	else
 		fail(x, "SHORT", "data connection closed early");
@@ -635,10 +635,8 @@ static void
 send_fail(struct xfer *x)
 {
 	if (x->code != NULL)
-		return; /* the watchdog said why */
-	if (errno == EAGAIN || errno == EWOULDBLOCK)
-		fail(x, "TIMEOUT", "data connection stalled");
-	else if (errno == EPIPE || errno == ECONNRESET)
+		return; /* the watchdog said why (see recv_fail) */
+	if (errno == EPIPE || errno == ECONNRESET)
 		fail(x, "SHORT", "data connection closed early");
 	else if (errno == EPROTO && x->tls != NULL)
 		fail(x, "SHORT", "%s", tls_strerror(x->tls));

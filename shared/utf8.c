@@ -67,6 +67,13 @@ utf8_is_bidi(unsigned long cp)
 }
 
 int
+utf8_is_hidden(unsigned long cp)
+{
+	return utf8_is_control(cp) || utf8_is_bidi(cp) || cp == 0x061c ||
+	    cp == 0x200e || cp == 0x200f || cp == 0x2028 || cp == 0x2029;
+}
+
+int
 utf8_check_text(
     const char *s, size_t n, const char *what, char *err, size_t errlen)
 {

@@ -29,6 +29,12 @@ int utf8_is_control(unsigned long cp);
  * screen, so a name could display as another ("Trojan Source"). */
 int utf8_is_bidi(unsigned long cp);
 
+/* 1 if cp should never reach a screen or a log as it is: a control, a
+ * bidi control, or an invisible character that still moves text (the
+ * bidi marks U+061C, U+200E, U+200F; the separators U+2028, U+2029).
+ * Names may hold the marks; what shows them escapes them. */
+int utf8_is_hidden(unsigned long cp);
+
 /*
  * SECURITY: the one check for text that reaches a screen or a log
  * (names, chat messages): s[0..n) is well-formed UTF-8 without control

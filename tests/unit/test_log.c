@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -205,6 +206,24 @@ test_symlink_refused(void **state)
 	}
 }
 
+/* A directory link whose target fills readlink's buffer may have been
+ * cut short: it is refused, not followed as a shorter path. */
+static void
+test_long_link_refused(void **state)
+{
+	struct fx *f = *state;
+	char target[PATH_MAX], link[300], path[320];
+	size_t i;
+
+	for (i = 0; i < sizeof(target) - 1; i++)
+		target[i] = i % 2 == 0 ? 'a' : '/';
+	target[sizeof(target) - 1] = '\0';
+	assert_int_equal(str_fmt(link, sizeof(link), "%s/longlink", f->tmp), 0);
+	assert_int_equal(str_fmt(path, sizeof(path), "%s/ftxd.log", link), 0);
+	assert_int_equal(symlink(target, link), 0);
+	refused(path, "target too long");
+}
+
 static void
 test_hardlink_refused(void **state)
 {
@@ -357,6 +376,8 @@ main(void)
 	    cmocka_unit_test_setup_teardown(
 		test_odd_files_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_directories, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_long_link_refused, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_reopen_refused_keeps_old, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_owners, setup, teardown),

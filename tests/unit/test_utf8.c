@@ -127,6 +127,18 @@ test_classes(void **state)
 			(cp >= 0x2066 && cp <= 0x2069));
 	assert_false(utf8_is_bidi(0x200e)); /* LRM: a mark, no override */
 	assert_false(utf8_is_bidi(0x9b));
+	/* What a screen or a log must not show as it is: all of the above
+	 * and the invisible marks and separators, nothing printable. */
+	assert_true(utf8_is_hidden(0x9b));
+	assert_true(utf8_is_hidden(0x202e));
+	assert_true(utf8_is_hidden(0x061c));
+	assert_true(utf8_is_hidden(0x200e));
+	assert_true(utf8_is_hidden(0x200f));
+	assert_true(utf8_is_hidden(0x2028));
+	assert_true(utf8_is_hidden(0x2029));
+	assert_false(utf8_is_hidden('a'));
+	assert_false(utf8_is_hidden(0xe9));
+	assert_false(utf8_is_hidden(0x202f));
 }
 
 static void
