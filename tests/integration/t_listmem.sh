@@ -16,6 +16,7 @@ NFILES=10000
 HOGS=256
 RSS_MAX_KB=$((200 * 1024))
 LS_MAX_S=5
+READY_S=30
 # A sanitizer's allocator keeps freed memory in quarantine and its shadow
 # grows with every allocation: resident memory says nothing about ours
 # there, and everything runs several times slower.
@@ -23,6 +24,7 @@ SANITIZED=
 if ldd "$FTXD" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
 	SANITIZED=1
 	LS_MAX_S=30
+	READY_S=90
 fi
 
 ROOT=$TMPD/root
@@ -61,7 +63,7 @@ start_hogs() {
 	HOG_PID=$!
 	track_pid "$HOG_PID"
 	exec 7>"$TMPD/hold"
-	if wait_for 30 grep -q "^ready $HOGS" "$out"; then
+	if wait_for "$READY_S" grep -q "^ready $HOGS" "$out"; then
 		pass "$HOGS sessions sent LIST and stopped reading"
 	else
 		fail "hogs not ready: $(tail -n 3 "$out")"
@@ -128,11 +130,13 @@ stop_server
 # ------------------------------- a changing directory: the output budget
 # Names of 121 two-byte UTF-8 characters, every byte percent-encoded on
 # the wire: a listing is about 7.5 MB.  The directory changes every
-# 100 ms (hidden names, which LIST does not show), so a snapshot is
-# shared only by the LISTs already waiting when it is read: 64 sessions
-# 100 ms apart need many, more than FTX_OUTPUT_BUDGET (64 MiB).  The
-# non-readers holding the most are closed; memory stays bounded, and a
-# LIST still answers.
+# 100 ms (hidden names, which LIST does not show), so no snapshot
+# settles and none is reused; a snapshot is shared only by the LISTs
+# already waiting when it is read, so each hog sends its LIST once the
+# one before has its reply (--serial): 64 snapshots, however slow the
+# build, far more than FTX_OUTPUT_BUDGET (64 MiB).  The non-readers
+# holding the most are closed; memory stays bounded, and a LIST still
+# answers.
 ROOT=$TMPD/root2
 mkdir -p "$ROOT"
 wide=$(printf '\xc3\xa9%.0s' $(seq 1 121))
@@ -159,7 +163,7 @@ churn=$!
 track_pid "$churn"
 HOGS_SAVED=$HOGS
 HOGS=64
-start_hogs "$TMPD/hog3.out" -B 127.0.0.2 --spread 100
+start_hogs "$TMPD/hog3.out" -B 127.0.0.2 --serial 10
 legit_ls "while the budget is full"
 sleep 1
 hwm=$(rss_kb "$SERVER_PID" VmHWM)

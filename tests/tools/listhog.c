@@ -12,7 +12,10 @@
  *             stdin reaches EOF (or --hold S seconds pass), and prints
  *             "closed=K open=M": K sessions the server closed (FIN or
  *             reset seen, without reading the unread data).  --spread MS
- *             waits MS milliseconds between sessions.
+ *             waits MS milliseconds between sessions; --serial S waits
+ *             (up to S seconds) until a session's reply has begun before
+ *             opening the next, so no two LISTs wait in the server's
+ *             queue together and share a snapshot, however slow it is.
  *   slow C MS One session that sends LIST and reads at most C bytes every
  *             MS milliseconds until DONE.  Checks the reply's shape:
  *             "OK <n>", exactly n FILE lines, "DONE"; writes each FILE
@@ -37,14 +40,14 @@
 
 static const char *host = "127.0.0.1";
 static const char *src;
-static int port, rcvbuf = 4096, hold_s = -1, spread_ms;
+static int port, rcvbuf = 4096, hold_s = -1, spread_ms, serial_s;
 
 static void
 usage(void)
 {
 	fprintf(stderr,
 	    "usage: listhog [-h HOST] -p PORT [-B SRC] "
-	    "[-r RCVBUF] [--hold S] [--spread MS] hog N | slow C MS\n");
+	    "[-r RCVBUF] [--hold S] [--spread MS] [--serial S] hog N | slow C MS\n");
 	exit(2);
 }
 
@@ -144,6 +147,11 @@ hog(int n)
 			return 1;
 		}
 		p[i].events = POLLRDHUP;
+		if (serial_s > 0) {
+			struct pollfd one = {p[i].fd, POLLIN, 0};
+
+			(void)poll(&one, 1, serial_s * 1000);
+		}
 		if (spread_ms > 0) {
 			struct timespec ts = {spread_ms / 1000,
 			    (long)(spread_ms % 1000) * 1000000L};
@@ -262,7 +270,8 @@ main(int argc, char **argv)
 {
 	static const struct option lo[] = {
 	    {"hold", required_argument, NULL, 'H'},
-	    {"spread", required_argument, NULL, 'S'}, {NULL, 0, NULL, 0}};
+	    {"spread", required_argument, NULL, 'S'},
+	    {"serial", required_argument, NULL, 'Q'}, {NULL, 0, NULL, 0}};
 	int c;
 
 	while ((c = getopt_long(argc, argv, "h:p:B:r:", lo, NULL)) != -1) {
@@ -284,6 +293,9 @@ main(int argc, char **argv)
 			break;
 		case 'S':
 			spread_ms = atoi(optarg);
+			break;
+		case 'Q':
+			serial_s = atoi(optarg);
 			break;
 		default:
 			usage();
