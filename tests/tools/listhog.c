@@ -47,7 +47,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: listhog [-h HOST] -p PORT [-B SRC] "
-	    "[-r RCVBUF] [--hold S] [--spread MS] [--serial S] hog N | slow C MS\n");
+	    "[-r RCVBUF] [--hold S] [--spread MS] [--serial S] hog N | slow C "
+	    "MS\n");
 	exit(2);
 }
 
