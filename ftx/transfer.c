@@ -468,20 +468,25 @@ io_reason(int e)
 	return strerror(e);
 }
 
-/* `wfd` >= 0: hpipe also writes what we receive to that file (from
- * x->off on, after hashing the x->off bytes before it). */
+/* `write` 1: hpipe also writes what we receive to x->fd (from x->off
+ * on, after hashing the x->off bytes before it). */
 static int
-pipe_start(struct xfer *x, int wfd, char *why, size_t n)
+pipe_start(struct xfer *x, int write, char *why, size_t n)
 {
+	struct hpipe_io io;
+
+	hpipe_io_fd(&io, &x->fd);
+	if (!write)
+		io.write_at = NULL; /* x->fd is only read, to prime */
 	/* Below FTX_PIPE_THREAD_MIN a thread costs more than it saves. */
 	x->hp = hpipe_new(
-	    XFER_BUFSIZE, x->size - x->off >= FTX_PIPE_THREAD_MIN, wfd, why, n);
+	    XFER_BUFSIZE, x->size - x->off >= FTX_PIPE_THREAD_MIN, &io, why, n);
 	if (x->hp == NULL)
 		return -1;
 	/* Resume: hash the bytes we already have (the local file's prefix
 	 * for an upload, the partial for a download), so that the digest
 	 * at the end covers the whole file. */
-	if (x->off > 0 && hpipe_prime(x->hp, x->fd, x->off, why, n) == -1)
+	if (x->off > 0 && hpipe_prime(x->hp, x->off, why, n) == -1)
 		return -1;
 	return 0;
 }
@@ -996,7 +1001,7 @@ put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
 	int rc;
 
 	offset_arg(offstr, sizeof(offstr), x->off);
-	if (pipe_start(x, -1, why, n) == -1)
+	if (pipe_start(x, 0, why, n) == -1)
 		return EXITCODE_FAIL;
 	rc = request(x, "UPLOAD", args, x->off > 0 ? 3 : 2, line, code, why, n);
 	if (rc == EXITCODE_REFUSED && x->off > 0 &&
@@ -1004,7 +1009,7 @@ put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
 		x->off = 0;
 		hpipe_free(x->hp);
 		x->hp = NULL;
-		if (pipe_start(x, -1, why, n) == -1)
+		if (pipe_start(x, 0, why, n) == -1)
 			return EXITCODE_FAIL;
 		rc = request(x, "UPLOAD", args, 2, line, code, why, n);
 	}
@@ -1433,7 +1438,7 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 		return EXITCODE_FAIL;
 	/* Resuming: hash our prefix before DOWNLOAD, so the token cannot
 	 * expire while we do. */
-	if (x->off > 0 && pipe_start(x, x->fd, why, n) == -1)
+	if (x->off > 0 && pipe_start(x, 1, why, n) == -1)
 		return EXITCODE_FAIL;
 	if ((rc = get_request(x, &d, why, n)) != EXITCODE_OK)
 		return rc;
@@ -1441,7 +1446,7 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 		x->size = d.size;
 		if ((x->keep &&
 			info_write(x, d.sha256, d.size, why, n) == -1) ||
-		    pipe_start(x, x->fd, why, n) == -1) {
+		    pipe_start(x, 1, why, n) == -1) {
 			ctl_drop(x->c);
 			return EXITCODE_FAIL;
 		}

@@ -132,7 +132,7 @@ auth_free(struct server *srv)
 
 	while ((u = srv->ustores) != NULL) {
 		srv->ustores = u->next;
-		store_close(&u->store);
+		store_close(u->store);
 		free(u);
 	}
 	while (srv->auth != NULL && (c = srv->auth->counts) != NULL) {
@@ -401,9 +401,10 @@ auth_succeeded(
 
 int
 auth_verify(const char *users_path, const struct store *root, const char *name,
-    const char *pass, size_t passlen, struct store *st, uint64_t *quota,
+    const char *pass, size_t passlen, struct store **st, uint64_t *quota,
     char *err, size_t errlen)
 {
+	struct store_err e;
 	struct user_rec rec;
 	char why[FTX_ERRLEN];
 	int found = 0, ok;
@@ -421,16 +422,20 @@ auth_verify(const char *users_path, const struct store *root, const char *name,
 	explicit_bzero(&rec, sizeof(rec));
 	if (ok != 1)
 		return ok;
-	if (store_open_sub(root, name, st, err, errlen) == -1)
-		return -1;
+	if (store_open_sub(root, name, st, &e) == -1)
+		return str_err(err, errlen, "%s", e.msg);
 	return 1;
 }
 
 int
 auth_open_anonymous(
-    const struct store *root, struct store *st, char *err, size_t errlen)
+    const struct store *root, struct store **st, char *err, size_t errlen)
 {
-	return store_open_sub(root, FTX_ANON_USER, st, err, errlen);
+	struct store_err e;
+
+	if (store_open_sub(root, FTX_ANON_USER, st, &e) == -1)
+		return str_err(err, errlen, "%s", e.msg);
+	return 0;
 }
 
 /* The account's counters, created at its first login; NULL when memory
@@ -482,7 +487,7 @@ auth_attach(struct session *s, const char *name, struct store *st)
 		store_close(st); /* another session opened it first */
 	} else if ((u = calloc(1, sizeof(*u))) != NULL) {
 		(void)str_copy(u->name, sizeof(u->name), name);
-		u->store = *st;
+		u->store = st;
 		u->counts = counts_for(srv->auth, name);
 		u->next = srv->ustores;
 		srv->ustores = u;
@@ -497,7 +502,7 @@ auth_attach(struct session *s, const char *name, struct store *st)
 const struct store *
 auth_store(const struct session *s)
 {
-	return s->ust != NULL ? &s->ust->store : &s->srv->store;
+	return s->ust != NULL ? s->ust->store : s->srv->store;
 }
 
 struct ustore *
@@ -521,6 +526,6 @@ auth_unref(struct server *srv, struct ustore *u)
 			break;
 		}
 	}
-	store_close(&u->store);
+	store_close(u->store);
 	free(u);
 }

@@ -33,7 +33,7 @@ struct ucounts {
 /* One user's open storage. */
 struct ustore {
 	char name[FTX_USER_MAX + 1];
-	struct store store;
+	struct store *store;
 	int refs;
 	uint64_t inflight; /* bytes of uploads running: quota reserve */
 	struct ucounts *counts; /* outlives the store; NULL: not kept */
@@ -80,11 +80,11 @@ void auth_succeeded(
  * good, 0 if not (wrong password or no such user: the same work is done
  * either way), -1 on an error (err says which). */
 int auth_verify(const char *users_path, const struct store *root,
-    const char *name, const char *pass, size_t passlen, struct store *st,
+    const char *name, const char *pass, size_t passlen, struct store **st,
     uint64_t *quota, char *err, size_t errlen);
 /* Worker thread: open the anonymous area. */
 int auth_open_anonymous(
-    const struct store *root, struct store *st, char *err, size_t errlen);
+    const struct store *root, struct store **st, char *err, size_t errlen);
 
 /* Loop thread: adopt a store opened by a worker for `name` (closing it
  * if that user's store is already open) and give the session a

@@ -51,8 +51,8 @@ struct sjob {
 	uint64_t kept; /* bytes that partial holds */
 	struct buf reply; /* built by work(), sent by default */
 	/* DOWNLOAD preparation and HASH. */
-	int fd;
-	struct stat sb;
+	struct store_file *file;
+	struct store_stat sb;
 	unsigned char sha[HASH_SHA256_LEN];
 	unsigned char md5sum[HASH_MD5_LEN]; /* HASH ... md5 */
 	struct sockaddr_storage peer; /* the session's, for the hash cap */
@@ -69,7 +69,8 @@ struct sjob {
 	size_t passlen;
 	int anon; /* LOGIN anonymous */
 	int login; /* 1 ok, 0 refused, -1 error */
-	struct store ustore; /* opened by the worker for a good login */
+	int refused; /* UPLOAD: work() queued an error reply */
+	struct store *ustore; /* opened by the worker for a good login */
 	int adopted; /* ustore was handed to auth_attach */
 	int checking; /* LOGIN: queued or running, not yet answered */
 	long long reply_ms; /* a failed login is answered at this time */
@@ -393,15 +394,14 @@ sjob_free(struct sjob *j)
 {
 	if (j->ust != NULL)
 		j->ust->inflight -= j->reserved; /* refused, or never ran */
-	if (j->fd != -1)
-		close(j->fd);
+	store_read_close(j->file);
 	buf_free(&j->reply);
 	listing_unref(j->cand);
 	listing_unref(j->snap);
 	auth_unref(j->srv, j->ust);
 	/* A good login whose session left before it finished. */
 	if (j->login == 1 && !j->adopted)
-		store_close(&j->ustore);
+		store_close(j->ustore);
 	/* SECURITY: a LOGIN job held a password. */
 	explicit_bzero(j, sizeof(*j));
 	free(j);
@@ -468,7 +468,6 @@ sjob_new(struct session *s, void (*work)(struct sjob *),
 	j->srv = s->srv;
 	j->work = work;
 	j->finish = finish;
-	j->fd = -1;
 	j->peer = s->peer;
 	j->st = auth_store(s);
 	j->ust = auth_ref(s->ust);
@@ -586,16 +585,17 @@ jreply(struct sjob *j, const char *fmt, ...)
 	}
 }
 
+/* The reply for a storage error (store_code_proto: the one table). */
 static void
-jreply_errno(struct sjob *j, const char *err)
+jreply_store(struct sjob *j, const struct store_err *e)
 {
 	char enc[ENC_NAME_MAX];
 
 	encode_name(enc, j->name);
-	if (errno == ENOENT)
+	if (e->code == STORE_NOTFOUND)
 		jreply(j, "ERROR NOTFOUND no such file: %s\n", enc);
 	else
-		jreply(j, "ERROR IO %s\n", err);
+		jreply(j, "ERROR %s %s\n", store_code_proto(e->code), e->msg);
 }
 
 /*
@@ -681,31 +681,26 @@ hash_gate(struct sjob *j)
 static int
 open_and_hash(struct sjob *j)
 {
-	char err[FTX_ERRLEN];
-	int has_md5 = 0, rc;
+	struct store_err e;
+	int has_md5 = 0;
 
-	if (j->fd == -1 &&
-	    store_open_read(j->st, j->name, &j->fd, &j->sb, err, sizeof(err)) ==
-		-1) {
-		jreply_errno(j, err);
+	if (j->file == NULL &&
+	    store_read_open(j->st, j->name, &j->file, &j->sb, &e) == -1) {
+		jreply_store(j, &e);
 		return -1;
 	}
 	if (!j->full) {
-		if (store_cached(j->st, j->name, &j->sb, j->sha, j->md5sum,
-			&has_md5) == 0 &&
+		if (store_cached(j->file, j->sha, j->md5sum, &has_md5) == 0 &&
 		    (has_md5 || !j->md5))
 			return 0;
 		j->need_full = 1;
 		return 1;
 	}
-	rc = j->md5 ? store_md5(j->st, j->name, j->fd, &j->sb, j->sha,
-			  j->md5sum, err, sizeof(err))
-		    : store_sha256(j->st, j->name, j->fd, &j->sb, j->sha, err,
-			  sizeof(err));
-	if (rc == -1) {
-		jreply(j, "ERROR IO %s\n", err);
-		close(j->fd);
-		j->fd = -1;
+	if (store_hash(j->file, j->sha, j->md5 ? j->md5sum : NULL, &e) ==
+	    -1) {
+		jreply(j, "ERROR IO %s\n", e.msg);
+		store_read_close(j->file);
+		j->file = NULL;
 		return -1;
 	}
 	return 0;
@@ -728,31 +723,39 @@ download_finish(struct sjob *j)
 	}
 	if (hash_gate(j))
 		return;
-	if (j->fd == -1) {
+	if (j->file == NULL) {
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
 	}
-	if (j->offset > (uint64_t)j->sb.st_size) {
+	if (j->offset > j->sb.size) {
 		sess_reply(j->sess,
-		    "ERROR RANGE offset beyond the file's %lld bytes",
-		    (long long)j->sb.st_size);
+		    "ERROR RANGE offset beyond the file's %" PRIu64 " bytes",
+		    j->sb.size);
 		return;
 	}
-	xfer_download(j->sess, j->name, j->fd, (uint64_t)j->sb.st_size, j->sha,
-	    j->offset);
-	j->fd = -1; /* the transfer owns it now */
+	xfer_download(
+	    j->sess, j->name, j->file, j->sb.size, j->sha, j->offset);
+	j->file = NULL; /* the transfer owns it now */
 }
 
-/* PARTIAL, and the check before a resumed UPLOAD: how much is kept. */
+/* How much the session's partial keeps: 0, or -1 with the reply. */
+static int
+partial_kept(struct sjob *j)
+{
+	struct store_err e;
+
+	if (store_partial_size(j->st, j->pkey, &j->kept, &e) == -1) {
+		jreply(j, "ERROR IO %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* PARTIAL. */
 static void
 partial_work(struct sjob *j)
 {
-	char err[FTX_ERRLEN];
-
-	if (store_partial_size(j->st, j->pkey, &j->kept, err, sizeof(err)) ==
-	    -1)
-		jreply(j, "ERROR IO %s\n", err);
-	else
+	if (partial_kept(j) == 0)
 		jreply(j, "OK %" PRIu64 "\n", j->kept);
 }
 
@@ -763,16 +766,15 @@ partial_work(struct sjob *j)
 static int
 space_check(struct sjob *j)
 {
-	char err[FTX_ERRLEN];
 	uint64_t used, kept, avail, need = j->size - j->offset;
+	struct store_err e;
 	size_t nkept;
 
 	if (j->quota > 0) {
-		if (store_usage(j->st, j->name, &used, err, sizeof(err)) ==
-			-1 ||
-		    store_partial_usage(j->st, j->pkey, &kept, &nkept, err,
-			sizeof(err)) == -1) {
-			jreply(j, "ERROR IO %s\n", err);
+		if (store_usage(j->st, j->name, &used, &e) == -1 ||
+		    store_partial_usage(j->st, j->pkey, &kept, &nkept, &e) ==
+			-1) {
+			jreply(j, "ERROR IO %s\n", e.msg);
 			return -1;
 		}
 		/* The replaced file's bytes are not counted (`except`), nor
@@ -784,9 +786,9 @@ space_check(struct sjob *j)
 		    used + kept + j->inflight + j->size > j->quota) {
 			(void)store_partial_trim(j->st, j->pkey, SIZE_MAX,
 			    j->quota - used - j->inflight - j->size);
-			if (store_partial_usage(j->st, j->pkey, &kept, &nkept,
-				err, sizeof(err)) == -1) {
-				jreply(j, "ERROR IO %s\n", err);
+			if (store_partial_usage(
+				j->st, j->pkey, &kept, &nkept, &e) == -1) {
+				jreply(j, "ERROR IO %s\n", e.msg);
 				return -1;
 			}
 		}
@@ -801,8 +803,8 @@ space_check(struct sjob *j)
 		}
 	}
 	if (j->min_free > 0) {
-		if (store_free_bytes(j->st, &avail, err, sizeof(err)) == -1) {
-			jreply(j, "ERROR IO %s\n", err);
+		if (store_free_bytes(j->st, &avail, &e) == -1) {
+			jreply(j, "ERROR IO %s\n", e.msg);
 			return -1;
 		}
 		if (avail < need || avail - need < j->min_free) {
@@ -821,16 +823,15 @@ space_check(struct sjob *j)
 static void
 upload_work(struct sjob *j)
 {
-	if (j->check_space && space_check(j) == -1)
-		return;
-	if (j->offset > 0)
-		partial_work(j);
+	if ((j->check_space && space_check(j) == -1) ||
+	    (j->offset > 0 && partial_kept(j) == -1))
+		j->refused = 1;
 }
 
 static void
 upload_finish(struct sjob *j)
 {
-	if (j->reply.len > 0 && strncmp(buf_head(&j->reply), "ERROR", 5) == 0) {
+	if (j->refused) {
 		sess_reply_raw(j->sess, buf_head(&j->reply), j->reply.len);
 		return;
 	}
@@ -1058,10 +1059,11 @@ cmd_list(struct session *s, struct proto_cmd *c)
 static void
 delete_work(struct sjob *j)
 {
-	char err[FTX_ERRLEN], enc[ENC_NAME_MAX];
+	char enc[ENC_NAME_MAX];
+	struct store_err e;
 
-	if (store_delete(j->st, j->name, err, sizeof(err)) == -1) {
-		jreply_errno(j, err);
+	if (store_delete(j->st, j->name, &e) == -1) {
+		jreply_store(j, &e);
 		return;
 	}
 	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));
@@ -1092,7 +1094,7 @@ hash_work(struct sjob *j)
 		str_hex(md5hex, j->md5sum, HASH_MD5_LEN);
 	str_hex(hex, j->sha, HASH_SHA256_LEN);
 	encode_name(enc, j->name);
-	jreply(j, "OK %" PRIu64 " %s %s %s\n", (uint64_t)j->sb.st_size, hex,
+	jreply(j, "OK %" PRIu64 " %s %s %s\n", j->sb.size, hex,
 	    md5hex, enc);
 }
 
@@ -1428,12 +1430,12 @@ login_work(struct sjob *j)
 	char err[FTX_ERRLEN];
 
 	if (j->anon)
-		j->login = auth_open_anonymous(&j->srv->store, &j->ustore, err,
+		j->login = auth_open_anonymous(j->srv->store, &j->ustore, err,
 			       sizeof(err)) == 0
 		    ? 1
 		    : -1;
 	else
-		j->login = auth_verify(j->srv->users_path, &j->srv->store,
+		j->login = auth_verify(j->srv->users_path, j->srv->store,
 		    j->user, j->pass, j->passlen, &j->ustore, &j->quota, err,
 		    sizeof(err));
 	explicit_bzero(j->pass, sizeof(j->pass));
@@ -1448,7 +1450,7 @@ login_ok(struct session *s, struct sjob *j)
 	char enc[LOG_ESC_SIZE(sizeof(s->user))];
 
 	j->adopted = 1; /* auth_attach keeps or closes it */
-	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, &j->ustore) ==
+	if (auth_attach(s, j->anon ? FTX_ANON_USER : j->user, j->ustore) ==
 	    -1) {
 		sess_reply(s, "ERROR INTERNAL out of memory");
 		return;

@@ -22,9 +22,7 @@ struct listing {
 	int shareable; /* the directory had settled when it was built */
 	long long built_ms; /* loop_now_ms() when published */
 	/* The directory it lists, as it was: reused only if unchanged. */
-	dev_t dev;
-	ino_t ino;
-	struct timespec mtim, ctim;
+	char version[STORE_VERSION_MAX];
 	size_t n; /* FILE lines */
 	size_t len;
 	char *text; /* the FILE lines, each ending in LF */
@@ -38,33 +36,20 @@ static struct {
 static size_t held; /* bytes of accounted listings */
 
 static int
-same_dir(const struct listing *l, const struct stat *sb)
+same_dir(const struct listing *l, const struct store_stat *sb)
 {
-	return l->dev == sb->st_dev && l->ino == sb->st_ino &&
-	    l->mtim.tv_sec == sb->st_mtim.tv_sec &&
-	    l->mtim.tv_nsec == sb->st_mtim.tv_nsec &&
-	    l->ctim.tv_sec == sb->st_ctim.tv_sec &&
-	    l->ctim.tv_nsec == sb->st_ctim.tv_nsec;
+	return strcmp(l->version, sb->version) == 0;
 }
 
-/* The directory's last change is at least FTX_LIST_SETTLE_MS old, so
- * any later change gets a different time stamp, however coarse the
- * file system's clock: a listing that matches the time stamps is then
- * really of the same directory. */
 static int
-settled(const struct stat *sb)
+settled(const struct store_stat *sb)
 {
 	struct timespec now;
-	long long now_ms, m_ms, c_ms;
+	long long now_ms;
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	m_ms = (long long)sb->st_mtim.tv_sec * 1000 +
-	    sb->st_mtim.tv_nsec / 1000000;
-	c_ms = (long long)sb->st_ctim.tv_sec * 1000 +
-	    sb->st_ctim.tv_nsec / 1000000;
-	return now_ms - m_ms >= FTX_LIST_SETTLE_MS &&
-	    now_ms - c_ms >= FTX_LIST_SETTLE_MS;
+	return now_ms - sb->changed_ms >= FTX_LIST_SETTLE_MS;
 }
 
 struct build {
@@ -93,17 +78,20 @@ add_line(void *arg, const struct store_entry *e)
 
 static struct listing *
 build(
-    const struct store *st, const struct stat *before, char *err, size_t errlen)
+    const struct store *st, const struct store_stat *before, char *err,
+    size_t errlen)
 {
 	struct build b = {{0}, 0};
+	struct store_stat after;
+	struct store_err e;
 	struct listing *l;
-	struct stat after;
 	char *p;
 
 	buf_init(&b.text, FTX_LIST_TEXT_MAX);
-	if (store_list(st, FTX_MAX_LIST_ENTRIES, add_line, &b, err, errlen) ==
-	    -1)
+	if (store_list(st, FTX_MAX_LIST_ENTRIES, add_line, &b, &e) == -1) {
+		str_err(err, errlen, "%s", e.msg);
 		goto fail;
+	}
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
 		str_err(err, errlen, "out of memory");
 		goto fail;
@@ -115,14 +103,11 @@ build(
 	l->text = b.text.data;
 	if (l->len > 0 && (p = realloc(l->text, l->len)) != NULL)
 		l->text = p;
-	l->dev = before->st_dev;
-	l->ino = before->st_ino;
-	l->mtim = before->st_mtim;
-	l->ctim = before->st_ctim;
+	(void)str_copy(l->version, sizeof(l->version), before->version);
 	/* Shared only if nothing changed while we read and the
 	 * directory's time stamps can tell any later change apart. */
 	l->shareable = settled(before) &&
-	    store_stat_root(st, &after, NULL, 0) == 0 && same_dir(l, &after);
+	    store_root_stat(st, &after, &e) == 0 && same_dir(l, &after);
 	return l;
 fail:
 	buf_free(&b.text);
@@ -133,10 +118,13 @@ struct listing *
 listing_get(
     const struct store *st, struct listing *cand, char *err, size_t errlen)
 {
-	struct stat sb;
+	struct store_stat sb;
+	struct store_err e;
 
-	if (store_stat_root(st, &sb, err, errlen) == -1)
+	if (store_root_stat(st, &sb, &e) == -1) {
+		str_err(err, errlen, "%s", e.msg);
 		return NULL;
+	}
 	if (cand != NULL && same_dir(cand, &sb))
 		return cand;
 	return build(st, &sb, err, errlen);

@@ -18,6 +18,8 @@
 #include "net.h"
 #include "server.h"
 #include "session.h"
+#include "store_posix.h"
+#include "users.h"
 #include "room.h"
 #include "priv.h"
 #include "str.h"
@@ -332,12 +334,57 @@ log_listening(const struct server *srv)
 	    srv->cfg.root);
 }
 
+static int
+migrate_one(void *arg, const struct user_rec *rec)
+{
+	struct server *srv = arg;
+	struct store_err e;
+
+	if (store_posix_migrate_user(srv->store, rec->name, &e) == -1) {
+		log_msg(NULL, "user area of %s not moved: %s", rec->name, e.msg);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Servers before 0.2 kept users' areas at ROOT/USER, in the shared
+ * namespace; they now live in ROOT/.users.  Moved once, at the first
+ * start with accounts (or anonymous access), then recorded: from then
+ * on a directory ROOT/USER is the shared namespace's own.
+ */
+static int
+migrate_areas(struct server *srv, char *err, size_t errlen)
+{
+	struct user_rec anon;
+	struct store_err e;
+	char why[FTX_ERRLEN];
+
+	if (store_posix_is_migrated(srv->store) ||
+	    (!srv->accounts && srv->cfg.anonymous == 0))
+		return 0;
+	memset(&anon, 0, sizeof(anon));
+	(void)str_copy(anon.name, sizeof(anon.name), FTX_ANON_USER);
+	if ((srv->accounts &&
+		users_list(srv->users_path, migrate_one, srv, why,
+		    sizeof(why)) == -1) ||
+	    migrate_one(srv, &anon) == -1)
+		return str_err(err, errlen,
+		    "cannot move users' areas into %s/.users (see the log)",
+		    srv->cfg.root);
+	if (store_posix_migrated(srv->store, &e) == -1)
+		return str_err(err, errlen, "%s", e.msg);
+	log_msg(NULL, "users' areas are in %s/.users", srv->cfg.root);
+	return 0;
+}
+
 int
 srv_init(struct server *srv, char *err, size_t errlen)
 {
+	struct store_err e;
+
 	srv->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
-	srv->store.rootfd = srv->store.metafd = srv->store.partfd = -1;
 	srv->stats.start_ms = loop_now_ms();
 	raise_nofile(srv);
 	if (security_init(srv, err, errlen) == -1)
@@ -366,9 +413,10 @@ srv_init(struct server *srv, char *err, size_t errlen)
 			return -1;
 		log_msg(NULL, "running as user %s", srv->cfg.run_user);
 	}
-	if (store_open(&srv->store, srv->cfg.root, err, errlen) == -1)
-		return -1;
-	if (auth_init(srv, err, errlen) == -1)
+	if (store_posix_open(&srv->store, srv->cfg.root, &e) == -1)
+		return str_err(err, errlen, "root %s: %s", srv->cfg.root, e.msg);
+	if (auth_init(srv, err, errlen) == -1 ||
+	    migrate_areas(srv, err, errlen) == -1)
 		return -1;
 	if (worker_start(
 		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
@@ -420,7 +468,8 @@ srv_free(struct server *srv)
 	}
 	loop_free(srv->loop);
 	auth_free(srv);
-	store_close(&srv->store);
+	store_close(srv->store);
+	srv->store = NULL;
 	tls_ctx_free(srv->tls);
 	srv->tls = NULL;
 }

@@ -92,7 +92,7 @@ struct server {
 	const struct cfg_cli *cli;
 	const char *cfg_path; /* the config file, or NULL */
 	const char *base_dir; /* --daemon: relative paths are under it */
-	struct store store;
+	struct store *store; /* the root */
 	struct tls_ctx *tls; /* NULL without --tls-cert */
 	int accounts; /* a users file exists: LOGIN required */
 	char users_path[FTX_PATH_MAX];

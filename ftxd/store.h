@@ -1,45 +1,76 @@
 /*
- * store.h - the storage root: the only code that touches stored files.
+ * store.h - the storage interface: the only way the daemon touches
+ * stored files.
  *
- * A flat namespace of regular files directly under one root directory,
- * addressed by names that passed proto_name_check().  SECURITY: every
- * access is relative to the root's directory descriptor and never
- * follows a symbolic link (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
- * where the kernel has it, O_NOFOLLOW otherwise).
+ * A store is a namespace of regular files addressed by names that passed
+ * proto_name_check() (one-component paths: see shared/path.h), plus what
+ * a transfer needs around them: a hash cache, partial uploads that can
+ * be resumed, and the bytes a quota counts.  What is behind it is a
+ * backend chosen at start-up (store_posix.h: a directory tree; store_mem.h:
+ * memory, for tests), reached through the operations table in
+ * store_impl.h, in the manner of Redis' aeApi backends.  Callers see
+ * opaque handles only: no descriptor, struct stat or errno leaves this
+ * interface, except the optional descriptor of the sendfile fast path.
  *
- * Uploads go to a hidden temporary (".ftxtmp-<hex>") that is renamed over
- * the final name only once complete and verified, so readers see either
- * the old or the new file, never a partial one.  Each file's SHA-256 (and
- * MD5, once asked for) is cached in "<root>/.ftx/<name>" together with the
- * size, mtime and inode it was computed for; a cache entry that no longer
- * matches is ignored.
+ * Uploads are written to a partial (store_part_open), which becomes the
+ * stored file only when complete and verified (store_part_commit): a
+ * reader sees the old file or the new one, never part of one.  A partial
+ * that is not committed is kept for a resume or discarded.
  *
- * All functions may block on the disk: call them from worker threads.
- * On failure they return -1, fill `err`, and leave errno describing the
- * cause (ENOENT for a missing file).
+ * Errors: every function returns 0 (or a count) on success and -1 on
+ * failure, with `e` filled: a code a caller can decide on and a message
+ * it can show (store_code_proto maps the code to the protocol's).
+ *
+ * All functions may block on the disk: call them from worker threads,
+ * except store_partial_key and store_code_proto.
  */
 #ifndef FTXD_STORE_H
 #define FTXD_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 
+#include "ftx_limits.h"
 #include "hash.h"
-
-#define STORE_TMPNAME_MAX 32
 
 /* Partial uploads are named by a key: 16 hex digits naming the
  * uploader, '-', 32 hex digits naming the upload, NUL. */
 #define STORE_POWNER_HEX 16
 #define STORE_PKEY_LEN (STORE_POWNER_HEX + 1 + 32 + 1)
+/* An opaque version string: equal strings mean the same contents. */
+#define STORE_VERSION_MAX 96
 
-struct store {
-	int rootfd;
-	int metafd;
-	int partfd; /* <root>/.ftx/.partial: interrupted uploads */
-	mode_t fmode; /* committed files: 0666 & ~umask (store_open) */
+enum store_code {
+	STORE_OK = 0,
+	STORE_NOTFOUND, /* no such file (or not a regular file) */
+	STORE_BUSY, /* another transfer holds the partial */
+	STORE_RANGE, /* an offset beyond what is kept */
+	STORE_NOSPACE, /* disk (or backend) full */
+	STORE_TAKEN, /* the name is taken by something not a file */
+	STORE_CHANGED, /* the file changed while we read it */
+	STORE_TOOMANY, /* a listing over its bound */
+	STORE_IO /* anything else */
+};
+
+struct store_err {
+	enum store_code code;
+	char msg[FTX_ERRLEN];
+};
+
+/* What a caller may know of a stored file (or, for the root, of the
+ * namespace as a whole). */
+struct store_stat {
+	uint64_t size;
+	time_t mtime;
+	/* Changes whenever the contents may have: the hash cache and LIST
+	 * snapshots are valid only for the version they were made for. */
+	char version[STORE_VERSION_MAX];
+	/* When the namespace last changed (store_root_stat only), in ms of
+	 * the real-time clock: LIST shares a snapshot only once it has
+	 * settled. */
+	long long changed_ms;
 };
 
 struct store_entry {
@@ -50,98 +81,100 @@ struct store_entry {
 	unsigned char sha[HASH_SHA256_LEN];
 };
 
-/* Open (creating if needed) the root and remove stale temporaries.  It
- * reads the process's umask, which changes it for an instant: call it
- * before any thread that creates files starts. */
-int store_open(struct store *st, const char *root, char *err, size_t errlen);
+struct store; /* an open store (a user's area or the root) */
+struct store_file; /* a stored file open for reading */
+struct store_part; /* a partial upload open for writing */
+
+/* A user's own area: private to the user, absent from the parent's
+ * namespace, sharing the parent's partial uploads (keys name the
+ * uploader). */
+int store_open_sub(const struct store *parent, const char *user,
+    struct store **stp, struct store_err *e);
 void store_close(struct store *st);
-/* A user's storage: the directory `name` under the parent's root
- * (created 0700 if missing), with its own hash cache and the parent's
- * partial-upload directory. */
-int store_open_sub(const struct store *parent, const char *name,
-    struct store *st, char *err, size_t errlen);
+
 /* Bytes in the stored files, leaving out `except` (may be NULL): what
  * a quota counts. */
 int store_usage(const struct store *st, const char *except, uint64_t *bytes,
-    char *err, size_t errlen);
-/* Bytes available to us on the root's file system. */
+    struct store_err *e);
+/* Bytes the backend can still take. */
 int store_free_bytes(
-    const struct store *st, uint64_t *bytes, char *err, size_t errlen);
+    const struct store *st, uint64_t *bytes, struct store_err *e);
+/* The namespace's version: LIST compares it to tell whether a listing
+ * is still current. */
+int store_root_stat(
+    const struct store *st, struct store_stat *sb, struct store_err *e);
+/* Call `cb` for each stored file, at most `max` of them (any further
+ * are left out); a callback returning -1 fails it (STORE_TOOMANY). */
+int store_list(const struct store *st, size_t max,
+    int (*cb)(void *arg, const struct store_entry *e), void *arg,
+    struct store_err *e);
+/* Delete a stored file and its cached hashes. */
+int store_delete(const struct store *st, const char *name, struct store_err *e);
 
-/* Open a stored regular file for reading. */
-int store_open_read(const struct store *st, const char *name, int *fdp,
-    struct stat *sb, char *err, size_t errlen);
-/* The file's SHA-256 from the cache, or computed now (and cached). */
-int store_sha256(const struct store *st, const char *name, int fd,
-    const struct stat *sb, unsigned char *sha, char *err, size_t errlen);
-
-/* The cached hashes of this version of the file, without reading it:
- * 0 with sha filled (and md5, if *has_md5), or -1 if nothing valid is
- * cached. */
-int store_cached(const struct store *st, const char *name,
-    const struct stat *sb, unsigned char *sha, unsigned char *md5,
-    int *has_md5);
-/* The file's SHA-256 and MD5 from the cache, or computed now (and cached
- * together). */
-int store_md5(const struct store *st, const char *name, int fd,
-    const struct stat *sb, unsigned char *sha, unsigned char *md5, char *err,
-    size_t errlen);
-
-/* Create a fresh temporary; its name goes to tmpname[STORE_TMPNAME_MAX]. */
-int store_tmp_create(
-    const struct store *st, char *tmpname, int *fdp, char *err, size_t errlen);
-/* fsync the temporary, rename it to `name`, record its hash. */
-int store_commit(const struct store *st, const char *tmpname, const char *name,
-    int fd, const unsigned char *sha, char *err, size_t errlen);
-/* Remove a temporary (best effort). */
-void store_discard(const struct store *st, const char *tmpname);
+/* Open a stored file for reading; sb describes the version opened. */
+int store_read_open(const struct store *st, const char *name,
+    struct store_file **fp, struct store_stat *sb, struct store_err *e);
+/* Up to n bytes at `off`: how many (0 at the end), or -1. */
+ssize_t store_read_at(struct store_file *f, void *buf, size_t n, uint64_t off,
+    struct store_err *e);
+/* A descriptor for sendfile(2), or -1 when the backend has none; valid
+ * until store_read_close. */
+int store_read_fd(const struct store_file *f);
+void store_read_close(struct store_file *f);
+/* The cached hashes of this version, without reading it: 0 with sha
+ * filled (and md5, if *has_md5), or -1 if nothing valid is cached. */
+int store_cached(const struct store_file *f, unsigned char *sha,
+    unsigned char *md5, int *has_md5);
+/* The SHA-256 (and MD5 when `md5` is not NULL) from the cache, or
+ * computed now by reading the file, and cached. */
+int store_hash(struct store_file *f, unsigned char *sha, unsigned char *md5,
+    struct store_err *e);
 
 /*
- * Partial uploads (resume, docs/PROTOCOL.md "Resuming").  An upload is
- * written to <root>/.ftx/.partial/<key>, where the key is a hash of the
- * uploader, the name and the total size, so only the same uploader of
- * the same file can find it again (its first part hashes the uploader
- * alone, so an uploader's partials can be counted and capped); it is renamed
- * into place only when complete and verified, and otherwise kept for a later
- * resume.
+ * Partial uploads (resume, docs/PROTOCOL.md "Resuming").  A key is a
+ * hash of the uploader, the name and the total size, so only the same
+ * uploader of the same file can find it again; its first part hashes the
+ * uploader alone, so an uploader's partials can be counted and capped.
  */
 void store_partial_key(
     char *key, const char *owner, const char *name, uint64_t size);
 /* Bytes kept for `key` (0 if none). */
-int store_partial_size(const struct store *st, const char *key, uint64_t *size,
-    char *err, size_t errlen);
-/* Open (creating) the partial for writing and lock it; keep the first
- * `offset` bytes and drop the rest.  errno EBUSY if another transfer
- * holds it, ERANGE if fewer than `offset` bytes are kept. */
-int store_partial_open(const struct store *st, const char *key, uint64_t offset,
-    int *fdp, char *err, size_t errlen);
-/* fsync, rename the partial to `name`, record its hash. */
-int store_partial_commit(const struct store *st, const char *key,
-    const char *name, int fd, const unsigned char *sha, char *err,
-    size_t errlen);
-void store_partial_discard(const struct store *st, const char *key);
+int store_partial_size(const struct store *st, const char *key,
+    uint64_t *size, struct store_err *e);
+/* Open (creating) the partial for writing, claimed for this transfer
+ * alone, keeping its first `offset` bytes.  STORE_BUSY if another
+ * transfer holds it, STORE_RANGE if fewer than `offset` bytes are kept. */
+int store_part_open(const struct store *st, const char *key, uint64_t offset,
+    struct store_part **wp, struct store_err *e);
+/* Write n bytes at `off` (all of them, or -1). */
+int store_part_write_at(struct store_part *w, const void *buf, size_t n,
+    uint64_t off, struct store_err *e);
+/* Read kept bytes back (to hash them on a resume); as store_read_at. */
+ssize_t store_part_read_at(struct store_part *w, void *buf, size_t n,
+    uint64_t off, struct store_err *e);
+/* Make the partial durable and then visible as `name`, its SHA-256
+ * cached.  STORE_TAKEN if something not a file holds the name. */
+int store_part_commit(struct store_part *w, const char *name,
+    const unsigned char *sha, struct store_err *e);
+/* Release the claim; `keep` 0 deletes the partial (a committed one is
+ * gone already). */
+void store_part_close(struct store_part *w, int keep);
 /* Bytes and count of the partials of key's uploader, leaving out `key`
  * itself: what the uploader's kept partials weigh against a quota. */
 int store_partial_usage(const struct store *st, const char *key,
-    uint64_t *bytes, size_t *count, char *err, size_t errlen);
-/* Delete the oldest unlocked partials of key's uploader (never `key`
+    uint64_t *bytes, size_t *count, struct store_err *e);
+/* Delete the oldest unclaimed partials of key's uploader (never `key`
  * itself) until at most `keep` others remain, holding at most
  * `keep_bytes` together; how many were deleted. */
 int store_partial_trim(
     const struct store *st, const char *key, size_t keep, uint64_t keep_bytes);
-/* Delete unlocked partials not written for `ttl_s` seconds; how many. */
+/* Delete unclaimed partials not written for `ttl_s` seconds; how many. */
 int store_partial_expire(const struct store *st, long long ttl_s);
 
-/* The root directory's own status: LIST compares its time stamps to
- * tell whether a listing is still current. */
-int store_stat_root(
-    const struct store *st, struct stat *sb, char *err, size_t errlen);
-/* Call `cb` for each regular file (at most `max`); 0 or -1. */
-int store_list(const struct store *st, size_t max,
-    int (*cb)(void *arg, const struct store_entry *e), void *arg, char *err,
-    size_t errlen);
-/* Delete a stored regular file and its cached hash. */
-int store_delete(
-    const struct store *st, const char *name, char *err, size_t errlen);
+/* The protocol's error code for a storage error ("NOTFOUND", ...). */
+const char *store_code_proto(enum store_code code);
+/* Fill `e` (a printf format); always -1, for `return store_fail(...)`. */
+int store_fail(struct store_err *e, enum store_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif /* FTXD_STORE_H */

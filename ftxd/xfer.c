@@ -52,7 +52,9 @@ struct xfer {
 	long long issued_ms;
 	struct sockaddr_storage ctl_peer;
 	char peerstr[64];
-	int file_fd; /* download: the open file */
+	struct store_file *file; /* download: the open file */
+	struct store_part *part; /* upload: its partial, while running */
+	struct store_err serr; /* upload: the writer's failure */
 	int data_fd;
 	struct tls *tls; /* the data connection's TLS, or NULL */
 	int need_tls; /* the control session is TLS */
@@ -183,7 +185,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 	x->issued_ms = loop_now_ms();
 	x->ctl_peer = s->peer;
 	str_copy(x->peerstr, sizeof(x->peerstr), s->peerstr);
-	x->file_fd = x->data_fd = -1;
+	x->data_fd = -1;
 	x->iosize = (size_t)srv->cfg.chunk * FTX_CHUNKS_PER_IO;
 	x->timeout = srv->cfg.data_timeout;
 	x->max_rate = srv->cfg.max_rate;
@@ -218,8 +220,7 @@ xfer_free(struct xfer *x)
 	UNLINK(x->srv->xfers, x);
 	if (x->sess != NULL)
 		x->sess->xfer = NULL;
-	if (x->file_fd != -1)
-		close(x->file_fd);
+	store_read_close(x->file);
 	if (x->tls != NULL)
 		tls_free(x->tls);
 	if (x->data_fd != -1)
@@ -295,7 +296,8 @@ xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
 }
 
 void
-xfer_download(struct session *s, const char *name, int fd, uint64_t size,
+xfer_download(struct session *s, const char *name, struct store_file *f,
+    uint64_t size,
     const unsigned char *sha, uint64_t offset)
 {
 	char hex[FTX_TOKEN_HEX + 1], shahex[HASH_SHA256_HEXLEN + 1];
@@ -303,16 +305,16 @@ xfer_download(struct session *s, const char *name, int fd, uint64_t size,
 	struct xfer *x;
 
 	if (xfer_admit(s, why, sizeof(why)) == -1) {
-		close(fd);
+		store_read_close(f);
 		sess_reply(s, "ERROR BUSY %s", why);
 		return;
 	}
 	if ((x = xfer_new(s, 0, name, size, NULL)) == NULL) {
-		close(fd);
+		store_read_close(f);
 		sess_reply(s, "ERROR INTERNAL cannot start transfer");
 		return;
 	}
-	x->file_fd = fd;
+	x->file = f;
 	x->offset = offset;
 	memcpy(x->sha, sha, sizeof(x->sha));
 	token_hex(&x->tok, hex);
@@ -473,15 +475,42 @@ recv_full(struct xfer *x, unsigned char *p, size_t n, size_t *got)
 	return 0;
 }
 
-/* A hashing or writing stage failed; errno says why. */
+/* A hashing or writing stage failed: the store said why (x->serr),
+ * else hashing did. */
 static int
 stage_fail(struct xfer *x)
 {
-	if (errno == ENOSPC || errno == EDQUOT)
+	if (x->serr.code == STORE_NOSPACE)
 		fail(x, "NOSPACE", "disk full: upload discarded");
+	else if (x->serr.code != STORE_OK)
+		fail(x, store_code_proto(x->serr.code),
+		    "cannot store upload: %s", x->serr.msg);
 	else
-		fail(x, "IO", "cannot store upload: %s", strerror(errno));
+		fail(x, "IO", "cannot store upload: hashing failed");
 	return -1;
+}
+
+/* hpipe's sink: the partial.  On the pipe's writer thread; the error
+ * is read only after the pipe has failed or finished, which orders it. */
+static int
+sink_write(void *arg, const void *b, size_t len, uint64_t off)
+{
+	struct xfer *x = arg;
+
+	if (store_part_write_at(x->part, b, len, off, &x->serr) == -1)
+		return EIO;
+	return 0;
+}
+
+static ssize_t
+sink_read(void *arg, void *b, size_t len, uint64_t off)
+{
+	struct xfer *x = arg;
+	ssize_t n;
+
+	if ((n = store_part_read_at(x->part, b, len, off, &x->serr)) == -1)
+		errno = EIO;
+	return n;
 }
 
 static void
@@ -531,28 +560,25 @@ upload_stream(struct xfer *x, struct hpipe *hp)
 /* Open the partial and start the pipe, hashing what the partial keeps
  * before `offset` so the digest covers the whole file. */
 static struct hpipe *
-upload_open(struct xfer *x, int *fdp)
+upload_open(struct xfer *x)
 {
+	struct hpipe_io io = {sink_write, sink_read, x};
 	char err[FTX_ERRLEN];
 	struct hpipe *hp;
+	struct store_err e;
 
-	if (store_partial_open(
-		x->st, x->pkey, x->offset, fdp, err, sizeof(err)) == -1) {
-		fail(x,
-		    errno == EBUSY	  ? "BUSY"
-			: errno == ERANGE ? "RANGE"
-					  : "IO",
-		    "%s", err);
+	if (store_part_open(x->st, x->pkey, x->offset, &x->part, &e) == -1) {
+		fail(x, store_code_proto(e.code), "%s", e.msg);
 		return NULL;
 	}
 	hp = hpipe_new(x->iosize, x->size - x->offset >= FTX_PIPE_THREAD_MIN,
-	    *fdp, err, sizeof(err));
+	    &io, err, sizeof(err));
 	if (hp == NULL) {
 		fail(x, "INTERNAL", "%s", err);
 		return NULL;
 	}
 	if (x->offset > 0 &&
-	    hpipe_prime(hp, *fdp, x->offset, err, sizeof(err)) == -1) {
+	    hpipe_prime(hp, x->offset, err, sizeof(err)) == -1) {
 		fail(x, "IO", "cannot read the partial upload: %s", err);
 		hpipe_free(hp);
 		return NULL;
@@ -575,16 +601,15 @@ static void
 upload_run(struct xfer *x)
 {
 	unsigned char theirs[HASH_SHA256_LEN];
-	char err[FTX_ERRLEN];
+	struct store_err e;
 	struct hpipe *hp;
 	size_t got;
-	int fd = -1;
 
 	/* Failing to open (BUSY, RANGE) leaves the partial alone: another
 	 * transfer may be using it. */
-	if ((hp = upload_open(x, &fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
+	if ((hp = upload_open(x)) == NULL) {
+		store_part_close(x->part, 1);
+		x->part = NULL;
 		return;
 	}
 	/* Hashing a large kept partial (a resume) is our time, not the
@@ -605,12 +630,8 @@ upload_run(struct xfer *x)
 		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_partial_commit(
-		x->st, x->pkey, x->name, fd, x->sha, err, sizeof(err)) == -1) {
-		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
-			fail(x, "BADNAME", "name is taken by a directory");
-		else
-			fail(x, "IO", "%s", err);
+	if (store_part_commit(x->part, x->name, x->sha, &e) == -1) {
+		fail(x, store_code_proto(e.code), "%s", e.msg);
 		goto out;
 	}
 out:
@@ -619,11 +640,9 @@ out:
 		(void)hpipe_finish(hp, theirs);
 	hpipe_free(hp);
 	/* Only a broken-off transfer is worth resuming; bad bytes (INTEGRITY),
-	 * a failing disk (IO) or an uncommittable name are dropped.  Unlinked
-	 * while we hold the lock, so no other transfer has it open. */
-	if (x->code != NULL && !resumable(x->code))
-		store_partial_discard(x->st, x->pkey);
-	close(fd); /* releases the lock */
+	 * a failing disk (IO) or an uncommittable name are dropped. */
+	store_part_close(x->part, x->code != NULL && resumable(x->code));
+	x->part = NULL;
 	/* A kept partial may push its uploader past --max-partials. */
 	if (x->code != NULL && resumable(x->code))
 		(void)store_partial_trim(
@@ -657,7 +676,7 @@ download_plain(struct xfer *x)
 		    ? (size_t)(x->size - (uint64_t)off)
 		    : x->iosize;
 		want = rate_chunk(&x->rate, want);
-		n = sendfile(x->data_fd, x->file_fd, &off, want);
+		n = sendfile(x->data_fd, store_read_fd(x->file), &off, want);
 		if (n > 0) {
 			rate_wait(&x->rate, (size_t)n);
 			if (progress(x, (size_t)n) == 0)
@@ -676,14 +695,17 @@ download_plain(struct xfer *x)
 	x->bytes = (uint64_t)off - x->offset;
 }
 
-/* All of p[0..n) over TLS, under the watchdog; 0 or -1. */
+/* All of p[0..n) over the data connection (TLS or not), under the
+ * watchdog; 0 or -1. */
 static int
-send_tls(struct xfer *x, const unsigned char *p, size_t n)
+send_all(struct xfer *x, const unsigned char *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if ((w = tls_write(x->tls, p, n)) == -1) {
+		w = x->tls != NULL ? tls_write(x->tls, p, n)
+				   : send(x->data_fd, p, n, MSG_NOSIGNAL);
+		if (w == -1) {
 			if (again(x) == 0)
 				continue;
 			return -1;
@@ -696,11 +718,13 @@ send_tls(struct xfer *x, const unsigned char *p, size_t n)
 	return 0;
 }
 
-/* TLS: read and encrypt in user space, x->iosize at a time. */
+/* TLS, or a backend without a descriptor: read and send in user space,
+ * x->iosize at a time. */
 static void
-download_tls(struct xfer *x)
+download_copy(struct xfer *x)
 {
 	uint64_t off = x->offset;
+	struct store_err e;
 	unsigned char *b;
 	size_t want;
 	ssize_t n;
@@ -713,17 +737,15 @@ download_tls(struct xfer *x)
 		want = x->size - off < x->iosize ? (size_t)(x->size - off)
 						 : x->iosize;
 		want = rate_chunk(&x->rate, want);
-		n = pread(x->file_fd, b, want, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
+		n = store_read_at(x->file, b, want, off, &e);
 		if (n <= 0) {
 			if (n == 0)
 				fail(x, "IO", "file shrank while being sent");
 			else
-				fail(x, "IO", "read: %s", strerror(errno));
+				fail(x, "IO", "%s", e.msg);
 			break;
 		}
-		if (send_tls(x, b, (size_t)n) == -1) {
+		if (send_all(x, b, (size_t)n) == -1) {
 			send_fail(x);
 			break;
 		}
@@ -732,17 +754,18 @@ download_tls(struct xfer *x)
 	}
 	free(b);
 	x->bytes = off - x->offset;
-	if (x->code == NULL)
+	if (x->code == NULL && x->tls != NULL)
 		tls_shutdown(x->tls);
 }
 
 static void
 download_run(struct xfer *x)
 {
-	if (x->tls != NULL)
-		download_tls(x);
-	else
+	/* The sendfile fast path needs plaintext and a descriptor. */
+	if (x->tls == NULL && store_read_fd(x->file) != -1)
 		download_plain(x);
+	else
+		download_copy(x);
 	(void)shutdown(x->data_fd, SHUT_WR);
 }
 
@@ -1221,7 +1244,7 @@ sweep_run(struct job *job)
 {
 	struct sweep *w = (struct sweep *)job;
 
-	w->removed = store_partial_expire(&w->srv->store, w->ttl_s);
+	w->removed = store_partial_expire(w->srv->store, w->ttl_s);
 }
 
 static void

@@ -36,10 +36,10 @@ int xfer_admit(const struct session *s, char *why, size_t whylen);
  * over (*reserved becomes 0); otherwise it reserves `size` itself. */
 void xfer_upload(struct session *s, const char *name, uint64_t size,
     uint64_t offset, uint64_t *reserved);
-/* Start a pending download of an already opened file (takes `fd`),
+/* Start a pending download of an already opened file (takes `f`),
  * sending bytes offset..size-1. */
-void xfer_download(struct session *s, const char *name, int fd, uint64_t size,
-    const unsigned char *sha, uint64_t offset);
+void xfer_download(struct session *s, const char *name, struct store_file *f,
+    uint64_t size, const unsigned char *sha, uint64_t offset);
 /* The owning session closed. */
 void xfer_session_gone(struct xfer *x);
 /* Out of descriptors: stop watching every listener (control and data)

@@ -152,6 +152,9 @@
  * oldest beyond it is deleted when another is kept. */
 #define FTX_DEFAULT_MAX_PARTIALS 16
 #define FTX_MAX_PARTIALS_LIMIT 10000
+/* Partials of one uploader a trim sorts by age in one scan; any beyond
+ * (only ever there while uploads race the trim) wait for the next. */
+#define FTX_PARTIALS_SCAN_MAX (4 * FTX_MAX_PARTIALS_LIMIT)
 
 /* Chat: nicknames are 1..FTX_NICK_MAX bytes of [A-Za-z0-9_-]; messages
  * are 1..FTX_CHAT_TEXT_MAX bytes of UTF-8. */

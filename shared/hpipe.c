@@ -37,8 +37,8 @@ struct hpipe {
 	size_t bufsize;
 	size_t nbufs;
 	int threaded;
-	int wfd;
-	off_t woff; /* the writer's next offset (writer thread only) */
+	struct hpipe_io io; /* io.write_at NULL: hash only */
+	uint64_t woff; /* the writer's next offset (writer thread only) */
 	int nstages;
 	unsigned char *mem; /* nbufs * bufsize bytes */
 	size_t lens[FTX_PIPE_BUFS];
@@ -60,16 +60,31 @@ struct hpipe {
 	struct stage st[ST_MAX];
 };
 
-/* Write all of a buffer at *off (advancing it); an errno value, 0 on
- * success.  Explicit offsets, never the file position or O_APPEND: a
- * resumed file continues exactly where its verified prefix ends. */
+/* Run one stage on one buffer; an errno value, 0 on success. */
 static int
-write_full(int fd, const unsigned char *b, size_t len, off_t *off)
+consume(struct hpipe *p, int role, const unsigned char *b, size_t len)
 {
+	if (role == ST_HASH)
+		return hash_update(p->hash, b, len) == -1 ? EIO : 0;
+	int rc;
+
+	/* Explicit offsets, never a file position or O_APPEND: a resumed
+	 * file continues exactly where its verified prefix ends. */
+	if ((rc = p->io.write_at(p->io.arg, b, len, p->woff)) != 0)
+		return rc;
+	p->woff += len;
+	return 0;
+}
+
+static int
+fd_write_at(void *arg, const void *buf, size_t len, uint64_t off)
+{
+	const unsigned char *b = buf;
+	int fd = *(int *)arg;
 	ssize_t w;
 
 	while (len > 0) {
-		w = pwrite(fd, b, len, *off);
+		w = pwrite(fd, b, len, (off_t)off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w == -1)
@@ -78,18 +93,28 @@ write_full(int fd, const unsigned char *b, size_t len, off_t *off)
 			return EIO;
 		b += w;
 		len -= (size_t)w;
-		*off += w;
+		off += (uint64_t)w;
 	}
 	return 0;
 }
 
-/* Run one stage on one buffer; an errno value, 0 on success. */
-static int
-consume(struct hpipe *p, int role, const unsigned char *b, size_t len)
+static ssize_t
+fd_read_at(void *arg, void *buf, size_t len, uint64_t off)
 {
-	if (role == ST_HASH)
-		return hash_update(p->hash, b, len) == -1 ? EIO : 0;
-	return write_full(p->wfd, b, len, &p->woff);
+	ssize_t r;
+
+	do
+		r = pread(*(int *)arg, buf, len, (off_t)off);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+void
+hpipe_io_fd(struct hpipe_io *io, int *fdp)
+{
+	io->write_at = fd_write_at;
+	io->read_at = fd_read_at;
+	io->arg = fdp;
 }
 
 /* Called with mu held. */
@@ -188,7 +213,8 @@ init_sync(struct hpipe *p)
 }
 
 struct hpipe *
-hpipe_new(size_t bufsize, int threaded, int wfd, char *err, size_t errlen)
+hpipe_new(size_t bufsize, int threaded, const struct hpipe_io *io, char *err,
+    size_t errlen)
 {
 	struct hpipe *p;
 	size_t total;
@@ -210,8 +236,9 @@ hpipe_new(size_t bufsize, int threaded, int wfd, char *err, size_t errlen)
 	}
 	p->bufsize = bufsize;
 	p->threaded = threaded != 0;
-	p->wfd = wfd;
-	p->nstages = wfd >= 0 ? 2 : 1;
+	if (io != NULL)
+		p->io = *io;
+	p->nstages = p->io.write_at != NULL ? 2 : 1;
 	/* Inline work is done with a buffer when submit returns. */
 	p->nbufs = p->threaded ? FTX_PIPE_BUFS : 1;
 	for (i = 0; i < p->nstages; i++) {
@@ -241,7 +268,7 @@ fail:
 }
 
 int
-hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen)
+hpipe_prime(struct hpipe *p, uint64_t n, char *err, size_t errlen)
 {
 	unsigned char *b = p->mem; /* nothing is in flight yet */
 	uint64_t off = 0;
@@ -257,9 +284,9 @@ hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen)
 	 * taken at that submit orders these updates before theirs. */
 	while (off < n) {
 		want = n - off < p->bufsize ? (size_t)(n - off) : p->bufsize;
-		r = pread(fd, b, want, (off_t)off);
-		if (r == -1 && errno == EINTR)
-			continue;
+		if (p->io.read_at == NULL)
+			return str_err(err, errlen, "hpipe: nothing to read");
+		r = p->io.read_at(p->io.arg, b, want, off);
 		if (r == -1)
 			return str_err(
 			    err, errlen, "read: %s", strerror(errno));
@@ -271,7 +298,7 @@ hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen)
 			return str_err(err, errlen, "hash update failed");
 		off += (uint64_t)r;
 	}
-	p->woff = (off_t)n;
+	p->woff = n;
 	return 0;
 }
 

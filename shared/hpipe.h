@@ -6,10 +6,10 @@
  * the receiving end must also write it to a file.  On a 2-core machine
  * neither the hashing nor "receive, then write" fits on one core next to
  * the other, so an I/O thread fills buffers and up to two helper threads
- * consume them in order: one hashes, one (if a file descriptor is given)
+ * consume them in order: one hashes, one (if a sink is given)
  * writes.  Usage:
  *
- *	p = hpipe_new(bufsize, threaded, wfd, err, errlen);
+ *	p = hpipe_new(bufsize, threaded, io, err, errlen);
  *	while (more) {
  *		b = hpipe_acquire(p);        fill b with n bytes
  *		hpipe_submit(p, n);          hashing (and writing) of b starts
@@ -31,19 +31,34 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct hpipe;
 
-/* `wfd` >= 0: also write every submitted byte to wfd, in order. */
-struct hpipe *hpipe_new(
-    size_t bufsize, int threaded, int wfd, char *err, size_t errlen);
+/* Where the bytes go: a sink the writer stage calls in order. */
+struct hpipe_io {
+	/* Write all of b[0..len) at `off`; 0, or an errno value (the
+	 * pipe fails with it). */
+	int (*write_at)(void *arg, const void *b, size_t len, uint64_t off);
+	/* Read up to len bytes at `off` (hpipe_prime only): how many, 0 at
+	 * the end, -1 with errno. */
+	ssize_t (*read_at)(void *arg, void *b, size_t len, uint64_t off);
+	void *arg;
+};
+
+/* A sink on the descriptor *fdp (pwrite/pread); *fdp must outlive the
+ * pipe. */
+void hpipe_io_fd(struct hpipe_io *io, int *fdp);
+/* `io` not NULL: also write every submitted byte through it, in order. */
+struct hpipe *hpipe_new(size_t bufsize, int threaded,
+    const struct hpipe_io *io, char *err, size_t errlen);
 /*
- * Resume: hash the first n bytes of fd (read with pread) as if they had
- * been submitted, and make the writer continue at offset n.  Only before
- * the first hpipe_acquire.  0, or -1 with err filled.  Writes always use
- * explicit offsets (pwrite), starting at 0 unless primed.
+ * Resume: hash the first n bytes (read through io->read_at) as if they
+ * had been submitted, and make the writer continue at offset n.  Only
+ * before the first hpipe_acquire.  0, or -1 with err filled.  Writes
+ * always use explicit offsets, starting at 0 unless primed.
  */
-int hpipe_prime(struct hpipe *p, int fd, uint64_t n, char *err, size_t errlen);
+int hpipe_prime(struct hpipe *p, uint64_t n, char *err, size_t errlen);
 /* Next buffer to fill (bufsize bytes); NULL after a failure. */
 unsigned char *hpipe_acquire(struct hpipe *p);
 /* The buffer from the last acquire holds `len` bytes; 0 or -1. */

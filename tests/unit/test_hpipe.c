@@ -58,7 +58,7 @@ run_pipe(const unsigned char *data, size_t n, size_t bufsize, int threaded,
 	size_t off = 0, k;
 	unsigned seed = 7;
 
-	p = hpipe_new(bufsize, threaded, -1, err, sizeof(err));
+	p = hpipe_new(bufsize, threaded, NULL, err, sizeof(err));
 	assert_non_null(p);
 	assert_int_equal(hpipe_bufsize(p), bufsize);
 	while (off < n) {
@@ -135,7 +135,7 @@ test_empty_submits(void **state)
 
 	oneshot((const unsigned char *)"abc", 3, want);
 	for (threaded = 0; threaded <= 1; threaded++) {
-		p = hpipe_new(16, threaded, -1, NULL, 0);
+		p = hpipe_new(16, threaded, NULL, NULL, 0);
 		assert_non_null(p);
 		/* Zero-length buffers around the data change nothing. */
 		for (i = 0; i < 3 * FTX_PIPE_BUFS; i++) {
@@ -163,16 +163,16 @@ test_misuse(void **state)
 	int threaded;
 
 	err[0] = '\0';
-	assert_null(hpipe_new(0, 1, -1, err, sizeof(err)));
+	assert_null(hpipe_new(0, 1, NULL, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	/* bufsize * FTX_PIPE_BUFS would overflow size_t. */
 	err[0] = '\0';
-	assert_null(hpipe_new(SIZE_MAX / 2, 1, -1, err, sizeof(err)));
+	assert_null(hpipe_new(SIZE_MAX / 2, 1, NULL, err, sizeof(err)));
 	assert_true(err[0] != '\0');
 	hpipe_free(NULL);
 
 	for (threaded = 0; threaded <= 1; threaded++) {
-		p = hpipe_new(64, threaded, -1, NULL, 0);
+		p = hpipe_new(64, threaded, NULL, NULL, 0);
 		assert_non_null(p);
 		/* Submit without acquire, and more than a buffer holds. */
 		assert_int_equal(hpipe_submit(p, 1), -1);
@@ -199,7 +199,7 @@ test_free_without_finish(void **state)
 	 * the memory side). */
 	for (round = 0; round < 20; round++) {
 		for (threaded = 0; threaded <= 1; threaded++) {
-			p = hpipe_new(bs, threaded, -1, NULL, 0);
+			p = hpipe_new(bs, threaded, NULL, NULL, 0);
 			assert_non_null(p);
 			for (i = 0; i < round % (FTX_PIPE_BUFS + 2); i++) {
 				b = hpipe_acquire(p);
@@ -215,7 +215,7 @@ test_free_without_finish(void **state)
 		}
 	}
 	/* And a pipe never used at all. */
-	p = hpipe_new(4096, 1, -1, NULL, 0);
+	p = hpipe_new(4096, 1, NULL, NULL, 0);
 	assert_non_null(p);
 	hpipe_free(p);
 }
@@ -227,7 +227,7 @@ test_alignment(void **state)
 	unsigned char *b;
 	int i;
 
-	p = hpipe_new(64 * 4096, 1, -1, NULL, 0);
+	p = hpipe_new(64 * 4096, 1, NULL, NULL, 0);
 	assert_non_null(p);
 	for (i = 0; i < 2 * FTX_PIPE_BUFS; i++) {
 		b = hpipe_acquire(p);
@@ -244,7 +244,11 @@ static int
 run_writer(int fd, const unsigned char *data, size_t n, size_t bufsize,
     int threaded, unsigned char *digest)
 {
-	struct hpipe *p = hpipe_new(bufsize, threaded, fd, NULL, 0);
+	struct hpipe_io io;
+	struct hpipe *p;
+
+	hpipe_io_fd(&io, &fd);
+	p = hpipe_new(bufsize, threaded, &io, NULL, 0);
 	unsigned char *b;
 	size_t off = 0, k;
 	int rc = 0;

@@ -18,24 +18,24 @@
 
 #include "ftx_limits.h"
 #include "listing.h"
-#include "store.h"
+#include "store_posix.h"
 #include "str.h"
 
 struct fx {
 	char root[64];
-	struct store st;
+	struct store *st;
 };
 
 static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char err[FTX_ERRLEN];
+	struct store_err se;
 
 	assert_non_null(f);
 	str_copy(f->root, sizeof(f->root), "/tmp/ftx-listing-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
-	assert_int_equal(store_open(&f->st, f->root, err, sizeof(err)), 0);
+	assert_int_equal(store_posix_open(&f->st, f->root, &se), 0);
 	*state = f;
 	return 0;
 }
@@ -46,7 +46,7 @@ teardown(void **state)
 	struct fx *f = *state;
 	char cmd[128];
 
-	store_close(&f->st);
+	store_close(f->st);
 	str_fmt(cmd, sizeof(cmd), "rm -rf '%s'", f->root);
 	assert_int_equal(system(cmd), 0);
 	free(f);
@@ -92,9 +92,9 @@ test_lines_and_pieces(void **state)
 		touch(f, name);
 	}
 	touch(f, ".hidden");
-	l = listing_get(&f->st, NULL, err, sizeof(err));
+	l = listing_get(f->st, NULL, err, sizeof(err));
 	assert_non_null(l);
-	listing_publish(&f->st, l, 0);
+	listing_publish(f->st, l, 0);
 	assert_int_equal(listing_count(l), 50);
 	assert_int_equal(listing_bytes(), listing_len(l));
 	/* Not NUL-terminated: exactly the bytes of the lines. */
@@ -130,14 +130,14 @@ test_reuse_only_if_unchanged(void **state)
 	struct listing *a, *b, *c;
 
 	touch(f, "one");
-	a = listing_get(&f->st, NULL, err, sizeof(err));
+	a = listing_get(f->st, NULL, err, sizeof(err));
 	assert_non_null(a);
 	/* Nothing changed: the candidate is the answer. */
-	b = listing_get(&f->st, a, err, sizeof(err));
+	b = listing_get(f->st, a, err, sizeof(err));
 	assert_ptr_equal(a, b);
 	/* A new file changes the directory: a new snapshot that has it. */
 	touch(f, "two");
-	c = listing_get(&f->st, a, err, sizeof(err));
+	c = listing_get(f->st, a, err, sizeof(err));
 	assert_non_null(c);
 	assert_ptr_not_equal(a, c);
 	assert_int_equal(listing_count(a), 1);
@@ -155,19 +155,19 @@ test_share_only_settled(void **state)
 
 	/* Just changed: not shared with other sessions. */
 	touch(f, "fresh");
-	a = listing_get(&f->st, NULL, err, sizeof(err));
-	listing_publish(&f->st, a, 1000);
-	assert_null(listing_cached(&f->st, 1000));
+	a = listing_get(f->st, NULL, err, sizeof(err));
+	listing_publish(f->st, a, 1000);
+	assert_null(listing_cached(f->st, 1000));
 	listing_unref(a);
 	/* Settled: shared for FTX_LIST_SHARE_MS, then dropped. */
 	age_root(f);
-	a = listing_get(&f->st, NULL, err, sizeof(err));
-	listing_publish(&f->st, a, 1000);
-	b = listing_cached(&f->st, 1000 + FTX_LIST_SHARE_MS - 1);
+	a = listing_get(f->st, NULL, err, sizeof(err));
+	listing_publish(f->st, a, 1000);
+	b = listing_cached(f->st, 1000 + FTX_LIST_SHARE_MS - 1);
 	assert_ptr_equal(a, b);
 	assert_int_equal(listing_frees(a), 0); /* others hold it */
 	listing_unref(b);
-	assert_null(listing_cached(&f->st, 1000 + FTX_LIST_SHARE_MS));
+	assert_null(listing_cached(f->st, 1000 + FTX_LIST_SHARE_MS));
 	listing_tick(1000 + FTX_LIST_SHARE_MS);
 	assert_int_equal(listing_frees(a), listing_len(a));
 	listing_unref(a);
