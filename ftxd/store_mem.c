@@ -475,7 +475,7 @@ m_part_open(const struct store *st, const char *key, uint64_t offset,
 	*wp = &p->base;
 out:
 	pthread_mutex_unlock(&w->mu);
-	if (rc == -1)
+	if (*wp == NULL)
 		free(p);
 	return rc;
 }

@@ -524,7 +524,15 @@ p_meta_put(struct store_file *f, const unsigned char *sha,
     const unsigned char *md5)
 {
 	struct pfile *pf = (struct pfile *)f;
+	struct stat now;
 
+	/* Only while the name is still this file: a reader of a version
+	 * since replaced would overwrite the new version's entry (costing
+	 * it a re-hash), one since deleted would leave an orphan entry. */
+	if (fstatat(PST(f->st)->rootfd, pf->name, &now, AT_SYMLINK_NOFOLLOW) ==
+		-1 ||
+	    now.st_ino != pf->sb.st_ino || now.st_dev != pf->sb.st_dev)
+		return;
 	meta_write(PST(f->st), pf->name, &pf->sb, sha, md5);
 }
 
@@ -618,15 +626,33 @@ p_partial_size(const struct store *st, const char *key, uint64_t *size,
 	return 0;
 }
 
+/*
+ * Whether `key` still names the partial `sb` describes.  A sweep
+ * (p_partial_drop) or a discard may unlink a partial between another
+ * transfer's open and its lock, which would leave that transfer writing
+ * to a file no commit can reach.  Asked under the lock, the answer
+ * holds while it is kept: only the lock's holder unlinks or renames a
+ * partial.
+ */
+static int
+still_named(int dirfd, const char *key, const struct stat *sb)
+{
+	struct stat now;
+
+	return fstatat(dirfd, key, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    now.st_ino == sb->st_ino && now.st_dev == sb->st_dev;
+}
+
 static int
 p_part_open(const struct store *st, const char *key, uint64_t offset,
     struct store_part **wp, struct store_err *e)
 {
 	struct ppart *w;
 	struct stat sb;
-	int fd;
+	int fd, tries = 0;
 
 	*wp = NULL;
+again:
 	fd = open_beneath(PST(st)->partfd, key, O_RDWR | O_CREAT, 0600);
 	if (fd == -1)
 		return sys_fail(e, "cannot open partial upload");
@@ -643,6 +669,13 @@ p_part_open(const struct store *st, const char *key, uint64_t offset,
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
 		store_fail(e, STORE_IO, "partial upload is not a file");
 		goto fail;
+	}
+	if (!still_named(PST(st)->partfd, key, &sb)) {
+		/* Unlinked meanwhile: open what the name holds now. */
+		close(fd);
+		if (++tries < 3)
+			goto again;
+		return store_fail(e, STORE_BUSY, "partial upload is changing");
 	}
 	if (offset > (uint64_t)sb.st_size) {
 		store_fail(e, STORE_RANGE,
@@ -777,14 +810,18 @@ static int
 p_partial_drop(const struct store *st, const char *key)
 {
 	const struct pstore *p = PST(st);
+	struct stat sb;
 	int fd, rc = 0;
 
 	fd = open_beneath(p->partfd, key, O_RDONLY | O_NONBLOCK, 0);
 	if (fd == -1)
 		return 0;
 	/* A partial in use is claimed (locked): never pull it from under
-	 * its transfer.  The lock is held while we unlink. */
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	 * its transfer.  The lock is held while we unlink, and the name
+	 * must still be the file we locked: one discarded and made anew
+	 * since our open belongs to a transfer. */
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 &&
+	    still_named(p->partfd, key, &sb) &&
 	    unlinkat(p->partfd, key, 0) == 0)
 		rc = 1;
 	close(fd);
