@@ -378,7 +378,8 @@ store_partial_trim(
 		return 0;
 	}
 	nv = o.oom ? o.cap : o.count;
-	qsort(o.v, nv, sizeof(*o.v), by_age);
+	if (nv > 1) /* none gathered: o.v is NULL, which qsort may not get */
+		qsort(o.v, nv, sizeof(*o.v), by_age);
 	for (i = 0; i < nv && (o.count - (size_t)n > keep ||
 					o.bytes > keep_bytes);
 	     i++) {
