@@ -56,8 +56,8 @@ store_fail(struct store_err *e, enum store_code code, const char *fmt, ...)
 }
 
 int
-store_open_sub(const struct store *parent, const char *user,
-    struct store **stp, struct store_err *e)
+store_open_sub(const struct store *parent, const char *user, struct store **stp,
+    struct store_err *e)
 {
 	return parent->ops->open_sub(parent, user, stp, e);
 }
@@ -133,8 +133,8 @@ store_read_close(struct store_file *f)
 }
 
 int
-store_cached(const struct store_file *f, unsigned char *sha,
-    unsigned char *md5, int *has_md5)
+store_cached(const struct store_file *f, unsigned char *sha, unsigned char *md5,
+    int *has_md5)
 {
 	return f->st->ops->meta_get(f, sha, md5, has_md5);
 }
@@ -156,7 +156,8 @@ hash_file(struct store_file *f, unsigned char *sha, unsigned char *md5,
 		return store_fail(e, STORE_IO, "out of memory");
 	if ((sha != NULL &&
 		(hs = hash_new(HASH_SHA256, err, sizeof(err))) == NULL) ||
-	    (md5 != NULL && (hm = hash_new(HASH_MD5, err, sizeof(err))) == NULL)) {
+	    (md5 != NULL &&
+		(hm = hash_new(HASH_MD5, err, sizeof(err))) == NULL)) {
 		store_fail(e, STORE_IO, "%s", err);
 		goto out;
 	}
@@ -239,8 +240,8 @@ store_partial_key(char *key, const char *owner, const char *name, uint64_t size)
 }
 
 int
-store_partial_size(
-    const struct store *st, const char *key, uint64_t *size, struct store_err *e)
+store_partial_size(const struct store *st, const char *key, uint64_t *size,
+    struct store_err *e)
 {
 	return st->ops->partial_size(st, key, size, e);
 }
@@ -300,7 +301,7 @@ struct owned {
 		char key[STORE_PKEY_LEN];
 		uint64_t size;
 		long long mtime_ns;
-	} *v;
+	} * v;
 	size_t cap;
 	int oom;
 };
@@ -380,8 +381,8 @@ store_partial_trim(
 	nv = o.oom ? o.cap : o.count;
 	if (nv > 1) /* none gathered: o.v is NULL, which qsort may not get */
 		qsort(o.v, nv, sizeof(*o.v), by_age);
-	for (i = 0; i < nv && (o.count - (size_t)n > keep ||
-					o.bytes > keep_bytes);
+	for (i = 0;
+	     i < nv && (o.count - (size_t)n > keep || o.bytes > keep_bytes);
 	     i++) {
 		if (st->ops->partial_drop(st, o.v[i].key) != 1)
 			continue;
@@ -404,7 +405,8 @@ expire_one(void *arg, const char *key, uint64_t size, long long mtime_ns)
 	struct expiry *x = arg;
 
 	(void)size;
-	if (mtime_ns < x->cutoff_ns && x->st->ops->partial_drop(x->st, key) == 1)
+	if (mtime_ns < x->cutoff_ns &&
+	    x->st->ops->partial_drop(x->st, key) == 1)
 		x->n++;
 	return 0;
 }
@@ -416,8 +418,8 @@ store_partial_expire(const struct store *st, long long ttl_s)
 	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	x.cutoff_ns = ((long long)now.tv_sec - ttl_s) * 1000000000LL +
-	    now.tv_nsec;
+	x.cutoff_ns =
+	    ((long long)now.tv_sec - ttl_s) * 1000000000LL + now.tv_nsec;
 	if (st->ops->partial_scan(st, expire_one, &x, NULL) == -1)
 		return 0;
 	return x.n;

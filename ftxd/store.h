@@ -139,8 +139,8 @@ int store_hash(struct store_file *f, unsigned char *sha, unsigned char *md5,
 void store_partial_key(
     char *key, const char *owner, const char *name, uint64_t size);
 /* Bytes kept for `key` (0 if none). */
-int store_partial_size(const struct store *st, const char *key,
-    uint64_t *size, struct store_err *e);
+int store_partial_size(const struct store *st, const char *key, uint64_t *size,
+    struct store_err *e);
 /* Open (creating) the partial for writing, claimed for this transfer
  * alone, keeping its first `offset` bytes.  STORE_BUSY if another
  * transfer holds it, STORE_RANGE if fewer than `offset` bytes are kept. */

@@ -73,8 +73,8 @@ struct store_ops {
 	 * of the real-time clock); a callback returning -1 stops the scan
 	 * (which still succeeds). */
 	int (*partial_scan)(const struct store *st,
-	    int (*cb)(void *arg, const char *key, uint64_t size,
-		long long mtime_ns),
+	    int (*cb)(
+		void *arg, const char *key, uint64_t size, long long mtime_ns),
 	    void *arg, struct store_err *e);
 	/* Delete the partial `key` unless a transfer claims it: 1 deleted,
 	 * 0 not. */

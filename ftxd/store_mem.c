@@ -380,8 +380,8 @@ same_version(struct mfile *f)
 }
 
 static int
-m_meta_get(const struct store_file *fp, unsigned char *sha,
-    unsigned char *md5, int *has_md5)
+m_meta_get(const struct store_file *fp, unsigned char *sha, unsigned char *md5,
+    int *has_md5)
 {
 	struct mfile *f = (struct mfile *)fp;
 	struct mblob *b;
@@ -401,8 +401,8 @@ m_meta_get(const struct store_file *fp, unsigned char *sha,
 }
 
 static void
-m_meta_put(struct store_file *fp, const unsigned char *sha,
-    const unsigned char *md5)
+m_meta_put(
+    struct store_file *fp, const unsigned char *sha, const unsigned char *md5)
 {
 	struct mfile *f = (struct mfile *)fp;
 	struct mblob *b;
@@ -481,8 +481,8 @@ out:
 }
 
 static int
-m_part_write_at(struct store_part *wp, const void *buf, size_t n,
-    uint64_t off, struct store_err *e)
+m_part_write_at(struct store_part *wp, const void *buf, size_t n, uint64_t off,
+    struct store_err *e)
 {
 	struct mworld *w = MST(wp->st)->w;
 	struct mblob *b = ((struct mpart *)wp)->b;
@@ -535,8 +535,8 @@ m_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 }
 
 static int
-m_part_commit(struct store_part *wp, const char *name,
-    const unsigned char *sha, struct store_err *e)
+m_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
+    struct store_err *e)
 {
 	struct mstore *ms = MST(wp->st);
 	struct mpart *p = (struct mpart *)wp;
@@ -588,7 +588,7 @@ m_partial_scan(const struct store *st,
     void *arg, struct store_err *e)
 {
 	struct mworld *w = MST(st)->w;
-	char (*keys)[STORE_PKEY_LEN] = NULL;
+	char(*keys)[STORE_PKEY_LEN] = NULL;
 	uint64_t *sizes = NULL;
 	long long *times = NULL;
 	struct mblob *b;
@@ -598,9 +598,10 @@ m_partial_scan(const struct store *st,
 	pthread_mutex_lock(&w->mu);
 	for (b = w->partials; b != NULL; b = b->next)
 		n++;
-	if (n > 0 && ((keys = calloc(n, sizeof(*keys))) == NULL ||
-			 (sizes = calloc(n, sizeof(*sizes))) == NULL ||
-			 (times = calloc(n, sizeof(*times))) == NULL)) {
+	if (n > 0 &&
+	    ((keys = calloc(n, sizeof(*keys))) == NULL ||
+		(sizes = calloc(n, sizeof(*sizes))) == NULL ||
+		(times = calloc(n, sizeof(*times))) == NULL)) {
 		pthread_mutex_unlock(&w->mu);
 		free(keys);
 		free(sizes);

@@ -324,8 +324,8 @@ store_posix_migrated(const struct store *root, struct store_err *e)
 {
 	int fd;
 
-	fd = open_beneath(
-	    PST(root)->metafd, MIGRATED, O_WRONLY | O_CREAT, 0644);
+	fd =
+	    open_beneath(PST(root)->metafd, MIGRATED, O_WRONLY | O_CREAT, 0644);
 	if (fd == -1)
 		return sys_fail(e, "cannot record the move of user areas");
 	(void)fsync(fd);
@@ -520,8 +520,8 @@ p_meta_get(const struct store_file *f, unsigned char *sha, unsigned char *md5,
 }
 
 static void
-p_meta_put(struct store_file *f, const unsigned char *sha,
-    const unsigned char *md5)
+p_meta_put(
+    struct store_file *f, const unsigned char *sha, const unsigned char *md5)
 {
 	struct pfile *pf = (struct pfile *)f;
 	struct stat now;
@@ -737,8 +737,8 @@ p_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 }
 
 static int
-p_part_commit(struct store_part *wp, const char *name,
-    const unsigned char *sha, struct store_err *e)
+p_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
+    struct store_err *e)
 {
 	struct ppart *w = (struct ppart *)wp;
 	const struct pstore *p = PST(wp->st);

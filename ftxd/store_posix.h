@@ -18,8 +18,7 @@
 /* Open (creating if needed) the root and its metadata directories.  It
  * reads the process's umask, which changes it for an instant: call it
  * before any thread that creates files starts. */
-int store_posix_open(
-    struct store **stp, const char *root, struct store_err *e);
+int store_posix_open(struct store **stp, const char *root, struct store_err *e);
 
 /*
  * Servers before 0.2 kept a user's area at ROOT/USER, inside the shared
