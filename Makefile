@@ -99,8 +99,9 @@ run: all
 cert: all
 	./$(BUILD)/ftxd --gen-cert ./certs
 
-# libFuzzer targets (clang) over the control-line parser and the chat
-# grammar, FUZZ_SECONDS each, from the seed corpus in tests/fuzz.
+# libFuzzer targets (clang) over the control-line parser, the chat
+# grammar and the path check, FUZZ_SECONDS each, from the seed corpus in
+# tests/fuzz.
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
 fuzz:

@@ -31,6 +31,26 @@
 
 /* A file name is 1..255 bytes (after percent-decoding). */
 #define FTX_NAME_MAX 255
+/*
+ * SECURITY: a path in the store's namespace (shared/path.h: names
+ * joined by '/') is 1..FTX_RPATH_MAX bytes of at most
+ * FTX_RPATH_DEPTH_MAX components, so resolving one costs a bounded
+ * number of steps and fits fixed buffers.  ("RPATH": FTX_PATH_MAX below
+ * is the size of a local file-system path in the configuration.)
+ * 960 leaves 64 bytes of S3's 1024-byte object key for a backend's
+ * prefix (a per-user area such as ".users/<32-byte name>/").
+ */
+#define FTX_RPATH_MAX 960
+#define FTX_RPATH_DEPTH_MAX 32
+/* A plain name is a one-component path. */
+_Static_assert(FTX_RPATH_MAX >= FTX_NAME_MAX, "a name must be a path");
+/* Every component can be used: the deepest path of one-byte names. */
+_Static_assert(FTX_RPATH_DEPTH_MAX * 2 - 1 <= FTX_RPATH_MAX,
+    "the depth limit must be reachable within the length limit");
+/* A path percent-encoded in full (3 bytes a byte) fits a control line
+ * with room for its verb and numeric arguments. */
+_Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
+    "an encoded path must fit a control line");
 /* Largest file a client may upload (1 TiB). */
 #define FTX_MAX_FILE_SIZE (1ULL << 40)
 /* LIST returns at most this many entries (the worst case, 255-byte

@@ -3,7 +3,7 @@
 # FUZZ_SECONDS seconds (`make fuzz`; see tests/fuzz/README.md).
 #
 #   FUZZ_SECONDS  seconds per target (default 60); the targets run one
-#                 after the other, so the whole run takes twice that
+#                 after the other, so the whole run takes three times that
 #   FUZZ_CC       a clang with libFuzzer (default clang)
 #   BUILD         build directory; everything goes to $BUILD/fuzz
 #
@@ -17,7 +17,7 @@ set -u
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 FUZZ_CC=${FUZZ_CC:-clang}
 BUILD=${BUILD:-build}
-TARGETS="proto chat"
+TARGETS="proto chat path"
 
 cd "$(dirname "$0")/../.." || exit 2
 out=$BUILD/fuzz
@@ -32,6 +32,7 @@ sources() {
 	case $1 in
 	proto) echo shared/proto.c shared/utf8.c shared/str.c ;;
 	chat) echo shared/chat.c shared/utf8.c shared/str.c ;;
+	path) echo shared/path.c shared/proto.c shared/utf8.c shared/str.c ;;
 	*) die "unknown target $1" ;;
 	esac
 }
