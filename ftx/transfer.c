@@ -1251,8 +1251,8 @@ info_write(
 	if (transfer_info_format(text, sizeof(text), sha256, size, x->name) ==
 	    -1)
 		return str_err(why, n, "cannot format the partial's info");
-	if (afile_put(x->dirfd, x->info, text, strlen(text), 0644,
-		AFILE_NOSYNC, e, sizeof(e)) == -1)
+	if (afile_put(x->dirfd, x->info, text, strlen(text), 0644, AFILE_NOSYNC,
+		e, sizeof(e)) == -1)
 		return str_err(why, n, "in %s: %s", x->dir, e);
 	return 0;
 }

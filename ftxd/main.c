@@ -268,8 +268,8 @@ pid_write(const char *path, char *err, size_t errlen)
 	 * never O_TRUNC: we may be root, and a hard link or symlink
 	 * planted under the temporary's name would otherwise let us
 	 * truncate or write its target. */
-	if (afile_put(dfd, base, line, strlen(line), 0644, AFILE_NOREPLACE,
-		why, sizeof(why)) == 0) {
+	if (afile_put(dfd, base, line, strlen(line), 0644, AFILE_NOREPLACE, why,
+		sizeof(why)) == 0) {
 		rc = 0;
 		goto out;
 	}

@@ -123,8 +123,8 @@ get_password(const char *name, char *buf, size_t *len, char *err, size_t errlen)
 			errlen) == -1)
 			goto done;
 		if (*len > 0 &&
-		    prompt_secret("Retype the password: ", again,
-			sizeof(again), &alen, 0, err, errlen) == -1)
+		    prompt_secret("Retype the password: ", again, sizeof(again),
+			&alen, 0, err, errlen) == -1)
 			goto done;
 		if (*len > 0 &&
 		    (alen != *len || memcmp(buf, again, alen) != 0)) {

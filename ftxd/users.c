@@ -779,8 +779,8 @@ ufile_write(const struct ufile *f, char *err, size_t errlen)
 	size_t i;
 	int dfd, rc = -1;
 
-	if ((dfd = afile_parent(f->path, base, sizeof(base), why,
-		 sizeof(why))) == -1)
+	if ((dfd = afile_parent(
+		 f->path, base, sizeof(base), why, sizeof(why))) == -1)
 		return str_err(err, errlen, "users file %s: %s", f->path, why);
 	/* 0600, or 0640 if the old file was group-readable: a users file
 	 * of root:ftx mode 0640 is how root keeps it editable while the

@@ -33,7 +33,8 @@ tmp_name(char *out, size_t outlen, const char *name)
 
 	if (got != (ssize_t)sizeof(rnd)) {
 		if (got >= 0)
-			errno = EIO; /* a short read: not expected for 6 bytes */
+			errno =
+			    EIO; /* a short read: not expected for 6 bytes */
 		return -1;
 	}
 	str_hex(hex, rnd, sizeof(rnd));
@@ -53,8 +54,8 @@ fail_errno(int e)
 }
 
 int
-afile_open(struct afile *a, int dirfd, const char *name, mode_t mode,
-    int flags, char *err, size_t errlen)
+afile_open(struct afile *a, int dirfd, const char *name, mode_t mode, int flags,
+    char *err, size_t errlen)
 {
 	int i, e;
 
@@ -105,8 +106,7 @@ afile_open(struct afile *a, int dirfd, const char *name, mode_t mode,
 }
 
 int
-afile_write(
-    struct afile *a, const void *p, size_t n, char *err, size_t errlen)
+afile_write(struct afile *a, const void *p, size_t n, char *err, size_t errlen)
 {
 	const char *c = p;
 	ssize_t w;
@@ -230,8 +230,8 @@ afile_parent(
 		(void)str_copy(dir, sizeof(dir), ".");
 	else if (slash == path)
 		(void)str_copy(dir, sizeof(dir), "/");
-	else if (str_fmt(dir, sizeof(dir), "%.*s", (int)(slash - path),
-		     path) == -1) {
+	else if (str_fmt(dir, sizeof(dir), "%.*s", (int)(slash - path), path) ==
+	    -1) {
 		str_err(err, errlen, "path too long: %s", path);
 		return fail_errno(ENAMETOOLONG);
 	}

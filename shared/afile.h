@@ -72,8 +72,8 @@ struct afile {
 int afile_open(struct afile *a, int dirfd, const char *name, mode_t mode,
     int flags, char *err, size_t errlen);
 /* Append n bytes (short writes and EINTR are retried). */
-int afile_write(struct afile *a, const void *p, size_t n, char *err,
-    size_t errlen);
+int afile_write(
+    struct afile *a, const void *p, size_t n, char *err, size_t errlen);
 /* fsync, close, rename over NAME (or link it, AFILE_NOREPLACE), fsync
  * the directory.  If only that last fsync fails, NAME is already the
  * new file and -1 says it may not survive a crash. */
@@ -82,8 +82,8 @@ int afile_commit(struct afile *a, char *err, size_t errlen);
 void afile_abort(struct afile *a);
 
 /* afile_open, afile_write, afile_commit. */
-int afile_put(int dirfd, const char *name, const void *p, size_t n,
-    mode_t mode, int flags, char *err, size_t errlen);
+int afile_put(int dirfd, const char *name, const void *p, size_t n, mode_t mode,
+    int flags, char *err, size_t errlen);
 
 /* Open the directory of `path` ("." if it has no '/') for afile_*, and
  * copy its last component to base[baselen]: the descriptor, or -1. */

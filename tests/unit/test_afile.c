@@ -189,9 +189,8 @@ test_content_and_mode(void **state)
 
 	/* The umask narrows a mode... */
 	umask(027);
-	assert_int_equal(afile_put(f->dfd, "a", "hello\n", 6, 0666, 0, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    afile_put(f->dfd, "a", "hello\n", 6, 0666, 0, err, sizeof(err)), 0);
 	assert_string_equal(slurp(f, "a", buf, sizeof(buf)), "hello\n");
 	assert_int_equal(mode_of(f, "a") & 07777, 0640);
 	/* ...unless the mode must be exact. */
@@ -206,8 +205,8 @@ test_content_and_mode(void **state)
 	assert_int_equal(
 	    afile_put(f->dfd, "c", "", 0, 0600, 0, err, sizeof(err)), 0);
 	assert_string_equal(slurp(f, "c", buf, sizeof(buf)), "");
-	assert_int_equal(afile_put(f->dfd, "d", "nosync", 6, 0600,
-			     AFILE_NOSYNC, err, sizeof(err)),
+	assert_int_equal(afile_put(f->dfd, "d", "nosync", 6, 0600, AFILE_NOSYNC,
+			     err, sizeof(err)),
 	    0);
 	assert_string_equal(slurp(f, "d", buf, sizeof(buf)), "nosync");
 	assert_int_equal(entries(f, &tmps), 4);
@@ -270,15 +269,15 @@ test_noreplace(void **state)
 	char err[FTX_ERRLEN], buf[64];
 	int tmps;
 
-	assert_int_equal(afile_put(f->dfd, "k", "one", 3, 0600,
-			     AFILE_NOREPLACE, err, sizeof(err)),
+	assert_int_equal(afile_put(f->dfd, "k", "one", 3, 0600, AFILE_NOREPLACE,
+			     err, sizeof(err)),
 	    0);
 	assert_string_equal(slurp(f, "k", buf, sizeof(buf)), "one");
 
 	err[0] = '\0';
 	errno = 0;
-	assert_int_equal(afile_put(f->dfd, "k", "two", 3, 0600,
-			     AFILE_NOREPLACE, err, sizeof(err)),
+	assert_int_equal(afile_put(f->dfd, "k", "two", 3, 0600, AFILE_NOREPLACE,
+			     err, sizeof(err)),
 	    -1);
 	assert_int_equal(errno, EEXIST);
 	assert_non_null(strstr(err, "already exists"));
@@ -287,8 +286,8 @@ test_noreplace(void **state)
 	/* A dangling symlink counts as existing: not followed, not
 	 * replaced. */
 	assert_int_equal(symlinkat("/nonexistent/ftx-afile", f->dfd, "s"), 0);
-	assert_int_equal(afile_put(f->dfd, "s", "two", 3, 0600,
-			     AFILE_NOREPLACE, err, sizeof(err)),
+	assert_int_equal(afile_put(f->dfd, "s", "two", 3, 0600, AFILE_NOREPLACE,
+			     err, sizeof(err)),
 	    -1);
 	assert_int_equal(errno, EEXIST);
 	assert_true(S_ISLNK(mode_of(f, "s")));
@@ -344,8 +343,8 @@ test_failures_leave_nothing(void **state)
 	}
 
 	/* A descriptor that is not a directory. */
-	assert_int_equal(afile_put(-1, "x", "x", 1, 0600, 0, err, sizeof(err)),
-	    -1);
+	assert_int_equal(
+	    afile_put(-1, "x", "x", 1, 0600, 0, err, sizeof(err)), -1);
 	assert_int_equal(errno, EBADF);
 }
 
@@ -425,9 +424,8 @@ test_names(void **state)
 	    afile_put(f->dfd, name, "long", 4, 0600, 0, err, sizeof(err)), 0);
 	assert_string_equal(slurp(f, name, buf, sizeof(buf)), "long");
 	/* A hidden name stays hidden without a second dot. */
-	assert_int_equal(afile_put(f->dfd, ".h.info", "h", 1, 0600, 0, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    afile_put(f->dfd, ".h.info", "h", 1, 0600, 0, err, sizeof(err)), 0);
 	assert_int_equal(entries(f, &tmps), 2);
 	assert_int_equal(tmps, 0);
 }
