@@ -348,8 +348,7 @@ _Static_assert(FTX_LIST_LINE_MAX <= FTX_LIST_PIECE, "LIST line over a piece");
 /* The largest listing fits its snapshot buffer, and the snapshot fits
  * the output budget (else a LIST of a full directory could never be
  * built, or never start). */
-_Static_assert((unsigned long long)FTX_MAX_LIST_ENTRIES *FTX_LIST_LINE_MAX <=
-	FTX_LIST_TEXT_MAX,
+_Static_assert(FTX_LIST_TEXT_MAX >= FTX_MAX_LIST_ENTRIES * FTX_LIST_LINE_MAX,
     "FTX_MAX_LIST_ENTRIES worst-case lines over FTX_LIST_TEXT_MAX");
 _Static_assert(FTX_LIST_TEXT_MAX <= FTX_OUTPUT_BUDGET,
     "one LIST snapshot over FTX_OUTPUT_BUDGET");
@@ -363,12 +362,10 @@ _Static_assert(FTX_LIST_LOWAT + FTX_LIST_PIECE <= FTX_OUTBUF_MAX,
 _Static_assert(FTX_JOB_REPLY_MAX >= FTX_LINE_MAX, "a reply line must fit");
 _Static_assert(FTX_OUTBUF_SOFT + FTX_JOB_REPLY_MAX <= FTX_OUTBUF_MAX,
     "a command's reply could pass FTX_OUTBUF_MAX");
-_Static_assert(FTX_CHAT_QUEUE_MAX <= FTX_OUTBUF_SOFT,
-    "chat could queue past the soft cap");
+_Static_assert(FTX_CHAT_QUEUE_MAX + FTX_JOB_REPLY_MAX <= FTX_OUTBUF_MAX,
+    "a chat queue and a reply could pass FTX_OUTBUF_MAX");
 _Static_assert(
     FTX_OUTBUF_MAX <= FTX_OUTPUT_BUDGET, "one session over FTX_OUTPUT_BUDGET");
-/* An echo request and its reply are control lines. */
-_Static_assert(FTX_ECHO_MAX + 6 <= FTX_LINE_MAX, "ECHO over FTX_LINE_MAX");
 /* One address cannot fill the tokenless data connections by itself. */
 _Static_assert(FTX_DEFAULT_MAX_PER_IP < FTX_MAX_DCONNS,
     "one address could evict every tokenless data connection");
