@@ -5,15 +5,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "prompt.h"
 #include "str.h"
 
 /* The secret page: PASS_BUF bytes rounded up to whole pages. */
@@ -169,95 +168,14 @@ pass_from_file(const char *path, char *buf, char *err, size_t errlen)
 	return rc;
 }
 
-/* The terminal's settings while echo is off, for the signal handler. */
-static struct termios saved_tio;
-static volatile sig_atomic_t tio_changed;
-
-static void
-restore_tio(void)
-{
-	if (tio_changed)
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-	tio_changed = 0;
-}
-
-/* A signal while echo is off: give the user their echo back, then die
- * of the same signal. */
-static void
-on_signal(int sig)
-{
-	restore_tio();
-	if (write(STDERR_FILENO, "\n", 1) < 0) {
-		/* Nothing to do: we are dying anyway. */
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 int
 pass_prompt(const char *prompt, char *buf, char *err, size_t errlen)
 {
-	/* Not SIGTSTP: stopped with echo restored, we would go on
-	 * reading with echo on after `fg`.  The shell restores the
-	 * terminal for itself while we are stopped. */
-	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-	struct sigaction sa, old[sizeof(sigs) / sizeof(sigs[0])];
-	struct termios tio;
-	size_t len = 0, i;
-	int rc = 0, toolong = 0;
-	ssize_t r;
-	char ch;
+	size_t len;
 
-	if (!isatty(STDIN_FILENO))
-		return str_err(
-		    err, errlen, "no terminal to ask for a password");
-	if (tcgetattr(STDIN_FILENO, &tio) == -1)
-		return str_err(err, errlen, "tcgetattr: %s", strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)sigaction(sigs[i], &sa, &old[i]);
-	saved_tio = tio;
-	/* Echo off, but the newline still shows so the next output starts
-	 * on its own line. */
-	tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
-	tio.c_lflag |= ECHONL;
-	tio_changed = 1;
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio) == -1) {
-		tio_changed = 0;
-		rc = str_err(err, errlen, "tcsetattr: %s", strerror(errno));
-		goto out;
-	}
-	fputs(prompt, stderr);
-	fflush(stderr);
-	for (;;) {
-		r = read(STDIN_FILENO, &ch, 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			rc = str_err(err, errlen, "no password given");
-			break;
-		}
-		if (ch == '\n')
-			break;
-		if (len < FTX_PASS_MAX)
-			buf[len++] = ch;
-		else
-			toolong = 1;
-	}
-	ch = 0;
-	buf[len] = '\0';
-	if (rc == 0 && len == 0)
-		rc = str_err(err, errlen, "empty password");
-	if (rc == 0 && toolong)
-		rc = str_err(
-		    err, errlen, "password longer than %d bytes", FTX_PASS_MAX);
-	if (rc == -1)
-		explicit_bzero(buf, PASS_BUF);
-out:
-	restore_tio();
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)sigaction(sigs[i], &old[i], NULL);
-	return rc;
+	if (prompt_secret(prompt, buf, PASS_BUF, &len, 0, err, errlen) == -1)
+		return -1;
+	if (len == 0)
+		return str_err(err, errlen, "empty password");
+	return 0;
 }

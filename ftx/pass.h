@@ -39,8 +39,8 @@ int pass_from_env(char *buf, char *err, size_t errlen);
  * file (as ssh does with private keys). */
 int pass_from_file(const char *path, char *buf, char *err, size_t errlen);
 /* Prompt on stderr and read a line from the terminal on stdin with echo
- * off (restored on every path, a signal included).  -1 if stdin is
- * not a terminal. */
+ * off (shared/prompt.c: restored on every path, a signal included).  -1
+ * if stdin is not a terminal or the line is empty or too long. */
 int pass_prompt(const char *prompt, char *buf, char *err, size_t errlen);
 
 #endif /* FTX_PASS_H */

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "chan.h"
 #include "ctl.h"
 #include "esc.h"
@@ -1242,40 +1243,22 @@ info_read(struct xfer *x, char *sha256, uint64_t *size)
 	return transfer_info_parse(text, x->name, sha256, size);
 }
 
-/* Record what the partial belongs to, atomically (write, rename), before
- * its first byte arrives. */
+/* Record what the partial belongs to, atomically (afile: a temporary,
+ * renamed), before its first byte arrives.  AFILE_NOSYNC: the info is a
+ * hint that a crash may lose (the next attempt then starts from 0), and
+ * the data token is already ticking. */
 static int
 info_write(
     struct xfer *x, const char *sha256, uint64_t size, char *why, size_t n)
 {
-	char text[TRANSFER_INFO_MAX], tmp[TRANSFER_PART_MAX + 8];
-	size_t len;
-	int fd;
+	char text[TRANSFER_INFO_MAX], e[FTX_ERRLEN];
 
 	if (transfer_info_format(text, sizeof(text), sha256, size, x->name) ==
-		-1 ||
-	    str_fmt(tmp, sizeof(tmp), "%s.tmp", x->info) == -1)
+	    -1)
 		return str_err(why, n, "cannot format the partial's info");
-	len = strlen(text);
-	fd = openat(x->dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		return str_err(why, n, "cannot create %s in %s: %s", tmp,
-		    x->dir, strerror(errno));
-	if (net_write_all(fd, text, len) == -1) {
-		str_err(why, n, "cannot write %s in %s: %s", tmp, x->dir,
-		    strerror(errno));
-		close(fd);
-		(void)unlinkat(x->dirfd, tmp, 0);
-		return -1;
-	}
-	if (close(fd) == -1 ||
-	    renameat(x->dirfd, tmp, x->dirfd, x->info) == -1) {
-		str_err(why, n, "cannot write %s in %s: %s", x->info, x->dir,
-		    strerror(errno));
-		(void)unlinkat(x->dirfd, tmp, 0);
-		return -1;
-	}
+	if (afile_put(x->dirfd, x->info, text, strlen(text), 0644, AFILE_NOSYNC,
+		e, sizeof(e)) == -1)
+		return str_err(why, n, "in %s: %s", x->dir, e);
 	return 0;
 }
 

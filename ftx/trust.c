@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "net.h"
+#include "afile.h"
 #include "str.h"
 #include "tls.h"
 
@@ -492,38 +492,18 @@ lock_dir(int dfd, const char *path, char *err, size_t errlen)
 	    err, errlen, "another ftx keeps %s locked; try again", path);
 }
 
-/* Write `text` to a fresh temporary next to `path` and rename it over
- * `path`, durably. */
+/* Write `text` over `path` (in the directory dfd) through afile: a
+ * fresh temporary, fsync'ed, renamed over it, durably.  0600. */
 static int
 write_atomic(int dfd, const char *path, const char *text, size_t len, char *err,
     size_t errlen)
 {
-	char tmp[FTX_PATH_MAX + 16];
-	int fd;
+	const char *slash = strrchr(path, '/');
+	char why[FTX_ERRLEN];
 
-	if (str_fmt(tmp, sizeof(tmp), "%s.XXXXXX", path) == -1)
-		return str_err(err, errlen, "path too long: %s", path);
-	/* mkostemp creates the file with mode 0600 and O_EXCL. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
-		return str_err(err, errlen,
-		    "cannot create a temporary for "
-		    "%s: %s",
-		    path, strerror(errno));
-	if (fchmod(fd, 0600) == -1 || net_write_all(fd, text, len) == -1 ||
-	    fsync(fd) == -1) {
-		str_err(
-		    err, errlen, "cannot write %s: %s", tmp, strerror(errno));
-		close(fd);
-		(void)unlink(tmp);
-		return -1;
-	}
-	if (close(fd) == -1 || rename(tmp, path) == -1) {
-		str_err(err, errlen, "cannot replace %s: %s", path,
-		    strerror(errno));
-		(void)unlink(tmp);
-		return -1;
-	}
-	(void)fsync(dfd);
+	if (afile_put(dfd, slash != NULL ? slash + 1 : path, text, len, 0600,
+		AFILE_EXACT_MODE, why, sizeof(why)) == -1)
+		return str_err(err, errlen, "cannot replace %s: %s", path, why);
 	return 0;
 }
 

@@ -1,12 +1,12 @@
 /*
  * certgen.c - a self-signed TLS key and certificate for first use.
  *
- * The files are written the way a careful administrator would by hand:
- * the key is born with mode 0600 in a temporary file created with
- * O_EXCL, fsync'ed, and moved to its name with renameat2(NOREPLACE), so
- * no other user can ever read it, a crash never leaves half a key behind
- * and an existing key (which certificates elsewhere may depend on) is
- * never replaced.
+ * The files are written the way a careful administrator would by hand
+ * (shared/afile.c): the key is born with mode 0600 in a temporary file
+ * created with O_EXCL, fsync'ed, and moved to its name with
+ * renameat2(NOREPLACE), so no other user can ever read it, a crash never
+ * leaves half a key behind and an existing key (which certificates
+ * elsewhere may depend on) is never replaced.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -28,6 +28,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "afile.h"
 #include "certgen.h"
 #include "ftx_limits.h"
 #include "net.h"
@@ -294,66 +295,30 @@ fail:
 
 /*
  * Write `len` bytes into a new file `name` in `dirfd` with exactly
- * `mode`: a temporary file first, fsync'ed, then moved into place
- * without replacing anything.  `dir` is for messages only.
+ * `mode`, through afile: a temporary file first, fsync'ed, then moved
+ * into place without replacing anything.  `dir` is for messages only.
  */
 static int
 install_file(int dirfd, const char *dir, const char *name, const void *data,
     size_t len, mode_t mode, char *err, size_t errlen)
 {
-	unsigned char rnd[8];
-	char hex[2 * sizeof(rnd) + 1], tmp[64];
-	int fd, e;
+	char why[FTX_ERRLEN];
 
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
-		return ssl_fail(err, errlen, "RAND_bytes");
-	str_hex(hex, rnd, sizeof(rnd));
-	if (str_fmt(tmp, sizeof(tmp), ".%s.%s.tmp", name, hex) == -1)
-		return str_err(err, errlen, "temporary name too long");
 	/* SECURITY: the file is created with its final mode (0600 for the
 	 * key) and O_EXCL|O_NOFOLLOW, so it never exists with looser
 	 * permissions and cannot be a file or symlink someone planted;
-	 * the umask can only narrow the mode and fchmod makes it exact. */
-	fd = openat(dirfd, tmp,
-	    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-	if (fd == -1)
-		return str_err(err, errlen, "cannot create %s/%s: %s", dir, tmp,
-		    strerror(errno));
-	if (fchmod(fd, mode) == -1 || net_write_all(fd, data, len) == -1 ||
-	    fsync(fd) == -1) {
-		e = errno;
-		(void)close(fd);
-		(void)unlinkat(dirfd, tmp, 0);
-		return str_err(err, errlen, "cannot write %s/%s: %s", dir, tmp,
-		    strerror(e));
-	}
-	if (close(fd) == -1) {
-		e = errno;
-		(void)unlinkat(dirfd, tmp, 0);
-		return str_err(err, errlen, "cannot write %s/%s: %s", dir, tmp,
-		    strerror(e));
-	}
+	 * the umask can only narrow the mode and AFILE_EXACT_MODE makes it
+	 * exact. */
 	/* SECURITY: never replace an existing key or certificate, not
 	 * even one that appeared after our check (another --gen-cert
-	 * running at the same time).  Filesystems without renameat2 flags
-	 * get link(2), which never replaces either. */
-	if (renameat2(dirfd, tmp, dirfd, name, RENAME_NOREPLACE) == -1) {
-		e = errno;
-		if (e == EINVAL || e == ENOSYS) {
-			e = 0;
-			if (linkat(dirfd, tmp, dirfd, name, 0) == -1)
-				e = errno;
-		}
-		(void)unlinkat(dirfd, tmp, 0);
-		if (e == EEXIST)
-			return str_err(err, errlen,
-			    "%s/%s already exists; not overwriting it", dir,
-			    name);
-		if (e != 0)
-			return str_err(err, errlen, "cannot create %s/%s: %s",
-			    dir, name, strerror(e));
-	}
-	return 0;
+	 * running at the same time): AFILE_NOREPLACE. */
+	if (afile_put(dirfd, name, data, len, mode,
+		AFILE_EXACT_MODE | AFILE_NOREPLACE, why, sizeof(why)) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return str_err(err, errlen,
+		    "%s/%s already exists; not overwriting it", dir, name);
+	return str_err(err, errlen, "%s: %s", dir, why);
 }
 
 /* Refuse early, before any work, when a file is in the way. */
@@ -512,11 +477,6 @@ certgen_write(const char *dir, const char *cn, char *fp, size_t fplen,
 		err, errlen) == -1)
 		goto out;
 	crt_made = 1;
-	/* The new names must survive a crash too. */
-	if (fsync(dirfd) == -1) {
-		str_err(err, errlen, "fsync %s: %s", dir, strerror(errno));
-		goto out;
-	}
 
 	str_hex(hex, md, 32);
 	if (str_fmt(fp, fplen, "SHA256:%s", hex) == -1) {

@@ -481,7 +481,7 @@ submit(struct session *s, const struct sjob_args *a,
 {
 	struct sjob *j;
 
-	if ((j = sjob_new(s, work, finish, 16 * 1024 * 1024)) == NULL)
+	if ((j = sjob_new(s, work, finish, FTX_JOB_REPLY_MAX)) == NULL)
 		goto fail;
 	j->md5 = a->md5;
 	j->size = a->size;

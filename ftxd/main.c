@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "afile.h"
 #include "auth.h"
 #include "certgen.h"
 #include "config.h"
@@ -247,60 +248,41 @@ pid_check(const char *path, char *err, size_t errlen)
 }
 
 /*
- * Write our pid, atomically: a temporary next to the file, then link()
- * (which, like O_EXCL, fails if another ftxd wrote the file since our
- * check) or, over a stale file, rename().  Readers never see a partial
- * pid.
+ * Write our pid through afile (readers never see a partial pid): first
+ * without replacing anything, so the write fails if another ftxd wrote
+ * the file since our check; then, over a stale file (or where the file
+ * system has no way to refuse a replacement), replacing it.
  */
 static int
 pid_write(const char *path, char *err, size_t errlen)
 {
-	char tmp[FTX_PATH_MAX + 32], line[32];
-	int fd, rc = -1;
+	char base[NAME_MAX + 1], line[32], why[FTX_ERRLEN];
+	int dfd, rc = -1;
 
-	if (str_fmt(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) ==
-		-1 ||
-	    str_fmt(line, sizeof(line), "%ld\n", (long)getpid()) == -1)
-		return str_err(err, errlen, "pid file name too long");
-	/* SECURITY: O_EXCL, never O_TRUNC: we may be root, and a hard link
+	if (str_fmt(line, sizeof(line), "%ld\n", (long)getpid()) == -1)
+		return str_err(err, errlen, "pid too long");
+	if ((dfd = afile_parent(path, base, sizeof(base), why, sizeof(why))) ==
+	    -1)
+		return str_err(err, errlen, "pid file %s: %s", path, why);
+	/* SECURITY: afile creates its temporary with O_EXCL|O_NOFOLLOW,
+	 * never O_TRUNC: we may be root, and a hard link or symlink
 	 * planted under the temporary's name would otherwise let us
-	 * truncate its target.  A leftover of that name is unlinked (which
-	 * removes the name, never the target) and the create tried once
-	 * more. */
-	fd = open(
-	    tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1 && errno == EEXIST && unlink(tmp) == 0)
-		fd = open(tmp,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
-		return str_err(err, errlen, "cannot create pid file %s: %s",
-		    tmp, strerror(errno));
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line)) {
-		str_err(err, errlen, "cannot write pid file %s: %s", tmp,
-		    strerror(errno));
-		close(fd);
-		goto out;
-	}
-	if (close(fd) == -1) {
-		str_err(err, errlen, "cannot write pid file %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if (link(tmp, path) == 0) {
+	 * truncate or write its target. */
+	if (afile_put(dfd, base, line, strlen(line), 0644, AFILE_NOREPLACE, why,
+		sizeof(why)) == 0) {
 		rc = 0;
 		goto out;
 	}
-	/* Some file systems have no hard links; the check above stands. */
 	if (errno == EEXIST && pid_check(path, err, errlen) == -1)
 		goto out;
-	if (rename(tmp, path) == -1) {
-		str_err(err, errlen, "cannot write pid file %s: %s", path,
-		    strerror(errno));
+	if (afile_put(dfd, base, line, strlen(line), 0644, 0, why,
+		sizeof(why)) == -1) {
+		str_err(err, errlen, "cannot write pid file %s: %s", path, why);
 		goto out;
 	}
 	rc = 0;
 out:
-	(void)unlink(tmp);
+	(void)close(dfd);
 	return rc;
 }
 

@@ -28,11 +28,8 @@
 #include "worker.h"
 #include "xfer.h"
 
-#define TICK_MS 250
 /* After the grace period, cut transfers get this long to report. */
 #define STOP_EXTRA_S 5
-/* Workers kept alive when idle. */
-#define MIN_WORKERS 4
 
 static int sig_wfd = -1;
 
@@ -393,8 +390,8 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (setup_signals(srv, err, errlen) == -1)
 		return -1;
-	srv->ctl_fd =
-	    net_listen(srv->cfg.bind, srv->cfg.port, 512, err, errlen);
+	srv->ctl_fd = net_listen(
+	    srv->cfg.bind, srv->cfg.port, FTX_LISTEN_BACKLOG, err, errlen);
 	if (srv->ctl_fd == -1)
 		return -1;
 	if (loop_add(srv->loop, srv->ctl_fd, POLLIN, ctl_accept, srv) == -1)
@@ -418,8 +415,8 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	if (auth_init(srv, err, errlen) == -1 ||
 	    migrate_areas(srv, err, errlen) == -1)
 		return -1;
-	if (worker_start(
-		srv->cfg.workers < MIN_WORKERS ? srv->cfg.workers : MIN_WORKERS,
+	if (worker_start(srv->cfg.workers < FTX_MIN_WORKERS ? srv->cfg.workers
+							    : FTX_MIN_WORKERS,
 		srv->cfg.workers, srv->cfg.max_transfers, err, errlen) == -1)
 		return -1;
 	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
@@ -438,7 +435,7 @@ before_poll(struct loop *l, void *arg)
 int
 srv_run(struct server *srv)
 {
-	if (loop_run(srv->loop, TICK_MS, tick, before_poll, srv) == -1) {
+	if (loop_run(srv->loop, FTX_TICK_MS, tick, before_poll, srv) == -1) {
 		log_msg(NULL, "poll: %s", strerror(errno));
 		return -1;
 	}

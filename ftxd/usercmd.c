@@ -6,17 +6,16 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "ftx_limits.h"
+#include "prompt.h"
 #include "str.h"
 #include "users.h"
 
@@ -102,107 +101,6 @@ parse_quota(const char *s, uint64_t *q)
 
 /* ---- reading a password ------------------------------------------------- */
 
-/* The terminal settings to put back if a signal ends us while echo is
- * off (only this single-threaded command uses them). */
-static struct termios saved_tio;
-static volatile sig_atomic_t tio_saved;
-
-static void
-on_signal(int sig)
-{
-	/* Async-signal-safe only: put the terminal back, then die of the
-	 * same signal (it is delivered once this handler returns). */
-	if (tio_saved)
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-	if (write(STDERR_FILENO, "\n", 1) == -1) {
-		/* Nothing to do: we are about to die anyway. */
-	}
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-#define NSIGS (sizeof(tty_signals) / sizeof(tty_signals[0]))
-
-/*
- * Read one line from stdin with read(2), byte by byte, so no stdio buffer
- * keeps a copy of the password.  buf has FTX_PASS_MAX + 1 bytes.  0 with
- * *len, or -1 with the reason.
- */
-static int
-read_line(char *buf, size_t *len, char *err, size_t errlen)
-{
-	size_t n = 0;
-	ssize_t got;
-	char c;
-
-	for (;;) {
-		got = read(STDIN_FILENO, &c, 1);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got == -1)
-			return str_err(err, errlen,
-			    "cannot read the password: %s", strerror(errno));
-		if (got == 0) {
-			if (n == 0)
-				return str_err(
-				    err, errlen, "no password on stdin");
-			break;
-		}
-		if (c == '\n')
-			break;
-		/* SECURITY: bounded, like LOGIN's argument. */
-		if (n == FTX_PASS_MAX)
-			return str_err(err, errlen,
-			    "password longer than %d bytes", FTX_PASS_MAX);
-		buf[n++] = c;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return 0;
-}
-
-/* Prompt on stderr and read a line with echo off, restoring the terminal
- * on every path, including a signal. */
-static int
-prompt_noecho(
-    const char *prompt, char *buf, size_t *len, char *err, size_t errlen)
-{
-	struct sigaction sa, old[NSIGS];
-	struct termios tio;
-	size_t i;
-	int rc;
-
-	if (tcgetattr(STDIN_FILENO, &saved_tio) == -1)
-		return str_err(err, errlen, "cannot read terminal settings: %s",
-		    strerror(errno));
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NSIGS; i++) {
-		(void)sigaction(tty_signals[i], NULL, &old[i]);
-		/* A signal we were started ignoring (nohup) stays ignored. */
-		if (old[i].sa_handler != SIG_IGN)
-			(void)sigaction(tty_signals[i], &sa, NULL);
-	}
-	tio = saved_tio;
-	tio.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK);
-	tio.c_lflag |= ECHONL; /* the Enter still moves to a new line */
-	tio_saved = 1;
-	fputs(prompt, stderr);
-	fflush(stderr);
-	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &tio) == -1)
-		rc = str_err(
-		    err, errlen, "cannot turn off echo: %s", strerror(errno));
-	else
-		rc = read_line(buf, len, err, errlen);
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_tio);
-	tio_saved = 0;
-	for (i = 0; i < NSIGS; i++)
-		(void)sigaction(tty_signals[i], &old[i], NULL);
-	return rc;
-}
-
 /*
  * The new password of `name` into buf[FTX_PASS_MAX + 1]: asked twice
  * without echo on a terminal, else the first line of stdin.
@@ -215,16 +113,18 @@ get_password(const char *name, char *buf, size_t *len, char *err, size_t errlen)
 	int rc = -1;
 
 	if (!isatty(STDIN_FILENO)) {
-		if (read_line(buf, len, err, errlen) == -1)
+		if (prompt_secret(NULL, buf, FTX_PASS_MAX + 1, len,
+			PROMPT_STDIN, err, errlen) == -1)
 			return -1;
 	} else {
 		(void)str_fmt(
 		    prompt, sizeof(prompt), "New password for %s: ", name);
-		if (prompt_noecho(prompt, buf, len, err, errlen) == -1)
+		if (prompt_secret(prompt, buf, FTX_PASS_MAX + 1, len, 0, err,
+			errlen) == -1)
 			goto done;
 		if (*len > 0 &&
-		    prompt_noecho("Retype the password: ", again, &alen, err,
-			errlen) == -1)
+		    prompt_secret("Retype the password: ", again, sizeof(again),
+			&alen, 0, err, errlen) == -1)
 			goto done;
 		if (*len > 0 &&
 		    (alen != *len || memcmp(buf, again, alen) != 0)) {

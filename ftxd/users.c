@@ -21,6 +21,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "afile.h"
 #include "str.h"
 
 /* The file name users_default_path puts next to the root. */
@@ -761,117 +762,65 @@ ufile_index(const struct ufile *f, const char *name)
 	return -1;
 }
 
-/* The directory part of `path` ("." or "/" when it has none). */
-static int
-dir_of(const char *path, char *out, size_t outlen)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return str_copy(out, outlen, ".");
-	if (slash == path)
-		return str_copy(out, outlen, "/");
-	return str_fmt(out, outlen, "%.*s", (int)(slash - path), path);
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w == -1)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /*
- * Replace the file with f's lines: a temporary file next to it (0600,
- * and the old file's group and owner when root edits it), fsync,
- * rename over the file, fsync the directory.  SECURITY: a crash at any
- * point leaves the old file or the new one, never a half-written one.
+ * Replace the file with f's lines through afile (a temporary next to
+ * it, fsync, rename over the file, fsync the directory): 0600, and the
+ * old file's group and owner when root edits it.  SECURITY: a crash at
+ * any point leaves the old file or the new one, never a half-written
+ * one.
  */
 static int
 ufile_write(const struct ufile *f, char *err, size_t errlen)
 {
-	char tmp[FTX_PATH_MAX + 16], dir[FTX_PATH_MAX];
+	char base[NAME_MAX + 1], why[FTX_ERRLEN];
+	struct afile a;
 	struct stat nst;
 	mode_t mode;
 	size_t i;
-	int fd = -1, dfd = -1, rc = -1, unlink_tmp = 0;
+	int dfd, rc = -1;
 
-	if (str_fmt(tmp, sizeof(tmp), "%s.tmp-XXXXXX", f->path) == -1 ||
-	    dir_of(f->path, dir, sizeof(dir)) == -1)
-		return str_err(err, errlen, "users file path too long");
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		(void)str_err(err, errlen,
-		    "cannot create a temporary file "
-		    "next to %s: %s",
-		    f->path, strerror(errno));
-		goto fail;
-	}
-	unlink_tmp = 1;
+	if ((dfd = afile_parent(
+		 f->path, base, sizeof(base), why, sizeof(why))) == -1)
+		return str_err(err, errlen, "users file %s: %s", f->path, why);
 	/* 0600, or 0640 if the old file was group-readable: a users file
 	 * of root:ftx mode 0640 is how root keeps it editable while the
 	 * unprivileged server (ftxd --user ftx) can read it. */
 	mode = S_IRUSR | S_IWUSR;
 	if (f->exists)
 		mode |= f->st.st_mode & S_IRGRP;
-	if (fchmod(fd, mode) == -1 || fstat(fd, &nst) == -1) {
-		(void)str_err(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail;
+	if (afile_open(&a, dfd, base, mode, AFILE_EXACT_MODE, why,
+		sizeof(why)) == -1) {
+		(void)str_err(err, errlen, "users file %s: %s", f->path, why);
+		goto out;
+	}
+	if (fstat(a.fd, &nst) == -1) {
+		(void)str_err(err, errlen, "%s: %s", f->path, strerror(errno));
+		goto drop;
 	}
 	if (f->exists && geteuid() == 0 &&
 	    (nst.st_uid != f->st.st_uid || nst.st_gid != f->st.st_gid) &&
-	    fchown(fd, f->st.st_uid, f->st.st_gid) == -1) {
-		(void)str_err(err, errlen, "%s: cannot keep the owner: %s", tmp,
-		    strerror(errno));
-		goto fail;
+	    fchown(a.fd, f->st.st_uid, f->st.st_gid) == -1) {
+		(void)str_err(err, errlen, "%s: cannot keep the owner: %s",
+		    f->path, strerror(errno));
+		goto drop;
 	}
 	for (i = 0; i < f->n; i++) {
-		if (write_all(fd, f->v[i].text, strlen(f->v[i].text)) == -1 ||
-		    write_all(fd, "\n", 1) == -1) {
-			(void)str_err(
-			    err, errlen, "%s: %s", tmp, strerror(errno));
-			goto fail;
+		if (afile_write(&a, f->v[i].text, strlen(f->v[i].text), why,
+			sizeof(why)) == -1 ||
+		    afile_write(&a, "\n", 1, why, sizeof(why)) == -1) {
+			(void)str_err(err, errlen, "%s: %s", f->path, why);
+			goto drop;
 		}
 	}
-	if (fsync(fd) == -1) {
-		(void)str_err(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		(void)str_err(err, errlen, "%s: %s", tmp, strerror(errno));
-		goto fail;
-	}
-	fd = -1;
-	if (rename(tmp, f->path) == -1) {
-		(void)str_err(err, errlen, "cannot replace %s: %s", f->path,
-		    strerror(errno));
-		goto fail;
-	}
-	unlink_tmp = 0;
-	/* The rename is durable only once the directory is on disk. */
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    (fsync(dfd) == -1 && errno != EINVAL)) {
-		(void)str_err(err, errlen, "%s: %s", dir, strerror(errno));
-		goto fail;
-	}
-	rc = 0;
-fail:
-	if (fd != -1)
-		close(fd);
-	if (dfd != -1)
-		close(dfd);
-	if (unlink_tmp)
-		(void)unlink(tmp);
+	if (afile_commit(&a, why, sizeof(why)) == -1)
+		(void)str_err(err, errlen, "users file %s: %s", f->path, why);
+	else
+		rc = 0;
+	goto out;
+drop:
+	afile_abort(&a);
+out:
+	(void)close(dfd);
 	return rc;
 }
 

@@ -18,9 +18,6 @@
 #include "str.h"
 #include "worker.h"
 
-/* An idle thread above its lane's minimum exits after this long. */
-#define WORKER_IDLE_EXIT_S 30
-
 enum { LANE_CTL, LANE_XFER, NLANES };
 
 /* One pool.  Every field is guarded by `mu`. */
@@ -71,7 +68,7 @@ wait_for_work(struct lane *ln)
 	int rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += WORKER_IDLE_EXIT_S;
+	ts.tv_sec += FTX_WORKER_IDLE_EXIT_S;
 	ln->nidle++;
 	rc = pthread_cond_timedwait(&ln->cv_work, &mu, &ts);
 	ln->nidle--;

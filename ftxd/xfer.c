@@ -30,8 +30,6 @@
 #include "xfer.h"
 
 #define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
-/* Data connections waiting for their token, at most. */
-#define MAX_DCONNS 1024
 
 enum xstate { X_PENDING, X_RUNNING };
 
@@ -1112,7 +1110,7 @@ make_room(struct server *srv, const struct sockaddr_storage *peer)
 
 	if (dconns_from(srv, peer) >= (size_t)srv->cfg.max_per_ip)
 		return -1;
-	if (srv->ndconns < MAX_DCONNS)
+	if (srv->ndconns < FTX_MAX_DCONNS)
 		return 0;
 	for (d = srv->dconns; d != NULL; d = d->next)
 		if (oldest == NULL || d->accepted_ms <= oldest->accepted_ms)
@@ -1201,8 +1199,8 @@ xfer_listen(struct server *srv, char *err, size_t errlen)
 		srv->data_fds[i] = -1;
 	srv->ndata = n;
 	for (i = 0; i < n; i++) {
-		fd = net_listen(
-		    srv->cfg.bind, r->first + (int)i, 512, err, errlen);
+		fd = net_listen(srv->cfg.bind, r->first + (int)i,
+		    FTX_LISTEN_BACKLOG, err, errlen);
 		if (fd == -1)
 			return -1;
 		srv->data_fds[i] = fd;

@@ -145,6 +145,36 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_OUTBUF_KEEP (16 * 1024)
 /* Worker stack size: transfers need little stack. */
 #define FTX_WORKER_STACK (256 * 1024)
+/* Control-lane threads kept running when idle (fewer if --workers is
+ * smaller): the first commands after a quiet spell do not wait for
+ * threads to start; more start on demand, up to --workers. */
+#define FTX_MIN_WORKERS 4
+/* A thread above its lane's minimum exits after this long idle: a
+ * burst's threads give their stacks back, but a steady load does not
+ * start and stop a thread per job. */
+#define FTX_WORKER_IDLE_EXIT_S 30
+/* The loop's timer tick: idle, line, send and data-hello timeouts,
+ * token expiry, delayed LOGIN failures and the shutdown deadline are
+ * checked this often, so each fires at most this late.  Shorter costs
+ * an idle server wake-ups for nothing. */
+#define FTX_TICK_MS 250
+/* listen(2) backlog of the control and data listeners: connections the
+ * kernel completes before we accept them (it caps the value at
+ * net.core.somaxconn).  Enough for a burst of a few hundred clients
+ * connecting between two rounds of the loop. */
+#define FTX_LISTEN_BACKLOG 512
+/* SECURITY: data connections accepted but still waiting for their
+ * token, at most (each holds a descriptor for up to
+ * FTX_DATA_HELLO_TIMEOUT_S); at the cap the oldest is evicted, since a
+ * real client sends its token within milliseconds.  One address holds
+ * at most --max-per-ip of them, so it cannot fill the table alone. */
+#define FTX_MAX_DCONNS 1024
+/* The reply of one control job (HASH, DELETE, DOWNLOAD or UPLOAD
+ * set-up, PARTIAL) is one line, which a client refuses beyond
+ * FTX_LINE_MAX; this cap is a backstop, sized so that a reply to a
+ * command (which runs only below FTX_OUTBUF_SOFT) can never push the
+ * queue past FTX_OUTBUF_MAX. */
+#define FTX_JOB_REPLY_MAX (FTX_OUTBUF_MAX - FTX_OUTBUF_SOFT)
 
 /*
  * SECURITY: transfers run on their own thread pool (worker.c's transfer
@@ -326,5 +356,52 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_KNOWN_HOSTS_LINE_MAX 512
 /* --gen-cert: days a self-signed certificate is valid. */
 #define FTX_CERT_DAYS 3650
+
+/* ---- Limits that must agree ---- */
+
+/* The longest FILE line of a LIST reply: "FILE", the size and mtime (at
+ * most 20 characters each), the SHA-256 in hex or "-", the name with
+ * every byte percent-encoded, four spaces and the LF. */
+#define FTX_LIST_LINE_MAX (4 + 20 + 20 + 64 + 3 * FTX_NAME_MAX + 4 + 1)
+
+/* Every FILE line is a line the client accepts, and fits one piece. */
+_Static_assert(
+    FTX_LIST_LINE_MAX <= FTX_LINE_MAX, "LIST line over FTX_LINE_MAX");
+_Static_assert(FTX_LIST_LINE_MAX <= FTX_LIST_PIECE, "LIST line over a piece");
+/* The largest listing fits its snapshot buffer, and the snapshot fits
+ * the output budget (else a LIST of a full directory could never be
+ * built, or never start). */
+_Static_assert(FTX_LIST_TEXT_MAX >= FTX_MAX_LIST_ENTRIES * FTX_LIST_LINE_MAX,
+    "FTX_MAX_LIST_ENTRIES worst-case lines over FTX_LIST_TEXT_MAX");
+_Static_assert(FTX_LIST_TEXT_MAX <= FTX_OUTPUT_BUDGET,
+    "one LIST snapshot over FTX_OUTPUT_BUDGET");
+/* A client that reads never reaches FTX_OUTBUF_MAX: LIST pieces are
+ * queued only below FTX_LIST_LOWAT, commands run only below
+ * FTX_OUTBUF_SOFT and add at most one reply, chat stops at
+ * FTX_CHAT_QUEUE_MAX. */
+_Static_assert(FTX_OUTBUF_SOFT < FTX_OUTBUF_MAX, "soft cap above hard cap");
+_Static_assert(FTX_LIST_LOWAT + FTX_LIST_PIECE <= FTX_OUTBUF_MAX,
+    "a LIST piece could pass FTX_OUTBUF_MAX");
+_Static_assert(FTX_JOB_REPLY_MAX >= FTX_LINE_MAX, "a reply line must fit");
+_Static_assert(FTX_OUTBUF_SOFT + FTX_JOB_REPLY_MAX <= FTX_OUTBUF_MAX,
+    "a command's reply could pass FTX_OUTBUF_MAX");
+_Static_assert(FTX_CHAT_QUEUE_MAX + FTX_JOB_REPLY_MAX <= FTX_OUTBUF_MAX,
+    "a chat queue and a reply could pass FTX_OUTBUF_MAX");
+_Static_assert(
+    FTX_OUTBUF_MAX <= FTX_OUTPUT_BUDGET, "one session over FTX_OUTPUT_BUDGET");
+/* One address cannot fill the tokenless data connections by itself. */
+_Static_assert(FTX_DEFAULT_MAX_PER_IP < FTX_MAX_DCONNS,
+    "one address could evict every tokenless data connection");
+/* Threads: the kept minimum within the default pool, the pool within
+ * its cap. */
+_Static_assert(FTX_MIN_WORKERS >= 1 && FTX_MIN_WORKERS <= FTX_DEFAULT_WORKERS,
+    "FTX_MIN_WORKERS out of range");
+_Static_assert(FTX_DEFAULT_WORKERS <= FTX_MAX_WORKERS, "workers over cap");
+/* Timeouts counted in seconds fire within a second, and a failed LOGIN
+ * is answered close to FTX_LOGIN_FAIL_DELAY_MS (the tick serves it). */
+_Static_assert(
+    FTX_TICK_MS > 0 && FTX_TICK_MS < 1000, "tick of a second or more");
+_Static_assert(FTX_TICK_MS <= FTX_LOGIN_FAIL_DELAY_MS / 2,
+    "the tick would dominate the LOGIN failure delay");
 
 #endif /* FTX_LIMITS_H */

@@ -1,5 +1,5 @@
 /*
- * test_pace.c - unit tests for the minimum-rate watchdog (shared/pace.c),
+ * test_pace.c - unit tests for the minimum-rate watchdog (ftxd/pace.c),
  * driven by a fake millisecond clock.
  */
 #include <setjmp.h>

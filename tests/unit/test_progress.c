@@ -1,5 +1,5 @@
 /*
- * test_progress.c - unit tests for shared/progress.c.
+ * test_progress.c - unit tests for ftx/progress.c.
  */
 #include <setjmp.h>
 #include <stdarg.h>

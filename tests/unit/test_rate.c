@@ -1,5 +1,5 @@
 /*
- * test_rate.c - unit tests for the token-bucket limiter (shared/rate.c).
+ * test_rate.c - unit tests for the token-bucket limiter (ftxd/rate.c).
  *
  * Most tests drive rate_delay() with a fake clock: a simulated caller
  * moves bytes, waits exactly what the limiter says, and we record when
