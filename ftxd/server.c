@@ -436,7 +436,7 @@ int
 srv_run(struct server *srv)
 {
 	if (loop_run(srv->loop, FTX_TICK_MS, tick, before_poll, srv) == -1) {
-		log_msg(NULL, "poll: %s", strerror(errno));
+		log_msg(NULL, "epoll_wait: %s", strerror(errno));
 		return -1;
 	}
 	/* Abandoned jobs may still be blocked; exiting ends them. */

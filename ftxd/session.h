@@ -22,7 +22,7 @@ void sess_close_after(struct session *s, const char *fmt, ...)
 /* Discard queued output and close at the next chance (not inside the
  * caller's iteration): for peers that do not read. */
 void sess_drop(struct session *s);
-/* Write every session's queued output; runs before each poll. */
+/* Write every session's queued output; runs before each epoll_wait. */
 void sess_flush_pending(struct server *srv);
 /* Close now, releasing the session and detaching its jobs. */
 void sess_free(struct session *s);

@@ -792,8 +792,10 @@ xfer_run(struct job *job)
  * filename transfer-type special-action-flag direction access-mode
  * username service-name authentication-method authenticated-user-id
  * completion-status.  The file name is escaped by log_esc() under
- * "/" (the storage root), so it is one field without spaces; access is
- * "a" (anonymous) with user "-" until FTX/1 has accounts.
+ * "/" (the storage root), so it is one field without spaces.  Access is
+ * "r" with the account's name (users_name_check: one word, no escaping
+ * needed), else "a" (anonymous) with user "-": anonymous sessions and
+ * servers without accounts.
  */
 static void
 xferlog_write(const struct xfer *x, const char *enc)
@@ -810,8 +812,10 @@ xferlog_write(const struct xfer *x, const char *enc)
 		return;
 	net_ip_str(&x->ctl_peer, ip, sizeof(ip));
 	if (str_fmt(line, sizeof(line),
-		"%s %lld %s %" PRIu64 " /%s b _ %c a - ftx 0 * %c", when,
+		"%s %lld %s %" PRIu64 " /%s b _ %c %c %s ftx 0 * %c", when,
 		secs < 0 ? 0 : secs, ip, x->bytes, enc, x->upload ? 'i' : 'o',
+		x->user[0] != '\0' ? 'r' : 'a',
+		x->user[0] != '\0' ? x->user : "-",
 		x->code == NULL ? 'c' : 'i') == 0)
 		log_xfer(line);
 }

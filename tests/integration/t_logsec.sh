@@ -5,6 +5,8 @@
 #    quotes, UTF-8, a C1 control or a tab shows as %XX in the text log,
 #    the JSON log and the xferlog, and no log holds a byte outside
 #    printable ASCII; the same names still upload, list and download;
+#  - the xferlog names the logged-in user (access mode r, user alice);
+#    an anonymous session is logged as before (a, user -);
 #  - names with C1 controls (as UTF-8 and as raw bytes), malformed UTF-8
 #    or bidi controls get ERROR BADNAME, on every verb, raw and encoded;
 #  - a symlink, hard link or FIFO planted as the log file or xferlog is
@@ -40,7 +42,9 @@ only_printable() {
 USERS=$TMPD/users
 add_user alice 'pw-of-alice-123'
 XLOG=$TMPD/x.xferlog
-start_server --xferlog "$XLOG" --log-chat --users "$USERS" --allow-plaintext-login
+mkdir -p "$TMPD/root/anonymous"
+mkrand "$TMPD/root/anonymous/pub" 3000
+start_server --xferlog "$XLOG" --log-chat --users "$USERS" --allow-plaintext-login --anonymous read-only
 hostile=$'semi;colon $(touch pwned) `id` \'q\' "dq" &|<>*?!#~ caf\xc3\xa9'
 hostile_esc='semi%3Bcolon%20%24%28touch%20pwned%29%20%60id%60%20%27q%27%20%22dq%22%20%26%7C%3C%3E%2A%3F%21%23%7E%20caf%C3%A9'
 FTX_PASSWORD=pw-of-alice-123 assert_exit 0 "put a name full of shell syntax" \
@@ -66,6 +70,14 @@ assert_match 'text=hi%20%24%28touch%20pwned2%29%3B%20%60id%60%20caf%25C3%25A9%20
     "$(cat "$LOG")" "chat text logged escaped (--log-chat)"
 assert_eq 1 "$(awk 'NF == 18 && $9 == "/'"$hostile_esc"'" && $12 == "i"' "$XLOG" | wc -l)" \
     "xferlog: the name is one escaped field, 18 fields"
+# The xferlog names the account (access mode r, wu-ftpd's "real user");
+# an anonymous session keeps the anonymous form (a, user -).
+assert_eq "i r alice,o r alice," "$(awk '$9 == "/'"$hostile_esc"'" { printf "%s %s %s,", $12, $13, $14 }' "$XLOG")" \
+    "xferlog: alice's upload and download are logged as real user alice"
+FTX_PASSWORD=x assert_exit 0 "an anonymous download" ftx --allow-plaintext-password --user anonymous get pub -o "$dl"
+wait_for 5 grep -q ' /pub ' "$XLOG" || fail "no xferlog line for the anonymous download"
+assert_eq "3000 o a -" "$(awk 'NF == 18 && $9 == "/pub" { print $8, $12, $13, $14 }' "$XLOG")" \
+    "xferlog: an anonymous download is logged as anonymous, user -"
 for f in "$LOG" "$XLOG"; do
 	only_printable "$f" "$(basename "$f")"
 	if LC_ALL=C grep -qE '\$\(|;colon|`' "$f"; then
