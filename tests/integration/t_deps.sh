@@ -7,9 +7,12 @@
 #  - links: a symbol the object of m uses and the object of x defines
 #    (nm of $FTX_BUILD/obj/ftxd/*.o) is an edge m -> x.
 # Any cycle fails the test and is printed.  The layers (each module above
-# everything it uses) are printed for the record.  The cycle finder is
-# checked first on graphs whose answers are known, and the whole check is
-# shown to fail on a copy of ftxd/ with one upward include added.
+# everything it uses) are printed for the record.  The table of layers
+# in docs/ARCHITECTURE.md is the allowed order: every module must be in
+# it, and every edge must go from a higher layer to a lower one.  The
+# cycle finder is checked first on graphs whose answers are known, and
+# the whole check is shown to fail on a copy of ftxd/ with one upward
+# include added, and on a doctored copy of the table.
 . "$(dirname "$0")/lib.sh"
 
 REPO=$(cd "$ITEST_DIR/../.." && pwd)
@@ -108,6 +111,41 @@ layers() {
 	done
 }
 
+# doc_layers DOC: "module layer" for each module named in the table of the
+# "## Dependencies" section: rows "| N | `a`, `b` |".
+doc_layers() {
+	awk '
+	/^## / { in_sec = ($0 == "## Dependencies") }
+	in_sec && /^\|[ \t]*[0-9]+[ \t]*\|/ {
+		split($0, cell, "|")
+		l = cell[2]
+		gsub(/[ \t]/, "", l)
+		n = split(cell[3], m, ",")
+		for (i = 1; i <= n; i++) {
+			gsub(/[` \t]/, "", m[i])
+			if (m[i] != "")
+				print m[i], l
+		}
+	}' "$1"
+}
+
+# downward LAYERS EDGES: print every edge that does not go from a higher
+# layer of LAYERS ("module layer") to a lower one, and every module of an
+# edge that LAYERS does not name.
+downward() {
+	awk '
+	FILENAME == ARGV[1] { layer[$1] = $2 + 0; next }
+	{
+		for (i = 1; i <= 2; i++)
+			if (!($i in layer) && !($i in told)) {
+				told[$i] = 1
+				print "module " $i " is not in the table"
+			}
+		if (($1 in layer) && ($2 in layer) && layer[$1] <= layer[$2])
+			print $1 " (layer " layer[$1] ") uses " $2 " (layer " layer[$2] ")"
+	}' "$1" "$2"
+}
+
 # ---------------------------------------------------------------- the finder
 
 got=$(printf 'a b\nb c\na c\n' | cycles)
@@ -146,6 +184,34 @@ else
 	fail "an upward include was not caught"
 fi
 
+# ---------------------------------------------------------------- the documented order
+
+DOC=$REPO/docs/ARCHITECTURE.md
+doc_layers "$DOC" >"$TMPD/doc"
+n=$(wc -l <"$TMPD/doc")
+if [ "$n" -ge 10 ]; then pass "docs/ARCHITECTURE.md names $n modules in its layers"; else fail "docs/ARCHITECTURE.md names only $n modules in its layers"; fi
+for f in "$REPO"/ftxd/*.[ch]; do
+	m=$(basename "$f")
+	echo "${m%.*}"
+done | sort -u >"$TMPD/mods"
+missing=$(cut -d' ' -f1 "$TMPD/doc" | sort -u | comm -13 - "$TMPD/mods" | tr '\n' ' ')
+assert_eq "" "$missing" "every ftxd module is in the layers of docs/ARCHITECTURE.md"
+downward "$TMPD/doc" "$TMPD/inc" >"$TMPD/up"
+if [ -s "$TMPD/up" ]; then
+	fail "includes against the order of docs/ARCHITECTURE.md:"
+	sed 's/^/    /' "$TMPD/up" >&2
+else
+	pass "every include goes down the layers of docs/ARCHITECTURE.md"
+fi
+# The check can fail: the session layer moved above the command layer.
+sed '/^## Dependencies/,/^## /s/^| 2 | `session`/| 9 | `session`/' "$DOC" >"$TMPD/doc.md"
+doc_layers "$TMPD/doc.md" >"$TMPD/doc2"
+if downward "$TMPD/doc2" "$TMPD/inc" | grep -q 'uses session '; then
+	pass "a table that puts session above cmd is caught"
+else
+	fail "a doctored table was not caught"
+fi
+
 # ---------------------------------------------------------------- links
 
 OBJ=$FTX_BUILD/obj/ftxd
@@ -171,6 +237,13 @@ if [ -s "$TMPD/link.cycles" ]; then
 	sed 's/^/    /' "$TMPD/link.cycles" >&2
 else
 	pass "no link cycle among ftxd objects"
+fi
+downward "$TMPD/doc" "$TMPD/link" >"$TMPD/linkup"
+if [ -s "$TMPD/linkup" ]; then
+	fail "links against the order of docs/ARCHITECTURE.md:"
+	sed 's/^/    /' "$TMPD/linkup" >&2
+else
+	pass "every link goes down the layers of docs/ARCHITECTURE.md"
 fi
 # Every link edge is an include edge too: a module calls only what it
 # includes (a stray extern declaration would hide a dependency).
