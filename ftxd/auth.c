@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "counters.h"
+#include "ctx.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -48,7 +50,7 @@ struct acct {
  * that logged in: bounded by the users file, not by what clients send. */
 struct ucount {
 	char name[FTX_USER_MAX + 1];
-	struct ucounts c;
+	struct counters_user c;
 	struct ucount *next;
 };
 
@@ -87,7 +89,7 @@ auth_users_given(const struct config *cfg, char *err, size_t errlen)
 }
 
 int
-auth_init(struct server *srv, char *err, size_t errlen)
+auth_init(struct ctx *srv, char *err, size_t errlen)
 {
 	int e;
 
@@ -125,7 +127,7 @@ auth_init(struct server *srv, char *err, size_t errlen)
 }
 
 void
-auth_free(struct server *srv)
+auth_free(struct ctx *srv)
 {
 	struct ustore *u;
 	struct ucount *c;
@@ -145,19 +147,19 @@ auth_free(struct server *srv)
 
 /* Accounts go on: sessions that have not logged in must now do so. */
 static void
-accounts_on(struct server *srv, const char *why)
+accounts_on(struct ctx *srv, const char *why)
 {
 	struct session *s;
 
 	srv->accounts = 1;
-	for (s = srv->sessions; s != NULL; s = s->next)
+	for (s = srv->sessions.head; s != NULL; s = s->next)
 		if (s->user[0] == '\0')
 			s->authed = 0;
 	log_msg(NULL, "accounts on: users file %s%s", srv->users_path, why);
 }
 
 int
-auth_recheck(struct server *srv)
+auth_recheck(struct ctx *srv)
 {
 	struct auth *a = srv->auth;
 	int e, r = users_probe(srv->users_path);
@@ -188,7 +190,7 @@ auth_recheck(struct server *srv)
 }
 
 void
-auth_tick(struct server *srv, long long now)
+auth_tick(struct ctx *srv, long long now)
 {
 	if (srv->auth == NULL || now < srv->auth->recheck_ms)
 		return;
@@ -297,7 +299,7 @@ count_fail(struct count *c, int max, const struct config *cfg, long long now)
 
 int
 auth_locked(
-    struct server *srv, const struct sockaddr_storage *peer, long long *left_s)
+    struct ctx *srv, const struct sockaddr_storage *peer, long long *left_s)
 {
 	struct strike *k = find_strike(srv->auth, peer, 0);
 
@@ -316,7 +318,7 @@ good_ip(const struct acct *k, const struct sockaddr_storage *peer)
 }
 
 int
-auth_account_locked(struct server *srv, const char *name,
+auth_account_locked(struct ctx *srv, const char *name,
     const struct sockaddr_storage *peer, long long *left_s)
 {
 	struct acct *k = find_acct(srv->auth, name, 0);
@@ -330,7 +332,7 @@ auth_account_locked(struct server *srv, const char *name,
 
 void
 auth_failed(
-    struct server *srv, const struct sockaddr_storage *peer, const char *name)
+    struct ctx *srv, const struct sockaddr_storage *peer, const char *name)
 {
 	struct strike *k = find_strike(srv->auth, peer, 1);
 	struct acct *ac = find_acct(srv->auth, name, 1);
@@ -372,7 +374,7 @@ auth_failed(
 
 void
 auth_succeeded(
-    struct server *srv, const struct sockaddr_storage *peer, const char *name)
+    struct ctx *srv, const struct sockaddr_storage *peer, const char *name)
 {
 	struct strike *k;
 	struct acct *ac;
@@ -440,7 +442,7 @@ auth_open_anonymous(
 
 /* The account's counters, created at its first login; NULL when memory
  * is short or more accounts logged in than a users file may hold. */
-static struct ucounts *
+static struct counters_user *
 counts_for(struct auth *a, const char *name)
 {
 	struct ucount *c;
@@ -460,7 +462,7 @@ counts_for(struct auth *a, const char *name)
 void
 auth_count_xfer(struct ustore *u, int upload, int ok, uint64_t bytes)
 {
-	struct ucounts *c = u != NULL ? u->counts : NULL;
+	struct counters_user *c = u != NULL ? u->counts : NULL;
 
 	if (c == NULL)
 		return;
@@ -477,7 +479,7 @@ auth_count_xfer(struct ustore *u, int upload, int ok, uint64_t bytes)
 int
 auth_attach(struct session *s, const char *name, struct store *st)
 {
-	struct server *srv = s->srv;
+	struct ctx *srv = s->srv;
 	struct ustore *u;
 
 	for (u = srv->ustores; u != NULL; u = u->next)
@@ -514,7 +516,7 @@ auth_ref(struct ustore *u)
 }
 
 void
-auth_unref(struct server *srv, struct ustore *u)
+auth_unref(struct ctx *srv, struct ustore *u)
 {
 	struct ustore **pp;
 

@@ -21,14 +21,13 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "server.h"
+#include "ftx_limits.h"
 #include "store.h"
 
-/* One account's transfer counters since the server started: what STATS
- * shows a user when there are accounts. */
-struct ucounts {
-	uint64_t xfers_ok, xfers_failed, bytes_in, bytes_out;
-};
+struct config;
+struct counters_user;
+struct ctx;
+struct session;
 
 /* One user's open storage. */
 struct ustore {
@@ -36,44 +35,44 @@ struct ustore {
 	struct store *store;
 	int refs;
 	uint64_t inflight; /* bytes of uploads running: quota reserve */
-	struct ucounts *counts; /* outlives the store; NULL: not kept */
+	struct counters_user *counts; /* outlives the store; NULL: not kept */
 	struct ustore *next;
 };
 
 /* Resolve the users file and whether accounts are on; 0 or -1.  Only
  * a users file that does not exist (ENOENT) means "no accounts": any
  * other error finding it stops the start (err names file and error). */
-int auth_init(struct server *srv, char *err, size_t errlen);
+int auth_init(struct ctx *srv, char *err, size_t errlen);
 /* Before start-up, as the starting user: an explicit --users FILE must
  * exist; 0 or -1 (err says why). */
 int auth_users_given(const struct config *cfg, char *err, size_t errlen);
-void auth_free(struct server *srv);
+void auth_free(struct ctx *srv);
 /* Look at the users file again (at every connection, LOGIN, SIGHUP and
  * from auth_tick): accounts turn on when it appears.  0, or -1 if it
  * cannot be looked at (not ENOENT): accounts are then on too, and
  * LOGIN must be refused until it can.  Logged when the state changes. */
-int auth_recheck(struct server *srv);
+int auth_recheck(struct ctx *srv);
 /* Loop tick: auth_recheck every FTX_USERS_RECHECK_MS. */
-void auth_tick(struct server *srv, long long now);
+void auth_tick(struct ctx *srv, long long now);
 
 /* SECURITY: lockout.  1 if the address is locked out (and *left_s says
  * for how long), else 0. */
 int auth_locked(
-    struct server *srv, const struct sockaddr_storage *peer, long long *left_s);
+    struct ctx *srv, const struct sockaddr_storage *peer, long long *left_s);
 /* SECURITY: lockout per account name.  1 if password logins for `name`
  * are locked for this peer (not one that logged in to it before), and
  * *left_s says for how long; else 0. */
-int auth_account_locked(struct server *srv, const char *name,
+int auth_account_locked(struct ctx *srv, const char *name,
     const struct sockaddr_storage *peer, long long *left_s);
 /* Count a failed password login for `name` against the address and the
  * name; logs when either becomes locked out. */
 void auth_failed(
-    struct server *srv, const struct sockaddr_storage *peer, const char *name);
+    struct ctx *srv, const struct sockaddr_storage *peer, const char *name);
 /* A successful login to account `name` (NULL: anonymous, which changes
  * nothing) forgives the address only the failures for that same name
  * just before it, and remembers the address as good for the name. */
 void auth_succeeded(
-    struct server *srv, const struct sockaddr_storage *peer, const char *name);
+    struct ctx *srv, const struct sockaddr_storage *peer, const char *name);
 
 /* Worker thread: check name and password against the users file and
  * open the user's storage.  1 and *st / *quota filled if the login is
@@ -96,6 +95,6 @@ const struct store *auth_store(const struct session *s);
 void auth_count_xfer(struct ustore *u, int upload, int ok, uint64_t bytes);
 /* Reference counting for jobs and transfers that outlive a command. */
 struct ustore *auth_ref(struct ustore *u);
-void auth_unref(struct server *srv, struct ustore *u);
+void auth_unref(struct ctx *srv, struct ustore *u);
 
 #endif /* FTXD_AUTH_H */

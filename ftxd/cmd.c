@@ -19,6 +19,8 @@
 #include "buf.h"
 #include "chat.h"
 #include "cmd.h"
+#include "counters.h"
+#include "ctx.h"
 #include "hash.h"
 #include "listing.h"
 #include "log.h"
@@ -27,6 +29,7 @@
 #include "proto.h"
 #include "room.h"
 #include "session.h"
+#include "store.h"
 #include "str.h"
 #include "tls.h"
 #include "worker.h"
@@ -39,7 +42,7 @@
 struct sjob {
 	struct job job; /* must be first */
 	struct session *sess; /* NULL once the session has gone */
-	struct server *srv;
+	struct ctx *srv;
 	const struct store *st; /* the session's storage */
 	struct ustore *ust; /* a reference that keeps `st` open */
 	void (*work)(struct sjob *j); /* on a worker */
@@ -338,6 +341,74 @@ check_name_size(struct session *s, struct proto_cmd *c, uint64_t *size)
 	return 0;
 }
 
+/* --- transfers --------------------------------------------------------- */
+
+/* " host=<public-host>" for OK replies, or "" without --public-host.
+ * The value was checked to be host-name characters only, so it needs
+ * no percent-encoding. */
+static const char *
+host_prefix(const struct ctx *srv)
+{
+	return srv->cfg.public_host[0] != '\0' ? " host=" : "";
+}
+
+/* How the session's transfer ended: DONE or ERROR, then the session
+ * goes on (or, in a stop, closes once nothing else runs). */
+static void
+xfer_ended(struct session *s, const struct xfer_result *r)
+{
+	char hex[HASH_SHA256_HEXLEN + 1];
+
+	if (r->err == XFER_OK) {
+		str_hex(hex, r->sha, HASH_SHA256_LEN);
+		sess_reply(s, "DONE %s", hex);
+	} else {
+		sess_reply(s, "ERROR %s %s", xfer_err_code(r->err), r->text);
+	}
+	/* Cancelled by the stop itself, which closes the session next
+	 * (sess_stop_idle). */
+	if (r->err == XFER_SHUTDOWN)
+		return;
+	if (s->srv->stopping && s->busy == NULL)
+		sess_close_after(s, NULL);
+	else
+		sess_resume(s);
+}
+
+/* Offer an upload: OK <port> <token>, or the ERROR why not. */
+static void
+start_upload(struct session *s, const char *name, uint64_t size,
+    uint64_t offset, uint64_t *reserved)
+{
+	struct xfer_offer o;
+
+	if (xfer_upload(s, name, size, offset, reserved, xfer_ended, &o) == -1)
+		sess_reply(s, "ERROR %s %s", xfer_err_code(o.err), o.why);
+	else
+		sess_reply(s, "OK %d %s%s%s", o.port, o.token,
+		    host_prefix(s->srv), s->srv->cfg.public_host);
+	explicit_bzero(o.token, sizeof(o.token));
+}
+
+/* Offer a download: OK <size> <port> <token> <sha256>, or the ERROR. */
+static void
+start_download(struct session *s, const char *name, struct store_file *f,
+    uint64_t size, const unsigned char *sha, uint64_t offset)
+{
+	char shahex[HASH_SHA256_HEXLEN + 1];
+	struct xfer_offer o;
+
+	if (xfer_download(s, name, f, size, sha, offset, xfer_ended, &o) ==
+	    -1) {
+		sess_reply(s, "ERROR %s %s", xfer_err_code(o.err), o.why);
+		return;
+	}
+	str_hex(shahex, sha, HASH_SHA256_LEN);
+	sess_reply(s, "OK %" PRIu64 " %d %s %s%s%s", size, o.port, o.token,
+	    shahex, host_prefix(s->srv), s->srv->cfg.public_host);
+	explicit_bzero(o.token, sizeof(o.token));
+}
+
 static void partial_work(struct sjob *j);
 static void upload_work(struct sjob *j);
 static void upload_finish(struct sjob *j);
@@ -357,7 +428,7 @@ cmd_upload(struct session *s, struct proto_cmd *c)
 		return;
 	}
 	if (off == 0 && !space) {
-		xfer_upload(s, c->argv[0], size, 0, NULL);
+		start_upload(s, c->argv[0], size, 0, NULL);
 		return;
 	}
 	/* SECURITY: an offset past what we kept would leave a hole of
@@ -442,7 +513,8 @@ sjob_done(struct job *job)
 		sess_resume(s);
 }
 
-void
+/* The session is going away; its job must not report back to it. */
+static void
 cmd_detach(struct sjob *j)
 {
 	if (j->streaming) {
@@ -733,8 +805,7 @@ download_finish(struct sjob *j)
 		    j->sb.size);
 		return;
 	}
-	xfer_download(
-	    j->sess, j->name, j->file, j->sb.size, j->sha, j->offset);
+	start_download(j->sess, j->name, j->file, j->sb.size, j->sha, j->offset);
 	j->file = NULL; /* the transfer owns it now */
 }
 
@@ -846,7 +917,7 @@ upload_finish(struct sjob *j)
 		    j->offset, j->kept);
 		return;
 	}
-	xfer_upload(j->sess, j->name, j->size, j->offset, &j->reserved);
+	start_upload(j->sess, j->name, j->size, j->offset, &j->reserved);
 }
 
 static void
@@ -876,7 +947,7 @@ static void take_followers(struct sjob *j);
 static void list_finish(struct sjob *j);
 
 static void
-list_start_next(struct server *srv)
+list_start_next(struct ctx *srv)
 {
 	struct sjob *j;
 
@@ -885,7 +956,7 @@ list_start_next(struct server *srv)
 			listing_unref(j->cand);
 			j->cand = listing_cached(j->st, loop_now_ms());
 			/* SECURITY: a new snapshot only within the budget. */
-			if (j->cand == NULL && sess_over_budget(srv))
+			if (j->cand == NULL && sess_over_budget(&srv->sessions))
 				return; /* retried by cmd_tick */
 		}
 		(void)jq_pop(&list_q);
@@ -1012,7 +1083,8 @@ list_finish(struct sjob *j)
 	}
 }
 
-void
+/* A LIST being sent: queue its next piece (the output has drained). */
+static void
 cmd_pump(struct session *s)
 {
 	struct sjob *j = s->busy;
@@ -1025,7 +1097,9 @@ cmd_pump(struct session *s)
 		sess_close_after(s, "ERROR SHUTDOWN server stopping");
 }
 
-size_t
+/* Bytes of the session's LIST not queued yet, and what closing the
+ * session would free of its snapshot. */
+static size_t
 cmd_unsent(const struct session *s)
 {
 	const struct sjob *j = s->busy;
@@ -1033,7 +1107,7 @@ cmd_unsent(const struct session *s)
 	return j != NULL && j->streaming ? listing_len(j->snap) - j->sent : 0;
 }
 
-size_t
+static size_t
 cmd_frees(const struct session *s)
 {
 	const struct sjob *j = s->busy;
@@ -1254,22 +1328,27 @@ cmd_echo(struct session *s, struct proto_cmd *c)
 static int
 stats_user_line(const struct session *s, char *out, size_t n)
 {
-	static const struct ucounts none;
-	const struct ucounts *c = &none;
+	struct counters_now now = {loop_now_ms(), 0, 0, 0, 0};
 	const struct session *k;
-	int running, pending, nsess = 0;
 
-	if (s->ust != NULL && s->ust->counts != NULL)
-		c = s->ust->counts;
-	for (k = s->srv->sessions; k != NULL; k = k->next)
-		nsess += k->ust == s->ust;
-	xfer_count_user(s->srv, s->ust, &running, &pending);
-	return str_fmt(out, n,
-	    "per_user=1 uptime=%lld sessions=%d xfers_running=%d "
-	    "xfers_pending=%d xfers_ok=%" PRIu64 " xfers_failed=%" PRIu64
-	    " bytes_in=%" PRIu64 " bytes_out=%" PRIu64,
-	    (loop_now_ms() - s->srv->stats.start_ms) / 1000, nsess, running,
-	    pending, c->xfers_ok, c->xfers_failed, c->bytes_in, c->bytes_out);
+	for (k = s->srv->sessions.head; k != NULL; k = k->next)
+		now.sessions += k->ust == s->ust;
+	xfer_count_user(s->srv, s->ust, &now.xfers_running, &now.xfers_pending);
+	return counters_user_line(s->ust != NULL ? s->ust->counts : NULL,
+	    s->srv->stats.start_ms, &now, out, n);
+}
+
+int
+cmd_stats_line(const struct ctx *srv, char *out, size_t n)
+{
+	struct counters_now now;
+
+	now.now_ms = loop_now_ms();
+	now.sessions = srv->sessions.n;
+	now.chat = srv->room->n;
+	now.xfers_running = xfer_running(srv);
+	now.xfers_pending = xfer_pending(srv);
+	return counters_line(&srv->stats, &now, out, n);
 }
 
 /* One line of key=value pairs (docs/PROTOCOL.md, STATS); the server-wide
@@ -1288,7 +1367,7 @@ cmd_stats(struct session *s, struct proto_cmd *c)
 	if (s->srv->accounts)
 		rc = stats_user_line(s, line, sizeof(line));
 	else
-		rc = srv_stats_line(s->srv, line, sizeof(line));
+		rc = cmd_stats_line(s->srv, line, sizeof(line));
 	if (rc == -1) {
 		sess_reply(s, "ERROR INTERNAL statistics do not fit a line");
 		return;
@@ -1394,7 +1473,7 @@ login_inflight(const struct session *me)
 	const struct session *s;
 	int n = 0;
 
-	for (s = me->srv->sessions; s != NULL; s = s->next)
+	for (s = me->srv->sessions.head; s != NULL; s = s->next)
 		n += s->busy != NULL && s->busy->work == login_work &&
 		    s->busy->checking && net_same_ip(&s->peer, &me->peer);
 	return n;
@@ -1505,7 +1584,7 @@ login_finish(struct sjob *j)
 }
 
 void
-cmd_tick(struct server *srv, long long now)
+cmd_tick(struct ctx *srv, long long now)
 {
 	struct sjob **pp = &delayed, *j;
 	struct session *s;
@@ -1602,3 +1681,56 @@ cmd_login(struct session *s, struct proto_cmd *c)
 	jq_push(&login_q, j);
 	login_start_next();
 }
+
+/* --- the session layer's hooks ----------------------------------------- */
+
+/* A new control connection: the greeting, with the capabilities after
+ * "ready" (docs/PROTOCOL.md). */
+static void
+cmd_open(struct session *s)
+{
+	const struct ctx *srv = s->srv;
+
+	/* Without accounts every session may do everything at once. */
+	s->authed = !srv->accounts;
+	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s", FTX_PROTO_VERSION,
+	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
+	    srv->cfg.require_tls ? " tls-required" : "",
+	    srv->accounts ? " login" : "",
+	    srv->accounts && srv->cfg.anonymous != CFG_ANON_OFF ? " anonymous"
+								: "");
+}
+
+/* The session is being freed: leave the room (announced), let go of
+ * its storage, and detach its job and transfer, which may still
+ * finish. */
+static void
+cmd_close(struct session *s)
+{
+	room_gone(s);
+	auth_unref(s->srv, s->ust);
+	s->ust = NULL;
+	if (s->busy != NULL)
+		cmd_detach(s->busy);
+	if (s->xfer != NULL)
+		xfer_session_gone(s->xfer);
+}
+
+/* All LIST snapshots, which count against FTX_OUTPUT_BUDGET with the
+ * sessions' queues. */
+static size_t
+cmd_held(void)
+{
+	return listing_bytes();
+}
+
+const struct sess_hooks cmd_hooks = {
+    .on_open = cmd_open,
+    .on_line = cmd_dispatch,
+    .on_drain = cmd_pump,
+    .unsent = cmd_unsent,
+    .frees = cmd_frees,
+    .held = cmd_held,
+    .on_leave = room_leave,
+    .on_close = cmd_close,
+};

@@ -1,24 +1,32 @@
 /*
  * cmd.h - the command table: the single gate every control command passes.
+ *
+ * The command layer is the session layer's owner: it greets sessions,
+ * runs their lines, sends LISTs as their output drains and lets go of
+ * their jobs, transfers and chat membership when they close, all through
+ * cmd_hooks; and it alone turns what the modules below report (a
+ * transfer's result, a worker's answer) into reply lines.
  */
 #ifndef FTXD_CMD_H
 #define FTXD_CMD_H
 
-#include "server.h"
+#include <stddef.h>
 
-struct sjob;
+struct ctx;
+struct session;
+struct sess_hooks;
 
-/* Parse one complete line (NUL-terminated, LF included) and run it. */
+/* The hooks the server gives its sessions (sess_set.hooks). */
+extern const struct sess_hooks cmd_hooks;
+
+/* Parse one complete line (NUL-terminated, LF included) and run it
+ * (cmd_hooks.on_line). */
 void cmd_dispatch(struct session *s, char *line);
-/* Timers: failed LOGINs are answered after a delay. */
-void cmd_tick(struct server *srv, long long now);
-/* A LIST being sent: queue its next piece (the output has drained). */
-void cmd_pump(struct session *s);
-/* Bytes of the session's LIST not queued yet, and what closing the
- * session would free of its snapshot. */
-size_t cmd_unsent(const struct session *s);
-size_t cmd_frees(const struct session *s);
-/* The session is going away; its job must not report back to it. */
-void cmd_detach(struct sjob *j);
+/* Timers: failed LOGINs are answered after a delay; LISTs waiting for
+ * the output budget. */
+void cmd_tick(struct ctx *srv, long long now);
+/* The server-wide statistics line (STATS without accounts, SIGUSR1):
+ * 0, or -1 if it does not fit `n`. */
+int cmd_stats_line(const struct ctx *srv, char *out, size_t n);
 
 #endif /* FTXD_CMD_H */

@@ -453,20 +453,21 @@ main(int argc, char **argv)
 	if (cli.gen_cert != NULL)
 		return gen_cert(cli.gen_cert);
 	path = cfg_default_path(&cli);
-	if (cfg_build(&srv.cfg, &cli, path, err, sizeof(err)) == -1)
+	if (cfg_build(&srv.ctx.cfg, &cli, path, err, sizeof(err)) == -1)
 		fatal(2, err);
 	srv.cli = &cli;
 	srv.cfg_path = path;
 	/* As the starting user, before detaching: the error reaches the
 	 * terminal, and exit 2 says "fix the configuration". */
-	if (auth_users_given(&srv.cfg, err, sizeof(err)) == -1)
+	if (auth_users_given(&srv.ctx.cfg, err, sizeof(err)) == -1)
 		fatal(2, err);
-	if (srv.cfg.daemon) {
+	if (srv.ctx.cfg.daemon) {
 		/* The daemon runs in "/": make every path absolute first,
 		 * the config file's too, for SIGHUP. */
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
 			fatal(1, "cannot find the current directory");
-		if (cfg_absolute_paths(&srv.cfg, cwd, err, sizeof(err)) == -1)
+		if (cfg_absolute_paths(&srv.ctx.cfg, cwd, err, sizeof(err)) ==
+		    -1)
 			fatal(2, err);
 		if (path != NULL && path[0] != '/') {
 			if (str_fmt(cfgabs, sizeof(cfgabs), "%s/%s", cwd,
@@ -475,28 +476,28 @@ main(int argc, char **argv)
 			srv.cfg_path = cfgabs;
 		}
 		srv.base_dir = cwd;
-		if (srv.cfg.log[0] == '\0')
+		if (srv.ctx.cfg.log[0] == '\0')
 			fprintf(stderr,
 			    "ftxd: warning: --daemon without --log: "
 			    "the log goes to /dev/null\n");
 	}
 	/* Checked before detaching, so the error reaches the terminal. */
-	if (srv.cfg.pidfile[0] != '\0' &&
-	    pid_check(srv.cfg.pidfile, err, sizeof(err)) == -1)
+	if (srv.ctx.cfg.pidfile[0] != '\0' &&
+	    pid_check(srv.ctx.cfg.pidfile, err, sizeof(err)) == -1)
 		fatal(1, err);
-	if (srv.cfg.daemon)
+	if (srv.ctx.cfg.daemon)
 		notify = daemonize();
-	log_trust_run_user(srv.cfg.run_user);
-	if (log_open(srv.cfg.log, err, sizeof(err)) == -1 ||
-	    log_xfer_open(srv.cfg.xferlog, err, sizeof(err)) == -1)
+	log_trust_run_user(srv.ctx.cfg.run_user);
+	if (log_open(srv.ctx.cfg.log, err, sizeof(err)) == -1 ||
+	    log_xfer_open(srv.ctx.cfg.xferlog, err, sizeof(err)) == -1)
 		fatal(1, err);
-	log_set_format(srv.cfg.log_format);
+	log_set_format(srv.ctx.cfg.log_format);
 	if (path != NULL)
 		log_msg(NULL, "config file %s", srv.cfg_path);
 	/* Written before srv_init, which may drop root: the pidfile's
 	 * directory (/run) is usually root's. */
-	if (srv.cfg.pidfile[0] != '\0' &&
-	    pid_write(srv.cfg.pidfile, err, sizeof(err)) == -1) {
+	if (srv.ctx.cfg.pidfile[0] != '\0' &&
+	    pid_write(srv.ctx.cfg.pidfile, err, sizeof(err)) == -1) {
 		log_msg(NULL, "fatal: %s", err);
 		fprintf(stderr, "ftxd: %s\n", err);
 		cfg_cli_free(&cli);
@@ -505,8 +506,8 @@ main(int argc, char **argv)
 	if (srv_init(&srv, err, sizeof(err)) == -1) {
 		log_msg(NULL, "fatal: %s", err);
 		fprintf(stderr, "ftxd: %s\n", err);
-		if (srv.cfg.pidfile[0] != '\0')
-			pid_remove(srv.cfg.pidfile);
+		if (srv.ctx.cfg.pidfile[0] != '\0')
+			pid_remove(srv.ctx.cfg.pidfile);
 		srv_free(&srv);
 		cfg_cli_free(&cli);
 		return 1;
@@ -514,8 +515,8 @@ main(int argc, char **argv)
 	if (notify != -1)
 		daemon_ready(notify);
 	rc = srv_run(&srv);
-	if (srv.cfg.pidfile[0] != '\0')
-		pid_remove(srv.cfg.pidfile);
+	if (srv.ctx.cfg.pidfile[0] != '\0')
+		pid_remove(srv.ctx.cfg.pidfile);
 	srv_free(&srv);
 	log_close();
 	cfg_cli_free(&cli);

@@ -7,11 +7,11 @@
 #include <time.h>
 
 #include "chat.h"
+#include "ctx.h"
 #include "flood.h"
 #include "log.h"
 #include "loop.h"
 #include "room.h"
-#include "server.h"
 #include "session.h"
 #include "str.h"
 
@@ -85,7 +85,7 @@ deliver(struct member *m, const char *line, size_t n)
 		return;
 	if (t->out.len + n > FTX_CHAT_QUEUE_MAX) {
 		m->slow = 1;
-		t->srv->room.nslow++;
+		t->srv->room->nslow++;
 		return;
 	}
 	sess_reply_raw(t, line, n);
@@ -168,7 +168,7 @@ void
 room_leave(struct session *s, const char *reason)
 {
 	if (s->chat != NULL)
-		depart(&s->srv->room, s->chat, reason);
+		depart(s->srv->room, s->chat, reason);
 }
 
 /*
@@ -237,7 +237,7 @@ void
 room_join(struct session *s, const char *nick)
 {
 	char err[FTX_ERRLEN], line[PUSH_MAX], ts[CHAT_TS_LEN];
-	struct room *r = &s->srv->room;
+	struct room *r = s->srv->room;
 	struct member *m;
 
 	if (s->chat != NULL) {
@@ -313,7 +313,7 @@ void
 room_say(struct session *s, const char *text)
 {
 	char line[PUSH_MAX], ts[CHAT_TS_LEN];
-	struct room *r = &s->srv->room;
+	struct room *r = s->srv->room;
 
 	if (can_send(s, text) == -1)
 		return;
@@ -330,7 +330,7 @@ void
 room_msg(struct session *s, const char *to, const char *text)
 {
 	char line[PUSH_MAX], ts[CHAT_TS_LEN], err[FTX_ERRLEN];
-	struct room *r = &s->srv->room;
+	struct room *r = s->srv->room;
 	struct member *t;
 	size_t n;
 
@@ -359,7 +359,7 @@ room_msg(struct session *s, const char *to, const char *text)
 void
 room_who(struct session *s)
 {
-	struct room *r = &s->srv->room;
+	struct room *r = s->srv->room;
 	struct member *m;
 
 	sess_reply(s, "OK %zu", r->n);
@@ -369,19 +369,18 @@ room_who(struct session *s)
 }
 
 void
-room_notice(struct server *srv, const char *text)
+room_notice(struct room *r, const char *text)
 {
 	char line[PUSH_MAX], ts[CHAT_TS_LEN];
 
 	now_ts(ts);
-	broadcast(&srv->room, line, push_fmt(line, "NOTICE %s %s", ts, text));
+	broadcast(r, line, push_fmt(line, "NOTICE %s %s", ts, text));
 }
 
 /* At exit: no one is left to tell, so members go without a LEFT. */
 void
-room_free(struct server *srv)
+room_free(struct room *r)
 {
-	struct room *r = &srv->room;
 	struct member *m;
 
 	while ((m = r->head) != NULL) {

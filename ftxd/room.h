@@ -12,7 +12,6 @@
 
 #include <stddef.h>
 
-struct server;
 struct session;
 struct member;
 
@@ -40,8 +39,8 @@ void room_who(struct session *s);
 /* The session's nick, or NULL if it is not in the room. */
 const char *room_nick(const struct session *s);
 /* A NOTICE to everyone in the room. */
-void room_notice(struct server *srv, const char *text);
+void room_notice(struct room *r, const char *text);
 /* The room's members have left (shutdown); frees nothing else. */
-void room_free(struct server *srv);
+void room_free(struct room *r);
 
 #endif /* FTXD_ROOM_H */

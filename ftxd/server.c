@@ -13,15 +13,16 @@
 
 #include "auth.h"
 #include "cmd.h"
+#include "config.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "priv.h"
+#include "room.h"
 #include "server.h"
 #include "session.h"
 #include "store_posix.h"
 #include "users.h"
-#include "room.h"
-#include "priv.h"
 #include "str.h"
 #include "tls.h"
 #include "udpecho.h"
@@ -32,12 +33,6 @@
 #define STOP_EXTRA_S 5
 
 static int sig_wfd = -1;
-
-void
-srv_defaults(struct config *cfg)
-{
-	cfg_defaults(cfg);
-}
 
 static void
 on_signal(int sig)
@@ -58,7 +53,7 @@ count_ip(const struct server *srv, const struct sockaddr_storage *peer)
 	const struct session *s;
 	size_t n = 0;
 
-	for (s = srv->sessions; s != NULL; s = s->next)
+	for (s = srv->ctx.sessions.head; s != NULL; s = s->next)
 		n += net_same_ip(&s->peer, peer);
 	return n;
 }
@@ -73,7 +68,7 @@ refuse_code(struct server *srv, int fd, const struct sockaddr_storage *peer,
 
 	net_addr_str(peer, addr, sizeof(addr));
 	log_msg(addr, "refused: %s", why);
-	srv->stats.refused++;
+	srv->ctx.stats.refused++;
 	/* Best effort: the socket is fresh, so its buffer has room. */
 	if (str_fmt(line, sizeof(line), "ERROR %s %s\n", code, why) == 0 &&
 	    send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT) == -1)
@@ -95,7 +90,7 @@ locked_out(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	char why[96];
 	long long left;
 
-	if (!srv->accounts || !auth_locked(srv, peer, &left))
+	if (!srv->ctx.accounts || !auth_locked(&srv->ctx, peer, &left))
 		return 0;
 	(void)str_fmt(why, sizeof(why),
 	    "too many failed logins; try again in %lld s", left);
@@ -113,21 +108,22 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 	(void)l;
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
-		auth_recheck(srv);
+		auth_recheck(&srv->ctx);
 		if (locked_out(srv, fd, &peer))
 			continue;
-		if (srv->nsessions >= (size_t)srv->cfg.max_clients)
+		if (srv->ctx.sessions.n >= (size_t)srv->ctx.cfg.max_clients)
 			refuse(srv, fd, &peer, "too many connections");
-		else if (count_ip(srv, &peer) >= (size_t)srv->cfg.max_per_ip)
+		else if (count_ip(srv, &peer) >=
+		    (size_t)srv->ctx.cfg.max_per_ip)
 			refuse(srv, fd, &peer,
 			    "too many connections from your address");
-		else if (sess_new(srv, fd, &peer) == -1)
+		else if (sess_new(&srv->ctx.sessions, fd, &peer) == -1)
 			refuse(srv, fd, &peer, "server out of resources");
 		else
-			srv->stats.sessions_total++;
+			srv->ctx.stats.sessions_total++;
 	}
 	if (errno == EMFILE || errno == ENFILE)
-		xfer_pause_accepting(srv, "accept");
+		xfer_pause_accepting(&srv->ctx, "accept");
 }
 
 static void
@@ -143,20 +139,21 @@ on_worker(struct loop *l, int fd, int revents, void *arg)
 static void
 begin_stop(struct server *srv)
 {
-	if (srv->stopping)
+	if (srv->ctx.stopping)
 		return;
-	srv->stopping = 1;
+	srv->ctx.stopping = 1;
 	srv->stop_ms = loop_now_ms();
 	log_msg(NULL, "shutdown: stopping, %d transfers running",
-	    xfer_running(srv));
-	if (srv->ctl_fd != -1) {
-		loop_del(srv->loop, srv->ctl_fd);
-		close(srv->ctl_fd);
-		srv->ctl_fd = -1;
+	    xfer_running(&srv->ctx));
+	if (srv->ctx.ctl_fd != -1) {
+		loop_del(srv->ctx.loop, srv->ctx.ctl_fd);
+		close(srv->ctx.ctl_fd);
+		srv->ctx.ctl_fd = -1;
 	}
-	uecho_close(srv);
-	xfer_stop(srv, 0);
-	sess_stop_idle(srv);
+	uecho_close(srv->uecho);
+	srv->uecho = NULL;
+	xfer_stop(&srv->ctx, 0);
+	sess_stop_idle(&srv->ctx.sessions);
 }
 
 static void
@@ -164,7 +161,7 @@ log_stats(const struct server *srv)
 {
 	char line[512];
 
-	if (srv_stats_line(srv, line, sizeof(line)) == 0)
+	if (cmd_stats_line(&srv->ctx, line, sizeof(line)) == 0)
 		log_msg(NULL, "stats %s", line);
 }
 
@@ -202,20 +199,21 @@ static void
 tick(struct loop *l, void *arg)
 {
 	struct server *srv = arg;
+	struct ctx *c = &srv->ctx;
 	long long now = loop_now_ms();
 
-	if (!srv->stopping)
-		xfer_resume_accepting(srv);
-	xfer_tick(srv, now);
-	sess_tick(srv, now);
-	cmd_tick(srv, now);
-	auth_tick(srv, now);
-	uecho_tick(srv, now);
-	if (!srv->stopping)
+	if (!c->stopping)
+		xfer_resume_accepting(c);
+	xfer_tick(c, now);
+	sess_tick(&c->sessions, now);
+	cmd_tick(c, now);
+	auth_tick(c, now);
+	uecho_tick(srv->uecho, now);
+	if (!c->stopping)
 		return;
 	if (now - srv->stop_ms > FTX_SHUTDOWN_GRACE_S * 1000LL)
-		xfer_stop(srv, 1);
-	if (srv->sessions == NULL && xfer_running(srv) == 0 &&
+		xfer_stop(c, 1);
+	if (c->sessions.head == NULL && xfer_running(c) == 0 &&
 	    worker_pending() == 0)
 		loop_stop(l);
 	/* A job stuck in the disk (hashing a huge file, a hung NFS root)
@@ -247,7 +245,7 @@ setup_signals(struct server *srv, char *err, size_t errlen)
 		return str_err(err, errlen, "sigaction: %s", strerror(errno));
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, NULL);
-	return loop_add(srv->loop, srv->sigfd[0], POLLIN, on_sigpipe, srv);
+	return loop_add(srv->ctx.loop, srv->sigfd[0], POLLIN, on_sigpipe, srv);
 }
 
 /*
@@ -270,21 +268,21 @@ raise_nofile(const struct server *srv)
 		(void)getrlimit(RLIMIT_NOFILE, &rl);
 	}
 	/* A session, its data connection and its transfer's file. */
-	want = (rlim_t)srv->cfg.max_clients * 3 + 64;
+	want = (rlim_t)srv->ctx.cfg.max_clients * 3 + 64;
 	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want)
 		log_msg(NULL,
 		    "warning: open-file limit %llu is below the %llu that "
 		    "--max-clients %d may need (raise it with ulimit -n or "
 		    "LimitNOFILE=)",
 		    (unsigned long long)rl.rlim_cur, (unsigned long long)want,
-		    srv->cfg.max_clients);
+		    srv->ctx.cfg.max_clients);
 }
 
 /* TLS and the root check: what must be settled before anything else. */
 static int
 security_init(struct server *srv, char *err, size_t errlen)
 {
-	const struct config *c = &srv->cfg;
+	const struct config *c = &srv->ctx.cfg;
 
 	/* SECURITY: a network daemon does not serve as root by accident. */
 	if (priv_is_root() && c->run_user[0] == '\0' && !c->allow_root)
@@ -301,8 +299,8 @@ security_init(struct server *srv, char *err, size_t errlen)
 		return str_err(err, errlen, "--require-tls needs --tls-cert");
 	/* Loaded now: the key file is typically readable by root only. */
 	if (c->tls_cert[0] != '\0' &&
-	    (srv->tls = tls_server_ctx(c->tls_cert, c->tls_key, err, errlen)) ==
-		NULL)
+	    (srv->ctx.tls = tls_server_ctx(
+		 c->tls_cert, c->tls_key, err, errlen)) == NULL)
 		return -1;
 	return 0;
 }
@@ -315,29 +313,47 @@ log_listening(const struct server *srv)
 	const char *lb, *rb;
 	char range[32] = "";
 
-	lb = strchr(srv->cfg.bind, ':') != NULL ? "[" : "";
+	lb = strchr(srv->ctx.cfg.bind, ':') != NULL ? "[" : "";
 	rb = *lb != '\0' ? "]" : "";
-	if (srv->ndata > 1)
+	if (srv->ctx.ndata > 1)
 		(void)str_fmt(range, sizeof(range), " data-ports=%d-%d",
-		    srv->data_ports[0], srv->data_ports[srv->ndata - 1]);
+		    srv->ctx.data_ports[0],
+		    srv->ctx.data_ports[srv->ctx.ndata - 1]);
 	log_msg(NULL,
 	    "ftxd %s listening control=%s%s%s:%d data=%s%s%s:%d%s udp-echo=%s "
 	    "tls=%s%s accounts=%s anonymous=%s root=%s",
-	    FTX_VERSION, lb, srv->cfg.bind, rb, net_local_port(srv->ctl_fd), lb,
-	    srv->cfg.bind, rb, srv->data_ports[0], range,
-	    srv->uecho != NULL ? "on" : "off", srv->tls != NULL ? "on" : "off",
-	    srv->cfg.require_tls ? ",required" : "",
-	    srv->accounts ? "on" : "off", cfg_anon_name(srv->cfg.anonymous),
-	    srv->cfg.root);
+	    FTX_VERSION, lb, srv->ctx.cfg.bind, rb,
+	    net_local_port(srv->ctx.ctl_fd), lb, srv->ctx.cfg.bind, rb,
+	    srv->ctx.data_ports[0], range, srv->uecho != NULL ? "on" : "off",
+	    srv->ctx.tls != NULL ? "on" : "off",
+	    srv->ctx.cfg.require_tls ? ",required" : "",
+	    srv->ctx.accounts ? "on" : "off",
+	    cfg_anon_name(srv->ctx.cfg.anonymous), srv->ctx.cfg.root);
+}
+
+/* The modules' shared state: sessions answer to the command layer
+ * (cmd_hooks), which reaches everything else through the context. */
+static void
+wire(struct server *srv)
+{
+	struct ctx *c = &srv->ctx;
+
+	c->sessions.loop = c->loop;
+	c->sessions.tls = c->tls;
+	c->sessions.cfg = &c->cfg;
+	c->sessions.hooks = &cmd_hooks;
+	c->sessions.ctx = c;
+	room_init(&srv->room);
+	c->room = &srv->room;
 }
 
 static int
 migrate_one(void *arg, const struct user_rec *rec)
 {
-	struct server *srv = arg;
+	struct ctx *c = arg;
 	struct store_err e;
 
-	if (store_posix_migrate_user(srv->store, rec->name, &e) == -1) {
+	if (store_posix_migrate_user(c->store, rec->name, &e) == -1) {
 		log_msg(NULL, "user area of %s not moved: %s", rec->name, e.msg);
 		return -1;
 	}
@@ -351,75 +367,77 @@ migrate_one(void *arg, const struct user_rec *rec)
  * on a directory ROOT/USER is the shared namespace's own.
  */
 static int
-migrate_areas(struct server *srv, char *err, size_t errlen)
+migrate_areas(struct ctx *c, char *err, size_t errlen)
 {
 	struct user_rec anon;
 	struct store_err e;
 	char why[FTX_ERRLEN];
 
-	if (store_posix_is_migrated(srv->store) ||
-	    (!srv->accounts && srv->cfg.anonymous == 0))
+	if (store_posix_is_migrated(c->store) ||
+	    (!c->accounts && c->cfg.anonymous == 0))
 		return 0;
 	memset(&anon, 0, sizeof(anon));
 	(void)str_copy(anon.name, sizeof(anon.name), FTX_ANON_USER);
-	if ((srv->accounts &&
-		users_list(srv->users_path, migrate_one, srv, why,
-		    sizeof(why)) == -1) ||
-	    migrate_one(srv, &anon) == -1)
+	if ((c->accounts &&
+		users_list(c->users_path, migrate_one, c, why, sizeof(why)) ==
+		    -1) ||
+	    migrate_one(c, &anon) == -1)
 		return str_err(err, errlen,
 		    "cannot move users' areas into %s/.users (see the log)",
-		    srv->cfg.root);
-	if (store_posix_migrated(srv->store, &e) == -1)
+		    c->cfg.root);
+	if (store_posix_migrated(c->store, &e) == -1)
 		return str_err(err, errlen, "%s", e.msg);
-	log_msg(NULL, "users' areas are in %s/.users", srv->cfg.root);
+	log_msg(NULL, "users' areas are in %s/.users", c->cfg.root);
 	return 0;
 }
 
 int
 srv_init(struct server *srv, char *err, size_t errlen)
 {
+	struct ctx *c = &srv->ctx;
 	struct store_err e;
 
-	srv->ctl_fd = -1;
+	c->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
-	srv->stats.start_ms = loop_now_ms();
+	c->stats.start_ms = loop_now_ms();
 	raise_nofile(srv);
 	if (security_init(srv, err, errlen) == -1)
 		return -1;
-	if ((srv->loop = loop_new(err, errlen)) == NULL)
+	if ((c->loop = loop_new(err, errlen)) == NULL)
 		return -1;
+	wire(srv);
 	if (setup_signals(srv, err, errlen) == -1)
 		return -1;
-	srv->ctl_fd = net_listen(
-	    srv->cfg.bind, srv->cfg.port, FTX_LISTEN_BACKLOG, err, errlen);
-	if (srv->ctl_fd == -1)
+	c->ctl_fd = net_listen(
+	    c->cfg.bind, c->cfg.port, FTX_LISTEN_BACKLOG, err, errlen);
+	if (c->ctl_fd == -1)
 		return -1;
-	if (loop_add(srv->loop, srv->ctl_fd, POLLIN, ctl_accept, srv) == -1)
+	if (loop_add(c->loop, c->ctl_fd, POLLIN, ctl_accept, srv) == -1)
 		return str_err(err, errlen, "cannot watch listener");
-	room_init(&srv->room);
-	if (srv->cfg.udp_echo &&
-	    uecho_open(srv, net_local_port(srv->ctl_fd), err, errlen) == -1)
+	if (c->cfg.udp_echo &&
+	    (srv->uecho = uecho_open(c->loop, &c->cfg,
+		 net_local_port(c->ctl_fd), err, errlen)) == NULL)
 		return -1;
-	if (xfer_listen(srv, err, errlen) == -1)
+	if (xfer_listen(c, err, errlen) == -1)
 		return -1;
 	/* SECURITY: the ports are bound; from here on we need no
 	 * privilege, so drop it before touching any stored file or
 	 * starting a thread. */
-	if (srv->cfg.run_user[0] != '\0') {
-		if (priv_drop(srv->cfg.run_user, err, errlen) == -1)
+	if (c->cfg.run_user[0] != '\0') {
+		if (priv_drop(c->cfg.run_user, err, errlen) == -1)
 			return -1;
-		log_msg(NULL, "running as user %s", srv->cfg.run_user);
+		log_msg(NULL, "running as user %s", c->cfg.run_user);
 	}
-	if (store_posix_open(&srv->store, srv->cfg.root, &e) == -1)
-		return str_err(err, errlen, "root %s: %s", srv->cfg.root, e.msg);
-	if (auth_init(srv, err, errlen) == -1 ||
-	    migrate_areas(srv, err, errlen) == -1)
+	if (store_posix_open(&c->store, c->cfg.root, &e) == -1)
+		return str_err(err, errlen, "root %s: %s", c->cfg.root, e.msg);
+	if (auth_init(c, err, errlen) == -1 ||
+	    migrate_areas(c, err, errlen) == -1)
 		return -1;
-	if (worker_start(srv->cfg.workers < FTX_MIN_WORKERS ? srv->cfg.workers
-							    : FTX_MIN_WORKERS,
-		srv->cfg.workers, srv->cfg.max_transfers, err, errlen) == -1)
+	if (worker_start(c->cfg.workers < FTX_MIN_WORKERS ? c->cfg.workers
+							  : FTX_MIN_WORKERS,
+		c->cfg.workers, c->cfg.max_transfers, err, errlen) == -1)
 		return -1;
-	if (loop_add(srv->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
+	if (loop_add(c->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
 	log_listening(srv);
 	return 0;
@@ -428,14 +446,17 @@ srv_init(struct server *srv, char *err, size_t errlen)
 static void
 before_poll(struct loop *l, void *arg)
 {
+	struct server *srv = arg;
+
 	(void)l;
-	sess_flush_pending(arg);
+	sess_flush_pending(&srv->ctx.sessions);
 }
 
 int
 srv_run(struct server *srv)
 {
-	if (loop_run(srv->loop, FTX_TICK_MS, tick, before_poll, srv) == -1) {
+	if (loop_run(srv->ctx.loop, FTX_TICK_MS, tick, before_poll, srv) ==
+	    -1) {
 		log_msg(NULL, "epoll_wait: %s", strerror(errno));
 		return -1;
 	}
@@ -449,26 +470,27 @@ srv_run(struct server *srv)
 void
 srv_free(struct server *srv)
 {
-	room_free(srv);
-	while (srv->sessions != NULL)
-		sess_free(srv->sessions);
-	uecho_close(srv);
-	if (srv->ctl_fd != -1)
-		close(srv->ctl_fd);
-	xfer_unlisten(srv);
-	free(srv->data_fds);
-	free(srv->data_ports);
-	srv->data_fds = srv->data_ports = NULL;
+	room_free(&srv->room);
+	while (srv->ctx.sessions.head != NULL)
+		sess_free(srv->ctx.sessions.head);
+	uecho_close(srv->uecho);
+	srv->uecho = NULL;
+	if (srv->ctx.ctl_fd != -1)
+		close(srv->ctx.ctl_fd);
+	xfer_unlisten(&srv->ctx);
+	free(srv->ctx.data_fds);
+	free(srv->ctx.data_ports);
+	srv->ctx.data_fds = srv->ctx.data_ports = NULL;
 	if (srv->sigfd[0] != -1) {
 		close(srv->sigfd[0]);
 		close(srv->sigfd[1]);
 	}
-	loop_free(srv->loop);
-	auth_free(srv);
-	store_close(srv->store);
-	srv->store = NULL;
-	tls_ctx_free(srv->tls);
-	srv->tls = NULL;
+	loop_free(srv->ctx.loop);
+	auth_free(&srv->ctx);
+	store_close(srv->ctx.store);
+	srv->ctx.store = NULL;
+	tls_ctx_free(srv->ctx.tls);
+	srv->ctx.tls = NULL;
 }
 
 /* Point the logs at the configured files again (logrotate renamed
@@ -478,11 +500,11 @@ reopen_logs(struct server *srv)
 {
 	char err[CFG_ERRLEN];
 
-	if (log_open(srv->cfg.log, err, sizeof(err)) == -1)
+	if (log_open(srv->ctx.cfg.log, err, sizeof(err)) == -1)
 		log_msg(
 		    NULL, "reload: %s (still logging to the old file)", err);
-	log_set_format(srv->cfg.log_format);
-	if (log_xfer_open(srv->cfg.xferlog, err, sizeof(err)) == -1)
+	log_set_format(srv->ctx.cfg.log_format);
+	if (log_xfer_open(srv->ctx.cfg.xferlog, err, sizeof(err)) == -1)
 		log_msg(NULL, "reload: %s (xferlog unchanged)", err);
 }
 
@@ -501,7 +523,8 @@ srv_reload(struct server *srv)
 		return;
 	}
 	if (srv->cli == NULL) {
-		*nc = srv->cfg; /* no command line known: nothing to re-read */
+		*nc = srv->ctx
+			  .cfg; /* no command line known: nothing to re-read */
 	} else if (cfg_build(nc, srv->cli, srv->cfg_path, err, sizeof(err)) ==
 		-1 ||
 	    (srv->base_dir != NULL &&
@@ -515,7 +538,7 @@ srv_reload(struct server *srv)
 	}
 	o = cfg_options(&n);
 	for (i = 0; i < n; i++) {
-		char *cur = (char *)&srv->cfg + o[i].off;
+		char *cur = (char *)&srv->ctx.cfg + o[i].off;
 		const char *next = (const char *)nc + o[i].off;
 
 		if (memcmp(cur, next, o[i].size) == 0)
@@ -536,22 +559,5 @@ srv_reload(struct server *srv)
 	log_msg(NULL, "reload: config=%s changed=%s",
 	    srv->cfg_path != NULL ? srv->cfg_path : "-",
 	    applied[0] != '\0' ? applied : "-");
-	(void)auth_recheck(srv); /* logs if the users file went away */
-}
-
-int
-srv_stats_line(const struct server *srv, char *out, size_t n)
-{
-	const struct srv_stats *st = &srv->stats;
-	uint64_t errors = st->xfers_failed + st->refused + st->rejected;
-
-	return str_fmt(out, n,
-	    "uptime=%lld sessions=%zu sessions_total=%" PRIu64 " chat=%zu "
-	    "xfers_running=%d xfers_pending=%d xfers_ok=%" PRIu64
-	    " xfers_failed=%" PRIu64 " bytes_in=%" PRIu64 " bytes_out=%" PRIu64
-	    " refused=%" PRIu64 " rejected=%" PRIu64 " errors=%" PRIu64,
-	    (loop_now_ms() - st->start_ms) / 1000, srv->nsessions,
-	    st->sessions_total, srv->room.n, xfer_running(srv),
-	    xfer_pending(srv), st->xfers_ok, st->xfers_failed, st->bytes_in,
-	    st->bytes_out, st->refused, st->rejected, errors);
+	(void)auth_recheck(&srv->ctx); /* logs if the users file went away */
 }

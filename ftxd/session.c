@@ -17,32 +17,25 @@
 
 #include <openssl/rand.h>
 
-#include "auth.h"
-#include "cmd.h"
-#include "listing.h"
+#include "config.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
 #include "proto.h"
-#include "room.h"
 #include "session.h"
 #include "str.h"
 #include "tls.h"
-#include "xfer.h"
 
 /* A closing session that cannot flush its last line is dropped. */
 #define SESS_CLOSE_GRACE_MS 5000
 
 static void sess_io(struct loop *l, int fd, int revents, void *arg);
 
-/* Bytes queued for all sessions (FTX_OUTPUT_BUDGET); loop thread. */
-static size_t out_queued;
-
 /* Keep out_queued in step after s->out changed from `before` bytes. */
 static void
 out_account(struct session *s, size_t before)
 {
-	out_queued = out_queued - before + s->out.len;
+	s->set->out_queued = s->set->out_queued - before + s->out.len;
 }
 
 static void
@@ -51,7 +44,7 @@ update_events(struct session *s)
 	short ev = 0;
 
 	if (s->tls_state == STLS_HANDSHAKE) {
-		loop_set_events(s->srv->loop, s->fd, (short)tls_want(s->tls));
+		loop_set_events(s->set->loop, s->fd, (short)tls_want(s->tls));
 		return;
 	}
 	if (!s->closing && !s->eof && s->busy == NULL &&
@@ -59,7 +52,7 @@ update_events(struct session *s)
 		ev |= POLLIN;
 	if (s->out.len > 0 || s->tls_want_out)
 		ev |= POLLOUT;
-	loop_set_events(s->srv->loop, s->fd, ev);
+	loop_set_events(s->set->loop, s->fd, ev);
 }
 
 /* recv(2) on the session, through TLS once it is up. */
@@ -87,39 +80,32 @@ sess_send(struct session *s, const void *p, size_t n)
 }
 
 int
-sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
+sess_new(struct sess_set *set, int fd, const struct sockaddr_storage *peer)
 {
 	struct session *s;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return -1;
-	s->srv = srv;
+	s->set = set;
+	s->srv = set->ctx;
 	s->fd = fd;
 	s->peer = *peer;
 	net_addr_str(peer, s->peerstr, sizeof(s->peerstr));
 	buf_init(&s->out, FTX_OUTBUF_MAX);
 	s->last_ms = s->line_ms = loop_now_ms();
-	if (loop_add(srv->loop, fd, POLLIN, sess_io, s) == -1) {
+	if (loop_add(set->loop, fd, POLLIN, sess_io, s) == -1) {
 		free(s);
 		return -1;
 	}
 	net_set_nodelay(fd);
 	net_set_bufsizes(fd, FTX_CTL_SOCKBUF_BYTES);
-	s->next = srv->sessions;
-	if (srv->sessions != NULL)
-		srv->sessions->prev = s;
-	srv->sessions = s;
-	srv->nsessions++;
-	log_msg(s->peerstr, "connect sessions=%zu", srv->nsessions);
-	/* Without accounts every session may do everything at once. */
-	s->authed = !srv->accounts;
-	/* Capabilities follow "ready" (docs/PROTOCOL.md). */
-	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s", FTX_PROTO_VERSION,
-	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
-	    srv->cfg.require_tls ? " tls-required" : "",
-	    srv->accounts ? " login" : "",
-	    srv->accounts && srv->cfg.anonymous != CFG_ANON_OFF ? " anonymous"
-								: "");
+	s->next = set->head;
+	if (set->head != NULL)
+		set->head->prev = s;
+	set->head = s;
+	set->n++;
+	log_msg(s->peerstr, "connect sessions=%zu", set->n);
+	set->hooks->on_open(s);
 	return 0;
 }
 
@@ -127,16 +113,16 @@ sess_new(struct server *srv, int fd, const struct sockaddr_storage *peer)
 static void
 mark_pending(struct session *s)
 {
-	struct server *srv = s->srv;
+	struct sess_set *set = s->set;
 
 	if (s->pending)
 		return;
 	s->pending = 1;
 	s->pprev = NULL;
-	s->pnext = srv->pending;
-	if (srv->pending != NULL)
-		srv->pending->pprev = s;
-	srv->pending = s;
+	s->pnext = set->pending;
+	if (set->pending != NULL)
+		set->pending->pprev = s;
+	set->pending = s;
 }
 
 static void
@@ -147,7 +133,7 @@ unmark_pending(struct session *s)
 	if (s->pprev != NULL)
 		s->pprev->pnext = s->pnext;
 	else
-		s->srv->pending = s->pnext;
+		s->set->pending = s->pnext;
 	if (s->pnext != NULL)
 		s->pnext->pprev = s->pprev;
 	s->pending = 0;
@@ -189,18 +175,13 @@ close_abort(int fd)
 void
 sess_free(struct session *s)
 {
-	struct server *srv = s->srv;
+	struct sess_set *set = s->set;
 
-	room_gone(s);
-	unmark_pending(s);
-	auth_unref(srv, s->ust);
-	log_msg(s->peerstr, "disconnect");
 	/* Outstanding work may still finish; it must not find us. */
-	if (s->busy != NULL)
-		cmd_detach(s->busy);
-	if (s->xfer != NULL)
-		xfer_session_gone(s->xfer);
-	loop_del(srv->loop, s->fd);
+	set->hooks->on_close(s);
+	unmark_pending(s);
+	log_msg(s->peerstr, "disconnect");
+	loop_del(set->loop, s->fd);
 	if (s->tls != NULL) {
 		if (s->tls_state == STLS_ON)
 			tls_shutdown(s->tls);
@@ -211,15 +192,15 @@ sess_free(struct session *s)
 		close_abort(s->fd);
 	else
 		close_gently(s->fd);
-	out_queued -= s->out.len;
+	set->out_queued -= s->out.len;
 	buf_free(&s->out);
 	if (s->prev != NULL)
 		s->prev->next = s->next;
 	else
-		srv->sessions = s->next;
+		set->head = s->next;
 	if (s->next != NULL)
 		s->next->prev = s->prev;
-	srv->nsessions--;
+	set->n--;
 	free(s);
 }
 
@@ -235,7 +216,7 @@ flush_out(struct session *s)
 		n = sess_send(s, buf_head(&s->out), s->out.len);
 		if (n > 0) {
 			buf_consume(&s->out, (size_t)n);
-			out_queued -= (size_t)n;
+			s->set->out_queued -= (size_t)n;
 			s->out_ms = loop_now_ms(); /* the peer reads */
 			continue;
 		}
@@ -248,7 +229,7 @@ flush_out(struct session *s)
 	/* A LIST or a burst of chat grew the queue: give the memory back
 	 * rather than keep it for every idle session (not between the
 	 * pieces of a LIST still being sent, which would refill it). */
-	if (s->out.cap > FTX_OUTBUF_KEEP && cmd_unsent(s) == 0)
+	if (s->out.cap > FTX_OUTBUF_KEEP && s->set->hooks->unsent(s) == 0)
 		buf_free(&s->out);
 	/* STARTTLS: its OK went out in plaintext; now the handshake. */
 	if (s->tls_state == STLS_STARTING && !s->closing)
@@ -284,7 +265,7 @@ sess_reply_raw(struct session *s, const char *p, size_t n)
 void
 sess_drop(struct session *s)
 {
-	out_queued -= s->out.len;
+	s->set->out_queued -= s->out.len;
 	buf_reset(&s->out);
 	s->dropped = 1;
 	s->closing = 1;
@@ -298,11 +279,11 @@ sess_drop(struct session *s)
  * NOLINTBEGIN(clang-analyzer-unix.Malloc)
  */
 void
-sess_flush_pending(struct server *srv)
+sess_flush_pending(struct sess_set *set)
 {
 	struct session *s;
 
-	while ((s = srv->pending) != NULL) {
+	while ((s = set->pending) != NULL) {
 		unmark_pending(s);
 		if (flush_out(s) == -1 || (s->closing && s->out.len == 0)) {
 			sess_free(s);
@@ -438,7 +419,7 @@ run_lines(struct session *s)
 			sess_reply(s, "ERROR SYNTAX NUL byte in line");
 			continue;
 		}
-		cmd_dispatch(s, line);
+		s->set->hooks->on_line(s, line);
 		/* SECURITY: a LOGIN line holds a password. */
 		explicit_bzero(line, (size_t)n);
 	}
@@ -476,7 +457,7 @@ sess_resume(struct session *s)
 {
 	/* A LIST in progress continues as its earlier pieces drain. */
 	if (s->busy != NULL && !s->closing && s->out.len < FTX_LIST_LOWAT)
-		cmd_pump(s);
+		s->set->hooks->on_drain(s);
 	for (;;) {
 		run_lines(s);
 		/* Bytes TLS has already decrypted never make the socket
@@ -512,14 +493,14 @@ sess_read(struct session *s)
 int
 sess_starttls(struct session *s, char *err, size_t errlen)
 {
-	if (s->srv->tls == NULL)
+	if (s->set->tls == NULL)
 		return str_err(err, errlen, "not offered");
 	if (s->tls_state != STLS_OFF)
 		return str_err(err, errlen, "already active");
 	if (RAND_bytes(s->tls_id, sizeof(s->tls_id)) != 1)
 		return str_err(err, errlen, "no randomness");
 	s->tls_ms = loop_now_ms();
-	s->tls = tls_new(s->srv->tls, s->fd, 1, NULL, err, errlen);
+	s->tls = tls_new(s->set->tls, s->fd, 1, NULL, err, errlen);
 	if (s->tls == NULL)
 		return -1;
 	if (tls_set_bind_id(s->tls, s->tls_id) == -1) {
@@ -630,7 +611,7 @@ unfinished_line(const struct session *s)
 static size_t
 unsent(const struct session *s)
 {
-	return s->out.len + cmd_unsent(s);
+	return s->out.len + s->set->hooks->unsent(s);
 }
 
 /* 1 if the session's queued output has not moved for `limit_ms`, even
@@ -653,11 +634,11 @@ stalled(struct session *s, long long now, long long limit_ms)
 /* The session that holds the most unsent output and has not read for
  * FTX_OUT_SHED_GRACE_MS, or NULL. */
 static struct session *
-worst_reader(struct server *srv, long long now)
+worst_reader(struct sess_set *set, long long now)
 {
 	struct session *s, *worst = NULL;
 
-	for (s = srv->sessions; s != NULL; s = s->next) {
+	for (s = set->head; s != NULL; s = s->next) {
 		if (!stalled(s, now, FTX_OUT_SHED_GRACE_MS))
 			continue;
 		if (worst == NULL || unsent(s) > unsent(worst))
@@ -673,20 +654,20 @@ worst_reader(struct server *srv, long long now)
  * for it (new LIST snapshots wait instead, see cmd.c).
  */
 int
-sess_over_budget(struct server *srv)
+sess_over_budget(struct sess_set *set)
 {
 	long long now = loop_now_ms();
-	size_t total = out_queued + listing_bytes(), gone;
+	size_t total = set->out_queued + set->hooks->held(), gone;
 	struct session *s;
 
 	while (total > FTX_OUTPUT_BUDGET) {
-		if ((s = worst_reader(srv, now)) == NULL)
+		if ((s = worst_reader(set, now)) == NULL)
 			return 1;
 		log_msg(s->peerstr,
 		    "output budget full: closing a session that does not read "
 		    "(%zu bytes unsent)",
 		    unsent(s));
-		gone = s->out.len + cmd_frees(s);
+		gone = s->out.len + set->hooks->frees(s);
 		sess_drop(s);
 		total = total > gone ? total - gone : 0;
 	}
@@ -694,13 +675,13 @@ sess_over_budget(struct server *srv)
 }
 
 void
-sess_tick(struct server *srv, long long now)
+sess_tick(struct sess_set *set, long long now)
 {
 	struct session *s, *next;
-	long long idle_ms = (long long)srv->cfg.idle_timeout * 1000;
-	long long send_ms = (long long)srv->cfg.send_timeout * 1000;
+	long long idle_ms = (long long)set->cfg->idle_timeout * 1000;
+	long long send_ms = (long long)set->cfg->send_timeout * 1000;
 
-	for (s = srv->sessions; s != NULL; s = next) {
+	for (s = set->head; s != NULL; s = next) {
 		next = s->next;
 		if (s->closing) {
 			/* Also catches a session whose flush never ran. */
@@ -730,7 +711,7 @@ sess_tick(struct server *srv, long long now)
 		if (unfinished_line(s) &&
 		    now - s->line_ms > FTX_LINE_TIMEOUT_S * 1000LL) {
 			log_msg(s->peerstr, "line timeout");
-			room_leave(s, "timeout");
+			set->hooks->on_leave(s, "timeout");
 			sess_close_after(s,
 			    "ERROR TIMEOUT line not finished within %d s",
 			    FTX_LINE_TIMEOUT_S);
@@ -739,23 +720,23 @@ sess_tick(struct server *srv, long long now)
 		if (s->busy == NULL && s->xfer == NULL &&
 		    now - s->last_ms > idle_ms) {
 			log_msg(s->peerstr, "idle timeout");
-			room_leave(s, "timeout");
+			set->hooks->on_leave(s, "timeout");
 			sess_close_after(s, "ERROR TIMEOUT idle for %d s",
-			    srv->cfg.idle_timeout);
+			    set->cfg->idle_timeout);
 		}
 	}
-	(void)sess_over_budget(srv);
+	(void)sess_over_budget(set);
 }
 
 void
-sess_stop_idle(struct server *srv)
+sess_stop_idle(struct sess_set *set)
 {
 	struct session *s, *next;
 
-	for (s = srv->sessions; s != NULL; s = next) {
+	for (s = set->head; s != NULL; s = next) {
 		next = s->next;
 		if (s->busy == NULL && s->xfer == NULL) {
-			room_leave(s, "shutdown");
+			set->hooks->on_leave(s, "shutdown");
 			sess_close_after(s, "ERROR SHUTDOWN server stopping");
 		}
 	}

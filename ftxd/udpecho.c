@@ -19,11 +19,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "echo.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
-#include "server.h"
 #include "str.h"
 #include "token.h"
 #include "udpecho.h"
@@ -41,6 +41,8 @@ struct bucket {
 };
 
 struct uecho {
+	struct loop *loop;
+	const struct config *cfg; /* --udp-rate, read at every datagram */
 	int fd;
 	int port; /* ours: datagrams from it are another ftxd's */
 	uint64_t seed; /* keys the slot hash, so sources cannot aim */
@@ -168,8 +170,7 @@ source(struct uecho *u, const struct sockaddr_storage *ss)
 static void
 on_datagram(struct loop *l, int fd, int revents, void *arg)
 {
-	struct server *srv = arg;
-	struct uecho *u = srv->uecho;
+	struct uecho *u = arg;
 	unsigned char buf[FTX_UDP_MAX + 1];
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -188,7 +189,7 @@ on_datagram(struct loop *l, int fd, int revents, void *arg)
 			break; /* EAGAIN, or an ICMP error for an old reply */
 		if (!answerable(u, buf, (size_t)n, &ss))
 			continue;
-		if (!take(source(u, &ss), srv->cfg.udp_rate, now) ||
+		if (!take(source(u, &ss), u->cfg->udp_rate, now) ||
 		    !take(&u->all, FTX_UDP_GLOBAL_RATE, now)) {
 			u->limited++;
 			continue;
@@ -202,40 +203,42 @@ on_datagram(struct loop *l, int fd, int revents, void *arg)
 	}
 }
 
-int
-uecho_open(struct server *srv, int port, char *err, size_t errlen)
+struct uecho *
+uecho_open(struct loop *l, const struct config *cfg, int port, char *err,
+    size_t errlen)
 {
 	struct uecho *u;
 	struct token t;
 
-	if ((u = calloc(1, sizeof(*u))) == NULL)
-		return str_err(err, errlen, "out of memory");
+	if ((u = calloc(1, sizeof(*u))) == NULL) {
+		str_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	u->loop = l;
+	u->cfg = cfg;
 	if (token_new(&t, err, errlen) == -1)
 		goto fail;
 	memcpy(&u->seed, t.b, sizeof(u->seed));
 	token_clear(&t);
-	u->fd = net_udp_bind(srv->cfg.bind, port, err, errlen);
+	u->fd = net_udp_bind(cfg->bind, port, err, errlen);
 	if (u->fd == -1)
 		goto fail;
-	if (loop_add(srv->loop, u->fd, POLLIN, on_datagram, srv) == -1) {
+	if (loop_add(l, u->fd, POLLIN, on_datagram, u) == -1) {
 		str_err(err, errlen, "cannot watch the UDP socket");
 		close(u->fd);
 		goto fail;
 	}
 	u->port = port;
 	u->report_ms = loop_now_ms();
-	srv->uecho = u;
-	return 0;
+	return u;
 fail:
 	free(u);
-	return -1;
+	return NULL;
 }
 
 void
-uecho_tick(struct server *srv, long long now_ms)
+uecho_tick(struct uecho *u, long long now_ms)
 {
-	struct uecho *u = srv->uecho;
-
 	if (u == NULL || now_ms - u->report_ms < 1000)
 		return;
 	if (u->limited > 0 || u->malformed > 0 || u->replies > 0 ||
@@ -250,14 +253,11 @@ uecho_tick(struct server *srv, long long now_ms)
 }
 
 void
-uecho_close(struct server *srv)
+uecho_close(struct uecho *u)
 {
-	struct uecho *u = srv->uecho;
-
 	if (u == NULL)
 		return;
-	loop_del(srv->loop, u->fd);
+	loop_del(u->loop, u->fd);
 	close(u->fd);
 	free(u);
-	srv->uecho = NULL;
 }

@@ -8,14 +8,19 @@
 
 #include <stddef.h>
 
-struct server;
+struct config;
+struct loop;
+struct uecho;
 
-/* Bind UDP on the control address and port and start answering; 0 or
- * -1. */
-int uecho_open(struct server *srv, int port, char *err, size_t errlen);
+/* Bind UDP on the control address (cfg->bind) and `port` and start
+ * answering; NULL on failure (err says why).  `cfg` is read while
+ * running (--udp-rate may change on SIGHUP). */
+struct uecho *uecho_open(struct loop *l, const struct config *cfg, int port,
+    char *err, size_t errlen);
 /* Once a second at most: log what was dropped since the last report. */
-void uecho_tick(struct server *srv, long long now_ms);
-void uecho_close(struct server *srv);
+void uecho_tick(struct uecho *u, long long now_ms);
+/* Stop answering and free `u` (NULL is fine). */
+void uecho_close(struct uecho *u);
 
 /* SECURITY: 1 if buf[0..n) is a well-formed request (the only kind we
  * answer); exposed for tests. */

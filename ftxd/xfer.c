@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "ctx.h"
 #include "hpipe.h"
 #include "log.h"
 #include "loop.h"
@@ -22,6 +23,7 @@
 #include "pace.h"
 #include "proto.h"
 #include "session.h"
+#include "store.h"
 #include "str.h"
 #include "rate.h"
 #include "tls.h"
@@ -35,8 +37,9 @@ enum xstate { X_PENDING, X_RUNNING };
 
 struct xfer {
 	struct job job; /* must be first */
-	struct server *srv;
+	struct ctx *srv;
 	struct session *sess; /* NULL once the control session closed */
+	xfer_done_fn *done; /* tells sess how it ended */
 	const struct store *st; /* the session's storage */
 	struct ustore *ust; /* keeps `st` open; counts the quota reserve */
 	uint64_t reserved; /* upload bytes counted in ust->inflight */
@@ -69,7 +72,7 @@ struct xfer {
 	char user[FTX_USER_MAX + 1]; /* an account's name, else "" */
 	unsigned char sha[HASH_SHA256_LEN];
 	/* Results, written by the worker. */
-	const char *code; /* NULL on success, else an ERROR code */
+	enum xfer_err code; /* XFER_OK on success */
 	char err[FTX_ERRLEN];
 	uint64_t bytes;
 	long long start_ms, end_ms;
@@ -78,7 +81,7 @@ struct xfer {
 
 /* A data connection that has not presented its token yet. */
 struct dconn {
-	struct server *srv;
+	struct ctx *srv;
 	int fd;
 	struct sockaddr_storage peer;
 	char peerstr[64];
@@ -114,6 +117,48 @@ static void xfer_done(struct job *job);
 
 /* --- transfer objects ------------------------------------------------ */
 
+const char *
+xfer_err_code(enum xfer_err e)
+{
+	static const char *const code[] = {
+	    [XFER_OK] = "OK",
+	    [XFER_BADNAME] = "BADNAME",
+	    [XFER_BUSY] = "BUSY",
+	    [XFER_INTEGRITY] = "INTEGRITY",
+	    [XFER_INTERNAL] = "INTERNAL",
+	    [XFER_IO] = "IO",
+	    [XFER_NOSPACE] = "NOSPACE",
+	    [XFER_RANGE] = "RANGE",
+	    [XFER_SHORT] = "SHORT",
+	    [XFER_SHUTDOWN] = "SHUTDOWN",
+	    [XFER_TIMEOUT] = "TIMEOUT",
+	};
+
+	if ((size_t)e >= sizeof(code) / sizeof(code[0]) || code[e] == NULL)
+		return "INTERNAL";
+	return code[e];
+}
+
+/* A storage error as a transfer's: the store's typed code decides. */
+static enum xfer_err
+store_err_xfer(enum store_code c)
+{
+	switch (c) {
+	case STORE_OK:
+		return XFER_OK;
+	case STORE_BUSY:
+		return XFER_BUSY;
+	case STORE_RANGE:
+		return XFER_RANGE;
+	case STORE_NOSPACE:
+		return XFER_NOSPACE;
+	case STORE_TAKEN:
+		return XFER_BADNAME;
+	default:
+		return XFER_IO;
+	}
+}
+
 /* The account whose transfers count against --max-transfers-per-user:
  * a logged-in user; not anonymous users (one shared name: the per-IP
  * cap covers them) nor sessions of a server without accounts. */
@@ -128,7 +173,7 @@ account_of(const struct session *s)
 int
 xfer_admit(const struct session *s, char *why, size_t whylen)
 {
-	const struct server *srv = s->srv;
+	const struct ctx *srv = s->srv;
 	const char *user = account_of(s);
 	const struct xfer *x;
 	int all = 0, ip = 0, mine = 0;
@@ -158,9 +203,9 @@ xfer_admit(const struct session *s, char *why, size_t whylen)
 
 static struct xfer *
 xfer_new(struct session *s, int upload, const char *name, uint64_t size,
-    uint64_t *reserved)
+    uint64_t *reserved, xfer_done_fn *done)
 {
-	struct server *srv = s->srv;
+	struct ctx *srv = s->srv;
 	char err[FTX_ERRLEN];
 	struct xfer *x;
 
@@ -175,6 +220,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 	x->job.done = xfer_done;
 	x->srv = srv;
 	x->sess = s;
+	x->done = done;
 	x->state = X_PENDING;
 	x->upload = upload;
 	if (str_copy(x->name, sizeof(x->name), name) == -1)
@@ -233,21 +279,12 @@ xfer_free(struct xfer *x)
 
 /* The data port for the next transfer: round-robin over a range. */
 static int
-next_port(struct server *srv)
+next_port(struct ctx *srv)
 {
 	int port = srv->data_ports[srv->data_next];
 
 	srv->data_next = (srv->data_next + 1) % srv->ndata;
 	return port;
-}
-
-/* " host=<public-host>" for OK replies, or "" without --public-host.
- * The value was checked to be host-name characters only, so it needs
- * no percent-encoding. */
-static const char *
-host_prefix(const struct server *srv)
-{
-	return srv->cfg.public_host[0] != '\0' ? " host=" : "";
 }
 
 void
@@ -268,58 +305,58 @@ xfer_partial_key(
 	store_partial_key(key, owner, name, size);
 }
 
-void
-xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
-    uint64_t *reserved)
+/* A transfer for the session, or NULL and o->err, o->why say why. */
+static struct xfer *
+offer(struct session *s, int upload, const char *name, uint64_t size,
+    uint64_t *reserved, xfer_done_fn *done, struct xfer_offer *o)
 {
-	char hex[FTX_TOKEN_HEX + 1], why[FTX_ERRLEN];
 	struct xfer *x;
 
+	memset(o, 0, sizeof(*o));
 	/* Checked again here, on the loop: between the command's check and
 	 * now, other sessions' jobs may have started transfers. */
-	if (xfer_admit(s, why, sizeof(why)) == -1) {
-		sess_reply(s, "ERROR BUSY %s", why);
-		return;
+	if (xfer_admit(s, o->why, sizeof(o->why)) == -1) {
+		o->err = XFER_BUSY;
+		return NULL;
 	}
-	if ((x = xfer_new(s, 1, name, size, reserved)) == NULL) {
-		sess_reply(s, "ERROR INTERNAL cannot start transfer");
-		return;
+	if ((x = xfer_new(s, upload, name, size, reserved, done)) == NULL) {
+		o->err = XFER_INTERNAL;
+		(void)str_copy(o->why, sizeof(o->why), "cannot start transfer");
+		return NULL;
 	}
-	x->offset = offset;
-	xfer_partial_key(s, name, size, x->pkey);
-	token_hex(&x->tok, hex);
-	sess_reply(s, "OK %d %s%s%s", next_port(s->srv), hex,
-	    host_prefix(s->srv), s->srv->cfg.public_host);
-	explicit_bzero(hex, sizeof(hex));
+	o->port = next_port(s->srv);
+	token_hex(&x->tok, o->token);
+	return x;
 }
 
-void
-xfer_download(struct session *s, const char *name, struct store_file *f,
-    uint64_t size,
-    const unsigned char *sha, uint64_t offset)
+int
+xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
+    uint64_t *reserved, xfer_done_fn *done, struct xfer_offer *o)
 {
-	char hex[FTX_TOKEN_HEX + 1], shahex[HASH_SHA256_HEXLEN + 1];
-	char why[FTX_ERRLEN];
 	struct xfer *x;
 
-	if (xfer_admit(s, why, sizeof(why)) == -1) {
+	if ((x = offer(s, 1, name, size, reserved, done, o)) == NULL)
+		return -1;
+	x->offset = offset;
+	xfer_partial_key(s, name, size, x->pkey);
+	return 0;
+}
+
+int
+xfer_download(struct session *s, const char *name, struct store_file *f,
+    uint64_t size, const unsigned char *sha, uint64_t offset,
+    xfer_done_fn *done, struct xfer_offer *o)
+{
+	struct xfer *x;
+
+	if ((x = offer(s, 0, name, size, NULL, done, o)) == NULL) {
 		store_read_close(f);
-		sess_reply(s, "ERROR BUSY %s", why);
-		return;
-	}
-	if ((x = xfer_new(s, 0, name, size, NULL)) == NULL) {
-		store_read_close(f);
-		sess_reply(s, "ERROR INTERNAL cannot start transfer");
-		return;
+		return -1;
 	}
 	x->file = f;
 	x->offset = offset;
 	memcpy(x->sha, sha, sizeof(x->sha));
-	token_hex(&x->tok, hex);
-	str_hex(shahex, sha, HASH_SHA256_LEN);
-	sess_reply(s, "OK %" PRIu64 " %d %s %s%s%s", size, next_port(s->srv),
-	    hex, shahex, host_prefix(s->srv), s->srv->cfg.public_host);
-	explicit_bzero(hex, sizeof(hex));
+	return 0;
 }
 
 void
@@ -332,7 +369,7 @@ xfer_session_gone(struct xfer *x)
 }
 
 int
-xfer_running(const struct server *srv)
+xfer_running(const struct ctx *srv)
 {
 	const struct xfer *x;
 	int n = 0;
@@ -343,7 +380,7 @@ xfer_running(const struct server *srv)
 }
 
 int
-xfer_pending(const struct server *srv)
+xfer_pending(const struct ctx *srv)
 {
 	const struct xfer *x;
 	int n = 0;
@@ -354,8 +391,8 @@ xfer_pending(const struct server *srv)
 }
 
 void
-xfer_count_user(const struct server *srv, const struct ustore *u, int *running,
-    int *pending)
+xfer_count_user(
+    const struct ctx *srv, const struct ustore *u, int *running, int *pending)
 {
 	const struct xfer *x;
 
@@ -370,10 +407,10 @@ xfer_count_user(const struct server *srv, const struct ustore *u, int *running,
 
 /* --- worker side ------------------------------------------------------ */
 
-static void fail(struct xfer *x, const char *code, const char *fmt, ...)
+static void fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void
-fail(struct xfer *x, const char *code, const char *fmt, ...)
+fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -405,11 +442,11 @@ progress(struct xfer *x, size_t n)
 	case PACE_OK:
 		return 0;
 	case PACE_STALLED:
-		fail(x, "TIMEOUT", "data connection stalled: no data for %d s",
-		    x->timeout);
+		fail(x, XFER_TIMEOUT,
+		    "data connection stalled: no data for %d s", x->timeout);
 		break;
 	case PACE_SLOW:
-		fail(x, "TIMEOUT",
+		fail(x, XFER_TIMEOUT,
 		    "transfer too slow: %" PRIu64 " bytes in %d s, below the "
 		    "minimum of %" PRIu64 " bytes/s",
 		    pace_window_bytes(&x->pace, now), x->min_rate_window,
@@ -478,13 +515,11 @@ recv_full(struct xfer *x, unsigned char *p, size_t n, size_t *got)
 static int
 stage_fail(struct xfer *x)
 {
-	if (x->serr.code == STORE_NOSPACE)
-		fail(x, "NOSPACE", "disk full: upload discarded");
-	else if (x->serr.code != STORE_OK)
-		fail(x, store_code_proto(x->serr.code),
-		    "cannot store upload: %s", x->serr.msg);
+	if (x->serr.code != STORE_OK)
+		fail(x, store_err_xfer(x->serr.code), "cannot store upload: %s",
+		    x->serr.msg);
 	else
-		fail(x, "IO", "cannot store upload: hashing failed");
+		fail(x, XFER_IO, "cannot store upload: hashing failed");
 	return -1;
 }
 
@@ -516,12 +551,12 @@ recv_fail(struct xfer *x)
 {
 	/* A wait that ran out never gets here: again() retries it or the
 	 * watchdog (progress) has already recorded the TIMEOUT. */
-	if (x->code != NULL)
+	if (x->code != XFER_OK)
 		return;
 	if (errno == EPROTO && x->tls != NULL)
-		fail(x, "SHORT", "%s", tls_strerror(x->tls));
+		fail(x, XFER_SHORT, "%s", tls_strerror(x->tls));
 	else
-		fail(x, "SHORT", "data connection closed early");
+		fail(x, XFER_SHORT, "data connection closed early");
 }
 
 /* Stream the upload into the temporary: hpipe hashes and writes it on
@@ -566,18 +601,18 @@ upload_open(struct xfer *x)
 	struct store_err e;
 
 	if (store_part_open(x->st, x->pkey, x->offset, &x->part, &e) == -1) {
-		fail(x, store_code_proto(e.code), "%s", e.msg);
+		fail(x, store_err_xfer(e.code), "%s", e.msg);
 		return NULL;
 	}
 	hp = hpipe_new(x->iosize, x->size - x->offset >= FTX_PIPE_THREAD_MIN,
 	    &io, err, sizeof(err));
 	if (hp == NULL) {
-		fail(x, "INTERNAL", "%s", err);
+		fail(x, XFER_INTERNAL, "%s", err);
 		return NULL;
 	}
 	if (x->offset > 0 &&
 	    hpipe_prime(hp, x->offset, err, sizeof(err)) == -1) {
-		fail(x, "IO", "cannot read the partial upload: %s", err);
+		fail(x, XFER_IO, "cannot read the partial upload: %s", err);
 		hpipe_free(hp);
 		return NULL;
 	}
@@ -585,9 +620,9 @@ upload_open(struct xfer *x)
 }
 
 static int
-resumable(const char *code)
+resumable(enum xfer_err code)
 {
-	return strcmp(code, "SHORT") == 0 || strcmp(code, "TIMEOUT") == 0;
+	return code == XFER_SHORT || code == XFER_TIMEOUT;
 }
 
 /*
@@ -625,24 +660,24 @@ upload_run(struct xfer *x)
 	}
 	/* SECURITY: nothing is committed unless both hashes agree. */
 	if (CRYPTO_memcmp(theirs, x->sha, sizeof(theirs)) != 0) {
-		fail(x, "INTEGRITY", "sha256 mismatch: upload discarded");
+		fail(x, XFER_INTEGRITY, "sha256 mismatch: upload discarded");
 		goto out;
 	}
 	if (store_part_commit(x->part, x->name, x->sha, &e) == -1) {
-		fail(x, store_code_proto(e.code), "%s", e.msg);
+		fail(x, store_err_xfer(e.code), "%s", e.msg);
 		goto out;
 	}
 out:
 	/* A kept partial gets every byte that arrived, in order. */
-	if (x->code != NULL && resumable(x->code))
+	if (x->code != XFER_OK && resumable(x->code))
 		(void)hpipe_finish(hp, theirs);
 	hpipe_free(hp);
 	/* Only a broken-off transfer is worth resuming; bad bytes (INTEGRITY),
 	 * a failing disk (IO) or an uncommittable name are dropped. */
-	store_part_close(x->part, x->code != NULL && resumable(x->code));
+	store_part_close(x->part, x->code != XFER_OK && resumable(x->code));
 	x->part = NULL;
 	/* A kept partial may push its uploader past --max-partials. */
-	if (x->code != NULL && resumable(x->code))
+	if (x->code != XFER_OK && resumable(x->code))
 		(void)store_partial_trim(
 		    x->st, x->pkey, x->max_partials - 1, UINT64_MAX);
 }
@@ -651,14 +686,14 @@ out:
 static void
 send_fail(struct xfer *x)
 {
-	if (x->code != NULL)
+	if (x->code != XFER_OK)
 		return; /* the watchdog said why (see recv_fail) */
 	if (errno == EPIPE || errno == ECONNRESET)
-		fail(x, "SHORT", "data connection closed early");
+		fail(x, XFER_SHORT, "data connection closed early");
 	else if (errno == EPROTO && x->tls != NULL)
-		fail(x, "SHORT", "%s", tls_strerror(x->tls));
+		fail(x, XFER_SHORT, "%s", tls_strerror(x->tls));
 	else
-		fail(x, "IO", "send: %s", strerror(errno));
+		fail(x, XFER_IO, "send: %s", strerror(errno));
 }
 
 /* Plaintext: the kernel copies file pages to the socket (sendfile). */
@@ -685,7 +720,7 @@ download_plain(struct xfer *x)
 		if (n == -1 && again(x) == 0)
 			continue;
 		if (n == 0)
-			fail(x, "IO", "file shrank while being sent");
+			fail(x, XFER_IO, "file shrank while being sent");
 		else
 			send_fail(x);
 		break;
@@ -728,7 +763,7 @@ download_copy(struct xfer *x)
 	ssize_t n;
 
 	if ((b = malloc(x->iosize)) == NULL) {
-		fail(x, "INTERNAL", "out of memory");
+		fail(x, XFER_INTERNAL, "out of memory");
 		return;
 	}
 	while (off < x->size) {
@@ -738,9 +773,10 @@ download_copy(struct xfer *x)
 		n = store_read_at(x->file, b, want, off, &e);
 		if (n <= 0) {
 			if (n == 0)
-				fail(x, "IO", "file shrank while being sent");
+				fail(
+				    x, XFER_IO, "file shrank while being sent");
 			else
-				fail(x, "IO", "%s", e.msg);
+				fail(x, XFER_IO, "%s", e.msg);
 			break;
 		}
 		if (send_all(x, b, (size_t)n) == -1) {
@@ -752,7 +788,7 @@ download_copy(struct xfer *x)
 	}
 	free(b);
 	x->bytes = off - x->offset;
-	if (x->code == NULL && x->tls != NULL)
+	if (x->code == XFER_OK && x->tls != NULL)
 		tls_shutdown(x->tls);
 }
 
@@ -776,7 +812,7 @@ xfer_run(struct job *job)
 	rate_init(&x->rate, x->max_rate, rate_now());
 	watch_start(x);
 	if (net_set_timeouts(x->data_fd, FTX_XFER_SLICE_S) == -1) {
-		fail(x, "INTERNAL", "setsockopt: %s", strerror(errno));
+		fail(x, XFER_INTERNAL, "setsockopt: %s", strerror(errno));
 	} else if (x->upload) {
 		upload_run(x);
 	} else {
@@ -816,15 +852,15 @@ xferlog_write(const struct xfer *x, const char *enc)
 		secs < 0 ? 0 : secs, ip, x->bytes, enc, x->upload ? 'i' : 'o',
 		x->user[0] != '\0' ? 'r' : 'a',
 		x->user[0] != '\0' ? x->user : "-",
-		x->code == NULL ? 'c' : 'i') == 0)
+		x->code == XFER_OK ? 'c' : 'i') == 0)
 		log_xfer(line);
 }
 
 /* Counters for STATS, from a finished transfer. */
 static void
-count_xfer(struct server *srv, const struct xfer *x)
+count_xfer(struct ctx *srv, const struct xfer *x)
 {
-	if (x->code == NULL)
+	if (x->code == XFER_OK)
 		srv->stats.xfers_ok++;
 	else
 		srv->stats.xfers_failed++;
@@ -832,7 +868,30 @@ count_xfer(struct server *srv, const struct xfer *x)
 		srv->stats.bytes_in += x->bytes;
 	else
 		srv->stats.bytes_out += x->bytes;
-	auth_count_xfer(x->ust, x->upload, x->code == NULL, x->bytes);
+	auth_count_xfer(x->ust, x->upload, x->code == XFER_OK, x->bytes);
+}
+
+/*
+ * The end of a transfer: free it, then tell its session (if it is still
+ * there) through the done callback.  `code` and `text` override what
+ * the transfer recorded (an expired token, a stop).
+ */
+static void
+finish(struct xfer *x, enum xfer_err code, const char *text)
+{
+	struct session *s = x->sess;
+	xfer_done_fn *done = x->done;
+	struct xfer_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.err = code;
+	(void)str_copy(r.text, sizeof(r.text), text);
+	r.upload = x->upload;
+	r.bytes = x->bytes;
+	memcpy(r.sha, x->sha, sizeof(r.sha));
+	xfer_free(x);
+	if (s != NULL)
+		done(s, &r);
 }
 
 static void
@@ -841,7 +900,6 @@ xfer_done(struct job *job)
 	struct xfer *x = (struct xfer *)job;
 	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
 	double secs = (double)(x->end_ms - x->start_ms) / 1000.0;
-	struct session *s = x->sess;
 
 	(void)log_esc(enc, sizeof(enc), x->name);
 	str_hex(hex, x->sha, HASH_SHA256_LEN);
@@ -850,28 +908,17 @@ xfer_done(struct job *job)
 	    "result=%s",
 	    x->upload ? "upload" : "download", enc, x->bytes, secs,
 	    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
-	    x->code == NULL ? hex : "-", x->code == NULL ? "ok" : x->code);
+	    x->code == XFER_OK ? hex : "-",
+	    x->code == XFER_OK ? "ok" : xfer_err_code(x->code));
 	xferlog_write(x, enc);
 	count_xfer(x->srv, x);
-	if (s != NULL) {
-		if (x->code == NULL)
-			sess_reply(s, "DONE %s", hex);
-		else
-			sess_reply(s, "ERROR %s %s", x->code, x->err);
-	}
-	xfer_free(x);
-	if (s != NULL) {
-		if (s->srv->stopping && s->busy == NULL)
-			sess_close_after(s, NULL);
-		else
-			sess_resume(s);
-	}
+	finish(x, x->code, x->err);
 }
 
 /* --- data connections ------------------------------------------------- */
 
 static void
-dconn_free(struct server *srv, struct dconn *d, int close_fd)
+dconn_free(struct ctx *srv, struct dconn *d, int close_fd)
 {
 	UNLINK(srv->dconns, d);
 	srv->ndconns--;
@@ -885,7 +932,7 @@ dconn_free(struct server *srv, struct dconn *d, int close_fd)
 }
 
 static void
-reject(struct server *srv, struct dconn *d, const char *why)
+reject(struct ctx *srv, struct dconn *d, const char *why)
 {
 	log_msg(d->peerstr, "data-reject reason=%s", why);
 	srv->stats.rejected++;
@@ -899,7 +946,7 @@ reject(struct server *srv, struct dconn *d, const char *why)
  * or cancels the legitimate transfer's token.
  */
 static struct xfer *
-match(struct server *srv, const struct dconn *d, const struct token *t,
+match(struct ctx *srv, const struct dconn *d, const struct token *t,
     const char **why)
 {
 	long long now = loop_now_ms(), ttl = srv->cfg.token_ttl * 1000LL;
@@ -923,7 +970,7 @@ match(struct server *srv, const struct dconn *d, const struct token *t,
 }
 
 static void
-start(struct server *srv, struct dconn *d, struct xfer *x)
+start(struct ctx *srv, struct dconn *d, struct xfer *x)
 {
 	x->state = X_RUNNING;
 	x->data_fd = d->fd;
@@ -934,7 +981,7 @@ start(struct server *srv, struct dconn *d, struct xfer *x)
 	if (net_set_nonblock(x->data_fd, 0) == -1 ||
 	    worker_submit_xfer(&x->job) == -1) {
 		/* Report through the normal completion path. */
-		x->code = "INTERNAL";
+		x->code = XFER_INTERNAL;
 		str_copy(x->err, sizeof(x->err), "cannot start transfer");
 		x->start_ms = x->end_ms = loop_now_ms();
 		xfer_done(&x->job);
@@ -972,7 +1019,7 @@ tls_binding(const struct dconn *d, const struct xfer *x)
  * 0x16; a token is hex), and start the handshake.  1 when done, 0 to
  * wait, -1 after rejecting the connection. */
 static int
-dconn_classify(struct server *srv, struct dconn *d)
+dconn_classify(struct ctx *srv, struct dconn *d)
 {
 	char err[FTX_ERRLEN];
 	unsigned char b;
@@ -1007,7 +1054,7 @@ dconn_classify(struct server *srv, struct dconn *d)
 
 /* Read the token line; 1 when complete, 0 to wait, -1 if rejected. */
 static int
-dconn_hello(struct server *srv, struct dconn *d)
+dconn_hello(struct ctx *srv, struct dconn *d)
 {
 	ssize_t n;
 
@@ -1039,7 +1086,7 @@ dconn_hello(struct server *srv, struct dconn *d)
 static void
 dconn_read(struct loop *l, int fd, int revents, void *arg)
 {
-	struct server *srv;
+	struct ctx *srv;
 	struct dconn *d = arg;
 	const char *why;
 	struct token t;
@@ -1089,7 +1136,7 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 
 /* Tokenless data connections from this peer's IP. */
 static size_t
-dconns_from(const struct server *srv, const struct sockaddr_storage *peer)
+dconns_from(const struct ctx *srv, const struct sockaddr_storage *peer)
 {
 	const struct dconn *d;
 	size_t n = 0;
@@ -1108,7 +1155,7 @@ dconns_from(const struct server *srv, const struct sockaddr_storage *peer)
  * the oldest.  Returns 0 if the new connection may stay.
  */
 static int
-make_room(struct server *srv, const struct sockaddr_storage *peer)
+make_room(struct ctx *srv, const struct sockaddr_storage *peer)
 {
 	struct dconn *d, *oldest = NULL;
 
@@ -1126,7 +1173,7 @@ make_room(struct server *srv, const struct sockaddr_storage *peer)
 }
 
 void
-xfer_pause_accepting(struct server *srv, const char *what)
+xfer_pause_accepting(struct ctx *srv, const char *what)
 {
 	size_t i;
 
@@ -1142,7 +1189,7 @@ xfer_pause_accepting(struct server *srv, const char *what)
 }
 
 void
-xfer_resume_accepting(struct server *srv)
+xfer_resume_accepting(struct ctx *srv)
 {
 	size_t i;
 
@@ -1159,7 +1206,7 @@ xfer_resume_accepting(struct server *srv)
 static void
 data_accept(struct loop *l, int lfd, int revents, void *arg)
 {
-	struct server *srv = arg;
+	struct ctx *srv = arg;
 	struct sockaddr_storage peer;
 	struct dconn *d;
 	int fd;
@@ -1189,7 +1236,7 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 }
 
 int
-xfer_listen(struct server *srv, char *err, size_t errlen)
+xfer_listen(struct ctx *srv, char *err, size_t errlen)
 {
 	const struct cfg_ports *r = &srv->cfg.data_ports;
 	size_t n = (size_t)(r->last - r->first) + 1, i;
@@ -1217,7 +1264,7 @@ xfer_listen(struct server *srv, char *err, size_t errlen)
 }
 
 void
-xfer_unlisten(struct server *srv)
+xfer_unlisten(struct ctx *srv)
 {
 	size_t i;
 
@@ -1233,7 +1280,7 @@ xfer_unlisten(struct server *srv)
 /* Expiring partial uploads is disk work: a job, one at a time. */
 struct sweep {
 	struct job job; /* must be first */
-	struct server *srv;
+	struct ctx *srv;
 	long long ttl_s;
 	int removed;
 };
@@ -1262,7 +1309,7 @@ sweep_done(struct job *job)
 }
 
 static void
-sweep_partials(struct server *srv, long long now)
+sweep_partials(struct ctx *srv, long long now)
 {
 	long long every = srv->cfg.partial_ttl < FTX_PARTIAL_SWEEP_S
 	    ? srv->cfg.partial_ttl
@@ -1286,13 +1333,13 @@ sweep_partials(struct server *srv, long long now)
 }
 
 void
-xfer_tick(struct server *srv, long long now)
+xfer_tick(struct ctx *srv, long long now)
 {
 	long long ttl = srv->cfg.token_ttl * 1000LL;
 	long long hello = FTX_DATA_HELLO_TIMEOUT_S * 1000LL;
+	char why[FTX_ERRLEN];
 	struct dconn *d, *dn;
 	struct xfer *x, *xn;
-	struct session *s;
 
 	for (d = srv->dconns; d != NULL; d = dn) {
 		dn = d->next;
@@ -1303,15 +1350,10 @@ xfer_tick(struct server *srv, long long now)
 		xn = x->next;
 		if (x->state != X_PENDING || now - x->issued_ms <= ttl)
 			continue;
-		s = x->sess;
-		if (s != NULL)
-			sess_reply(s,
-			    "ERROR TIMEOUT data connection not opened within "
-			    "%d s",
-			    srv->cfg.token_ttl);
-		xfer_free(x);
-		if (s != NULL)
-			sess_resume(s); /* it may have been waiting for this */
+		(void)str_fmt(why, sizeof(why),
+		    "data connection not opened within %d s",
+		    srv->cfg.token_ttl);
+		finish(x, XFER_TIMEOUT, why);
 	}
 	sweep_partials(srv, now);
 }
@@ -1322,7 +1364,7 @@ xfer_tick(struct server *srv, long long now)
  * NOLINTBEGIN(clang-analyzer-unix.Malloc)
  */
 void
-xfer_stop(struct server *srv, int force)
+xfer_stop(struct ctx *srv, int force)
 {
 	struct xfer *x, *xn;
 
@@ -1332,10 +1374,7 @@ xfer_stop(struct server *srv, int force)
 	for (x = srv->xfers; x != NULL; x = xn) {
 		xn = x->next;
 		if (x->state == X_PENDING) {
-			if (x->sess != NULL)
-				sess_reply(
-				    x->sess, "ERROR SHUTDOWN server stopping");
-			xfer_free(x);
+			finish(x, XFER_SHUTDOWN, "server stopping");
 		} else if (force) {
 			/* The worker owns the socket; shutdown(2) (not close)
 			 * only makes its blocking call return, so there is no

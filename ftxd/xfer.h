@@ -7,21 +7,67 @@
  * matched connection is handed to a thread of the workers' transfer lane
  * (RUNNING), which moves the bytes with blocking I/O that wakes every
  * second to check --data-timeout and --min-rate.
- * When the worker finishes, the loop replies DONE/ERROR on the control
- * connection.
+ * When the worker finishes, the loop reports the result to the done
+ * callback the transfer was started with; the caller (cmd.c) writes the
+ * DONE/ERROR line, so nothing here speaks the control protocol.
  */
 #ifndef FTXD_XFER_H
 #define FTXD_XFER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "ftx_limits.h"
 #include "hash.h"
-#include "server.h"
 
+struct ctx;
+struct session;
+struct ustore;
+
+/* Why a transfer failed; each is an ERROR code of docs/PROTOCOL.md
+ * (xfer_err_code). */
+enum xfer_err {
+	XFER_OK,
+	XFER_BADNAME, /* the name is taken by a directory */
+	XFER_BUSY, /* a cap, or the partial is in use */
+	XFER_INTEGRITY, /* sha256 mismatch */
+	XFER_INTERNAL,
+	XFER_IO,
+	XFER_NOSPACE,
+	XFER_RANGE, /* offset= beyond the partial */
+	XFER_SHORT, /* the data connection broke off */
+	XFER_SHUTDOWN, /* cancelled by a graceful stop */
+	XFER_TIMEOUT /* no data connection in time, stalled or too slow */
+};
+
+/* How a transfer ended. */
+struct xfer_result {
+	enum xfer_err err;
+	char text[FTX_ERRLEN]; /* the reason, when err != XFER_OK */
+	int upload;
+	uint64_t bytes; /* moved over the data connection */
+	unsigned char sha[HASH_SHA256_LEN]; /* the file's, when XFER_OK */
+};
+
+/* Called on the loop thread when a transfer of the session ends: after
+ * it ran, when its token expired, or when a stop cancelled it (never
+ * after xfer_session_gone).  s->xfer is NULL by then. */
+typedef void xfer_done_fn(struct session *s, const struct xfer_result *r);
+
+/* What UPLOAD and DOWNLOAD offer the client, or why they cannot. */
+struct xfer_offer {
+	int port; /* the data port to connect to */
+	char token[FTX_TOKEN_HEX + 1]; /* secret: wipe it once sent */
+	enum xfer_err err; /* XFER_BUSY, XFER_INTERNAL: not started */
+	char why[FTX_ERRLEN];
+};
+
+/* The protocol's name of an error ("TIMEOUT"), for replies and logs. */
+const char *xfer_err_code(enum xfer_err e);
 /* Open the data listeners (one per port of --data-port N-M); 0 or -1. */
-int xfer_listen(struct server *srv, char *err, size_t errlen);
+int xfer_listen(struct ctx *srv, char *err, size_t errlen);
 /* Close the data listeners (idempotent). */
-void xfer_unlisten(struct server *srv);
+void xfer_unlisten(struct ctx *srv);
 /* The partial-upload key of this session's upload of name/size. */
 void xfer_partial_key(
     const struct session *s, const char *name, uint64_t size, char *key);
@@ -29,36 +75,40 @@ void xfer_partial_key(
  * --max-transfers-per-ip and --max-transfers-per-user; else -1 and
  * `why` says which cap (for "ERROR BUSY <why>"). */
 int xfer_admit(const struct session *s, char *why, size_t whylen);
-/* Start a pending upload for the session; replies OK or ERROR itself.
+/* Start a pending upload for the session: 0 and o->port, o->token set
+ * (the caller sends them), or -1 and o->err, o->why say why not.
  * offset > 0 continues the session's partial upload (checked again when
  * the transfer runs).  *reserved (may be NULL): quota bytes the caller
  * already added to the user's in-flight count, which the transfer takes
- * over (*reserved becomes 0); otherwise it reserves `size` itself. */
-void xfer_upload(struct session *s, const char *name, uint64_t size,
-    uint64_t offset, uint64_t *reserved);
-/* Start a pending download of an already opened file (takes `f`),
- * sending bytes offset..size-1. */
-void xfer_download(struct session *s, const char *name, struct store_file *f,
-    uint64_t size, const unsigned char *sha, uint64_t offset);
-/* The owning session closed. */
+ * over (*reserved becomes 0); otherwise it reserves `size` itself.
+ * `done` hears how the transfer ends. */
+int xfer_upload(struct session *s, const char *name, uint64_t size,
+    uint64_t offset, uint64_t *reserved, xfer_done_fn *done,
+    struct xfer_offer *o);
+/* Start a pending download of an already opened file (takes `f`, also
+ * on failure), sending bytes offset..size-1; as xfer_upload. */
+int xfer_download(struct session *s, const char *name, struct store_file *f,
+    uint64_t size, const unsigned char *sha, uint64_t offset,
+    xfer_done_fn *done, struct xfer_offer *o);
+/* The owning session closed: its done callback is not called. */
 void xfer_session_gone(struct xfer *x);
 /* Out of descriptors: stop watching every listener (control and data)
  * until the next tick, instead of spinning on a listener that stays
  * readable and flooding the log; `what` names the caller for the log. */
-void xfer_pause_accepting(struct server *srv, const char *what);
+void xfer_pause_accepting(struct ctx *srv, const char *what);
 /* Watch the listeners again (each tick; a no-op unless paused). */
-void xfer_resume_accepting(struct server *srv);
+void xfer_resume_accepting(struct ctx *srv);
 /* Timers: token expiry, data connections that never sent a token. */
-void xfer_tick(struct server *srv, long long now);
+void xfer_tick(struct ctx *srv, long long now);
 /* Graceful stop: close the listener, cancel pending transfers; with
  * `force`, also cut running data connections. */
-void xfer_stop(struct server *srv, int force);
+void xfer_stop(struct ctx *srv, int force);
 /* Transfers currently running on workers. */
-int xfer_running(const struct server *srv);
+int xfer_running(const struct ctx *srv);
 /* Transfers waiting for their data connection. */
-int xfer_pending(const struct server *srv);
+int xfer_pending(const struct ctx *srv);
 /* The same for the transfers of one user's storage (NULL: the root's). */
-void xfer_count_user(const struct server *srv, const struct ustore *u,
-    int *running, int *pending);
+void xfer_count_user(
+    const struct ctx *srv, const struct ustore *u, int *running, int *pending);
 
 #endif /* FTXD_XFER_H */
