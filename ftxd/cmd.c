@@ -768,8 +768,7 @@ open_and_hash(struct sjob *j)
 		j->need_full = 1;
 		return 1;
 	}
-	if (store_hash(j->file, j->sha, j->md5 ? j->md5sum : NULL, &e) ==
-	    -1) {
+	if (store_hash(j->file, j->sha, j->md5 ? j->md5sum : NULL, &e) == -1) {
 		jreply(j, "ERROR IO %s\n", e.msg);
 		store_read_close(j->file);
 		j->file = NULL;
@@ -805,7 +804,8 @@ download_finish(struct sjob *j)
 		    j->sb.size);
 		return;
 	}
-	start_download(j->sess, j->name, j->file, j->sb.size, j->sha, j->offset);
+	start_download(
+	    j->sess, j->name, j->file, j->sb.size, j->sha, j->offset);
 	j->file = NULL; /* the transfer owns it now */
 }
 
@@ -1168,8 +1168,7 @@ hash_work(struct sjob *j)
 		str_hex(md5hex, j->md5sum, HASH_MD5_LEN);
 	str_hex(hex, j->sha, HASH_SHA256_LEN);
 	encode_name(enc, j->name);
-	jreply(j, "OK %" PRIu64 " %s %s %s\n", j->sb.size, hex,
-	    md5hex, enc);
+	jreply(j, "OK %" PRIu64 " %s %s %s\n", j->sb.size, hex, md5hex, enc);
 }
 
 static void
@@ -1509,8 +1508,8 @@ login_work(struct sjob *j)
 	char err[FTX_ERRLEN];
 
 	if (j->anon)
-		j->login = auth_open_anonymous(j->srv->store, &j->ustore, err,
-			       sizeof(err)) == 0
+		j->login = auth_open_anonymous(
+			       j->srv->store, &j->ustore, err, sizeof(err)) == 0
 		    ? 1
 		    : -1;
 	else

@@ -77,8 +77,7 @@ add_line(void *arg, const struct store_entry *e)
 }
 
 static struct listing *
-build(
-    const struct store *st, const struct store_stat *before, char *err,
+build(const struct store *st, const struct store_stat *before, char *err,
     size_t errlen)
 {
 	struct build b = {{0}, 0};

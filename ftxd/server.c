@@ -21,6 +21,7 @@
 #include "room.h"
 #include "server.h"
 #include "session.h"
+#include "store.h"
 #include "store_posix.h"
 #include "users.h"
 #include "str.h"
@@ -354,7 +355,8 @@ migrate_one(void *arg, const struct user_rec *rec)
 	struct store_err e;
 
 	if (store_posix_migrate_user(c->store, rec->name, &e) == -1) {
-		log_msg(NULL, "user area of %s not moved: %s", rec->name, e.msg);
+		log_msg(
+		    NULL, "user area of %s not moved: %s", rec->name, e.msg);
 		return -1;
 	}
 	return 0;

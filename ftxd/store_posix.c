@@ -6,35 +6,32 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
-#ifdef SYS_openat2
-#include <linux/openat2.h>
-#endif
 
+#include "afile.h"
+#include "beneath.h"
 #include "hash.h"
 #include "proto.h"
 #include "store_impl.h"
 #include "store_posix.h"
 #include "str.h"
-#include "token.h"
 
 #define META_DIR ".ftx"
-#define META_TMP_PREFIX ".t-"
+/* Temporaries of servers before 0.2: in the root, and in META_DIR. */
+#define OLD_TMP_PREFIX ".ftxtmp-"
+#define OLD_META_TMP_PREFIX ".t-"
 /* Under META_DIR; a dot name, so no sidecar of a stored file collides. */
 #define PART_DIR ".partial"
 #define USERS_DIR ".users"
 /* In the root's META_DIR: the user areas have left the namespace. */
 #define MIGRATED ".users-moved"
 #define META_MAX 256
-#define META_TMPNAME_MAX 32
 
 struct pstore {
 	struct store base; /* must be first */
@@ -64,34 +61,15 @@ static const struct store_ops posix_ops;
 #define PST(st) ((const struct pstore *)(st))
 
 /*
- * SECURITY: open `name` directly beneath `dirfd` without following any
- * symbolic link.  Names never contain '/', so O_NOFOLLOW alone already
- * confines us; openat2 makes the kernel enforce it as well.
+ * SECURITY: open `name` beneath `dirfd` without following any symbolic
+ * link, through the one resolver (shared/beneath.c: openat2
+ * RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS, or a component walk with
+ * O_NOFOLLOW where the kernel or a seccomp filter refuses openat2).
  */
 static int
 open_beneath(int dirfd, const char *name, int flags, mode_t mode)
 {
-#ifdef SYS_openat2
-	static atomic_int no_openat2;
-	struct open_how how;
-	long fd;
-
-	if (!no_openat2) {
-		memset(&how, 0, sizeof(how));
-		how.flags = (uint64_t)(flags | O_NOFOLLOW | O_CLOEXEC);
-		how.mode = (flags & O_CREAT) ? mode : 0;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS;
-		fd = syscall(SYS_openat2, dirfd, name, &how, sizeof(how));
-		/* ENOSYS: an old kernel.  EPERM: a seccomp filter (an older
-		 * systemd's @system-service) that does not know openat2.
-		 * Names are flat (no '/'), so openat with O_NOFOLLOW stays
-		 * beneath the root as well. */
-		if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
-			return (int)fd;
-		no_openat2 = 1;
-	}
-#endif
-	return openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+	return beneath_open(dirfd, name, flags, mode, NULL, 0);
 }
 
 /* The store code for an errno. */
@@ -144,8 +122,18 @@ open_dir(int dirfd)
 	return d;
 }
 
+/* A temporary a crashed server left: ours (afile's ".NAME.tmp-HEX")
+ * or an older server's. */
+static int
+stale_temp(const char *name, const char *old_prefix)
+{
+	return strncmp(name, old_prefix, strlen(old_prefix)) == 0 ||
+	    (name[0] == '.' && strstr(name, ".tmp-") != NULL);
+}
+
+/* Temporaries left by a crashed server are never committable. */
 static void
-remove_prefixed(int dirfd, const char *prefix)
+remove_temps(int dirfd, const char *old_prefix)
 {
 	struct dirent *de;
 	DIR *d;
@@ -153,7 +141,7 @@ remove_prefixed(int dirfd, const char *prefix)
 	if ((d = open_dir(dirfd)) == NULL)
 		return;
 	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) == 0)
+		if (stale_temp(de->d_name, old_prefix))
 			(void)unlinkat(dirfd, de->d_name, 0);
 	}
 	closedir(d);
@@ -236,8 +224,8 @@ store_posix_open(struct store **stp, const char *root, struct store_err *e)
 		sys_fail(e, "cannot set up the root's metadata");
 		goto fail;
 	}
-	/* Temporaries left by a crashed server are never committable. */
-	remove_prefixed(p->metafd, META_TMP_PREFIX);
+	remove_temps(p->rootfd, OLD_TMP_PREFIX);
+	remove_temps(p->metafd, OLD_META_TMP_PREFIX);
 	*stp = &p->base;
 	return 0;
 fail:
@@ -471,23 +459,15 @@ meta_read(const struct pstore *p, const char *name, const struct stat *sb,
 	return 0;
 }
 
-/* Record the hashes (md5 may be NULL); a failure only costs a re-hash
- * later. */
+/* Record the hashes (md5 may be NULL) atomically, without fsync: a
+ * sidecar lost in a crash only costs a re-hash later. */
 static void
 meta_write(const struct pstore *p, const char *name, const struct stat *sb,
     const unsigned char *sha, const unsigned char *md5)
 {
-	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1], tmp[META_TMPNAME_MAX];
+	char buf[META_MAX], hex[HASH_SHA256_HEXLEN + 1];
 	char mhex[MD5_HEXLEN + 1];
-	struct token t;
-	size_t len;
-	int fd;
 
-	if (token_new(&t, NULL, 0) == -1)
-		return;
-	str_hex(hex, t.b, 8);
-	if (str_fmt(tmp, sizeof(tmp), "%s%s", META_TMP_PREFIX, hex) == -1)
-		return;
 	str_hex(hex, sha, HASH_SHA256_LEN);
 	if (md5 != NULL)
 		str_hex(mhex, md5, HASH_MD5_LEN);
@@ -496,18 +476,8 @@ meta_write(const struct pstore *p, const char *name, const struct stat *sb,
 	    meta_version(buf + strlen(buf), sizeof(buf) - strlen(buf), sb) ==
 		-1)
 		return;
-	fd = open_beneath(p->metafd, tmp, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd == -1)
-		return;
-	len = strlen(buf);
-	if (write(fd, buf, len) != (ssize_t)len) {
-		close(fd);
-		(void)unlinkat(p->metafd, tmp, 0);
-		return;
-	}
-	close(fd);
-	if (renameat(p->metafd, tmp, p->metafd, name) == -1)
-		(void)unlinkat(p->metafd, tmp, 0);
+	(void)afile_put(
+	    p->metafd, name, buf, strlen(buf), 0644, AFILE_NOSYNC, NULL, 0);
 }
 
 static int

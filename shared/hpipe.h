@@ -50,8 +50,8 @@ struct hpipe_io {
  * pipe. */
 void hpipe_io_fd(struct hpipe_io *io, int *fdp);
 /* `io` not NULL: also write every submitted byte through it, in order. */
-struct hpipe *hpipe_new(size_t bufsize, int threaded,
-    const struct hpipe_io *io, char *err, size_t errlen);
+struct hpipe *hpipe_new(size_t bufsize, int threaded, const struct hpipe_io *io,
+    char *err, size_t errlen);
 /*
  * Resume: hash the first n bytes (read through io->read_at) as if they
  * had been submitted, and make the writer continue at offset n.  Only
