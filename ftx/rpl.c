@@ -1,6 +1,7 @@
 /*
  * rpl.c - parse and validate the server's reply lines (client side).
  */
+#include "ftxerr.h"
 #include "rpl.h"
 
 #include <string.h>
@@ -286,33 +287,28 @@ rpl_error(const char *line, struct rpl_error *e)
 	return 0;
 }
 
+/* What a code means to us comes from the one table (shared/ftxerr.c). */
 int
 rpl_error_exit(const char *code)
 {
-	static const char *const local_like[] = {
-	    "SHORT", "TIMEOUT", "IO", "INTERNAL"};
-	size_t i;
-
-	if (strcmp(code, "INTEGRITY") == 0)
+	switch (ftxerr_class(ftxerr_parse(code))) {
+	case FTXC_INTEGRITY:
 		return EXITCODE_INTEGRITY;
-	/* Login failed or is needed, or the server wants TLS first. */
-	if (strcmp(code, "AUTH") == 0 || strcmp(code, "LOCKED") == 0)
+	case FTXC_LOGIN: /* login failed or is needed */
 		return EXITCODE_LOGIN;
-	if (strcmp(code, "TLS") == 0)
+	case FTXC_TLS: /* the server wants TLS first */
 		return EXITCODE_TLS;
-	/* These say the transfer broke rather than that the server
-	 * refused the request. */
-	for (i = 0; i < sizeof(local_like) / sizeof(local_like[0]); i++)
-		if (strcmp(code, local_like[i]) == 0)
-			return EXITCODE_FAIL;
-	return EXITCODE_REFUSED;
+	case FTXC_BROKE: /* the transfer broke, not the request */
+		return EXITCODE_FAIL;
+	default:
+		return EXITCODE_REFUSED;
+	}
 }
 
 int
 rpl_error_fatal(const char *code)
 {
-	return strcmp(code, "FLOOD") == 0 || strcmp(code, "LIMIT") == 0 ||
-	    strcmp(code, "TIMEOUT") == 0 || strcmp(code, "SHUTDOWN") == 0;
+	return ftxerr_fatal(ftxerr_parse(code));
 }
 
 int

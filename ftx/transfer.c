@@ -39,6 +39,7 @@
 #include "esc.h"
 #include "exitcode.h"
 #include "hash.h"
+#include "ftxerr.h"
 #include "hpipe.h"
 #include "ftx_limits.h"
 #include "net.h"
@@ -180,18 +181,10 @@ transfer_transient_code(const char *code)
 {
 	/* The transfer broke (SHORT, TIMEOUT), the server is stopping or
 	 * full (SHUTDOWN, LIMIT), another session still holds our partial
-	 * (BUSY: e.g. the one we were killed in, until the server notices),
-	 * or the bytes were damaged on the way (INTEGRITY; the partial is
-	 * gone, so the retry starts from 0).  Anything else is about the
+	 * (BUSY), or the bytes were damaged on the way (INTEGRITY): the one
+	 * table (shared/ftxerr.c) says which.  Anything else is about the
 	 * request itself and would fail again. */
-	static const char *const codes[] = {
-	    "SHORT", "TIMEOUT", "SHUTDOWN", "BUSY", "LIMIT", "INTEGRITY"};
-	size_t i;
-
-	for (i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
-		if (strcmp(code, codes[i]) == 0)
-			return 1;
-	return 0;
+	return ftxerr_transient(ftxerr_parse(code));
 }
 
 int

@@ -359,15 +359,15 @@ xfer_ended(struct session *s, const struct xfer_result *r)
 {
 	char hex[HASH_SHA256_HEXLEN + 1];
 
-	if (r->err == XFER_OK) {
+	if (r->err == FTXE_OK) {
 		str_hex(hex, r->sha, HASH_SHA256_LEN);
 		sess_reply(s, "DONE %s", hex);
 	} else {
-		sess_reply(s, "ERROR %s %s", xfer_err_code(r->err), r->text);
+		sess_reply(s, "ERROR %s %s", ftxerr_name(r->err), r->text);
 	}
 	/* Cancelled by the stop itself, which closes the session next
 	 * (sess_stop_idle). */
-	if (r->err == XFER_SHUTDOWN)
+	if (r->err == FTXE_SHUTDOWN)
 		return;
 	if (s->srv->stopping && s->busy == NULL)
 		sess_close_after(s, NULL);
@@ -383,7 +383,7 @@ start_upload(struct session *s, const char *name, uint64_t size,
 	struct xfer_offer o;
 
 	if (xfer_upload(s, name, size, offset, reserved, xfer_ended, &o) == -1)
-		sess_reply(s, "ERROR %s %s", xfer_err_code(o.err), o.why);
+		sess_reply(s, "ERROR %s %s", ftxerr_name(o.err), o.why);
 	else
 		sess_reply(s, "OK %d %s%s%s", o.port, o.token,
 		    host_prefix(s->srv), s->srv->cfg.public_host);
@@ -400,7 +400,7 @@ start_download(struct session *s, const char *name, struct store_file *f,
 
 	if (xfer_download(s, name, f, size, sha, offset, xfer_ended, &o) ==
 	    -1) {
-		sess_reply(s, "ERROR %s %s", xfer_err_code(o.err), o.why);
+		sess_reply(s, "ERROR %s %s", ftxerr_name(o.err), o.why);
 		return;
 	}
 	str_hex(shahex, sha, HASH_SHA256_LEN);

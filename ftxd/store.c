@@ -18,26 +18,33 @@
  * not show next to SHA-256. */
 #define HASH_READ (256 * 1024)
 
-/* SECURITY: one table from storage errors to protocol codes, so a new
- * error cannot reach a client as something it is not. */
-static const char *const proto_codes[] = {
-    [STORE_OK] = "OK",
-    [STORE_NOTFOUND] = "NOTFOUND",
-    [STORE_BUSY] = "BUSY",
-    [STORE_RANGE] = "RANGE",
-    [STORE_NOSPACE] = "NOSPACE",
-    [STORE_TAKEN] = "BADNAME",
-    [STORE_CHANGED] = "IO",
-    [STORE_TOOMANY] = "IO",
-    [STORE_IO] = "IO",
+/* SECURITY: one table from storage errors to the protocol's codes
+ * (shared/ftxerr.h), so a new error cannot reach a client as something
+ * it is not. */
+static const enum ftx_err proto_codes[] = {
+    [STORE_OK] = FTXE_OK,
+    [STORE_NOTFOUND] = FTXE_NOTFOUND,
+    [STORE_BUSY] = FTXE_BUSY,
+    [STORE_RANGE] = FTXE_RANGE,
+    [STORE_NOSPACE] = FTXE_NOSPACE,
+    [STORE_TAKEN] = FTXE_BADNAME,
+    [STORE_CHANGED] = FTXE_IO,
+    [STORE_TOOMANY] = FTXE_IO,
+    [STORE_IO] = FTXE_IO,
 };
+
+enum ftx_err
+store_code_err(enum store_code code)
+{
+	if ((size_t)code >= sizeof(proto_codes) / sizeof(proto_codes[0]))
+		return FTXE_IO;
+	return proto_codes[code];
+}
 
 const char *
 store_code_proto(enum store_code code)
 {
-	if ((size_t)code >= sizeof(proto_codes) / sizeof(proto_codes[0]))
-		return "IO";
-	return proto_codes[code];
+	return ftxerr_name(store_code_err(code));
 }
 
 int

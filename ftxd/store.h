@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "ftx_limits.h"
+#include "ftxerr.h"
 #include "hash.h"
 
 /* Partial uploads are named by a key: 16 hex digits naming the
@@ -171,7 +172,9 @@ int store_partial_trim(
 /* Delete unclaimed partials not written for `ttl_s` seconds; how many. */
 int store_partial_expire(const struct store *st, long long ttl_s);
 
-/* The protocol's error code for a storage error ("NOTFOUND", ...). */
+/* The protocol's error code for a storage error (shared/ftxerr.h),
+ * and its name ("NOTFOUND", ...). */
+enum ftx_err store_code_err(enum store_code code);
 const char *store_code_proto(enum store_code code);
 /* Fill `e` (a printf format); always -1, for `return store_fail(...)`. */
 int store_fail(struct store_err *e, enum store_code code, const char *fmt, ...)

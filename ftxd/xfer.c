@@ -72,7 +72,7 @@ struct xfer {
 	char user[FTX_USER_MAX + 1]; /* an account's name, else "" */
 	unsigned char sha[HASH_SHA256_LEN];
 	/* Results, written by the worker. */
-	enum xfer_err code; /* XFER_OK on success */
+	enum ftx_err code; /* FTXE_OK on success */
 	char err[FTX_ERRLEN];
 	uint64_t bytes;
 	long long start_ms, end_ms;
@@ -114,50 +114,6 @@ struct dconn {
 
 static void xfer_run(struct job *job);
 static void xfer_done(struct job *job);
-
-/* --- transfer objects ------------------------------------------------ */
-
-const char *
-xfer_err_code(enum xfer_err e)
-{
-	static const char *const code[] = {
-	    [XFER_OK] = "OK",
-	    [XFER_BADNAME] = "BADNAME",
-	    [XFER_BUSY] = "BUSY",
-	    [XFER_INTEGRITY] = "INTEGRITY",
-	    [XFER_INTERNAL] = "INTERNAL",
-	    [XFER_IO] = "IO",
-	    [XFER_NOSPACE] = "NOSPACE",
-	    [XFER_RANGE] = "RANGE",
-	    [XFER_SHORT] = "SHORT",
-	    [XFER_SHUTDOWN] = "SHUTDOWN",
-	    [XFER_TIMEOUT] = "TIMEOUT",
-	};
-
-	if ((size_t)e >= sizeof(code) / sizeof(code[0]) || code[e] == NULL)
-		return "INTERNAL";
-	return code[e];
-}
-
-/* A storage error as a transfer's: the store's typed code decides. */
-static enum xfer_err
-store_err_xfer(enum store_code c)
-{
-	switch (c) {
-	case STORE_OK:
-		return XFER_OK;
-	case STORE_BUSY:
-		return XFER_BUSY;
-	case STORE_RANGE:
-		return XFER_RANGE;
-	case STORE_NOSPACE:
-		return XFER_NOSPACE;
-	case STORE_TAKEN:
-		return XFER_BADNAME;
-	default:
-		return XFER_IO;
-	}
-}
 
 /* The account whose transfers count against --max-transfers-per-user:
  * a logged-in user; not anonymous users (one shared name: the per-IP
@@ -316,11 +272,11 @@ offer(struct session *s, int upload, const char *name, uint64_t size,
 	/* Checked again here, on the loop: between the command's check and
 	 * now, other sessions' jobs may have started transfers. */
 	if (xfer_admit(s, o->why, sizeof(o->why)) == -1) {
-		o->err = XFER_BUSY;
+		o->err = FTXE_BUSY;
 		return NULL;
 	}
 	if ((x = xfer_new(s, upload, name, size, reserved, done)) == NULL) {
-		o->err = XFER_INTERNAL;
+		o->err = FTXE_INTERNAL;
 		(void)str_copy(o->why, sizeof(o->why), "cannot start transfer");
 		return NULL;
 	}
@@ -407,10 +363,10 @@ xfer_count_user(
 
 /* --- worker side ------------------------------------------------------ */
 
-static void fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+static void fail(struct xfer *x, enum ftx_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 static void
-fail(struct xfer *x, enum xfer_err code, const char *fmt, ...)
+fail(struct xfer *x, enum ftx_err code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -442,11 +398,11 @@ progress(struct xfer *x, size_t n)
 	case PACE_OK:
 		return 0;
 	case PACE_STALLED:
-		fail(x, XFER_TIMEOUT,
+		fail(x, FTXE_TIMEOUT,
 		    "data connection stalled: no data for %d s", x->timeout);
 		break;
 	case PACE_SLOW:
-		fail(x, XFER_TIMEOUT,
+		fail(x, FTXE_TIMEOUT,
 		    "transfer too slow: %" PRIu64 " bytes in %d s, below the "
 		    "minimum of %" PRIu64 " bytes/s",
 		    pace_window_bytes(&x->pace, now), x->min_rate_window,
@@ -516,10 +472,10 @@ static int
 stage_fail(struct xfer *x)
 {
 	if (x->serr.code != STORE_OK)
-		fail(x, store_err_xfer(x->serr.code), "cannot store upload: %s",
+		fail(x, store_code_err(x->serr.code), "cannot store upload: %s",
 		    x->serr.msg);
 	else
-		fail(x, XFER_IO, "cannot store upload: hashing failed");
+		fail(x, FTXE_IO, "cannot store upload: hashing failed");
 	return -1;
 }
 
@@ -551,12 +507,12 @@ recv_fail(struct xfer *x)
 {
 	/* A wait that ran out never gets here: again() retries it or the
 	 * watchdog (progress) has already recorded the TIMEOUT. */
-	if (x->code != XFER_OK)
+	if (x->code != FTXE_OK)
 		return;
 	if (errno == EPROTO && x->tls != NULL)
-		fail(x, XFER_SHORT, "%s", tls_strerror(x->tls));
+		fail(x, FTXE_SHORT, "%s", tls_strerror(x->tls));
 	else
-		fail(x, XFER_SHORT, "data connection closed early");
+		fail(x, FTXE_SHORT, "data connection closed early");
 }
 
 /* Stream the upload into the temporary: hpipe hashes and writes it on
@@ -601,18 +557,18 @@ upload_open(struct xfer *x)
 	struct store_err e;
 
 	if (store_part_open(x->st, x->pkey, x->offset, &x->part, &e) == -1) {
-		fail(x, store_err_xfer(e.code), "%s", e.msg);
+		fail(x, store_code_err(e.code), "%s", e.msg);
 		return NULL;
 	}
 	hp = hpipe_new(x->iosize, x->size - x->offset >= FTX_PIPE_THREAD_MIN,
 	    &io, err, sizeof(err));
 	if (hp == NULL) {
-		fail(x, XFER_INTERNAL, "%s", err);
+		fail(x, FTXE_INTERNAL, "%s", err);
 		return NULL;
 	}
 	if (x->offset > 0 &&
 	    hpipe_prime(hp, x->offset, err, sizeof(err)) == -1) {
-		fail(x, XFER_IO, "cannot read the partial upload: %s", err);
+		fail(x, FTXE_IO, "cannot read the partial upload: %s", err);
 		hpipe_free(hp);
 		return NULL;
 	}
@@ -620,9 +576,9 @@ upload_open(struct xfer *x)
 }
 
 static int
-resumable(enum xfer_err code)
+resumable(enum ftx_err code)
 {
-	return code == XFER_SHORT || code == XFER_TIMEOUT;
+	return code == FTXE_SHORT || code == FTXE_TIMEOUT;
 }
 
 /*
@@ -660,24 +616,24 @@ upload_run(struct xfer *x)
 	}
 	/* SECURITY: nothing is committed unless both hashes agree. */
 	if (CRYPTO_memcmp(theirs, x->sha, sizeof(theirs)) != 0) {
-		fail(x, XFER_INTEGRITY, "sha256 mismatch: upload discarded");
+		fail(x, FTXE_INTEGRITY, "sha256 mismatch: upload discarded");
 		goto out;
 	}
 	if (store_part_commit(x->part, x->name, x->sha, &e) == -1) {
-		fail(x, store_err_xfer(e.code), "%s", e.msg);
+		fail(x, store_code_err(e.code), "%s", e.msg);
 		goto out;
 	}
 out:
 	/* A kept partial gets every byte that arrived, in order. */
-	if (x->code != XFER_OK && resumable(x->code))
+	if (x->code != FTXE_OK && resumable(x->code))
 		(void)hpipe_finish(hp, theirs);
 	hpipe_free(hp);
 	/* Only a broken-off transfer is worth resuming; bad bytes (INTEGRITY),
 	 * a failing disk (IO) or an uncommittable name are dropped. */
-	store_part_close(x->part, x->code != XFER_OK && resumable(x->code));
+	store_part_close(x->part, x->code != FTXE_OK && resumable(x->code));
 	x->part = NULL;
 	/* A kept partial may push its uploader past --max-partials. */
-	if (x->code != XFER_OK && resumable(x->code))
+	if (x->code != FTXE_OK && resumable(x->code))
 		(void)store_partial_trim(
 		    x->st, x->pkey, x->max_partials - 1, UINT64_MAX);
 }
@@ -686,14 +642,14 @@ out:
 static void
 send_fail(struct xfer *x)
 {
-	if (x->code != XFER_OK)
+	if (x->code != FTXE_OK)
 		return; /* the watchdog said why (see recv_fail) */
 	if (errno == EPIPE || errno == ECONNRESET)
-		fail(x, XFER_SHORT, "data connection closed early");
+		fail(x, FTXE_SHORT, "data connection closed early");
 	else if (errno == EPROTO && x->tls != NULL)
-		fail(x, XFER_SHORT, "%s", tls_strerror(x->tls));
+		fail(x, FTXE_SHORT, "%s", tls_strerror(x->tls));
 	else
-		fail(x, XFER_IO, "send: %s", strerror(errno));
+		fail(x, FTXE_IO, "send: %s", strerror(errno));
 }
 
 /* Plaintext: the kernel copies file pages to the socket (sendfile). */
@@ -720,7 +676,7 @@ download_plain(struct xfer *x)
 		if (n == -1 && again(x) == 0)
 			continue;
 		if (n == 0)
-			fail(x, XFER_IO, "file shrank while being sent");
+			fail(x, FTXE_IO, "file shrank while being sent");
 		else
 			send_fail(x);
 		break;
@@ -763,7 +719,7 @@ download_copy(struct xfer *x)
 	ssize_t n;
 
 	if ((b = malloc(x->iosize)) == NULL) {
-		fail(x, XFER_INTERNAL, "out of memory");
+		fail(x, FTXE_INTERNAL, "out of memory");
 		return;
 	}
 	while (off < x->size) {
@@ -774,9 +730,9 @@ download_copy(struct xfer *x)
 		if (n <= 0) {
 			if (n == 0)
 				fail(
-				    x, XFER_IO, "file shrank while being sent");
+				    x, FTXE_IO, "file shrank while being sent");
 			else
-				fail(x, XFER_IO, "%s", e.msg);
+				fail(x, FTXE_IO, "%s", e.msg);
 			break;
 		}
 		if (send_all(x, b, (size_t)n) == -1) {
@@ -788,7 +744,7 @@ download_copy(struct xfer *x)
 	}
 	free(b);
 	x->bytes = off - x->offset;
-	if (x->code == XFER_OK && x->tls != NULL)
+	if (x->code == FTXE_OK && x->tls != NULL)
 		tls_shutdown(x->tls);
 }
 
@@ -812,7 +768,7 @@ xfer_run(struct job *job)
 	rate_init(&x->rate, x->max_rate, rate_now());
 	watch_start(x);
 	if (net_set_timeouts(x->data_fd, FTX_XFER_SLICE_S) == -1) {
-		fail(x, XFER_INTERNAL, "setsockopt: %s", strerror(errno));
+		fail(x, FTXE_INTERNAL, "setsockopt: %s", strerror(errno));
 	} else if (x->upload) {
 		upload_run(x);
 	} else {
@@ -852,7 +808,7 @@ xferlog_write(const struct xfer *x, const char *enc)
 		secs < 0 ? 0 : secs, ip, x->bytes, enc, x->upload ? 'i' : 'o',
 		x->user[0] != '\0' ? 'r' : 'a',
 		x->user[0] != '\0' ? x->user : "-",
-		x->code == XFER_OK ? 'c' : 'i') == 0)
+		x->code == FTXE_OK ? 'c' : 'i') == 0)
 		log_xfer(line);
 }
 
@@ -860,7 +816,7 @@ xferlog_write(const struct xfer *x, const char *enc)
 static void
 count_xfer(struct ctx *srv, const struct xfer *x)
 {
-	if (x->code == XFER_OK)
+	if (x->code == FTXE_OK)
 		srv->stats.xfers_ok++;
 	else
 		srv->stats.xfers_failed++;
@@ -868,7 +824,7 @@ count_xfer(struct ctx *srv, const struct xfer *x)
 		srv->stats.bytes_in += x->bytes;
 	else
 		srv->stats.bytes_out += x->bytes;
-	auth_count_xfer(x->ust, x->upload, x->code == XFER_OK, x->bytes);
+	auth_count_xfer(x->ust, x->upload, x->code == FTXE_OK, x->bytes);
 }
 
 /*
@@ -877,7 +833,7 @@ count_xfer(struct ctx *srv, const struct xfer *x)
  * the transfer recorded (an expired token, a stop).
  */
 static void
-finish(struct xfer *x, enum xfer_err code, const char *text)
+finish(struct xfer *x, enum ftx_err code, const char *text)
 {
 	struct session *s = x->sess;
 	xfer_done_fn *done = x->done;
@@ -908,8 +864,8 @@ xfer_done(struct job *job)
 	    "result=%s",
 	    x->upload ? "upload" : "download", enc, x->bytes, secs,
 	    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
-	    x->code == XFER_OK ? hex : "-",
-	    x->code == XFER_OK ? "ok" : xfer_err_code(x->code));
+	    x->code == FTXE_OK ? hex : "-",
+	    x->code == FTXE_OK ? "ok" : ftxerr_name(x->code));
 	xferlog_write(x, enc);
 	count_xfer(x->srv, x);
 	finish(x, x->code, x->err);
@@ -981,7 +937,7 @@ start(struct ctx *srv, struct dconn *d, struct xfer *x)
 	if (net_set_nonblock(x->data_fd, 0) == -1 ||
 	    worker_submit_xfer(&x->job) == -1) {
 		/* Report through the normal completion path. */
-		x->code = XFER_INTERNAL;
+		x->code = FTXE_INTERNAL;
 		str_copy(x->err, sizeof(x->err), "cannot start transfer");
 		x->start_ms = x->end_ms = loop_now_ms();
 		xfer_done(&x->job);
@@ -1353,7 +1309,7 @@ xfer_tick(struct ctx *srv, long long now)
 		(void)str_fmt(why, sizeof(why),
 		    "data connection not opened within %d s",
 		    srv->cfg.token_ttl);
-		finish(x, XFER_TIMEOUT, why);
+		finish(x, FTXE_TIMEOUT, why);
 	}
 	sweep_partials(srv, now);
 }
@@ -1374,7 +1330,7 @@ xfer_stop(struct ctx *srv, int force)
 	for (x = srv->xfers; x != NULL; x = xn) {
 		xn = x->next;
 		if (x->state == X_PENDING) {
-			finish(x, XFER_SHUTDOWN, "server stopping");
+			finish(x, FTXE_SHUTDOWN, "server stopping");
 		} else if (force) {
 			/* The worker owns the socket; shutdown(2) (not close)
 			 * only makes its blocking call return, so there is no

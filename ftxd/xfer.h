@@ -18,35 +18,21 @@
 #include <stdint.h>
 
 #include "ftx_limits.h"
+#include "ftxerr.h"
 #include "hash.h"
 
 struct ctx;
 struct session;
 struct ustore;
 
-/* Why a transfer failed; each is an ERROR code of docs/PROTOCOL.md
- * (xfer_err_code). */
-enum xfer_err {
-	XFER_OK,
-	XFER_BADNAME, /* the name is taken by a directory */
-	XFER_BUSY, /* a cap, or the partial is in use */
-	XFER_INTEGRITY, /* sha256 mismatch */
-	XFER_INTERNAL,
-	XFER_IO,
-	XFER_NOSPACE,
-	XFER_RANGE, /* offset= beyond the partial */
-	XFER_SHORT, /* the data connection broke off */
-	XFER_SHUTDOWN, /* cancelled by a graceful stop */
-	XFER_TIMEOUT /* no data connection in time, stalled or too slow */
-};
-
-/* How a transfer ended. */
+/* How a transfer ended: an ERROR code of the one table
+ * (shared/ftxerr.h), FTXE_OK on success. */
 struct xfer_result {
-	enum xfer_err err;
-	char text[FTX_ERRLEN]; /* the reason, when err != XFER_OK */
+	enum ftx_err err;
+	char text[FTX_ERRLEN]; /* the reason, when err != FTXE_OK */
 	int upload;
 	uint64_t bytes; /* moved over the data connection */
-	unsigned char sha[HASH_SHA256_LEN]; /* the file's, when XFER_OK */
+	unsigned char sha[HASH_SHA256_LEN]; /* the file's, when FTXE_OK */
 };
 
 /* Called on the loop thread when a transfer of the session ends: after
@@ -58,12 +44,10 @@ typedef void xfer_done_fn(struct session *s, const struct xfer_result *r);
 struct xfer_offer {
 	int port; /* the data port to connect to */
 	char token[FTX_TOKEN_HEX + 1]; /* secret: wipe it once sent */
-	enum xfer_err err; /* XFER_BUSY, XFER_INTERNAL: not started */
+	enum ftx_err err; /* FTXE_BUSY, FTXE_INTERNAL: not started */
 	char why[FTX_ERRLEN];
 };
 
-/* The protocol's name of an error ("TIMEOUT"), for replies and logs. */
-const char *xfer_err_code(enum xfer_err e);
 /* Open the data listeners (one per port of --data-port N-M); 0 or -1. */
 int xfer_listen(struct ctx *srv, char *err, size_t errlen);
 /* Close the data listeners (idempotent). */
