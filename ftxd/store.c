@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "hash.h"
+#include "path.h"
 #include "store_impl.h"
 #include "str.h"
 
@@ -30,6 +31,7 @@ static const enum ftx_err proto_codes[] = {
     [STORE_TAKEN] = FTXE_BADNAME,
     [STORE_CHANGED] = FTXE_IO,
     [STORE_TOOMANY] = FTXE_IO,
+    [STORE_BADPATH] = FTXE_BADNAME,
     [STORE_IO] = FTXE_IO,
 };
 
@@ -104,9 +106,30 @@ store_list(const struct store *st, size_t max,
 	return st->ops->list(st, max, cb, arg, e);
 }
 
+/*
+ * SECURITY: every path a backend sees passed the one path check
+ * (shared/path.c: components that pass proto_name_check, no '.', '..'
+ * or empty component, bounded length and depth), and has one component
+ * until folders: a backend never resolves a separator.
+ */
+static int
+path_ok(const char *path, struct store_err *e)
+{
+	char why[FTX_ERRLEN];
+
+	if (path_check(path, why, sizeof(why)) == -1)
+		return store_fail(e, STORE_BADPATH, "%s", why);
+	if (path_depth(path) != 1)
+		return store_fail(
+		    e, STORE_BADPATH, "folders are not supported");
+	return 0;
+}
+
 int
 store_delete(const struct store *st, const char *name, struct store_err *e)
 {
+	if (path_ok(name, e) == -1)
+		return -1;
 	return st->ops->del(st, name, e);
 }
 
@@ -114,6 +137,9 @@ int
 store_read_open(const struct store *st, const char *name,
     struct store_file **fp, struct store_stat *sb, struct store_err *e)
 {
+	*fp = NULL;
+	if (path_ok(name, e) == -1)
+		return -1;
 	return st->ops->read_open(st, name, fp, sb, e);
 }
 
@@ -278,6 +304,8 @@ int
 store_part_commit(struct store_part *w, const char *name,
     const unsigned char *sha, struct store_err *e)
 {
+	if (path_ok(name, e) == -1)
+		return -1;
 	return w->st->ops->part_commit(w, name, sha, e);
 }
 

@@ -2,8 +2,10 @@
  * store.h - the storage interface: the only way the daemon touches
  * stored files.
  *
- * A store is a namespace of regular files addressed by names that passed
- * proto_name_check() (one-component paths: see shared/path.h), plus what
+ * A store is a namespace of regular files addressed by paths
+ * (shared/path.h; every one is checked here with path_check before a
+ * backend sees it, and a backend may take only one component: a plain
+ * name, until folders), plus what
  * a transfer needs around them: a hash cache, partial uploads that can
  * be resumed, and the bytes a quota counts.  What is behind it is a
  * backend chosen at start-up (store_posix.h: a directory tree; store_mem.h:
@@ -52,6 +54,7 @@ enum store_code {
 	STORE_TAKEN, /* the name is taken by something not a file */
 	STORE_CHANGED, /* the file changed while we read it */
 	STORE_TOOMANY, /* a listing over its bound */
+	STORE_BADPATH, /* not a path this store takes (shared/path.h) */
 	STORE_IO /* anything else */
 };
 

@@ -268,6 +268,45 @@ test_missing_is_notfound(void **state)
 	assert_int_equal(list_count(f->st), 0);
 }
 
+/* Hostile paths never reach a backend: the one path check refuses
+ * them (BADPATH), and a path of several components too, until folders. */
+static void
+test_bad_paths_refused(void **state)
+{
+	static const char *const bad[] = {"", ".", "..", "a/../b", "a//b",
+	    "/abs", "abs/", ".hidden", "a/b", "x\001y", "bad\xff"};
+	unsigned char sha[HASH_SHA256_LEN] = {0};
+	struct fx *f = *state;
+	struct store_part *w;
+	struct store_file *r;
+	struct store_stat sb;
+	struct store_err e;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.code = STORE_OK;
+		assert_int_equal(
+		    store_read_open(f->st, bad[i], &r, &sb, &e), -1);
+		assert_null(r);
+		assert_int_equal(e.code, STORE_BADPATH);
+		e.code = STORE_OK;
+		assert_int_equal(store_delete(f->st, bad[i], &e), -1);
+		assert_int_equal(e.code, STORE_BADPATH);
+		assert_int_equal(store_part_open(f->st,
+				     "0123456789abcdef-"
+				     "0123456789abcdef0123456789abcdef",
+				     0, &w, &e),
+		    0);
+		assert_int_equal(store_part_write_at(w, "x", 1, 0, &e), 0);
+		e.code = STORE_OK;
+		assert_int_equal(store_part_commit(w, bad[i], sha, &e), -1);
+		assert_int_equal(e.code, STORE_BADPATH);
+		assert_string_equal(store_code_proto(e.code), "BADNAME");
+		store_part_close(w, 0);
+	}
+	assert_int_equal(list_count(f->st), 0);
+}
+
 static void
 test_commit_then_read(void **state)
 {
@@ -1021,6 +1060,8 @@ test_mem_nospace(void **state)
 #define CONTRACT_TESTS(SETUP)                                                  \
 	cmocka_unit_test_setup_teardown(                                       \
 	    test_missing_is_notfound, SETUP, teardown),                        \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_bad_paths_refused, SETUP, teardown),                      \
 	    cmocka_unit_test_setup_teardown(                                   \
 		test_commit_then_read, SETUP, teardown),                       \
 	    cmocka_unit_test_setup_teardown(                                   \
