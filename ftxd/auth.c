@@ -424,8 +424,10 @@ auth_verify(const char *users_path, const struct store *root, const char *name,
 	explicit_bzero(&rec, sizeof(rec));
 	if (ok != 1)
 		return ok;
+	/* The log says whose area could not be opened (a planted link, a
+	 * bad mode): the reason alone does not tell the operator. */
 	if (store_open_sub(root, name, st, &e) == -1)
-		return str_err(err, errlen, "%s", e.msg);
+		return str_err(err, errlen, "area of %s: %s", name, e.msg);
 	return 1;
 }
 
@@ -436,7 +438,8 @@ auth_open_anonymous(
 	struct store_err e;
 
 	if (store_open_sub(root, FTX_ANON_USER, st, &e) == -1)
-		return str_err(err, errlen, "%s", e.msg);
+		return str_err(
+		    err, errlen, "area of %s: %s", FTX_ANON_USER, e.msg);
 	return 0;
 }
 

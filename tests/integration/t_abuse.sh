@@ -114,11 +114,11 @@ tlsc "quota 1M: 2M refused before any token; replacing counts the difference; th
     "put:$src/24k:d.bin" 'ok:^PUT-OK' \
     "put:$src/1b:e.bin" "ok:^PUT-REFUSED ERROR QUOTA upload of 1 bytes .* \\($QUOTA used\\)\$" \
     line:DELETE\ c.bin 'ok:^OK deleted' "put:$src/1b:e.bin" 'ok:^PUT-OK'
-assert_eq "a.bin d.bin e.bin" "$(visible_files "$ROOT/q" | tr '\n' ' ' | sed 's/ $//')" \
+assert_eq "a.bin d.bin e.bin" "$(visible_files "$ROOT/.users/q" | tr '\n' ' ' | sed 's/ $//')" \
     "q's files are a.bin, d.bin, e.bin"
-assert_file_same "$src/900k" "$ROOT/q/a.bin" "the replaced a.bin holds the new content"
-assert_no_file "$ROOT/q/big.bin" "no big.bin"
-if [ "$(partials_with_data "$ROOT/q")" -eq 0 ] && [ "$(partials_with_data "$ROOT")" -eq 0 ]; then
+assert_file_same "$src/900k" "$ROOT/.users/q/a.bin" "the replaced a.bin holds the new content"
+assert_no_file "$ROOT/.users/q/big.bin" "no big.bin"
+if [ "$(partials_with_data "$ROOT/.users/q")" -eq 0 ] && [ "$(partials_with_data "$ROOT")" -eq 0 ]; then
 	pass "no partial upload holds data after the refusals"
 else
 	fail "partial uploads hold data: $(find "$ROOT" -path '*partial*' -type f -size +0)"

@@ -8,7 +8,8 @@
 #    --allow-plaintext-login; passwords never reach the log;
 #  - before login every verb but HELP, QUIT, NOOP, STARTTLS and LOGIN gets
 #    ERROR AUTH (in plaintext and over TLS);
-#  - per-user directories <root>/<user>/ are created on first login;
+#  - per-user directories <root>/.users/<user>/ (mode 0700, never listed)
+#    are created on first login;
 #    users cannot read, list, hash, overwrite, delete or continue each
 #    other's files, with every verb tried, and nothing in the root itself
 #    is served;
@@ -75,14 +76,17 @@ tlsc "greeting says login (no anonymous); before login, in plaintext: ERROR AUTH
     line:HELP 'ok:^OK [0-9]+$' line:NOOP 'ok:^OK$' \
     "login:alice:$PW_A" 'ok:^ERROR TLS login needs TLS: send STARTTLS first$' \
     line:LIST 'ok:^ERROR AUTH login required$' line:QUIT 'ok:^OK bye'
-assert_no_file "$ROOT/alice" "no directory for alice before she logs in"
+assert_no_file "$ROOT/.users/alice" "no directory for alice before she logs in"
 tlsc "over TLS, before login: ERROR AUTH for every gated verb; then login works" \
     ctl starttls 'has:^TLS-UP' "${gate[@]}" line:HELP 'ok:^OK [0-9]+$' line:NOOP 'ok:^OK$' \
     "login:alice:$PW_A" 'ok:^OK alice logged in$' line:LIST 'ok:^OK 0$' \
     line:WHOAMI 'ok:^OK - 127\.0\.0\.1:[0-9]+ alice$' \
     "login:alice:$PW_A" 'ok:^ERROR BUSY already logged in$' line:QUIT 'ok:^OK bye'
-if [ -d "$ROOT/alice" ]; then pass "<root>/alice/ is created at the first login"; else fail "no $ROOT/alice after login"; fi
-assert_no_file "$ROOT/bob" "no directory for bob, who has not logged in"
+if [ -d "$ROOT/.users/alice" ]; then pass "<root>/.users/alice/ is created at the first login"; else fail "no $ROOT/.users/alice after login"; fi
+assert_eq 700 "$(stat -c %a "$ROOT/.users" 2>&1)" "<root>/.users is mode 0700"
+assert_eq 700 "$(stat -c %a "$ROOT/.users/alice" 2>&1)" "<root>/.users/alice is mode 0700"
+assert_no_file "$ROOT/alice" "nothing at <root>/alice (the old layout)"
+assert_no_file "$ROOT/.users/bob" "no directory for bob, who has not logged in"
 
 tlsc "a wrong password, an unknown user and overlong credentials get the same ERROR AUTH" \
     ctl starttls "login:alice:$PW_B" 'ok:^ERROR AUTH login incorrect$' \
@@ -130,7 +134,7 @@ tlsc "alice uploads secret.txt and leaves a half upload" \
     line:UPLOAD\ half.bin\ 200000 'ok:^OK ' data "dsend:$src/H:100000" 'ok:^SENT n=100000$' dclose \
     read 'ok:^ERROR (SHORT|TIMEOUT)' send:PARTIAL\ half.bin\ 200000 read 'ok:^OK 100000$' \
     line:DOWNLOAD\ rootfile.txt 'ok:^ERROR NOTFOUND' line:LIST 'ok:^OK 1$' 'has:^FILE 50000 .* secret\.txt$'
-before=$(find "$ROOT/alice" -type f -printf '%P %s\n' | LC_ALL=C sort | md5sum)
+before=$(find "$ROOT/.users/alice" -type f -printf '%P %s\n' | LC_ALL=C sort | md5sum)
 
 mkdir -p "$TMPD/bobdl"
 tlsc "bob cannot list, hash, download, delete, continue or overwrite alice's files" \
@@ -153,17 +157,17 @@ tlsc "bob cannot list, hash, download, delete, continue or overwrite alice's fil
     line:LIST 'ok:^OK 1$' 'has:^FILE 70000 .* secret\.txt$' \
     "get:secret.txt:$TMPD/bobdl/s" 'ok:^GET-OK n=70000 ' \
     line:DELETE\ secret.txt 'ok:^OK deleted secret\.txt$' line:LIST 'ok:^OK 0$'
-assert_file_same "$src/A" "$ROOT/alice/secret.txt" "alice's secret.txt is intact byte for byte"
+assert_file_same "$src/A" "$ROOT/.users/alice/secret.txt" "alice's secret.txt is intact byte for byte"
 assert_file_same "$src/B" "$TMPD/bobdl/s" "bob downloaded his own secret.txt"
-after=$(find "$ROOT/alice" -type f -printf '%P %s\n' | LC_ALL=C sort | md5sum)
-assert_eq "$before" "$after" "nothing under <root>/alice changed while bob worked"
+after=$(find "$ROOT/.users/alice" -type f -printf '%P %s\n' | LC_ALL=C sort | md5sum)
+assert_eq "$before" "$after" "nothing under <root>/.users/alice changed while bob worked"
 assert_file "$ROOT/rootfile.txt" "the file in the root itself is untouched"
 tlsc "alice still sees her file and continues her half upload" \
     ctl starttls "login:alice:$PW_A" 'ok:^OK alice' line:HASH\ secret.txt "ok:^OK 50000 $asha " \
     send:PARTIAL\ half.bin\ 200000 read 'ok:^OK 100000$' \
     line:UPLOAD\ half.bin\ 200000\ offset=100000 'ok:^OK ' data "dskip:$src/H:100000" "dsend:$src/H" \
     'ok:^SENT n=100000$' ddigest dshut read "ok:^DONE $hsha\$"
-assert_file_same "$src/H" "$ROOT/alice/half.bin" "alice's resumed upload is complete"
+assert_file_same "$src/H" "$ROOT/.users/alice/half.bin" "alice's resumed upload is complete"
 
 # ---------------------------------------------------------------- users added, changed, deleted while running
 
@@ -178,13 +182,13 @@ tlsc "after passwd the old password fails and the new one works" \
     ctl starttls "login:alice:$PW_A" 'ok:^ERROR AUTH login incorrect$' "login:alice:$PW_A2" 'ok:^OK alice logged in$'
 if "$FTXD" user del bob --users "$USERS" >"$TMPD/del.out" 2>&1; then pass "ftxd user del bob"; else fail "ftxd user del bob: $(cat "$TMPD/del.out")"; fi
 tlsc "a deleted user cannot log in" ctl starttls "login:bob:$PW_B" 'ok:^ERROR AUTH login incorrect$'
-assert_file "$ROOT/bob" "deleting a user keeps their directory"
+assert_file "$ROOT/.users/bob" "deleting a user keeps their directory"
 
 # ---------------------------------------------------------------- the real client
 
 assert_exit 0 "ftx --user with FTX_PASSWORD: put" env FTX_PASSWORD="$PW_A2" \
     "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" --pin "$FP" --user alice put "$src/B" --as client.bin
-assert_file_same "$src/B" "$ROOT/alice/client.bin" "the client's upload went to alice's directory"
+assert_file_same "$src/B" "$ROOT/.users/alice/client.bin" "the client's upload went to alice's directory"
 assert_exit 0 "ftx ls as alice" env FTX_PASSWORD="$PW_A2" \
     "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" --pin "$FP" --user alice ls
 assert_match 'client\.bin' "$(cat "$OUT")" "ls shows alice's files"
@@ -208,9 +212,15 @@ s=$(login_secs 1)
 if awk -v s="${s:-0}" 'BEGIN { exit !(s >= 0.95) }'; then pass "... after the same delay ($s s)"; else fail "LOGIN anonymous (off) answered after '$s' s"; fi
 
 stop_server
+ANON=$ROOT/.users/anonymous
+mkdir -p "$ANON"
+mkrand "$ANON/pub.txt" 12345
+psha=$(sha256_of "$ANON/pub.txt")
+# The users' areas were moved (and that recorded) at the first start with
+# accounts: a directory <root>/anonymous made since is the shared
+# namespace's own, neither moved nor served to anonymous.
 mkdir -p "$ROOT/anonymous"
-mkrand "$ROOT/anonymous/pub.txt" 12345
-psha=$(sha256_of "$ROOT/anonymous/pub.txt")
+echo decoy >"$ROOT/anonymous/decoy.txt"
 start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000 --anonymous read-only
 tlsc "anonymous read-only: LIST, HASH and DOWNLOAD work; UPLOAD, DELETE, PARTIAL get ERROR PERM" \
     ctl 'ok:^OK FTX/1 .* login anonymous$' starttls login:anonymous:guest@example.org \
@@ -221,14 +231,17 @@ tlsc "anonymous read-only: LIST, HASH and DOWNLOAD work; UPLOAD, DELETE, PARTIAL
     line:DELETE\ pub.txt 'ok:^ERROR PERM anonymous access is read-only$' \
     line:PARTIAL\ pub.txt\ 10 'ok:^ERROR PERM anonymous access is read-only$' \
     line:DOWNLOAD\ secret.txt 'ok:^ERROR NOTFOUND' line:DOWNLOAD\ ..%2Falice%2Fsecret.txt 'ok:^ERROR BADNAME' \
-    line:WHOAMI 'ok:^OK - 127\.0\.0\.1:[0-9]+ anonymous$'
+    line:WHOAMI 'ok:^OK - 127\.0\.0\.1:[0-9]+ anonymous$' \
+    line:DOWNLOAD\ decoy.txt 'ok:^ERROR NOTFOUND'
+assert_file "$ROOT/anonymous/decoy.txt" "<root>/anonymous, made after the move, is not moved"
+assert_no_file "$ANON/decoy.txt" "... and not merged into the anonymous area"
 tlsc "anonymous read-only: LOGIN anonymous without a password works too" \
     ctl starttls line:LOGIN\ anonymous 'ok:^OK anonymous logged in read-only$'
-assert_file "$ROOT/anonymous/pub.txt" "pub.txt survived the read-only session"
-assert_eq "" "$(visible_files "$ROOT/anonymous" | grep -v '^pub\.txt$')" "nothing was added to the anonymous area"
+assert_file "$ANON/pub.txt" "pub.txt survived the read-only session"
+assert_eq "" "$(visible_files "$ANON" | grep -v '^pub\.txt$')" "nothing was added to the anonymous area"
 assert_exit 0 "the real client downloads anonymously" env FTX_PASSWORD=x \
     "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" --pin "$FP" --user anonymous get pub.txt -o "$dl/anon"
-assert_file_same "$ROOT/anonymous/pub.txt" "$dl/anon/pub.txt" "anonymous download through ftx"
+assert_file_same "$ANON/pub.txt" "$dl/anon/pub.txt" "anonymous download through ftx"
 tlsc "alice is unaffected by --anonymous" ctl starttls "login:alice:$PW_A2" 'ok:^OK alice logged in$' \
     line:DOWNLOAD\ pub.txt 'ok:^ERROR NOTFOUND'
 
@@ -237,8 +250,8 @@ start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000 --anonymous rea
 tlsc "anonymous read-write: upload and delete" ctl starttls login:anonymous:x \
     'ok:^OK anonymous logged in read-write$' "put:$src/A:up.txt" "ok:^PUT-OK sha=$asha\$" \
     line:DELETE\ pub.txt 'ok:^OK deleted'
-assert_file_same "$src/A" "$ROOT/anonymous/up.txt" "the anonymous upload went to <root>/anonymous/"
-assert_no_file "$ROOT/anonymous/pub.txt" "the anonymous delete worked in <root>/anonymous/"
+assert_file_same "$src/A" "$ANON/up.txt" "the anonymous upload went to <root>/.users/anonymous/"
+assert_no_file "$ANON/pub.txt" "the anonymous delete worked in <root>/.users/anonymous/"
 assert_no_file "$ROOT/up.txt" "nothing landed in the root itself"
 
 # ---------------------------------------------------------------- chat nicks, plaintext logins
@@ -267,7 +280,9 @@ tlsc "the default users file is <root>/../ftxd.users" ctl 'ok:^OK FTX/1 .* login
 stop_server
 rm -f "$TMPD/ftxd.users"
 start_server "${TLS[@]}"
-tlsc "without a users file: no login needed, LOGIN says so" ctl 'not: login' line:LIST 'ok:^OK [0-9]+$' \
+tlsc "without a users file: no login needed, LOGIN says so; the users' areas are not listed" \
+    ctl 'not: login' line:LIST 'ok:^OK [0-9]+$' 'has:^FILE 1000 .* rootfile\.txt$' 'no:\.users' 'no:\.ftx' \
+    'no: (alice|bob|carol|anonymous)$' line:DOWNLOAD\ .users 'ok:^ERROR BADNAME' \
     starttls "login:carol:$PW_C" 'ok:^ERROR AUTH no accounts on this server$'
 
 # ---------------------------------------------------------------- secrets
@@ -293,13 +308,13 @@ for u in dave:"$PW_D" erin:"$PW_E" frank:"$PW_F"; do
 	adduser "${u%%:*}" "${u#*:}" || fail "ftxd user add ${u%%:*}: $(cat "$TMPD/useradd.out")"
 done
 # Before dave's and erin's first login, someone with access to the root
-# plants <root>/dave -> alice (another user's directory) and <root>/erin ->
-# a directory outside the root.
+# plants <root>/.users/dave -> alice (another user's area) and
+# <root>/.users/erin -> a directory outside the root.
 mkdir -p "$TMPD/outside"
 echo "outside the root" >"$TMPD/outside/mine.txt"
-ln -s alice "$ROOT/dave"
-ln -s ../outside "$ROOT/erin"
-alice_before=$(find "$ROOT/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)
+ln -s alice "$ROOT/.users/dave"
+ln -s ../../outside "$ROOT/.users/erin"
+alice_before=$(find "$ROOT/.users/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)
 outside_before=$(find "$TMPD/outside" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)
 stop_server
 start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000 --allow-plaintext-login
@@ -310,15 +325,24 @@ tlsc "erin's directory is a planted symlink out of the root: the login fails" \
     ctl starttls "login:erin:$PW_E" 'ok:^ERROR ' line:LIST 'ok:^ERROR AUTH login required$' \
     "put:$src/A:planted.txt" 'ok:^PUT-REFUSED ERROR AUTH'
 if log_has 'login error: .*(dave|erin)'; then pass "the refused directories are logged"; else fail "no 'login error' for dave or erin in the log"; fi
-assert_eq "$alice_before" "$(find "$ROOT/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)" \
+assert_eq "$alice_before" "$(find "$ROOT/.users/alice" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)" \
     "alice's directory is untouched"
+if [ -L "$ROOT/.users/dave" ] && [ -L "$ROOT/.users/erin" ]; then
+	pass "the planted links are left as they were"
+else
+	fail "a planted link under <root>/.users was replaced"
+fi
 assert_eq "$outside_before" "$(find "$TMPD/outside" -printf '%P %s %T@\n' | LC_ALL=C sort | md5sum)" \
     "the directory outside the root is untouched (no .ftx, no file)"
-rm -f "$ROOT/erin"
+rm -f "$ROOT/.users/erin"
 tlsc "control: without the link erin logs in and gets a directory of her own" \
     ctl starttls "login:erin:$PW_E" 'ok:^OK erin logged in$' "put:$src/A:mine.txt" 'ok:^PUT-OK'
-if [ -d "$ROOT/erin" ] && [ ! -L "$ROOT/erin" ]; then pass "<root>/erin is a real directory"; else fail "<root>/erin is not a directory"; fi
-assert_file_same "$src/A" "$ROOT/erin/mine.txt" "erin's upload landed in her directory"
+if [ -d "$ROOT/.users/erin" ] && [ ! -L "$ROOT/.users/erin" ]; then
+	pass "<root>/.users/erin is a real directory"
+else
+	fail "<root>/.users/erin is not a directory"
+fi
+assert_file_same "$src/A" "$ROOT/.users/erin/mine.txt" "erin's upload landed in her directory"
 
 # Two resumable uploads of the same name and size by the same user: the
 # second data connection gets ERROR BUSY while the first holds the
@@ -330,7 +354,7 @@ raw "one writer per partial: the second upload of the same file by carol gets ER
     ctl "line:LOGIN carol $PW_C" 'ok:^OK carol logged in$' 'line:UPLOAD both.bin 200000' 'ok:^OK ' \
     data dgen:5000 read 'ok:^ERROR BUSY' close \
     dsel:0 "dsend:$src/P" 'ok:^SENT n=120000$' ddigest dshut read "ok:^DONE $(sha256_of "$src/P")\$"
-assert_file_same "$src/P" "$ROOT/carol/both.bin" "the first upload committed intact"
+assert_file_same "$src/P" "$ROOT/.users/carol/both.bin" "the first upload committed intact"
 if log_has 'xfer upload name=both\.bin .*result=BUSY'; then pass "the refused upload is logged as BUSY"; else fail "no result=BUSY for both.bin in the log"; fi
 
 # ---------------------------------------------------------------- passwords in ftxd's memory

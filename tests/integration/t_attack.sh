@@ -153,8 +153,8 @@ stop_server
 USERS=$TMPD/users
 add_user mallory mallory-pw-1
 add_user alice alice-pw-1
-mkdir -p "$ROOT/mallory"
-mkrand "$ROOT/mallory/big" $((24 * MiB))
+mkdir -p "$ROOT/.users/mallory"
+mkrand "$ROOT/.users/mallory/big" $((24 * MiB))
 start_server --users "$USERS" --allow-plaintext-login --max-transfers 20 \
     --max-transfers-per-ip 10 --max-transfers-per-user 2 --min-rate 64K \
     --min-rate-window $WINDOW
@@ -180,7 +180,7 @@ chmod 600 "$TMPD/alice.pw"
 # A password over plaintext needs the client's explicit opt-in.
 assert_exit 0 "alice uploads meanwhile" ftx --user alice \
     --password-file "$TMPD/alice.pw" --allow-plaintext-password put "$TMPD/legit"
-assert_file_same "$TMPD/legit" "$ROOT/alice/legit" "alice's upload arrived intact"
+assert_file_same "$TMPD/legit" "$ROOT/.users/alice/legit" "alice's upload arrived intact"
 for pid in "${ATTACKERS[@]}"; do
 	wait_pid "$pid" $((WINDOW + 20))
 	assert_eq 0 "$WAIT_RC" "mallory's stalled transfer ended with ERROR TIMEOUT"

@@ -42,8 +42,8 @@ only_printable() {
 USERS=$TMPD/users
 add_user alice 'pw-of-alice-123'
 XLOG=$TMPD/x.xferlog
-mkdir -p "$TMPD/root/anonymous"
-mkrand "$TMPD/root/anonymous/pub" 3000
+mkdir -p "$TMPD/root/.users/anonymous"
+mkrand "$TMPD/root/.users/anonymous/pub" 3000
 start_server --xferlog "$XLOG" --log-chat --users "$USERS" --allow-plaintext-login --anonymous read-only
 hostile=$'semi;colon $(touch pwned) `id` \'q\' "dq" &|<>*?!#~ caf\xc3\xa9'
 hostile_esc='semi%3Bcolon%20%24%28touch%20pwned%29%20%60id%60%20%27q%27%20%22dq%22%20%26%7C%3C%3E%2A%3F%21%23%7E%20caf%C3%A9'

@@ -82,9 +82,9 @@ fi
 # that alice asks for from four addresses at once: two hash, the other
 # two get ERROR BUSY at once although each address has slots free.
 for f in s0 s1 s2 s3; do
-	truncate -s 256M "$ROOT/alice/$f.bin"
+	truncate -s 256M "$ROOT/.users/alice/$f.bin"
 done
-truncate -s 1M "$ROOT/bob/mine.bin"
+truncate -s 1M "$ROOT/.users/bob/mine.bin"
 steps=()
 for i in 0 1 2 3; do
 	steps+=("ctl@127.0.0.$((i + 2))" starttls "login:alice:$PW_A" 'ok:^OK alice logged in$')

@@ -107,7 +107,7 @@ if log_has 'login user=alice'; then fail "the server saw a login"; else pass "th
 : >"$REC"
 assert_exit 0 "stripped greeting, --tls --accept-new: works over TLS" \
     pftx --tls --accept-new --known-hosts "$KH" --user alice put "$src/f" --as tls.bin
-assert_file_same "$src/f" "$ROOT/alice/tls.bin" "the upload through the stripper arrived"
+assert_file_same "$src/f" "$ROOT/.users/alice/tls.bin" "the upload through the stripper arrived"
 no_password "--tls through the stripper"
 assert_match '^STARTTLS' "$(head -c 8 "$REC")" "STARTTLS was the first thing ftx sent"
 stop_proxy
@@ -128,7 +128,7 @@ assert_exit 0 "trust the server once (--accept-new)" pftx --accept-new --known-h
 : >"$REC"
 assert_exit 0 "no --tls: put upgrades to TLS by itself" \
     pftx --known-hosts "$KH" --user alice put "$src/f" --as auto.bin
-assert_file_same "$src/f" "$ROOT/alice/auto.bin" "the upload arrived"
+assert_file_same "$src/f" "$ROOT/.users/alice/auto.bin" "the upload arrived"
 assert_exit 0 "no --tls: get, verified" pftx --known-hosts "$KH" --user alice get auto.bin -o "$TMPD/dl"
 assert_file_same "$src/f" "$TMPD/dl/auto.bin" "the download is intact"
 assert_exit 0 "no --tls: ls" pftx --known-hosts "$KH" --user alice ls

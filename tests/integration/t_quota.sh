@@ -19,7 +19,7 @@ start_server --users "$USERS" --allow-plaintext-login --max-per-ip 100 \
 
 # stored_bytes USER: bytes in the user's visible files.
 stored_bytes() {
-	find "$ROOT/$1" -maxdepth 1 -type f ! -name '.*' -printf '%s\n' 2>/dev/null |
+	find "$ROOT/.users/$1" -maxdepth 1 -type f ! -name '.*' -printf '%s\n' 2>/dev/null |
 	    awk '{ s += $1 } END { print s + 0 }'
 }
 
@@ -53,7 +53,7 @@ assert_eq 1 "$RACE_OK" "8 parallel 900,000-byte uploads against a 1 MB quota: on
 assert_eq 7 "$RACE_QUOTA" "the other 7 got ERROR QUOTA"
 used=$(stored_bytes q)
 [ "$used" -le $QUOTA ] && pass "stored $used bytes <= quota" || fail "stored $used bytes > quota $QUOTA"
-rm -f "$ROOT"/q/race*
+rm -f "$ROOT"/.users/q/race*
 
 race 32 60000 par
 echo "32 parallel: $RACE_OK stored, $RACE_QUOTA refused"
@@ -65,11 +65,11 @@ fi
 assert_eq 32 $((RACE_OK + RACE_QUOTA)) "every other one got ERROR QUOTA"
 used=$(stored_bytes q)
 [ "$used" -le $QUOTA ] && pass "stored $used bytes <= quota" || fail "stored $used bytes > quota $QUOTA"
-rm -f "$ROOT"/q/par*
+rm -f "$ROOT"/.users/q/par*
 # The reservations were all released: the whole quota is free again.
 raw "after the race the quota is whole again" ctl 'line:LOGIN q q-pw-8812' \
     'ok:^OK' "line:UPLOAD whole $QUOTA" 'ok:^OK ' data "dgen:$QUOTA" ddigest read 'ok:^DONE '
-rm -f "$ROOT"/q/whole
+rm -f "$ROOT"/.users/q/whole
 
 # ---------------------------------------------------------------- broken uploads
 

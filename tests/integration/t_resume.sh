@@ -159,7 +159,8 @@ watcher() {
 		for f in "$ROOT"/* "$ROOT"/.[!.]* "$dl"/* "$dl"/.[!.]*; do
 			[ -e "$f" ] || continue
 			case "${f##*/}" in
-			.ftx | .ftx-part-* | .ftxtmp-*) continue ;; # hidden temporaries
+			# Hidden temporaries, and the users' areas (none here).
+			.ftx | .ftx-part-* | .ftxtmp-* | .users) continue ;;
 			.*)
 				echo "unexpected hidden entry $f" >>"$WATCH_BAD"
 				continue
