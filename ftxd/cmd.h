@@ -2,10 +2,11 @@
  * cmd.h - the command table: the single gate every control command passes.
  *
  * The command layer is the session layer's owner: it greets sessions,
- * runs their lines, sends LISTs as their output drains and lets go of
- * their jobs, transfers and chat membership when they close, all through
- * cmd_hooks; and it alone turns what the modules below report (a
- * transfer's result, a worker's answer) into reply lines.
+ * runs their lines, sends LISTs as their output drains (fileops.c) and
+ * lets go of their jobs, transfers and chat membership when they close,
+ * all through cmd_hooks.  It and the modules of its commands (fileops.c,
+ * login.c) alone turn what the modules below report (a transfer's
+ * result, a worker's answer) into reply lines.
  */
 #ifndef FTXD_CMD_H
 #define FTXD_CMD_H

@@ -5,7 +5,7 @@
  * Statistics).
  *
  * Pure data and formatting: the counters are updated where things
- * happen (server.c, xfer.c, auth.c), on the loop thread; what is true
+ * happen (server.c, dconn.c, xfer.c, auth.c), on the loop thread; what is true
  * only now (sessions, transfers) is gathered by the caller, so this
  * module depends on no other and tests/unit/test_counters.c drives it
  * alone.

@@ -22,6 +22,7 @@
 
 struct auth;
 struct dconn;
+struct dconn_want;
 struct loop;
 struct room;
 struct tls_ctx;
@@ -42,16 +43,18 @@ struct ctx {
 	char users_path[FTX_PATH_MAX];
 	struct auth *auth; /* failed-login tracking */
 	struct ustore *ustores; /* per-user storage in use */
-	/* Listeners and transfers (xfer.c). */
+	/* Listeners and data connections (dconn.c). */
 	int ctl_fd; /* the control listener, paused with the data ones */
 	int accept_paused; /* out of descriptors: listeners not watched */
 	int *data_fds; /* one listener per port of --data-port N-M */
 	int *data_ports; /* their bound ports */
 	size_t ndata;
 	size_t data_next; /* round-robin index into data_ports */
-	struct xfer *xfers; /* pending and running transfers */
 	struct dconn *dconns; /* data connections awaiting their token */
 	size_t ndconns;
+	struct dconn_want *wants; /* tokens awaiting their connection */
+	/* Transfers (xfer.c). */
+	struct xfer *xfers; /* pending and running transfers */
 };
 
 #endif /* FTXD_CTX_H */

@@ -14,6 +14,7 @@
 #include "auth.h"
 #include "cmd.h"
 #include "config.h"
+#include "dconn.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -124,7 +125,7 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 			srv->ctx.stats.sessions_total++;
 	}
 	if (errno == EMFILE || errno == ENFILE)
-		xfer_pause_accepting(&srv->ctx, "accept");
+		dconn_pause_accepting(&srv->ctx, "accept");
 }
 
 static void
@@ -153,6 +154,7 @@ begin_stop(struct server *srv)
 	}
 	uecho_close(srv->uecho);
 	srv->uecho = NULL;
+	dconn_stop(&srv->ctx);
 	xfer_stop(&srv->ctx, 0);
 	sess_stop_idle(&srv->ctx.sessions);
 }
@@ -204,7 +206,8 @@ tick(struct loop *l, void *arg)
 	long long now = loop_now_ms();
 
 	if (!c->stopping)
-		xfer_resume_accepting(c);
+		dconn_resume_accepting(c);
+	dconn_tick(c, now);
 	xfer_tick(c, now);
 	sess_tick(&c->sessions, now);
 	cmd_tick(c, now);
@@ -420,7 +423,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	    (srv->uecho = uecho_open(c->loop, &c->cfg,
 		 net_local_port(c->ctl_fd), err, errlen)) == NULL)
 		return -1;
-	if (xfer_listen(c, err, errlen) == -1)
+	if (dconn_listen(c, err, errlen) == -1)
 		return -1;
 	/* SECURITY: the ports are bound; from here on we need no
 	 * privilege, so drop it before touching any stored file or
@@ -479,7 +482,7 @@ srv_free(struct server *srv)
 	srv->uecho = NULL;
 	if (srv->ctx.ctl_fd != -1)
 		close(srv->ctx.ctl_fd);
-	xfer_unlisten(&srv->ctx);
+	dconn_unlisten(&srv->ctx);
 	free(srv->ctx.data_fds);
 	free(srv->ctx.data_ports);
 	srv->ctx.data_fds = srv->ctx.data_ports = NULL;

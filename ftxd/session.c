@@ -651,7 +651,7 @@ worst_reader(struct sess_set *set, long long now)
  * SECURITY: all queued output and LIST snapshots together stay within
  * FTX_OUTPUT_BUDGET.  Above it, the sessions that hold the most and do
  * not read are closed, largest first; reading sessions are never closed
- * for it (new LIST snapshots wait instead, see cmd.c).
+ * for it (new LIST snapshots wait instead, see fileops.c).
  */
 int
 sess_over_budget(struct sess_set *set)

@@ -97,8 +97,8 @@ struct session {
 	int closing; /* flush `out`, then close */
 	int dropped; /* sess_drop: close with a reset */
 	long long closing_ms;
-	struct sjob *busy; /* cmd.c: command waiting for a worker, or a
-			    * LIST being sent */
+	struct sjob *busy; /* sjob.c: command waiting for a worker, or a
+			    * LIST being sent (fileops.c) */
 	struct xfer *xfer; /* xfer.c: transfer pending or running */
 	struct member *chat; /* room.c: in the chat room, or NULL */
 	struct flood chat_flood; /* room.c: chat budget, kept across LEAVE */
@@ -109,7 +109,7 @@ struct session {
 	long long tls_ms; /* when the handshake began */
 	int tls_want_out; /* a TLS read must wait for writability */
 	unsigned char tls_id[FTX_TLS_BIND_ID_BYTES]; /* in its tickets */
-	/* Accounts (cmd.c, auth.c): a session is authorised once logged
+	/* Accounts (login.c, auth.c): a session is authorised once logged
 	 * in, or from the start when the server has no accounts. */
 	int authed;
 	int readonly; /* anonymous read-only */

@@ -1,9 +1,9 @@
 /*
- * xfer.c - data connections and transfers.  See xfer.h.
+ * xfer.c - transfers: pending until dconn.c hands over their data
+ * connection, then run on the transfer lane.  See xfer.h.
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 
 #include "auth.h"
 #include "ctx.h"
+#include "dconn.h"
 #include "hpipe.h"
 #include "log.h"
 #include "loop.h"
@@ -49,17 +50,13 @@ struct xfer {
 	uint64_t size; /* the whole file */
 	uint64_t offset; /* resume: bytes before this are not sent */
 	char pkey[STORE_PKEY_LEN]; /* upload: its partial file */
-	struct token tok;
-	long long issued_ms;
-	struct sockaddr_storage ctl_peer;
+	struct dconn_want want; /* token, control peer, TLS binding */
 	char peerstr[64];
 	struct store_file *file; /* download: the open file */
 	struct store_part *part; /* upload: its partial, while running */
 	struct store_err serr; /* upload: the writer's failure */
 	int data_fd;
 	struct tls *tls; /* the data connection's TLS, or NULL */
-	int need_tls; /* the control session is TLS */
-	unsigned char tls_id[FTX_TLS_BIND_ID_BYTES]; /* its tickets' id */
 	struct rate rate; /* --max-rate */
 	uint64_t max_rate;
 	struct pace pace; /* --min-rate and --data-timeout */
@@ -77,21 +74,6 @@ struct xfer {
 	uint64_t bytes;
 	long long start_ms, end_ms;
 	struct xfer *prev, *next;
-};
-
-/* A data connection that has not presented its token yet. */
-struct dconn {
-	struct ctx *srv;
-	int fd;
-	struct sockaddr_storage peer;
-	char peerstr[64];
-	long long accepted_ms;
-	char hello[FTX_TOKEN_HEX + 1];
-	size_t len;
-	int plain; /* the first byte was not a TLS handshake */
-	int handshaking;
-	struct tls *tls;
-	struct dconn *prev, *next;
 };
 
 #define LINK(head, x)                                                          \
@@ -114,6 +96,7 @@ struct dconn {
 
 static void xfer_run(struct job *job);
 static void xfer_done(struct job *job);
+static void xfer_claim(void *arg, int fd, struct tls *tls);
 
 /* The account whose transfers count against --max-transfers-per-user:
  * a logged-in user; not anonymous users (one shared name: the per-IP
@@ -136,7 +119,7 @@ xfer_admit(const struct session *s, char *why, size_t whylen)
 
 	for (x = srv->xfers; x != NULL; x = x->next) {
 		all++;
-		ip += net_same_ip(&x->ctl_peer, &s->peer);
+		ip += net_same_ip(&x->want.ctl_peer, &s->peer);
 		mine += user != NULL && strcmp(x->user, user) == 0;
 	}
 	/* SECURITY: every transfer holds a thread of the transfer lane
@@ -167,7 +150,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return NULL;
-	if (token_new(&x->tok, err, sizeof(err)) == -1) {
+	if (token_new(&x->want.tok, err, sizeof(err)) == -1) {
 		log_msg(s->peerstr, "token: %s", err);
 		free(x);
 		return NULL;
@@ -182,8 +165,8 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 	if (str_copy(x->name, sizeof(x->name), name) == -1)
 		abort(); /* checked by proto_name_check */
 	x->size = size;
-	x->issued_ms = loop_now_ms();
-	x->ctl_peer = s->peer;
+	x->want.issued_ms = loop_now_ms();
+	x->want.ctl_peer = s->peer;
 	str_copy(x->peerstr, sizeof(x->peerstr), s->peerstr);
 	x->data_fd = -1;
 	x->iosize = (size_t)srv->cfg.chunk * FTX_CHUNKS_PER_IO;
@@ -207,9 +190,12 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 			x->ust->inflight += size;
 		}
 	}
-	x->need_tls = s->tls_state == STLS_ON;
-	memcpy(x->tls_id, s->tls_id, sizeof(x->tls_id));
+	x->want.need_tls = s->tls_state == STLS_ON;
+	memcpy(x->want.tls_id, s->tls_id, sizeof(x->want.tls_id));
+	x->want.claim = xfer_claim;
+	x->want.arg = x;
 	LINK(srv->xfers, x);
+	dconn_await(srv, &x->want);
 	s->xfer = x;
 	return x;
 }
@@ -228,19 +214,10 @@ xfer_free(struct xfer *x)
 	if (x->ust != NULL)
 		x->ust->inflight -= x->reserved;
 	auth_unref(x->srv, x->ust);
-	token_clear(&x->tok);
-	explicit_bzero(x->tls_id, sizeof(x->tls_id));
+	dconn_cancel(x->srv, &x->want);
+	token_clear(&x->want.tok);
+	explicit_bzero(x->want.tls_id, sizeof(x->want.tls_id));
 	free(x);
-}
-
-/* The data port for the next transfer: round-robin over a range. */
-static int
-next_port(struct ctx *srv)
-{
-	int port = srv->data_ports[srv->data_next];
-
-	srv->data_next = (srv->data_next + 1) % srv->ndata;
-	return port;
 }
 
 void
@@ -280,8 +257,8 @@ offer(struct session *s, int upload, const char *name, uint64_t size,
 		(void)str_copy(o->why, sizeof(o->why), "cannot start transfer");
 		return NULL;
 	}
-	o->port = next_port(s->srv);
-	token_hex(&x->tok, o->token);
+	o->port = dconn_next_port(s->srv);
+	token_hex(&x->want.tok, o->token);
 	return x;
 }
 
@@ -802,7 +779,7 @@ xferlog_write(const struct xfer *x, const char *enc)
 	if (localtime_r(&now, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%a %b %e %H:%M:%S %Y", &tm) == 0)
 		return;
-	net_ip_str(&x->ctl_peer, ip, sizeof(ip));
+	net_ip_str(&x->want.ctl_peer, ip, sizeof(ip));
 	if (str_fmt(line, sizeof(line),
 		"%s %lld %s %" PRIu64 " /%s b _ %c %c %s ftx 0 * %c", when,
 		secs < 0 ? 0 : secs, ip, x->bytes, enc, x->upload ? 'i' : 'o',
@@ -871,69 +848,17 @@ xfer_done(struct job *job)
 	finish(x, x->code, x->err);
 }
 
-/* --- data connections ------------------------------------------------- */
-
+/* The data connection presented the token (dconn.c): the transfer runs
+ * on the transfer lane, with the socket blocking and its TLS session
+ * (NULL for plaintext) continued by the worker. */
 static void
-dconn_free(struct ctx *srv, struct dconn *d, int close_fd)
+xfer_claim(void *arg, int fd, struct tls *tls)
 {
-	UNLINK(srv->dconns, d);
-	srv->ndconns--;
-	loop_del(srv->loop, d->fd);
-	if (d->tls != NULL)
-		tls_free(d->tls);
-	if (close_fd)
-		close(d->fd);
-	explicit_bzero(d->hello, sizeof(d->hello));
-	free(d);
-}
+	struct xfer *x = arg;
 
-static void
-reject(struct ctx *srv, struct dconn *d, const char *why)
-{
-	log_msg(d->peerstr, "data-reject reason=%s", why);
-	srv->stats.rejected++;
-	dconn_free(srv, d, 1);
-}
-
-/*
- * SECURITY: a data connection is bound to a transfer only by a token that
- * matches (in constant time), is unused, is unexpired and was issued to a
- * control connection from the same IP.  A failed attempt never consumes
- * or cancels the legitimate transfer's token.
- */
-static struct xfer *
-match(struct ctx *srv, const struct dconn *d, const struct token *t,
-    const char **why)
-{
-	long long now = loop_now_ms(), ttl = srv->cfg.token_ttl * 1000LL;
-	struct xfer *x;
-
-	*why = "unknown token";
-	for (x = srv->xfers; x != NULL; x = x->next) {
-		if (x->state != X_PENDING || !token_equal(&x->tok, t))
-			continue;
-		if (now - x->issued_ms > ttl) {
-			*why = "expired token";
-			return NULL;
-		}
-		if (!net_same_ip(&x->ctl_peer, &d->peer)) {
-			*why = "peer address differs from control connection";
-			return NULL;
-		}
-		return x;
-	}
-	return NULL;
-}
-
-static void
-start(struct ctx *srv, struct dconn *d, struct xfer *x)
-{
 	x->state = X_RUNNING;
-	x->data_fd = d->fd;
-	x->tls = d->tls; /* the worker continues the TLS session */
-	d->tls = NULL;
-	token_clear(&x->tok); /* used: it can never match again */
-	dconn_free(srv, d, 0);
+	x->data_fd = fd;
+	x->tls = tls;
 	if (net_set_nonblock(x->data_fd, 0) == -1 ||
 	    worker_submit_xfer(&x->job) == -1) {
 		/* Report through the normal completion path. */
@@ -944,293 +869,6 @@ start(struct ctx *srv, struct dconn *d, struct xfer *x)
 		return;
 	}
 	net_set_bufsizes(x->data_fd, FTX_SOCKBUF_BYTES);
-}
-
-/*
- * SECURITY: the data connection of a TLS session must be TLS and must
- * have resumed that session's ticket (which carries the session's random
- * id): a token seen or guessed by someone else is useless without the
- * session's keys.  A plaintext session's data connection is plaintext.
- */
-static const char *
-tls_binding(const struct dconn *d, const struct xfer *x)
-{
-	unsigned char id[FTX_TLS_BIND_ID_BYTES];
-	int same;
-
-	if (!x->need_tls)
-		return d->tls == NULL ? NULL
-				      : "TLS data connection for a plaintext "
-					"session";
-	if (d->tls == NULL)
-		return "plaintext data connection for a TLS session";
-	if (tls_get_bind_id(d->tls, id) == -1)
-		return "no TLS session reuse";
-	same = CRYPTO_memcmp(id, x->tls_id, sizeof(id)) == 0;
-	explicit_bzero(id, sizeof(id));
-	return same ? NULL : "TLS session of another control connection";
-}
-
-/* Tell TLS from plaintext by the first byte (a TLS handshake record is
- * 0x16; a token is hex), and start the handshake.  1 when done, 0 to
- * wait, -1 after rejecting the connection. */
-static int
-dconn_classify(struct ctx *srv, struct dconn *d)
-{
-	char err[FTX_ERRLEN];
-	unsigned char b;
-	ssize_t n;
-
-	n = recv(d->fd, &b, 1, MSG_PEEK);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
-		return 0;
-	if (n <= 0) {
-		reject(srv, d, "closed before sending a token");
-		return -1;
-	}
-	if (b != 0x16) {
-		d->plain = 1;
-		return 1;
-	}
-	if (srv->tls == NULL) {
-		reject(srv, d, "TLS data connection, but TLS is not offered");
-		return -1;
-	}
-	if ((d->tls = tls_new(srv->tls, d->fd, 1, NULL, err, sizeof(err))) ==
-	    NULL) {
-		log_msg(d->peerstr, "tls: %s", err);
-		reject(srv, d, "cannot start TLS");
-		return -1;
-	}
-	tls_no_tickets(d->tls);
-	tls_bulk(d->tls);
-	d->handshaking = 1;
-	return 1;
-}
-
-/* Read the token line; 1 when complete, 0 to wait, -1 if rejected. */
-static int
-dconn_hello(struct ctx *srv, struct dconn *d)
-{
-	ssize_t n;
-
-	/* Read only the token line: file bytes that follow stay in the
-	 * socket (or the TLS layer) for the worker.  Loop: bytes TLS has
-	 * decrypted already do not make the socket readable again. */
-	while (d->len < sizeof(d->hello)) {
-		if (d->tls != NULL)
-			n = tls_read(d->tls, d->hello + d->len,
-			    sizeof(d->hello) - d->len);
-		else
-			n = recv(d->fd, d->hello + d->len,
-			    sizeof(d->hello) - d->len, 0);
-		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
-			if (d->tls != NULL)
-				loop_set_events(
-				    srv->loop, d->fd, (short)tls_want(d->tls));
-			return 0;
-		}
-		if (n <= 0) {
-			reject(srv, d, "closed before sending a token");
-			return -1;
-		}
-		d->len += (size_t)n;
-	}
-	return 1;
-}
-
-static void
-dconn_read(struct loop *l, int fd, int revents, void *arg)
-{
-	struct ctx *srv;
-	struct dconn *d = arg;
-	const char *why;
-	struct token t;
-	struct xfer *x;
-	int r;
-
-	(void)revents;
-	(void)l;
-	(void)fd;
-	srv = d->srv;
-	if (!d->plain && d->tls == NULL && dconn_classify(srv, d) < 1)
-		return;
-	if (d->handshaking) {
-		if ((r = tls_handshake(d->tls)) == 0) {
-			loop_set_events(
-			    srv->loop, d->fd, (short)tls_want(d->tls));
-			return;
-		}
-		if (r == -1) {
-			log_msg(d->peerstr, "%s", tls_strerror(d->tls));
-			reject(srv, d, "TLS handshake failed");
-			return;
-		}
-		d->handshaking = 0;
-		loop_set_events(srv->loop, d->fd, POLLIN);
-	}
-	if (dconn_hello(srv, d) < 1)
-		return;
-	if (d->hello[FTX_TOKEN_HEX] != '\n' ||
-	    token_parse(&t, d->hello, FTX_TOKEN_HEX) == -1) {
-		reject(srv, d, "malformed token");
-		return;
-	}
-	x = match(srv, d, &t, &why);
-	token_clear(&t);
-	if (x == NULL) {
-		reject(srv, d, why);
-		return;
-	}
-	/* A refused binding leaves the transfer waiting for its owner. */
-	if ((why = tls_binding(d, x)) != NULL) {
-		reject(srv, d, why);
-		return;
-	}
-	start(srv, d, x);
-}
-
-/* Tokenless data connections from this peer's IP. */
-static size_t
-dconns_from(const struct ctx *srv, const struct sockaddr_storage *peer)
-{
-	const struct dconn *d;
-	size_t n = 0;
-
-	for (d = srv->dconns; d != NULL; d = d->next)
-		n += net_same_ip(&d->peer, peer);
-	return n;
-}
-
-/*
- * SECURITY: room for one more tokenless data connection.  Each IP gets at
- * most --max-per-ip of them (a client has at most one transfer per
- * session), and when the global cap is reached the oldest one goes: a
- * real client sends its token within milliseconds, so under a flood of
- * silent connections the newest is far likelier to be legitimate than
- * the oldest.  Returns 0 if the new connection may stay.
- */
-static int
-make_room(struct ctx *srv, const struct sockaddr_storage *peer)
-{
-	struct dconn *d, *oldest = NULL;
-
-	if (dconns_from(srv, peer) >= (size_t)srv->cfg.max_per_ip)
-		return -1;
-	if (srv->ndconns < FTX_MAX_DCONNS)
-		return 0;
-	for (d = srv->dconns; d != NULL; d = d->next)
-		if (oldest == NULL || d->accepted_ms <= oldest->accepted_ms)
-			oldest = d;
-	if (oldest != NULL) /* ndconns > 0, so always */
-		reject(srv, oldest,
-		    "evicted: too many data connections without a token");
-	return 0;
-}
-
-void
-xfer_pause_accepting(struct ctx *srv, const char *what)
-{
-	size_t i;
-
-	if (!srv->accept_paused)
-		log_msg(NULL, "%s: %s; not accepting for a moment", what,
-		    strerror(errno));
-	srv->accept_paused = 1;
-	for (i = 0; i < srv->ndata; i++)
-		if (srv->data_fds[i] != -1)
-			loop_set_events(srv->loop, srv->data_fds[i], 0);
-	if (srv->ctl_fd != -1)
-		loop_set_events(srv->loop, srv->ctl_fd, 0);
-}
-
-void
-xfer_resume_accepting(struct ctx *srv)
-{
-	size_t i;
-
-	if (!srv->accept_paused)
-		return;
-	srv->accept_paused = 0;
-	for (i = 0; i < srv->ndata; i++)
-		if (srv->data_fds[i] != -1)
-			loop_set_events(srv->loop, srv->data_fds[i], POLLIN);
-	if (srv->ctl_fd != -1)
-		loop_set_events(srv->loop, srv->ctl_fd, POLLIN);
-}
-
-static void
-data_accept(struct loop *l, int lfd, int revents, void *arg)
-{
-	struct ctx *srv = arg;
-	struct sockaddr_storage peer;
-	struct dconn *d;
-	int fd;
-
-	(void)revents;
-	while ((fd = net_accept(lfd, &peer)) != -1) {
-		if (srv->stopping || make_room(srv, &peer) == -1 ||
-		    (d = calloc(1, sizeof(*d))) == NULL) {
-			close(fd);
-			continue;
-		}
-		d->srv = srv;
-		d->fd = fd;
-		d->peer = peer;
-		net_addr_str(&peer, d->peerstr, sizeof(d->peerstr));
-		d->accepted_ms = loop_now_ms();
-		if (loop_add(l, fd, POLLIN, dconn_read, d) == -1) {
-			close(fd);
-			free(d);
-			continue;
-		}
-		LINK(srv->dconns, d);
-		srv->ndconns++;
-	}
-	if (errno == EMFILE || errno == ENFILE)
-		xfer_pause_accepting(srv, "data accept");
-}
-
-int
-xfer_listen(struct ctx *srv, char *err, size_t errlen)
-{
-	const struct cfg_ports *r = &srv->cfg.data_ports;
-	size_t n = (size_t)(r->last - r->first) + 1, i;
-	int fd;
-
-	srv->data_fds = calloc(n, sizeof(*srv->data_fds));
-	srv->data_ports = calloc(n, sizeof(*srv->data_ports));
-	if (srv->data_fds == NULL || srv->data_ports == NULL)
-		return str_err(err, errlen, "out of memory");
-	for (i = 0; i < n; i++)
-		srv->data_fds[i] = -1;
-	srv->ndata = n;
-	for (i = 0; i < n; i++) {
-		fd = net_listen(srv->cfg.bind, r->first + (int)i,
-		    FTX_LISTEN_BACKLOG, err, errlen);
-		if (fd == -1)
-			return -1;
-		srv->data_fds[i] = fd;
-		srv->data_ports[i] = net_local_port(fd);
-		if (loop_add(srv->loop, fd, POLLIN, data_accept, srv) == -1)
-			return str_err(
-			    err, errlen, "cannot watch data listener");
-	}
-	return 0;
-}
-
-void
-xfer_unlisten(struct ctx *srv)
-{
-	size_t i;
-
-	for (i = 0; i < srv->ndata; i++) {
-		if (srv->data_fds[i] == -1)
-			continue;
-		loop_del(srv->loop, srv->data_fds[i]);
-		close(srv->data_fds[i]);
-		srv->data_fds[i] = -1;
-	}
 }
 
 /* Expiring partial uploads is disk work: a job, one at a time. */
@@ -1292,19 +930,12 @@ void
 xfer_tick(struct ctx *srv, long long now)
 {
 	long long ttl = srv->cfg.token_ttl * 1000LL;
-	long long hello = FTX_DATA_HELLO_TIMEOUT_S * 1000LL;
 	char why[FTX_ERRLEN];
-	struct dconn *d, *dn;
 	struct xfer *x, *xn;
 
-	for (d = srv->dconns; d != NULL; d = dn) {
-		dn = d->next;
-		if (now - d->accepted_ms > hello)
-			reject(srv, d, "no token in time");
-	}
 	for (x = srv->xfers; x != NULL; x = xn) {
 		xn = x->next;
-		if (x->state != X_PENDING || now - x->issued_ms <= ttl)
+		if (x->state != X_PENDING || now - x->want.issued_ms <= ttl)
 			continue;
 		(void)str_fmt(why, sizeof(why),
 		    "data connection not opened within %d s",
@@ -1314,19 +945,11 @@ xfer_tick(struct ctx *srv, long long now)
 	sweep_partials(srv, now);
 }
 
-/*
- * reject() unlinks the head each time; the analyzer cannot follow that
- * through the list pointers and reports a use after free.
- * NOLINTBEGIN(clang-analyzer-unix.Malloc)
- */
 void
 xfer_stop(struct ctx *srv, int force)
 {
 	struct xfer *x, *xn;
 
-	xfer_unlisten(srv);
-	while (srv->dconns != NULL)
-		reject(srv, srv->dconns, "server stopping");
 	for (x = srv->xfers; x != NULL; x = xn) {
 		xn = x->next;
 		if (x->state == X_PENDING) {
@@ -1339,4 +962,3 @@ xfer_stop(struct ctx *srv, int force)
 		}
 	}
 }
-/* NOLINTEND(clang-analyzer-unix.Malloc) */

@@ -1,15 +1,16 @@
 /*
- * xfer.h - data connections and the transfers that run on them.
+ * xfer.h - the transfers that run on data connections.
  *
  * A transfer is created by UPLOAD/DOWNLOAD with a one-time token and
- * waits (PENDING) for a data connection that presents it.  The loop
- * accepts data connections, reads their token and matches it; the
- * matched connection is handed to a thread of the workers' transfer lane
- * (RUNNING), which moves the bytes with blocking I/O that wakes every
- * second to check --data-timeout and --min-rate.
- * When the worker finishes, the loop reports the result to the done
- * callback the transfer was started with; the caller (cmd.c) writes the
- * DONE/ERROR line, so nothing here speaks the control protocol.
+ * waits (PENDING) for a data connection that presents it: dconn.c
+ * accepts data connections, reads their token and hands the matching
+ * one over.  The transfer then runs on a thread of the workers' transfer
+ * lane (RUNNING), which moves the bytes with blocking I/O that wakes
+ * every second to check --data-timeout and --min-rate.
+ * When the worker finishes, the loop writes the log and xferlog lines
+ * and reports the result to the done callback the transfer was started
+ * with; the caller (fileops.c) writes the DONE/ERROR line, so nothing
+ * here speaks the control protocol.
  */
 #ifndef FTXD_XFER_H
 #define FTXD_XFER_H
@@ -23,7 +24,9 @@
 
 struct ctx;
 struct session;
+struct store_file;
 struct ustore;
+struct xfer;
 
 /* How a transfer ended: an ERROR code of the one table
  * (shared/ftxerr.h), FTXE_OK on success. */
@@ -48,10 +51,6 @@ struct xfer_offer {
 	char why[FTX_ERRLEN];
 };
 
-/* Open the data listeners (one per port of --data-port N-M); 0 or -1. */
-int xfer_listen(struct ctx *srv, char *err, size_t errlen);
-/* Close the data listeners (idempotent). */
-void xfer_unlisten(struct ctx *srv);
 /* The partial-upload key of this session's upload of name/size. */
 void xfer_partial_key(
     const struct session *s, const char *name, uint64_t size, char *key);
@@ -76,15 +75,10 @@ int xfer_download(struct session *s, const char *name, struct store_file *f,
     xfer_done_fn *done, struct xfer_offer *o);
 /* The owning session closed: its done callback is not called. */
 void xfer_session_gone(struct xfer *x);
-/* Out of descriptors: stop watching every listener (control and data)
- * until the next tick, instead of spinning on a listener that stays
- * readable and flooding the log; `what` names the caller for the log. */
-void xfer_pause_accepting(struct ctx *srv, const char *what);
-/* Watch the listeners again (each tick; a no-op unless paused). */
-void xfer_resume_accepting(struct ctx *srv);
-/* Timers: token expiry, data connections that never sent a token. */
+/* Timers: tokens that expired unused; now and then (FTX_PARTIAL_SWEEP_S)
+ * a sweep of expired partial uploads on a worker. */
 void xfer_tick(struct ctx *srv, long long now);
-/* Graceful stop: close the listener, cancel pending transfers; with
+/* Graceful stop (after dconn_stop): cancel pending transfers; with
  * `force`, also cut running data connections. */
 void xfer_stop(struct ctx *srv, int force);
 /* Transfers currently running on workers. */
