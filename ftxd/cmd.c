@@ -30,7 +30,6 @@
 #include "xfer.h"
 
 /* Encoded names are at most three times the raw length. */
-#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
 
 /* What cmd_dispatch logs of a command. */
 enum cmd_log {
@@ -126,13 +125,6 @@ gate(struct session *s, const struct cmd_def *d)
 	return 0;
 }
 
-static void
-encode_name(char *out, const char *name)
-{
-	if (proto_encode(out, ENC_NAME_MAX, name) == -1)
-		abort(); /* names are bounded, so this cannot happen */
-}
-
 static const struct cmd_def *
 lookup(const char *verb)
 {
@@ -148,7 +140,7 @@ void
 cmd_dispatch(struct session *s, char *line)
 {
 	struct proto_cmd c;
-	char err[FTX_ERRLEN], enc[ENC_NAME_MAX], verb[sizeof(c.verb)];
+	char err[FTX_ERRLEN], enc[PROTO_ENC_NAME_MAX], verb[sizeof(c.verb)];
 	const struct cmd_def *d = NULL;
 	int rc;
 
@@ -171,7 +163,7 @@ cmd_dispatch(struct session *s, char *line)
 		return;
 	}
 	if (d == NULL) {
-		encode_name(enc, c.verb);
+		proto_encode_name(enc, c.verb);
 		sess_reply(s, "ERROR UNKNOWN unknown command: %s", enc);
 		return;
 	}

@@ -31,7 +31,6 @@
 #include "xfer.h"
 
 /* Encoded names are at most three times the raw length. */
-#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
 
 /* What a command hands its job (everything else is zero). */
 struct sjob_args {
@@ -42,13 +41,6 @@ struct sjob_args {
 };
 
 static void job_back(struct sjob *j);
-
-static void
-encode_name(char *out, const char *name)
-{
-	if (proto_encode(out, ENC_NAME_MAX, name) == -1)
-		abort(); /* names are bounded, so this cannot happen */
-}
 
 /* SECURITY: every name from the network passes this check. */
 static int
@@ -167,9 +159,9 @@ fail:
 static void
 reply_store(struct sjob *j, const struct store_err *e)
 {
-	char enc[ENC_NAME_MAX];
+	char enc[PROTO_ENC_NAME_MAX];
 
-	encode_name(enc, j->name);
+	proto_encode_name(enc, j->name);
 	if (e->code == STORE_NOTFOUND)
 		sjob_reply(j, "ERROR NOTFOUND no such file: %s\n", enc);
 	else
@@ -769,7 +761,7 @@ fop_list(struct session *s, struct proto_cmd *c)
 static void
 delete_work(struct sjob *j)
 {
-	char enc[ENC_NAME_MAX];
+	char enc[PROTO_ENC_NAME_MAX];
 	struct store_err e;
 
 	if (store_delete(j->st, j->name, &e) == -1) {
@@ -777,7 +769,7 @@ delete_work(struct sjob *j)
 		return;
 	}
 	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));
-	encode_name(enc, j->name);
+	proto_encode_name(enc, j->name);
 	sjob_reply(j, "OK deleted %s\n", enc);
 }
 
@@ -794,7 +786,7 @@ fop_delete(struct session *s, struct proto_cmd *c)
 static void
 hash_work(struct sjob *j)
 {
-	char enc[ENC_NAME_MAX];
+	char enc[PROTO_ENC_NAME_MAX];
 	char hex[HASH_SHA256_HEXLEN + 1], md5hex[2 * HASH_MD5_LEN + 1];
 
 	if (open_and_hash(j) != 0)
@@ -803,7 +795,7 @@ hash_work(struct sjob *j)
 	if (j->md5)
 		str_hex(md5hex, j->md5sum, HASH_MD5_LEN);
 	str_hex(hex, j->sha, HASH_SHA256_LEN);
-	encode_name(enc, j->name);
+	proto_encode_name(enc, j->name);
 	sjob_reply(
 	    j, "OK %" PRIu64 " %s %s %s\n", j->sb.size, hex, md5hex, enc);
 }

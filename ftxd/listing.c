@@ -14,7 +14,6 @@
 #include "str.h"
 
 /* Encoded names are at most three times the raw length. */
-#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
 
 struct listing {
 	int refs; /* loop thread only */
@@ -60,11 +59,10 @@ struct build {
 static int
 add_line(void *arg, const struct store_entry *e)
 {
-	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
+	char enc[PROTO_ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
 	struct build *b = arg;
 
-	if (proto_encode(enc, sizeof(enc), e->name) == -1)
-		abort(); /* names are bounded, so this cannot happen */
+	proto_encode_name(enc, e->name);
 	if (e->has_sha)
 		str_hex(hex, e->sha, HASH_SHA256_LEN);
 	else

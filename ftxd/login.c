@@ -23,7 +23,6 @@
 #include "str.h"
 
 /* Encoded names are at most three times the raw length. */
-#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
 
 /*
  * Password checks cost FTX_SCRYPT memory and CPU each, so at most
@@ -73,7 +72,7 @@ login_locked(struct session *s, int anon, const char *user)
 static int
 login_refuse_locked(struct sjob *j)
 {
-	char enc[ENC_NAME_MAX];
+	char enc[PROTO_ENC_NAME_MAX];
 
 	if (!login_locked(j->sess, j->anon, j->user))
 		return 0;
@@ -181,7 +180,7 @@ static void
 login_finish(struct sjob *j)
 {
 	struct session *s = j->sess;
-	char enc[ENC_NAME_MAX];
+	char enc[PROTO_ENC_NAME_MAX];
 
 	j->checking = 0;
 	if (j->login != -1 && login_refuse_locked(j))

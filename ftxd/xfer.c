@@ -32,8 +32,6 @@
 #include "worker.h"
 #include "xfer.h"
 
-#define ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
-
 enum xstate { X_PENDING, X_RUNNING };
 
 struct xfer {
@@ -831,7 +829,7 @@ static void
 xfer_done(struct job *job)
 {
 	struct xfer *x = (struct xfer *)job;
-	char enc[ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
+	char enc[PROTO_ENC_NAME_MAX], hex[HASH_SHA256_HEXLEN + 1];
 	double secs = (double)(x->end_ms - x->start_ms) / 1000.0;
 
 	(void)log_esc(enc, sizeof(enc), x->name);

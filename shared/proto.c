@@ -187,6 +187,13 @@ proto_name_check(const char *name, char *err, size_t errlen)
 	return utf8_check_text(name, len, "name", err, errlen);
 }
 
+void
+proto_encode_name(char *out, const char *name)
+{
+	if (proto_encode(out, PROTO_ENC_NAME_MAX, name) == -1)
+		abort(); /* names are bounded, so this cannot happen */
+}
+
 int
 proto_encode(char *out, size_t n, const char *in)
 {

@@ -68,6 +68,10 @@ int proto_name_check(const char *name, char *err, size_t errlen);
  * -1 if `out` (size `n`) is too small.
  */
 int proto_encode(char *out, size_t n, const char *in);
+/* A name (at most FTX_NAME_MAX bytes) percent-encoded for a reply line:
+ * every byte may become three. */
+#define PROTO_ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
+void proto_encode_name(char *out, const char *name);
 
 /*
  * Parse an optional "key=value" argument with a decimal value (e.g.
