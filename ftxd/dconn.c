@@ -12,6 +12,7 @@
 
 #include "ctx.h"
 #include "dconn.h"
+#include "dlist.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
@@ -34,24 +35,6 @@ struct dconn {
 	struct dconn *prev, *next;
 };
 
-#define LINK(head, x)                                                          \
-	do {                                                                   \
-		(x)->prev = NULL;                                              \
-		(x)->next = (head);                                            \
-		if ((head) != NULL)                                            \
-			(head)->prev = (x);                                    \
-		(head) = (x);                                                  \
-	} while (0)
-#define UNLINK(head, x)                                                        \
-	do {                                                                   \
-		if ((x)->prev != NULL)                                         \
-			(x)->prev->next = (x)->next;                           \
-		else                                                           \
-			(head) = (x)->next;                                    \
-		if ((x)->next != NULL)                                         \
-			(x)->next->prev = (x)->prev;                           \
-	} while (0)
-
 /* --- the wanted tokens ------------------------------------------------- */
 
 int
@@ -66,7 +49,7 @@ dconn_next_port(struct ctx *srv)
 void
 dconn_await(struct ctx *srv, struct dconn_want *w)
 {
-	LINK(srv->wants, w);
+	DLIST_LINK(srv->wants, w);
 	w->waiting = 1;
 }
 
@@ -75,7 +58,7 @@ dconn_cancel(struct ctx *srv, struct dconn_want *w)
 {
 	if (!w->waiting)
 		return;
-	UNLINK(srv->wants, w);
+	DLIST_UNLINK(srv->wants, w);
 	w->waiting = 0;
 	w->prev = w->next = NULL;
 }
@@ -85,7 +68,7 @@ dconn_cancel(struct ctx *srv, struct dconn_want *w)
 static void
 dconn_free(struct ctx *srv, struct dconn *d, int close_fd)
 {
-	UNLINK(srv->dconns, d);
+	DLIST_UNLINK(srv->dconns, d);
 	srv->ndconns--;
 	loop_del(srv->loop, d->fd);
 	if (d->tls != NULL)
@@ -389,7 +372,7 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 			free(d);
 			continue;
 		}
-		LINK(srv->dconns, d);
+		DLIST_LINK(srv->dconns, d);
 		srv->ndconns++;
 	}
 	if (errno == EMFILE || errno == ENFILE)

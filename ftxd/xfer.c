@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "ctx.h"
 #include "dconn.h"
+#include "dlist.h"
 #include "hpipe.h"
 #include "log.h"
 #include "loop.h"
@@ -73,24 +74,6 @@ struct xfer {
 	long long start_ms, end_ms;
 	struct xfer *prev, *next;
 };
-
-#define LINK(head, x)                                                          \
-	do {                                                                   \
-		(x)->prev = NULL;                                              \
-		(x)->next = (head);                                            \
-		if ((head) != NULL)                                            \
-			(head)->prev = (x);                                    \
-		(head) = (x);                                                  \
-	} while (0)
-#define UNLINK(head, x)                                                        \
-	do {                                                                   \
-		if ((x)->prev != NULL)                                         \
-			(x)->prev->next = (x)->next;                           \
-		else                                                           \
-			(head) = (x)->next;                                    \
-		if ((x)->next != NULL)                                         \
-			(x)->next->prev = (x)->prev;                           \
-	} while (0)
 
 static void xfer_run(struct job *job);
 static void xfer_done(struct job *job);
@@ -192,7 +175,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 	memcpy(x->want.tls_id, s->tls_id, sizeof(x->want.tls_id));
 	x->want.claim = xfer_claim;
 	x->want.arg = x;
-	LINK(srv->xfers, x);
+	DLIST_LINK(srv->xfers, x);
 	dconn_await(srv, &x->want);
 	s->xfer = x;
 	return x;
@@ -201,7 +184,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 static void
 xfer_free(struct xfer *x)
 {
-	UNLINK(x->srv->xfers, x);
+	DLIST_UNLINK(x->srv->xfers, x);
 	if (x->sess != NULL)
 		x->sess->xfer = NULL;
 	store_read_close(x->file);
