@@ -30,6 +30,7 @@
 #define SESS_CLOSE_GRACE_MS 5000
 
 static void sess_io(struct loop *l, int fd, int revents, void *arg);
+static void resume(struct session *s);
 
 /* Keep out_queued in step after s->out changed from `before` bytes. */
 static void
@@ -290,7 +291,7 @@ sess_flush_pending(struct sess_set *set)
 			continue;
 		}
 		if (!s->closing)
-			sess_resume(s); /* input held back for output */
+			resume(s); /* input held back for output */
 		else
 			update_events(s);
 	}
@@ -452,8 +453,8 @@ take_input(struct session *s)
 	return 1;
 }
 
-void
-sess_resume(struct session *s)
+static void
+resume(struct session *s)
 {
 	/* A LIST in progress continues as its earlier pieces drain. */
 	if (s->busy != NULL && !s->closing && s->out.len < FTX_LIST_LOWAT)
@@ -476,6 +477,15 @@ sess_resume(struct session *s)
 		update_events(s);
 }
 
+/* The work of a command (a job, a transfer) ended: idleness counts from
+ * now, so a transfer longer than --idle-timeout is not taken for it. */
+void
+sess_resume(struct session *s)
+{
+	s->last_ms = loop_now_ms();
+	resume(s);
+}
+
 static void
 sess_read(struct session *s)
 {
@@ -485,7 +495,7 @@ sess_read(struct session *s)
 		sess_free(s);
 		return;
 	}
-	sess_resume(s);
+	resume(s);
 }
 
 /* --- STARTTLS -------------------------------------------------------- */
@@ -588,7 +598,7 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 			revents |= POLLIN; /* retry the read that waited */
 		}
 		if (!s->closing)
-			sess_resume(s); /* output drained: read again */
+			resume(s); /* output drained: read again */
 		else
 			update_events(s);
 	}
