@@ -465,6 +465,11 @@ m_part_open(const struct store *st, const char *key, uint64_t offset,
 		rc = store_fail(e, STORE_RANGE,
 		    "offset %" PRIu64 " beyond the %" PRIu64 " bytes kept",
 		    offset, b->size);
+		/* An empty partial keeps nothing to resume: not left. */
+		if (b->size == 0) {
+			unlink_blob(&w->partials, b);
+			free_blob(w, b);
+		}
 		goto out;
 	}
 	w->used -= b->size - offset;

@@ -552,18 +552,25 @@ fail:
 	return -1;
 }
 
+/* Up to n bytes at `off` of a file or partial (EINTR retried). */
 static ssize_t
-p_read_at(struct store_file *f, void *buf, size_t n, uint64_t off,
-    struct store_err *e)
+fd_read_at(int fd, void *buf, size_t n, uint64_t off, struct store_err *e)
 {
 	ssize_t r;
 
 	do
-		r = pread(((struct pfile *)f)->fd, buf, n, (off_t)off);
+		r = pread(fd, buf, n, (off_t)off);
 	while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return sys_fail(e, "read");
 	return r;
+}
+
+static ssize_t
+p_read_at(struct store_file *f, void *buf, size_t n, uint64_t off,
+    struct store_err *e)
+{
+	return fd_read_at(((struct pfile *)f)->fd, buf, n, off, e);
 }
 
 static int
@@ -651,6 +658,10 @@ again:
 		store_fail(e, STORE_RANGE,
 		    "offset %" PRIu64 " beyond the %lld bytes kept", offset,
 		    (long long)sb.st_size);
+		/* An empty partial keeps nothing to resume (we may just have
+		 * created it): not left behind.  Unlinked under the claim. */
+		if (sb.st_size == 0)
+			(void)unlinkat(PST(st)->partfd, key, 0);
 		goto fail;
 	}
 	if (ftruncate(fd, (off_t)offset) == -1) {
@@ -696,14 +707,7 @@ static ssize_t
 p_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
     struct store_err *e)
 {
-	ssize_t r;
-
-	do
-		r = pread(((struct ppart *)wp)->fd, buf, n, (off_t)off);
-	while (r == -1 && errno == EINTR);
-	if (r == -1)
-		return sys_fail(e, "read");
-	return r;
+	return fd_read_at(((struct ppart *)wp)->fd, buf, n, off, e);
 }
 
 static int

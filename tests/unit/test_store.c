@@ -503,6 +503,24 @@ test_resume(void **state)
 	assert_null(w);
 	assert_int_equal(psize(f->st, key), 10);
 
+	/* A resume of an upload nothing was kept of: refused, and no empty
+	 * partial is left behind (the owner's partials are still one). */
+	{
+		char k2[STORE_PKEY_LEN], k3[STORE_PKEY_LEN];
+		uint64_t bytes;
+		size_t count;
+
+		store_partial_key(k2, "alice", "never-started", 100);
+		assert_int_equal(store_part_open(f->st, k2, 5, &w, &e), -1);
+		assert_int_equal(e.code, STORE_RANGE);
+		/* Usage leaves out the key asked with: ask with a third. */
+		store_partial_key(k3, "alice", "other", 1);
+		assert_int_equal(
+		    store_partial_usage(f->st, k3, &bytes, &count, &e), 0);
+		assert_int_equal(count, 1);
+		assert_int_equal(bytes, 10);
+	}
+
 	/* All that is kept. */
 	assert_int_equal(store_part_open(f->st, key, 10, &w, &e), 0);
 	assert_int_equal(store_part_read_at(w, buf, sizeof(buf), 0, &e), 10);
