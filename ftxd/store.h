@@ -2,10 +2,10 @@
  * store.h - the storage interface: the only way the daemon touches
  * stored files.
  *
- * A store is a namespace of regular files addressed by paths
+ * A store is a tree of directories and regular files addressed by paths
  * (shared/path.h; every one is checked here with path_check before a
- * backend sees it, and a backend may take only one component: a plain
- * name, until folders), plus what
+ * backend sees it; "" names the area's top, where an operation says
+ * so), plus what
  * a transfer needs around them: a hash cache, partial uploads that can
  * be resumed, and the bytes a quota counts.  What is behind it is a
  * backend chosen at start-up (store_posix.h: a directory tree; store_mem.h:
@@ -55,6 +55,10 @@ enum store_code {
 	STORE_CHANGED, /* the file changed while we read it */
 	STORE_TOOMANY, /* a listing over its bound */
 	STORE_BADPATH, /* not a path this store takes (shared/path.h) */
+	STORE_EXISTS, /* the target exists (mkdir, rename) */
+	STORE_NOTEMPTY, /* rmdir of a directory that is not empty */
+	STORE_NOTDIR, /* a directory was expected; or a component is a file */
+	STORE_ISDIR, /* a file was expected; the path is a directory */
 	STORE_IO /* anything else */
 };
 
@@ -77,9 +81,14 @@ struct store_stat {
 	long long changed_ms;
 };
 
+/* One entry of a listing or a walk, or what store_lookup found. */
 struct store_entry {
+	/* store_list: the name; a walk: the path below the walk's start
+	 * (a walk of a file: its base name); store_lookup: the path asked
+	 * for.  Valid until the next call on the same walk. */
 	const char *name;
-	uint64_t size;
+	int is_dir;
+	uint64_t size; /* 0 for a directory */
 	time_t mtime;
 	int has_sha;
 	unsigned char sha[HASH_SHA256_LEN];
@@ -96,8 +105,8 @@ int store_open_sub(const struct store *parent, const char *user,
     struct store **stp, struct store_err *e);
 void store_close(struct store *st);
 
-/* Bytes in the stored files, leaving out `except` (may be NULL): what
- * a quota counts. */
+/* Bytes in the stored files, in every directory, leaving out `except`
+ * (a path; may be NULL): what a quota counts. */
 int store_usage(const struct store *st, const char *except, uint64_t *bytes,
     struct store_err *e);
 /* Bytes the backend can still take. */
@@ -107,13 +116,72 @@ int store_free_bytes(
  * is still current. */
 int store_root_stat(
     const struct store *st, struct store_stat *sb, struct store_err *e);
-/* Call `cb` for each stored file, at most `max` of them (any further
- * are left out); a callback returning -1 fails it (STORE_TOOMANY). */
+/* Call `cb` for each stored file of the top directory (the flat LIST of
+ * older clients), at most `max` of them (any further are left out); a
+ * callback returning -1 fails it (STORE_TOOMANY). */
 int store_list(const struct store *st, size_t max,
     int (*cb)(void *arg, const struct store_entry *e), void *arg,
     struct store_err *e);
-/* Delete a stored file and its cached hashes. */
+/* Delete a stored file and its cached hashes (STORE_ISDIR for a
+ * directory). */
 int store_delete(const struct store *st, const char *name, struct store_err *e);
+
+/*
+ * Folders.  Paths are checked with path_check; a component that is a
+ * symbolic link or not a directory is never followed (STORE_NOTDIR, or
+ * STORE_NOTFOUND for a link), so nothing outside the area is reached.
+ */
+/* What `path` is ("" for the top: a directory): type, size, mtime, and
+ * the SHA-256 of a file when the cache has it.  out->name is `path`. */
+int store_lookup(const struct store *st, const char *path,
+    struct store_entry *out, struct store_err *e);
+/* Make the directory `path`.  Without `parents`: STORE_EXISTS if it
+ * exists, STORE_NOTFOUND if its parent does not.  With `parents`
+ * (mkdir -p): missing parents are made and an existing directory is
+ * success.  STORE_NOTDIR if a component, or `path` itself, is a file. */
+int store_mkdir(const struct store *st, const char *path, int parents,
+    struct store_err *e);
+/* Remove the empty directory `path` (never ""): STORE_NOTEMPTY,
+ * STORE_NOTFOUND, STORE_NOTDIR.  Metadata the store keeps inside it
+ * (cached hashes of files long gone) does not make it non-empty. */
+int store_rmdir(const struct store *st, const char *path, struct store_err *e);
+/*
+ * Rename `from` to `to` in one atomic step; a directory moves with
+ * everything in it, cached hashes follow their files.  `to`'s parent
+ * must exist (STORE_NOTFOUND).  STORE_EXISTS if `to` exists and not
+ * `replace`; with `replace` a file replaces a file and a directory an
+ * empty directory (STORE_ISDIR, STORE_NOTDIR, STORE_NOTEMPTY
+ * otherwise).  STORE_BADPATH for a directory into itself or below
+ * itself, and for "" on either side.  Renaming a path onto itself is
+ * success.
+ */
+int store_rename(const struct store *st, const char *from, const char *to,
+    int replace, struct store_err *e);
+
+/*
+ * Walks: a listing streamed in pieces, holding O(depth) state, never the
+ * whole listing.  store_walk_open(path "" or a directory) lists what is
+ * in it, every level below too when `recursive` (pre-order: a directory
+ * comes before what it holds); a file path gives that one file.  Dot
+ * names, symbolic links, special files and names that break the name
+ * rules are left out; so is anything deeper than FTX_RPATH_DEPTH_MAX
+ * components from the top.  Entries come in the backend's order.  A
+ * walk is used by one thread at a time (a session's jobs run one after
+ * another).  Entries added or removed meanwhile may or may not be seen,
+ * never twice.
+ */
+struct store_walk;
+int store_walk_open(const struct store *st, const char *path, int recursive,
+    struct store_walk **wp, struct store_err *e);
+/* 1 with `out` filled, 0 at the end, -1 on an error. */
+int store_walk_next(
+    struct store_walk *w, struct store_entry *out, struct store_err *e);
+void store_walk_close(struct store_walk *w);
+
+/* Make everything written to the store so far durable (POSIX: one
+ * syncfs(2) for the file system): batched commits pay one flush per
+ * batch instead of one per file and directory. */
+int store_flush(const struct store *st, struct store_err *e);
 
 /* Open a stored file for reading; sb describes the version opened. */
 int store_read_open(const struct store *st, const char *name,
@@ -156,10 +224,20 @@ int store_part_write_at(struct store_part *w, const void *buf, size_t n,
 /* Read kept bytes back (to hash them on a resume); as store_read_at. */
 ssize_t store_part_read_at(struct store_part *w, void *buf, size_t n,
     uint64_t off, struct store_err *e);
-/* Make the partial durable and then visible as `name`, its SHA-256
- * cached.  STORE_TAKEN if something not a file holds the name. */
+/* store_part_commit's flags. */
+/* The bytes were made durable by store_flush already: no flush here. */
+#define STORE_COMMIT_FLUSHED 0x1
+/* The caller calls store_flush afterwards: the rename need not be made
+ * durable here (the file is visible at once, durable after the flush). */
+#define STORE_COMMIT_NOSYNC 0x2
+/* Make the partial durable and then visible as `name` (missing parent
+ * directories are made), its SHA-256 cached and its modification time
+ * `mtime` (or the time of the commit if mtime is -1).  STORE_ISDIR if a
+ * directory holds the name, STORE_NOTDIR if a parent component is a
+ * file, STORE_TAKEN if something else does. */
 int store_part_commit(struct store_part *w, const char *name,
-    const unsigned char *sha, struct store_err *e);
+    const unsigned char *sha, time_t mtime, unsigned flags,
+    struct store_err *e);
 /* Release the claim; `keep` 0 deletes the partial (a committed one is
  * gone already). */
 void store_part_close(struct store_part *w, int keep);

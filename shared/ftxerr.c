@@ -48,6 +48,10 @@ static const struct {
     [FTXE_PERM] = {"PERM", 0, 0, FTXC_REFUSED},
     [FTXE_QUOTA] = {"QUOTA", 0, 0, FTXC_REFUSED},
     [FTXE_NOSPACE] = {"NOSPACE", 0, 0, FTXC_REFUSED},
+    [FTXE_EXISTS] = {"EXISTS", 0, 0, FTXC_REFUSED},
+    [FTXE_NOTEMPTY] = {"NOTEMPTY", 0, 0, FTXC_REFUSED},
+    [FTXE_NOTDIR] = {"NOTDIR", 0, 0, FTXC_REFUSED},
+    [FTXE_ISDIR] = {"ISDIR", 0, 0, FTXC_REFUSED},
 };
 
 static int

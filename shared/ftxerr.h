@@ -43,6 +43,10 @@ enum ftx_err {
 	FTXE_PERM,
 	FTXE_QUOTA,
 	FTXE_NOSPACE,
+	FTXE_EXISTS, /* the target path exists */
+	FTXE_NOTEMPTY, /* a directory that is not empty */
+	FTXE_NOTDIR, /* a directory was expected, or a component is a file */
+	FTXE_ISDIR, /* a file was expected, the path is a directory */
 	FTXE_NCODES /* not a code: the size of the table; an unknown name */
 };
 
