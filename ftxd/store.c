@@ -302,11 +302,11 @@ store_part_read_at(struct store_part *w, void *buf, size_t n, uint64_t off,
 
 int
 store_part_commit(struct store_part *w, const char *name,
-    const unsigned char *sha, struct store_err *e)
+    const unsigned char *sha, time_t mtime, unsigned flags, struct store_err *e)
 {
 	if (path_ok(name, e) == -1)
 		return -1;
-	return w->st->ops->part_commit(w, name, sha, e);
+	return w->st->ops->part_commit(w, name, sha, mtime, flags, e);
 }
 
 void

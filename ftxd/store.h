@@ -139,8 +139,8 @@ int store_lookup(const struct store *st, const char *path,
  * exists, STORE_NOTFOUND if its parent does not.  With `parents`
  * (mkdir -p): missing parents are made and an existing directory is
  * success.  STORE_NOTDIR if a component, or `path` itself, is a file. */
-int store_mkdir(const struct store *st, const char *path, int parents,
-    struct store_err *e);
+int store_mkdir(
+    const struct store *st, const char *path, int parents, struct store_err *e);
 /* Remove the empty directory `path` (never ""): STORE_NOTEMPTY,
  * STORE_NOTFOUND, STORE_NOTDIR.  Metadata the store keeps inside it
  * (cached hashes of files long gone) does not make it non-empty. */

@@ -67,7 +67,8 @@ struct store_ops {
 	ssize_t (*part_read_at)(struct store_part *w, void *buf, size_t n,
 	    uint64_t off, struct store_err *e);
 	int (*part_commit)(struct store_part *w, const char *name,
-	    const unsigned char *sha, struct store_err *e);
+	    const unsigned char *sha, time_t mtime, unsigned flags,
+	    struct store_err *e);
 	void (*part_close)(struct store_part *w, int keep);
 	/* Call `cb` for every partial: its key, size and last write (ns
 	 * of the real-time clock); a callback returning -1 stops the scan

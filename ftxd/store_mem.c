@@ -541,7 +541,7 @@ m_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 
 static int
 m_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
-    struct store_err *e)
+    time_t mtime, unsigned flags, struct store_err *e)
 {
 	struct mstore *ms = MST(wp->st);
 	struct mpart *p = (struct mpart *)wp;

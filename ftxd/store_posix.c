@@ -712,12 +712,14 @@ p_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 
 static int
 p_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
-    struct store_err *e)
+    time_t mtime, unsigned flags, struct store_err *e)
 {
 	struct ppart *w = (struct ppart *)wp;
 	const struct pstore *p = PST(wp->st);
 	struct stat sb;
 
+	(void)mtime;
+	(void)flags;
 	/* Durable before visible: a crash after the rename must not expose
 	 * a file whose bytes never reached the disk. */
 	if (fsync(w->fd) == -1)

@@ -577,7 +577,8 @@ upload_run(struct xfer *x)
 		fail(x, FTXE_INTEGRITY, "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_part_commit(x->part, x->name, x->sha, &e) == -1) {
+	if (store_part_commit(x->part, x->name, x->sha, (time_t)-1, 0, &e) ==
+	    -1) {
 		fail(x, store_code_err(e.code), "%s", e.msg);
 		goto out;
 	}

@@ -146,7 +146,7 @@ upload_sha(const struct store *st, const char *name, const char *s,
 	assert_int_equal(store_part_open(st, key, 0, &w, &e), 0);
 	if (n > 0)
 		assert_int_equal(store_part_write_at(w, s, n, 0, &e), 0);
-	assert_int_equal(store_part_commit(w, name, sha, &e), 0);
+	assert_int_equal(store_part_commit(w, name, sha, (time_t)-1, 0, &e), 0);
 	store_part_close(w, 0); /* committed: nothing left to delete */
 	assert_int_equal(psize(st, key), 0);
 }
@@ -299,7 +299,8 @@ test_bad_paths_refused(void **state)
 		    0);
 		assert_int_equal(store_part_write_at(w, "x", 1, 0, &e), 0);
 		e.code = STORE_OK;
-		assert_int_equal(store_part_commit(w, bad[i], sha, &e), -1);
+		assert_int_equal(
+		    store_part_commit(w, bad[i], sha, (time_t)-1, 0, &e), -1);
 		assert_int_equal(e.code, STORE_BADPATH);
 		assert_string_equal(store_code_proto(e.code), "BADNAME");
 		store_part_close(w, 0);
@@ -330,7 +331,8 @@ test_commit_then_read(void **state)
 	/* Not visible before the commit. */
 	assert_notfound(f->st, "a.txt");
 	assert_int_equal(list_count(f->st), 0);
-	assert_int_equal(store_part_commit(w, "a.txt", sha, &e), 0);
+	assert_int_equal(
+	    store_part_commit(w, "a.txt", sha, (time_t)-1, 0, &e), 0);
 	store_part_close(w, 0);
 
 	assert_int_equal(store_read_open(f->st, "a.txt", &rf, &sb, &e), 0);
@@ -938,8 +940,9 @@ test_sub_namespaces(void **state)
 	/* A resume in another area commits there. */
 	assert_int_equal(store_part_open(bob, key, 3, &w, &e), 0);
 	assert_int_equal(store_part_write_at(w, "def", 3, 3, &e), 0);
-	assert_int_equal(
-	    store_part_commit(w, "up", (unsigned char[32]){0}, &e), 0);
+	assert_int_equal(store_part_commit(w, "up", (unsigned char[32]){0},
+			     (time_t)-1, 0, &e),
+	    0);
 	store_part_close(w, 1);
 	assert_int_equal(psize(alice, key), 0);
 	read_all(bob, "up", buf, sizeof(buf));
@@ -1048,8 +1051,9 @@ test_mem_nospace(void **state)
 	store_partial_key(k2, "me", "two", 60);
 	assert_int_equal(store_part_open(st, k1, 0, &w, &e), 0);
 	assert_int_equal(store_part_write_at(w, b, 60, 0, &e), 0);
-	assert_int_equal(
-	    store_part_commit(w, "one", (unsigned char[32]){0}, &e), 0);
+	assert_int_equal(store_part_commit(w, "one", (unsigned char[32]){0},
+			     (time_t)-1, 0, &e),
+	    0);
 	store_part_close(w, 0);
 	assert_int_equal(store_free_bytes(st, &free_b, &e), 0);
 	assert_int_equal(free_b, 40);

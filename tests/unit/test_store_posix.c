@@ -142,7 +142,7 @@ upload(const struct store *st, const char *name, const char *s)
 	store_partial_key(key, "uploader", name, strlen(s));
 	assert_int_equal(store_part_open(st, key, 0, &w, &e), 0);
 	assert_int_equal(store_part_write_at(w, s, strlen(s), 0, &e), 0);
-	assert_int_equal(store_part_commit(w, name, sha, &e), 0);
+	assert_int_equal(store_part_commit(w, name, sha, (time_t)-1, 0, &e), 0);
 	store_part_close(w, 0);
 }
 
@@ -301,9 +301,10 @@ test_commit_over_directory(void **state)
 	store_partial_key(key, "me", "d", 4);
 	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
 	assert_int_equal(store_part_write_at(w, "data", 4, 0, &e), 0);
-	assert_int_equal(store_part_commit(w, "d", sha, &e), -1);
+	assert_int_equal(store_part_commit(w, "d", sha, (time_t)-1, 0, &e), -1);
 	assert_int_equal(e.code, STORE_TAKEN);
-	assert_int_equal(store_part_commit(w, "full", sha, &e), -1);
+	assert_int_equal(
+	    store_part_commit(w, "full", sha, (time_t)-1, 0, &e), -1);
 	assert_int_equal(e.code, STORE_TAKEN);
 	assert_string_equal(store_code_proto(e.code), "BADNAME");
 	/* Still a partial: discarding it removes it. */
@@ -595,7 +596,8 @@ check_modes(mode_t um, mode_t want)
 	assert_int_equal(
 	    mode_of(at(root, at(".ftx/.partial", key))) & 07777, 0600);
 	digest(HASH_SHA256, "hi", sha);
-	assert_int_equal(store_part_commit(w, "p.bin", sha, &e), 0);
+	assert_int_equal(
+	    store_part_commit(w, "p.bin", sha, (time_t)-1, 0, &e), 0);
 	store_part_close(w, 0);
 	assert_int_equal(mode_of(at(root, "p.bin")) & 07777, want);
 	store_close(st);
