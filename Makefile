@@ -11,6 +11,8 @@
 #   make cert     a self-signed TLS key and certificate in ./certs
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make bench-attack  control latency under stalled transfers (BENCH_BASE=DIR)
+#   make bench-tree    trees of small files: ftx vs rsync, lftp, scp
+#                      (BENCH_TREE_FILES=1000 for a quick run)
 #   make install  PREFIX=/usr/local DESTDIR=
 
 CC ?= cc
@@ -50,7 +52,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack \
+.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -152,8 +154,14 @@ lint:
 bench-scale: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/scale.sh
 
+# Includes the tree rows (bench/tree.sh) unless BENCH_ONLY leaves them out.
 bench: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/run.sh
+
+# Trees of small files (issue 13): ftx put -r/get -r/sync against rsync
+# (daemon and ssh), lftp mirror + vsftpd and scp -r.
+bench-tree: all
+	@FTX_BUILD=$(BUILD) bash bench/tree.sh
 
 # LIST/HASH latency under 130 stalled uploads; BENCH_BASE=DIR adds rows
 # for an older build directory (e.g. a worktree of an earlier commit).

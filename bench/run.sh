@@ -11,7 +11,10 @@
 #  - chat: fan-out of public messages in a room of 100 clients
 #    (bench/chatload.c), deliveries per second and delivery latency;
 #  - rtt: `ftx rtt` round-trip times against ftxd next to `sockperf
-#    ping-pong` against `sockperf server`, both TCP on loopback.
+#    ping-pong` against `sockperf server`, both TCP on loopback;
+#  - tree: trees of small files, ftx against rsync, lftp and scp
+#    (bench/tree.sh, run last, after this script's servers are stopped;
+#    it writes its own section of the report and reads BENCH_TREE_*).
 # Every row is the median of BENCH_RUNS runs, taken round-robin so that
 # drift in machine load hits all rows alike.  The tables are printed and
 # written to docs/BENCHMARKS.md.
@@ -20,7 +23,7 @@
 #   FTX_BUILD       build directory holding ftxd and ftx (default: build)
 #   BENCH_RUNS      runs per row, median reported (default 3)
 #   BENCH_ONLY      run only some rows: a comma-separated list of groups
-#                   (transfer, chat, rtt, handshake, and tls = the TLS
+#                   (transfer, chat, rtt, handshake, tree, and tls = the TLS
 #                   transfer rows plus handshake) and/or single transfer
 #                   rows (openssl, store, tcpraw, dl_shm, up_shm,
 #                   dl_shm_tls, up_shm_tls, dl_disk, up_disk, ftp_verify,
@@ -102,11 +105,13 @@ ROWS=()
 DO_CHAT=0
 DO_RTT=0
 DO_HS=0
+DO_TREE=0
 if [[ -z $ONLY ]]; then
 	ROWS=("${TRANSFER_ROWS[@]}")
 	DO_CHAT=1
 	DO_RTT=1
 	DO_HS=1
+	DO_TREE=1
 else
 	declare -A PICK=()
 	IFS=', ' read -r -a words <<<"$ONLY"
@@ -120,6 +125,7 @@ else
 		chat) DO_CHAT=1 ;;
 		rtt) DO_RTT=1 ;;
 		handshake) DO_HS=1 ;;
+		tree) DO_TREE=1 ;;
 		tls)
 			PICK[dl_shm_tls]=1
 			PICK[up_shm_tls]=1
@@ -127,7 +133,7 @@ else
 			;;
 		*)
 			[[ " ${TRANSFER_ROWS[*]} " == *" $w "* ]] ||
-				die "BENCH_ONLY: unknown row '$w' (transfer, chat, rtt, handshake, tls, ${TRANSFER_ROWS[*]})"
+				die "BENCH_ONLY: unknown row '$w' (transfer, chat, rtt, handshake, tree, tls, ${TRANSFER_ROWS[*]})"
 			PICK[$w]=1
 			;;
 		esac
@@ -135,7 +141,12 @@ else
 	for r in "${TRANSFER_ROWS[@]}"; do
 		[[ -z ${PICK[$r]:-} ]] || ROWS+=("$r")
 	done
-	((${#ROWS[@]} + DO_CHAT + DO_RTT + DO_HS > 0)) || die "BENCH_ONLY='$ONLY' selects no rows"
+	((${#ROWS[@]} + DO_CHAT + DO_RTT + DO_HS + DO_TREE > 0)) || die "BENCH_ONLY='$ONLY' selects no rows"
+fi
+# The tree rows alone: bench/tree.sh does all of it (into the partial
+# report, as a partial run of this script would).
+if ((DO_TREE && ${#ROWS[@]} + DO_CHAT + DO_RTT + DO_HS == 0)); then
+	BENCH_TREE_DOC=$DOC exec bash bench/tree.sh
 fi
 DO_TRANSFER=$((${#ROWS[@]} > 0))
 # The TLS transfer rows need a certificate and a TLS server of their own.
@@ -239,7 +250,7 @@ for src in bench/*.c; do
 		extra=(shared/tls.c shared/str.c $SSL_FLAGS)
 	fi
 	if ! timeout 120 "$CC" -O2 -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread \
-	    -o "$out" "$src" "${extra[@]}"; then
+	    -o "$out" "$src" "${extra[@]}" -lm; then
 		[[ $name == tlshs ]] || die "cannot compile $src"
 		rm -f "$out"
 		TLSHS_REASON="cannot compile $src"
@@ -1797,7 +1808,20 @@ if out=$(report); then
 	echo
 	echo "bench: wrote $DOC"
 fi
+# The tree rows, last and alone on the machine: this script's servers
+# and files go first.
+TREE_RC=0
+if ((DO_TREE)); then
+	cleanup
+	trap 'note "interrupted"; exit 130' INT TERM
+	echo
+	BENCH_TREE_DOC=$DOC bash bench/tree.sh || TREE_RC=$?
+fi
 # A row that failed (not one that was skipped) makes `make bench` fail.
+((TREE_RC == 0)) || {
+	note "the tree rows failed"
+	exit 1
+}
 for r in "${ROWS[@]}" "${CHAT_ROWS[@]}" "${RTT_ROWS[@]}" "${HS_ROWS[@]}"; do
 	if [[ ${STATUS[$r]} == failed* ]]; then
 		note "some rows failed"
