@@ -264,7 +264,8 @@ change(const char *top, const struct gtree *t, uint64_t seed, uint64_t ver)
 		return -1;
 	for (i = 0; i < t->nfiles; i++)
 		idx[i] = i;
-	for (i = 0; i < n; i++) {
+	/* i < nfiles too: n <= nfiles, but say so (no division by zero). */
+	for (i = 0; i < n && i < t->nfiles; i++) {
 		j = i + (size_t)(splitmix(&s) % (t->nfiles - i));
 		tmp = idx[i];
 		idx[i] = idx[j];
@@ -311,9 +312,8 @@ main(int argc, char **argv)
 		usage();
 	if (layout(&t, seed, (size_t)nfiles) == -1) {
 		fprintf(stderr, "gentree: cannot lay out the tree\n");
-		return 1;
-	}
-	if (argv[1][0] == 'g')
+		rc = -1;
+	} else if (argv[1][0] == 'g')
 		rc = gen(argv[2], &t, seed);
 	else
 		rc = change(argv[2], &t, seed, ver);

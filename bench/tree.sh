@@ -526,7 +526,8 @@ done
 # ---------------------------------------------------------------------------
 # The commands.  Each tool has: ROOT (where the server keeps its copy, so
 # that results can be checked on disk), up, down, sync (the upload again);
-# sync prints the bytes on the wire, if the tool tells, on fd 5.
+# sync prints "BYTES FILES" on fd 5: the bytes it says it sent and the
+# files it sent, "-" for what the tool does not tell.
 # ---------------------------------------------------------------------------
 ftxc() {
 	timeout "$T_CMD" "$FTX" --host 127.0.0.1 --port "$FTX_PORT" "$@"
@@ -540,17 +541,23 @@ ftx_sync() {
 		echo "$out"
 		return 1
 	}
-	echo "$out" >>"$TMP/ftx-sync.json"
-	# The summary's byte count, whatever the key is called ("bytes",
-	# "bytes_sent", ...): the first one, or nothing.
-	sed -n 's/.*"bytes[a-z_]*"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p' <<<"$out" |
-		head -n 1 >&5
+	echo "$out"
+	# {"files_sent":N,...,"bytes":N,...}: the file bytes sent.
+	json_num "$out" bytes "$(json_num "$out" files_sent)" >&5
+}
+# json_num JSON KEY [SUFFIX]: KEY's number (or "-"), then SUFFIX.
+json_num() {
+	local v
+	v=$(sed -n "s/.*\"$2\"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p" <<<"$1")
+	echo "${v:--}${3:+ $3}"
 }
 
-# rsync --stats: the wire bytes are "Total bytes sent" + "received".
+# rsync --stats: the wire bytes are "Total bytes sent" + "received", the
+# files "Number of regular files transferred".
 rsync_wire() {
 	awk -F: '/^Total bytes (sent|received)/ { gsub(/[ ,]/, "", $2); n += $2 }
-		END { print n + 0 }' "$1"
+		/^Number of regular files transferred/ { gsub(/[ ,]/, "", $2); f = $2 }
+		END { print n + 0, (f == "" ? "-" : f) }' "$1"
 }
 rsyncd_root() { echo "$RSYNCD_ROOT/tree"; }
 rsyncd_up() {
@@ -591,13 +598,18 @@ lftpc() {
 lftp_root() { echo "$FTP_ROOT/pub/tree"; }
 lftp_up() { lftpc "mirror -R --no-perms $SRC /pub/tree"; }
 lftp_down() { lftpc "mirror /pub/tree $DL"; }
-lftp_sync() { lftp_up; }
+# -v: one "Transferring file `NAME'" line per file sent.
+lftp_sync() {
+	lftpc "mirror -R -v --no-perms $SRC /pub/tree" >"$TMP/lftp.out" || return 1
+	cat "$TMP/lftp.out"
+	awk '/^Transferring file / { n++ } END { print "-", n + 0 }' "$TMP/lftp.out" >&5
+}
 
 # ---------------------------------------------------------------------------
 # Runs.
 # ---------------------------------------------------------------------------
 STEPS=(up down sync0 sync1)
-declare -A TIMES=() WIRE=() STATUS=()
+declare -A TIMES=() WIRE=() NSENT=() STATUS=()
 for t in "${TOOLS[@]}"; do
 	if [[ -n ${REASON[$t]:-} ]]; then
 		STATUS[$t]="skipped: ${REASON[$t]}"
@@ -633,7 +645,7 @@ check() {
 
 # step TOOL STEP CMD: one timed step, checked, recorded.
 step() {
-	local t=$1 s=$2 cmd=$3 secs where msg
+	local t=$1 s=$2 cmd=$3 secs where msg wb wf
 	if ! timed secs "${t}_$cmd"; then
 		echo "$s: $(tail -n 3 "$TMP/step.log" | tr '\n' ' ')"
 		return 1
@@ -648,7 +660,11 @@ step() {
 		return 1
 	fi
 	TIMES[$t.$s]+="${TIMES[$t.$s]:+ }$secs"
-	[[ ! -s $TMP/step.wire ]] || WIRE[$t.$s]+="${WIRE[$t.$s]:+ }$(cat "$TMP/step.wire")"
+	if [[ -s $TMP/step.wire ]]; then
+		read -r wb wf <"$TMP/step.wire" || true
+		[[ ! ${wb:-} =~ ^[0-9]+$ ]] || WIRE[$t.$s]+="${WIRE[$t.$s]:+ }$wb"
+		[[ ! ${wf:-} =~ ^[0-9]+$ ]] || NSENT[$t.$s]+="${NSENT[$t.$s]:+ }$wf"
+	fi
 	note "run $run $t $s: ${secs%???} s"
 }
 
@@ -736,14 +752,14 @@ fmt_bytes() {
 }
 
 table() {
-	local t s m mbs wire runs moved
-	echo "| tool | step | seconds (median) | MB/s | bytes on the wire | runs (s) |"
-	echo "|---|---|---:|---:|---:|---|"
+	local t s m mbs wire nsent runs moved
+	echo "| tool | step | seconds (median) | MB/s | bytes sent (tool's count) | files sent | runs (s) |"
+	echo "|---|---|---:|---:|---:|---:|---|"
 	for t in "${TOOLS[@]}"; do
 		for s in "${STEPS[@]}"; do
 			[[ $t != scp || $s == up || $s == down ]] || continue
 			if [[ -z ${TIMES[$t.$s]:-} ]]; then
-				echo "| ${TLABEL[$t]} | $(slabel "$t" "$s") | - | - | - | ${STATUS[$t]} |"
+				echo "| ${TLABEL[$t]} | $(slabel "$t" "$s") | - | - | - | - | ${STATUS[$t]} |"
 				continue
 			fi
 			m=$(median "${TIMES[$t.$s]}")
@@ -757,11 +773,13 @@ table() {
 				printf "%.1f", b / s / 1e6; else printf "%.0f", b / s / 1e6 }')
 			wire=-
 			[[ -z ${WIRE[$t.$s]:-} ]] || wire=$(fmt_bytes "$(median "${WIRE[$t.$s]}")")
+			nsent=-
+			[[ -z ${NSENT[$t.$s]:-} ]] || nsent=$(median "${NSENT[$t.$s]}")
 			runs=$(awk '{ for (i = 1; i <= NF; i++)
 				printf "%s%.3f", (i > 1 ? ", " : ""), $i }' <<<"${TIMES[$t.$s]}")
 			[[ ${STATUS[$t]} == ok ]] || runs+=" (${STATUS[$t]%%:*}, see below)"
-			printf '| %s | %s | %.3f | %s | %s | %s |\n' "${TLABEL[$t]}" \
-			    "$(slabel "$t" "$s")" "$m" "$mbs" "$wire" "$runs"
+			printf '| %s | %s | %.3f | %s | %s | %s | %s |\n' "${TLABEL[$t]}" \
+			    "$(slabel "$t" "$s")" "$m" "$mbs" "$wire" "$nsent" "$runs"
 		done
 	done
 }
@@ -804,8 +822,11 @@ report() {
 		tmpfs, over loopback (127.0.0.1). Median of $RUNS runs, taken round-robin;
 		every result checked with \`diff -r\` against the source (untimed). MB/s:
 		10^6 bytes per second of the tree (up/down) or of the changed files (1%
-		changed); "bytes on the wire" (median) where the tool tells: rsync's
-		\`--stats\` (sent + received), \`ftx --json\`.
+		changed). For the sync rows, what the tool says it sent (median), where it
+		tells: bytes on the wire from rsync's \`--stats\` (sent + received,
+		protocol included) and the file bytes of \`ftx sync --json\` ("bytes"); files
+		sent from rsync's \`--stats\`, ftx's "files_sent" and the "Transferring
+		file" lines of lftp's \`mirror -v\`.
 
 	EOF
 	table
