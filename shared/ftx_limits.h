@@ -8,7 +8,7 @@
 #ifndef FTX_LIMITS_H
 #define FTX_LIMITS_H
 
-#define FTX_VERSION "0.2.0"
+#define FTX_VERSION "0.3.0"
 #define FTX_PROTO_VERSION "FTX/1"
 
 /* Default ports: control (and later UDP echo) and data. */
@@ -359,6 +359,9 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 
 /* ---- Folders and batches (docs/PROTOCOL.md "Folders", "Batches") ---- */
 
+/* mtime= on UPLOAD and in MPUT frames: seconds, up to the year 9999
+ * (a time_t every libc and file system here takes). */
+#define FTX_MTIME_MAX 253402300799ULL
 /* MPUT: files per batch before a commit point ("C"); every file of a
  * batch holds an open partial until the commit, so this bounds a
  * batch's descriptors.  MGET: requests a client keeps unanswered. */
