@@ -844,7 +844,7 @@ fop_hash(struct session *s, struct proto_cmd *c)
 		return;
 	if (c->argc == 2) {
 		if (strcmp(c->argv[1], "md5") != 0) {
-			sess_reply(s, "ERROR SYNTAX usage: HASH <name> [md5]");
+			sess_reply(s, "ERROR SYNTAX usage: HASH <path> [md5]");
 			return;
 		}
 		a.md5 = 1;
