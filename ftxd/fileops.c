@@ -183,8 +183,8 @@ reply_store(struct sjob *j, const struct store_err *e)
 	if (e->code == STORE_NOTFOUND)
 		sjob_reply(j, "ERROR NOTFOUND no such file: %s\n", enc);
 	else
-		sjob_reply(
-		    j, "ERROR %s %s\n", store_code_proto(e->code), e->msg);
+		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
+		    enc, e->msg);
 }
 
 /* --- transfers --------------------------------------------------------- */
