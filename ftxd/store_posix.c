@@ -1437,8 +1437,10 @@ walk_open(const struct pstore *p, const char *path, int recursive, int all,
 	struct pwalk *w;
 
 	*wp = NULL;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return store_fail(e, STORE_IO, "out of memory");
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		store_fail(e, STORE_IO, "out of memory");
+		return -1;
+	}
 	w->base.st = &p->base;
 	w->p = p;
 	w->recursive = recursive;
@@ -1541,8 +1543,9 @@ walk_entry(struct pwalk *w, struct wlevel *l, const char *name,
 	if ((!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) ||
 	    walk_append(w, l, name) == -1)
 		return 0;
+	/* Hashes for a listing; store_usage needs sizes alone. */
 	if (S_ISREG(sb.st_mode) && l->metafd == -2)
-		l->metafd = meta_dir(dirfd(l->d), 0);
+		l->metafd = w->all ? -1 : meta_dir(dirfd(l->d), 0);
 	(void)entry_of(out, &sb, S_ISREG(sb.st_mode) ? l->metafd : -1, name);
 	if (S_ISDIR(sb.st_mode)) {
 		/* l may move no more (a fixed array), but look no further. */
