@@ -22,10 +22,11 @@
  *   csend:PATH       send the bytes of file PATH on the control connection
  *   read[:SECS]      read one line
  *   reply[:SECS]     read one whole reply (OK <n> ... DONE)
- *   ls[:SECS]        read an LS stream: "OK -", ENTRY lines, then
- *                    "DONE <n>" or ERROR (or just an ERROR), all printed;
- *                    the result is every line read, then "ENTRIES <k>"
- *                    (the count of ENTRY lines)
+ *   ls[:SECS]        read an LS stream: "OK -" (unless the last result
+ *                    is that head, as after line:LS ...), ENTRY lines,
+ *                    then "DONE <n>" or ERROR (or just an ERROR), all
+ *                    printed; the result is the head, every line read,
+ *                    then "ENTRIES <k>" (the count of ENTRY lines)
  *   lsq[:EVERY:MS]   the same, quietly (for huge listings): prints and
  *                    keeps only the first line, "ENTRIES <k>" and the
  *                    last; pauses MS ms after every EVERY lines (a slow
@@ -466,8 +467,12 @@ read_ls(double timeout_s, int quiet, long every, long ms)
 	long k = 0, n = 0;
 	int r;
 
-	if (read_one(timeout_s, 0) != 1 || strcmp(lines[0], "OK -") != 0)
-		return;
+	/* After "line:LS ..." the head is read already. */
+	if (nlines != 1 || strcmp(lines[0], "OK -") != 0) {
+		if (read_one(timeout_s, 0) != 1 ||
+		    strcmp(lines[0], "OK -") != 0)
+			return;
+	}
 	for (;;) {
 		r = conn_readline(cur_ctl(), timeout_s, line, sizeof(line));
 		if (r != 1) {
