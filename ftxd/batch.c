@@ -439,7 +439,10 @@ put_loop(struct bput *b)
 			return -1;
 		}
 		if (strcmp(line, "C") == 0 || strcmp(line, "E") == 0) {
-			if (commit(b) == -1)
+			/* E after a C has no results to send (PROTOCOL.md):
+			 * only frames sent since are committed and reported. */
+			if ((line[0] == 'C' || b->nframes > 0) &&
+			    commit(b) == -1)
 				return -1;
 			if (line[0] == 'E')
 				return 0;
@@ -531,9 +534,10 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
     struct hash_ctx *h, unsigned char *buf, struct batch_result *r)
 {
 	char why[FTX_ERRLEN], enc[PROTO_ENC_NAME_MAX];
-	unsigned char sha[HASH_SHA256_LEN];
+	unsigned char sha[HASH_SHA256_LEN], md5[HASH_MD5_LEN];
 	struct store_file *f = NULL;
 	struct store_stat sb;
+	int has_md5 = 0;
 	struct store_err e;
 	struct proto_cmd cmd;
 	int hashing, rc = -1;
@@ -550,7 +554,8 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
 		return send_line(io, r, "ERR %s %s %s\n",
 		    store_code_proto(e.code), enc,
 		    e.code == STORE_NOTFOUND ? "no such file" : e.msg);
-	hashing = store_cached(f, sha, NULL, NULL) == -1;
+	/* store_cached fills md5 and has_md5 too: both must be real. */
+	hashing = store_cached(f, sha, md5, &has_md5) == -1;
 	if (send_line(io, r, "F %" PRIu64 " %lld %s\n", sb.size,
 		(long long)sb.mtime, enc) == -1 ||
 	    send_file(c, io, f, sb.size, h, hashing, buf, r) == -1)
