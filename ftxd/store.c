@@ -137,8 +137,8 @@ path_or_top_ok(const char *path, struct store_err *e)
 }
 
 int
-store_lookup(const struct store *st, const char *path,
-    struct store_entry *out, struct store_err *e)
+store_lookup(const struct store *st, const char *path, struct store_entry *out,
+    struct store_err *e)
 {
 	memset(out, 0, sizeof(*out));
 	if (path_or_top_ok(path, e) == -1)

@@ -58,12 +58,12 @@ struct store_ops {
 	    struct store_err *e);
 	int (*rmdir)(
 	    const struct store *st, const char *path, struct store_err *e);
-	int (*rename)(const struct store *st, const char *from,
-	    const char *to, int replace, struct store_err *e);
+	int (*rename)(const struct store *st, const char *from, const char *to,
+	    int replace, struct store_err *e);
 	int (*walk_open)(const struct store *st, const char *path,
 	    int recursive, struct store_walk **wp, struct store_err *e);
-	int (*walk_next)(struct store_walk *w, struct store_entry *out,
-	    struct store_err *e);
+	int (*walk_next)(
+	    struct store_walk *w, struct store_entry *out, struct store_err *e);
 	void (*walk_close)(struct store_walk *w);
 	int (*flush)(const struct store *st, struct store_err *e);
 

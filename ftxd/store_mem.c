@@ -188,8 +188,7 @@ blob_new(struct mstore *ms, const char *name, int is_dir)
  * (one is a file).  Under the lock.
  */
 static int
-parents_ok(struct mstore *ms, const char *path, int create,
-    struct store_err *e)
+parents_ok(struct mstore *ms, const char *path, int create, struct store_err *e)
 {
 	char pre[FTX_RPATH_MAX + 1];
 	const char *slash;
@@ -208,8 +207,8 @@ parents_ok(struct mstore *ms, const char *path, int create,
 			if (blob_new(ms, pre, 1) == NULL)
 				return store_fail(e, STORE_IO, "out of memory");
 		} else if (!b->is_dir) {
-			return store_fail(
-			    e, STORE_NOTDIR, "a component of the path is a file");
+			return store_fail(e, STORE_NOTDIR,
+			    "a component of the path is a file");
 		}
 	}
 	return 0;
@@ -828,8 +827,8 @@ m_lookup(const struct store *st, const char *path, struct store_entry *out,
 }
 
 static int
-m_mkdir(const struct store *st, const char *path, int parents,
-    struct store_err *e)
+m_mkdir(
+    const struct store *st, const char *path, int parents, struct store_err *e)
 {
 	struct mstore *ms = MST(st);
 	struct mblob *b;
@@ -899,8 +898,8 @@ replaceable(struct mstore *ms, const struct mblob *from, const struct mblob *to,
 /* Every path below `from` still a path once moved to `to`; memory
  * cannot hold what a path cannot name.  Under the lock. */
 static int
-movable(struct mstore *ms, const char *from, const char *to,
-    struct store_err *e)
+movable(
+    struct mstore *ms, const char *from, const char *to, struct store_err *e)
 {
 	size_t fl = strlen(from), tl = strlen(to), depth;
 	struct mblob *b;
@@ -941,8 +940,8 @@ move_tree(struct mstore *ms, struct mblob *from, const char *to)
 }
 
 static int
-m_rename(const struct store *st, const char *from, const char *to,
-    int replace, struct store_err *e)
+m_rename(const struct store *st, const char *from, const char *to, int replace,
+    struct store_err *e)
 {
 	struct mstore *ms = MST(st);
 	struct mblob *fb, *tb;
@@ -999,8 +998,8 @@ m_walk_open(const struct store *st, const char *path, int recursive,
 	if (b != NULL && !b->is_dir) {
 		const char *slash = strrchr(path, '/');
 
-		(void)str_copy(w->out, sizeof(w->out),
-		    slash != NULL ? slash + 1 : path);
+		(void)str_copy(
+		    w->out, sizeof(w->out), slash != NULL ? slash + 1 : path);
 		entry_fill(&w->one, b);
 		w->one.name = w->out;
 		w->single = 1;

@@ -14,7 +14,6 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
-
 #include "afile.h"
 #include "beneath.h"
 #include "hash.h"
@@ -161,8 +160,8 @@ meta_dir(int dirfd, int create)
 {
 	if (create && mkdirat(dirfd, META_DIR, 0755) == -1 && errno != EEXIST)
 		return -1;
-	return openat(dirfd, META_DIR,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	return openat(
+	    dirfd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 }
 
 /*
@@ -865,7 +864,8 @@ p_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
 	}
 	if (renameat(p->partfd, w->key, pfd, leaf) == -1) {
 		if (errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST)
-			store_fail(e, STORE_ISDIR, "name is taken by a directory");
+			store_fail(
+			    e, STORE_ISDIR, "name is taken by a directory");
 		else
 			sys_fail(e, "rename");
 		goto out;
@@ -1067,8 +1067,8 @@ out:
 }
 
 static int
-p_mkdir(const struct store *st, const char *path, int parents,
-    struct store_err *e)
+p_mkdir(
+    const struct store *st, const char *path, int parents, struct store_err *e)
 {
 	const struct pstore *p = PST(st);
 	const char *leaf;
@@ -1161,7 +1161,8 @@ p_rmdir(const struct store *st, const char *path, struct store_err *e)
 		return -1;
 	/* SECURITY: the directory itself is opened without following a
 	 * link: a link planted as `path` is "not there". */
-	dfd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	dfd =
+	    openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1) {
 		if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    S_ISLNK(sb.st_mode))
@@ -1269,8 +1270,8 @@ rename_fail(struct store_err *e)
 }
 
 static int
-p_rename(const struct store *st, const char *from, const char *to,
-    int replace, struct store_err *e)
+p_rename(const struct store *st, const char *from, const char *to, int replace,
+    struct store_err *e)
 {
 	const struct pstore *p = PST(st);
 	const char *fleaf, *tleaf;
@@ -1397,7 +1398,8 @@ walk_start(struct pwalk *w, const char *path, struct store_err *e)
 	int pfd, fd, rc = -1;
 
 	if (path[0] == '\0') {
-		fd = openat(w->p->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		fd = openat(
+		    w->p->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (fd == -1 || level_push(w, fd) == -1)
 			return sys_fail(e, "opendir");
 		return 0;
@@ -1435,8 +1437,10 @@ walk_open(const struct pstore *p, const char *path, int recursive, int all,
 	struct pwalk *w;
 
 	*wp = NULL;
-	if ((w = calloc(1, sizeof(*w))) == NULL)
-		return store_fail(e, STORE_IO, "out of memory");
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		store_fail(e, STORE_IO, "out of memory");
+		return -1;
+	}
 	w->base.st = &p->base;
 	w->p = p;
 	w->recursive = recursive;
@@ -1514,8 +1518,8 @@ walk_down(struct pwalk *w, struct wlevel *l, const char *name)
 		return 0;
 	/* SECURITY: opened without following a link: one swapped in since
 	 * the fstatat is refused, not walked. */
-	fd = openat(dirfd(l->d), name,
-	    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(
+	    dirfd(l->d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return errno == ENOENT || errno == ELOOP || errno == ENOTDIR
 		    ? -1
@@ -1539,8 +1543,9 @@ walk_entry(struct pwalk *w, struct wlevel *l, const char *name,
 	if ((!S_ISDIR(sb.st_mode) && !S_ISREG(sb.st_mode)) ||
 	    walk_append(w, l, name) == -1)
 		return 0;
+	/* Hashes for a listing; store_usage needs sizes alone. */
 	if (S_ISREG(sb.st_mode) && l->metafd == -2)
-		l->metafd = meta_dir(dirfd(l->d), 0);
+		l->metafd = w->all ? -1 : meta_dir(dirfd(l->d), 0);
 	(void)entry_of(out, &sb, S_ISREG(sb.st_mode) ? l->metafd : -1, name);
 	if (S_ISDIR(sb.st_mode)) {
 		/* l may move no more (a fixed array), but look no further. */

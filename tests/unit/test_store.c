@@ -1002,7 +1002,6 @@ test_root_stat_version(void **state)
 	store_close(alice);
 }
 
-
 /*
  * Folders.
  */
@@ -1294,8 +1293,8 @@ struct walked {
 };
 
 static int
-walk_all(const struct store *st, const char *path, int recursive,
-    struct walked *out)
+walk_all(
+    const struct store *st, const char *path, int recursive, struct walked *out)
 {
 	struct store_entry ent;
 	struct store_walk *w;
@@ -1417,8 +1416,7 @@ test_walk_changes(void **state)
 	assert_int_equal(str_copy(seen[n++], sizeof(seen[0]), ent.name), 0);
 	/* One not yet seen goes, a new one comes. */
 	assert_int_equal(
-	    store_delete(f->st, strcmp(ent.name, "c") == 0 ? "b" : "c", &e),
-	    0);
+	    store_delete(f->st, strcmp(ent.name, "c") == 0 ? "b" : "c", &e), 0);
 	upload(f->st, "e", "e");
 	while ((r = store_walk_next(w, &ent, &e)) == 1) {
 		assert_true(n < 8);
@@ -1603,14 +1601,19 @@ test_mem_nospace(void **state)
 		test_root_stat_version, SETUP, teardown),                      \
 	    cmocka_unit_test_setup_teardown(test_mkdir, SETUP, teardown),      \
 	    cmocka_unit_test_setup_teardown(test_rmdir, SETUP, teardown),      \
-	    cmocka_unit_test_setup_teardown(test_delete_paths, SETUP, teardown), \
-	    cmocka_unit_test_setup_teardown(test_rename_file, SETUP, teardown), \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_delete_paths, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_rename_file, SETUP, teardown),                            \
 	    cmocka_unit_test_setup_teardown(test_rename_dir, SETUP, teardown), \
-	    cmocka_unit_test_setup_teardown(test_commit_paths, SETUP, teardown), \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_commit_paths, SETUP, teardown),                           \
 	    cmocka_unit_test_setup_teardown(test_lookup, SETUP, teardown),     \
 	    cmocka_unit_test_setup_teardown(test_walk, SETUP, teardown),       \
-	    cmocka_unit_test_setup_teardown(test_walk_changes, SETUP, teardown), \
-	    cmocka_unit_test_setup_teardown(test_usage_nested, SETUP, teardown), \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_walk_changes, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_usage_nested, SETUP, teardown),                           \
 	    cmocka_unit_test_setup_teardown(                                   \
 		test_deep_paths_refused, SETUP, teardown)
 
