@@ -537,10 +537,9 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
 	unsigned char sha[HASH_SHA256_LEN], md5[HASH_MD5_LEN];
 	struct store_file *f = NULL;
 	struct store_stat sb;
-	int has_md5 = 0;
 	struct store_err e;
 	struct proto_cmd cmd;
-	int hashing, rc = -1;
+	int hashing, has_md5, rc = -1;
 
 	if (proto_split(line, &cmd, why, sizeof(why)) == -1)
 		return fail(r, FTXE_SYNTAX, "batch request: %s", why);
@@ -554,7 +553,6 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
 		return send_line(io, r, "ERR %s %s %s\n",
 		    store_code_proto(e.code), enc,
 		    e.code == STORE_NOTFOUND ? "no such file" : e.msg);
-	/* store_cached fills md5 and has_md5 too: both must be real. */
 	hashing = store_cached(f, sha, md5, &has_md5) == -1;
 	if (send_line(io, r, "F %" PRIu64 " %lld %s\n", sb.size,
 		(long long)sb.mtime, enc) == -1 ||
