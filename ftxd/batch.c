@@ -268,7 +268,8 @@ recv_file(struct bput *b, struct pending *p)
 {
 	unsigned char theirs[HASH_SHA256_LEN];
 	uint64_t off = 0;
-	struct store_err e;
+	/* STORE_OK until a write fails: a failed hash_update leaves it so. */
+	struct store_err e = {STORE_OK, ""};
 	size_t want;
 	int werr = 0;
 
