@@ -268,7 +268,8 @@ recv_file(struct bput *b, struct pending *p)
 {
 	unsigned char theirs[HASH_SHA256_LEN];
 	uint64_t off = 0;
-	struct store_err e;
+	/* STORE_OK until a write fails: a failed hash_update leaves it so. */
+	struct store_err e = {STORE_OK, ""};
 	size_t want;
 	int werr = 0;
 
@@ -439,7 +440,10 @@ put_loop(struct bput *b)
 			return -1;
 		}
 		if (strcmp(line, "C") == 0 || strcmp(line, "E") == 0) {
-			if (commit(b) == -1)
+			/* E after a C has no results to send (PROTOCOL.md):
+			 * only frames sent since are committed and reported. */
+			if ((line[0] == 'C' || b->nframes > 0) &&
+			    commit(b) == -1)
 				return -1;
 			if (line[0] == 'E')
 				return 0;
