@@ -66,6 +66,93 @@ ls_read(struct ctl *c, struct listing *l, char *why, size_t n)
 	return EXITCODE_OK;
 }
 
+/* --- LS, streamed ------------------------------------------------------ */
+
+int
+ops_need_folders(const struct ctl *c, char *err, size_t errlen)
+{
+	if (ctl_has_folders(c))
+		return EXITCODE_OK;
+	str_err(err, errlen,
+	    "server does not support folders (it is older than ftxd 0.3)");
+	return EXITCODE_REFUSED;
+}
+
+/* 1 if `line`'s first token is `word`. */
+static int
+first_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(line, word, n) == 0 &&
+	    (line[n] == ' ' || line[n] == '\0');
+}
+
+/* DONE <n> must count exactly the ENTRY lines we saw. */
+static int
+ls_done(
+    struct ctl *c, const char *line, uint64_t seen, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (rpl_done_count(line, &n, err, errlen) == -1)
+		return protocol_error(c);
+	if (n != seen) {
+		str_err(err, errlen,
+		    "LS reply counts %" PRIu64 " entries, sent %" PRIu64, n,
+		    seen);
+		return protocol_error(c);
+	}
+	return EXITCODE_OK;
+}
+
+int
+ops_ls_stream(struct ctl *c, const char *path, int recursive, ops_entry_fn cb,
+    void *arg, char *err, size_t errlen)
+{
+	const char *args[2] = {path, "recursive=1"};
+	char line[FTX_LINE_MAX];
+	struct rpl_entry e;
+	uint64_t seen = 0;
+	int rc;
+
+	rc = ctl_request(c, "LS", args, recursive ? 2 : 1, line, err, errlen);
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (strcmp(line, "OK -") != 0) {
+		str_err(err, errlen, "LS reply does not start with OK -");
+		return protocol_error(c);
+	}
+	for (;;) {
+		if (ctl_read_any(c, line, FTX_REPLY_TIMEOUT_S, err, errlen) ==
+		    -1)
+			return EXITCODE_FAIL;
+		if (first_word(line, "ENTRY")) {
+			/* SECURITY: every entry passes rpl_entry's checks
+			 * (path_check on the decoded path) before `cb`. */
+			if (rpl_entry(line, &e, err, errlen) == -1)
+				return protocol_error(c);
+			seen++;
+			if (cb(arg, &e) == -1) {
+				str_err(err, errlen, "listing stopped");
+				return protocol_error(c);
+			}
+			continue;
+		}
+		switch (proto_kind(line)) {
+		case PROTO_DONE:
+			return ls_done(c, line, seen, err, errlen);
+		case PROTO_ERROR:
+			return ctl_refusal(c, line, err, errlen);
+		case PROTO_PUSH:
+			continue; /* chat: not part of the reply */
+		default:
+			str_err(err, errlen, "unexpected line in LS reply");
+			return protocol_error(c);
+		}
+	}
+}
+
 /* Files copied into the server's root by hand have no hash yet. */
 static int
 ls_fill_hashes(struct ctl *c, struct listing *l, char *why, size_t n)

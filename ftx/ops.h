@@ -10,7 +10,33 @@
 #include <stddef.h>
 
 #include "ctl.h"
+#include "rpl.h"
 #include "ui.h"
+
+/*
+ * Called for each entry of an LS reply as it arrives; e->path is below
+ * the listed directory and has passed path_check.  Return 0 to go on,
+ * -1 to stop: the rest of the listing is then abandoned with the
+ * session (ctl_drop; the next command reconnects).
+ */
+typedef int (*ops_entry_fn)(void *arg, const struct rpl_entry *e);
+
+/*
+ * LS <path> [recursive=1] ("." is the top), streamed: `cb` sees every
+ * entry as it arrives and nothing is kept, so a listing of any size
+ * takes constant memory.  Checks that DONE's count is the number of
+ * entries seen.  The exit code: EXITCODE_OK, the refusal's (ERROR
+ * before or instead of DONE), EXITCODE_FAIL for a lost connection or a
+ * lying server, or when `cb` stopped the listing (err says "stopped").
+ * The caller checks ops_need_folders first.
+ */
+int ops_ls_stream(struct ctl *c, const char *path, int recursive,
+    ops_entry_fn cb, void *arg, char *err, size_t errlen);
+
+/* EXITCODE_OK if the session's server has folders, else
+ * EXITCODE_REFUSED and "server does not support folders (it is older
+ * than ftxd 0.3)".  The session must be open (ctl_ensure). */
+int ops_need_folders(const struct ctl *c, char *err, size_t errlen);
 
 /* Print size, local mtime and name of every file (sha256 with `lng`). */
 int ops_ls(

@@ -68,6 +68,11 @@ test_greeting_caps(void **state)
 			      "tlstlstlstlstlstlstlstlstlstlstlstls"
 			      "tlstlstls login"),
 	    RPL_CAP_LOGIN);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 ftxd/0.3.0 ready folders login"),
+	    RPL_CAP_FOLDERS | RPL_CAP_LOGIN);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 x ready folder folders2"), 0);
 	/* Not a greeting: nothing. */
 	assert_int_equal(rpl_greeting_caps("OK FTX/2 tls login"), 0);
 	assert_int_equal(rpl_greeting_caps("ERROR LIMIT tls"), 0);
@@ -522,6 +527,113 @@ test_file_lines(void **state)
 	assert_int_equal(rpl_file("FILE 1 2 - a%4", &f, err, sizeof(err)), -1);
 }
 
+/* Append s to buf[n] (bounded; the tests size their buffers). */
+static void
+cat(char *buf, size_t n, const char *s)
+{
+	size_t len = strlen(buf);
+
+	(void)str_copy(buf + len, n - len, s);
+}
+
+static void
+test_entry_lines(void **state)
+{
+	struct rpl_entry e;
+	char err[256], line[FTX_LINE_MAX + 64];
+	uint64_t n;
+	size_t i;
+
+	assert_int_equal(rpl_entry("ENTRY f 12 1763694000 " SHA " a/my%20b.txt",
+			     &e, err, sizeof(err)),
+	    0);
+	assert_int_equal(e.type, 'f');
+	assert_int_equal(e.size, 12);
+	assert_int_equal(e.mtime, 1763694000);
+	assert_int_equal(e.has_sha, 1);
+	assert_string_equal(e.sha256, SHA);
+	assert_string_equal(e.path, "a/my b.txt");
+	assert_int_equal(
+	    rpl_entry("ENTRY d 0 5 - photos", &e, err, sizeof(err)), 0);
+	assert_int_equal(e.type, 'd');
+	assert_int_equal(e.has_sha, 0);
+	/* A later version's key=value parameters are tolerated. */
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 - a mode=644", &e, err, sizeof(err)), 0);
+	/* STAT's OK has the same fields. */
+	assert_int_equal(rpl_stat("OK d 0 7 - a/b", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.path, "a/b");
+	assert_int_equal(rpl_stat("ENTRY d 0 7 - a", &e, err, sizeof(err)), -1);
+	/* Hostile paths: "..", absolute, empty components, dot names,
+	 * control characters (raw and encoded), bidi, NUL, a decoded '/'
+	 * that makes "..". */
+	{
+		static const char *const bad[] = {"..", "a/..", "../x",
+		    "%2Fetc", "/etc", "a//b", "a/", "a/./b", ".hidden", "a/.x",
+		    "a%1B%5B31m", "x%0Ay", "x%07", "a%00b", "%E2%80%AEx",
+		    "..%2Fx", "a%2F..%2Fb", "a\\b", "%FF", "."};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			(void)str_fmt(
+			    line, sizeof(line), "ENTRY f 1 2 - %s", bad[i]);
+			assert_int_equal(
+			    rpl_entry(line, &e, err, sizeof(err)), -1);
+			/* Refused by the path check, or by the line
+			 * splitter for bytes no line may carry. */
+			assert_true(
+			    strstr(err, "bad file name from server") != NULL ||
+			    strstr(err, "malformed") != NULL);
+		}
+	}
+	/* Overlong: a component over FTX_NAME_MAX, a path over
+	 * FTX_RPATH_MAX, more than FTX_RPATH_DEPTH_MAX components. */
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - ");
+	memset(line + strlen(line), 'n', FTX_NAME_MAX + 1);
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - ");
+	for (i = 0; i < 5; i++)
+		(void)cat(line, sizeof(line),
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn/");
+	(void)cat(line, sizeof(line), "end");
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - a");
+	for (i = 0; i < FTX_RPATH_DEPTH_MAX; i++)
+		(void)cat(line, sizeof(line), "/a");
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	/* Hostile fields: type, numbers, digest, missing and extra. */
+	assert_int_equal(
+	    rpl_entry("ENTRY x 1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY ff 1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f -1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("ENTRY f 99999999999999999999 2 - a", &e,
+			     err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2x - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 ABC a", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("ENTRY f 1 2 -", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 - a b", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("FILE 1 2 - a", &e, err, sizeof(err)), -1);
+	/* DONE <n>: a decimal count, nothing else. */
+	assert_int_equal(rpl_done_count("DONE 3", &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rpl_done_count("DONE", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE -1", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 3x", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 1 2", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 99999999999999999999999", &n, err,
+			     sizeof(err)),
+	    -1);
+	assert_int_equal(rpl_done_count("OK 3", &n, err, sizeof(err)), -1);
+}
+
 static void
 test_hash_reply(void **state)
 {
@@ -713,6 +825,7 @@ main(void)
 	    cmocka_unit_test(test_upload_reply),
 	    cmocka_unit_test(test_download_reply),
 	    cmocka_unit_test(test_file_lines),
+	    cmocka_unit_test(test_entry_lines),
 	    cmocka_unit_test(test_hash_reply),
 	    cmocka_unit_test(test_count_and_done),
 	    cmocka_unit_test(test_is_hex),
