@@ -56,4 +56,37 @@ int ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
 int ops_stats(
     struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen);
 
+/* --- folders (the caller checks ops_need_folders) --- */
+
+/* Print one entry: size ("-" for a directory), local mtime, SHA-256
+ * with `lng` ("-" if not known yet), `path` ('/' after a directory). */
+void ops_entry_print(const struct rpl_entry *e, const char *path, int lng);
+/* `ftx ls [-R] PATH`: the entries below `path` ("." the top) as they
+ * arrive, relative to it. */
+int ops_ls_path(struct ctl *c, const struct ui *u, const char *path,
+    int recursive, int lng, char *err, size_t errlen);
+/* MKDIR (parents=1 with `parents`); "created PATH/" unless --quiet. */
+int ops_mkdir(struct ctl *c, const struct ui *u, const char *path, int parents,
+    char *err, size_t errlen);
+/* RMDIR of an empty directory; "removed PATH/". */
+int ops_rmdir(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen);
+/* MOVE (replace=1 with `force`); "moved FROM -> TO". */
+int ops_mv(struct ctl *c, const struct ui *u, const char *from, const char *to,
+    int force, char *err, size_t errlen);
+/* STAT into *e, checked to answer for `path`. */
+int ops_stat_get(struct ctl *c, const char *path, struct rpl_entry *e,
+    char *err, size_t errlen);
+/* `ftx stat PATH`: the entry printed as `ls --long` prints it. */
+int ops_stat(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen);
+/*
+ * `ftx rm -r PATH`: a file is deleted; a directory's files are deleted
+ * as recursive listings find them (FTX_RMTREE_BATCH a round, so memory
+ * stays bounded whatever the tree's size), then its directories,
+ * deepest first, and the directory itself.  "deleted PATH/ (N files)".
+ */
+int ops_rm_tree(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen);
+
 #endif /* FTX_OPS_H */

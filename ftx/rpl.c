@@ -424,8 +424,8 @@ parse_path(const char *s, char *out, char *err, size_t errlen)
 
 /* The five fields ENTRY and STAT's OK share, after the verb. */
 static int
-parse_entry(const char *line, const char *verb, struct rpl_entry *e, char *err,
-    size_t errlen)
+parse_entry(const char *line, const char *verb, struct rpl_entry *e, int top_ok,
+    char *err, size_t errlen)
 {
 	struct split s;
 	uint64_t mtime;
@@ -446,19 +446,22 @@ parse_entry(const char *line, const char *verb, struct rpl_entry *e, char *err,
 	    parse_hex(s.cmd.argv[3], HASH_SHA256_HEXLEN, e->sha256, "sha256",
 		err, errlen) == -1)
 		return -1;
+	/* STAT . answers for the top of the area, a directory. */
+	if (top_ok && e->type == 'd' && strcmp(s.cmd.argv[4], ".") == 0)
+		return str_copy(e->path, sizeof(e->path), ".");
 	return parse_path(s.cmd.argv[4], e->path, err, errlen);
 }
 
 int
 rpl_entry(const char *line, struct rpl_entry *e, char *err, size_t errlen)
 {
-	return parse_entry(line, "ENTRY", e, err, errlen);
+	return parse_entry(line, "ENTRY", e, 0, err, errlen);
 }
 
 int
 rpl_stat(const char *line, struct rpl_entry *e, char *err, size_t errlen)
 {
-	return parse_entry(line, "OK", e, err, errlen);
+	return parse_entry(line, "OK", e, 1, err, errlen);
 }
 
 int
@@ -490,7 +493,7 @@ rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 	    parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5, "md5", err,
 		errlen) == -1)
 		return -1;
-	return parse_name(s.cmd.argv[3], h->name, err, errlen);
+	return parse_path(s.cmd.argv[3], h->name, err, errlen);
 }
 
 /* A STATS key: 1..RPL_STAT_KEY_MAX of [a-z0-9_]. */

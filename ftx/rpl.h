@@ -83,7 +83,7 @@ struct rpl_hash {
 	char sha256[HASH_SHA256_HEXLEN + 1];
 	int has_md5;
 	char md5[RPL_MD5_HEXLEN + 1]; /* "" when the server sent "-" */
-	char name[FTX_NAME_MAX + 1];
+	char name[FTX_RPATH_MAX + 1]; /* a path (folders) */
 };
 
 /* The greeting must be "OK FTX/1 ...". */
