@@ -190,7 +190,7 @@ assert_match 'is a directory' "$(cat "$ERR")" "rm of a glob: a directory needs -
 assert_exit 0 "rm -r of a glob matching a directory" ftx rm -r 'logs/*.d'
 assert_exit 4 "the directory is gone" ftx stat logs/sub.d
 
-assert_alive
+assert_alive "the folder commands"
 
 # ---------------------------------------------------------------- old server
 # A server whose greeting lacks `folders` (ftxd before 0.3).
@@ -198,7 +198,7 @@ start_fake good "$src/a.txt"
 old() {
 	timeout -k 2 30 "$FTX_BIN" --host 127.0.0.1 --port "$FAKE_PORT" "$@"
 }
-msg='server does not support folders (it is older than ftxd 0.3)'
+msg='server does not support folders \(it is older than ftxd 0\.3\)'
 assert_exit 0 "old server: plain ls still works" old ls
 set -f # the patterns below are for the server, not the shell
 for cmd in "mkdir x" "mkdir -p x/y" "rmdir x" "mv a b" "stat a" "ls -R" "ls sub" \
