@@ -27,6 +27,9 @@
 #include "str.h"
 #include "worker.h"
 
+/* What NOTFOUND names. */
+#define DIRENT "file or directory"
+
 /* What a folder command hands its job. */
 struct dop_args {
 	const char *path;
@@ -100,22 +103,6 @@ fail:
 	sess_reply(s, "ERROR INTERNAL out of resources");
 }
 
-/* The reply for a storage error about `path`: its code from the one
- * table, the path, the store's reason. */
-static void
-reply_store(struct sjob *j, const char *path, const struct store_err *e)
-{
-	char enc[PROTO_ENC_NAME_MAX];
-
-	proto_encode_name(enc, path[0] != '\0' ? path : ".");
-	if (e->code == STORE_NOTFOUND)
-		sjob_reply(
-		    j, "ERROR NOTFOUND no such file or directory: %s\n", enc);
-	else
-		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
-		    enc, e->msg);
-}
-
 /* --- MKDIR, RMDIR, MOVE, STAT ------------------------------------------ */
 
 static void
@@ -125,7 +112,7 @@ mkdir_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_mkdir(j->st, j->name, j->flag, &e) == -1) {
-		reply_store(j, j->name, &e);
+		sjob_reply_store(j, j->name, DIRENT, &e);
 		return;
 	}
 	log_msg(NULL, "mkdir path=%s", log_esc(enc, sizeof(enc), j->name));
@@ -151,7 +138,7 @@ rmdir_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_rmdir(j->st, j->name, &e) == -1) {
-		reply_store(j, j->name, &e);
+		sjob_reply_store(j, j->name, DIRENT, &e);
 		return;
 	}
 	log_msg(NULL, "rmdir path=%s", log_esc(enc, sizeof(enc), j->name));
@@ -183,9 +170,9 @@ move_work(struct sjob *j)
 		if (e.code == STORE_NOTFOUND &&
 		    store_lookup(j->st, j->name, &en, &e2) == 0 &&
 		    path_parent(parent, sizeof(parent), j->name2) == 0)
-			reply_store(j, parent, &e);
+			sjob_reply_store(j, parent, DIRENT, &e);
 		else
-			reply_store(j, j->name, &e);
+			sjob_reply_store(j, j->name, DIRENT, &e);
 		return;
 	}
 	log_msg(NULL, "move from=%s to=%s", log_esc(enc, sizeof(enc), j->name),
@@ -230,7 +217,7 @@ stat_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_lookup(j->st, j->name, &en, &e) == -1) {
-		reply_store(j, j->name, &e);
+		sjob_reply_store(j, j->name, DIRENT, &e);
 		return;
 	}
 	if (buf_printf(&j->reply, "OK ") == -1 ||
@@ -267,7 +254,7 @@ ls_work(struct sjob *j)
 	if (j->walk == NULL) {
 		if (store_walk_open(
 			j->st, j->name, j->recursive, &j->walk, &e) == -1) {
-			reply_store(j, j->name, &e);
+			sjob_reply_store(j, j->name, DIRENT, &e);
 			j->more = 0;
 			return;
 		}

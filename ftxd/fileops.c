@@ -173,20 +173,6 @@ fail:
 	sess_reply(s, "ERROR INTERNAL out of resources");
 }
 
-/* The reply for a storage error (store_code_proto: the one table). */
-static void
-reply_store(struct sjob *j, const struct store_err *e)
-{
-	char enc[PROTO_ENC_NAME_MAX];
-
-	proto_encode_name(enc, j->name);
-	if (e->code == STORE_NOTFOUND)
-		sjob_reply(j, "ERROR NOTFOUND no such file: %s\n", enc);
-	else
-		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
-		    enc, e->msg);
-}
-
 /* --- transfers --------------------------------------------------------- */
 
 /* " host=<public-host>" for OK replies, or "" without --public-host.
@@ -396,7 +382,7 @@ open_and_hash(struct sjob *j)
 
 	if (j->file == NULL &&
 	    store_read_open(j->st, j->name, &j->file, &j->sb, &e) == -1) {
-		reply_store(j, &e);
+		sjob_reply_store(j, j->name, "file", &e);
 		return -1;
 	}
 	if (!j->full) {
@@ -787,7 +773,7 @@ delete_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_delete(j->st, j->name, &e) == -1) {
-		reply_store(j, &e);
+		sjob_reply_store(j, j->name, "file", &e);
 		return;
 	}
 	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));

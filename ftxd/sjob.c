@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "ctx.h"
 #include "listing.h"
+#include "proto.h"
 #include "session.h"
 #include "sjob.h"
 #include "store.h"
@@ -161,4 +162,18 @@ sjob_reply(struct sjob *j, const char *fmt, ...)
 		buf_reset(&j->reply);
 		(void)buf_printf(&j->reply, "ERROR INTERNAL out of memory\n");
 	}
+}
+
+void
+sjob_reply_store(struct sjob *j, const char *path, const char *what,
+    const struct store_err *e)
+{
+	char enc[PROTO_ENC_NAME_MAX];
+
+	proto_encode_name(enc, path[0] != '\0' ? path : ".");
+	if (e->code == STORE_NOTFOUND)
+		sjob_reply(j, "ERROR NOTFOUND no such %s: %s\n", what, enc);
+	else
+		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
+		    enc, e->msg);
 }

@@ -118,6 +118,11 @@ int sjob_start_queued(struct sjob *j);
  * bounded, so failure means memory is short and says so instead. */
 void sjob_reply(struct sjob *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The reply for a storage error about `path` ("" is the top, shown as
+ * "."): "ERROR NOTFOUND no such <what>: <path>", else the code from the
+ * one table (store_code_proto), the path and the store's reason. */
+void sjob_reply_store(struct sjob *j, const char *path, const char *what,
+    const struct store_err *e);
 void sjob_q_push(struct sjob_q *q, struct sjob *j);
 /* The oldest job, or NULL. */
 struct sjob *sjob_q_pop(struct sjob_q *q);
