@@ -8,6 +8,7 @@
 
 #include "chat.h"
 #include "exitcode.h"
+#include "path.h"
 #include "proto.h"
 #include "str.h"
 
@@ -93,6 +94,19 @@ parse_size(const char *s, uint64_t *size, char *err, size_t errlen)
 	return 0;
 }
 
+/* SECURITY: a path from the server (folders: HASH of "a/b") passes
+ * the one path check, as ours do. */
+static int
+parse_path(const char *s, char *out, char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN];
+
+	if (path_check(s, why, sizeof(why)) == -1)
+		return str_err(
+		    err, errlen, "bad path from server: %s", why);
+	return str_copy(out, FTX_RPATH_MAX + 1, s);
+}
+
 /* SECURITY: a name from the server is shown on the terminal and may
  * become a local path, so it must pass the same check as ours. */
 static int
@@ -155,6 +169,7 @@ rpl_greeting_caps(const char *line)
 	    {"tls-required", RPL_CAP_TLS_REQUIRED},
 	    {"login", RPL_CAP_LOGIN},
 	    {"anonymous", RPL_CAP_ANONYMOUS},
+	    {"folders", RPL_CAP_FOLDERS},
 	};
 	const char *p = line;
 	char w[32];
@@ -423,7 +438,7 @@ rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 	    parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5, "md5", err,
 		errlen) == -1)
 		return -1;
-	return parse_name(s.cmd.argv[3], h->name, err, errlen);
+	return parse_path(s.cmd.argv[3], h->name, err, errlen);
 }
 
 /* A STATS key: 1..RPL_STAT_KEY_MAX of [a-z0-9_]. */

@@ -72,7 +72,7 @@ struct rpl_hash {
 	char sha256[HASH_SHA256_HEXLEN + 1];
 	int has_md5;
 	char md5[RPL_MD5_HEXLEN + 1]; /* "" when the server sent "-" */
-	char name[FTX_NAME_MAX + 1];
+	char name[FTX_RPATH_MAX + 1]; /* a path (folders) */
 };
 
 /* The greeting must be "OK FTX/1 ...". */
@@ -83,6 +83,7 @@ int rpl_greeting(const char *line, char *err, size_t errlen);
 #define RPL_CAP_TLS_REQUIRED 0x2 /* "tls-required" */
 #define RPL_CAP_LOGIN 0x4 /* "login": accounts are on */
 #define RPL_CAP_ANONYMOUS 0x8 /* "anonymous": LOGIN anonymous works */
+#define RPL_CAP_FOLDERS 0x10 /* "folders": paths, LS, MPUT, MGET */
 /* The capabilities a greeting announces, as RPL_CAP_* bits; words we do
  * not know are ignored.  (Unauthenticated: a hint, never a reason to
  * relax a check.) */
