@@ -28,6 +28,8 @@ sjob_free(struct sjob *j)
 	if (j->ust != NULL)
 		j->ust->inflight -= j->reserved; /* refused, or never ran */
 	store_read_close(j->file);
+	if (j->walk != NULL)
+		store_walk_close(j->walk);
 	buf_free(&j->reply);
 	listing_unref(j->cand);
 	listing_unref(j->snap);
@@ -76,7 +78,7 @@ sjob_done(struct job *job)
 void
 sjob_detach(struct sjob *j)
 {
-	if (j->streaming) {
+	if (j->streaming || j->parked) {
 		sjob_free(j); /* on no worker and in no queue */
 		return;
 	}
