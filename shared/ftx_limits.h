@@ -254,19 +254,9 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_RETRY_BASE_MS 500
 #define FTX_RETRY_CAP_MS 10000
 
-/*
- * Batches (docs/PROTOCOL.md "Batches"): at most FTX_BATCH_FILES_MAX
- * files between two commit points of an MPUT, and MGET requests
- * unanswered.  The client puts files of at most FTX_BATCH_SMALL_MAX
- * bytes into batches (larger ones go through UPLOAD/DOWNLOAD, which
- * resume), and ends an MPUT batch once it holds FTX_BATCH_BYTES_MAX
- * bytes, so a failed batch costs little to send again.  An MGET keeps
- * at most FTX_BATCH_REQ_BYTES of request lines unanswered, so they
- * never fill the server's socket buffer while it writes file bytes.
- */
-#define FTX_BATCH_FILES_MAX 256
-#define FTX_BATCH_SMALL_MAX (4 * 1024 * 1024)
-#define FTX_BATCH_BYTES_MAX (8 * 1024 * 1024)
+/* The client's MGET keeps at most FTX_BATCH_REQ_BYTES of request lines
+ * unanswered (and at most FTX_BATCH_FILES_MAX requests), so they never
+ * fill the server's socket buffer while it writes file bytes. */
 #define FTX_BATCH_REQ_BYTES (64 * 1024)
 /* SECURITY: a tree (the local walk, a server's LS) holds at most this
  * many entries in the client's memory; a larger one is refused. */
