@@ -26,6 +26,7 @@
 #include "pass.h"
 #include "path.h"
 #include "proto.h"
+#include "rglob.h"
 #include "rtt.h"
 #include "str.h"
 #include "talk.h"
@@ -93,11 +94,22 @@ static const char help_text[] =
     "                           written ':PATH' (':' alone: the top);\n"
     "                           --delete removes what SRC lacks, --dry-run\n"
     "                           prints \"send PATH\" / \"delete PATH\"\n"
-    "  ls [--long]              list files: size, modification time, name\n"
-    "                           (--long adds the SHA-256)\n"
-    "  rm NAME...               delete files\n"
+    "  ls [-R] [--long] [PATH]  list a directory (default: the top) as the\n"
+    "                           server sends it: size, modification time,\n"
+    "                           path, '/' after a directory; -R the whole\n"
+    "                           tree below it; --long adds the SHA-256\n"
+    "  rm [-r] PATH...          delete files; -r directories with all they\n"
+    "                           hold\n"
+    "  mkdir [-p] PATH...       make directories (-p: with their parents;\n"
+    "                           an existing one is fine)\n"
+    "  rmdir PATH...            remove empty directories\n"
+    "  mv [--force] FROM TO     move or rename a file or directory; an\n"
+    "                           existing TO is replaced only with --force\n"
+    "  stat PATH...             type, size, time and SHA-256 of paths\n"
     "  hash [--md5] NAME...     print the server's SHA-256 (and MD5) as\n"
     "                           \"<hex>  <name>\" lines for sha256sum -c\n"
+    "  (get, rm, ls and hash take remote globs in the last component,\n"
+    "  quoted for the shell: 'logs/*.gz', matched on the server's list)\n"
     "  chat [--nick NAME]       join the chat room: type to talk to\n"
     "                           everyone, @nick text to one person,\n"
     "                           /who /whoami /time /help /quit\n"
@@ -272,23 +284,6 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 			return usage_error(
 			    "%s: unknown option '%s'", cmd, argv[i]);
 	}
-	return 0;
-}
-
-/* SECURITY: every name is checked here, before any network traffic and
- * before it can become a local path. */
-static int
-check_names(const char *cmd, const struct operands *ops)
-{
-	char why[FTX_ERRLEN];
-	int i;
-
-	if (ops->n == 0)
-		return usage_error("%s: no NAME given", cmd);
-	for (i = 0; i < ops->n; i++)
-		if (proto_name_check(ops->v[i], why, sizeof(why)) == -1)
-			return usage_error(
-			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
 	return 0;
 }
 
@@ -480,21 +475,97 @@ get_tree(struct app *a, const struct operands *ops, const char *dir, int json)
 	return run_tree(a, &o);
 }
 
-/* SECURITY: every path is checked before any network traffic and
- * before it can become a local name (its last component). */
+/* SECURITY: every remote path or pattern is checked here, before any
+ * network traffic (path_check; a pattern's glob characters only in its
+ * last component; "." the top where a directory is meant). */
 static int
-check_paths(const char *cmd, const struct operands *ops)
+check_paths(
+    const char *cmd, const struct operands *ops, int dot_ok, int glob_ok)
 {
 	char why[FTX_ERRLEN];
 	int i;
 
-	if (ops->n == 0)
-		return usage_error("%s: no PATH given", cmd);
-	for (i = 0; i < ops->n; i++)
+	for (i = 0; i < ops->n; i++) {
+		if (dot_ok && strcmp(ops->v[i], ".") == 0)
+			continue;
+		if (glob_ok && rglob_is_pattern(ops->v[i])) {
+			if (rglob_check(ops->v[i], why, sizeof(why)) == -1)
+				return usage_error(
+				    "%s: invalid pattern '%s': %s", cmd,
+				    ops->v[i], why);
+			continue;
+		}
 		if (path_check(ops->v[i], why, sizeof(why)) == -1)
 			return usage_error(
 			    "%s: invalid path '%s': %s", cmd, ops->v[i], why);
+	}
 	return 0;
+}
+
+/* Connect, and insist on a server with folders; the code, printed. */
+static int
+connect_folders(struct app *a, int *first)
+{
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if ((rc = connect_for_item(a, first)) != EXITCODE_OK)
+		return rc;
+	rc = ops_need_folders(&a->ctl, err, sizeof(err));
+	note(rc, err, first);
+	return rc;
+}
+
+/* A glob's own failure (no match, the listing); its callbacks print
+ * theirs and leave err empty. */
+static void
+note_glob(int rc, const char *err, int *first)
+{
+	if (rc != EXITCODE_OK && err[0] == '\0') {
+		if (*first == EXITCODE_OK)
+			*first = rc;
+		return;
+	}
+	note(rc, err, first);
+}
+
+/* What a glob's callbacks need. */
+struct glob_run {
+	struct app *a;
+	int *first;
+	int flag; /* rm: -r; get: --resume */
+	int dirfd; /* get: the download directory */
+	const char *dir;
+};
+
+static int
+get_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	rc = transfer_get_opt(&g->a->ctl, &g->a->ui, e->path, g->dirfd, g->dir,
+	    g->flag ? TRANSFER_RESUME : 0, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
+}
+
+/* get 'PATTERN': every matching file; the last code. */
+static int
+get_glob(struct app *a, const char *pattern, int dirfd, const char *dir,
+    int resume, int *first)
+{
+	struct glob_run g = {a, first, resume, dirfd, dir};
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if ((rc = connect_folders(a, first)) != EXITCODE_OK)
+		return rc;
+	rc = rglob_expand(
+	    &a->ctl, pattern, RGLOB_FILES, get_match, &g, err, sizeof(err));
+	note_glob(rc, err, first);
+	return rc;
 }
 
 static int
@@ -515,7 +586,9 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 		return usage_error("get: empty directory name");
 	if (rec)
 		return get_tree(a, ops, dir, json);
-	if ((rc = check_paths("get", ops)) != 0)
+	if (ops->n == 0)
+		return usage_error("get: no PATH given");
+	if ((rc = check_paths("get", ops, 0, 1)) != 0)
 		return rc;
 	/* Connect before creating DIR, so an unreachable server leaves
 	 * nothing behind. */
@@ -527,7 +600,15 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 		ui_error("%s", err);
 		return EXITCODE_FAIL;
 	}
+	/* Remote globs first: each pattern's files (rglob.h). */
+	for (i = 0; i < ops->n; i++)
+		if (rglob_is_pattern(ops->v[i]) &&
+		    get_glob(a, ops->v[i], dirfd, dir, resume, &first) ==
+			EXITCODE_CONNECT)
+			break;
 	for (i = 0; i < ops->n; i++) {
+		if (rglob_is_pattern(ops->v[i]))
+			continue;
 		rc = transfer_get_opt(&a->ctl, &a->ui, ops->v[i], dirfd, dir,
 		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
 		note(rc, err, &first);
@@ -577,40 +658,208 @@ cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
 }
 
 static int
+ls_match(void *arg, const struct rpl_entry *e)
+{
+	const int *lng = arg;
+
+	ops_entry_print(e, e->path, *lng);
+	return 0;
+}
+
+static int
 cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int lng = 0, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {
-	    {"--long", "-l", NULL, &lng}, {NULL, NULL, NULL, NULL}};
+	int lng = 0, rec = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--long", "-l", NULL, &lng},
+	    {"--recursive", "-R", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0 ||
+	    (rc = check_paths("ls", ops, 1, 1)) != 0)
 		return rc;
-	if (ops->n != 0)
-		return usage_error("ls takes no arguments");
+	if (ops->n > 1)
+		return usage_error("ls takes at most one PATH");
 	if (connect_for_item(a, &first) != EXITCODE_OK)
 		return first;
-	rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+	/* A server without folders still lists its files (LIST). */
+	if (ops->n == 0 && !rec && !ctl_has_folders(&a->ctl))
+		rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+	else if ((rc = ops_need_folders(&a->ctl, err, sizeof(err))) != 0)
+		;
+	else if (ops->n == 1 && rglob_is_pattern(ops->v[0])) {
+		rc = rglob_expand(&a->ctl, ops->v[0], RGLOB_ANY, ls_match, &lng,
+		    err, sizeof(err));
+		fflush(stdout);
+	} else
+		rc = ops_ls_path(&a->ctl, &a->ui, ops->n == 1 ? ops->v[0] : ".",
+		    rec, lng, err, sizeof(err));
 	note(rc, err, &first);
 	return first;
 }
 
 static int
+rm_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if (e->type == 'd' && !g->flag) {
+		str_err(err, sizeof(err), "rm %s: is a directory (use rm -r)",
+		    e->path);
+		rc = EXITCODE_REFUSED;
+	} else if (e->type == 'd')
+		rc = ops_rm_tree(
+		    &g->a->ctl, &g->a->ui, e->path, err, sizeof(err));
+	else
+		rc = ops_rm(&g->a->ctl, &g->a->ui, e->path, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
+}
+
+/* rm of one operand: a glob, a tree (-r) or a file. */
+static void
+rm_one(struct app *a, const char *path, int rec, int *first)
+{
+	struct glob_run g = {a, first, rec, -1, NULL};
+	char err[FTX_ERRLEN];
+	int rc, glob = rglob_is_pattern(path);
+
+	if ((glob || rec) && connect_folders(a, first) != EXITCODE_OK)
+		return;
+	if (glob) {
+		rc = rglob_expand(
+		    &a->ctl, path, RGLOB_ANY, rm_match, &g, err, sizeof(err));
+		note_glob(rc, err, first);
+		return;
+	}
+	if (rec)
+		rc = ops_rm_tree(&a->ctl, &a->ui, path, err, sizeof(err));
+	else
+		rc = ops_rm(&a->ctl, &a->ui, path, err, sizeof(err));
+	note(rc, err, first);
+}
+
+static int
 cmd_rm(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	char err[FTX_ERRLEN];
-	int i, rc, first = EXITCODE_OK;
+	int rec = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--recursive", "-r", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 
-	if ((rc = parse_args("rm", argc, argv, NULL, ops)) != 0 ||
-	    (rc = check_names("rm", ops)) != 0)
+	if ((rc = parse_args("rm", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("rm: no PATH given");
+	if ((rc = check_paths("rm", ops, 0, 1)) != 0)
 		return rc;
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc = ops_rm(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		rm_one(a, ops->v[i], rec, &first);
+	}
+	return first;
+}
+
+static int
+cmd_mkdir(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int parents = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--parents", "-p", NULL, &parents}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("mkdir", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("mkdir: no PATH given");
+	if ((rc = check_paths("mkdir", ops, 0, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_mkdir(
+		    &a->ctl, &a->ui, ops->v[i], parents, err, sizeof(err));
 		note(rc, err, &first);
 	}
 	return first;
+}
+
+static int
+cmd_rmdir(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int i, rc, first = EXITCODE_OK;
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("rmdir", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("rmdir: no PATH given");
+	if ((rc = check_paths("rmdir", ops, 0, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_rmdir(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+cmd_mv(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int force = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--force", "-f", NULL, &force}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("mv", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 2)
+		return usage_error("mv needs FROM and TO");
+	if ((rc = check_paths("mv", ops, 0, 0)) != 0)
+		return rc;
+	if (connect_folders(a, &first) != EXITCODE_OK)
+		return first;
+	rc = ops_mv(
+	    &a->ctl, &a->ui, ops->v[0], ops->v[1], force, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+static int
+cmd_stat(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int i, rc, first = EXITCODE_OK;
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("stat", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("stat: no PATH given");
+	if ((rc = check_paths("stat", ops, 1, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_stat(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+hash_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	rc =
+	    ops_hash(&g->a->ctl, &g->a->ui, e->path, g->flag, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
 }
 
 static int
@@ -619,17 +868,30 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 	int md5 = 0, i, rc, first = EXITCODE_OK;
 	const struct opt opts[] = {
 	    {"--md5", NULL, NULL, &md5}, {NULL, NULL, NULL, NULL}};
+	struct glob_run g = {a, &first, 0, -1, NULL};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0 ||
-	    (rc = check_names("hash", ops)) != 0)
+	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0)
 		return rc;
+	if (ops->n == 0)
+		return usage_error("hash: no NAME given");
+	if ((rc = check_paths("hash", ops, 0, 1)) != 0)
+		return rc;
+	g.flag = md5;
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc =
-		    ops_hash(&a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
-		note(rc, err, &first);
+		if (!rglob_is_pattern(ops->v[i])) {
+			rc = ops_hash(
+			    &a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
+			note(rc, err, &first);
+			continue;
+		}
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			continue;
+		rc = rglob_expand(&a->ctl, ops->v[i], RGLOB_FILES, hash_match,
+		    &g, err, sizeof(err));
+		note_glob(rc, err, &first);
 	}
 	return first;
 }
@@ -817,6 +1079,10 @@ static const struct command {
     {"sync", cmd_sync},
     {"ls", cmd_ls},
     {"rm", cmd_rm},
+    {"mkdir", cmd_mkdir},
+    {"rmdir", cmd_rmdir},
+    {"mv", cmd_mv},
+    {"stat", cmd_stat},
     {"hash", cmd_hash},
     {"chat", cmd_chat},
     {"rtt", cmd_rtt},

@@ -259,128 +259,36 @@ tree_walk(const char *root, int follow, int notices, const char *rprefix,
 
 /* ---- the server's tree ---- */
 
+/* ops_entry_fn: one entry of the listing into the list. */
 static int
-parse_i64(const char *s, int64_t *out)
+ls_add(void *arg, const struct rpl_entry *e)
 {
-	uint64_t v;
-	int neg = s[0] == '-';
-
-	if (str_to_u64(s + neg, INT64_MAX, &v) == -1)
-		return -1;
-	*out = neg ? -(int64_t)v : (int64_t)v;
-	return 0;
-}
-
-int
-tree_parse_entry(
-    const char *line, struct tree_ent *e, char *err, size_t errlen)
-{
-	char copy[FTX_LINE_MAX], why[FTX_ERRLEN];
-	struct proto_cmd cmd;
-
-	memset(e, 0, sizeof(*e));
-	if (str_copy(copy, sizeof(copy), line) == -1 ||
-	    proto_split(copy, &cmd, why, sizeof(why)) == -1)
-		return str_err(err, errlen, "malformed ENTRY line from server");
-	if (strcmp(cmd.verb, "ENTRY") != 0 || cmd.argc != 5 ||
-	    (strcmp(cmd.argv[0], "f") != 0 && strcmp(cmd.argv[0], "d") != 0))
-		return str_err(err, errlen, "malformed ENTRY line from server");
-	e->type = cmd.argv[0][0];
-	/* SECURITY: every field bounded, the path checked like ours. */
-	if (str_to_u64(cmd.argv[1], FTX_MAX_FILE_SIZE, &e->size) == -1 ||
-	    parse_i64(cmd.argv[2], &e->mtime) == -1)
-		return str_err(err, errlen, "bad size or mtime from server");
-	if (strcmp(cmd.argv[3], "-") != 0) {
-		if (!rpl_is_hex(cmd.argv[3], HASH_SHA256_HEXLEN))
-			return str_err(err, errlen, "bad sha256 from server");
-		memcpy(e->sha, cmd.argv[3], HASH_SHA256_HEXLEN + 1);
-		e->has_sha = 1;
-	}
-	if (path_check(cmd.argv[4], why, sizeof(why)) == -1)
-		return str_err(err, errlen, "bad path from server: %s", why);
-	if ((e->path = strdup(cmd.argv[4])) == NULL)
-		return str_err(err, errlen, "out of memory");
-	return 0;
-}
-
-/* The final line of an LS: "DONE <n>", n the ENTRY lines we read. */
-static int
-ls_done(const char *line, uint64_t n, char *err, size_t errlen)
-{
-	char copy[FTX_LINE_MAX];
-	struct proto_cmd cmd;
-	uint64_t v;
-
-	if (str_copy(copy, sizeof(copy), line) == -1 ||
-	    proto_split(copy, &cmd, err, errlen) == -1 ||
-	    strcmp(cmd.verb, "DONE") != 0 || cmd.argc != 1 ||
-	    str_to_u64(cmd.argv[0], UINT64_MAX, &v) == -1 || v != n)
-		return str_err(err, errlen, "LS reply ends badly");
-	return 0;
-}
-
-/* ENTRY lines until DONE (or an ERROR); an exit code. */
-static int
-ls_entries(struct ctl *c, struct tree_list *l, char *err, size_t errlen)
-{
-	char line[FTX_LINE_MAX];
-	struct tree_ent e;
-	uint64_t n = 0;
-
-	for (;;) {
-		if (ctl_read(c, line, FTX_REPLY_TIMEOUT_S, err, errlen) == -1)
-			return EXITCODE_FAIL;
-		if (proto_kind(line) == PROTO_ERROR)
-			return ctl_refusal(c, line, err, errlen);
-		if (proto_kind(line) == PROTO_DONE)
-			break;
-		if (tree_parse_entry(line, &e, err, errlen) == -1)
-			goto protocol;
-		if (tree_add(l, e.path, e.type, e.size, e.mtime,
-			e.has_sha ? e.sha : NULL) == -1) {
-			free(e.path);
-			str_err(err, errlen,
-			    "out of memory or more than %d entries",
-			    FTX_TREE_ENTRIES_MAX);
-			goto protocol;
-		}
-		free(e.path);
-		n++;
-	}
-	if (ls_done(line, n, err, errlen) == -1)
-		goto protocol;
-	tree_sort(l);
-	return EXITCODE_OK;
-protocol:
-	/* The rest of the listing is still coming: the session is lost. */
-	ctl_drop(c);
-	return EXITCODE_FAIL;
+	return tree_add(arg, e->path, e->type, e->size, e->mtime,
+	    e->has_sha ? e->sha256 : NULL);
 }
 
 int
 tree_ls(struct ctl *c, const char *rpath, struct tree_list *l, int *notfound,
     char *err, size_t errlen)
 {
-	const char *args[2] = {rpath, "recursive=1"};
-	char line[FTX_LINE_MAX];
-	struct rpl_error e;
+	static const char nf[] = "(NOTFOUND)";
+	size_t n;
 	int rc;
 
 	*notfound = 0;
-	if (ctl_send(c, "LS", args, 2, err, errlen) == -1 ||
-	    ctl_read(c, line, FTX_REPLY_TIMEOUT_S, err, errlen) == -1)
-		return EXITCODE_FAIL;
-	if (proto_kind(line) == PROTO_ERROR) {
-		if (rpl_error(line, &e) == 0 && strcmp(e.code, "NOTFOUND") == 0)
-			*notfound = 1;
-		return ctl_refusal(c, line, err, errlen);
+	rc = ops_ls_stream(c, rpath, 1, ls_add, l, err, errlen);
+	if (rc == EXITCODE_OK) {
+		tree_sort(l);
+		return rc;
 	}
-	if (strcmp(line, "OK -") != 0) {
-		ctl_drop(c);
-		return str_err(err, errlen, "unexpected reply to LS"),
-		       EXITCODE_FAIL;
-	}
-	rc = ls_entries(c, l, err, errlen);
+	/* ctl_refusal's "reason (CODE)": only a missing directory is not
+	 * an error for a tree that goes there. */
+	n = strlen(err);
+	*notfound = rc == EXITCODE_REFUSED && n >= sizeof(nf) - 1 &&
+	    strcmp(err + n - (sizeof(nf) - 1), nf) == 0;
+	if (l->n >= FTX_TREE_ENTRIES_MAX)
+		str_err(err, errlen, "%s: more than %d entries", rpath,
+		    FTX_TREE_ENTRIES_MAX);
 	return rc;
 }
 
@@ -1283,16 +1191,6 @@ down_files(struct run *r, const struct tree_plan *p)
 
 /* ---- the whole run ---- */
 
-int
-tree_has_folders(const struct ctl *c, char *err, size_t errlen)
-{
-	if ((c->caps & RPL_CAP_FOLDERS) != 0)
-		return 1;
-	str_err(err, errlen,
-	    "server does not support folders (it is older than ftxd 0.3)");
-	return 0;
-}
-
 /* The two lists: source and destination. */
 static int
 lists(struct run *r, struct tree_list *src, struct tree_list *dst)
@@ -1421,8 +1319,8 @@ tree_run(struct ctl *c, const struct ui *u, const struct tree_opts *o,
 	r.rootfd = -1;
 	r.first = EXITCODE_OK;
 	rc = transfer_connect(c, o->remote, err, errlen);
-	if (rc == EXITCODE_OK && !tree_has_folders(c, err, errlen))
-		rc = EXITCODE_REFUSED;
+	if (rc == EXITCODE_OK)
+		rc = ops_need_folders(c, err, errlen);
 	if (rc == EXITCODE_OK && prepare(&r) == -1)
 		rc = EXITCODE_FAIL;
 	if (rc == EXITCODE_OK)

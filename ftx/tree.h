@@ -8,7 +8,7 @@
  *     known): the local side by a walk (tree_walk: opendir and fstatat,
  *     symbolic links skipped unless followed, special files and names
  *     the protocol refuses skipped with a notice), the server's by
- *     `LS <path> recursive=1` (tree_ls).
+ *     `LS <path> recursive=1` (tree_ls, over ops_ls_stream).
  *  2. The plan (tree_plan, pure): directories to make, files to send
  *     (for sync only those whose SHA-256 differs: sizes first, then
  *     digests from the hash cache or the server), and with --delete the
@@ -68,11 +68,6 @@ void tree_list_free(struct tree_list *l);
 int tree_walk(const char *root, int follow, int notices, const char *rprefix,
     struct tree_list *l, char *err, size_t errlen);
 
-/* One "ENTRY <type> <size> <mtime> <sha256-or-"-"> <path>" line into
- * *e (the path allocated); 0, or -1 with a reason.  SECURITY: every
- * field is checked, the path with path_check. */
-int tree_parse_entry(const char *line, struct tree_ent *e, char *err,
-    size_t errlen);
 /* `LS rpath recursive=1` into `l` (sorted).  An exit code; a missing
  * directory is EXITCODE_REFUSED with *notfound set. */
 int tree_ls(struct ctl *c, const char *rpath, struct tree_list *l,
@@ -133,8 +128,4 @@ int tree_run(struct ctl *c, const struct ui *u, const struct tree_opts *o,
 /* The summary: one JSON object, or one line for people. */
 void tree_summary(const struct ui *u, const struct tree_opts *o,
     const struct tree_stats *st);
-/* 1 if the session's server has folders (the greeting said so), else 0
- * and the message for the user. */
-int tree_has_folders(const struct ctl *c, char *err, size_t errlen);
-
 #endif /* FTX_TREE_H */

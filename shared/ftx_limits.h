@@ -56,6 +56,15 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 /* LIST returns at most this many entries (the worst case, 255-byte
  * names fully percent-encoded, fits FTX_LIST_TEXT_MAX). */
 #define FTX_MAX_LIST_ENTRIES 10000
+/* ftx: the matches of one remote glob are collected before they are
+ * used (the commands they feed need the control connection that the
+ * listing occupies), at most this many. */
+#define FTX_GLOB_MATCHES_MAX 10000
+/* ftx rm -r: files deleted per round of listing (a larger tree takes
+ * several rounds), and directories remembered, to be removed deepest
+ * first once their files are gone. */
+#define FTX_RMTREE_BATCH 1000
+#define FTX_RMTREE_DIRS_MAX 100000
 /* SECURITY: a LIST reply's FILE lines are built once, as a snapshot
  * (the "OK <n>" count comes first), of at most this many bytes, and
  * sent in pieces of FTX_LIST_PIECE bytes, the next only once the
