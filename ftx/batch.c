@@ -138,7 +138,8 @@ read_line(struct batch *b, char *line, int timeout_s, char *err, size_t errlen)
 			break;
 		/* SECURITY: a line is bounded like a control line. */
 		if (b->ilen - b->ioff >= FTX_LINE_MAX)
-			return str_err(err, errlen, "line from server too long");
+			return str_err(
+			    err, errlen, "line from server too long");
 		if (fill(b, timeout_s, err, errlen) == -1)
 			return -1;
 	}
@@ -219,8 +220,8 @@ batch_begin(struct ctl *c, int put, struct batch **bp, char *err, size_t errlen)
 	b->in = malloc(BATCH_INBUF);
 	b->h = hash_new(HASH_SHA256, NULL, 0);
 	if (put) {
-		b->out = malloc(BATCH_HDR_MAX + FTX_BATCH_SMALL_MAX + 1 +
-		    HASH_SHA256_LEN);
+		b->out = malloc(
+		    BATCH_HDR_MAX + FTX_BATCH_SMALL_MAX + 1 + HASH_SHA256_LEN);
 		b->sent = calloc(FTX_BATCH_FILES_MAX, sizeof(*b->sent));
 		b->sent_sha = calloc(FTX_BATCH_FILES_MAX, sizeof(*b->sent_sha));
 	}
@@ -333,8 +334,8 @@ parse_err(char *line, struct batch_item *it, char *err, size_t errlen)
 	if (str_copy(it->code, sizeof(it->code), cmd.argv[0]) == -1 ||
 	    str_copy(it->path, sizeof(it->path), cmd.argv[1]) == -1)
 		return str_err(err, errlen, "malformed ERR line from server");
-	(void)str_copy(it->reason, sizeof(it->reason),
-	    cmd.argc > 2 ? cmd.argv[2] : "");
+	(void)str_copy(
+	    it->reason, sizeof(it->reason), cmd.argc > 2 ? cmd.argv[2] : "");
 	it->ok = 0;
 	return 0;
 }
@@ -446,7 +447,8 @@ parse_frame(char *line, struct batch_item *it, char *err, size_t errlen)
 	if (proto_split(line, &cmd, err, errlen) == -1)
 		return -1;
 	if (strcmp(cmd.verb, "F") != 0 || cmd.argc != 3)
-		return str_err(err, errlen, "malformed batch frame from server");
+		return str_err(
+		    err, errlen, "malformed batch frame from server");
 	/* SECURITY: a size bounds what we write; a path must be ours. */
 	if (str_to_u64(cmd.argv[0], FTX_MAX_FILE_SIZE, &it->size) == -1)
 		return str_err(err, errlen, "bad size from server");
@@ -467,8 +469,8 @@ parse_frame(char *line, struct batch_item *it, char *err, size_t errlen)
 
 /* The bytes and digest of a frame: to fd, hashed, compared. */
 static int
-get_body(struct batch *b, struct batch_item *it, int fd, char *err,
-    size_t errlen)
+get_body(
+    struct batch *b, struct batch_item *it, int fd, char *err, size_t errlen)
 {
 	unsigned char digest[HASH_SHA256_LEN], theirs[HASH_SHA256_LEN];
 	int local = 0;

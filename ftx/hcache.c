@@ -78,8 +78,8 @@ mix(uint64_t h, uint64_t v)
 static uint64_t
 key_hash(const struct hc_entry *e)
 {
-	return mix(mix(mix(mix(0, e->dev), e->ino), e->size),
-	    (uint64_t)e->mtime_ns);
+	return mix(
+	    mix(mix(mix(0, e->dev), e->ino), e->size), (uint64_t)e->mtime_ns);
 }
 
 static int
@@ -174,7 +174,7 @@ parse_line(char *line, struct hc_entry *e)
 	int i = 0;
 
 	for (t = strtok_r(line, " ", &save); t != NULL && i < 5;
-	    t = strtok_r(NULL, " ", &save))
+	     t = strtok_r(NULL, " ", &save))
 		tok[i++] = t;
 	if (i != 5 || t != NULL)
 		return -1;
@@ -309,8 +309,7 @@ hcache_get(struct hcache *h, const struct stat *sb, char *sha)
 }
 
 int
-hcache_put(
-    struct hcache *h, const struct stat *sb, const char *sha, time_t now)
+hcache_put(struct hcache *h, const struct stat *sb, const char *sha, time_t now)
 {
 	struct hc_entry e;
 
@@ -361,12 +360,12 @@ emit(struct hcache *h, FILE *f, int used, size_t *left)
 	const struct hc_entry *e;
 	size_t i;
 
-	for (i = 0; i < h->n && *left > 0; i++) {
+	for (i = 0; i<h->n && * left> 0; i++) {
 		e = &h->v[i];
 		if (e->used != used)
 			continue;
-		if (fprintf(f, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64
-			       " %s\n",
+		if (fprintf(f,
+			"%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRId64 " %s\n",
 			e->dev, e->ino, e->size, e->mtime_ns, e->sha) < 0)
 			return -1;
 		(*left)--;
@@ -400,8 +399,8 @@ hcache_save(struct hcache *h, char *err, size_t errlen)
 		str_err(err, errlen, "out of memory");
 		goto out;
 	}
-	rc = afile_put_path(
-	    h->path, text, len, 0600, AFILE_NOSYNC, err, errlen);
+	rc =
+	    afile_put_path(h->path, text, len, 0600, AFILE_NOSYNC, err, errlen);
 out:
 	free(text);
 	return rc;

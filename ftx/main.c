@@ -379,8 +379,8 @@ run_tree(struct app *a, struct tree_opts *o)
 
 /* put -r LOCALDIR [REMOTE] */
 static int
-put_tree(struct app *a, const struct operands *ops, const char *as,
-    int follow, int json)
+put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
+    int json)
 {
 	char base[FTX_NAME_MAX + 1], rp[FTX_RPATH_MAX + 1];
 	struct tree_opts o;
@@ -393,8 +393,7 @@ put_tree(struct app *a, const struct operands *ops, const char *as,
 		as = ops->v[1];
 	if (as == NULL) {
 		if (local_base(ops->v[0], base, sizeof(base)) == -1)
-			return usage_error(
-			    "put -r: cannot name %s", ops->v[0]);
+			return usage_error("put -r: cannot name %s", ops->v[0]);
 		as = base;
 	}
 	if ((rc = user_rpath("put -r", as, rp, sizeof(rp))) != 0)

@@ -426,7 +426,8 @@ progress_tree_label(struct progress *p, uint64_t files_done,
 	if (take > room) {
 		/* Back up to the start of a UTF-8 sequence. */
 		take = room;
-		while (take > 0 && ((unsigned char)current[take] & 0xc0) == 0x80)
+		while (
+		    take > 0 && ((unsigned char)current[take] & 0xc0) == 0x80)
 			take--;
 	}
 	memcpy(p->label + hl, current, take);

@@ -571,8 +571,8 @@ transfer_data_open(struct ctl *c, const char *advertised, int port,
 	}
 	rc = EXITCODE_FAIL;
 	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
-	    chan_write_all(ch, hello, strlen(hello),
-		FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
+	    chan_write_all(
+		ch, hello, strlen(hello), FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
 		str_err(why, n, "cannot send the data token: %s",
 		    chan_strerror(ch, errno));
 		goto fail;
@@ -590,8 +590,8 @@ fail:
  * (the server holds a token for us) and the exit code returned; the
  * failure is transient unless TLS itself failed. */
 static int
-data_open(struct xfer *x, const char *advertised, int port,
-    const char *token, char *why, size_t n)
+data_open(struct xfer *x, const char *advertised, int port, const char *token,
+    char *why, size_t n)
 {
 	return transfer_data_open(
 	    x->c, advertised, port, token, &x->dch, &x->transient, why, n);
@@ -1029,8 +1029,8 @@ put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
 	(void)str_fmt(mt, sizeof(mt), "mtime=%" PRId64, x->mtime);
 	if (pipe_start(x, 0, why, n) == -1)
 		return EXITCODE_FAIL;
-	rc = request(x, "UPLOAD", args, upload_args(x, args), line, code, why,
-	    n);
+	rc = request(
+	    x, "UPLOAD", args, upload_args(x, args), line, code, why, n);
 	if (rc == EXITCODE_REFUSED && x->off > 0 &&
 	    strcmp(code, "RANGE") == 0) {
 		x->off = 0;

@@ -72,8 +72,8 @@ int transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen);
 int transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
     const char *name, int flags, char *err, size_t errlen);
-/* Download `name` (a path, already checked) to `dir`/its last component; `dir` is only used
- * in messages, `dirfd` for every file operation. */
+/* Download `name` (a path, already checked) to `dir`/its last component; `dir`
+ * is only used in messages, `dirfd` for every file operation. */
 int transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, char *err, size_t errlen);
 int transfer_get_opt(struct ctl *c, const struct ui *u, const char *name,

@@ -117,8 +117,8 @@ skip_notice(const struct walk *w, const char *rel, const char *why)
 	char safe[ESC_SIZE(FTX_RPATH_MAX)];
 
 	if (w->notices)
-		ui_error("skipped %s: %s", ui_safe(safe, sizeof(safe), rel),
-		    why);
+		ui_error(
+		    "skipped %s: %s", ui_safe(safe, sizeof(safe), rel), why);
 }
 
 static int
@@ -130,8 +130,8 @@ on_the_way(const struct walk_up *up, const struct stat *sb)
 	return 0;
 }
 
-static int walk_dir(struct walk *w, int dfd, const char *rel,
-    const struct walk_up *up);
+static int walk_dir(
+    struct walk *w, int dfd, const char *rel, const struct walk_up *up);
 
 /* One directory entry: checked, added, and descended into. */
 static void
@@ -145,9 +145,9 @@ walk_one(struct walk *w, int dfd, const char *rel, const char *name,
 	struct stat sb;
 	int sub;
 
-	if (rel[0] == '\0' ? str_copy(path, sizeof(path), name) == -1
-			   : str_fmt(path, sizeof(path), "%s/%s", rel, name) ==
-			-1) {
+	if (rel[0] == '\0'
+		? str_copy(path, sizeof(path), name) == -1
+		: str_fmt(path, sizeof(path), "%s/%s", rel, name) == -1) {
 		skip_notice(w, name, "path too long");
 		return;
 	}
@@ -189,8 +189,8 @@ walk_one(struct walk *w, int dfd, const char *rel, const char *name,
 	e->has_stat = 1;
 	e->dev = (uint64_t)sb.st_dev;
 	e->ino = (uint64_t)sb.st_ino;
-	e->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000LL +
-	    sb.st_mtim.tv_nsec;
+	e->mtime_ns =
+	    (int64_t)sb.st_mtim.tv_sec * 1000000000LL + sb.st_mtim.tv_nsec;
 	if (!S_ISDIR(sb.st_mode))
 		return;
 	sub = openat(dfd, name,
@@ -425,8 +425,7 @@ struct run {
 };
 
 /* A failure of one item: printed, the first one's code remembered. */
-static void
-fail(struct run *r, int rc, const char *fmt, ...)
+static void fail(struct run *r, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 static void
@@ -477,8 +476,8 @@ local_sha(struct run *r, struct tree_ent *e, char *err, size_t errlen)
 
 	fd = r->o->follow
 	    ? openat(r->rootfd, e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-	    : beneath_open(r->rootfd, e->path, O_RDONLY | O_NONBLOCK, 0, err,
-		  errlen);
+	    : beneath_open(
+		  r->rootfd, e->path, O_RDONLY | O_NONBLOCK, 0, err, errlen);
 	if (fd == -1)
 		return str_err(err, errlen, "cannot open %s: %s", e->path,
 		    strerror(errno));
@@ -606,8 +605,8 @@ open_local(struct run *r, const char *rel, char *why, size_t n)
 		fd = openat(r->rootfd, rel,
 		    O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	else
-		fd = beneath_open(r->rootfd, rel, O_RDONLY | O_NOCTTY |
-			O_NONBLOCK, 0, why, n);
+		fd = beneath_open(r->rootfd, rel,
+		    O_RDONLY | O_NOCTTY | O_NONBLOCK, 0, why, n);
 	if (fd == -1)
 		(void)str_fmt(why, n, "cannot open: %s", strerror(errno));
 	return fd;
@@ -665,8 +664,8 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 				    safe(s, sizeof(s), e->path), why);
 				continue;
 			}
-			rc = batch_put_file(b, fd, rp, e->mtime, &sz, why,
-			    sizeof(why));
+			rc = batch_put_file(
+			    b, fd, rp, e->mtime, &sz, why, sizeof(why));
 			close(fd);
 			if (rc != EXITCODE_OK && batch_pending(b) == k) {
 				/* A local failure: the batch goes on. */
@@ -750,8 +749,8 @@ up_large(struct run *r, struct tree_ent *e, const char *local)
 		return;
 	}
 	progress_clear(&r->pg);
-	rc = transfer_put_tree(r->c, &r->xui, path, rp, &t, TRANSFER_RESUME,
-	    r->err, r->errlen);
+	rc = transfer_put_tree(
+	    r->c, &r->xui, path, rp, &t, TRANSFER_RESUME, r->err, r->errlen);
 	r->files_done++;
 	if (rc != EXITCODE_OK) {
 		fail(r, rc, "%s", r->err);
@@ -872,8 +871,8 @@ struct down {
 /* The directory that will hold `rel` (made if missing), beneath the
  * top; *leaf points into rel. */
 static int
-local_parent(struct run *r, const char *rel, const char **leaf, char *why,
-    size_t n)
+local_parent(
+    struct run *r, const char *rel, const char **leaf, char *why, size_t n)
 {
 	return beneath_opendir_parent(r->rootfd, rel, 1, 0755, leaf, why, n);
 }
@@ -907,8 +906,8 @@ down_open(void *arg, const struct batch_item *it, char *err, size_t errlen)
 	sig_npend = (sig_atomic_t)(d->npend + 1);
 	return fd;
 fail:
-	str_err(err, errlen, "cannot create a temporary for %s: %s",
-	    p->e->path, strerror(errno));
+	str_err(err, errlen, "cannot create a temporary for %s: %s", p->e->path,
+	    strerror(errno));
 	close(p->dirfd);
 	return -1;
 }
@@ -966,8 +965,7 @@ down_received(struct down *d, struct tree_ent *e, struct batch_item *it, int fd)
 			fail(r, EXITCODE_FAIL, "get %s: cannot set mtime: %s",
 			    safe(s, sizeof(s), e->path), strerror(errno));
 		else
-			fail(r, EXITCODE_INTEGRITY,
-			    "integrity failure: %s: %s",
+			fail(r, EXITCODE_INTEGRITY, "integrity failure: %s: %s",
 			    safe(s, sizeof(s), e->path), it->reason);
 		close(fd);
 		(void)unlinkat(p->dirfd, p->tmp, 0);
@@ -1116,8 +1114,8 @@ down_delete(struct run *r, const struct tree_plan *p)
 			dry(r, "delete", p->del[i]->path);
 			continue;
 		}
-		dfd = beneath_opendir_parent(r->rootfd, p->del[i]->path, 0, 0,
-		    &leaf, why, sizeof(why));
+		dfd = beneath_opendir_parent(
+		    r->rootfd, p->del[i]->path, 0, 0, &leaf, why, sizeof(why));
 		if (dfd != -1 &&
 		    unlinkat(dfd, leaf,
 			p->del[i]->type == 'd' ? AT_REMOVEDIR : 0) == -1)
@@ -1147,8 +1145,8 @@ down_mkdirs(struct run *r, const struct tree_plan *p)
 			dry(r, "mkdir", p->mkdir[i]->path);
 			continue;
 		}
-		dfd = local_parent(r, p->mkdir[i]->path, &leaf, why,
-		    sizeof(why));
+		dfd =
+		    local_parent(r, p->mkdir[i]->path, &leaf, why, sizeof(why));
 		if (dfd == -1) {
 			fail(r, EXITCODE_FAIL, "mkdir %s: %s",
 			    safe(s, sizeof(s), p->mkdir[i]->path), why);
@@ -1210,8 +1208,7 @@ lists(struct run *r, struct tree_list *src, struct tree_list *dst)
 		if (rc != EXITCODE_OK && !(r->o->up && notfound))
 			return rc;
 	}
-	if (!r->o->up && r->rootfd != -1 &&
-	    (r->o->flags & TREE_COMPARE) != 0 &&
+	if (!r->o->up && r->rootfd != -1 && (r->o->flags & TREE_COMPARE) != 0 &&
 	    tree_walk(r->o->local, 0, 0, "", local, r->err, r->errlen) == -1)
 		return EXITCODE_FAIL;
 	return EXITCODE_OK;
@@ -1223,8 +1220,8 @@ static int
 open_root(struct run *r)
 {
 	if (r->o->up || r->o->dry_run) {
-		r->rootfd = open(
-		    r->o->local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		r->rootfd =
+		    open(r->o->local, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (r->rootfd == -1 && (r->o->up || errno != ENOENT))
 			return str_err(r->err, r->errlen,
 			    "cannot open directory %s: %s", r->o->local,

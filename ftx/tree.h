@@ -126,6 +126,6 @@ struct tree_stats {
 int tree_run(struct ctl *c, const struct ui *u, const struct tree_opts *o,
     struct tree_stats *st, char *err, size_t errlen);
 /* The summary: one JSON object, or one line for people. */
-void tree_summary(const struct ui *u, const struct tree_opts *o,
-    const struct tree_stats *st);
+void tree_summary(
+    const struct ui *u, const struct tree_opts *o, const struct tree_stats *st);
 #endif /* FTX_TREE_H */

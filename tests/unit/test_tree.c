@@ -98,8 +98,8 @@ test_plan_compare(void **state)
 	(void)state;
 	lists(&src, &dst);
 	sha_calls = 0;
-	assert_int_equal(tree_plan(&src, &dst, TREE_COMPARE, fake_sha, NULL,
-			     &p, NULL, 0),
+	assert_int_equal(
+	    tree_plan(&src, &dst, TREE_COMPARE, fake_sha, NULL, &p, NULL, 0),
 	    0);
 	assert_int_equal(p.nsend, 3);
 	assert_true(has(p.send, p.nsend, "a/changed.txt"));
