@@ -371,6 +371,7 @@ run_tree(struct app *a, struct tree_opts *o)
 	    hcache_default_path(cache, sizeof(cache)) == 0)
 		o->hcache = cache;
 	rc = tree_run(&a->ctl, &a->ui, o, &st, err, sizeof(err));
+	o->hcache = NULL; /* `cache` ends here */
 	if (rc == EXITCODE_OK || st.sent + st.skipped + st.deleted > 0 ||
 	    o->json)
 		tree_summary(&a->ui, o, &st);

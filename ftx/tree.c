@@ -299,12 +299,12 @@ push(struct tree_ent ***v, size_t *n, struct tree_ent *e)
 {
 	struct tree_ent **nv;
 
-	/* Grow in powers of two (the count is the capacity's hint). */
-	if ((*n & (*n - 1)) == 0 || *n == 0) {
-		size_t nc = *n == 0 ? 16 : *n * 2;
+	/* The capacity is the next power of two: grow when n is one. */
+	if ((*n & (*n - 1)) == 0) {
+		size_t nc = *n == 0 ? 1 : *n * 2;
 
-		if (nc > SIZE_MAX / sizeof(*nv) ||
-		    (nv = realloc(*v, nc * sizeof(*nv))) == NULL)
+		if (nc > SIZE_MAX / sizeof(struct tree_ent *) ||
+		    (nv = realloc(*v, nc * sizeof(struct tree_ent *))) == NULL)
 			return -1;
 		*v = nv;
 	}
@@ -393,7 +393,7 @@ tree_plan(const struct tree_list *src, const struct tree_list *dst, int flags,
 		return -1;
 	}
 	if (p->ndel > 1)
-		qsort(p->del, p->ndel, sizeof(*p->del), by_path_desc);
+		qsort(p->del, p->ndel, sizeof(struct tree_ent *), by_path_desc);
 	return 0;
 }
 
@@ -768,7 +768,7 @@ split_sizes(const struct tree_plan *p, struct tree_ent ***small, size_t *ns)
 	size_t i;
 
 	*ns = 0;
-	*small = calloc(p->nsend > 0 ? p->nsend : 1, sizeof(**small));
+	*small = calloc(p->nsend > 0 ? p->nsend : 1, sizeof(struct tree_ent *));
 	if (*small == NULL)
 		return -1;
 	for (i = 0; i < p->nsend; i++)
