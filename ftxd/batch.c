@@ -531,12 +531,12 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
     struct hash_ctx *h, unsigned char *buf, struct batch_result *r)
 {
 	char why[FTX_ERRLEN], enc[PROTO_ENC_NAME_MAX];
-	unsigned char sha[HASH_SHA256_LEN];
+	unsigned char sha[HASH_SHA256_LEN], md5[HASH_MD5_LEN];
 	struct store_file *f = NULL;
 	struct store_stat sb;
 	struct store_err e;
 	struct proto_cmd cmd;
-	int hashing, rc = -1;
+	int hashing, has_md5, rc = -1;
 
 	if (proto_split(line, &cmd, why, sizeof(why)) == -1)
 		return fail(r, FTXE_SYNTAX, "batch request: %s", why);
@@ -550,7 +550,7 @@ get_file(const struct batch_cfg *c, const struct batch_io *io, char *line,
 		return send_line(io, r, "ERR %s %s %s\n",
 		    store_code_proto(e.code), enc,
 		    e.code == STORE_NOTFOUND ? "no such file" : e.msg);
-	hashing = store_cached(f, sha, NULL, NULL) == -1;
+	hashing = store_cached(f, sha, md5, &has_md5) == -1;
 	if (send_line(io, r, "F %" PRIu64 " %lld %s\n", sb.size,
 		(long long)sb.mtime, enc) == -1 ||
 	    send_file(c, io, f, sb.size, h, hashing, buf, r) == -1)

@@ -100,19 +100,20 @@ fail:
 	sess_reply(s, "ERROR INTERNAL out of resources");
 }
 
-/* The reply for a storage error: its code from the one table. */
+/* The reply for a storage error about `path`: its code from the one
+ * table, the path, the store's reason. */
 static void
-reply_store(struct sjob *j, const struct store_err *e)
+reply_store(struct sjob *j, const char *path, const struct store_err *e)
 {
 	char enc[PROTO_ENC_NAME_MAX];
 
-	proto_encode_name(enc, j->name[0] != '\0' ? j->name : ".");
+	proto_encode_name(enc, path[0] != '\0' ? path : ".");
 	if (e->code == STORE_NOTFOUND)
 		sjob_reply(
 		    j, "ERROR NOTFOUND no such file or directory: %s\n", enc);
 	else
-		sjob_reply(
-		    j, "ERROR %s %s\n", store_code_proto(e->code), e->msg);
+		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
+		    enc, e->msg);
 }
 
 /* --- MKDIR, RMDIR, MOVE, STAT ------------------------------------------ */
@@ -124,7 +125,7 @@ mkdir_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_mkdir(j->st, j->name, j->flag, &e) == -1) {
-		reply_store(j, &e);
+		reply_store(j, j->name, &e);
 		return;
 	}
 	log_msg(NULL, "mkdir path=%s", log_esc(enc, sizeof(enc), j->name));
@@ -150,7 +151,7 @@ rmdir_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_rmdir(j->st, j->name, &e) == -1) {
-		reply_store(j, &e);
+		reply_store(j, j->name, &e);
 		return;
 	}
 	log_msg(NULL, "rmdir path=%s", log_esc(enc, sizeof(enc), j->name));
@@ -172,10 +173,19 @@ static void
 move_work(struct sjob *j)
 {
 	char enc[PROTO_ENC_NAME_MAX], enc2[PROTO_ENC_NAME_MAX];
-	struct store_err e;
+	char parent[FTX_RPATH_MAX + 1];
+	struct store_entry en;
+	struct store_err e, e2;
 
 	if (store_rename(j->st, j->name, j->name2, j->flag, &e) == -1) {
-		reply_store(j, &e);
+		/* NOTFOUND: name the source if it is missing, else the
+		 * target's parent. */
+		if (e.code == STORE_NOTFOUND &&
+		    store_lookup(j->st, j->name, &en, &e2) == 0 &&
+		    path_parent(parent, sizeof(parent), j->name2) == 0)
+			reply_store(j, parent, &e);
+		else
+			reply_store(j, j->name, &e);
 		return;
 	}
 	log_msg(NULL, "move from=%s to=%s", log_esc(enc, sizeof(enc), j->name),
@@ -220,7 +230,7 @@ stat_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_lookup(j->st, j->name, &en, &e) == -1) {
-		reply_store(j, &e);
+		reply_store(j, j->name, &e);
 		return;
 	}
 	if (buf_printf(&j->reply, "OK ") == -1 ||
@@ -257,7 +267,7 @@ ls_work(struct sjob *j)
 	if (j->walk == NULL) {
 		if (store_walk_open(
 			j->st, j->name, j->recursive, &j->walk, &e) == -1) {
-			reply_store(j, &e);
+			reply_store(j, j->name, &e);
 			j->more = 0;
 			return;
 		}

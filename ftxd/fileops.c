@@ -183,8 +183,8 @@ reply_store(struct sjob *j, const struct store_err *e)
 	if (e->code == STORE_NOTFOUND)
 		sjob_reply(j, "ERROR NOTFOUND no such file: %s\n", enc);
 	else
-		sjob_reply(
-		    j, "ERROR %s %s\n", store_code_proto(e->code), e->msg);
+		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
+		    enc, e->msg);
 }
 
 /* --- transfers --------------------------------------------------------- */
@@ -844,7 +844,7 @@ fop_hash(struct session *s, struct proto_cmd *c)
 		return;
 	if (c->argc == 2) {
 		if (strcmp(c->argv[1], "md5") != 0) {
-			sess_reply(s, "ERROR SYNTAX usage: HASH <name> [md5]");
+			sess_reply(s, "ERROR SYNTAX usage: HASH <path> [md5]");
 			return;
 		}
 		a.md5 = 1;
