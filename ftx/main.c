@@ -488,16 +488,13 @@ check_paths(
 	for (i = 0; i < ops->n; i++) {
 		if (dot_ok && strcmp(ops->v[i], ".") == 0)
 			continue;
-		if (glob_ok && rglob_is_pattern(ops->v[i])) {
-			if (rglob_check(ops->v[i], why, sizeof(why)) == -1)
-				return usage_error(
-				    "%s: invalid pattern '%s': %s", cmd,
-				    ops->v[i], why);
-			continue;
-		}
 		if (path_check(ops->v[i], why, sizeof(why)) == -1)
 			return usage_error(
-			    "%s: invalid path '%s': %s", cmd, ops->v[i], why);
+			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
+		if (glob_ok && rglob_is_pattern(ops->v[i]) &&
+		    rglob_check(ops->v[i], why, sizeof(why)) == -1)
+			return usage_error("%s: invalid pattern '%s': %s", cmd,
+			    ops->v[i], why);
 	}
 	return 0;
 }

@@ -767,7 +767,7 @@ ops_rm_tree(struct ctl *c, const struct ui *u, const char *path, char *err,
 		str_err(err, errlen, "rm -r %s: %s", path, why);
 		return rc;
 	}
-	ui_say(u, "deleted %s/ (%" PRIu64 " files)\n",
-	    ui_safe(safe, sizeof(safe), path), files);
+	ui_say(u, "deleted %s/ (%" PRIu64 " file%s)\n",
+	    ui_safe(safe, sizeof(safe), path), files, files == 1 ? "" : "s");
 	return EXITCODE_OK;
 }

@@ -59,7 +59,10 @@ collect_entry(void *arg, const struct rpl_entry *e)
 
 	if (co->want == RGLOB_FILES && e->type != 'f')
 		return 0;
-	if (fnmatch(co->base, e->path, FNM_PATHNAME | FNM_PERIOD) != 0)
+	/* A name may hold '*', '?' or '[' itself (and no '\\' to escape
+	 * them with): the pattern matches that name literally too. */
+	if (fnmatch(co->base, e->path, FNM_PATHNAME | FNM_PERIOD) != 0 &&
+	    strcmp(co->base, e->path) != 0)
 		return 0;
 	if (co->n == FTX_GLOB_MATCHES_MAX) {
 		co->too_many = 1;

@@ -5,9 +5,10 @@
  * Only the last component of a pattern may hold glob characters (*, ?
  * and [...]); the directory part is a plain path.  The pattern is
  * matched with fnmatch(3) (FNM_PATHNAME | FNM_PERIOD) against the names
- * of one non-recursive LS of the directory part, so a name with '*' in
- * it matches itself, and nothing ever reaches a dot name (the server
- * does not list them).
+ * of one non-recursive LS of the directory part; a name equal to the
+ * pattern matches too, so a file named "x[1]" is reached even though a
+ * name has no '\\' to escape with.  Nothing ever reaches a dot name (the
+ * server does not list them).
  */
 #ifndef FTX_RGLOB_H
 #define FTX_RGLOB_H

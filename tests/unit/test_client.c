@@ -440,6 +440,8 @@ ls_against(
 	fake_session(&c, &peer);
 	assert_int_equal(
 	    write(peer, reply, strlen(reply)), (ssize_t)strlen(reply));
+	/* Then the server falls silent for good: EOF, not a timeout. */
+	assert_int_equal(shutdown(peer, SHUT_WR), 0);
 	rc = ops_ls_stream(&c, "dir", 1, see_entry, sn, err, errlen);
 	*dropped = c.ch.fd == -1;
 	ctl_drop(&c);
@@ -542,6 +544,7 @@ glob_against(const char *reply, const char *pattern, enum rglob_want want,
 	fake_session(&c, &peer);
 	assert_int_equal(
 	    write(peer, reply, strlen(reply)), (ssize_t)strlen(reply));
+	assert_int_equal(shutdown(peer, SHUT_WR), 0);
 	rc = rglob_expand(&c, pattern, want, see_entry, sn, err, errlen);
 	n = recv(peer, sent, sentlen - 1, MSG_DONTWAIT);
 	sent[n > 0 ? n : 0] = '\0';
@@ -599,6 +602,13 @@ test_rglob(void **state)
 			     sizeof(sent), err, sizeof(err)),
 	    EXITCODE_OK);
 	assert_int_equal(sn.n, 2);
+	/* A name with glob characters of its own matches itself. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "x[1].gz", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.last, "x[1].gz");
 	/* Nothing matches: an error that names the pattern. */
 	memset(&sn, 0, sizeof(sn));
 	assert_int_equal(glob_against(reply, "*.zip", RGLOB_ANY, &sn, sent,
