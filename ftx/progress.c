@@ -432,7 +432,6 @@ progress_tree_label(struct progress *p, uint64_t files_done,
 	}
 	memcpy(p->label + hl, current, take);
 	p->label[hl + take] = '\0';
-	p->t_last = 0; /* redraw at the next update */
 }
 
 void
