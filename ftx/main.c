@@ -32,6 +32,8 @@
 #include "talk.h"
 #include "tls.h"
 #include "transfer.h"
+#include "tree.h"
+#include "hcache.h"
 #include "ui.h"
 
 struct app {
@@ -66,12 +68,16 @@ static const char help_text[] =
     "checked end to end with SHA-256.\n"
     "\n"
     "Commands:\n"
-    "  put FILE... [--as NAME] [--resume]\n"
+    "  put FILE... [--as PATH] [--resume]\n"
     "                           upload files, stored under their base name\n"
-    "                           (or NAME, for a single FILE); --resume\n"
+    "                           (or PATH, for a single FILE); --resume\n"
     "                           sends only what the server does not have\n"
     "                           from an interrupted upload\n"
-    "  get NAME... [-o DIR] [--resume]\n"
+    "  put -r [-L] [--json] LOCALDIR [REMOTE]\n"
+    "                           upload a tree to REMOTE (default: the\n"
+    "                           base name of LOCALDIR; --as REMOTE too);\n"
+    "                           -L follows symbolic links\n"
+    "  get PATH... [-o DIR] [--resume]\n"
     "                           download files into DIR (default\n"
     "                           " FTX_DEFAULT_DOWNLOAD_DIR "); an existing "
     "file is\n"
@@ -79,6 +85,15 @@ static const char help_text[] =
     "                           --resume continues an interrupted one\n"
     "                           (kept in DIR as a hidden .ftx-part-*\n"
     "                           file) if the server's file is unchanged\n"
+    "  get -r [--json] REMOTE [LOCAL]\n"
+    "                           download a tree to LOCAL (default:\n"
+    "                           DIR/the base name of REMOTE)\n"
+    "  sync [--delete] [--dry-run] [--json] [-L] SRC DST\n"
+    "                           make DST like SRC, sending only files whose\n"
+    "                           SHA-256 differs; one side is remote,\n"
+    "                           written ':PATH' (':' alone: the top);\n"
+    "                           --delete removes what SRC lacks, --dry-run\n"
+    "                           prints \"send PATH\" / \"delete PATH\"\n"
     "  ls [-R] [--long] [PATH]  list a directory (default: the top) as the\n"
     "                           server sends it: size, modification time,\n"
     "                           path, '/' after a directory; -R the whole\n"
@@ -272,23 +287,6 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 	return 0;
 }
 
-/* SECURITY: every name is checked here, before any network traffic and
- * before it can become a local path. */
-static int
-check_names(const char *cmd, const struct operands *ops)
-{
-	char why[FTX_ERRLEN];
-	int i;
-
-	if (ops->n == 0)
-		return usage_error("%s: no NAME given", cmd);
-	for (i = 0; i < ops->n; i++)
-		if (proto_name_check(ops->v[i], why, sizeof(why)) == -1)
-			return usage_error(
-			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
-	return 0;
-}
-
 /* Print a failure and remember the first one's exit code. */
 static void
 note(int rc, const char *err, int *first)
@@ -312,25 +310,127 @@ connect_for_item(struct app *a, int *first)
 	return rc;
 }
 
+/* A remote path a user typed: "." (the top) or a checked path, with
+ * trailing slashes taken off; 0, or EXITCODE_USAGE. */
+static int
+user_rpath(const char *cmd, const char *in, char *out, size_t n)
+{
+	char why[FTX_ERRLEN];
+	size_t len;
+
+	if (str_copy(out, n, in[0] != '\0' ? in : ".") == -1)
+		return usage_error("%s: path too long", cmd);
+	len = strlen(out);
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	if (strcmp(out, ".") == 0 || strcmp(out, "/") == 0) {
+		(void)str_copy(out, n, ".");
+		return 0;
+	}
+	/* SECURITY: checked before any network traffic, as names are. */
+	if (path_check(out, why, sizeof(why)) == -1)
+		return usage_error("%s: invalid path '%s': %s", cmd, in, why);
+	return 0;
+}
+
+/* The last component of a local directory as the user wrote it
+ * ("photos/" and "a/photos" give "photos"), into out[n]; the current
+ * directory's own name for ".". */
+static int
+local_base(const char *dir, char *out, size_t n)
+{
+	char tmp[FTX_PATH_MAX], *real = NULL;
+	size_t len;
+	int rc;
+
+	if (str_copy(tmp, sizeof(tmp), dir) == -1)
+		return -1;
+	len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	if (strcmp(transfer_basename(tmp), ".") != 0 &&
+	    strcmp(transfer_basename(tmp), "..") != 0 &&
+	    transfer_basename(tmp)[0] != '\0')
+		return str_copy(out, n, transfer_basename(tmp));
+	if ((real = realpath(dir, NULL)) == NULL)
+		return -1;
+	rc = str_copy(out, n, transfer_basename(real));
+	free(real);
+	return rc;
+}
+
+/* Run a tree transfer and print its summary. */
+static int
+run_tree(struct app *a, struct tree_opts *o)
+{
+	struct tree_stats st;
+	char err[FTX_ERRLEN], cache[FTX_PATH_MAX];
+	int rc;
+
+	if ((o->flags & TREE_COMPARE) != 0 &&
+	    hcache_default_path(cache, sizeof(cache)) == 0)
+		o->hcache = cache;
+	rc = tree_run(&a->ctl, &a->ui, o, &st, err, sizeof(err));
+	o->hcache = NULL; /* `cache` ends here */
+	if (rc == EXITCODE_OK || st.sent + st.skipped + st.deleted > 0 ||
+	    o->json)
+		tree_summary(&a->ui, o, &st);
+	return rc;
+}
+
+/* put -r LOCALDIR [REMOTE] */
+static int
+put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
+    int json)
+{
+	char base[FTX_NAME_MAX + 1], rp[FTX_RPATH_MAX + 1];
+	struct tree_opts o;
+	int rc;
+
+	if (ops->n < 1 || ops->n > 2 || (as != NULL && ops->n != 1))
+		return usage_error("put -r: give LOCALDIR and at most one "
+				   "REMOTE (or --as REMOTE)");
+	if (as == NULL && ops->n == 2)
+		as = ops->v[1];
+	if (as == NULL) {
+		if (local_base(ops->v[0], base, sizeof(base)) == -1)
+			return usage_error("put -r: cannot name %s", ops->v[0]);
+		as = base;
+	}
+	if ((rc = user_rpath("put -r", as, rp, sizeof(rp))) != 0)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.up = 1;
+	o.local = ops->v[0];
+	o.remote = rp;
+	o.follow = follow;
+	o.json = json;
+	return run_tree(a, &o);
+}
+
 static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *as = NULL, *name;
-	int resume = 0;
+	int resume = 0, rec = 0, follow = 0, json = 0;
 	const struct opt opts[] = {{"--as", NULL, &as, NULL},
-	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
+	    {"--resume", NULL, NULL, &resume},
+	    {"--recursive", "-r", NULL, &rec}, {"-L", NULL, NULL, &follow},
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN];
 	int i, rc, first = EXITCODE_OK;
 
 	if ((rc = parse_args("put", argc, argv, opts, ops)) != 0)
 		return rc;
+	if (rec)
+		return put_tree(a, ops, as, follow, json);
 	if (ops->n == 0)
 		return usage_error("put: no FILE given");
 	if (as != NULL && ops->n != 1)
 		return usage_error("put: --as needs exactly one FILE");
 	for (i = 0; i < ops->n; i++) {
 		name = as != NULL ? as : transfer_basename(ops->v[i]);
-		if (proto_name_check(name, why, sizeof(why)) == -1)
+		if (path_check(name, why, sizeof(why)) == -1)
 			return usage_error("put: %s cannot be stored as "
 					   "'%s': %s",
 			    ops->v[i], name, why);
@@ -346,6 +446,33 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 			break;
 	}
 	return first;
+}
+
+/* get -r REMOTE [LOCAL] */
+static int
+get_tree(struct app *a, const struct operands *ops, const char *dir, int json)
+{
+	char rp[FTX_RPATH_MAX + 1], local[FTX_PATH_MAX];
+	struct tree_opts o;
+	int rc;
+
+	if (ops->n < 1 || ops->n > 2)
+		return usage_error("get -r: give REMOTE and at most one LOCAL");
+	if ((rc = user_rpath("get -r", ops->v[0], rp, sizeof(rp))) != 0)
+		return rc;
+	if (ops->n == 2)
+		rc = str_copy(local, sizeof(local), ops->v[1]);
+	else if (strcmp(rp, ".") == 0)
+		rc = str_copy(local, sizeof(local), dir);
+	else
+		rc = str_fmt(local, sizeof(local), "%s/%s", dir, path_base(rp));
+	if (rc == -1 || local[0] == '\0')
+		return usage_error("get -r: bad local directory");
+	memset(&o, 0, sizeof(o));
+	o.local = local;
+	o.remote = rp;
+	o.json = json;
+	return run_tree(a, &o);
 }
 
 /* SECURITY: every remote path or pattern is checked here, before any
@@ -442,17 +569,24 @@ static int
 cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
-	int resume = 0;
+	int resume = 0, rec = 0, json = 0;
 	const struct opt opts[] = {{"--output", "-o", &dir, NULL},
-	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
+	    {"--resume", NULL, NULL, &resume},
+	    {"--recursive", "-r", NULL, &rec}, {"--json", NULL, NULL, &json},
+	    {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 	int i, rc, dirfd, first = EXITCODE_OK;
 
-	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0 ||
-	    (rc = check_names("get", ops)) != 0)
+	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (dir[0] == '\0')
 		return usage_error("get: empty directory name");
+	if (rec)
+		return get_tree(a, ops, dir, json);
+	if (ops->n == 0)
+		return usage_error("get: no PATH given");
+	if ((rc = check_paths("get", ops, 0, 1)) != 0)
+		return rc;
 	/* Connect before creating DIR, so an unreachable server leaves
 	 * nothing behind. */
 	rc = transfer_connect(&a->ctl, ops->v[0], err, sizeof(err));
@@ -480,6 +614,44 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	}
 	close(dirfd);
 	return first;
+}
+
+/* sync SRC DST: one of them ":PATH". */
+static int
+cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int del = 0, dry = 0, json = 0, follow = 0, rc;
+	const struct opt opts[] = {{"--delete", NULL, NULL, &del},
+	    {"--dry-run", "-n", NULL, &dry}, {"--json", NULL, NULL, &json},
+	    {"-L", NULL, NULL, &follow}, {NULL, NULL, NULL, NULL}};
+	char rp[FTX_RPATH_MAX + 1];
+	struct tree_opts o;
+	const char *remote, *local;
+
+	if ((rc = parse_args("sync", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 2)
+		return usage_error("sync: give SRC and DST");
+	if ((ops->v[0][0] == ':') == (ops->v[1][0] == ':'))
+		return usage_error("sync: exactly one of SRC and DST must be "
+				   "remote, written ':PATH'");
+	memset(&o, 0, sizeof(o));
+	o.up = ops->v[1][0] == ':';
+	remote = (o.up ? ops->v[1] : ops->v[0]) + 1;
+	local = o.up ? ops->v[0] : ops->v[1];
+	if (local[0] == '\0')
+		return usage_error("sync: empty local directory");
+	if ((rc = user_rpath("sync", remote, rp, sizeof(rp))) != 0)
+		return rc;
+	if (follow && !o.up)
+		return usage_error("sync: -L is for a local source");
+	o.local = local;
+	o.remote = rp;
+	o.follow = follow;
+	o.flags = TREE_COMPARE | (del ? TREE_DELETE : 0);
+	o.dry_run = dry;
+	o.json = json;
+	return run_tree(a, &o);
 }
 
 static int
@@ -901,6 +1073,7 @@ static const struct command {
 } commands[] = {
     {"put", cmd_put},
     {"get", cmd_get},
+    {"sync", cmd_sync},
     {"ls", cmd_ls},
     {"rm", cmd_rm},
     {"mkdir", cmd_mkdir},

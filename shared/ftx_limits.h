@@ -263,6 +263,18 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_RETRY_BASE_MS 500
 #define FTX_RETRY_CAP_MS 10000
 
+/* The client's MGET keeps at most FTX_BATCH_REQ_BYTES of request lines
+ * unanswered (and at most FTX_BATCH_FILES_MAX requests), so they never
+ * fill the server's socket buffer while it writes file bytes. */
+#define FTX_BATCH_REQ_BYTES (64 * 1024)
+/* SECURITY: a tree (the local walk, a server's LS) holds at most this
+ * many entries in the client's memory; a larger one is refused. */
+#define FTX_TREE_ENTRIES_MAX 1000000
+/* The client's hash cache keeps at most this many files (the ones used
+ * last first) and reads at most FTX_HCACHE_BYTES_MAX of its file. */
+#define FTX_HCACHE_MAX 200000
+#define FTX_HCACHE_BYTES_MAX (FTX_HCACHE_MAX * 128)
+
 /* Client: connect timeout and how long to wait for a reply. */
 #define FTX_CONNECT_TIMEOUT_S 10
 #define FTX_REPLY_TIMEOUT_S 120
