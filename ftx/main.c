@@ -405,6 +405,8 @@ put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
 	o.remote = rp;
 	o.follow = follow;
 	o.json = json;
+	/* A re-run (after an interruption) skips what arrived complete. */
+	o.flags = TREE_COMPARE;
 	return run_tree(a, &o);
 }
 
@@ -472,6 +474,7 @@ get_tree(struct app *a, const struct operands *ops, const char *dir, int json)
 	o.local = local;
 	o.remote = rp;
 	o.json = json;
+	o.flags = TREE_COMPARE; /* as put -r */
 	return run_tree(a, &o);
 }
 

@@ -79,6 +79,14 @@ assert_exit 0 "get -r lands in -o DIR/<base name> by default" \
 assert_eq "$(cat "$TMPD/src.list")" "$(files_of "$TMPD/dl/tree")" \
     "the default download place holds the tree"
 
+# The same commands again move nothing: the other side has every file.
+assert_exit 0 "put -r again" ftx put -r --json "$SRC" tree
+assert_eq "0 0" "$(json_field files_sent) $(json_field bytes)" \
+    "put -r again sends nothing"
+assert_exit 0 "get -r again" ftx get -r --json tree "$TMPD/back"
+assert_eq "0 0" "$(json_field files_sent) $(json_field bytes)" \
+    "get -r again fetches nothing"
+
 # -L follows the link.
 assert_exit 0 "put -r -L follows links" ftx put -r -L "$SRC" treeL
 assert_file "$ROOT/treeL/photos/link/empty.txt" "-L sent the linked directory"
@@ -140,19 +148,19 @@ for i in $(seq 1 300); do
 done
 head -c 30000000 /dev/urandom >"$BIG/L1"
 head -c 30000000 /dev/urandom >"$BIG/L2"
-"$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" -q sync "$BIG" :big >/dev/null 2>&1 &
+"$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" -q put -r "$BIG" big >/dev/null 2>&1 &
 cpid=$!
 track_pid "$cpid"
 sleep 0.3
 kill -INT "$cpid" 2>/dev/null
 wait "$cpid"
 echo "interrupted upload: exit $?"
-assert_exit 0 "the interrupted sync, run again" ftx sync --json "$BIG" :big
+assert_exit 0 "the interrupted put -r, run again" ftx put -r --json "$BIG" big
 assert_exit 0 "and once more" ftx sync --json "$BIG" :big
 assert_eq "0 0" "$(json_field files_sent) $(json_field bytes)" "nothing left to send"
 assert_eq "$(files_of "$BIG")" "$(server_tree big)" "the server's copy is complete"
 
-"$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" -q sync :big "$TMPD/bigback" >/dev/null 2>&1 &
+"$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" -q get -r big "$TMPD/bigback" >/dev/null 2>&1 &
 cpid=$!
 track_pid "$cpid"
 sleep 0.2
@@ -161,7 +169,7 @@ wait "$cpid"
 echo "interrupted download: exit $?"
 assert_eq "" "$(find "$TMPD/bigback" -name '.ftx-tmp-*' 2>/dev/null)" \
     "an interrupted download leaves no batch temporary"
-assert_exit 0 "the interrupted download, run again" ftx sync --json :big "$TMPD/bigback"
+assert_exit 0 "the interrupted get -r, run again" ftx get -r --json big "$TMPD/bigback"
 if diff -r "$BIG" "$TMPD/bigback" >"$TMPD/diff" 2>&1; then
 	pass "the downloaded tree is complete and verified"
 else
