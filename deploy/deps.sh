@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh - make sure ftx's build dependencies are present.
 #
-# Checks for a C compiler, make, pkg-config, OpenSSL 3 (libssl-dev) and
+# Checks for a C compiler, make, python3 (tests), pkg-config, OpenSSL 3 (libssl-dev) and
 # cmocka (libcmocka-dev).  Missing packages are installed with apt-get when
 # we are root or have sudo; otherwise the exact command is printed.
 set -u
@@ -9,6 +9,8 @@ set -u
 missing=""
 command -v cc >/dev/null 2>&1 || missing="$missing gcc"
 command -v make >/dev/null 2>&1 || missing="$missing make"
+# The test suites build large trees and parse JSON with it.
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 if ! command -v pkg-config >/dev/null 2>&1; then
 	missing="$missing pkg-config libssl-dev libcmocka-dev"
 else

@@ -265,6 +265,24 @@ ctl_read(struct ctl *c, char *line, int timeout_s, char *err, size_t errlen)
 	}
 }
 
+int
+ctl_read_any(struct ctl *c, char *line, int timeout_s, char *err, size_t errlen)
+{
+	if (c->ch.fd == -1)
+		return str_err(err, errlen, "not connected");
+	if (next_line(c, line, progress_now() + timeout_s, err, errlen) == -1) {
+		ctl_drop(c);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctl_has_folders(const struct ctl *c)
+{
+	return (c->caps & RPL_CAP_FOLDERS) != 0;
+}
+
 /*
  * 1 if the server said something since our last command: an idle-timeout
  * or shutdown ERROR, or EOF.  Such a session is closed or out of step.

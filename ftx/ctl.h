@@ -129,6 +129,14 @@ int ctl_fill(struct ctl *c, char *err, size_t errlen);
  * skipping unsolicited lines; 0 or -1 (the session is then dropped). */
 int ctl_read(
     struct ctl *c, char *line, int timeout_s, char *err, size_t errlen);
+/* Like ctl_read, but unsolicited lines are returned too: for multi-line
+ * replies whose data lines proto_kind does not know (ENTRY), where the
+ * caller tells data from pushes itself. */
+int ctl_read_any(
+    struct ctl *c, char *line, int timeout_s, char *err, size_t errlen);
+/* 1 if the current session's greeting said "folders" (paths, MKDIR,
+ * RMDIR, MOVE, STAT, LS: ftxd 0.3 and later). */
+int ctl_has_folders(const struct ctl *c);
 /* Send a command and read its first reply line into line[FTX_LINE_MAX];
  * EXITCODE_OK means it is an OK line.  An ERROR reply becomes its exit
  * code and reason (see ctl_refusal). */

@@ -24,12 +24,16 @@
 #include "menu.h"
 #include "ops.h"
 #include "pass.h"
+#include "path.h"
 #include "proto.h"
+#include "rglob.h"
 #include "rtt.h"
 #include "str.h"
 #include "talk.h"
 #include "tls.h"
 #include "transfer.h"
+#include "tree.h"
+#include "hcache.h"
 #include "ui.h"
 
 struct app {
@@ -64,12 +68,16 @@ static const char help_text[] =
     "checked end to end with SHA-256.\n"
     "\n"
     "Commands:\n"
-    "  put FILE... [--as NAME] [--resume]\n"
+    "  put FILE... [--as PATH] [--resume]\n"
     "                           upload files, stored under their base name\n"
-    "                           (or NAME, for a single FILE); --resume\n"
+    "                           (or PATH, for a single FILE); --resume\n"
     "                           sends only what the server does not have\n"
     "                           from an interrupted upload\n"
-    "  get NAME... [-o DIR] [--resume]\n"
+    "  put -r [-L] [--json] LOCALDIR [REMOTE]\n"
+    "                           upload a tree to REMOTE (default: the\n"
+    "                           base name of LOCALDIR; --as REMOTE too);\n"
+    "                           -L follows symbolic links\n"
+    "  get PATH... [-o DIR] [--resume]\n"
     "                           download files into DIR (default\n"
     "                           " FTX_DEFAULT_DOWNLOAD_DIR "); an existing "
     "file is\n"
@@ -77,11 +85,31 @@ static const char help_text[] =
     "                           --resume continues an interrupted one\n"
     "                           (kept in DIR as a hidden .ftx-part-*\n"
     "                           file) if the server's file is unchanged\n"
-    "  ls [--long]              list files: size, modification time, name\n"
-    "                           (--long adds the SHA-256)\n"
-    "  rm NAME...               delete files\n"
+    "  get -r [--json] REMOTE [LOCAL]\n"
+    "                           download a tree to LOCAL (default:\n"
+    "                           DIR/the base name of REMOTE)\n"
+    "  sync [--delete] [--dry-run] [--json] [-L] SRC DST\n"
+    "                           make DST like SRC, sending only files whose\n"
+    "                           SHA-256 differs; one side is remote,\n"
+    "                           written ':PATH' (':' alone: the top);\n"
+    "                           --delete removes what SRC lacks, --dry-run\n"
+    "                           prints \"send PATH\" / \"delete PATH\"\n"
+    "  ls [-R] [--long] [PATH]  list a directory (default: the top) as the\n"
+    "                           server sends it: size, modification time,\n"
+    "                           path, '/' after a directory; -R the whole\n"
+    "                           tree below it; --long adds the SHA-256\n"
+    "  rm [-r] PATH...          delete files; -r directories with all they\n"
+    "                           hold\n"
+    "  mkdir [-p] PATH...       make directories (-p: with their parents;\n"
+    "                           an existing one is fine)\n"
+    "  rmdir PATH...            remove empty directories\n"
+    "  mv [--force] FROM TO     move or rename a file or directory; an\n"
+    "                           existing TO is replaced only with --force\n"
+    "  stat PATH...             type, size, time and SHA-256 of paths\n"
     "  hash [--md5] NAME...     print the server's SHA-256 (and MD5) as\n"
     "                           \"<hex>  <name>\" lines for sha256sum -c\n"
+    "  (get, rm, ls and hash take remote globs in the last component,\n"
+    "  quoted for the shell: 'logs/*.gz', matched on the server's list)\n"
     "  chat [--nick NAME]       join the chat room: type to talk to\n"
     "                           everyone, @nick text to one person,\n"
     "                           /who /whoami /time /help /quit\n"
@@ -259,23 +287,6 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 	return 0;
 }
 
-/* SECURITY: every name is checked here, before any network traffic and
- * before it can become a local path. */
-static int
-check_names(const char *cmd, const struct operands *ops)
-{
-	char why[FTX_ERRLEN];
-	int i;
-
-	if (ops->n == 0)
-		return usage_error("%s: no NAME given", cmd);
-	for (i = 0; i < ops->n; i++)
-		if (proto_name_check(ops->v[i], why, sizeof(why)) == -1)
-			return usage_error(
-			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
-	return 0;
-}
-
 /* Print a failure and remember the first one's exit code. */
 static void
 note(int rc, const char *err, int *first)
@@ -299,25 +310,129 @@ connect_for_item(struct app *a, int *first)
 	return rc;
 }
 
+/* A remote path a user typed: "." (the top) or a checked path, with
+ * trailing slashes taken off; 0, or EXITCODE_USAGE. */
+static int
+user_rpath(const char *cmd, const char *in, char *out, size_t n)
+{
+	char why[FTX_ERRLEN];
+	size_t len;
+
+	if (str_copy(out, n, in[0] != '\0' ? in : ".") == -1)
+		return usage_error("%s: path too long", cmd);
+	len = strlen(out);
+	while (len > 1 && out[len - 1] == '/')
+		out[--len] = '\0';
+	if (strcmp(out, ".") == 0 || strcmp(out, "/") == 0) {
+		(void)str_copy(out, n, ".");
+		return 0;
+	}
+	/* SECURITY: checked before any network traffic, as names are. */
+	if (path_check(out, why, sizeof(why)) == -1)
+		return usage_error("%s: invalid path '%s': %s", cmd, in, why);
+	return 0;
+}
+
+/* The last component of a local directory as the user wrote it
+ * ("photos/" and "a/photos" give "photos"), into out[n]; the current
+ * directory's own name for ".". */
+static int
+local_base(const char *dir, char *out, size_t n)
+{
+	char tmp[FTX_PATH_MAX], *real = NULL;
+	size_t len;
+	int rc;
+
+	if (str_copy(tmp, sizeof(tmp), dir) == -1)
+		return -1;
+	len = strlen(tmp);
+	while (len > 1 && tmp[len - 1] == '/')
+		tmp[--len] = '\0';
+	if (strcmp(transfer_basename(tmp), ".") != 0 &&
+	    strcmp(transfer_basename(tmp), "..") != 0 &&
+	    transfer_basename(tmp)[0] != '\0')
+		return str_copy(out, n, transfer_basename(tmp));
+	if ((real = realpath(dir, NULL)) == NULL)
+		return -1;
+	rc = str_copy(out, n, transfer_basename(real));
+	free(real);
+	return rc;
+}
+
+/* Run a tree transfer and print its summary. */
+static int
+run_tree(struct app *a, struct tree_opts *o)
+{
+	struct tree_stats st;
+	char err[FTX_ERRLEN], cache[FTX_PATH_MAX];
+	int rc;
+
+	if ((o->flags & TREE_COMPARE) != 0 &&
+	    hcache_default_path(cache, sizeof(cache)) == 0)
+		o->hcache = cache;
+	rc = tree_run(&a->ctl, &a->ui, o, &st, err, sizeof(err));
+	o->hcache = NULL; /* `cache` ends here */
+	if (rc == EXITCODE_OK || st.sent + st.skipped + st.deleted > 0 ||
+	    o->json)
+		tree_summary(&a->ui, o, &st);
+	return rc;
+}
+
+/* put -r LOCALDIR [REMOTE] */
+static int
+put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
+    int json)
+{
+	char base[FTX_NAME_MAX + 1], rp[FTX_RPATH_MAX + 1];
+	struct tree_opts o;
+	int rc;
+
+	if (ops->n < 1 || ops->n > 2 || (as != NULL && ops->n != 1))
+		return usage_error("put -r: give LOCALDIR and at most one "
+				   "REMOTE (or --as REMOTE)");
+	if (as == NULL && ops->n == 2)
+		as = ops->v[1];
+	if (as == NULL) {
+		if (local_base(ops->v[0], base, sizeof(base)) == -1)
+			return usage_error("put -r: cannot name %s", ops->v[0]);
+		as = base;
+	}
+	if ((rc = user_rpath("put -r", as, rp, sizeof(rp))) != 0)
+		return rc;
+	memset(&o, 0, sizeof(o));
+	o.up = 1;
+	o.local = ops->v[0];
+	o.remote = rp;
+	o.follow = follow;
+	o.json = json;
+	/* A re-run (after an interruption) skips what arrived complete. */
+	o.flags = TREE_COMPARE;
+	return run_tree(a, &o);
+}
+
 static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *as = NULL, *name;
-	int resume = 0;
+	int resume = 0, rec = 0, follow = 0, json = 0;
 	const struct opt opts[] = {{"--as", NULL, &as, NULL},
-	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
+	    {"--resume", NULL, NULL, &resume},
+	    {"--recursive", "-r", NULL, &rec}, {"-L", NULL, NULL, &follow},
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN];
 	int i, rc, first = EXITCODE_OK;
 
 	if ((rc = parse_args("put", argc, argv, opts, ops)) != 0)
 		return rc;
+	if (rec)
+		return put_tree(a, ops, as, follow, json);
 	if (ops->n == 0)
 		return usage_error("put: no FILE given");
 	if (as != NULL && ops->n != 1)
 		return usage_error("put: --as needs exactly one FILE");
 	for (i = 0; i < ops->n; i++) {
 		name = as != NULL ? as : transfer_basename(ops->v[i]);
-		if (proto_name_check(name, why, sizeof(why)) == -1)
+		if (path_check(name, why, sizeof(why)) == -1)
 			return usage_error("put: %s cannot be stored as "
 					   "'%s': %s",
 			    ops->v[i], name, why);
@@ -335,21 +450,146 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	return first;
 }
 
+/* get -r REMOTE [LOCAL] */
+static int
+get_tree(struct app *a, const struct operands *ops, const char *dir, int json)
+{
+	char rp[FTX_RPATH_MAX + 1], local[FTX_PATH_MAX];
+	struct tree_opts o;
+	int rc;
+
+	if (ops->n < 1 || ops->n > 2)
+		return usage_error("get -r: give REMOTE and at most one LOCAL");
+	if ((rc = user_rpath("get -r", ops->v[0], rp, sizeof(rp))) != 0)
+		return rc;
+	if (ops->n == 2)
+		rc = str_copy(local, sizeof(local), ops->v[1]);
+	else if (strcmp(rp, ".") == 0)
+		rc = str_copy(local, sizeof(local), dir);
+	else
+		rc = str_fmt(local, sizeof(local), "%s/%s", dir, path_base(rp));
+	if (rc == -1 || local[0] == '\0')
+		return usage_error("get -r: bad local directory");
+	memset(&o, 0, sizeof(o));
+	o.local = local;
+	o.remote = rp;
+	o.json = json;
+	o.flags = TREE_COMPARE; /* as put -r */
+	return run_tree(a, &o);
+}
+
+/* SECURITY: every remote path or pattern is checked here, before any
+ * network traffic (path_check; a pattern's glob characters only in its
+ * last component; "." the top where a directory is meant). */
+static int
+check_paths(
+    const char *cmd, const struct operands *ops, int dot_ok, int glob_ok)
+{
+	char why[FTX_ERRLEN];
+	int i;
+
+	for (i = 0; i < ops->n; i++) {
+		if (dot_ok && strcmp(ops->v[i], ".") == 0)
+			continue;
+		if (path_check(ops->v[i], why, sizeof(why)) == -1)
+			return usage_error(
+			    "%s: invalid name '%s': %s", cmd, ops->v[i], why);
+		if (glob_ok && rglob_is_pattern(ops->v[i]) &&
+		    rglob_check(ops->v[i], why, sizeof(why)) == -1)
+			return usage_error("%s: invalid pattern '%s': %s", cmd,
+			    ops->v[i], why);
+	}
+	return 0;
+}
+
+/* Connect, and insist on a server with folders; the code, printed. */
+static int
+connect_folders(struct app *a, int *first)
+{
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if ((rc = connect_for_item(a, first)) != EXITCODE_OK)
+		return rc;
+	rc = ops_need_folders(&a->ctl, err, sizeof(err));
+	note(rc, err, first);
+	return rc;
+}
+
+/* A glob's own failure (no match, the listing); its callbacks print
+ * theirs and leave err empty. */
+static void
+note_glob(int rc, const char *err, int *first)
+{
+	if (rc != EXITCODE_OK && err[0] == '\0') {
+		if (*first == EXITCODE_OK)
+			*first = rc;
+		return;
+	}
+	note(rc, err, first);
+}
+
+/* What a glob's callbacks need. */
+struct glob_run {
+	struct app *a;
+	int *first;
+	int flag; /* rm: -r; get: --resume */
+	int dirfd; /* get: the download directory */
+	const char *dir;
+};
+
+static int
+get_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	rc = transfer_get_opt(&g->a->ctl, &g->a->ui, e->path, g->dirfd, g->dir,
+	    g->flag ? TRANSFER_RESUME : 0, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
+}
+
+/* get 'PATTERN': every matching file; the last code. */
+static int
+get_glob(struct app *a, const char *pattern, int dirfd, const char *dir,
+    int resume, int *first)
+{
+	struct glob_run g = {a, first, resume, dirfd, dir};
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if ((rc = connect_folders(a, first)) != EXITCODE_OK)
+		return rc;
+	rc = rglob_expand(
+	    &a->ctl, pattern, RGLOB_FILES, get_match, &g, err, sizeof(err));
+	note_glob(rc, err, first);
+	return rc;
+}
+
 static int
 cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
-	int resume = 0;
+	int resume = 0, rec = 0, json = 0;
 	const struct opt opts[] = {{"--output", "-o", &dir, NULL},
-	    {"--resume", NULL, NULL, &resume}, {NULL, NULL, NULL, NULL}};
+	    {"--resume", NULL, NULL, &resume},
+	    {"--recursive", "-r", NULL, &rec}, {"--json", NULL, NULL, &json},
+	    {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 	int i, rc, dirfd, first = EXITCODE_OK;
 
-	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0 ||
-	    (rc = check_names("get", ops)) != 0)
+	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (dir[0] == '\0')
 		return usage_error("get: empty directory name");
+	if (rec)
+		return get_tree(a, ops, dir, json);
+	if (ops->n == 0)
+		return usage_error("get: no PATH given");
+	if ((rc = check_paths("get", ops, 0, 1)) != 0)
+		return rc;
 	/* Connect before creating DIR, so an unreachable server leaves
 	 * nothing behind. */
 	rc = transfer_connect(&a->ctl, ops->v[0], err, sizeof(err));
@@ -360,7 +600,15 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 		ui_error("%s", err);
 		return EXITCODE_FAIL;
 	}
+	/* Remote globs first: each pattern's files (rglob.h). */
+	for (i = 0; i < ops->n; i++)
+		if (rglob_is_pattern(ops->v[i]) &&
+		    get_glob(a, ops->v[i], dirfd, dir, resume, &first) ==
+			EXITCODE_CONNECT)
+			break;
 	for (i = 0; i < ops->n; i++) {
+		if (rglob_is_pattern(ops->v[i]))
+			continue;
 		rc = transfer_get_opt(&a->ctl, &a->ui, ops->v[i], dirfd, dir,
 		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
 		note(rc, err, &first);
@@ -371,41 +619,247 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	return first;
 }
 
+/* sync SRC DST: one of them ":PATH". */
+static int
+cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int del = 0, dry = 0, json = 0, follow = 0, rc;
+	const struct opt opts[] = {{"--delete", NULL, NULL, &del},
+	    {"--dry-run", "-n", NULL, &dry}, {"--json", NULL, NULL, &json},
+	    {"-L", NULL, NULL, &follow}, {NULL, NULL, NULL, NULL}};
+	char rp[FTX_RPATH_MAX + 1];
+	struct tree_opts o;
+	const char *remote, *local;
+
+	if ((rc = parse_args("sync", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 2)
+		return usage_error("sync: give SRC and DST");
+	if ((ops->v[0][0] == ':') == (ops->v[1][0] == ':'))
+		return usage_error("sync: exactly one of SRC and DST must be "
+				   "remote, written ':PATH'");
+	memset(&o, 0, sizeof(o));
+	o.up = ops->v[1][0] == ':';
+	remote = (o.up ? ops->v[1] : ops->v[0]) + 1;
+	local = o.up ? ops->v[0] : ops->v[1];
+	if (local[0] == '\0')
+		return usage_error("sync: empty local directory");
+	if ((rc = user_rpath("sync", remote, rp, sizeof(rp))) != 0)
+		return rc;
+	if (follow && !o.up)
+		return usage_error("sync: -L is for a local source");
+	o.local = local;
+	o.remote = rp;
+	o.follow = follow;
+	o.flags = TREE_COMPARE | (del ? TREE_DELETE : 0);
+	o.dry_run = dry;
+	o.json = json;
+	return run_tree(a, &o);
+}
+
+static int
+ls_match(void *arg, const struct rpl_entry *e)
+{
+	const int *lng = arg;
+
+	ops_entry_print(e, e->path, *lng);
+	return 0;
+}
+
 static int
 cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int lng = 0, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {
-	    {"--long", "-l", NULL, &lng}, {NULL, NULL, NULL, NULL}};
+	int lng = 0, rec = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--long", "-l", NULL, &lng},
+	    {"--recursive", "-R", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0 ||
+	    (rc = check_paths("ls", ops, 1, 1)) != 0)
 		return rc;
-	if (ops->n != 0)
-		return usage_error("ls takes no arguments");
+	if (ops->n > 1)
+		return usage_error("ls takes at most one PATH");
 	if (connect_for_item(a, &first) != EXITCODE_OK)
 		return first;
-	rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+	/* A server without folders still lists its files (LIST). */
+	if (ops->n == 0 && !rec && !ctl_has_folders(&a->ctl))
+		rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+	else if ((rc = ops_need_folders(&a->ctl, err, sizeof(err))) != 0)
+		;
+	else if (ops->n == 1 && rglob_is_pattern(ops->v[0])) {
+		rc = rglob_expand(&a->ctl, ops->v[0], RGLOB_ANY, ls_match, &lng,
+		    err, sizeof(err));
+		fflush(stdout);
+	} else
+		rc = ops_ls_path(&a->ctl, &a->ui, ops->n == 1 ? ops->v[0] : ".",
+		    rec, lng, err, sizeof(err));
 	note(rc, err, &first);
 	return first;
 }
 
 static int
+rm_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if (e->type == 'd' && !g->flag) {
+		str_err(err, sizeof(err), "rm %s: is a directory (use rm -r)",
+		    e->path);
+		rc = EXITCODE_REFUSED;
+	} else if (e->type == 'd')
+		rc = ops_rm_tree(
+		    &g->a->ctl, &g->a->ui, e->path, err, sizeof(err));
+	else
+		rc = ops_rm(&g->a->ctl, &g->a->ui, e->path, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
+}
+
+/* rm of one operand: a glob, a tree (-r) or a file. */
+static void
+rm_one(struct app *a, const char *path, int rec, int *first)
+{
+	struct glob_run g = {a, first, rec, -1, NULL};
+	char err[FTX_ERRLEN];
+	int rc, glob = rglob_is_pattern(path);
+
+	if ((glob || rec) && connect_folders(a, first) != EXITCODE_OK)
+		return;
+	if (glob) {
+		rc = rglob_expand(
+		    &a->ctl, path, RGLOB_ANY, rm_match, &g, err, sizeof(err));
+		note_glob(rc, err, first);
+		return;
+	}
+	if (rec)
+		rc = ops_rm_tree(&a->ctl, &a->ui, path, err, sizeof(err));
+	else
+		rc = ops_rm(&a->ctl, &a->ui, path, err, sizeof(err));
+	note(rc, err, first);
+}
+
+static int
 cmd_rm(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	char err[FTX_ERRLEN];
-	int i, rc, first = EXITCODE_OK;
+	int rec = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--recursive", "-r", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 
-	if ((rc = parse_args("rm", argc, argv, NULL, ops)) != 0 ||
-	    (rc = check_names("rm", ops)) != 0)
+	if ((rc = parse_args("rm", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("rm: no PATH given");
+	if ((rc = check_paths("rm", ops, 0, 1)) != 0)
 		return rc;
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc = ops_rm(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		rm_one(a, ops->v[i], rec, &first);
+	}
+	return first;
+}
+
+static int
+cmd_mkdir(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int parents = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--parents", "-p", NULL, &parents}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("mkdir", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("mkdir: no PATH given");
+	if ((rc = check_paths("mkdir", ops, 0, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_mkdir(
+		    &a->ctl, &a->ui, ops->v[i], parents, err, sizeof(err));
 		note(rc, err, &first);
 	}
 	return first;
+}
+
+static int
+cmd_rmdir(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int i, rc, first = EXITCODE_OK;
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("rmdir", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("rmdir: no PATH given");
+	if ((rc = check_paths("rmdir", ops, 0, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_rmdir(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+cmd_mv(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int force = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--force", "-f", NULL, &force}, {NULL, NULL, NULL, NULL}};
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("mv", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (ops->n != 2)
+		return usage_error("mv needs FROM and TO");
+	if ((rc = check_paths("mv", ops, 0, 0)) != 0)
+		return rc;
+	if (connect_folders(a, &first) != EXITCODE_OK)
+		return first;
+	rc = ops_mv(
+	    &a->ctl, &a->ui, ops->v[0], ops->v[1], force, err, sizeof(err));
+	note(rc, err, &first);
+	return first;
+}
+
+static int
+cmd_stat(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int i, rc, first = EXITCODE_OK;
+	char err[FTX_ERRLEN];
+
+	if ((rc = parse_args("stat", argc, argv, NULL, ops)) != 0)
+		return rc;
+	if (ops->n == 0)
+		return usage_error("stat: no PATH given");
+	if ((rc = check_paths("stat", ops, 1, 0)) != 0)
+		return rc;
+	for (i = 0; i < ops->n; i++) {
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			break;
+		rc = ops_stat(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		note(rc, err, &first);
+	}
+	return first;
+}
+
+static int
+hash_match(void *arg, const struct rpl_entry *e)
+{
+	struct glob_run *g = arg;
+	char err[FTX_ERRLEN];
+	int rc;
+
+	rc =
+	    ops_hash(&g->a->ctl, &g->a->ui, e->path, g->flag, err, sizeof(err));
+	note(rc, err, g->first);
+	return rc == EXITCODE_CONNECT ? -1 : 0;
 }
 
 static int
@@ -414,17 +868,30 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 	int md5 = 0, i, rc, first = EXITCODE_OK;
 	const struct opt opts[] = {
 	    {"--md5", NULL, NULL, &md5}, {NULL, NULL, NULL, NULL}};
+	struct glob_run g = {a, &first, 0, -1, NULL};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0 ||
-	    (rc = check_names("hash", ops)) != 0)
+	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0)
 		return rc;
+	if (ops->n == 0)
+		return usage_error("hash: no NAME given");
+	if ((rc = check_paths("hash", ops, 0, 1)) != 0)
+		return rc;
+	g.flag = md5;
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
-		rc =
-		    ops_hash(&a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
-		note(rc, err, &first);
+		if (!rglob_is_pattern(ops->v[i])) {
+			rc = ops_hash(
+			    &a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
+			note(rc, err, &first);
+			continue;
+		}
+		if (connect_folders(a, &first) != EXITCODE_OK)
+			continue;
+		rc = rglob_expand(&a->ctl, ops->v[i], RGLOB_FILES, hash_match,
+		    &g, err, sizeof(err));
+		note_glob(rc, err, &first);
 	}
 	return first;
 }
@@ -609,8 +1076,13 @@ static const struct command {
 } commands[] = {
     {"put", cmd_put},
     {"get", cmd_get},
+    {"sync", cmd_sync},
     {"ls", cmd_ls},
     {"rm", cmd_rm},
+    {"mkdir", cmd_mkdir},
+    {"rmdir", cmd_rmdir},
+    {"mv", cmd_mv},
+    {"stat", cmd_stat},
     {"hash", cmd_hash},
     {"chat", cmd_chat},
     {"rtt", cmd_rtt},

@@ -19,6 +19,7 @@
 #include "ftx_limits.h"
 #include "ops.h"
 #include "pass.h"
+#include "path.h"
 #include "proto.h"
 #include "rpl.h"
 #include "rtt.h"
@@ -119,15 +120,22 @@ ask_nonempty(struct menu *m, const char *prompt, char *out, size_t n)
 	return 0;
 }
 
-/* Ask until the answer is a valid file name; 0 at end of input. */
+/* Ask until the answer is a valid remote name: a path ("a/b.txt") on a
+ * server with folders, a plain name on an older one; 0 at end of
+ * input. */
 static int
 ask_name(struct menu *m, const char *prompt, char *out, size_t n)
 {
 	char why[FTX_ERRLEN];
+	int r;
 
 	while (ask_nonempty(m, prompt, out, n)) {
 		/* SECURITY: the name may become a local path. */
-		if (proto_name_check(out, why, sizeof(why)) == 0)
+		if (ctl_has_folders(m->c))
+			r = path_check(out, why, sizeof(why));
+		else
+			r = proto_name_check(out, why, sizeof(why));
+		if (r == 0)
 			return 1;
 		ui_error("invalid name: %s", why);
 	}
@@ -137,13 +145,24 @@ ask_name(struct menu *m, const char *prompt, char *out, size_t n)
 static int
 do_upload(struct menu *m, char *err, size_t errlen)
 {
-	char path[FTX_LINE_MAX], why[FTX_ERRLEN];
+	char path[FTX_LINE_MAX], as[FTX_RPATH_MAX + 2], why[FTX_ERRLEN];
 	const char *name;
 
 	if (!ask_nonempty(m, "File to upload: ", path, sizeof(path)))
 		return EXITCODE_OK;
 	name = transfer_basename(path);
-	if (proto_name_check(name, why, sizeof(why)) == -1) {
+	/* With folders it may go anywhere in the area; empty: its name. */
+	if (ctl_has_folders(m->c)) {
+		if (!ask(m, "Store as (empty: its name): ", as, sizeof(as)))
+			return EXITCODE_OK;
+		if (as[0] != '\0')
+			name = as;
+		if (path_check(name, why, sizeof(why)) == -1) {
+			str_err(err, errlen, "cannot upload %s as '%s': %s",
+			    path, name, why);
+			return EXITCODE_USAGE;
+		}
+	} else if (proto_name_check(name, why, sizeof(why)) == -1) {
 		str_err(err, errlen, "cannot upload %s as '%s': %s", path, name,
 		    why);
 		return EXITCODE_USAGE;
@@ -154,7 +173,7 @@ do_upload(struct menu *m, char *err, size_t errlen)
 static int
 do_download(struct menu *m, char *err, size_t errlen)
 {
-	char name[FTX_NAME_MAX + 2];
+	char name[FTX_RPATH_MAX + 2];
 	int dirfd, rc;
 
 	if (!ask_name(m, "Name to download: ", name, sizeof(name)))
@@ -168,16 +187,19 @@ do_download(struct menu *m, char *err, size_t errlen)
 	return rc;
 }
 
+/* The top of the area; with folders, directories too ('/' after). */
 static int
 do_list(struct menu *m, char *err, size_t errlen)
 {
+	if (ctl_has_folders(m->c))
+		return ops_ls_path(m->c, m->u, ".", 0, 0, err, errlen);
 	return ops_ls(m->c, m->u, 0, err, errlen);
 }
 
 static int
 do_delete(struct menu *m, char *err, size_t errlen)
 {
-	char name[FTX_NAME_MAX + 2];
+	char name[FTX_RPATH_MAX + 2];
 
 	if (!ask_name(m, "Name to delete: ", name, sizeof(name)))
 		return EXITCODE_OK;
@@ -193,8 +215,9 @@ verify_local(const char *name, const char *sha)
 	uint64_t size;
 	int fd;
 
+	/* A download lands under its base name. */
 	if (str_fmt(path, sizeof(path), "%s/%s", FTX_DEFAULT_DOWNLOAD_DIR,
-		name) == -1)
+		path_base(name)) == -1)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
@@ -215,9 +238,9 @@ verify_local(const char *name, const char *sha)
 static int
 do_verify(struct menu *m, char *err, size_t errlen)
 {
-	char name[FTX_NAME_MAX + 2], sha[HASH_SHA256_HEXLEN + 1];
+	char name[FTX_RPATH_MAX + 2], sha[HASH_SHA256_HEXLEN + 1];
 	char md5[RPL_MD5_HEXLEN + 1], why[FTX_ERRLEN];
-	char safe[ESC_SIZE(FTX_NAME_MAX + 1)];
+	char safe[ESC_SIZE(FTX_RPATH_MAX + 1)];
 	int rc;
 
 	if (!ask_name(m, "Name to verify: ", name, sizeof(name)))

@@ -12,6 +12,7 @@
 #include "esc.h"
 #include "exitcode.h"
 #include "ftx_limits.h"
+#include "path.h"
 #include "progress.h"
 #include "proto.h"
 #include "rpl.h"
@@ -64,6 +65,93 @@ ls_read(struct ctl *c, struct listing *l, char *why, size_t n)
 		return protocol_error(c);
 	}
 	return EXITCODE_OK;
+}
+
+/* --- LS, streamed ------------------------------------------------------ */
+
+int
+ops_need_folders(const struct ctl *c, char *err, size_t errlen)
+{
+	if (ctl_has_folders(c))
+		return EXITCODE_OK;
+	str_err(err, errlen,
+	    "server does not support folders (it is older than ftxd 0.3)");
+	return EXITCODE_REFUSED;
+}
+
+/* 1 if `line`'s first token is `word`. */
+static int
+first_word(const char *line, const char *word)
+{
+	size_t n = strlen(word);
+
+	return strncmp(line, word, n) == 0 &&
+	    (line[n] == ' ' || line[n] == '\0');
+}
+
+/* DONE <n> must count exactly the ENTRY lines we saw. */
+static int
+ls_done(
+    struct ctl *c, const char *line, uint64_t seen, char *err, size_t errlen)
+{
+	uint64_t n;
+
+	if (rpl_done_count(line, &n, err, errlen) == -1)
+		return protocol_error(c);
+	if (n != seen) {
+		str_err(err, errlen,
+		    "LS reply counts %" PRIu64 " entries, sent %" PRIu64, n,
+		    seen);
+		return protocol_error(c);
+	}
+	return EXITCODE_OK;
+}
+
+int
+ops_ls_stream(struct ctl *c, const char *path, int recursive, ops_entry_fn cb,
+    void *arg, char *err, size_t errlen)
+{
+	const char *args[2] = {path, "recursive=1"};
+	char line[FTX_LINE_MAX];
+	struct rpl_entry e;
+	uint64_t seen = 0;
+	int rc;
+
+	rc = ctl_request(c, "LS", args, recursive ? 2 : 1, line, err, errlen);
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (strcmp(line, "OK -") != 0) {
+		str_err(err, errlen, "LS reply does not start with OK -");
+		return protocol_error(c);
+	}
+	for (;;) {
+		if (ctl_read_any(c, line, FTX_REPLY_TIMEOUT_S, err, errlen) ==
+		    -1)
+			return EXITCODE_FAIL;
+		if (first_word(line, "ENTRY")) {
+			/* SECURITY: every entry passes rpl_entry's checks
+			 * (path_check on the decoded path) before `cb`. */
+			if (rpl_entry(line, &e, err, errlen) == -1)
+				return protocol_error(c);
+			seen++;
+			if (cb(arg, &e) == -1) {
+				str_err(err, errlen, "listing stopped");
+				return protocol_error(c);
+			}
+			continue;
+		}
+		switch (proto_kind(line)) {
+		case PROTO_DONE:
+			return ls_done(c, line, seen, err, errlen);
+		case PROTO_ERROR:
+			return ctl_refusal(c, line, err, errlen);
+		case PROTO_PUSH:
+			continue; /* chat: not part of the reply */
+		default:
+			str_err(err, errlen, "unexpected line in LS reply");
+			return protocol_error(c);
+		}
+	}
 }
 
 /* Files copied into the server's root by hand have no hash yet. */
@@ -152,12 +240,18 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
     size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
-	char safe[ESC_SIZE(FTX_NAME_MAX)];
+	char safe[ESC_SIZE(FTX_RPATH_MAX)];
+	struct rpl_error e;
 	int rc;
 
 	rc = ctl_request(c, "DELETE", &name, 1, line, why, sizeof(why));
 	if (rc != EXITCODE_OK) {
-		str_err(err, errlen, "rm %s: %s", name, why);
+		/* The ERROR line is still in `line`. */
+		if (rpl_error(line, &e) == 0 && strcmp(e.code, "ISDIR") == 0)
+			str_err(err, errlen,
+			    "rm %s: is a directory (use rm -r)", name);
+		else
+			str_err(err, errlen, "rm %s: %s", name, why);
 		return rc;
 	}
 	ui_say(u, "deleted %s\n", ui_safe(safe, sizeof(safe), name));
@@ -198,7 +292,7 @@ ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
     char *err, size_t errlen)
 {
 	char sha[HASH_SHA256_HEXLEN + 1], md[RPL_MD5_HEXLEN + 1];
-	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_NAME_MAX)];
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_RPATH_MAX)];
 	int rc;
 
 	(void)u;
@@ -327,5 +421,353 @@ ops_stats(struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen)
 		stats_print(&st);
 	}
 	fflush(stdout);
+	return EXITCODE_OK;
+}
+
+/* --- folders ----------------------------------------------------------- */
+
+/* One entry as `ftx ls` and `ftx stat` print it: size (or "-" for a
+ * directory), local modification time, the SHA-256 with `lng` ("-"
+ * when the server has not hashed the file yet), and the path, a
+ * directory's with a trailing '/' as `ls -F` shows it. */
+void
+ops_entry_print(const struct rpl_entry *e, const char *path, int lng)
+{
+	char num[24], when[32], safe[ESC_SIZE(FTX_RPATH_MAX)];
+
+	if (e->type == 'd')
+		(void)str_copy(num, sizeof(num), "-");
+	else
+		(void)str_fmt(num, sizeof(num), "%" PRIu64, e->size);
+	fmt_time(e->mtime, when, sizeof(when));
+	/* SECURITY: paths come from the server: checked (rpl_entry) and
+	 * escaped (esc.h) all the same. */
+	printf("%12s  %s  %s%s%s%s\n", num, when,
+	    lng ? (e->has_sha ? e->sha256 : "-") : "", lng ? "  " : "",
+	    ui_safe(safe, sizeof(safe), path), e->type == 'd' ? "/" : "");
+}
+
+/* What ops_ls_path's callback needs. */
+struct ls_print {
+	int lng;
+	uint64_t n;
+};
+
+static int
+ls_print_entry(void *arg, const struct rpl_entry *e)
+{
+	struct ls_print *lp = arg;
+
+	ops_entry_print(e, e->path, lp->lng);
+	lp->n++;
+	return 0;
+}
+
+int
+ops_ls_path(struct ctl *c, const struct ui *u, const char *path, int recursive,
+    int lng, char *err, size_t errlen)
+{
+	struct ls_print lp = {lng, 0};
+	char why[FTX_ERRLEN];
+	int rc;
+
+	rc = ops_ls_stream(
+	    c, path, recursive, ls_print_entry, &lp, why, sizeof(why));
+	fflush(stdout);
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "ls %s: %s", path, why);
+		return rc;
+	}
+	/* On stderr, so `ftx ls | wc -l` still counts 0. */
+	if (lp.n == 0 && !u->quiet)
+		fprintf(stderr, "(no files)\n");
+	return EXITCODE_OK;
+}
+
+/* A one-line request whose OK we only report: "VERB args...". */
+static int
+simple(struct ctl *c, const char *verb, const char *const *args, int nargs,
+    char *err, size_t errlen)
+{
+	char line[FTX_LINE_MAX];
+
+	return ctl_request(c, verb, args, nargs, line, err, errlen);
+}
+
+int
+ops_mkdir(struct ctl *c, const struct ui *u, const char *path, int parents,
+    char *err, size_t errlen)
+{
+	const char *args[2] = {path, "parents=1"};
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_RPATH_MAX)];
+	int rc;
+
+	rc = simple(c, "MKDIR", args, parents ? 2 : 1, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "mkdir %s: %s", path, why);
+		return rc;
+	}
+	ui_say(u, "created %s/\n", ui_safe(safe, sizeof(safe), path));
+	return EXITCODE_OK;
+}
+
+int
+ops_rmdir(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen)
+{
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_RPATH_MAX)];
+	int rc;
+
+	rc = simple(c, "RMDIR", &path, 1, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "rmdir %s: %s", path, why);
+		return rc;
+	}
+	ui_say(u, "removed %s/\n", ui_safe(safe, sizeof(safe), path));
+	return EXITCODE_OK;
+}
+
+int
+ops_mv(struct ctl *c, const struct ui *u, const char *from, const char *to,
+    int force, char *err, size_t errlen)
+{
+	const char *args[3] = {from, to, "replace=1"};
+	char why[FTX_ERRLEN], a[ESC_SIZE(FTX_RPATH_MAX)];
+	char b[ESC_SIZE(FTX_RPATH_MAX)];
+	int rc;
+
+	rc = simple(c, "MOVE", args, force ? 3 : 2, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "mv %s %s: %s%s", from, to, why,
+		    strstr(why, "(EXISTS)") != NULL && !force
+			? " (use --force to replace it)"
+			: "");
+		return rc;
+	}
+	ui_say(u, "moved %s -> %s\n", ui_safe(a, sizeof(a), from),
+	    ui_safe(b, sizeof(b), to));
+	return EXITCODE_OK;
+}
+
+int
+ops_stat_get(struct ctl *c, const char *path, struct rpl_entry *e, char *err,
+    size_t errlen)
+{
+	char line[FTX_LINE_MAX];
+	int rc;
+
+	rc = ctl_request(c, "STAT", &path, 1, line, err, errlen);
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_stat(line, e, err, errlen) == -1)
+		return protocol_error(c);
+	/* The reply names its path; it must be the one we asked about. */
+	if (strcmp(e->path, path) != 0) {
+		str_err(err, errlen, "server answered for another path");
+		return protocol_error(c);
+	}
+	return EXITCODE_OK;
+}
+
+int
+ops_stat(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen)
+{
+	struct rpl_entry e;
+	char why[FTX_ERRLEN];
+	int rc;
+
+	(void)u;
+	rc = ops_stat_get(c, path, &e, why, sizeof(why));
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "stat %s: %s", path, why);
+		return rc;
+	}
+	ops_entry_print(&e, e.path, 1);
+	fflush(stdout);
+	return EXITCODE_OK;
+}
+
+/* --- rm -r ------------------------------------------------------------- */
+
+/* A directory to remove once its files are gone; newest first. */
+struct rmdir_node {
+	struct rmdir_node *next;
+	char path[];
+};
+
+/*
+ * One round of rm -r: the files of one recursive listing, at most
+ * FTX_RMTREE_BATCH (a larger tree is listed again once these are
+ * deleted), and, in a round that reaches the end of the listing, every
+ * directory.
+ */
+struct rmtree {
+	const char *top;
+	char *files[FTX_RMTREE_BATCH];
+	size_t nfiles;
+	struct rmdir_node *dirs;
+	size_t ndirs;
+	int full; /* the batch is full: the listing was abandoned */
+	char why[FTX_ERRLEN];
+};
+
+static void
+rmtree_clear(struct rmtree *t)
+{
+	struct rmdir_node *d, *next;
+	size_t i;
+
+	for (i = 0; i < t->nfiles; i++)
+		free(t->files[i]);
+	t->nfiles = 0;
+	for (d = t->dirs; d != NULL; d = next) {
+		next = d->next;
+		free(d);
+	}
+	t->dirs = NULL;
+	t->ndirs = 0;
+	t->full = 0;
+}
+
+static int
+rmtree_entry(void *arg, const struct rpl_entry *e)
+{
+	struct rmtree *t = arg;
+	char path[FTX_RPATH_MAX + 1];
+	struct rmdir_node *d;
+	size_t len;
+
+	if (path_join(path, sizeof(path), t->top, e->path, t->why,
+		sizeof(t->why)) == -1)
+		return -1;
+	if (e->type == 'f') {
+		if (t->nfiles == FTX_RMTREE_BATCH) {
+			t->full = 1;
+			return -1;
+		}
+		if ((t->files[t->nfiles] = strdup(path)) == NULL)
+			goto nomem;
+		t->nfiles++;
+		return 0;
+	}
+	if (t->ndirs == FTX_RMTREE_DIRS_MAX) {
+		str_err(t->why, sizeof(t->why),
+		    "more than %d directories in one tree",
+		    FTX_RMTREE_DIRS_MAX);
+		return -1;
+	}
+	len = strlen(path) + 1;
+	if ((d = malloc(sizeof(*d) + len)) == NULL)
+		goto nomem;
+	memcpy(d->path, path, len);
+	/* Depth first, a directory before what it holds: prepending puts
+	 * every directory after its subdirectories. */
+	d->next = t->dirs;
+	t->dirs = d;
+	t->ndirs++;
+	return 0;
+nomem:
+	(void)str_copy(t->why, sizeof(t->why), "out of memory");
+	return -1;
+}
+
+/* DELETE one file quietly; the exit code, err "PATH: why". */
+static int
+delete_one(struct ctl *c, const char *path, char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN];
+	int rc;
+
+	rc = simple(c, "DELETE", &path, 1, why, sizeof(why));
+	if (rc != EXITCODE_OK)
+		str_err(err, errlen, "%s: %s", path, why);
+	return rc;
+}
+
+/* Delete the round's files, then (at the end) its directories. */
+static int
+rmtree_apply(
+    struct ctl *c, struct rmtree *t, int last, char *err, size_t errlen)
+{
+	struct rmdir_node *d;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < t->nfiles; i++)
+		if ((rc = delete_one(c, t->files[i], err, errlen)) !=
+		    EXITCODE_OK)
+			return rc;
+	for (d = t->dirs; last && d != NULL; d = d->next) {
+		const char *p = d->path;
+
+		if ((rc = simple(c, "RMDIR", &p, 1, err, errlen)) !=
+		    EXITCODE_OK)
+			return rc;
+	}
+	return EXITCODE_OK;
+}
+
+/* List, delete, and again until a listing ends with no more than a
+ * batch of files; then the directories, deepest first, and `top`. */
+static int
+rmtree_run(
+    struct ctl *c, struct rmtree *t, uint64_t *files, char *err, size_t errlen)
+{
+	const char *top = t->top;
+	int rc;
+
+	for (;;) {
+		rmtree_clear(t);
+		rc = ops_ls_stream(c, top, 1, rmtree_entry, t, err, errlen);
+		if (t->why[0] != '\0') {
+			(void)str_copy(err, errlen, t->why);
+			return EXITCODE_FAIL;
+		}
+		if (rc != EXITCODE_OK && !t->full)
+			return rc;
+		/* An abandoned listing took the session with it. */
+		if (t->full && (rc = ctl_ensure(c, err, errlen)) != EXITCODE_OK)
+			return rc;
+		rc = rmtree_apply(c, t, !t->full, err, errlen);
+		if (rc != EXITCODE_OK)
+			return rc;
+		*files += t->nfiles;
+		if (!t->full)
+			return simple(c, "RMDIR", &top, 1, err, errlen);
+	}
+}
+
+int
+ops_rm_tree(struct ctl *c, const struct ui *u, const char *path, char *err,
+    size_t errlen)
+{
+	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_RPATH_MAX)];
+	struct rpl_entry e;
+	struct rmtree *t;
+	uint64_t files = 0;
+	int rc;
+
+	rc = ops_stat_get(c, path, &e, why, sizeof(why));
+	if (rc == EXITCODE_OK && e.type == 'f')
+		return ops_rm(c, u, path, err, errlen);
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "rm %s: %s", path, why);
+		return rc;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		str_err(err, errlen, "rm %s: out of memory", path);
+		return EXITCODE_FAIL;
+	}
+	t->top = path;
+	rc = rmtree_run(c, t, &files, why, sizeof(why));
+	rmtree_clear(t);
+	free(t);
+	if (rc != EXITCODE_OK) {
+		str_err(err, errlen, "rm -r %s: %s", path, why);
+		return rc;
+	}
+	ui_say(u, "deleted %s/ (%" PRIu64 " file%s)\n",
+	    ui_safe(safe, sizeof(safe), path), files, files == 1 ? "" : "s");
 	return EXITCODE_OK;
 }

@@ -407,3 +407,37 @@ progress_end(struct progress *p)
 		write_quiet(p->fd, "\r\033[K", 4);
 	return now - p->t_start;
 }
+
+void
+progress_tree_label(struct progress *p, uint64_t files_done,
+    uint64_t files_total, const char *current)
+{
+	char head[48];
+	size_t hl, room, take;
+
+	if (str_fmt(head, sizeof(head), "%llu/%llu ",
+		(unsigned long long)files_done,
+		(unsigned long long)files_total) == -1)
+		head[0] = '\0';
+	hl = strlen(head);
+	memcpy(p->label, head, hl + 1);
+	room = sizeof(p->label) - 1 - hl;
+	take = strlen(current);
+	if (take > room) {
+		/* Back up to the start of a UTF-8 sequence. */
+		take = room;
+		while (
+		    take > 0 && ((unsigned char)current[take] & 0xc0) == 0x80)
+			take--;
+	}
+	memcpy(p->label + hl, current, take);
+	p->label[hl + take] = '\0';
+}
+
+void
+progress_clear(struct progress *p)
+{
+	if (p->enabled)
+		write_quiet(p->fd, "\r\033[K", 4);
+	p->t_last = 0;
+}

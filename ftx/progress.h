@@ -43,4 +43,15 @@ void progress_update(struct progress *p, uint64_t done);
 /* Clear the bar line; returns elapsed seconds. */
 double progress_end(struct progress *p);
 
+/*
+ * A tree's progress (put -r, get -r, sync): the label becomes
+ * "<files done>/<files total> <current file>" (the file name cut at a
+ * character boundary to fit the label), and the bar counts the bytes of
+ * the whole tree.  Shown at the next redraw (at most 10 a second).
+ */
+void progress_tree_label(struct progress *p, uint64_t files_done,
+    uint64_t files_total, const char *current);
+/* Clear the line without ending (another bar is drawn meanwhile). */
+void progress_clear(struct progress *p);
+
 #endif /* FTX_PROGRESS_H */

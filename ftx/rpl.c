@@ -8,6 +8,7 @@
 
 #include "chat.h"
 #include "exitcode.h"
+#include "path.h"
 #include "proto.h"
 #include "str.h"
 
@@ -155,6 +156,7 @@ rpl_greeting_caps(const char *line)
 	    {"tls-required", RPL_CAP_TLS_REQUIRED},
 	    {"login", RPL_CAP_LOGIN},
 	    {"anonymous", RPL_CAP_ANONYMOUS},
+	    {"folders", RPL_CAP_FOLDERS},
 	};
 	const char *p = line;
 	char w[32];
@@ -406,6 +408,74 @@ rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen)
 	return parse_name(s.cmd.argv[3], f->name, err, errlen);
 }
 
+/* SECURITY: a path from the server is printed and may become a local
+ * path (get -r), so it must pass the one path check: no control bytes,
+ * no "..", no absolute path, bounded length and depth. */
+static int
+parse_path(const char *s, char *out, char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN];
+
+	if (path_check(s, why, sizeof(why)) == -1)
+		return str_err(
+		    err, errlen, "bad file name from server: %s", why);
+	return str_copy(out, FTX_RPATH_MAX + 1, s);
+}
+
+/* The five fields ENTRY and STAT's OK share, after the verb. */
+static int
+parse_entry(const char *line, const char *verb, struct rpl_entry *e, int top_ok,
+    char *err, size_t errlen)
+{
+	struct split s;
+	uint64_t mtime;
+
+	if (split(line, verb, 5, &s, err, errlen) == -1)
+		return -1;
+	if (strcmp(s.cmd.argv[0], "f") != 0 && strcmp(s.cmd.argv[0], "d") != 0)
+		return str_err(err, errlen, "bad entry type from server");
+	e->type = s.cmd.argv[0][0];
+	if (parse_size(s.cmd.argv[1], &e->size, err, errlen) == -1)
+		return -1;
+	if (str_to_u64(s.cmd.argv[2], INT64_MAX, &mtime) == -1)
+		return str_err(err, errlen, "bad mtime from server");
+	e->mtime = (int64_t)mtime;
+	e->has_sha = strcmp(s.cmd.argv[3], "-") != 0;
+	e->sha256[0] = '\0';
+	if (e->has_sha &&
+	    parse_hex(s.cmd.argv[3], HASH_SHA256_HEXLEN, e->sha256, "sha256",
+		err, errlen) == -1)
+		return -1;
+	/* STAT . answers for the top of the area, a directory. */
+	if (top_ok && e->type == 'd' && strcmp(s.cmd.argv[4], ".") == 0)
+		return str_copy(e->path, sizeof(e->path), ".");
+	return parse_path(s.cmd.argv[4], e->path, err, errlen);
+}
+
+int
+rpl_entry(const char *line, struct rpl_entry *e, char *err, size_t errlen)
+{
+	return parse_entry(line, "ENTRY", e, 0, err, errlen);
+}
+
+int
+rpl_stat(const char *line, struct rpl_entry *e, char *err, size_t errlen)
+{
+	return parse_entry(line, "OK", e, 1, err, errlen);
+}
+
+int
+rpl_done_count(const char *line, uint64_t *n, char *err, size_t errlen)
+{
+	struct split s;
+
+	if (split(line, "DONE", 1, &s, err, errlen) == -1)
+		return -1;
+	if (str_to_u64(s.cmd.argv[0], UINT64_MAX, n) == -1)
+		return str_err(err, errlen, "bad entry count from server");
+	return 0;
+}
+
 int
 rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 {
@@ -423,7 +493,7 @@ rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen)
 	    parse_hex(s.cmd.argv[2], RPL_MD5_HEXLEN, h->md5, "md5", err,
 		errlen) == -1)
 		return -1;
-	return parse_name(s.cmd.argv[3], h->name, err, errlen);
+	return parse_path(s.cmd.argv[3], h->name, err, errlen);
 }
 
 /* A STATS key: 1..RPL_STAT_KEY_MAX of [a-z0-9_]. */

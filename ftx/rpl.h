@@ -66,13 +66,24 @@ struct rpl_file {
 	char name[FTX_NAME_MAX + 1];
 };
 
+/* "ENTRY <type> <size> <mtime> <sha256-or-"-"> <path>" inside an LS
+ * reply, and "OK <type> ..." with the same fields in answer to STAT */
+struct rpl_entry {
+	char type; /* 'f' (file) or 'd' (directory) */
+	uint64_t size;
+	int64_t mtime;
+	int has_sha;
+	char sha256[HASH_SHA256_HEXLEN + 1]; /* "" when the server sent "-" */
+	char path[FTX_RPATH_MAX + 1]; /* decoded, passed path_check */
+};
+
 /* "OK <size> <sha256> <md5-or-"-"> <name>" in answer to HASH */
 struct rpl_hash {
 	uint64_t size;
 	char sha256[HASH_SHA256_HEXLEN + 1];
 	int has_md5;
 	char md5[RPL_MD5_HEXLEN + 1]; /* "" when the server sent "-" */
-	char name[FTX_NAME_MAX + 1];
+	char name[FTX_RPATH_MAX + 1]; /* a path (folders) */
 };
 
 /* The greeting must be "OK FTX/1 ...". */
@@ -83,6 +94,7 @@ int rpl_greeting(const char *line, char *err, size_t errlen);
 #define RPL_CAP_TLS_REQUIRED 0x2 /* "tls-required" */
 #define RPL_CAP_LOGIN 0x4 /* "login": accounts are on */
 #define RPL_CAP_ANONYMOUS 0x8 /* "anonymous": LOGIN anonymous works */
+#define RPL_CAP_FOLDERS 0x10 /* "folders": paths, MKDIR, LS... (ftxd 0.3) */
 /* The capabilities a greeting announces, as RPL_CAP_* bits; words we do
  * not know are ignored.  (Unauthenticated: a hint, never a reason to
  * relax a check.) */
@@ -115,6 +127,12 @@ int rpl_download(
     const char *line, struct rpl_download *d, char *err, size_t errlen);
 int rpl_file(const char *line, struct rpl_file *f, char *err, size_t errlen);
 int rpl_hash(const char *line, struct rpl_hash *h, char *err, size_t errlen);
+/* An ENTRY line of an LS reply. */
+int rpl_entry(const char *line, struct rpl_entry *e, char *err, size_t errlen);
+/* The OK line answering STAT. */
+int rpl_stat(const char *line, struct rpl_entry *e, char *err, size_t errlen);
+/* "DONE <n>" ending an LS reply. */
+int rpl_done_count(const char *line, uint64_t *n, char *err, size_t errlen);
 /* STATS: at most FTX_STATS_MAX_FIELDS fields of [a-z0-9_]+=<decimal>. */
 int rpl_stats(const char *line, struct rpl_stats *st, char *err, size_t errlen);
 /* A STATS field by name; 0 and *val, or -1 if absent. */

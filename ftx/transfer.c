@@ -43,6 +43,7 @@
 #include "hpipe.h"
 #include "ftx_limits.h"
 #include "net.h"
+#include "path.h"
 #include "progress.h"
 #include "proto.h"
 #include "rpl.h"
@@ -61,7 +62,10 @@
 struct xfer {
 	struct ctl *c;
 	const struct ui *u;
-	const char *name;
+	const char *name; /* the remote path */
+	const char *lname; /* download: the local name in dirfd */
+	int64_t mtime; /* with has_mtime: UPLOAD mtime=, or set on commit */
+	int has_mtime;
 	const char *dir; /* download directory, for messages */
 	int dirfd; /* download directory */
 	uint64_t size;
@@ -213,7 +217,7 @@ int
 transfer_info_format(
     char *out, size_t n, const char *sha256, uint64_t size, const char *name)
 {
-	char enc[FTX_NAME_MAX * 3 + 1];
+	char enc[FTX_RPATH_MAX * 3 + 1];
 
 	if (!rpl_is_hex(sha256, HASH_SHA256_HEXLEN) ||
 	    proto_encode(enc, sizeof(enc), name) == -1)
@@ -521,33 +525,31 @@ transfer_data_host(const char *spec)
  * connection anywhere.  The advertised host is used only when asked for.
  */
 static const char *
-data_host(const struct xfer *x, const char *advertised)
+data_host(struct ctl *c, const char *advertised)
 {
 	if (data_host_spec == NULL || strcmp(data_host_spec, "control") == 0)
-		return x->c->host;
+		return c->host;
 	if (strcmp(data_host_spec, "advertised") == 0)
-		return advertised[0] != '\0' ? advertised : x->c->host;
+		return advertised[0] != '\0' ? advertised : c->host;
 	return data_host_spec;
 }
 
-/* Open the data connection (TLS, resuming the control session, if that
- * is TLS) and present the token.  On failure the session is dropped
- * (the server holds a token for us) and the exit code returned; the
- * failure is transient unless TLS itself failed. */
-static int
-data_open(struct xfer *x, const char *host, int port, const char *token,
-    char *why, size_t n)
+int
+transfer_data_open(struct ctl *c, const char *advertised, int port,
+    const char *token, struct chan *ch, int *transient, char *why, size_t n)
 {
 	char hello[FTX_TOKEN_HEX + 2], tlswhy[FTX_ERRLEN];
 	int fd, rc = EXITCODE_FAIL;
 
-	x->transient = 1;
-	fd = net_connect(host, port, FTX_CONNECT_TIMEOUT_S, why, n);
+	*transient = 1;
+	chan_init(ch, -1);
+	fd = net_connect(
+	    data_host(c, advertised), port, FTX_CONNECT_TIMEOUT_S, why, n);
 	if (fd == -1) {
 		rc = EXITCODE_CONNECT;
 		goto fail;
 	}
-	chan_init(&x->dch, fd);
+	chan_init(ch, fd);
 	net_set_bufsizes(fd, FTX_SOCKBUF_BYTES);
 	/* A stalled server must not hang us forever. */
 	if (net_set_timeouts(fd, FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
@@ -559,27 +561,40 @@ data_open(struct xfer *x, const char *host, int port, const char *token,
 	 * No Nagle then: the token would wait for the ACK of our last
 	 * handshake message (a delayed ACK, 40 ms).  Bulk writes are whole
 	 * TLS records anyway. */
-	if (ctl_is_tls(x->c))
+	if (ctl_is_tls(c))
 		net_set_nodelay(fd);
-	rc = ctl_data_tls(x->c, &x->dch, tlswhy, sizeof(tlswhy));
+	rc = ctl_data_tls(c, ch, tlswhy, sizeof(tlswhy));
 	if (rc != EXITCODE_OK) {
 		str_err(why, n, "data connection: %s", tlswhy);
-		x->transient = rc == EXITCODE_CONNECT;
+		*transient = rc == EXITCODE_CONNECT;
 		goto fail;
 	}
 	rc = EXITCODE_FAIL;
 	if (str_fmt(hello, sizeof(hello), "%s\n", token) == -1 ||
-	    chan_write_all(&x->dch, hello, strlen(hello),
-		FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
+	    chan_write_all(
+		ch, hello, strlen(hello), FTX_DEFAULT_DATA_TIMEOUT_S) == -1) {
 		str_err(why, n, "cannot send the data token: %s",
-		    chan_strerror(&x->dch, errno));
+		    chan_strerror(ch, errno));
 		goto fail;
 	}
-	x->transient = 0;
+	*transient = 0;
 	return EXITCODE_OK;
 fail:
-	ctl_drop(x->c);
+	chan_close(ch);
+	ctl_drop(c);
 	return rc;
+}
+
+/* Open the data connection (TLS, resuming the control session, if that
+ * is TLS) and present the token.  On failure the session is dropped
+ * (the server holds a token for us) and the exit code returned; the
+ * failure is transient unless TLS itself failed. */
+static int
+data_open(struct xfer *x, const char *advertised, int port, const char *token,
+    char *why, size_t n)
+{
+	return transfer_data_open(
+	    x->c, advertised, port, token, &x->dch, &x->transient, why, n);
 }
 
 /*
@@ -984,20 +999,38 @@ put_partial(struct xfer *x, const char *sizestr, char *why, size_t n)
 	return EXITCODE_OK;
 }
 
+/* UPLOAD's arguments in args[0..3] (path, size, offset=, mtime=): how
+ * many to send, with mtime= moved next to the size when there is no
+ * offset=. */
+static int
+upload_args(const struct xfer *x, const char **args)
+{
+	const char *mt = args[3];
+	int k = x->off > 0 ? 3 : 2;
+
+	if (!x->has_mtime)
+		return k;
+	args[k] = mt;
+	args[3] = mt;
+	return k + 1;
+}
+
 /* UPLOAD (with offset= when resuming) and its reply.  A server that no
  * longer has what PARTIAL said (ERROR RANGE) gets the whole file. */
 static int
 put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
     char *why, size_t n)
 {
-	char line[FTX_LINE_MAX], code[RPL_CODE_MAX], offstr[32];
-	const char *args[3] = {x->name, sizestr, offstr};
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX], offstr[32], mt[32];
+	const char *args[4] = {x->name, sizestr, offstr, mt};
 	int rc;
 
 	offset_arg(offstr, sizeof(offstr), x->off);
+	(void)str_fmt(mt, sizeof(mt), "mtime=%" PRId64, x->mtime);
 	if (pipe_start(x, 0, why, n) == -1)
 		return EXITCODE_FAIL;
-	rc = request(x, "UPLOAD", args, x->off > 0 ? 3 : 2, line, code, why, n);
+	rc = request(
+	    x, "UPLOAD", args, upload_args(x, args), line, code, why, n);
 	if (rc == EXITCODE_REFUSED && x->off > 0 &&
 	    strcmp(code, "RANGE") == 0) {
 		x->off = 0;
@@ -1005,7 +1038,8 @@ put_request(struct xfer *x, const char *sizestr, struct rpl_upload *up,
 		x->hp = NULL;
 		if (pipe_start(x, 0, why, n) == -1)
 			return EXITCODE_FAIL;
-		rc = request(x, "UPLOAD", args, 2, line, code, why, n);
+		rc = request(x, "UPLOAD", args, upload_args(x, args), line,
+		    code, why, n);
 	}
 	if (rc != EXITCODE_OK)
 		return rc;
@@ -1038,7 +1072,7 @@ put_attempt(struct xfer *x, int resume, char *why, size_t n)
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
-	rc = data_open(x, data_host(x, up.host), up.port, up.token, why, n);
+	rc = data_open(x, up.host, up.port, up.token, why, n);
 	if (rc != EXITCODE_OK)
 		return rc;
 	resume_notice(x, "upload");
@@ -1053,15 +1087,20 @@ put_attempt(struct xfer *x, int resume, char *why, size_t n)
 	return rc;
 }
 
-int
-transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
-    const char *name, int flags, char *err, size_t errlen)
+/* An upload, with the tree's settings (`t` may be NULL). */
+static int
+put_file(struct ctl *c, const struct ui *u, const char *path, const char *name,
+    int flags, const struct transfer_tree *t, char *err, size_t errlen)
 {
 	char why[FTX_ERRLEN] = "";
 	struct xfer x;
 	int rc = EXITCODE_FAIL;
 
 	xfer_init(&x, c, u, name);
+	if (t != NULL && t->has_mtime) {
+		x.has_mtime = 1;
+		x.mtime = t->mtime;
+	}
 	if (put_open(&x, path, why, sizeof(why)) == 0)
 		rc = with_retries(&x, flags, put_attempt, why, sizeof(why));
 	attempt_cleanup(&x);
@@ -1072,6 +1111,21 @@ transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
 	else if (rc != EXITCODE_OK)
 		str_err(err, errlen, "put %s: %s", path, why);
 	return rc;
+}
+
+int
+transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
+    const char *name, int flags, char *err, size_t errlen)
+{
+	return put_file(c, u, path, name, flags, NULL, err, errlen);
+}
+
+int
+transfer_put_tree(struct ctl *c, const struct ui *u, const char *path,
+    const char *rpath, const struct transfer_tree *t, int flags, char *err,
+    size_t errlen)
+{
+	return put_file(c, u, path, rpath, flags, t, err, errlen);
 }
 
 int
@@ -1378,14 +1432,26 @@ get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
 	return EXITCODE_OK;
 }
 
-/* Make the verified partial durable, then give it its name. */
+/* Make the verified partial durable (with the server's mtime, for a
+ * tree), then give it its name. */
 static int
 get_commit(struct xfer *x, char *why, size_t n)
 {
+	struct timespec ts[2];
+
+	if (x->has_mtime) {
+		ts[0].tv_sec = 0;
+		ts[0].tv_nsec = UTIME_OMIT;
+		ts[1].tv_sec = (time_t)x->mtime;
+		ts[1].tv_nsec = 0;
+		if (futimens(x->fd, ts) == -1)
+			return str_err(why, n, "cannot set the mtime in %s: %s",
+			    x->dir, strerror(errno));
+	}
 	if (fsync(x->fd) == -1)
 		return str_err(
 		    why, n, "fsync in %s: %s", x->dir, strerror(errno));
-	if (renameat(x->dirfd, x->part, x->dirfd, x->name) == -1)
+	if (renameat(x->dirfd, x->part, x->dirfd, x->lname) == -1)
 		return str_err(why, n, "cannot rename into %s: %s", x->dir,
 		    strerror(errno));
 	tmp_active = 0;
@@ -1427,7 +1493,7 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 			return EXITCODE_FAIL;
 		}
 	}
-	rc = data_open(x, data_host(x, d.host), d.port, d.token, why, n);
+	rc = data_open(x, d.host, d.port, d.token, why, n);
 	if (rc != EXITCODE_OK)
 		return rc;
 	resume_notice(x, "download");
@@ -1468,9 +1534,11 @@ get_leave(struct xfer *x)
 		(void)unlinkat(x->dirfd, x->info, 0);
 }
 
-int
-transfer_get_opt(struct ctl *c, const struct ui *u, const char *name, int dirfd,
-    const char *dir, int flags, char *err, size_t errlen)
+/* A download, with the tree's settings (`t` may be NULL). */
+static int
+get_file(struct ctl *c, const struct ui *u, const char *name, int dirfd,
+    const char *dir, int flags, const struct transfer_tree *t, char *err,
+    size_t errlen)
 {
 	char why[FTX_ERRLEN] = "";
 	struct xfer x;
@@ -1479,6 +1547,11 @@ transfer_get_opt(struct ctl *c, const struct ui *u, const char *name, int dirfd,
 	xfer_init(&x, c, u, name);
 	x.dir = dir;
 	x.dirfd = dirfd;
+	x.lname = t != NULL && t->lname != NULL ? t->lname : path_base(name);
+	if (t != NULL && t->has_mtime) {
+		x.has_mtime = 1;
+		x.mtime = t->mtime;
+	}
 	if (get_open(&x, why, sizeof(why)) == 0)
 		rc = with_retries(&x, flags, get_attempt, why, sizeof(why));
 	attempt_cleanup(&x);
@@ -1495,6 +1568,21 @@ transfer_get_opt(struct ctl *c, const struct ui *u, const char *name, int dirfd,
 	else
 		str_err(err, errlen, "get %s: %s", name, why);
 	return rc;
+}
+
+int
+transfer_get_opt(struct ctl *c, const struct ui *u, const char *name, int dirfd,
+    const char *dir, int flags, char *err, size_t errlen)
+{
+	return get_file(c, u, name, dirfd, dir, flags, NULL, err, errlen);
+}
+
+int
+transfer_get_tree(struct ctl *c, const struct ui *u, const char *rpath,
+    int dirfd, const char *dir, const struct transfer_tree *t, int flags,
+    char *err, size_t errlen)
+{
+	return get_file(c, u, rpath, dirfd, dir, flags, t, err, errlen);
 }
 
 int

@@ -44,7 +44,7 @@
 #define TRANSFER_PART_MAX 64
 /* One info line: "v1 <sha256> <size> <percent-encoded name>\n". */
 #define TRANSFER_INFO_MAX                                                      \
-	(3 + HASH_SHA256_HEXLEN + 1 + 20 + 1 + FTX_NAME_MAX * 3 + 2)
+	(3 + HASH_SHA256_HEXLEN + 1 + 20 + 1 + FTX_RPATH_MAX * 3 + 2)
 
 /* Keep (rather than remove) a download's partial if SIGINT, SIGTERM or
  * SIGHUP ends us, so it can be resumed; a non-resumable temporary is
@@ -72,12 +72,38 @@ int transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen);
 int transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
     const char *name, int flags, char *err, size_t errlen);
-/* Download `name` (already checked) to `dir`/`name`; `dir` is only used
- * in messages, `dirfd` for every file operation. */
+/* Download `name` (a path, already checked) to `dir`/its last component; `dir`
+ * is only used in messages, `dirfd` for every file operation. */
 int transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, char *err, size_t errlen);
 int transfer_get_opt(struct ctl *c, const struct ui *u, const char *name,
     int dirfd, const char *dir, int flags, char *err, size_t errlen);
+
+/*
+ * A file of a tree (put -r, get -r, sync): its modification time
+ * travels with it (UPLOAD mtime=; set on the downloaded file before it
+ * gets its name), and a download lands under `lname` in its directory
+ * (NULL: the remote path's last component).
+ */
+struct transfer_tree {
+	int64_t mtime;
+	int has_mtime;
+	const char *lname;
+};
+int transfer_put_tree(struct ctl *c, const struct ui *u, const char *path,
+    const char *rpath, const struct transfer_tree *t, int flags, char *err,
+    size_t errlen);
+int transfer_get_tree(struct ctl *c, const struct ui *u, const char *rpath,
+    int dirfd, const char *dir, const struct transfer_tree *t, int flags,
+    char *err, size_t errlen);
+/*
+ * Open a data connection for a token the server handed out (`advertised`
+ * is its host=, or ""), TLS as the control session, and present the
+ * token: EXITCODE_OK, or an exit code with the session dropped and
+ * *transient saying whether a retry may succeed.  For batches (batch.c).
+ */
+int transfer_data_open(struct ctl *c, const char *advertised, int port,
+    const char *token, struct chan *ch, int *transient, char *why, size_t n);
 
 /* ---- pure helpers, exported for tests/unit/test_client.c ---- */
 

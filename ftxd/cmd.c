@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "counters.h"
 #include "ctx.h"
+#include "dirops.h"
 #include "fileops.h"
 #include "log.h"
 #include "login.h"
@@ -73,14 +74,23 @@ static void cmd_starttls(struct session *, struct proto_cmd *);
 /* The single gate: every command is looked up here, its argument count
  * and authorisation checked, before its handler runs. */
 static const struct cmd_def cmd_table[] = {
-    {"UPLOAD", G_AUTH | G_WRITE, 2, 3, -1, LOG_ARG, fop_upload,
-	"UPLOAD <name> <size> [offset=N]"},
+    {"UPLOAD", G_AUTH | G_WRITE, 2, 4, -1, LOG_ARG, fop_upload,
+	"UPLOAD <path> <size> [offset=N] [mtime=S]"},
     {"DOWNLOAD", G_AUTH, 1, 2, -1, LOG_ARG, fop_download,
-	"DOWNLOAD <name> [offset=N]"},
+	"DOWNLOAD <path> [offset=N]"},
     {"LIST", G_AUTH, 0, 0, -1, LOG_VERB, fop_list, "LIST"},
     {"DELETE", G_AUTH | G_WRITE, 1, 1, -1, LOG_ARG, fop_delete,
-	"DELETE <name>"},
-    {"HASH", G_AUTH, 1, 2, -1, LOG_ARG, fop_hash, "HASH <name> [md5]"},
+	"DELETE <path>"},
+    {"HASH", G_AUTH, 1, 2, -1, LOG_ARG, fop_hash, "HASH <path> [md5]"},
+    {"MKDIR", G_AUTH | G_WRITE, 1, 2, -1, LOG_ARG, dop_mkdir,
+	"MKDIR <path> [parents=1]"},
+    {"RMDIR", G_AUTH | G_WRITE, 1, 1, -1, LOG_ARG, dop_rmdir, "RMDIR <path>"},
+    {"MOVE", G_AUTH | G_WRITE, 2, 3, -1, LOG_ARG, dop_move,
+	"MOVE <from> <to> [replace=1]"},
+    {"STAT", G_AUTH, 1, 1, -1, LOG_ARG, dop_stat, "STAT <path>"},
+    {"LS", G_AUTH, 1, 2, -1, LOG_ARG, dop_ls, "LS <path> [recursive=1]"},
+    {"MPUT", G_AUTH | G_WRITE, 0, 0, -1, LOG_VERB, fop_mput, "MPUT"},
+    {"MGET", G_AUTH, 0, 0, -1, LOG_VERB, fop_mget, "MGET"},
     {"HELP", 0, 0, 0, -1, LOG_VERB, cmd_help, "HELP"},
     {"NOOP", 0, 0, 0, -1, LOG_NONE, cmd_noop, "NOOP"},
     {"QUIT", G_PRETLS, 0, 0, -1, LOG_VERB, cmd_quit, "QUIT"},
@@ -96,7 +106,7 @@ static const struct cmd_def cmd_table[] = {
     {"ECHO", G_AUTH, 1, 1, 0, LOG_NONE, cmd_echo, "ECHO <payload>"},
     {"STATS", G_AUTH, 0, 0, -1, LOG_VERB, cmd_stats, "STATS"},
     {"PARTIAL", G_AUTH | G_WRITE, 2, 2, -1, LOG_ARG, fop_partial,
-	"PARTIAL <name> <size>"},
+	"PARTIAL <path> <size>"},
 };
 #define NCMDS (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -176,7 +186,7 @@ cmd_dispatch(struct session *s, char *line)
 	/* SECURITY: chat text never reaches the log from here; the room
 	 * decides what it logs (bodies only with --log-chat). */
 	if (d->log == LOG_ARG && c.argc > 0 &&
-	    strlen(c.argv[0]) <= FTX_NAME_MAX) {
+	    strlen(c.argv[0]) <= FTX_RPATH_MAX) {
 		log_msg(s->peerstr, "cmd %s %s", c.verb,
 		    log_esc(enc, sizeof(enc), c.argv[0]));
 	} else if (d->log != LOG_NONE) {
@@ -391,6 +401,14 @@ cmd_tick(struct ctx *srv, long long now)
 
 /* --- the session layer's hooks ----------------------------------------- */
 
+/* The session's output drained: the next piece of a LIST or an LS. */
+static void
+cmd_drain(struct session *s)
+{
+	fop_pump(s);
+	dop_pump(s);
+}
+
 /* A new control connection: the greeting, with the capabilities after
  * "ready" (docs/PROTOCOL.md). */
 static void
@@ -400,7 +418,7 @@ cmd_open(struct session *s)
 
 	/* Without accounts every session may do everything at once. */
 	s->authed = !srv->accounts;
-	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s", FTX_PROTO_VERSION,
+	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s folders", FTX_PROTO_VERSION,
 	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
 	    srv->cfg.require_tls ? " tls-required" : "",
 	    srv->accounts ? " login" : "",
@@ -426,7 +444,7 @@ cmd_close(struct session *s)
 const struct sess_hooks cmd_hooks = {
     .on_open = cmd_open,
     .on_line = cmd_dispatch,
-    .on_drain = fop_pump,
+    .on_drain = cmd_drain,
     .unsent = fop_unsent,
     .frees = fop_frees,
     .held = fop_held,

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "path.h"
 #include "proto.h"
 #include "session.h"
 #include "sjob.h"
@@ -38,36 +39,52 @@ struct sjob_args {
 	int md5;
 	uint64_t size, offset;
 	int check_space; /* UPLOAD: quota and --min-free */
+	time_t mtime; /* UPLOAD mtime=, else -1 */
 };
 
 static void job_back(struct sjob *j);
 
-/* SECURITY: every name from the network passes this check. */
+/* SECURITY: every path from the network passes this check
+ * (shared/path.c: the name rules for every component, no "..", ".",
+ * empty component, leading or trailing '/', bounded length and depth). */
 static int
 check_name(struct session *s, const char *name)
 {
 	char err[FTX_ERRLEN];
 
-	if (proto_name_check(name, err, sizeof(err)) == -1) {
+	if (path_check(name, err, sizeof(err)) == -1) {
 		sess_reply(s, "ERROR BADNAME %s", err);
 		return -1;
 	}
 	return 0;
 }
 
-/* The optional offset= parameter (resume); 0 when absent. */
+/* The optional parameters from argv[idx] on: offset= (resume) and, where
+ * `mtime` is not NULL, mtime= (seconds; -1 when absent).  0, or -1 with
+ * the reply sent. */
 static int
-check_offset(struct session *s, struct proto_cmd *c, int idx, uint64_t *off)
+check_params(struct session *s, struct proto_cmd *c, int idx, uint64_t *off,
+    time_t *mtime)
 {
-	int rc;
+	uint64_t v;
+	int i, rc;
 
 	*off = 0;
-	if (c->argc <= idx)
-		return 0;
-	rc = proto_param_u64(c->argv[idx], "offset", FTX_MAX_FILE_SIZE, off);
-	if (rc != 1) {
-		sess_reply(s, "ERROR SYNTAX bad parameter");
-		return -1;
+	if (mtime != NULL)
+		*mtime = (time_t)-1;
+	for (i = idx; i < c->argc; i++) {
+		rc = proto_param_u64(
+		    c->argv[i], "offset", FTX_MAX_FILE_SIZE, off);
+		if (rc == 0 && mtime != NULL) {
+			rc = proto_param_u64(
+			    c->argv[i], "mtime", FTX_MTIME_MAX, &v);
+			if (rc == 1)
+				*mtime = (time_t)v;
+		}
+		if (rc != 1) {
+			sess_reply(s, "ERROR SYNTAX bad parameter");
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -126,6 +143,7 @@ submit(struct session *s, const struct sjob_args *a,
 	j->md5 = a->md5;
 	j->size = a->size;
 	j->offset = a->offset;
+	j->mtime = a->mtime;
 	if (a->check_space) {
 		j->check_space = 1;
 		j->quota = s->quota;
@@ -142,7 +160,7 @@ submit(struct session *s, const struct sjob_args *a,
 	}
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
-			abort(); /* names were checked against FTX_NAME_MAX */
+			abort(); /* paths were checked against FTX_RPATH_MAX */
 		xfer_partial_key(s, a->name, a->size, j->pkey);
 	}
 	if (worker_submit(&j->job) == -1) {
@@ -153,20 +171,6 @@ submit(struct session *s, const struct sjob_args *a,
 	return;
 fail:
 	sess_reply(s, "ERROR INTERNAL out of resources");
-}
-
-/* The reply for a storage error (store_code_proto: the one table). */
-static void
-reply_store(struct sjob *j, const struct store_err *e)
-{
-	char enc[PROTO_ENC_NAME_MAX];
-
-	proto_encode_name(enc, j->name);
-	if (e->code == STORE_NOTFOUND)
-		sjob_reply(j, "ERROR NOTFOUND no such file: %s\n", enc);
-	else
-		sjob_reply(
-		    j, "ERROR %s %s\n", store_code_proto(e->code), e->msg);
 }
 
 /* --- transfers --------------------------------------------------------- */
@@ -187,7 +191,9 @@ xfer_ended(struct session *s, const struct xfer_result *r)
 {
 	char hex[HASH_SHA256_HEXLEN + 1];
 
-	if (r->err == FTXE_OK) {
+	if (r->err == FTXE_OK && r->batch) {
+		sess_reply(s, "DONE %" PRIu64 " %" PRIu64, r->files, r->bytes);
+	} else if (r->err == FTXE_OK) {
 		str_hex(hex, r->sha, HASH_SHA256_LEN);
 		sess_reply(s, "DONE %s", hex);
 	} else {
@@ -206,11 +212,12 @@ xfer_ended(struct session *s, const struct xfer_result *r)
 /* Offer an upload: OK <port> <token>, or the ERROR why not. */
 static void
 start_upload(struct session *s, const char *name, uint64_t size,
-    uint64_t offset, uint64_t *reserved)
+    uint64_t offset, time_t mtime, uint64_t *reserved)
 {
 	struct xfer_offer o;
 
-	if (xfer_upload(s, name, size, offset, reserved, xfer_ended, &o) == -1)
+	if (xfer_upload(
+		s, name, size, offset, mtime, reserved, xfer_ended, &o) == -1)
 		sess_reply(s, "ERROR %s %s", ftxerr_name(o.err), o.why);
 	else
 		sess_reply(s, "OK %d %s%s%s", o.port, o.token,
@@ -244,19 +251,19 @@ static void upload_finish(struct sjob *j);
 void
 fop_upload(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
 	uint64_t size, off;
 	int space = s->quota > 0 || s->srv->cfg.min_free > 0;
 
 	if (check_name_size(s, c, &size) == -1 ||
-	    check_offset(s, c, 2, &off) == -1 || !can_transfer(s))
+	    check_params(s, c, 2, &off, &a.mtime) == -1 || !can_transfer(s))
 		return;
 	if (off > size) {
 		sess_reply(s, "ERROR RANGE offset beyond the size");
 		return;
 	}
 	if (off == 0 && !space) {
-		start_upload(s, c->argv[0], size, 0, NULL);
+		start_upload(s, c->argv[0], size, 0, a.mtime, NULL);
 		return;
 	}
 	/* SECURITY: an offset past what we kept would leave a hole of
@@ -271,7 +278,7 @@ fop_upload(struct session *s, struct proto_cmd *c)
 void
 fop_partial(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
 
 	if (check_name_size(s, c, &a.size) == -1)
 		return;
@@ -375,7 +382,7 @@ open_and_hash(struct sjob *j)
 
 	if (j->file == NULL &&
 	    store_read_open(j->st, j->name, &j->file, &j->sb, &e) == -1) {
-		reply_store(j, &e);
+		sjob_reply_store(j, j->name, "file", &e);
 		return -1;
 	}
 	if (!j->full) {
@@ -534,16 +541,17 @@ upload_finish(struct sjob *j)
 		    j->offset, j->kept);
 		return;
 	}
-	start_upload(j->sess, j->name, j->size, j->offset, &j->reserved);
+	start_upload(
+	    j->sess, j->name, j->size, j->offset, j->mtime, &j->reserved);
 }
 
 void
 fop_download(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
 
 	if (check_name(s, c->argv[0]) == -1 ||
-	    check_offset(s, c, 1, &a.offset) == -1 || !can_transfer(s))
+	    check_params(s, c, 1, &a.offset, NULL) == -1 || !can_transfer(s))
 		return;
 	submit(s, &a, download_work, download_finish);
 }
@@ -765,7 +773,7 @@ delete_work(struct sjob *j)
 	struct store_err e;
 
 	if (store_delete(j->st, j->name, &e) == -1) {
-		reply_store(j, &e);
+		sjob_reply_store(j, j->name, "file", &e);
 		return;
 	}
 	log_msg(NULL, "delete name=%s", log_esc(enc, sizeof(enc), j->name));
@@ -776,7 +784,7 @@ delete_work(struct sjob *j)
 void
 fop_delete(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
@@ -816,16 +824,46 @@ hash_finish(struct sjob *j)
 void
 fop_hash(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
 	if (c->argc == 2) {
 		if (strcmp(c->argv[1], "md5") != 0) {
-			sess_reply(s, "ERROR SYNTAX usage: HASH <name> [md5]");
+			sess_reply(s, "ERROR SYNTAX usage: HASH <path> [md5]");
 			return;
 		}
 		a.md5 = 1;
 	}
 	submit(s, &a, hash_work, hash_finish);
+}
+
+/* MPUT and MGET: one data connection for many files (batch.c). */
+static void
+start_batch(struct session *s, int put)
+{
+	struct xfer_offer o;
+
+	if (!can_transfer(s))
+		return;
+	if (xfer_batch(s, put, xfer_ended, &o) == -1)
+		sess_reply(s, "ERROR %s %s", ftxerr_name(o.err), o.why);
+	else
+		sess_reply(s, "OK %d %s%s%s", o.port, o.token,
+		    host_prefix(s->srv), s->srv->cfg.public_host);
+	explicit_bzero(o.token, sizeof(o.token));
+}
+
+void
+fop_mput(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	start_batch(s, 1);
+}
+
+void
+fop_mget(struct session *s, struct proto_cmd *c)
+{
+	(void)c;
+	start_batch(s, 0);
 }

@@ -23,6 +23,8 @@ void fop_partial(struct session *s, struct proto_cmd *c);
 void fop_list(struct session *s, struct proto_cmd *c);
 void fop_delete(struct session *s, struct proto_cmd *c);
 void fop_hash(struct session *s, struct proto_cmd *c);
+void fop_mput(struct session *s, struct proto_cmd *c);
+void fop_mget(struct session *s, struct proto_cmd *c);
 
 /* A LIST being sent: queue its next pieces (sess_hooks.on_drain). */
 void fop_pump(struct session *s);

@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "ctx.h"
 #include "listing.h"
+#include "proto.h"
 #include "session.h"
 #include "sjob.h"
 #include "store.h"
@@ -28,6 +29,8 @@ sjob_free(struct sjob *j)
 	if (j->ust != NULL)
 		j->ust->inflight -= j->reserved; /* refused, or never ran */
 	store_read_close(j->file);
+	if (j->walk != NULL)
+		store_walk_close(j->walk);
 	buf_free(&j->reply);
 	listing_unref(j->cand);
 	listing_unref(j->snap);
@@ -76,7 +79,7 @@ sjob_done(struct job *job)
 void
 sjob_detach(struct sjob *j)
 {
-	if (j->streaming) {
+	if (j->streaming || j->parked) {
 		sjob_free(j); /* on no worker and in no queue */
 		return;
 	}
@@ -159,4 +162,18 @@ sjob_reply(struct sjob *j, const char *fmt, ...)
 		buf_reset(&j->reply);
 		(void)buf_printf(&j->reply, "ERROR INTERNAL out of memory\n");
 	}
+}
+
+void
+sjob_reply_store(struct sjob *j, const char *path, const char *what,
+    const struct store_err *e)
+{
+	char enc[PROTO_ENC_NAME_MAX];
+
+	proto_encode_name(enc, path[0] != '\0' ? path : ".");
+	if (e->code == STORE_NOTFOUND)
+		sjob_reply(j, "ERROR NOTFOUND no such %s: %s\n", what, enc);
+	else
+		sjob_reply(j, "ERROR %s %s: %s\n", store_code_proto(e->code),
+		    enc, e->msg);
 }

@@ -44,9 +44,11 @@ struct sjob {
 	struct buf reply; /* built by work(), sent by default */
 	struct sjob *qnext; /* LOGIN and LIST queues, delayed replies */
 	/* fileops.c */
-	char name[FTX_NAME_MAX + 1];
+	char name[FTX_RPATH_MAX + 1]; /* a path */
+	char name2[FTX_RPATH_MAX + 1]; /* MOVE: the target */
 	int md5;
 	uint64_t size, offset; /* UPLOAD, PARTIAL, DOWNLOAD offset= */
+	time_t mtime; /* UPLOAD mtime=, or -1 */
 	char pkey[STORE_PKEY_LEN]; /* the session's partial upload */
 	uint64_t kept; /* bytes that partial holds */
 	/* DOWNLOAD preparation and HASH. */
@@ -70,6 +72,15 @@ struct sjob {
 	size_t sent;
 	int streaming;
 	struct sjob *followers; /* LISTs that take this job's snapshot */
+	/* dirops.c: MKDIR parents=, MOVE replace=; LS: its walk, entries
+	 * sent, whether pieces remain, and whether it waits on the loop
+	 * (s->busy) for the output to drain. */
+	int flag;
+	int recursive;
+	struct store_walk *walk;
+	uint64_t count;
+	int more;
+	int parked;
 	/* login.c; the secrets are wiped when the job is freed. */
 	char user[FTX_USER_MAX + 1];
 	char pass[FTX_PASS_MAX + 1];
@@ -107,6 +118,11 @@ int sjob_start_queued(struct sjob *j);
  * bounded, so failure means memory is short and says so instead. */
 void sjob_reply(struct sjob *j, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* The reply for a storage error about `path` ("" is the top, shown as
+ * "."): "ERROR NOTFOUND no such <what>: <path>", else the code from the
+ * one table (store_code_proto), the path and the store's reason. */
+void sjob_reply_store(struct sjob *j, const char *path, const char *what,
+    const struct store_err *e);
 void sjob_q_push(struct sjob_q *q, struct sjob *j);
 /* The oldest job, or NULL. */
 struct sjob *sjob_q_pop(struct sjob_q *q);

@@ -32,6 +32,10 @@ static const enum ftx_err proto_codes[] = {
     [STORE_CHANGED] = FTXE_IO,
     [STORE_TOOMANY] = FTXE_IO,
     [STORE_BADPATH] = FTXE_BADNAME,
+    [STORE_EXISTS] = FTXE_EXISTS,
+    [STORE_NOTEMPTY] = FTXE_NOTEMPTY,
+    [STORE_NOTDIR] = FTXE_NOTDIR,
+    [STORE_ISDIR] = FTXE_ISDIR,
     [STORE_IO] = FTXE_IO,
 };
 
@@ -109,8 +113,9 @@ store_list(const struct store *st, size_t max,
 /*
  * SECURITY: every path a backend sees passed the one path check
  * (shared/path.c: components that pass proto_name_check, no '.', '..'
- * or empty component, bounded length and depth), and has one component
- * until folders: a backend never resolves a separator.
+ * or empty component, bounded length and depth), so it names nothing
+ * but the namespace, one way; the backend resolves it without following
+ * links (store_posix.c).
  */
 static int
 path_ok(const char *path, struct store_err *e)
@@ -119,10 +124,114 @@ path_ok(const char *path, struct store_err *e)
 
 	if (path_check(path, why, sizeof(why)) == -1)
 		return store_fail(e, STORE_BADPATH, "%s", why);
-	if (path_depth(path) != 1)
-		return store_fail(
-		    e, STORE_BADPATH, "folders are not supported");
 	return 0;
+}
+
+/* path_ok, or "": the top, where an operation takes it. */
+static int
+path_or_top_ok(const char *path, struct store_err *e)
+{
+	if (path != NULL && path[0] == '\0')
+		return 0;
+	return path_ok(path, e);
+}
+
+int
+store_lookup(const struct store *st, const char *path, struct store_entry *out,
+    struct store_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	if (path_or_top_ok(path, e) == -1)
+		return -1;
+	if (st->ops->lookup(st, path, out, e) == -1)
+		return -1;
+	out->name = path;
+	return 0;
+}
+
+int
+store_mkdir(
+    const struct store *st, const char *path, int parents, struct store_err *e)
+{
+	if (path_ok(path, e) == -1)
+		return -1;
+	return st->ops->mkdir(st, path, parents, e);
+}
+
+int
+store_rmdir(const struct store *st, const char *path, struct store_err *e)
+{
+	if (path_ok(path, e) == -1)
+		return -1;
+	return st->ops->rmdir(st, path, e);
+}
+
+/* Whether `path` is `dir` or below it. */
+static int
+path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return strncmp(path, dir, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+int
+store_rename(const struct store *st, const char *from, const char *to,
+    int replace, struct store_err *e)
+{
+	struct store_entry ent;
+
+	if (path_ok(from, e) == -1 || path_ok(to, e) == -1)
+		return -1;
+	/* rename(2) of a name onto itself does nothing: so do we, once the
+	 * name is known to be there. */
+	if (strcmp(from, to) == 0)
+		return st->ops->lookup(st, from, &ent, e);
+	/* SECURITY: a directory moved below itself would leave the tree
+	 * (the kernel refuses it too, EINVAL; the memory backend relies on
+	 * this check). */
+	if (path_within(to, from)) {
+		if (st->ops->lookup(st, from, &ent, e) == -1)
+			return -1;
+		if (!ent.is_dir)
+			return store_fail(e, STORE_NOTDIR,
+			    "a component of the target is a file");
+		return store_fail(
+		    e, STORE_BADPATH, "cannot move a directory into itself");
+	}
+	return st->ops->rename(st, from, to, replace, e);
+}
+
+int
+store_walk_open(const struct store *st, const char *path, int recursive,
+    struct store_walk **wp, struct store_err *e)
+{
+	*wp = NULL;
+	if (path_or_top_ok(path, e) == -1)
+		return -1;
+	return st->ops->walk_open(st, path, recursive, wp, e);
+}
+
+int
+store_walk_next(
+    struct store_walk *w, struct store_entry *out, struct store_err *e)
+{
+	memset(out, 0, sizeof(*out));
+	return w->st->ops->walk_next(w, out, e);
+}
+
+void
+store_walk_close(struct store_walk *w)
+{
+	if (w != NULL)
+		w->st->ops->walk_close(w);
+}
+
+int
+store_flush(const struct store *st, struct store_err *e)
+{
+	return st->ops->flush(st, e);
 }
 
 int

@@ -28,6 +28,10 @@ struct store_part {
 	const struct store *st;
 };
 
+struct store_walk {
+	const struct store *st;
+};
+
 struct store_ops {
 	const char *name;
 	int (*open_sub)(const struct store *parent, const char *user,
@@ -44,6 +48,24 @@ struct store_ops {
 	    struct store_err *e);
 	int (*del)(
 	    const struct store *st, const char *name, struct store_err *e);
+
+	/* Folders: paths passed path_check (lookup and walk_open may get
+	 * "", the top); rename never gets equal paths nor a directory
+	 * into itself (the front end answers those). */
+	int (*lookup)(const struct store *st, const char *path,
+	    struct store_entry *out, struct store_err *e);
+	int (*mkdir)(const struct store *st, const char *path, int parents,
+	    struct store_err *e);
+	int (*rmdir)(
+	    const struct store *st, const char *path, struct store_err *e);
+	int (*rename)(const struct store *st, const char *from, const char *to,
+	    int replace, struct store_err *e);
+	int (*walk_open)(const struct store *st, const char *path,
+	    int recursive, struct store_walk **wp, struct store_err *e);
+	int (*walk_next)(
+	    struct store_walk *w, struct store_entry *out, struct store_err *e);
+	void (*walk_close)(struct store_walk *w);
+	int (*flush)(const struct store *st, struct store_err *e);
 
 	int (*read_open)(const struct store *st, const char *name,
 	    struct store_file **fp, struct store_stat *sb, struct store_err *e);

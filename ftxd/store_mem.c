@@ -5,7 +5,8 @@
  * (the partials, the capacity, a lock); each store is a namespace of
  * files in it.  A reader gets its own copy of the file, so a commit or
  * delete after the open does not change what it reads, as with a
- * descriptor on POSIX.
+ * descriptor on POSIX.  Directories are entries of their own, keyed by
+ * their path like files; a path's parents must be directories.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -18,7 +19,8 @@
 #include "str.h"
 
 struct mblob {
-	char name[FTX_NAME_MAX + 1]; /* or a partial's key */
+	char name[FTX_RPATH_MAX + 1]; /* a path, or a partial's key */
+	int is_dir;
 	unsigned char *data;
 	uint64_t size;
 	long long mtime_ns;
@@ -53,7 +55,7 @@ struct mstore {
 struct mfile {
 	struct store_file base; /* must be first */
 	struct mstore *ms;
-	char name[FTX_NAME_MAX + 1];
+	char name[FTX_RPATH_MAX + 1];
 	uint64_t version;
 	unsigned char *data;
 };
@@ -62,6 +64,20 @@ struct mpart {
 	struct store_part base; /* must be first */
 	struct mblob *b;
 	int gone;
+};
+
+/* A walk resumes after the last key it gave, in path order: entries
+ * added or removed between calls are seen or not, never twice. */
+struct mwalk {
+	struct store_walk base; /* must be first */
+	struct mstore *ms;
+	char start[FTX_RPATH_MAX + 1];
+	size_t slen;
+	int recursive;
+	int single; /* a walk of a file: `one` until given */
+	struct store_entry one;
+	char last[FTX_RPATH_MAX + 1]; /* "" before the first */
+	char out[FTX_RPATH_MAX + 1];
 };
 
 static const struct store_ops mem_ops;
@@ -111,6 +127,122 @@ touched(struct mstore *ms)
 {
 	ms->version = ++ms->w->counter;
 	ms->changed_ms = now_ns() / 1000000;
+}
+
+/* Path order: '/' before any other byte, so that a directory's
+ * entries follow it at once (pre-order, each subtree together). */
+static int
+path_cmp(const char *a, const char *b)
+{
+	unsigned char x, y;
+
+	for (;; a++, b++) {
+		x = (unsigned char)*a;
+		y = (unsigned char)*b;
+		if (x != y)
+			break;
+		if (x == '\0')
+			return 0;
+	}
+	if (x == '\0' || y == '\0')
+		return x == '\0' ? -1 : 1;
+	if (x == '/' || y == '/')
+		return x == '/' ? -1 : 1;
+	return x < y ? -1 : 1;
+}
+
+/* Whether `path` lies below the directory `dir` ("" the top) and,
+ * unless `deep`, directly in it. */
+static int
+below(const char *path, const char *dir, size_t dlen, int deep)
+{
+	const char *rest = path;
+
+	if (dlen > 0) {
+		if (strncmp(path, dir, dlen) != 0 || path[dlen] != '/')
+			return 0;
+		rest = path + dlen + 1;
+	}
+	return deep || strchr(rest, '/') == NULL;
+}
+
+static struct mblob *
+blob_new(struct mstore *ms, const char *name, int is_dir)
+{
+	struct mblob *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	(void)str_copy(b->name, sizeof(b->name), name);
+	b->is_dir = is_dir;
+	b->mtime_ns = now_ns();
+	b->version = ++ms->w->counter;
+	b->next = ms->files;
+	ms->files = b;
+	return b;
+}
+
+/*
+ * Every parent of `path` is a directory: 0; else -1 with STORE_NOTFOUND
+ * (one is missing; with `create` it is made instead) or STORE_NOTDIR
+ * (one is a file).  Under the lock.
+ */
+static int
+parents_ok(struct mstore *ms, const char *path, int create, struct store_err *e)
+{
+	char pre[FTX_RPATH_MAX + 1];
+	const char *slash;
+	struct mblob *b;
+	size_t n;
+
+	for (slash = strchr(path, '/'); slash != NULL;
+	     slash = strchr(slash + 1, '/')) {
+		n = (size_t)(slash - path);
+		memcpy(pre, path, n);
+		pre[n] = '\0';
+		if ((b = find(ms->files, pre)) == NULL) {
+			if (!create)
+				return store_fail(
+				    e, STORE_NOTFOUND, "no such directory");
+			if (blob_new(ms, pre, 1) == NULL)
+				return store_fail(e, STORE_IO, "out of memory");
+		} else if (!b->is_dir) {
+			return store_fail(e, STORE_NOTDIR,
+			    "a component of the path is a file");
+		}
+	}
+	return 0;
+}
+
+/* The file `path`, or NULL with `e` filled.  Under the lock. */
+static struct mblob *
+find_file(struct mstore *ms, const char *path, struct store_err *e)
+{
+	struct mblob *b;
+
+	if (parents_ok(ms, path, 0, e) == -1)
+		return NULL;
+	if ((b = find(ms->files, path)) == NULL) {
+		store_fail(e, STORE_NOTFOUND, "no such file");
+		return NULL;
+	}
+	if (b->is_dir) {
+		store_fail(e, STORE_ISDIR, "is a directory");
+		return NULL;
+	}
+	return b;
+}
+
+/* Whether anything lies below the directory `path`.  Under the lock. */
+static int
+has_children(struct mstore *ms, const char *path)
+{
+	struct mblob *b;
+
+	for (b = ms->files; b != NULL; b = b->next)
+		if (below(b->name, path, strlen(path), 1))
+			return 1;
+	return 0;
 }
 
 static struct mstore *
@@ -230,7 +362,8 @@ m_usage(const struct store *st, const char *except, uint64_t *bytes,
 	*bytes = 0;
 	pthread_mutex_lock(&MST(st)->w->mu);
 	for (b = MST(st)->files; b != NULL; b = b->next)
-		if (except == NULL || strcmp(b->name, except) != 0)
+		if (!b->is_dir &&
+		    (except == NULL || strcmp(b->name, except) != 0))
 			*bytes += b->size;
 	pthread_mutex_unlock(&MST(st)->w->mu);
 	return 0;
@@ -276,8 +409,13 @@ m_list(const struct store *st, size_t max,
 
 	/* The callback runs under the lock: it must not call the store. */
 	pthread_mutex_lock(&ms->w->mu);
-	for (b = ms->files; b != NULL && count < max; b = b->next, count++) {
+	for (b = ms->files; b != NULL && count < max; b = b->next) {
+		/* The flat LIST: files of the top only. */
+		if (b->is_dir || strchr(b->name, '/') != NULL)
+			continue;
+		count++;
 		ent.name = b->name;
+		ent.is_dir = 0;
 		ent.size = b->size;
 		ent.mtime = (time_t)(b->mtime_ns / 1000000000LL);
 		ent.has_sha = b->has_sha;
@@ -299,8 +437,8 @@ m_delete(const struct store *st, const char *name, struct store_err *e)
 	int rc = 0;
 
 	pthread_mutex_lock(&ms->w->mu);
-	if ((b = find(ms->files, name)) == NULL) {
-		rc = store_fail(e, STORE_NOTFOUND, "no such file");
+	if ((b = find_file(ms, name, e)) == NULL) {
+		rc = -1;
 	} else {
 		unlink_blob(&ms->files, b);
 		free_blob(ms->w, b);
@@ -322,10 +460,10 @@ m_read_open(const struct store *st, const char *name, struct store_file **fp,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return store_fail(e, STORE_IO, "out of memory");
 	pthread_mutex_lock(&ms->w->mu);
-	if ((b = find(ms->files, name)) == NULL) {
+	if ((b = find_file(ms, name, e)) == NULL) {
 		pthread_mutex_unlock(&ms->w->mu);
 		free(f);
-		return store_fail(e, STORE_NOTFOUND, "no such file");
+		return -1;
 	}
 	if (b->size > 0 && (f->data = malloc((size_t)b->size)) == NULL) {
 		pthread_mutex_unlock(&ms->w->mu);
@@ -546,17 +684,26 @@ m_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
 	struct mstore *ms = MST(wp->st);
 	struct mpart *p = (struct mpart *)wp;
 	struct mblob *b = p->b, *old;
+	int rc = -1;
 
-	(void)e;
+	(void)flags;
 	pthread_mutex_lock(&ms->w->mu);
-	unlink_blob(&ms->w->partials, b);
-	if ((old = find(ms->files, name)) != NULL) {
+	if (parents_ok(ms, name, 1, e) == -1)
+		goto out;
+	if ((old = find(ms->files, name)) != NULL && old->is_dir) {
+		store_fail(e, STORE_ISDIR, "name is taken by a directory");
+		goto out;
+	}
+	if (old != NULL) {
 		unlink_blob(&ms->files, old);
 		free_blob(ms->w, old);
 	}
+	unlink_blob(&ms->w->partials, b);
 	(void)str_copy(b->name, sizeof(b->name), name);
 	b->claimed = 0;
 	b->version = ++ms->w->counter;
+	if (mtime != (time_t)-1)
+		b->mtime_ns = (long long)mtime * 1000000000LL;
 	memcpy(b->sha, sha, sizeof(b->sha));
 	b->has_sha = 1;
 	b->has_md5 = 0;
@@ -564,8 +711,10 @@ m_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
 	ms->files = b;
 	touched(ms);
 	p->gone = 1;
+	rc = 0;
+out:
 	pthread_mutex_unlock(&ms->w->mu);
-	return 0;
+	return rc;
 }
 
 static void
@@ -644,6 +793,274 @@ m_partial_drop(const struct store *st, const char *key)
 	return rc;
 }
 
+static void
+entry_fill(struct store_entry *out, const struct mblob *b)
+{
+	out->is_dir = b->is_dir;
+	out->size = b->is_dir ? 0 : b->size;
+	out->mtime = (time_t)(b->mtime_ns / 1000000000LL);
+	out->has_sha = !b->is_dir && b->has_sha;
+	memcpy(out->sha, b->sha, sizeof(out->sha));
+}
+
+static int
+m_lookup(const struct store *st, const char *path, struct store_entry *out,
+    struct store_err *e)
+{
+	struct mstore *ms = MST(st);
+	struct mblob *b;
+	int rc = 0;
+
+	pthread_mutex_lock(&ms->w->mu);
+	if (path[0] == '\0') {
+		out->is_dir = 1;
+		out->mtime = (time_t)(ms->changed_ms / 1000);
+	} else if (parents_ok(ms, path, 0, e) == -1) {
+		rc = -1;
+	} else if ((b = find(ms->files, path)) == NULL) {
+		rc = store_fail(e, STORE_NOTFOUND, "no such file or directory");
+	} else {
+		entry_fill(out, b);
+	}
+	pthread_mutex_unlock(&ms->w->mu);
+	return rc;
+}
+
+static int
+m_mkdir(
+    const struct store *st, const char *path, int parents, struct store_err *e)
+{
+	struct mstore *ms = MST(st);
+	struct mblob *b;
+	int rc = 0;
+
+	pthread_mutex_lock(&ms->w->mu);
+	if (parents_ok(ms, path, parents, e) == -1) {
+		rc = -1;
+	} else if ((b = find(ms->files, path)) != NULL) {
+		if (!parents)
+			rc = store_fail(e, STORE_EXISTS, "already exists");
+		else if (!b->is_dir)
+			rc = store_fail(
+			    e, STORE_NOTDIR, "exists and is not a directory");
+	} else if (blob_new(ms, path, 1) == NULL) {
+		rc = store_fail(e, STORE_IO, "out of memory");
+	} else {
+		touched(ms);
+	}
+	pthread_mutex_unlock(&ms->w->mu);
+	return rc;
+}
+
+static int
+m_rmdir(const struct store *st, const char *path, struct store_err *e)
+{
+	struct mstore *ms = MST(st);
+	struct mblob *b;
+	int rc = 0;
+
+	pthread_mutex_lock(&ms->w->mu);
+	if (parents_ok(ms, path, 0, e) == -1) {
+		rc = -1;
+	} else if ((b = find(ms->files, path)) == NULL) {
+		rc = store_fail(e, STORE_NOTFOUND, "no such directory");
+	} else if (!b->is_dir) {
+		rc = store_fail(e, STORE_NOTDIR, "not a directory");
+	} else if (has_children(ms, path)) {
+		rc = store_fail(e, STORE_NOTEMPTY, "directory is not empty");
+	} else {
+		unlink_blob(&ms->files, b);
+		free_blob(ms->w, b);
+		touched(ms);
+	}
+	pthread_mutex_unlock(&ms->w->mu);
+	return rc;
+}
+
+/* Whether `to` may be replaced by `from` (rename(2)'s rules): 0, or -1
+ * with `e` filled.  Under the lock. */
+static int
+replaceable(struct mstore *ms, const struct mblob *from, const struct mblob *to,
+    int replace, struct store_err *e)
+{
+	if (!replace)
+		return store_fail(e, STORE_EXISTS, "the target exists");
+	if (!from->is_dir && to->is_dir)
+		return store_fail(e, STORE_ISDIR, "the target is a directory");
+	if (from->is_dir && !to->is_dir)
+		return store_fail(e, STORE_NOTDIR, "the target is a file");
+	if (to->is_dir && has_children(ms, to->name))
+		return store_fail(
+		    e, STORE_NOTEMPTY, "the target directory is not empty");
+	return 0;
+}
+
+/* Every path below `from` still a path once moved to `to`; memory
+ * cannot hold what a path cannot name.  Under the lock. */
+static int
+movable(
+    struct mstore *ms, const char *from, const char *to, struct store_err *e)
+{
+	size_t fl = strlen(from), tl = strlen(to), depth;
+	struct mblob *b;
+	const char *c;
+
+	for (b = ms->files; b != NULL; b = b->next) {
+		if (!below(b->name, from, fl, 1))
+			continue;
+		for (depth = 1, c = to; *c != '\0'; c++)
+			depth += *c == '/';
+		for (c = b->name + fl; *c != '\0'; c++)
+			depth += *c == '/';
+		if (strlen(b->name) - fl + tl > FTX_RPATH_MAX ||
+		    depth > FTX_RPATH_DEPTH_MAX)
+			return store_fail(e, STORE_BADPATH,
+			    "a path below would be too long or too deep");
+	}
+	return 0;
+}
+
+/* Rename `from` and what lies below it to `to`.  Under the lock. */
+static void
+move_tree(struct mstore *ms, struct mblob *from, const char *to)
+{
+	char old[FTX_RPATH_MAX + 1], tmp[FTX_RPATH_MAX + 1];
+	size_t fl;
+	struct mblob *b;
+
+	(void)str_copy(old, sizeof(old), from->name);
+	fl = strlen(old);
+	for (b = ms->files; b != NULL; b = b->next) {
+		if (!below(b->name, old, fl, 1))
+			continue;
+		if (str_fmt(tmp, sizeof(tmp), "%s%s", to, b->name + fl) == 0)
+			(void)str_copy(b->name, sizeof(b->name), tmp);
+	}
+	(void)str_copy(from->name, sizeof(from->name), to);
+}
+
+static int
+m_rename(const struct store *st, const char *from, const char *to, int replace,
+    struct store_err *e)
+{
+	struct mstore *ms = MST(st);
+	struct mblob *fb, *tb;
+	int rc = -1;
+
+	pthread_mutex_lock(&ms->w->mu);
+	if (parents_ok(ms, from, 0, e) == -1 || parents_ok(ms, to, 0, e) == -1)
+		goto out;
+	if ((fb = find(ms->files, from)) == NULL) {
+		store_fail(e, STORE_NOTFOUND, "no such file or directory");
+		goto out;
+	}
+	if ((tb = find(ms->files, to)) != NULL &&
+	    replaceable(ms, fb, tb, replace, e) == -1)
+		goto out;
+	if (fb->is_dir && movable(ms, from, to, e) == -1)
+		goto out;
+	if (tb != NULL) {
+		unlink_blob(&ms->files, tb);
+		free_blob(ms->w, tb);
+	}
+	move_tree(ms, fb, to);
+	touched(ms);
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ms->w->mu);
+	return rc;
+}
+
+static int
+m_walk_open(const struct store *st, const char *path, int recursive,
+    struct store_walk **wp, struct store_err *e)
+{
+	struct mstore *ms = MST(st);
+	struct mwalk *w;
+	struct mblob *b = NULL;
+	int rc = -1;
+
+	*wp = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return store_fail(e, STORE_IO, "out of memory");
+	w->base.st = st;
+	w->ms = ms;
+	w->recursive = recursive;
+	(void)str_copy(w->start, sizeof(w->start), path);
+	w->slen = strlen(path);
+	pthread_mutex_lock(&ms->w->mu);
+	if (path[0] != '\0' && parents_ok(ms, path, 0, e) == -1)
+		goto out;
+	if (path[0] != '\0' && (b = find(ms->files, path)) == NULL) {
+		store_fail(e, STORE_NOTFOUND, "no such file or directory");
+		goto out;
+	}
+	if (b != NULL && !b->is_dir) {
+		const char *slash = strrchr(path, '/');
+
+		(void)str_copy(
+		    w->out, sizeof(w->out), slash != NULL ? slash + 1 : path);
+		entry_fill(&w->one, b);
+		w->one.name = w->out;
+		w->single = 1;
+	}
+	rc = 0;
+out:
+	pthread_mutex_unlock(&ms->w->mu);
+	if (rc == -1)
+		free(w);
+	else
+		*wp = &w->base;
+	return rc;
+}
+
+static int
+m_walk_next(struct store_walk *wp, struct store_entry *out, struct store_err *e)
+{
+	struct mwalk *w = (struct mwalk *)wp;
+	struct mblob *b, *best = NULL;
+
+	(void)e;
+	if (w->single) {
+		w->single = 0;
+		*out = w->one;
+		return 1;
+	}
+	if (w->one.name != NULL)
+		return 0; /* a walk of a file, given */
+	pthread_mutex_lock(&w->ms->w->mu);
+	for (b = w->ms->files; b != NULL; b = b->next) {
+		if (!below(b->name, w->start, w->slen, w->recursive) ||
+		    (w->last[0] != '\0' && path_cmp(b->name, w->last) <= 0))
+			continue;
+		if (best == NULL || path_cmp(b->name, best->name) < 0)
+			best = b;
+	}
+	if (best != NULL) {
+		(void)str_copy(w->last, sizeof(w->last), best->name);
+		(void)str_copy(w->out, sizeof(w->out),
+		    best->name + (w->slen > 0 ? w->slen + 1 : 0));
+		entry_fill(out, best);
+		out->name = w->out;
+	}
+	pthread_mutex_unlock(&w->ms->w->mu);
+	return best != NULL;
+}
+
+static void
+m_walk_close(struct store_walk *w)
+{
+	free(w);
+}
+
+static int
+m_flush(const struct store *st, struct store_err *e)
+{
+	(void)st;
+	(void)e;
+	return 0;
+}
+
 static const struct store_ops mem_ops = {
     .name = "mem",
     .open_sub = m_open_sub,
@@ -653,6 +1070,14 @@ static const struct store_ops mem_ops = {
     .root_stat = m_root_stat,
     .list = m_list,
     .del = m_delete,
+    .lookup = m_lookup,
+    .mkdir = m_mkdir,
+    .rmdir = m_rmdir,
+    .rename = m_rename,
+    .walk_open = m_walk_open,
+    .walk_next = m_walk_next,
+    .walk_close = m_walk_close,
+    .flush = m_flush,
     .read_open = m_read_open,
     .read_at = m_read_at,
     .read_fd = NULL,

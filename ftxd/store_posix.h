@@ -2,11 +2,13 @@
  * store_posix.h - the storage backend for a directory tree.
  *
  * Layout under the root directory:
- *	NAME			stored files (the shared namespace)
- *	.ftx/NAME		each file's cached hashes (see store_posix.c)
- *	.ftx/.partial/KEY	partial uploads, every user's
- *	.users/USER/		a user's own area, with its own .ftx/
- * SECURITY: every access is relative to a directory descriptor and never
+ *	PATH			stored files and directories (the shared
+ *				namespace): NAME, DIR/NAME, ...
+ *	.ftx/NAME		each top file's cached hashes (see
+ *store_posix.c) DIR/.ftx/NAME		DIR/NAME's: beside the file, so a
+ *renamed directory carries its files' hashes along .ftx/.partial/KEY	partial
+ *uploads, every user's .users/USER/		a user's own area, laid out the
+ *same SECURITY: every access is relative to a directory descriptor and never
  * follows a symbolic link (openat2 RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS
  * where the kernel has it, O_NOFOLLOW otherwise).
  */

@@ -15,6 +15,7 @@
 #include <openssl/crypto.h>
 
 #include "auth.h"
+#include "batch.h"
 #include "ctx.h"
 #include "dconn.h"
 #include "dlist.h"
@@ -45,9 +46,14 @@ struct xfer {
 	uint64_t reserved; /* upload bytes counted in ust->inflight */
 	enum xstate state;
 	int upload;
-	char name[FTX_NAME_MAX + 1];
+	int batch; /* MPUT (upload too) or MGET: many files, batch.c */
+	uint64_t quota, min_free; /* MPUT: checked per file */
+	uint64_t files; /* MPUT: committed; MGET: sent */
+	char owner[FTX_USER_MAX + 80]; /* names the uploader: partial keys */
+	char name[FTX_RPATH_MAX + 1]; /* a path */
 	uint64_t size; /* the whole file */
 	uint64_t offset; /* resume: bytes before this are not sent */
+	time_t mtime; /* upload: the stored file's, or -1 */
 	char pkey[STORE_PKEY_LEN]; /* upload: its partial file */
 	struct dconn_want want; /* token, control peer, TLS binding */
 	char peerstr[64];
@@ -144,7 +150,7 @@ xfer_new(struct session *s, int upload, const char *name, uint64_t size,
 	x->state = X_PENDING;
 	x->upload = upload;
 	if (str_copy(x->name, sizeof(x->name), name) == -1)
-		abort(); /* checked by proto_name_check */
+		abort(); /* checked by path_check */
 	x->size = size;
 	x->want.issued_ms = loop_now_ms();
 	x->want.ctl_peer = s->peer;
@@ -201,21 +207,29 @@ xfer_free(struct xfer *x)
 	free(x);
 }
 
+/* The uploader that partial keys name: the user; without accounts (and
+ * for anonymous users, who share one name) the IP address. */
+static void
+owner_of(const struct session *s, char *owner, size_t n)
+{
+	char ip[64];
+
+	net_ip_str(&s->peer, ip, sizeof(ip));
+	if (s->user[0] == '\0')
+		(void)str_copy(owner, n, ip);
+	else if (strcmp(s->user, FTX_ANON_USER) == 0)
+		(void)str_fmt(owner, n, "anonymous@%s", ip);
+	else
+		(void)str_fmt(owner, n, "user:%s", s->user);
+}
+
 void
 xfer_partial_key(
     const struct session *s, const char *name, uint64_t size, char *key)
 {
-	char ip[64], owner[FTX_USER_MAX + 80];
+	char owner[FTX_USER_MAX + 80];
 
-	/* The uploader is the user; without accounts (and for anonymous
-	 * users, who share one name) it is the IP address. */
-	net_ip_str(&s->peer, ip, sizeof(ip));
-	if (s->user[0] == '\0')
-		(void)str_copy(owner, sizeof(owner), ip);
-	else if (strcmp(s->user, FTX_ANON_USER) == 0)
-		(void)str_fmt(owner, sizeof(owner), "anonymous@%s", ip);
-	else
-		(void)str_fmt(owner, sizeof(owner), "user:%s", s->user);
+	owner_of(s, owner, sizeof(owner));
 	store_partial_key(key, owner, name, size);
 }
 
@@ -245,13 +259,14 @@ offer(struct session *s, int upload, const char *name, uint64_t size,
 
 int
 xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
-    uint64_t *reserved, xfer_done_fn *done, struct xfer_offer *o)
+    time_t mtime, uint64_t *reserved, xfer_done_fn *done, struct xfer_offer *o)
 {
 	struct xfer *x;
 
 	if ((x = offer(s, 1, name, size, reserved, done, o)) == NULL)
 		return -1;
 	x->offset = offset;
+	x->mtime = mtime;
 	xfer_partial_key(s, name, size, x->pkey);
 	return 0;
 }
@@ -270,6 +285,20 @@ xfer_download(struct session *s, const char *name, struct store_file *f,
 	x->file = f;
 	x->offset = offset;
 	memcpy(x->sha, sha, sizeof(x->sha));
+	return 0;
+}
+
+int
+xfer_batch(struct session *s, int put, xfer_done_fn *done, struct xfer_offer *o)
+{
+	struct xfer *x;
+
+	if ((x = offer(s, put, "-", 0, NULL, done, o)) == NULL)
+		return -1;
+	x->batch = 1;
+	x->quota = s->quota;
+	x->min_free = s->srv->cfg.min_free;
+	owner_of(s, x->owner, sizeof(x->owner));
 	return 0;
 }
 
@@ -577,7 +606,7 @@ upload_run(struct xfer *x)
 		fail(x, FTXE_INTEGRITY, "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_part_commit(x->part, x->name, x->sha, (time_t)-1, 0, &e) ==
+	if (store_part_commit(x->part, x->name, x->sha, x->mtime, 0, &e) ==
 	    -1) {
 		fail(x, store_code_err(e.code), "%s", e.msg);
 		goto out;
@@ -718,6 +747,104 @@ download_run(struct xfer *x)
 	(void)shutdown(x->data_fd, SHUT_WR);
 }
 
+/* batch.c's view of the data connection. */
+static ssize_t
+bio_recv(void *arg, void *p, size_t n)
+{
+	struct xfer *x = arg;
+	ssize_t r;
+
+	for (;;) {
+		n = rate_chunk(&x->rate, n);
+		if (x->tls != NULL)
+			r = tls_read(x->tls, p, n);
+		else
+			r = recv(x->data_fd, p, n, 0);
+		if (r > 0) {
+			rate_wait(&x->rate, (size_t)r);
+			return progress(x, (size_t)r) == -1 ? -1 : r;
+		}
+		if (r == 0 || again(x) == -1)
+			return r;
+	}
+}
+
+static int
+bio_send(void *arg, const void *p, size_t n)
+{
+	struct xfer *x = arg;
+	size_t k;
+
+	while (n > 0) {
+		k = rate_chunk(&x->rate, n);
+		if (send_all(x, p, k) == -1)
+			return -1;
+		rate_wait(&x->rate, k);
+		p = (const unsigned char *)p + k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+bio_send_fd(void *arg, int fd, uint64_t off, uint64_t n)
+{
+	struct xfer *x = arg;
+	off_t o = (off_t)off;
+	size_t want;
+	ssize_t w;
+
+	while ((uint64_t)o < off + n) {
+		want = off + n - (uint64_t)o < x->iosize
+		    ? (size_t)(off + n - (uint64_t)o)
+		    : x->iosize;
+		want = rate_chunk(&x->rate, want);
+		w = sendfile(x->data_fd, fd, &o, want);
+		if (w > 0) {
+			rate_wait(&x->rate, (size_t)w);
+			if (progress(x, (size_t)w) == -1)
+				return -1;
+			continue;
+		}
+		if (w == -1 && again(x) == 0)
+			continue;
+		if (w == 0)
+			errno = EIO; /* the file shrank */
+		return -1;
+	}
+	return 0;
+}
+
+/* MPUT or MGET: batch.c runs the frames; the watchdog's verdict (in
+ * x->code) wins over what the batch saw of it. */
+static void
+batch_run(struct xfer *x)
+{
+	struct batch_io io = {x, bio_recv, bio_send, NULL};
+	struct batch_cfg c;
+	struct batch_result r;
+
+	memset(&c, 0, sizeof(c));
+	c.st = x->st;
+	c.owner = x->owner;
+	c.quota = x->quota;
+	c.min_free = x->min_free;
+	c.iosize = x->iosize;
+	if (x->tls == NULL)
+		io.send_fd = bio_send_fd;
+	if (x->upload)
+		batch_put(&c, &io, &r);
+	else
+		batch_get(&c, &io, &r);
+	x->bytes = r.bytes;
+	x->files = r.files;
+	if (r.err != FTXE_OK && x->code == FTXE_OK)
+		fail(x, r.err, "%s", r.text);
+	else if (x->tls != NULL)
+		tls_shutdown(x->tls);
+	(void)shutdown(x->data_fd, SHUT_WR);
+}
+
 static void
 xfer_run(struct job *job)
 {
@@ -728,6 +855,8 @@ xfer_run(struct job *job)
 	watch_start(x);
 	if (net_set_timeouts(x->data_fd, FTX_XFER_SLICE_S) == -1) {
 		fail(x, FTXE_INTERNAL, "setsockopt: %s", strerror(errno));
+	} else if (x->batch) {
+		batch_run(x);
 	} else if (x->upload) {
 		upload_run(x);
 	} else {
@@ -802,6 +931,8 @@ finish(struct xfer *x, enum ftx_err code, const char *text)
 	r.err = code;
 	(void)str_copy(r.text, sizeof(r.text), text);
 	r.upload = x->upload;
+	r.batch = x->batch;
+	r.files = x->files;
 	r.bytes = x->bytes;
 	memcpy(r.sha, x->sha, sizeof(r.sha));
 	xfer_free(x);
@@ -818,6 +949,17 @@ xfer_done(struct job *job)
 
 	(void)log_esc(enc, sizeof(enc), x->name);
 	str_hex(hex, x->sha, HASH_SHA256_LEN);
+	if (x->batch) {
+		log_msg(x->peerstr,
+		    "xfer %s files=%" PRIu64 " bytes=%" PRIu64
+		    " secs=%.3f mbps=%.1f result=%s",
+		    x->upload ? "mput" : "mget", x->files, x->bytes, secs,
+		    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
+		    x->code == FTXE_OK ? "ok" : ftxerr_name(x->code));
+		count_xfer(x->srv, x);
+		finish(x, x->code, x->err);
+		return;
+	}
 	log_msg(x->peerstr,
 	    "xfer %s name=%s bytes=%" PRIu64 " secs=%.3f mbps=%.1f sha256=%s "
 	    "result=%s",

@@ -34,6 +34,8 @@ struct xfer_result {
 	enum ftx_err err;
 	char text[FTX_ERRLEN]; /* the reason, when err != FTXE_OK */
 	int upload;
+	int batch; /* MPUT or MGET */
+	uint64_t files; /* a batch's files committed or sent */
 	uint64_t bytes; /* moved over the data connection */
 	unsigned char sha[HASH_SHA256_LEN]; /* the file's, when FTXE_OK */
 };
@@ -64,15 +66,21 @@ int xfer_admit(const struct session *s, char *why, size_t whylen);
  * the transfer runs).  *reserved (may be NULL): quota bytes the caller
  * already added to the user's in-flight count, which the transfer takes
  * over (*reserved becomes 0); otherwise it reserves `size` itself.
+ * The stored file gets the modification time `mtime` (-1: the commit's).
  * `done` hears how the transfer ends. */
 int xfer_upload(struct session *s, const char *name, uint64_t size,
-    uint64_t offset, uint64_t *reserved, xfer_done_fn *done,
+    uint64_t offset, time_t mtime, uint64_t *reserved, xfer_done_fn *done,
     struct xfer_offer *o);
 /* Start a pending download of an already opened file (takes `f`, also
  * on failure), sending bytes offset..size-1; as xfer_upload. */
 int xfer_download(struct session *s, const char *name, struct store_file *f,
     uint64_t size, const unsigned char *sha, uint64_t offset,
     xfer_done_fn *done, struct xfer_offer *o);
+/* Start a pending batch (docs/PROTOCOL.md "Batches"): MPUT when `put`,
+ * else MGET; as xfer_upload.  The quota and --min-free are checked per
+ * file while it runs. */
+int xfer_batch(
+    struct session *s, int put, xfer_done_fn *done, struct xfer_offer *o);
 /* The owning session closed: its done callback is not called. */
 void xfer_session_gone(struct xfer *x);
 /* Timers: tokens that expired unused; now and then (FTX_PARTIAL_SWEEP_S)

@@ -8,7 +8,7 @@
 #ifndef FTX_LIMITS_H
 #define FTX_LIMITS_H
 
-#define FTX_VERSION "0.2.0"
+#define FTX_VERSION "0.3.0"
 #define FTX_PROTO_VERSION "FTX/1"
 
 /* Default ports: control (and later UDP echo) and data. */
@@ -56,6 +56,15 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 /* LIST returns at most this many entries (the worst case, 255-byte
  * names fully percent-encoded, fits FTX_LIST_TEXT_MAX). */
 #define FTX_MAX_LIST_ENTRIES 10000
+/* ftx: the matches of one remote glob are collected before they are
+ * used (the commands they feed need the control connection that the
+ * listing occupies), at most this many. */
+#define FTX_GLOB_MATCHES_MAX 10000
+/* ftx rm -r: files deleted per round of listing (a larger tree takes
+ * several rounds), and directories remembered, to be removed deepest
+ * first once their files are gone. */
+#define FTX_RMTREE_BATCH 1000
+#define FTX_RMTREE_DIRS_MAX 100000
 /* SECURITY: a LIST reply's FILE lines are built once, as a snapshot
  * (the "OK <n>" count comes first), of at most this many bytes, and
  * sent in pieces of FTX_LIST_PIECE bytes, the next only once the
@@ -254,6 +263,18 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_RETRY_BASE_MS 500
 #define FTX_RETRY_CAP_MS 10000
 
+/* The client's MGET keeps at most FTX_BATCH_REQ_BYTES of request lines
+ * unanswered (and at most FTX_BATCH_FILES_MAX requests), so they never
+ * fill the server's socket buffer while it writes file bytes. */
+#define FTX_BATCH_REQ_BYTES (64 * 1024)
+/* SECURITY: a tree (the local walk, a server's LS) holds at most this
+ * many entries in the client's memory; a larger one is refused. */
+#define FTX_TREE_ENTRIES_MAX 1000000
+/* The client's hash cache keeps at most this many files (the ones used
+ * last first) and reads at most FTX_HCACHE_BYTES_MAX of its file. */
+#define FTX_HCACHE_MAX 200000
+#define FTX_HCACHE_BYTES_MAX (FTX_HCACHE_MAX * 128)
+
 /* Client: connect timeout and how long to wait for a reply. */
 #define FTX_CONNECT_TIMEOUT_S 10
 #define FTX_REPLY_TIMEOUT_S 120
@@ -357,6 +378,31 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 /* --gen-cert: days a self-signed certificate is valid. */
 #define FTX_CERT_DAYS 3650
 
+/* ---- Folders and batches (docs/PROTOCOL.md "Folders", "Batches") ---- */
+
+/* mtime= on UPLOAD and in MPUT frames: seconds, up to the year 9999
+ * (a time_t every libc and file system here takes). */
+#define FTX_MTIME_MAX 253402300799ULL
+/* MPUT: files per batch before a commit point ("C"); every file of a
+ * batch holds an open partial until the commit, so this bounds a
+ * batch's descriptors.  MGET: requests a client keeps unanswered. */
+#define FTX_BATCH_FILES_MAX 64
+/* A batch frame's header line ("F <size> <mtime> <path>", "G <path>",
+ * results), LF included: a control line's bound. */
+#define FTX_BATCH_LINE_MAX FTX_LINE_MAX
+/* The client: files up to this size travel in batches, larger ones
+ * singly (UPLOAD/DOWNLOAD, which resume); and the bytes of one MPUT
+ * batch before it asks for a commit. */
+#define FTX_BATCH_SMALL_MAX (4ULL * 1024 * 1024)
+#define FTX_BATCH_BYTES_MAX (8ULL * 1024 * 1024)
+/* LS: entries a worker reads for one piece of the stream (a piece also
+ * ends once its text passes FTX_LIST_PIECE). */
+#define FTX_LS_PIECE_ENTRIES 256
+/* The longest ENTRY line: "ENTRY", the type, size and mtime, the
+ * SHA-256 or "-", the path with every byte percent-encoded, five
+ * spaces, LF. */
+#define FTX_ENTRY_LINE_MAX (5 + 1 + 20 + 20 + 64 + 3 * FTX_RPATH_MAX + 5 + 1)
+
 /* ---- Limits that must agree ---- */
 
 /* The longest FILE line of a LIST reply: "FILE", the size and mtime (at
@@ -364,6 +410,12 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
  * every byte percent-encoded, four spaces and the LF. */
 #define FTX_LIST_LINE_MAX (4 + 20 + 20 + 64 + 3 * FTX_NAME_MAX + 4 + 1)
 
+/* Every ENTRY line is a line the client accepts; an LS piece ends once
+ * it passes FTX_LIST_PIECE, so it holds at most one more line. */
+_Static_assert(
+    FTX_ENTRY_LINE_MAX <= FTX_LINE_MAX, "ENTRY line over FTX_LINE_MAX");
+_Static_assert(FTX_LIST_PIECE + FTX_ENTRY_LINE_MAX <= FTX_JOB_REPLY_MAX,
+    "an LS piece over a job's reply");
 /* Every FILE line is a line the client accepts, and fits one piece. */
 _Static_assert(
     FTX_LIST_LINE_MAX <= FTX_LINE_MAX, "LIST line over FTX_LINE_MAX");

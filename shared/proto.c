@@ -191,7 +191,7 @@ void
 proto_encode_name(char *out, const char *name)
 {
 	if (proto_encode(out, PROTO_ENC_NAME_MAX, name) == -1)
-		abort(); /* names are bounded, so this cannot happen */
+		abort(); /* paths are bounded, so this cannot happen */
 }
 
 int
@@ -259,7 +259,7 @@ proto_kind(const char *line)
 	if (first_token_is(line, "ERROR"))
 		return PROTO_ERROR;
 	if (first_token_is(line, "FILE") || first_token_is(line, "HELP") ||
-	    first_token_is(line, "NICK"))
+	    first_token_is(line, "NICK") || first_token_is(line, "ENTRY"))
 		return PROTO_DATA;
 	return PROTO_PUSH;
 }

@@ -68,9 +68,9 @@ int proto_name_check(const char *name, char *err, size_t errlen);
  * -1 if `out` (size `n`) is too small.
  */
 int proto_encode(char *out, size_t n, const char *in);
-/* A name (at most FTX_NAME_MAX bytes) percent-encoded for a reply line:
- * every byte may become three. */
-#define PROTO_ENC_NAME_MAX (FTX_NAME_MAX * 3 + 1)
+/* A name or path (at most FTX_RPATH_MAX bytes) percent-encoded for a
+ * reply line: every byte may become three. */
+#define PROTO_ENC_NAME_MAX (FTX_RPATH_MAX * 3 + 1)
 void proto_encode_name(char *out, const char *name);
 
 /*
@@ -86,7 +86,7 @@ enum proto_kind {
 	PROTO_OK, /* "OK ..."    command accepted / result */
 	PROTO_DONE, /* "DONE ..."  multi-line reply or transfer finished */
 	PROTO_ERROR, /* "ERROR <CODE> <text>" */
-	PROTO_DATA, /* "FILE"/"HELP"/"NICK" lines inside a reply */
+	PROTO_DATA, /* "FILE"/"HELP"/"NICK"/"ENTRY" lines inside a reply */
 	PROTO_PUSH /* anything else: an unsolicited push (chat) */
 };
 enum proto_kind proto_kind(const char *line);

@@ -98,6 +98,8 @@ assert_eq "" "$(visible_files "$ROOT")" "root is empty after rm"
 
 # ---------------------------------------------------------------- rejected
 
+# ("a/b" and "a%2Fb" are paths since folders, see t_folders.sh; what
+# a path may not be is below.)
 bad_names=(
 	"."
 	".."
@@ -107,10 +109,11 @@ bad_names=(
 	".ftx"
 	".ftxtmp-0123456789abcdef"
 	"/"
-	"a/b"
+	"a/"
+	"a//b"
 	"../escape"
 	"..%2Fescape"
-	"a%2Fb"
+	"a%2F..%2F..%2Fb"
 	"%2Fetc%2Fpasswd"
 	"a\\b"
 	"a%5Cb"

@@ -22,6 +22,15 @@
  *   csend:PATH       send the bytes of file PATH on the control connection
  *   read[:SECS]      read one line
  *   reply[:SECS]     read one whole reply (OK <n> ... DONE)
+ *   ls[:SECS]        read an LS stream: "OK -" (unless the last result
+ *                    is that head, as after line:LS ...), ENTRY lines,
+ *                    then "DONE <n>" or ERROR (or just an ERROR), all
+ *                    printed; the result is the head, every line read,
+ *                    then "ENTRIES <k>" (the count of ENTRY lines)
+ *   lsq[:EVERY:MS]   the same, quietly (for huge listings): prints and
+ *                    keeps only the first line, "ENTRIES <k>" and the
+ *                    last; pauses MS ms after every EVERY lines (a slow
+ *                    reader)
  *   drain[:SECS]     read lines until EOF or timeout
  * Data steps (port and token come from the last UPLOAD/DOWNLOAD OK reply):
  *   data[:SPEC][@SRC] open a data connection and send a hello; SPEC is
@@ -443,6 +452,48 @@ read_reply(double timeout_s)
 		if (strncmp(lines[nlines - 1], "DONE", 4) == 0)
 			return;
 	}
+}
+
+/*
+ * An LS stream: the head ("OK -" or an ERROR), ENTRY lines, the end
+ * ("DONE <n>" or ERROR).  `quiet` keeps only the head, the count and the
+ * end; every `every` lines it sleeps `ms` ms.
+ */
+static void
+read_ls(double timeout_s, int quiet, long every, long ms)
+{
+	static char line[CONN_BUF + 1];
+	char count[64];
+	long k = 0, n = 0;
+	int r;
+
+	/* After "line:LS ..." the head is read already. */
+	if (nlines != 1 || strcmp(lines[0], "OK -") != 0) {
+		if (read_one(timeout_s, 0) != 1 ||
+		    strcmp(lines[0], "OK -") != 0)
+			return;
+	}
+	for (;;) {
+		r = conn_readline(cur_ctl(), timeout_s, line, sizeof(line));
+		if (r != 1) {
+			(void)str_copy(line, sizeof(line),
+			    r == 0	  ? "EOF"
+				: r == -2 ? "TIMEOUT"
+					  : "RESET");
+		}
+		if (!quiet || r != 1 || strncmp(line, "ENTRY ", 6) != 0) {
+			printf("< %s\n", line);
+			result_add(line);
+		}
+		if (r != 1 || strncmp(line, "ENTRY ", 6) != 0)
+			break;
+		k++;
+		if (every > 0 && ++n % every == 0)
+			sleep_s((double)ms / 1000.0);
+	}
+	(void)str_fmt(count, sizeof(count), "ENTRIES %ld", k);
+	printf("# %s\n", count);
+	result_add(count);
 }
 
 static void
@@ -977,6 +1028,14 @@ run_step(char *step)
 		read_one(arg_secs(arg, read_timeout_s), 0);
 	} else if (strcmp(step, "reply") == 0) {
 		read_reply(arg_secs(arg, read_timeout_s));
+	} else if (strcmp(step, "ls") == 0) {
+		read_ls(arg_secs(arg, read_timeout_s), 0, 0, 0);
+	} else if (strcmp(step, "lsq") == 0) {
+		long every = 0, ms = 0;
+
+		if (arg != NULL && sscanf(arg, "%ld:%ld", &every, &ms) != 2)
+			die("lsq needs EVERY:MS, got %s", arg);
+		read_ls(read_timeout_s, 1, every, ms);
 	} else if (strcmp(step, "drain") == 0) {
 		double secs = arg_secs(arg, read_timeout_s);
 		int first = 1;

@@ -24,7 +24,9 @@
 
 #include "ctl.h"
 #include "exitcode.h"
+#include "ops.h"
 #include "pass.h"
+#include "rglob.h"
 #include "rpl.h"
 #include "str.h"
 #include "transfer.h"
@@ -68,6 +70,11 @@ test_greeting_caps(void **state)
 			      "tlstlstlstlstlstlstlstlstlstlstlstls"
 			      "tlstlstls login"),
 	    RPL_CAP_LOGIN);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 ftxd/0.3.0 ready folders login"),
+	    RPL_CAP_FOLDERS | RPL_CAP_LOGIN);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 x ready folder folders2"), 0);
 	/* Not a greeting: nothing. */
 	assert_int_equal(rpl_greeting_caps("OK FTX/2 tls login"), 0);
 	assert_int_equal(rpl_greeting_caps("ERROR LIMIT tls"), 0);
@@ -405,6 +412,219 @@ test_text_line_breaks(void **state)
 	close(peer);
 }
 
+/* What the LS callbacks below saw. */
+struct seen {
+	int n;
+	char last[FTX_RPATH_MAX + 1];
+	int stop_at; /* return -1 at this entry (1-based); 0: never */
+};
+
+static int
+see_entry(void *arg, const struct rpl_entry *e)
+{
+	struct seen *sn = arg;
+
+	sn->n++;
+	(void)str_copy(sn->last, sizeof(sn->last), e->path);
+	return sn->stop_at == sn->n ? -1 : 0;
+}
+
+/* Run ops_ls_stream against a server that already sent `reply`. */
+static int
+ls_against(
+    const char *reply, struct seen *sn, int *dropped, char *err, size_t errlen)
+{
+	struct ctl c;
+	int peer, rc;
+
+	fake_session(&c, &peer);
+	assert_int_equal(
+	    write(peer, reply, strlen(reply)), (ssize_t)strlen(reply));
+	/* Then the server falls silent for good: EOF, not a timeout. */
+	assert_int_equal(shutdown(peer, SHUT_WR), 0);
+	rc = ops_ls_stream(&c, "dir", 1, see_entry, sn, err, errlen);
+	*dropped = c.ch.fd == -1;
+	ctl_drop(&c);
+	close(peer);
+	return rc;
+}
+
+static void
+test_ls_stream(void **state)
+{
+	struct seen sn;
+	char err[256];
+	int dropped;
+
+	/* Entries as they come, a chat push between them ignored. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(ls_against("OK -\nENTRY d 0 1 - a\n"
+				    "MSG 2026-01-01T00:00:00Z bob hi\n"
+				    "ENTRY f 3 2 - a/b%20c\nDONE 2\n",
+			     &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.last, "a/b c");
+	assert_int_equal(dropped, 0);
+	/* An empty directory. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(
+	    ls_against("OK -\nDONE 0\n", &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 0);
+	/* DONE must count what was sent: fewer or more is a lie. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\nDONE 2\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_non_null(strstr(err, "counts 2 entries, sent 1"));
+	assert_int_equal(dropped, 1);
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\nDONE 0\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\nDONE\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	/* A hostile path stops everything before the callback sees it. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - ..%2Fx\nDONE 1\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(sn.n, 0);
+	assert_int_equal(dropped, 1);
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a%1B%5B2J\nDONE 1\n",
+			     &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(sn.n, 0);
+	/* Refused up front, or ended by an ERROR instead of DONE. */
+	assert_int_equal(ls_against("ERROR NOTDIR not a directory: dir\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_REFUSED);
+	assert_non_null(strstr(err, "(NOTDIR)"));
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\n"
+				    "ERROR NOTFOUND gone\n",
+			     &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_REFUSED);
+	assert_int_equal(sn.n, 1);
+	/* Not an LS reply: a count, a LIST line inside, an OK inside. */
+	assert_int_equal(ls_against("OK 3\n", &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(ls_against("OK -\nFILE 1 2 - a\nDONE 1\n", &sn,
+			     &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(
+	    ls_against("OK -\nOK\nDONE 0\n", &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	/* The callback may stop the listing: the session goes with it. */
+	memset(&sn, 0, sizeof(sn));
+	sn.stop_at = 1;
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\n"
+				    "ENTRY f 1 2 - b\nDONE 2\n",
+			     &sn, &dropped, err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(sn.n, 1);
+	assert_int_equal(dropped, 1);
+	/* A server that stops mid-listing. */
+	assert_int_equal(ls_against("OK -\nENTRY f 1 2 - a\n", &sn, &dropped,
+			     err, sizeof(err)),
+	    EXITCODE_FAIL);
+}
+
+/* Run rglob_expand against a server that already sent `reply`. */
+static int
+glob_against(const char *reply, const char *pattern, enum rglob_want want,
+    struct seen *sn, char *sent, size_t sentlen, char *err, size_t errlen)
+{
+	struct ctl c;
+	ssize_t n;
+	int peer, rc;
+
+	fake_session(&c, &peer);
+	assert_int_equal(
+	    write(peer, reply, strlen(reply)), (ssize_t)strlen(reply));
+	assert_int_equal(shutdown(peer, SHUT_WR), 0);
+	rc = rglob_expand(&c, pattern, want, see_entry, sn, err, errlen);
+	n = recv(peer, sent, sentlen - 1, MSG_DONTWAIT);
+	sent[n > 0 ? n : 0] = '\0';
+	ctl_drop(&c);
+	close(peer);
+	return rc;
+}
+
+static void
+test_rglob(void **state)
+{
+	static const char reply[] = "OK -\nENTRY f 1 2 - a.gz\n"
+				    "ENTRY f 1 2 - b.txt\n"
+				    "ENTRY d 0 2 - c.gz\n"
+				    "ENTRY f 1 2 - x[1].gz\nDONE 4\n";
+	struct seen sn;
+	char err[256], sent[256];
+
+	assert_int_equal(rglob_is_pattern("logs/*.gz"), 1);
+	assert_int_equal(rglob_is_pattern("a?"), 1);
+	assert_int_equal(rglob_is_pattern("[ab]"), 1);
+	assert_int_equal(rglob_is_pattern("logs/a.gz"), 0);
+	assert_int_equal(rglob_check("logs/*.gz", err, sizeof(err)), 0);
+	assert_int_equal(rglob_check("*.gz", err, sizeof(err)), 0);
+	assert_int_equal(rglob_check("*/a.gz", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "last component"));
+	assert_int_equal(rglob_check("a/b?/c", err, sizeof(err)), -1);
+	assert_int_equal(rglob_check("../*", err, sizeof(err)), -1);
+	assert_int_equal(rglob_check("/*", err, sizeof(err)), -1);
+	assert_int_equal(rglob_check(".*", err, sizeof(err)), -1);
+	/* Files only: the directory c.gz is left out; the listing is of
+	 * the directory part, and matches are full paths. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "logs/*.gz", RGLOB_FILES, &sn,
+			     sent, sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_string_equal(sent, "LS logs\n");
+	assert_int_equal(sn.n, 2);
+	assert_string_equal(sn.last, "logs/x[1].gz");
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "*.gz", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_string_equal(sent, "LS .\n");
+	assert_int_equal(sn.n, 3);
+	/* '?' and a bracket expression. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "?.txt", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.last, "b.txt");
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "[ab].*", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 2);
+	/* A name with glob characters of its own matches itself. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "x[1].gz", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_OK);
+	assert_int_equal(sn.n, 1);
+	assert_string_equal(sn.last, "x[1].gz");
+	/* Nothing matches: an error that names the pattern. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(glob_against(reply, "*.zip", RGLOB_ANY, &sn, sent,
+			     sizeof(sent), err, sizeof(err)),
+	    EXITCODE_REFUSED);
+	assert_string_equal(err, "no match: *.zip");
+	assert_int_equal(sn.n, 0);
+	/* A lying listing: no match is used at all. */
+	memset(&sn, 0, sizeof(sn));
+	assert_int_equal(
+	    glob_against("OK -\nENTRY f 1 2 - a.gz\nDONE 5\n", "*.gz",
+		RGLOB_ANY, &sn, sent, sizeof(sent), err, sizeof(err)),
+	    EXITCODE_FAIL);
+	assert_int_equal(sn.n, 0);
+}
+
 static void
 test_reply_line_limits(void **state)
 {
@@ -520,6 +740,113 @@ test_file_lines(void **state)
 	assert_int_equal(rpl_file("FILE 1 2 -", &f, err, sizeof(err)), -1);
 	assert_int_equal(rpl_file("OK 1 2 - a", &f, err, sizeof(err)), -1);
 	assert_int_equal(rpl_file("FILE 1 2 - a%4", &f, err, sizeof(err)), -1);
+}
+
+/* Append s to buf[n] (bounded; the tests size their buffers). */
+static void
+cat(char *buf, size_t n, const char *s)
+{
+	size_t len = strlen(buf);
+
+	(void)str_copy(buf + len, n - len, s);
+}
+
+static void
+test_entry_lines(void **state)
+{
+	struct rpl_entry e;
+	char err[256], line[FTX_LINE_MAX + 64];
+	uint64_t n;
+	size_t i;
+
+	assert_int_equal(rpl_entry("ENTRY f 12 1763694000 " SHA " a/my%20b.txt",
+			     &e, err, sizeof(err)),
+	    0);
+	assert_int_equal(e.type, 'f');
+	assert_int_equal(e.size, 12);
+	assert_int_equal(e.mtime, 1763694000);
+	assert_int_equal(e.has_sha, 1);
+	assert_string_equal(e.sha256, SHA);
+	assert_string_equal(e.path, "a/my b.txt");
+	assert_int_equal(
+	    rpl_entry("ENTRY d 0 5 - photos", &e, err, sizeof(err)), 0);
+	assert_int_equal(e.type, 'd');
+	assert_int_equal(e.has_sha, 0);
+	/* A later version's key=value parameters are tolerated. */
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 - a mode=644", &e, err, sizeof(err)), 0);
+	/* STAT's OK has the same fields. */
+	assert_int_equal(rpl_stat("OK d 0 7 - a/b", &e, err, sizeof(err)), 0);
+	assert_string_equal(e.path, "a/b");
+	assert_int_equal(rpl_stat("ENTRY d 0 7 - a", &e, err, sizeof(err)), -1);
+	/* Hostile paths: "..", absolute, empty components, dot names,
+	 * control characters (raw and encoded), bidi, NUL, a decoded '/'
+	 * that makes "..". */
+	{
+		static const char *const bad[] = {"..", "a/..", "../x",
+		    "%2Fetc", "/etc", "a//b", "a/", "a/./b", ".hidden", "a/.x",
+		    "a%1B%5B31m", "x%0Ay", "x%07", "a%00b", "%E2%80%AEx",
+		    "..%2Fx", "a%2F..%2Fb", "a\\b", "%FF", "."};
+
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			(void)str_fmt(
+			    line, sizeof(line), "ENTRY f 1 2 - %s", bad[i]);
+			assert_int_equal(
+			    rpl_entry(line, &e, err, sizeof(err)), -1);
+			/* Refused by the path check, or by the line
+			 * splitter for bytes no line may carry. */
+			assert_true(
+			    strstr(err, "bad file name from server") != NULL ||
+			    strstr(err, "malformed") != NULL);
+		}
+	}
+	/* Overlong: a component over FTX_NAME_MAX, a path over
+	 * FTX_RPATH_MAX, more than FTX_RPATH_DEPTH_MAX components. */
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - ");
+	memset(line + strlen(line), 'n', FTX_NAME_MAX + 1);
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - ");
+	for (i = 0; i < 5; i++)
+		(void)cat(line, sizeof(line),
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn"
+		    "nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn/");
+	(void)cat(line, sizeof(line), "end");
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	(void)str_copy(line, sizeof(line), "ENTRY f 1 2 - a");
+	for (i = 0; i < FTX_RPATH_DEPTH_MAX; i++)
+		(void)cat(line, sizeof(line), "/a");
+	assert_int_equal(rpl_entry(line, &e, err, sizeof(err)), -1);
+	/* Hostile fields: type, numbers, digest, missing and extra. */
+	assert_int_equal(
+	    rpl_entry("ENTRY x 1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY ff 1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f -1 2 - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("ENTRY f 99999999999999999999 2 - a", &e,
+			     err, sizeof(err)),
+	    -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2x - a", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 ABC a", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("ENTRY f 1 2 -", &e, err, sizeof(err)), -1);
+	assert_int_equal(
+	    rpl_entry("ENTRY f 1 2 - a b", &e, err, sizeof(err)), -1);
+	assert_int_equal(rpl_entry("FILE 1 2 - a", &e, err, sizeof(err)), -1);
+	/* DONE <n>: a decimal count, nothing else. */
+	assert_int_equal(rpl_done_count("DONE 3", &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(rpl_done_count("DONE", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE -1", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 3x", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 1 2", &n, err, sizeof(err)), -1);
+	assert_int_equal(rpl_done_count("DONE 99999999999999999999999", &n, err,
+			     sizeof(err)),
+	    -1);
+	assert_int_equal(rpl_done_count("OK 3", &n, err, sizeof(err)), -1);
 }
 
 static void
@@ -713,6 +1040,7 @@ main(void)
 	    cmocka_unit_test(test_upload_reply),
 	    cmocka_unit_test(test_download_reply),
 	    cmocka_unit_test(test_file_lines),
+	    cmocka_unit_test(test_entry_lines),
 	    cmocka_unit_test(test_hash_reply),
 	    cmocka_unit_test(test_count_and_done),
 	    cmocka_unit_test(test_is_hex),
@@ -723,6 +1051,8 @@ main(void)
 	    cmocka_unit_test(test_host_param),
 	    cmocka_unit_test(test_text_line_breaks),
 	    cmocka_unit_test(test_reply_line_limits),
+	    cmocka_unit_test(test_ls_stream),
+	    cmocka_unit_test(test_rglob),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

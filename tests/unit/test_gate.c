@@ -184,7 +184,7 @@ test_greeting(void **state)
 {
 	(void)state;
 	assert_string_equal(
-	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready\n");
+	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders\n");
 	assert_int_equal(F->s->authed, 1);
 }
 
@@ -197,7 +197,7 @@ test_greeting_accounts(void **state)
 	F->ctx.cfg.require_tls = 1;
 	assert_string_equal(connect_session(),
 	    "OK FTX/1 ftxd/" FTX_VERSION " ready tls-required login "
-	    "anonymous\n");
+	    "anonymous folders\n");
 	assert_int_equal(F->s->authed, 0);
 }
 
@@ -224,9 +224,14 @@ test_arg_counts(void **state)
 	connect_session();
 	assert_string_equal(ask("NOOP x\n"), "ERROR SYNTAX usage: NOOP");
 	assert_string_equal(
-	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <name>");
-	assert_string_equal(ask("UPLOAD a 1 offset=0 x\n"),
-	    "ERROR SYNTAX usage: UPLOAD <name> <size> [offset=N]");
+	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <path>");
+	assert_string_equal(ask("UPLOAD a 1 offset=0 mtime=1 x\n"),
+	    "ERROR SYNTAX usage: UPLOAD <path> <size> [offset=N] [mtime=S]");
+	assert_string_equal(
+	    ask("MKDIR\n"), "ERROR SYNTAX usage: MKDIR <path> [parents=1]");
+	assert_string_equal(ask("MOVE a b replace=1 x\n"),
+	    "ERROR SYNTAX usage: MOVE <from> <to> [replace=1]");
+	assert_string_equal(ask("MPUT x\n"), "ERROR SYNTAX usage: MPUT");
 	assert_string_equal(
 	    ask("MSG bob\n"), "ERROR SYNTAX usage: MSG <nick> <text>");
 	assert_string_equal(ask("NOOP\n"), "OK");
@@ -252,7 +257,7 @@ test_syntax_before_gate(void **state)
 	F->ctx.accounts = 1;
 	connect_session();
 	assert_string_equal(
-	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <name>");
+	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <path>");
 }
 
 /* ---- the gate ---- */
@@ -289,7 +294,8 @@ test_login_required(void **state)
 	static const char *const gated[] = {"LIST\n", "DOWNLOAD a\n",
 	    "DELETE a\n", "HASH a\n", "UPLOAD a 1\n", "PARTIAL a 1\n", "JOIN\n",
 	    "LEAVE\n", "SAY hi\n", "MSG bob hi\n", "WHO\n", "WHOAMI\n",
-	    "TIME\n", "ECHO x\n", "STATS\n"};
+	    "TIME\n", "ECHO x\n", "STATS\n", "MKDIR a\n", "RMDIR a\n",
+	    "MOVE a b\n", "STAT a\n", "LS .\n", "MPUT\n", "MGET\n"};
 	size_t i;
 
 	(void)state;
@@ -298,7 +304,7 @@ test_login_required(void **state)
 	for (i = 0; i < sizeof(gated) / sizeof(gated[0]); i++)
 		assert_string_equal(ask(gated[i]), "ERROR AUTH login required");
 	assert_string_equal(ask("NOOP\n"), "OK");
-	assert_string_equal(ask("HELP\n"), "OK 20");
+	assert_string_equal(ask("HELP\n"), "OK 27");
 	/* LOGIN passes the gate; without TLS the command refuses it. */
 	assert_string_equal(ask("LOGIN bob pw\n"),
 	    "ERROR TLS login needs TLS: send STARTTLS first");
@@ -320,9 +326,17 @@ test_read_only(void **state)
 	    ask("DELETE a\n"), "ERROR PERM anonymous access is read-only");
 	assert_string_equal(
 	    ask("PARTIAL a 1\n"), "ERROR PERM anonymous access is read-only");
+	assert_string_equal(
+	    ask("MKDIR a\n"), "ERROR PERM anonymous access is read-only");
+	assert_string_equal(
+	    ask("RMDIR a\n"), "ERROR PERM anonymous access is read-only");
+	assert_string_equal(
+	    ask("MOVE a b\n"), "ERROR PERM anonymous access is read-only");
+	assert_string_equal(
+	    ask("MPUT\n"), "ERROR PERM anonymous access is read-only");
 	/* Reading passes the gate (the handler then checks its arguments). */
 	assert_string_equal(
-	    ask("HASH a md6\n"), "ERROR SYNTAX usage: HASH <name> [md5]");
+	    ask("HASH a md6\n"), "ERROR SYNTAX usage: HASH <path> [md5]");
 	assert_string_equal(ask("WHOAMI\n"), "OK - 127.0.0.1:4242 anonymous");
 }
 

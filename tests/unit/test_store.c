@@ -269,12 +269,12 @@ test_missing_is_notfound(void **state)
 }
 
 /* Hostile paths never reach a backend: the one path check refuses
- * them (BADPATH), and a path of several components too, until folders. */
+ * them (BADPATH). */
 static void
 test_bad_paths_refused(void **state)
 {
 	static const char *const bad[] = {"", ".", "..", "a/../b", "a//b",
-	    "/abs", "abs/", ".hidden", "a/b", "x\001y", "bad\xff"};
+	    "/abs", "abs/", ".hidden", "a/.b", "a/..", "x\001y", "bad\xff"};
 	unsigned char sha[HASH_SHA256_LEN] = {0};
 	struct fx *f = *state;
 	struct store_part *w;
@@ -1002,6 +1002,491 @@ test_root_stat_version(void **state)
 	store_close(alice);
 }
 
+/*
+ * Folders.
+ */
+
+/* The store code of a failed call, which must fail. */
+#define FAILS(call, want)                                                      \
+	do {                                                                   \
+		e.code = STORE_OK;                                             \
+		assert_int_equal((call), -1);                                  \
+		assert_int_equal(e.code, (want));                              \
+	} while (0)
+
+static void
+assert_dir(const struct store *st, const char *path)
+{
+	struct store_entry ent;
+	struct store_err e;
+
+	assert_int_equal(store_lookup(st, path, &ent, &e), 0);
+	assert_true(ent.is_dir);
+	assert_int_equal(ent.size, 0);
+	assert_string_equal(ent.name, path);
+}
+
+static void
+assert_file(const struct store *st, const char *path, const char *content)
+{
+	unsigned char sha[HASH_SHA256_LEN];
+	struct store_entry ent;
+	struct store_err e;
+	char buf[256];
+
+	assert_int_equal(store_lookup(st, path, &ent, &e), 0);
+	assert_false(ent.is_dir);
+	assert_int_equal(ent.size, strlen(content));
+	read_all(st, path, buf, sizeof(buf));
+	assert_string_equal(buf, content);
+	/* The hash the upload cached is still known (it followed a
+	 * rename). */
+	digest(HASH_SHA256, content, strlen(content), sha);
+	assert_true(ent.has_sha);
+	assert_memory_equal(ent.sha, sha, sizeof(sha));
+}
+
+static void
+assert_absent(const struct store *st, const char *path)
+{
+	struct store_entry ent;
+	struct store_err e;
+
+	FAILS(store_lookup(st, path, &ent, &e), STORE_NOTFOUND);
+}
+
+static void
+test_mkdir(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+
+	assert_int_equal(store_mkdir(f->st, "a", 0, &e), 0);
+	assert_dir(f->st, "a");
+	FAILS(store_mkdir(f->st, "a", 0, &e), STORE_EXISTS);
+	assert_string_equal(store_code_proto(e.code), "EXISTS");
+	assert_int_equal(store_mkdir(f->st, "a", 1, &e), 0);
+	FAILS(store_mkdir(f->st, "x/y", 0, &e), STORE_NOTFOUND);
+	assert_absent(f->st, "x");
+	assert_int_equal(store_mkdir(f->st, "x/y/z", 1, &e), 0);
+	assert_dir(f->st, "x");
+	assert_dir(f->st, "x/y");
+	assert_dir(f->st, "x/y/z");
+	assert_int_equal(store_mkdir(f->st, "x/y/z", 1, &e), 0);
+	assert_int_equal(store_mkdir(f->st, "x/y/w", 0, &e), 0);
+	upload(f->st, "file", "f");
+	upload(f->st, "x/y/file", "f");
+	FAILS(store_mkdir(f->st, "file/g", 0, &e), STORE_NOTDIR);
+	FAILS(store_mkdir(f->st, "file/g", 1, &e), STORE_NOTDIR);
+	FAILS(store_mkdir(f->st, "x/y/file/g/h", 1, &e), STORE_NOTDIR);
+	FAILS(store_mkdir(f->st, "file", 1, &e), STORE_NOTDIR);
+	FAILS(store_mkdir(f->st, "file", 0, &e), STORE_EXISTS);
+	FAILS(store_mkdir(f->st, "", 1, &e), STORE_BADPATH);
+	FAILS(store_mkdir(f->st, "a/../b", 1, &e), STORE_BADPATH);
+	assert_file(f->st, "file", "f");
+	/* A directory is no file: LIST leaves it out. */
+	assert_int_equal(list_count(f->st), 1);
+}
+
+static void
+test_rmdir(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+
+	assert_int_equal(store_mkdir(f->st, "d", 0, &e), 0);
+	assert_int_equal(store_rmdir(f->st, "d", &e), 0);
+	assert_absent(f->st, "d");
+	FAILS(store_rmdir(f->st, "d", &e), STORE_NOTFOUND);
+	FAILS(store_rmdir(f->st, "no/d", &e), STORE_NOTFOUND);
+	assert_int_equal(store_mkdir(f->st, "d/e", 1, &e), 0);
+	upload(f->st, "d/e/f", "x");
+	FAILS(store_rmdir(f->st, "d", &e), STORE_NOTEMPTY);
+	assert_string_equal(store_code_proto(e.code), "NOTEMPTY");
+	FAILS(store_rmdir(f->st, "d/e", &e), STORE_NOTEMPTY);
+	FAILS(store_rmdir(f->st, "d/e/f", &e), STORE_NOTDIR);
+	FAILS(store_rmdir(f->st, "d/e/f/g", &e), STORE_NOTDIR);
+	FAILS(store_rmdir(f->st, "", &e), STORE_BADPATH);
+	assert_file(f->st, "d/e/f", "x");
+	/* Emptied (its cached hashes stay behind on POSIX): empty. */
+	assert_int_equal(store_delete(f->st, "d/e/f", &e), 0);
+	assert_int_equal(store_rmdir(f->st, "d/e", &e), 0);
+	assert_int_equal(store_rmdir(f->st, "d", &e), 0);
+	assert_absent(f->st, "d");
+}
+
+static void
+test_delete_paths(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+
+	upload(f->st, "d/e/f", "x");
+	FAILS(store_delete(f->st, "d/e", &e), STORE_ISDIR);
+	assert_string_equal(store_code_proto(e.code), "ISDIR");
+	FAILS(store_delete(f->st, "d/e/f/g", &e), STORE_NOTDIR);
+	FAILS(store_delete(f->st, "d/x/f", &e), STORE_NOTFOUND);
+	{
+		struct store_file *r;
+		struct store_stat sb;
+
+		FAILS(store_read_open(f->st, "d", &r, &sb, &e), STORE_ISDIR);
+		assert_null(r);
+		FAILS(store_read_open(f->st, "d/e/f/g", &r, &sb, &e),
+		    STORE_NOTDIR);
+	}
+	assert_int_equal(store_delete(f->st, "d/e/f", &e), 0);
+	assert_absent(f->st, "d/e/f");
+	assert_dir(f->st, "d/e");
+}
+
+static void
+test_rename_file(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+
+	upload(f->st, "a", "alpha");
+	assert_int_equal(store_rename(f->st, "a", "b", 0, &e), 0);
+	assert_absent(f->st, "a");
+	assert_file(f->st, "b", "alpha");
+	upload(f->st, "c", "gamma");
+	FAILS(store_rename(f->st, "b", "c", 0, &e), STORE_EXISTS);
+	assert_file(f->st, "b", "alpha");
+	assert_file(f->st, "c", "gamma");
+	assert_int_equal(store_rename(f->st, "b", "c", 1, &e), 0);
+	assert_absent(f->st, "b");
+	assert_file(f->st, "c", "alpha");
+	/* Onto itself: nothing happens, with or without replace. */
+	assert_int_equal(store_rename(f->st, "c", "c", 0, &e), 0);
+	assert_int_equal(store_rename(f->st, "c", "c", 1, &e), 0);
+	assert_file(f->st, "c", "alpha");
+	FAILS(store_rename(f->st, "nope", "nope", 0, &e), STORE_NOTFOUND);
+	FAILS(store_rename(f->st, "nope", "x", 0, &e), STORE_NOTFOUND);
+	/* The target's parent must exist; it is not made. */
+	FAILS(store_rename(f->st, "c", "no/c", 0, &e), STORE_NOTFOUND);
+	FAILS(store_rename(f->st, "c", "c/x", 0, &e), STORE_NOTDIR);
+	assert_int_equal(store_mkdir(f->st, "d", 0, &e), 0);
+	assert_int_equal(store_rename(f->st, "c", "d/c", 0, &e), 0);
+	assert_file(f->st, "d/c", "alpha");
+	assert_int_equal(store_rename(f->st, "d/c", "top", 0, &e), 0);
+	assert_file(f->st, "top", "alpha");
+	/* A file does not replace a directory. */
+	FAILS(store_rename(f->st, "top", "d", 1, &e), STORE_ISDIR);
+	FAILS(store_rename(f->st, "top", "", 0, &e), STORE_BADPATH);
+	FAILS(store_rename(f->st, "", "x", 0, &e), STORE_BADPATH);
+}
+
+static void
+test_rename_dir(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+
+	upload(f->st, "d/e/f", "deep");
+	upload(f->st, "d/g", "shallow");
+	assert_int_equal(store_rename(f->st, "d", "h", 0, &e), 0);
+	assert_absent(f->st, "d");
+	assert_file(f->st, "h/e/f", "deep");
+	assert_file(f->st, "h/g", "shallow");
+	/* Into itself or below itself: refused, nothing moves. */
+	FAILS(store_rename(f->st, "h", "h/x", 0, &e), STORE_BADPATH);
+	FAILS(store_rename(f->st, "h", "h/e/x", 1, &e), STORE_BADPATH);
+	FAILS(store_rename(f->st, "h/e", "h/e/f/x", 0, &e), STORE_BADPATH);
+	assert_file(f->st, "h/e/f", "deep");
+	/* "h2" is not below "h". */
+	assert_int_equal(store_rename(f->st, "h", "h2", 0, &e), 0);
+	assert_int_equal(store_rename(f->st, "h2", "h", 0, &e), 0);
+	/* Replacing: a directory replaces an empty directory only. */
+	assert_int_equal(store_mkdir(f->st, "empty", 0, &e), 0);
+	assert_int_equal(store_mkdir(f->st, "full", 0, &e), 0);
+	upload(f->st, "full/x", "x");
+	upload(f->st, "file", "file");
+	FAILS(store_rename(f->st, "h", "empty", 0, &e), STORE_EXISTS);
+	FAILS(store_rename(f->st, "h", "full", 1, &e), STORE_NOTEMPTY);
+	FAILS(store_rename(f->st, "h", "file", 1, &e), STORE_NOTDIR);
+	assert_string_equal(store_code_proto(e.code), "NOTDIR");
+	assert_int_equal(store_rename(f->st, "h", "empty", 1, &e), 0);
+	assert_absent(f->st, "h");
+	assert_file(f->st, "empty/e/f", "deep");
+	/* A directory down into another and back up. */
+	assert_int_equal(store_rename(f->st, "empty", "full/in", 0, &e), 0);
+	assert_file(f->st, "full/in/e/f", "deep");
+	assert_int_equal(store_rename(f->st, "full/in/e", "e", 0, &e), 0);
+	assert_file(f->st, "e/f", "deep");
+	/* A directory emptied of its files replaces as empty. */
+	assert_int_equal(store_delete(f->st, "e/f", &e), 0);
+	assert_int_equal(store_rename(f->st, "full/in", "e", 1, &e), 0);
+	assert_file(f->st, "e/g", "shallow");
+}
+
+static void
+test_commit_paths(void **state)
+{
+	struct fx *f = *state;
+	unsigned char sha[HASH_SHA256_LEN];
+	char key[STORE_PKEY_LEN];
+	struct store_entry ent;
+	struct store_part *w;
+	struct store_err e;
+
+	/* Parents are made, the mtime asked for is kept. */
+	digest(HASH_SHA256, "data", 4, sha);
+	store_partial_key(key, "me", "a/b/c", 4);
+	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
+	assert_int_equal(store_part_write_at(w, "data", 4, 0, &e), 0);
+	assert_int_equal(
+	    store_part_commit(w, "a/b/c", sha, (time_t)1000000000, 0, &e), 0);
+	store_part_close(w, 0);
+	assert_dir(f->st, "a");
+	assert_dir(f->st, "a/b");
+	assert_file(f->st, "a/b/c", "data");
+	assert_int_equal(store_lookup(f->st, "a/b/c", &ent, &e), 0);
+	assert_int_equal(ent.mtime, 1000000000);
+	/* A directory holds the name; a file is on the way. */
+	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
+	assert_int_equal(store_part_write_at(w, "data", 4, 0, &e), 0);
+	FAILS(store_part_commit(w, "a/b", sha, (time_t)-1, 0, &e), STORE_ISDIR);
+	FAILS(store_part_commit(w, "a/b/c/d", sha, (time_t)-1, 0, &e),
+	    STORE_NOTDIR);
+	/* The flags: flushed by the caller, made durable later. */
+	assert_int_equal(store_flush(f->st, &e), 0);
+	assert_int_equal(store_part_commit(w, "a/x", sha, (time_t)-1,
+			     STORE_COMMIT_FLUSHED | STORE_COMMIT_NOSYNC, &e),
+	    0);
+	assert_int_equal(store_flush(f->st, &e), 0);
+	store_part_close(w, 0);
+	assert_file(f->st, "a/x", "data");
+	assert_int_equal(store_lookup(f->st, "a/x", &ent, &e), 0);
+	assert_true(ent.mtime > 1000000000);
+}
+
+static void
+test_lookup(void **state)
+{
+	struct fx *f = *state;
+	struct store_entry ent;
+	struct store_err e;
+
+	assert_dir(f->st, "");
+	upload(f->st, "d/f", "12345");
+	assert_dir(f->st, "d");
+	assert_int_equal(store_lookup(f->st, "d/f", &ent, &e), 0);
+	assert_string_equal(ent.name, "d/f");
+	assert_false(ent.is_dir);
+	assert_int_equal(ent.size, 5);
+	assert_true(ent.mtime > 0);
+	assert_true(ent.has_sha);
+	assert_absent(f->st, "d/g");
+	assert_absent(f->st, "nope/g");
+	FAILS(store_lookup(f->st, "d/f/g", &ent, &e), STORE_NOTDIR);
+	FAILS(store_lookup(f->st, "d/", &ent, &e), STORE_BADPATH);
+}
+
+/* A whole walk into `l` (paths), checking that every directory comes
+ * before what it holds. */
+struct walked {
+	size_t n;
+	char paths[32][64];
+	int is_dir[32];
+	int has_sha[32];
+};
+
+static int
+walk_all(
+    const struct store *st, const char *path, int recursive, struct walked *out)
+{
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	size_t i, len;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (store_walk_open(st, path, recursive, &w, &e) == -1)
+		return e.code;
+	while ((r = store_walk_next(w, &ent, &e)) == 1) {
+		assert_true(out->n < 32);
+		assert_int_equal(str_copy(out->paths[out->n],
+				     sizeof(out->paths[0]), ent.name),
+		    0);
+		out->is_dir[out->n] = ent.is_dir;
+		out->has_sha[out->n] = ent.has_sha;
+		if (ent.is_dir)
+			assert_int_equal(ent.size, 0);
+		/* Pre-order: the parent of each entry came first. */
+		len = strlen(ent.name);
+		while (len > 0 && ent.name[len - 1] != '/')
+			len--;
+		if (len > 0) {
+			for (i = 0; i < out->n; i++)
+				if (strncmp(out->paths[i], ent.name, len - 1) ==
+					0 &&
+				    out->paths[i][len - 1] == '\0')
+					break;
+			assert_true(i < out->n);
+			assert_true(out->is_dir[i]);
+		}
+		out->n++;
+	}
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	return 0;
+}
+
+static int
+walked_at(const struct walked *w, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < w->n; i++)
+		if (strcmp(w->paths[i], path) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+test_walk(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+	struct walked w;
+
+	upload(f->st, "f1", "1");
+	upload(f->st, "d/x", "x");
+	upload(f->st, "d/e/y", "y");
+	upload(f->st, "d/e/z", "z");
+	assert_int_equal(store_mkdir(f->st, "empty", 0, &e), 0);
+	assert_int_equal(store_mkdir(f->st, "d b", 0, &e), 0);
+
+	assert_int_equal(walk_all(f->st, "", 0, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_true(walked_at(&w, "f1") >= 0);
+	assert_true(w.has_sha[walked_at(&w, "f1")]);
+	assert_true(w.is_dir[walked_at(&w, "d")]);
+	assert_true(w.is_dir[walked_at(&w, "empty")]);
+	assert_true(w.is_dir[walked_at(&w, "d b")]);
+
+	assert_int_equal(walk_all(f->st, "", 1, &w), 0);
+	assert_int_equal(w.n, 8);
+	assert_true(walked_at(&w, "d/e/y") > walked_at(&w, "d/e"));
+	assert_true(walked_at(&w, "d/e") > walked_at(&w, "d"));
+	assert_true(w.has_sha[walked_at(&w, "d/e/z")]);
+	assert_false(w.is_dir[walked_at(&w, "d/x")]);
+
+	/* Below the start, paths are relative to it. */
+	assert_int_equal(walk_all(f->st, "d", 1, &w), 0);
+	assert_int_equal(w.n, 4);
+	assert_true(walked_at(&w, "e/y") > walked_at(&w, "e"));
+	assert_true(walked_at(&w, "x") >= 0);
+	assert_int_equal(walk_all(f->st, "d/e", 0, &w), 0);
+	assert_int_equal(w.n, 2);
+	/* A file: itself, under its base name. */
+	assert_int_equal(walk_all(f->st, "d/e/y", 1, &w), 0);
+	assert_int_equal(w.n, 1);
+	assert_string_equal(w.paths[0], "y");
+	assert_false(w.is_dir[0]);
+	assert_true(w.has_sha[0]);
+	assert_int_equal(walk_all(f->st, "empty", 1, &w), 0);
+	assert_int_equal(w.n, 0);
+	assert_int_equal(walk_all(f->st, "nope", 1, &w), STORE_NOTFOUND);
+	assert_int_equal(walk_all(f->st, "f1/x", 1, &w), STORE_NOTDIR);
+	assert_int_equal(walk_all(f->st, "d/", 1, &w), STORE_BADPATH);
+}
+
+/* Entries removed or added between calls: never one twice, and what
+ * is left is still found. */
+static void
+test_walk_changes(void **state)
+{
+	struct fx *f = *state;
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	char seen[8][16];
+	size_t n = 0, i, j;
+	int r;
+
+	upload(f->st, "a", "a");
+	upload(f->st, "b", "b");
+	upload(f->st, "c", "c");
+	upload(f->st, "d", "d");
+	assert_int_equal(store_walk_open(f->st, "", 1, &w, &e), 0);
+	assert_int_equal(store_walk_next(w, &ent, &e), 1);
+	assert_int_equal(str_copy(seen[n++], sizeof(seen[0]), ent.name), 0);
+	/* One not yet seen goes, a new one comes. */
+	assert_int_equal(
+	    store_delete(f->st, strcmp(ent.name, "c") == 0 ? "b" : "c", &e), 0);
+	upload(f->st, "e", "e");
+	while ((r = store_walk_next(w, &ent, &e)) == 1) {
+		assert_true(n < 8);
+		assert_int_equal(
+		    str_copy(seen[n++], sizeof(seen[0]), ent.name), 0);
+	}
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	assert_true(n >= 3 && n <= 5);
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			assert_string_not_equal(seen[i], seen[j]);
+}
+
+static void
+test_usage_nested(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+	uint64_t n;
+
+	upload(f->st, "a", "0123456789");
+	upload(f->st, "d/b", "01234567890123456789");
+	upload(f->st, "d/e/c", "012345678901234567890123456789");
+	assert_int_equal(store_mkdir(f->st, "d/empty", 0, &e), 0);
+	assert_int_equal(store_usage(f->st, NULL, &n, &e), 0);
+	assert_int_equal(n, 60);
+	assert_int_equal(store_usage(f->st, "d/e/c", &n, &e), 0);
+	assert_int_equal(n, 30);
+	assert_int_equal(store_usage(f->st, "c", &n, &e), 0);
+	assert_int_equal(n, 60);
+	assert_int_equal(store_rename(f->st, "d", "x", 0, &e), 0);
+	assert_int_equal(store_usage(f->st, NULL, &n, &e), 0);
+	assert_int_equal(n, 60);
+}
+
+/* Paths beyond the limits never reach a backend. */
+static void
+test_deep_paths_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	char *deep;
+	size_t i;
+
+	/* 1,000 components. */
+	assert_non_null(deep = malloc(2000));
+	for (i = 0; i < 1000; i++) {
+		deep[2 * i] = 'a';
+		deep[2 * i + 1] = '/';
+	}
+	deep[1999] = '\0';
+	FAILS(store_lookup(f->st, deep, &ent, &e), STORE_BADPATH);
+	FAILS(store_mkdir(f->st, deep, 1, &e), STORE_BADPATH);
+	FAILS(store_walk_open(f->st, deep, 1, &w, &e), STORE_BADPATH);
+	assert_null(w);
+	FAILS(store_rename(f->st, "a", deep, 0, &e), STORE_BADPATH);
+	/* 33 components: one too many. */
+	deep[2 * 33 - 1] = '\0';
+	FAILS(store_mkdir(f->st, deep, 1, &e), STORE_BADPATH);
+	/* 32: the deepest path there is. */
+	deep[2 * 32 - 1] = '\0';
+	assert_int_equal(store_mkdir(f->st, deep, 1, &e), 0);
+	assert_dir(f->st, deep);
+	free(deep);
+	assert_absent(f->st, "b");
+}
+
 static void
 test_code_proto(void **state)
 {
@@ -1011,6 +1496,11 @@ test_code_proto(void **state)
 	assert_string_equal(store_code_proto(STORE_RANGE), "RANGE");
 	assert_string_equal(store_code_proto(STORE_NOSPACE), "NOSPACE");
 	assert_string_equal(store_code_proto(STORE_TAKEN), "BADNAME");
+	assert_string_equal(store_code_proto(STORE_BADPATH), "BADNAME");
+	assert_string_equal(store_code_proto(STORE_EXISTS), "EXISTS");
+	assert_string_equal(store_code_proto(STORE_NOTEMPTY), "NOTEMPTY");
+	assert_string_equal(store_code_proto(STORE_NOTDIR), "NOTDIR");
+	assert_string_equal(store_code_proto(STORE_ISDIR), "ISDIR");
 	assert_string_equal(store_code_proto(STORE_CHANGED), "IO");
 	assert_string_equal(store_code_proto(STORE_TOOMANY), "IO");
 	assert_string_equal(store_code_proto(STORE_IO), "IO");
@@ -1108,7 +1598,24 @@ test_mem_nospace(void **state)
 	    cmocka_unit_test_setup_teardown(                                   \
 		test_sub_namespaces, SETUP, teardown),                         \
 	    cmocka_unit_test_setup_teardown(                                   \
-		test_root_stat_version, SETUP, teardown)
+		test_root_stat_version, SETUP, teardown),                      \
+	    cmocka_unit_test_setup_teardown(test_mkdir, SETUP, teardown),      \
+	    cmocka_unit_test_setup_teardown(test_rmdir, SETUP, teardown),      \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_delete_paths, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_rename_file, SETUP, teardown),                            \
+	    cmocka_unit_test_setup_teardown(test_rename_dir, SETUP, teardown), \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_commit_paths, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(test_lookup, SETUP, teardown),     \
+	    cmocka_unit_test_setup_teardown(test_walk, SETUP, teardown),       \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_walk_changes, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_usage_nested, SETUP, teardown),                           \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_deep_paths_refused, SETUP, teardown)
 
 int
 main(void)

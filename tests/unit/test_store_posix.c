@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "beneath.h"
 #include "ftx_limits.h"
 #include "hash.h"
 #include "store.h"
@@ -262,15 +263,24 @@ test_planted_not_files(void **state)
 	assert_notfound(f->st, "in");
 	assert_notfound(f->st, "out");
 	assert_notfound(f->st, "outdir");
-	assert_notfound(f->st, "dir");
+	assert_notfound(f->st, "outdir/secret");
 	assert_notfound(f->st, "fifo");
+	{
+		struct store_file *rf;
+		struct store_stat sb;
+
+		assert_int_equal(
+		    store_read_open(f->st, "dir", &rf, &sb, &e), -1);
+		assert_int_equal(e.code, STORE_ISDIR);
+	}
 	alarm(0);
 
 	listing(f->st, &l);
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0], "real");
+	/* The file in the directory counts; nothing behind a link. */
 	assert_int_equal(store_usage(f->st, NULL, &n, &e), 0);
-	assert_int_equal(n, 13);
+	assert_int_equal(n, 14);
 	/* Nothing planted can be deleted, nor what it points at. */
 	assert_int_equal(store_delete(f->st, "in", &e), -1);
 	assert_int_equal(e.code, STORE_NOTFOUND);
@@ -302,11 +312,11 @@ test_commit_over_directory(void **state)
 	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
 	assert_int_equal(store_part_write_at(w, "data", 4, 0, &e), 0);
 	assert_int_equal(store_part_commit(w, "d", sha, (time_t)-1, 0, &e), -1);
-	assert_int_equal(e.code, STORE_TAKEN);
+	assert_int_equal(e.code, STORE_ISDIR);
 	assert_int_equal(
 	    store_part_commit(w, "full", sha, (time_t)-1, 0, &e), -1);
-	assert_int_equal(e.code, STORE_TAKEN);
-	assert_string_equal(store_code_proto(e.code), "BADNAME");
+	assert_int_equal(e.code, STORE_ISDIR);
+	assert_string_equal(store_code_proto(e.code), "ISDIR");
 	/* Still a partial: discarding it removes it. */
 	assert_int_equal(store_partial_size(f->st, key, &n, &e), 0);
 	assert_int_equal(n, 4);
@@ -835,6 +845,345 @@ test_open_creates_root(void **state)
 	assert_null(st);
 }
 
+/*
+ * Folders on disk.
+ */
+
+/* Walk `path` into `l` (paths); the store code of a failure, or 0. */
+static int
+walk(const struct store *st, const char *path, struct names *l)
+{
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	if (store_walk_open(st, path, 1, &w, &e) == -1)
+		return e.code;
+	while ((r = store_walk_next(w, &ent, &e)) == 1) {
+		assert_true(l->n < 16);
+		assert_int_equal(
+		    str_copy(l->v[l->n++], sizeof(l->v[0]), ent.name), 0);
+	}
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	return 0;
+}
+
+static int
+has_name(const struct names *l, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+lookup_code(const struct store *st, const char *path)
+{
+	struct store_entry ent;
+	struct store_err e;
+
+	if (store_lookup(st, path, &ent, &e) == 0)
+		return STORE_OK;
+	return e.code;
+}
+
+/* The sidecar of a file lives beside it: a/b/.ftx/c for a/b/c. */
+static void
+test_sidecar_beside_file(void **state)
+{
+	struct fx *f = *state;
+	unsigned char sha[HASH_SHA256_LEN], want[HASH_SHA256_LEN];
+	struct store_err e;
+	int has_md5;
+
+	upload(f->st, "top", "t");
+	upload(f->st, "a/b/c", "deep");
+	assert_true(S_ISREG(mode_of(at(f->root, ".ftx/top"))));
+	assert_true(S_ISREG(mode_of(at(f->root, "a/b/.ftx/c"))));
+	assert_false(exists(at(f->root, ".ftx/c")));
+	digest(HASH_SHA256, "deep", want);
+	assert_int_equal(cached(f->st, "a/b/c", sha, &has_md5), 0);
+	assert_memory_equal(sha, want, sizeof(sha));
+	/* A file renamed takes its sidecar along: still cached. */
+	assert_int_equal(store_rename(f->st, "a/b/c", "a/moved", 0, &e), 0);
+	assert_false(exists(at(f->root, "a/b/.ftx/c")));
+	assert_true(exists(at(f->root, "a/.ftx/moved")));
+	assert_int_equal(cached(f->st, "a/moved", sha, &has_md5), 0);
+	assert_memory_equal(sha, want, sizeof(sha));
+	assert_int_equal(store_rename(f->st, "a/moved", "up", 0, &e), 0);
+	assert_true(exists(at(f->root, ".ftx/up")));
+	assert_int_equal(cached(f->st, "up", sha, &has_md5), 0);
+	/* A file replacing another: the replaced one's sidecar goes. */
+	put(at(f->root, "plain"), "by hand, never hashed");
+	upload(f->st, "victim", "v");
+	assert_int_equal(store_rename(f->st, "plain", "victim", 1, &e), 0);
+	assert_false(exists(at(f->root, ".ftx/victim")));
+	assert_int_equal(cached(f->st, "victim", sha, &has_md5), -1);
+	/* A directory renamed carries its files' sidecars. */
+	upload(f->st, "d/e/x", "x");
+	assert_int_equal(store_rename(f->st, "d", "g", 0, &e), 0);
+	assert_true(exists(at(f->root, "g/e/.ftx/x")));
+	digest(HASH_SHA256, "x", want);
+	assert_int_equal(cached(f->st, "g/e/x", sha, &has_md5), 0);
+	assert_memory_equal(sha, want, sizeof(sha));
+	/* Deleting a file deletes its sidecar. */
+	assert_int_equal(store_delete(f->st, "g/e/x", &e), 0);
+	assert_false(exists(at(f->root, "g/e/.ftx/x")));
+	/* A directory holding only sidecars is empty. */
+	put(at(f->root, "g/e/.ftx/stale"), "v1 junk");
+	assert_int_equal(store_rmdir(f->st, "g/e", &e), 0);
+	assert_false(exists(at(f->root, "g/e")));
+	/* But not one holding a hidden file. */
+	put(at(f->root, "g/.hidden"), "h");
+	assert_int_equal(store_rmdir(f->st, "g", &e), -1);
+	assert_int_equal(e.code, STORE_NOTEMPTY);
+}
+
+static void
+test_commit_mtime_and_modes(void **state)
+{
+	struct fx *f = *state;
+	unsigned char sha[HASH_SHA256_LEN];
+	char key[STORE_PKEY_LEN];
+	struct store_part *w;
+	struct store_err e;
+	struct stat sb;
+	int has_md5;
+
+	digest(HASH_SHA256, "old", sha);
+	store_partial_key(key, "me", "p/q/r", 3);
+	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
+	assert_int_equal(store_part_write_at(w, "old", 3, 0, &e), 0);
+	assert_int_equal(
+	    store_part_commit(w, "p/q/r", sha, (time_t)1234567890, 0, &e), 0);
+	store_part_close(w, 0);
+	assert_int_equal(lstat(at(f->root, "p/q/r"), &sb), 0);
+	assert_int_equal(sb.st_mtime, 1234567890);
+	assert_true(S_ISDIR(mode_of(at(f->root, "p/q"))));
+	/* The sidecar was made for the mtime kept: valid. */
+	assert_int_equal(cached(f->st, "p/q/r", sha, &has_md5), 0);
+	/* A symbolic link on the way is not followed, nor replaced. */
+	assert_int_equal(symlink(f->out, at(f->root, "p/link")), 0);
+	store_partial_key(key, "me", "p/link/x", 3);
+	assert_int_equal(store_part_open(f->st, key, 0, &w, &e), 0);
+	assert_int_equal(store_part_write_at(w, "old", 3, 0, &e), 0);
+	assert_int_equal(
+	    store_part_commit(w, "p/link/x", sha, (time_t)-1, 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(
+	    store_part_commit(w, "p/link/y/x", sha, (time_t)-1, 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	store_part_close(w, 0);
+	assert_false(exists(at(f->out, "x")));
+	assert_false(exists(at(f->out, "y")));
+	assert_true(S_ISLNK(mode_of(at(f->root, "p/link"))));
+}
+
+/*
+ * Links planted in the tree: one pointing outside it, one into another
+ * user's area.  Nothing reaches through them, by any operation.
+ */
+static void
+check_links_refused(const struct fx *f, const struct store *alice)
+{
+	struct store_walk *w = NULL;
+	struct store_err e;
+	struct names l;
+	uint64_t n;
+
+	assert_notfound(alice, "d/out/secret");
+	assert_notfound(alice, "d/sec");
+	assert_notfound(alice, "d/bob/bobs");
+	assert_notfound(alice, "d/bobs");
+	assert_int_equal(lookup_code(alice, "d/out"), STORE_NOTFOUND);
+	assert_int_equal(lookup_code(alice, "d/out/secret"), STORE_NOTFOUND);
+	assert_int_equal(lookup_code(alice, "d/bob/bobs"), STORE_NOTFOUND);
+	assert_int_equal(walk(alice, "d", &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "real");
+	assert_int_equal(walk(alice, "", &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_int_equal(walk(alice, "d/out", &l), STORE_NOTFOUND);
+	assert_int_equal(walk(alice, "d/bob", &l), STORE_NOTFOUND);
+	assert_int_equal(walk(alice, "d/sec", &l), STORE_NOTFOUND);
+	assert_int_equal(store_walk_open(alice, "d/bob/x", 1, &w, &e), -1);
+	assert_null(w);
+	assert_int_equal(store_delete(alice, "d/out/secret", &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_delete(alice, "d/bob/bobs", &e), -1);
+	assert_int_equal(store_delete(alice, "d/sec", &e), -1);
+	assert_int_equal(store_rename(alice, "d/sec", "stolen", 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_rename(alice, "d/bob/bobs", "x", 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_rename(alice, "d/real", "d/bob/x", 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_rename(alice, "d/real", "d/out/x", 1, &e), -1);
+	assert_int_equal(store_mkdir(alice, "d/out/new", 0, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_mkdir(alice, "d/bob/new/deeper", 1, &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_rmdir(alice, "d/bob", &e), -1);
+	assert_int_equal(e.code, STORE_NOTFOUND);
+	assert_int_equal(store_rmdir(alice, "d/out/sub", &e), -1);
+	assert_int_equal(store_usage(alice, NULL, &n, &e), 0);
+	assert_int_equal(n, 4);
+	/* Nothing changed on the other side. */
+	assert_true(exists(at(f->out, "secret")));
+	assert_true(exists(at(f->out, "sub")));
+	assert_false(exists(at(f->out, "x")));
+	assert_false(exists(at(f->out, "new")));
+	assert_true(exists(at(f->root, ".users/bob/bobs")));
+	assert_false(exists(at(f->root, ".users/bob/x")));
+	assert_false(exists(at(f->root, ".users/bob/new")));
+	assert_true(S_ISLNK(mode_of(at(f->root, ".users/alice/d/sec"))));
+	assert_true(exists(at(f->root, ".users/alice/d/real")));
+}
+
+static void
+test_links_in_tree_refused(void **state)
+{
+	struct fx *f = *state;
+	struct store *alice, *bob;
+	struct store_err e;
+
+	assert_int_equal(store_open_sub(f->st, "alice", &alice, &e), 0);
+	assert_int_equal(store_open_sub(f->st, "bob", &bob, &e), 0);
+	upload(bob, "bobs", "bob's secret");
+	upload(alice, "d/real", "real");
+	put(at(f->out, "secret"), "outside");
+	assert_int_equal(mkdir(at(f->out, "sub"), 0755), 0);
+	assert_int_equal(symlink(f->out, at(f->root, ".users/alice/d/out")), 0);
+	assert_int_equal(
+	    symlink(at(f->out, "secret"), at(f->root, ".users/alice/d/sec")),
+	    0);
+	assert_int_equal(
+	    symlink("../../bob", at(f->root, ".users/alice/d/bob")), 0);
+	assert_int_equal(
+	    symlink("../../bob/bobs", at(f->root, ".users/alice/d/bobs")), 0);
+	check_links_refused(f, alice);
+	/* The same without openat2: the component walk. */
+	beneath_force_walk(1);
+	check_links_refused(f, alice);
+	beneath_force_walk(0);
+	store_close(alice);
+	store_close(bob);
+}
+
+/* Dot names, links, FIFOs and names the rules refuse: not walked. */
+static void
+test_walk_skips_planted(void **state)
+{
+	struct fx *f = *state;
+	struct names l;
+
+	upload(f->st, "d/real", "r");
+	put(at(f->root, "d/.hidden"), "h");
+	put(at(f->root, "d/bad\001name"), "b");
+	assert_int_equal(mkdir(at(f->root, "d/.hdir"), 0755), 0);
+	put(at(f->root, "d/.hdir/inside"), "i");
+	assert_int_equal(symlink("real", at(f->root, "d/link")), 0);
+	assert_int_equal(symlink(f->root, at(f->root, "d/loop")), 0);
+	assert_int_equal(mkfifo(at(f->root, "d/fifo"), 0644), 0);
+	assert_int_equal(walk(f->st, "", &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_true(has_name(&l, "d"));
+	assert_true(has_name(&l, "d/real"));
+	/* A user area's top: its .ftx is not shown; the root's .users
+	 * neither. */
+	assert_int_equal(walk(f->st, "d", &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "real");
+	assert_int_equal(lookup_code(f->st, "d/fifo"), STORE_NOTFOUND);
+	assert_int_equal(lookup_code(f->st, "d/link"), STORE_NOTFOUND);
+}
+
+/* A tree deeper than a path may be, made by hand: a walk goes down to
+ * FTX_RPATH_DEPTH_MAX components and no further. */
+static void
+test_walk_depth_limit(void **state)
+{
+	struct fx *f = *state;
+	char rel[256] = "";
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	size_t depth, deepest = 0, count = 0, k;
+	const char *c;
+	uint64_t n;
+	int r;
+
+	for (depth = 1; depth <= 40; depth++) {
+		assert_int_equal(
+		    str_fmt(rel + strlen(rel), sizeof(rel) - strlen(rel), "%sd",
+			depth > 1 ? "/" : ""),
+		    0);
+		assert_int_equal(mkdir(at(f->root, rel), 0755), 0);
+		put(at(f->root, at(rel, "f")), "1");
+	}
+	assert_int_equal(store_walk_open(f->st, "", 1, &w, &e), 0);
+	while ((r = store_walk_next(w, &ent, &e)) == 1) {
+		for (k = 1, c = ent.name; *c != '\0'; c++)
+			k += *c == '/';
+		if (k > deepest)
+			deepest = k;
+		count++;
+	}
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	assert_int_equal(deepest, FTX_RPATH_DEPTH_MAX);
+	/* d (1) .. d^32 (32), and the files d/f (2) .. d^31/f (32). */
+	assert_int_equal(count, 2 * FTX_RPATH_DEPTH_MAX - 1);
+	/* What a walk cannot see, a quota does not count either. */
+	assert_int_equal(store_usage(f->st, NULL, &n, &e), 0);
+	assert_int_equal(n, FTX_RPATH_DEPTH_MAX - 1);
+	/* Nor can a path reach it. */
+	rel[2 * 33 - 1] = '\0';
+	assert_int_equal(lookup_code(f->st, rel), STORE_BADPATH);
+	rel[2 * 32 - 1] = '\0';
+	assert_int_equal(lookup_code(f->st, rel), STORE_OK);
+	/* A walk from deep down counts depth from the top too. */
+	rel[2 * 31 - 1] = '\0';
+	assert_int_equal(store_walk_open(f->st, rel, 1, &w, &e), 0);
+	count = 0;
+	while ((r = store_walk_next(w, &ent, &e)) == 1)
+		count++;
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	assert_int_equal(count, 2); /* d (32) and f (32) */
+}
+
+/* A directory removed while a walk is inside it: skipped, no error. */
+static void
+test_walk_dir_removed(void **state)
+{
+	struct fx *f = *state;
+	struct store_entry ent;
+	struct store_walk *w;
+	struct store_err e;
+	size_t count = 0;
+	int r;
+
+	upload(f->st, "a/x", "x");
+	upload(f->st, "b/y", "y");
+	assert_int_equal(store_walk_open(f->st, "", 1, &w, &e), 0);
+	assert_int_equal(store_walk_next(w, &ent, &e), 1);
+	assert_true(ent.is_dir);
+	/* Whichever came first: empty it and remove it under the walk. */
+	rm_rf(at(f->root, ent.name));
+	while ((r = store_walk_next(w, &ent, &e)) == 1)
+		count++;
+	assert_int_equal(r, 0);
+	store_walk_close(w);
+	assert_int_equal(count, 2);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int
@@ -858,6 +1207,12 @@ main(void)
 	    T(test_migrate_both_exist),
 	    T(test_migrated_is_final),
 	    T(test_open_creates_root),
+	    T(test_sidecar_beside_file),
+	    T(test_commit_mtime_and_modes),
+	    T(test_links_in_tree_refused),
+	    T(test_walk_skips_planted),
+	    T(test_walk_depth_limit),
+	    T(test_walk_dir_removed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
