@@ -529,8 +529,13 @@ done
 # sync prints "BYTES FILES" on fd 5: the bytes it says it sent and the
 # files it sent, "-" for what the tool does not tell.
 # ---------------------------------------------------------------------------
+# ftx keeps local digests in $XDG_CACHE_HOME/ftx/hashes: ours, emptied at
+# the start of every run, so each run's put -r hashes the tree afresh
+# (as rsync's first push reads it all) and the syncs after it find the
+# digests put -r left.
 ftxc() {
-	timeout "$T_CMD" "$FTX" --host 127.0.0.1 --port "$FTX_PORT" "$@"
+	XDG_CACHE_HOME=$TMP/xdg-cache timeout "$T_CMD" "$FTX" --host 127.0.0.1 \
+	    --port "$FTX_PORT" "$@"
 }
 ftx_root() { echo "$FTX_ROOT/tree"; }
 ftx_up() { ftxc --quiet put -r "$SRC" tree; }
@@ -674,7 +679,7 @@ one_run() {
 	root=$("${t}_root")
 	timeout "$T_CMD" "$GENTREE" change "$SRC" "$SEED" "$NFILES" 0 >/dev/null 2>&1 ||
 		{ echo "gentree change 0 failed"; return 1; }
-	rm -rf -- "$root" "$DL"
+	rm -rf -- "$root" "$DL" "$TMP/xdg-cache"
 	step "$t" up up || return 1
 	step "$t" down down || return 1
 	rm -rf -- "$DL"
@@ -843,7 +848,10 @@ report() {
 	cat <<-'EOF'
 
 		- ftx: `ftx put -r SRC tree`, `ftx get -r tree DL`, `ftx sync --json SRC :tree`,
-		  against an ftxd with its root on tmpfs.
+		  against an ftxd with its root on tmpfs. Every file is SHA-256-verified end
+		  to end. The client's hash cache (`XDG_CACHE_HOME`) is a temporary
+		  directory emptied before each run: put -r hashes the whole tree, the
+		  syncs use the digests it left (sizes, mtimes and inodes unchanged).
 		- rsync daemon: `rsync --daemon` with a generated rsyncd.conf (one writable
 		  module, `use chroot = no`); `rsync -a SRC/ rsync://127.0.0.1:PORT/tree/tree/`
 		  and back; re-syncs are the same push (quick check: size and mtime).
