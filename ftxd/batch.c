@@ -11,6 +11,7 @@
 #include <openssl/crypto.h>
 
 #include "batch.h"
+#include "buf.h"
 #include "hash.h"
 #include "path.h"
 #include "proto.h"
@@ -49,6 +50,7 @@ struct bput {
 	struct pending refused[FTX_BATCH_FILES_MAX];
 	size_t order[FTX_BATCH_FILES_MAX]; /* 0..: pend, |FLAG_REFUSED */
 	size_t nframes, nrefused;
+	struct buf out; /* a commit's result lines */
 	uint64_t used; /* quota: the area's bytes at the start, plus ours */
 };
 
@@ -367,7 +369,7 @@ commit(struct bput *b)
 	struct store_err e;
 	size_t i, ok = 0;
 	struct pending *p;
-	int flushed;
+	int flushed, rc;
 
 	flushed = b->npend == 0 || store_flush(b->c->st, &e) == 0;
 	for (i = 0; i < b->npend; i++) {
@@ -392,6 +394,9 @@ commit(struct bput *b)
 				(void)str_copy(b->pend[i].why,
 				    sizeof(b->pend[i].why), e.msg);
 			}
+	/* One write for the batch's results: the client waits for all of
+	 * them, and line-by-line writes would each cost a segment. */
+	buf_reset(&b->out);
 	for (i = 0; i < b->nframes; i++) {
 		p = b->order[i] & FLAG_REFUSED
 		    ? &b->refused[b->order[i] & ~FLAG_REFUSED]
@@ -400,17 +405,19 @@ commit(struct bput *b)
 		if (p->err == FTXE_OK) {
 			ok++;
 			str_hex(hex, p->sha, HASH_SHA256_LEN);
-			if (send_line(b->io, b->r, "OK %s %s\n", hex, enc) ==
-			    -1)
-				return -1;
-		} else if (send_line(b->io, b->r, "ERR %s %s %s\n",
-			       ftxerr_name(p->err), enc, p->why) == -1) {
-			return -1;
+			rc = buf_printf(&b->out, "OK %s %s\n", hex, enc);
+		} else {
+			rc = buf_printf(&b->out, "ERR %s %s %s\n",
+			    ftxerr_name(p->err), enc, p->why);
 		}
+		if (rc == -1)
+			return fail(b->r, FTXE_INTERNAL, "out of memory");
 	}
 	b->r->files += ok;
-	if (send_line(b->io, b->r, "C %zu %zu\n", ok, b->nframes - ok) == -1)
-		return -1;
+	if (buf_printf(&b->out, "C %zu %zu\n", ok, b->nframes - ok) == -1)
+		return fail(b->r, FTXE_INTERNAL, "out of memory");
+	if (b->io->send(b->io->arg, buf_head(&b->out), b->out.len) == -1)
+		return fail(b->r, FTXE_SHORT, "data connection closed");
 	b->npend = b->nframes = b->nrefused = 0;
 	return 0;
 }
@@ -472,6 +479,9 @@ batch_put(const struct batch_cfg *c, const struct batch_io *io,
 	b->io = io;
 	b->r = r;
 	b->rd.io = io;
+	/* A result line is at most a header line long. */
+	buf_init(
+	    &b->out, (size_t)FTX_BATCH_FILES_MAX * FTX_BATCH_LINE_MAX + 64);
 	if ((b->h = hash_new(HASH_SHA256, err, sizeof(err))) == NULL) {
 		fail(r, FTXE_INTERNAL, "%s", err);
 		goto out;
@@ -486,6 +496,7 @@ batch_put(const struct batch_cfg *c, const struct batch_io *io,
 	drop_pending(b);
 out:
 	if (b != NULL) {
+		buf_free(&b->out);
 		hash_free(b->h);
 		free(b->iobuf);
 		free(b->pend);

@@ -365,6 +365,10 @@ data_accept(struct loop *l, int lfd, int revents, void *arg)
 		d->srv = srv;
 		d->fd = fd;
 		d->peer = peer;
+		/* Batches (MPUT, MGET) send short lines between file bytes:
+		 * without this, Nagle holds each until the peer's delayed
+		 * ACK (40 ms a batch); bulk writes are large either way. */
+		net_set_nodelay(fd);
 		net_addr_str(&peer, d->peerstr, sizeof(d->peerstr));
 		d->accepted_ms = loop_now_ms();
 		if (loop_add(l, fd, POLLIN, dconn_read, d) == -1) {
