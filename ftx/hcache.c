@@ -41,6 +41,7 @@ struct hcache {
 	size_t n, cap;
 	uint32_t *slot; /* entry index + 1, 0 = empty */
 	size_t nslot;
+	int dirty; /* a digest was stored since the load */
 };
 
 int
@@ -322,7 +323,10 @@ hcache_put(struct hcache *h, const struct stat *sb, const char *sha, time_t now)
 	key_of(&e, sb);
 	memcpy(e.sha, sha, sizeof(e.sha));
 	e.used = 1;
-	return insert(h, &e);
+	if (insert(h, &e) == -1)
+		return -1;
+	h->dirty = 1;
+	return 0;
 }
 
 size_t
@@ -381,7 +385,10 @@ hcache_save(struct hcache *h, char *err, size_t errlen)
 	FILE *f;
 	int rc = -1;
 
-	if (h == NULL)
+	/* Nothing learnt: the file on disk already says it all (only the
+	 * order of old entries, used when the cache overflows, would
+	 * change; not worth rewriting every entry after each sync). */
+	if (h == NULL || !h->dirty)
 		return 0;
 	if (make_parents(h->path, err, errlen) == -1)
 		return -1;

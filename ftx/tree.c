@@ -474,6 +474,20 @@ local_sha(struct run *r, struct tree_ent *e, char *err, size_t errlen)
 	uint64_t size;
 	int fd;
 
+	/* The walk's stat is enough to ask the cache: an unchanged tree is
+	 * not even opened. */
+	if (e->has_stat) {
+		memset(&sb, 0, sizeof(sb));
+		sb.st_dev = (dev_t)e->dev;
+		sb.st_ino = (ino_t)e->ino;
+		sb.st_size = (off_t)e->size;
+		sb.st_mtim.tv_sec = (time_t)(e->mtime_ns / 1000000000LL);
+		sb.st_mtim.tv_nsec = (long)(e->mtime_ns % 1000000000LL);
+		if (hcache_get(r->hc, &sb, e->sha)) {
+			e->has_sha = 1;
+			return 0;
+		}
+	}
 	fd = r->o->follow
 	    ? openat(r->rootfd, e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
 	    : beneath_open(
@@ -612,12 +626,15 @@ open_local(struct run *r, const char *rel, char *why, size_t n)
 	return fd;
 }
 
-/* The results of one MPUT commit. */
+/* The results of one MPUT commit.  A file sent whole and unchanged
+ * (its size as fstat said before the read) leaves its digest in the
+ * hash cache, so the next sync of the tree need not read it again. */
 static void
-put_results(struct run *r, struct tree_ent **files, size_t n,
-    const struct batch_item *it)
+put_results(struct run *r, struct tree_ent **files, const struct stat *sbs,
+    size_t n, const struct batch_item *it)
 {
 	char s[ESC_SIZE(FTX_RPATH_MAX)];
+	time_t now = time(NULL);
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -625,6 +642,10 @@ put_results(struct run *r, struct tree_ent **files, size_t n,
 		if (it[i].ok) {
 			r->st->sent++;
 			r->st->bytes += files[i]->size;
+			if (r->hc != NULL &&
+			    (uint64_t)sbs[i].st_size == files[i]->size)
+				(void)hcache_put(
+				    r->hc, &sbs[i], it[i].sha, now);
 			continue;
 		}
 		fail(r, rpl_error_exit(it[i].code), "put %s: %s (%s)",
@@ -643,6 +664,7 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 {
 	char rp[FTX_RPATH_MAX + 1], why[FTX_ERRLEN], s[ESC_SIZE(FTX_RPATH_MAX)];
 	struct tree_ent *inb[FTX_BATCH_FILES_MAX];
+	struct stat sbs[FTX_BATCH_FILES_MAX];
 	struct batch *b;
 	uint64_t sz, pend_bytes = 0;
 	size_t k = 0, i = *next;
@@ -664,6 +686,8 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 				    safe(s, sizeof(s), e->path), why);
 				continue;
 			}
+			if (fstat(fd, &sbs[k]) == -1)
+				sbs[k].st_size = -1; /* not cached */
 			rc = batch_put_file(
 			    b, fd, rp, e->mtime, &sz, why, sizeof(why));
 			close(fd);
@@ -687,7 +711,7 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 		rc = batch_put_commit(b, items, r->err, r->errlen);
 		if (rc != EXITCODE_OK)
 			break;
-		put_results(r, inb, k, items);
+		put_results(r, inb, sbs, k, items);
 		*next = i;
 		k = 0;
 		pend_bytes = 0;
