@@ -318,19 +318,21 @@ static int
 put_file(struct bput *b, char *line)
 {
 	char why[FTX_ERRLEN], key[STORE_PKEY_LEN];
-	struct pending *p = &b->pend[b->npend];
+	struct pending *p;
 	enum ftx_err code;
 	struct store_err e;
 	const char *path = NULL;
 	int rc;
 
-	if (parse_f(line, &p->size, &p->mtime, &path, b->r) == -1)
-		return -1;
-	/* SECURITY: the frame count bounds the open partials. */
+	/* SECURITY: the frame count bounds the open partials, and the
+	 * arrays they are kept in: checked before anything is stored. */
 	if (b->nframes == FTX_BATCH_FILES_MAX)
 		return fail(b->r, FTXE_SYNTAX,
 		    "more than %d files without a commit point",
 		    FTX_BATCH_FILES_MAX);
+	p = &b->pend[b->npend];
+	if (parse_f(line, &p->size, &p->mtime, &path, b->r) == -1)
+		return -1;
 	/* SECURITY: every path passes the one path check. */
 	if (path_check(path, why, sizeof(why)) == -1) {
 		refuse(b, "-", FTXE_BADNAME, why);
@@ -460,6 +462,23 @@ put_loop(struct bput *b)
 	}
 }
 
+static int
+used_at_start(const struct batch_cfg *c, uint64_t *used, struct store_err *e)
+{
+	char key[STORE_PKEY_LEN];
+	uint64_t kept;
+	size_t n;
+
+	/* A key of this uploader that names no partial: its usage is all
+	 * of the uploader's partials. */
+	store_partial_key(key, c->owner, "-", 0);
+	if (store_usage(c->st, NULL, used, e) == -1 ||
+	    store_partial_usage(c->st, key, &kept, &n, e) == -1)
+		return -1;
+	*used += kept + c->inflight;
+	return 0;
+}
+
 void
 batch_put(const struct batch_cfg *c, const struct batch_io *io,
     struct batch_result *r)
@@ -486,9 +505,10 @@ batch_put(const struct batch_cfg *c, const struct batch_io *io,
 		fail(r, FTXE_INTERNAL, "%s", err);
 		goto out;
 	}
-	/* The quota counts the area once, at the start, plus what this
+	/* The quota counts the area once, at the start (stored files, the
+	 * uploader's kept partials, its uploads running), plus what this
 	 * batch adds (replaced files' old bytes too: conservative). */
-	if (c->quota > 0 && store_usage(c->st, NULL, &b->used, &e) == -1) {
+	if (c->quota > 0 && used_at_start(c, &b->used, &e) == -1) {
 		fail(r, FTXE_IO, "%s", e.msg);
 		goto out;
 	}

@@ -43,6 +43,8 @@ struct batch_cfg {
 	const struct store *st;
 	const char *owner; /* names the uploader in partial keys */
 	uint64_t quota; /* bytes; 0: none */
+	uint64_t inflight; /* bytes of the user's uploads running at the
+			    * start, counted against the quota */
 	uint64_t min_free; /* --min-free; 0: none */
 	size_t iosize; /* bytes per read and write */
 };

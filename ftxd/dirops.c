@@ -290,11 +290,18 @@ ls_finish(struct sjob *j)
 	sess_reply_raw(s, buf_head(&j->reply), j->reply.len);
 	if (!j->more || s->closing)
 		return;
-	/* More to come: park the job (on no worker) until the output
-	 * drains (dop_pump). */
-	j->parked = 1;
+	/* More to come: the next piece at once if the output is short,
+	 * else park the job (on no worker) until it drains (dop_pump).
+	 * Not through dop_pump: on failure the job is sjob_done's to
+	 * free, and the listing ends with an error line. */
+	buf_reset(&j->reply);
+	if (s->out.len >= FTX_LIST_LOWAT)
+		j->parked = 1;
+	else if (worker_submit(&j->job) == -1) {
+		sess_close_after(s, "ERROR INTERNAL out of resources");
+		return;
+	}
 	s->busy = j;
-	dop_pump(s);
 }
 
 void

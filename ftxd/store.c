@@ -176,6 +176,42 @@ path_within(const char *path, const char *dir)
 	    (path[n] == '\0' || path[n] == '/');
 }
 
+/*
+ * SECURITY: everything a directory holds must still have a valid path
+ * once it is moved to `to`: at most FTX_RPATH_MAX bytes and
+ * FTX_RPATH_DEPTH_MAX components.  Otherwise a MOVE into a deep
+ * directory would push files out of every walk (LS, and the usage a
+ * quota counts) while they stay on the disk.  0, or -1 (BADPATH).
+ */
+static int
+fits_at(const struct store *st, const char *from, const char *to,
+    struct store_err *e)
+{
+	size_t tolen = strlen(to), todepth = path_depth(to), len, depth;
+	struct store_walk *w;
+	struct store_entry ent;
+	int rc;
+
+	if (st->ops->lookup(st, from, &ent, e) == -1)
+		return -1;
+	if (!ent.is_dir)
+		return 0;
+	if (st->ops->walk_open(st, from, 1, &w, e) == -1)
+		return -1;
+	while ((rc = st->ops->walk_next(w, &ent, e)) == 1) {
+		len = tolen + 1 + strlen(ent.name);
+		depth = todepth + path_depth(ent.name);
+		if (len > FTX_RPATH_MAX || depth > FTX_RPATH_DEPTH_MAX) {
+			rc = store_fail(e, STORE_BADPATH,
+			    "moved there, %s would be too long or too deep",
+			    ent.name);
+			break;
+		}
+	}
+	st->ops->walk_close(w);
+	return rc == -1 ? -1 : 0;
+}
+
 int
 store_rename(const struct store *st, const char *from, const char *to,
     int replace, struct store_err *e)
@@ -200,6 +236,8 @@ store_rename(const struct store *st, const char *from, const char *to,
 		return store_fail(
 		    e, STORE_BADPATH, "cannot move a directory into itself");
 	}
+	if (fits_at(st, from, to, e) == -1)
+		return -1;
 	return st->ops->rename(st, from, to, replace, e);
 }
 

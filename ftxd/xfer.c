@@ -48,6 +48,7 @@ struct xfer {
 	int upload;
 	int batch; /* MPUT (upload too) or MGET: many files, batch.c */
 	uint64_t quota, min_free; /* MPUT: checked per file */
+	uint64_t inflight0; /* MPUT: the user's uploads running at its start */
 	uint64_t files; /* MPUT: committed; MGET: sent */
 	char owner[FTX_USER_MAX + 80]; /* names the uploader: partial keys */
 	char name[FTX_RPATH_MAX + 1]; /* a path */
@@ -291,12 +292,27 @@ xfer_download(struct session *s, const char *name, struct store_file *f,
 int
 xfer_batch(struct session *s, int put, xfer_done_fn *done, struct xfer_offer *o)
 {
+	const struct xfer *y;
 	struct xfer *x;
 
+	/* SECURITY: under a quota, one MPUT of a user at a time: each
+	 * checks its files against the usage it saw at its start, so two
+	 * at once could each fill the same free space. */
+	for (y = s->srv->xfers; put && s->quota > 0 && y != NULL; y = y->next)
+		if (y->batch && y->upload && y->ust == s->ust) {
+			memset(o, 0, sizeof(*o));
+			o->err = FTXE_BUSY;
+			(void)str_copy(o->why, sizeof(o->why),
+			    "one batch upload at a time under a quota");
+			return -1;
+		}
 	if ((x = offer(s, put, "-", 0, NULL, done, o)) == NULL)
 		return -1;
 	x->batch = 1;
 	x->quota = s->quota;
+	/* Uploads running now are counted (their bytes are not on disk
+	 * yet); ones that start later see this batch's partials. */
+	x->inflight0 = s->ust != NULL ? s->ust->inflight : 0;
 	x->min_free = s->srv->cfg.min_free;
 	owner_of(s, x->owner, sizeof(x->owner));
 	return 0;
@@ -828,6 +844,7 @@ batch_run(struct xfer *x)
 	c.st = x->st;
 	c.owner = x->owner;
 	c.quota = x->quota;
+	c.inflight = x->inflight0;
 	c.min_free = x->min_free;
 	c.iosize = x->iosize;
 	if (x->tls == NULL)

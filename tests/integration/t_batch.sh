@@ -215,6 +215,18 @@ assert_file_same "$src/q4k" "$ROOT/.users/q/qb/two" "qb/two is stored"
 assert_no_file "$ROOT/.users/q/qc" "nothing of the refused file"
 B "a second MPUT over the quota" 'line:LOGIN q q-pw-3' mput "put:$src/q4k:-:qe/five" commit end final
 has '^RES ERR QUOTA qe/five ' "the stored files count in the next batch"
+# Under a quota one MPUT of a user at a time: each checks against the
+# usage it saw at its start.
+"$FTXBATCH" -h 127.0.0.1 -p "$CTRL_PORT" -t 15 -w 60 'line:LOGIN q q-pw-3' mput \
+    "put:$src/q1k:-:qf/six" commit sleep:2 end final >"$TMPD/qhold.out" 2>&1 &
+qhold=$!
+track_pid "$qhold"
+wait_for 10 grep -q '^RES C ' "$TMPD/qhold.out" || fail "the first quota MPUT did not start"
+B "a second MPUT of the same user under a quota" 'line:LOGIN q q-pw-3' line:MPUT line:MGET
+has '^CTL ERROR BUSY one batch upload at a time under a quota' \
+    "a second MPUT of a user with a quota is BUSY while one runs"
+has '^CTL OK [0-9]+ [0-9a-f]{32}' "... an MGET is not"
+wait_pid "$qhold" 20
 stop_server
 
 # ---------------------------------------------------------------- transfer caps

@@ -1177,6 +1177,33 @@ test_rename_file(void **state)
 	FAILS(store_rename(f->st, "", "x", 0, &e), STORE_BADPATH);
 }
 
+/* SECURITY: a MOVE must not push what a directory holds past the path
+ * limits (out of every walk, and of the usage a quota counts). */
+static void
+test_rename_too_deep(void **state)
+{
+	struct fx *f = *state;
+	struct store_err e;
+	char deep[FTX_RPATH_MAX + 1] = "";
+	int i;
+
+	for (i = 0; i < FTX_RPATH_DEPTH_MAX - 2; i++)
+		assert_int_equal(
+		    str_fmt(deep + strlen(deep), sizeof(deep) - strlen(deep),
+			"%sd", i > 0 ? "/" : ""),
+		    0);
+	assert_int_equal(store_mkdir(f->st, deep, 1, &e), 0);
+	upload(f->st, "a/b/c", "three deep");
+	/* deep/a/b/c would be 33 components. */
+	assert_int_equal(
+	    str_fmt(deep + strlen(deep), sizeof(deep) - strlen(deep), "/a"), 0);
+	FAILS(store_rename(f->st, "a", deep, 0, &e), STORE_BADPATH);
+	assert_file(f->st, "a/b/c", "three deep");
+	/* One level less fits. */
+	upload(f->st, "x/y", "two deep");
+	assert_int_equal(store_rename(f->st, "x", deep, 0, &e), 0);
+}
+
 static void
 test_rename_dir(void **state)
 {
@@ -1606,6 +1633,8 @@ test_mem_nospace(void **state)
 	    cmocka_unit_test_setup_teardown(                                   \
 		test_rename_file, SETUP, teardown),                            \
 	    cmocka_unit_test_setup_teardown(test_rename_dir, SETUP, teardown), \
+	    cmocka_unit_test_setup_teardown(                                   \
+		test_rename_too_deep, SETUP, teardown),                        \
 	    cmocka_unit_test_setup_teardown(                                   \
 		test_commit_paths, SETUP, teardown),                           \
 	    cmocka_unit_test_setup_teardown(test_lookup, SETUP, teardown),     \
