@@ -1038,6 +1038,19 @@ down_received(struct down *d, struct tree_ent *e, struct batch_item *it, int fd)
 		down_flush(d);
 }
 
+/* The connection broke inside a file's bytes: its temporary goes (the
+ * file is asked for again) and the signal handler forgets it. */
+static void
+down_abandon(struct down *d, int fd)
+{
+	struct pend *p = &d->pend[d->npend];
+
+	close(fd);
+	sig_npend = (sig_atomic_t)d->npend;
+	(void)unlinkat(p->dirfd, p->tmp, 0);
+	close(p->dirfd);
+}
+
 /*
  * Fetch small[*next..n) over one MGET, keeping at most
  * FTX_BATCH_FILES_MAX requests (and FTX_BATCH_REQ_BYTES of them)
@@ -1075,8 +1088,11 @@ down_batch(struct run *r, struct down *d, struct tree_ent **small, size_t n,
 		d->pend[d->npend].e = small[*next];
 		rc = batch_get_next(
 		    b, rp, down_open, d, &it, &fd, r->err, r->errlen);
-		if (rc != EXITCODE_OK)
+		if (rc != EXITCODE_OK) {
+			if (fd != -1)
+				down_abandon(d, fd);
 			goto out;
+		}
 		down_received(d, small[*next], &it, fd);
 		outbytes -= reqlen[*next % FTX_BATCH_FILES_MAX];
 		out--;
