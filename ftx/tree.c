@@ -725,11 +725,13 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 			rc = batch_put_file(
 			    b, fd, rp, e->mtime, &sz, why, sizeof(why));
 			close(fd);
-			if (rc != EXITCODE_OK && batch_pending(b) == k) {
-				/* A local failure: the batch goes on. */
+			if (rc != EXITCODE_OK && !batch_dead(b)) {
+				/* A local failure: the batch goes on (a
+				 * dropped connection is retried instead). */
 				r->files_done++;
 				fail(r, rc, "put %s: %s",
 				    safe(s, sizeof(s), e->path), why);
+				rc = EXITCODE_OK;
 				continue;
 			}
 			if (rc != EXITCODE_OK) {
