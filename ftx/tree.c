@@ -797,8 +797,8 @@ static void
 up_large(struct run *r, struct tree_ent *e, const char *local)
 {
 	char path[FTX_PATH_MAX + FTX_RPATH_MAX + 2], rp[FTX_RPATH_MAX + 1];
-	char s[ESC_SIZE(FTX_RPATH_MAX)];
-	struct transfer_tree t = {e->mtime, 1, NULL};
+	char s[ESC_SIZE(FTX_RPATH_MAX)], why[FTX_ERRLEN];
+	struct transfer_tree t = {e->mtime, 1, NULL, 1, -1};
 	int rc;
 
 	step(r, e->path, 0);
@@ -806,6 +806,14 @@ up_large(struct run *r, struct tree_ent *e, const char *local)
 	    rpath_of(r, e->path, rp, sizeof(rp)) == -1) {
 		fail(r, EXITCODE_FAIL, "put %s: path too long",
 		    safe(s, sizeof(s), e->path));
+		return;
+	}
+	/* SECURITY: opened as the batches' files are, beneath the top and
+	 * not through a link swapped in since the walk (unless -L). */
+	if ((t.fd = open_local(r, e->path, why, sizeof(why))) == -1) {
+		r->files_done++;
+		fail(r, EXITCODE_FAIL, "put %s: %s",
+		    safe(s, sizeof(s), e->path), why);
 		return;
 	}
 	progress_clear(&r->pg);
@@ -1150,7 +1158,7 @@ static void
 down_large(struct run *r, struct tree_ent *e)
 {
 	char rp[FTX_RPATH_MAX + 1], s[ESC_SIZE(FTX_RPATH_MAX)];
-	struct transfer_tree t = {e->mtime, 1, NULL};
+	struct transfer_tree t = {e->mtime, 1, NULL, 0, -1};
 	const char *leaf;
 	int dfd, rc;
 
