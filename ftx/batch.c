@@ -257,6 +257,12 @@ batch_pending(const struct batch *b)
 	return b->nsent;
 }
 
+int
+batch_dead(const struct batch *b)
+{
+	return b->dead;
+}
+
 /* The file's bytes into b->out after the header room; *len. */
 static int
 read_small(struct batch *b, int fd, size_t *len, char *err, size_t errlen)

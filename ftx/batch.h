@@ -53,6 +53,9 @@ int batch_put_file(struct batch *b, int fd, const char *rpath, int64_t mtime,
     uint64_t *size, char *err, size_t errlen);
 /* Files sent since the last commit. */
 size_t batch_pending(const struct batch *b);
+/* 1 once the connection failed (only batch_free is left): a failure
+ * with the batch alive was the one file's, locally. */
+int batch_dead(const struct batch *b);
 /* "C", then the results of the files sent since the last commit, in
  * order, into items[] (batch_pending() of them). */
 int batch_put_commit(

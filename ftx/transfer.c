@@ -918,7 +918,9 @@ put_open(struct xfer *x, const char *path, char *why, size_t n)
 
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer; it is
 	 * refused below anyway, and regular files ignore the flag. */
-	x->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (x->fd == -1)
+		x->fd =
+		    open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (x->fd == -1)
 		return str_err(why, n, "cannot open: %s", strerror(errno));
 	if (fstat(x->fd, &sb) == -1)
@@ -1101,6 +1103,8 @@ put_file(struct ctl *c, const struct ui *u, const char *path, const char *name,
 		x.has_mtime = 1;
 		x.mtime = t->mtime;
 	}
+	if (t != NULL && t->has_fd)
+		x.fd = t->fd;
 	if (put_open(&x, path, why, sizeof(why)) == 0)
 		rc = with_retries(&x, flags, put_attempt, why, sizeof(why));
 	attempt_cleanup(&x);

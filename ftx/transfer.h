@@ -83,12 +83,17 @@ int transfer_get_opt(struct ctl *c, const struct ui *u, const char *name,
  * A file of a tree (put -r, get -r, sync): its modification time
  * travels with it (UPLOAD mtime=; set on the downloaded file before it
  * gets its name), and a download lands under `lname` in its directory
- * (NULL: the remote path's last component).
+ * (NULL: the remote path's last component).  An upload with `has_fd`
+ * reads `fd` (the caller opened it beneath the tree, without following
+ * a link; the transfer closes it) instead of opening `path`, which is
+ * then only named in messages.
  */
 struct transfer_tree {
 	int64_t mtime;
 	int has_mtime;
 	const char *lname;
+	int has_fd;
+	int fd;
 };
 int transfer_put_tree(struct ctl *c, const struct ui *u, const char *path,
     const char *rpath, const struct transfer_tree *t, int flags, char *err,

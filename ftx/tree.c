@@ -164,6 +164,10 @@ walk_one(struct walk *w, int dfd, const char *rel, const char *name,
 	}
 	if (fstatat(dfd, name, &sb, w->follow ? 0 : AT_SYMLINK_NOFOLLOW) ==
 	    -1) {
+		/* Gone since readdir is no loss; with -L, ENOENT is a link
+		 * to nothing, and what it named cannot be told. */
+		if (errno != ENOENT || w->follow)
+			w->l->errors++;
 		skip_notice(w, path, strerror(errno));
 		return;
 	}
@@ -196,34 +200,49 @@ walk_one(struct walk *w, int dfd, const char *rel, const char *name,
 	sub = openat(dfd, name,
 	    O_RDONLY | O_DIRECTORY | O_CLOEXEC | (w->follow ? 0 : O_NOFOLLOW));
 	if (sub == -1) {
+		if (errno != ENOENT || w->follow)
+			w->l->errors++;
 		skip_notice(w, path, strerror(errno));
 		return;
 	}
 	me.dev = sb.st_dev;
 	me.ino = sb.st_ino;
 	me.parent = up;
-	(void)walk_dir(w, sub, path, &me);
+	if (walk_dir(w, sub, path, &me) == -1) {
+		w->l->errors++;
+		skip_notice(w, path, strerror(errno));
+	}
 }
 
-/* Walk the directory open at dfd (closed here). */
+/* Walk the directory open at dfd (closed here); -1 with errno when it
+ * could not be read to its end. */
 static int
 walk_dir(struct walk *w, int dfd, const char *rel, const struct walk_up *up)
 {
 	struct dirent *de;
 	DIR *d;
+	int e;
 
 	if ((d = fdopendir(dfd)) == NULL) {
+		e = errno;
 		close(dfd);
+		errno = e;
 		return -1;
 	}
-	while (!w->nomem && (de = readdir(d)) != NULL) {
+	for (;;) {
+		errno = 0;
+		if (w->nomem || (de = readdir(d)) == NULL)
+			break;
 		if (strcmp(de->d_name, ".") == 0 ||
 		    strcmp(de->d_name, "..") == 0)
 			continue;
 		walk_one(w, dirfd(d), rel, de->d_name, up);
 	}
+	/* NULL with errno set: the rest of the directory is unknown. */
+	e = w->nomem ? 0 : errno;
 	closedir(d);
-	return 0;
+	errno = e;
+	return e != 0 ? -1 : 0;
 }
 
 int
@@ -267,12 +286,22 @@ ls_add(void *arg, const struct rpl_entry *e)
 	    e->has_sha ? e->sha256 : NULL);
 }
 
+/* ctl_refusal's "reason (CODE)": only a missing directory is not an
+ * error for a tree that goes there. */
+static int
+is_notfound(int rc, const char *err)
+{
+	static const char nf[] = "(NOTFOUND)";
+	size_t n = strlen(err);
+
+	return rc == EXITCODE_REFUSED && n >= sizeof(nf) - 1 &&
+	    strcmp(err + n - (sizeof(nf) - 1), nf) == 0;
+}
+
 int
 tree_ls(struct ctl *c, const char *rpath, struct tree_list *l, int *notfound,
     char *err, size_t errlen)
 {
-	static const char nf[] = "(NOTFOUND)";
-	size_t n;
 	int rc;
 
 	*notfound = 0;
@@ -281,14 +310,12 @@ tree_ls(struct ctl *c, const char *rpath, struct tree_list *l, int *notfound,
 		tree_sort(l);
 		return rc;
 	}
-	/* ctl_refusal's "reason (CODE)": only a missing directory is not
-	 * an error for a tree that goes there. */
-	n = strlen(err);
-	*notfound = rc == EXITCODE_REFUSED && n >= sizeof(nf) - 1 &&
-	    strcmp(err + n - (sizeof(nf) - 1), nf) == 0;
+	*notfound = is_notfound(rc, err);
 	if (l->n >= FTX_TREE_ENTRIES_MAX)
 		str_err(err, errlen, "%s: more than %d entries", rpath,
 		    FTX_TREE_ENTRIES_MAX);
+	/* A listing cut short is no tree: nothing half of it is kept. */
+	tree_list_free(l);
 	return rc;
 }
 
@@ -356,6 +383,13 @@ tree_plan(const struct tree_list *src, const struct tree_list *dst, int flags,
 	int cmp, r = 0, del = (flags & TREE_DELETE) != 0;
 
 	memset(p, 0, sizeof(*p));
+	/* A source that could not be read whole would have its missing
+	 * entries deleted: --delete waits for a clean walk (as rsync's
+	 * does after an I/O error). */
+	if (del && src->errors > 0) {
+		del = 0;
+		p->nheld = src->errors;
+	}
 	while (r == 0 && (i < src->n || j < dst->n)) {
 		if (i == src->n)
 			cmp = 1;
@@ -691,11 +725,13 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 			rc = batch_put_file(
 			    b, fd, rp, e->mtime, &sz, why, sizeof(why));
 			close(fd);
-			if (rc != EXITCODE_OK && batch_pending(b) == k) {
-				/* A local failure: the batch goes on. */
+			if (rc != EXITCODE_OK && !batch_dead(b)) {
+				/* A local failure: the batch goes on (a
+				 * dropped connection is retried instead). */
 				r->files_done++;
 				fail(r, rc, "put %s: %s",
 				    safe(s, sizeof(s), e->path), why);
+				rc = EXITCODE_OK;
 				continue;
 			}
 			if (rc != EXITCODE_OK) {
@@ -761,8 +797,8 @@ static void
 up_large(struct run *r, struct tree_ent *e, const char *local)
 {
 	char path[FTX_PATH_MAX + FTX_RPATH_MAX + 2], rp[FTX_RPATH_MAX + 1];
-	char s[ESC_SIZE(FTX_RPATH_MAX)];
-	struct transfer_tree t = {e->mtime, 1, NULL};
+	char s[ESC_SIZE(FTX_RPATH_MAX)], why[FTX_ERRLEN];
+	struct transfer_tree t = {e->mtime, 1, NULL, 1, -1};
 	int rc;
 
 	step(r, e->path, 0);
@@ -770,6 +806,14 @@ up_large(struct run *r, struct tree_ent *e, const char *local)
 	    rpath_of(r, e->path, rp, sizeof(rp)) == -1) {
 		fail(r, EXITCODE_FAIL, "put %s: path too long",
 		    safe(s, sizeof(s), e->path));
+		return;
+	}
+	/* SECURITY: opened as the batches' files are, beneath the top and
+	 * not through a link swapped in since the walk (unless -L). */
+	if ((t.fd = open_local(r, e->path, why, sizeof(why))) == -1) {
+		r->files_done++;
+		fail(r, EXITCODE_FAIL, "put %s: %s",
+		    safe(s, sizeof(s), e->path), why);
 		return;
 	}
 	progress_clear(&r->pg);
@@ -1004,6 +1048,19 @@ down_received(struct down *d, struct tree_ent *e, struct batch_item *it, int fd)
 		down_flush(d);
 }
 
+/* The connection broke inside a file's bytes: its temporary goes (the
+ * file is asked for again) and the signal handler forgets it. */
+static void
+down_abandon(struct down *d, int fd)
+{
+	struct pend *p = &d->pend[d->npend];
+
+	close(fd);
+	sig_npend = (sig_atomic_t)d->npend;
+	(void)unlinkat(p->dirfd, p->tmp, 0);
+	close(p->dirfd);
+}
+
 /*
  * Fetch small[*next..n) over one MGET, keeping at most
  * FTX_BATCH_FILES_MAX requests (and FTX_BATCH_REQ_BYTES of them)
@@ -1041,8 +1098,11 @@ down_batch(struct run *r, struct down *d, struct tree_ent **small, size_t n,
 		d->pend[d->npend].e = small[*next];
 		rc = batch_get_next(
 		    b, rp, down_open, d, &it, &fd, r->err, r->errlen);
-		if (rc != EXITCODE_OK)
+		if (rc != EXITCODE_OK) {
+			if (fd != -1)
+				down_abandon(d, fd);
 			goto out;
+		}
 		down_received(d, small[*next], &it, fd);
 		outbytes -= reqlen[*next % FTX_BATCH_FILES_MAX];
 		out--;
@@ -1098,7 +1158,7 @@ static void
 down_large(struct run *r, struct tree_ent *e)
 {
 	char rp[FTX_RPATH_MAX + 1], s[ESC_SIZE(FTX_RPATH_MAX)];
-	struct transfer_tree t = {e->mtime, 1, NULL};
+	struct transfer_tree t = {e->mtime, 1, NULL, 0, -1};
 	const char *leaf;
 	int dfd, rc;
 
@@ -1213,6 +1273,31 @@ down_files(struct run *r, const struct tree_plan *p)
 
 /* ---- the whole run ---- */
 
+/*
+ * The server's top must be a directory: LS of a file lists that one
+ * file, and a sync --delete would take it for a tree that holds nothing
+ * else.  Missing is fine for an upload (the tree makes it).
+ */
+static int
+remote_root(struct run *r)
+{
+	char s[ESC_SIZE(FTX_RPATH_MAX)];
+	struct rpl_entry e;
+	int rc;
+
+	if (r->rroot[0] == '\0')
+		return EXITCODE_OK;
+	rc = ops_stat_get(r->c, r->rroot, &e, r->err, r->errlen);
+	if (rc == EXITCODE_OK && e.type != 'd') {
+		str_err(r->err, r->errlen, "%s is not a directory",
+		    safe(s, sizeof(s), r->rroot));
+		return EXITCODE_REFUSED;
+	}
+	if (rc != EXITCODE_OK && r->o->up && is_notfound(rc, r->err))
+		return EXITCODE_OK;
+	return rc;
+}
+
 /* The two lists: source and destination. */
 static int
 lists(struct run *r, struct tree_list *src, struct tree_list *dst)
@@ -1220,6 +1305,9 @@ lists(struct run *r, struct tree_list *src, struct tree_list *dst)
 	struct tree_list *remote = r->o->up ? dst : src;
 	struct tree_list *local = r->o->up ? src : dst;
 	int rc, notfound;
+
+	if ((rc = remote_root(r)) != EXITCODE_OK)
+		return rc;
 
 	if (r->o->up &&
 	    tree_walk(r->o->local, r->o->follow, 1, r->rroot, local, r->err,
@@ -1277,7 +1365,7 @@ prepare(struct run *r)
 static int
 work(struct run *r)
 {
-	struct tree_list src = {NULL, 0, 0}, dst = {NULL, 0, 0};
+	struct tree_list src = {NULL, 0, 0, 0}, dst = {NULL, 0, 0, 0};
 	struct tree_plan p;
 	char why[FTX_ERRLEN];
 	int rc;
@@ -1298,6 +1386,10 @@ work(struct run *r)
 		    "%zu entries are a file on one side and a directory on "
 		    "the other; left alone (--delete replaces them)",
 		    p.nconflict);
+	if (p.nheld > 0)
+		fail(r, EXITCODE_FAIL,
+		    "not deleting: %zu local entries could not be read",
+		    p.nheld);
 	progress_begin(&r->pg, STDERR_FILENO, r->u->bar && !r->o->dry_run, "",
 	    p.send_bytes);
 	if (r->o->up) {

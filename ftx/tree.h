@@ -49,6 +49,10 @@ struct tree_ent {
 struct tree_list {
 	struct tree_ent *v;
 	size_t n, cap;
+	/* Entries a local walk found but could not read (a failed stat,
+	 * a directory that would not open or list): the list is not the
+	 * whole tree, so --delete must not trust it. */
+	size_t errors;
 };
 
 /* Add an entry (the path is copied); 0, or -1 when out of memory or
@@ -64,7 +68,8 @@ void tree_list_free(struct tree_list *l);
  * `notices`: say on stderr what is skipped and why.  `rprefix` is the
  * remote path the tree goes to ("" for the top): an entry whose remote
  * path would be too long or too deep is skipped too.  0, or -1 with
- * err (the top cannot be read). */
+ * err (the top cannot be read); l->errors counts what could not be read
+ * below the top (a name gone before its stat, without -L, is not). */
 int tree_walk(const char *root, int follow, int notices, const char *rprefix,
     struct tree_list *l, char *err, size_t errlen);
 
@@ -92,11 +97,14 @@ struct tree_plan {
 	size_t nskip; /* files already there */
 	size_t nconflict; /* a file on one side, a directory on the other,
 			     without TREE_DELETE: reported, not touched */
+	size_t nheld; /* TREE_DELETE held back: src->errors */
 	uint64_t send_bytes;
 };
 
 /* Compare two sorted lists.  `sha` is called only for files present on
- * both sides with equal sizes (TREE_COMPARE).  0, or -1 with err. */
+ * both sides with equal sizes (TREE_COMPARE).  A source with read
+ * errors (src->errors) deletes nothing, TREE_DELETE or not: p->nheld
+ * says so.  0, or -1 with err. */
 int tree_plan(const struct tree_list *src, const struct tree_list *dst,
     int flags, tree_sha_fn sha, void *arg, struct tree_plan *p, char *err,
     size_t errlen);

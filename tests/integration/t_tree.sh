@@ -176,6 +176,44 @@ else
 	fail "the downloaded tree differs: $(head -n 5 "$TMPD/diff")"
 fi
 
+# ---------------------------------------------------------------- --delete's guards
+# A remote top that is a file is no tree: LS of a file lists that one
+# file, and sync --delete took it for a tree holding nothing else.
+KEEP=$TMPD/keep
+mkdir -p "$KEEP/sub"
+echo "keep me" >"$KEEP/a.txt"
+echo "keep me too" >"$KEEP/sub/b.txt"
+assert_exit 0 "a single file on the server" ftx put "$TMPD/x.txt" --as lone.txt
+assert_exit 4 "sync --delete from a remote file is refused" \
+    ftx sync --delete :lone.txt "$KEEP"
+assert_match 'lone.txt is not a directory' "$(cat "$ERR")" \
+    "it says the remote path is not a directory"
+assert_file "$KEEP/a.txt" "nothing local was deleted"
+assert_file "$KEEP/sub/b.txt" "nothing local was deleted (below)"
+assert_exit 4 "get -r of a file is refused" ftx get -r lone.txt "$TMPD/lone"
+assert_match 'lone.txt is not a directory' "$(cat "$ERR")" \
+    "get -r says the file is not a directory"
+assert_exit 4 "put -r onto a file is refused" ftx put -r "$KEEP" lone.txt
+assert_eq "changed on the server" "$(cat "$ROOT/lone.txt")" \
+    "the file on the server is untouched"
+
+# A local tree the walk could not read whole deletes nothing: an entry
+# it missed would look removed.  (A link to nothing under -L: root
+# reads any directory, so a mode 000 one would not do.)
+assert_exit 0 "sync up a tree" ftx sync -L "$KEEP" :keep
+assert_file "$ROOT/keep/sub/b.txt" "the tree is on the server"
+rm "$KEEP/sub/b.txt"
+ln -s nothing-there "$KEEP/dangling"
+assert_exit 1 "sync --delete -L with an unreadable entry" \
+    ftx sync --delete -L "$KEEP" :keep
+assert_match 'not deleting: 1 local entries could not be read' \
+    "$(cat "$ERR")" "it says why it deletes nothing"
+assert_file "$ROOT/keep/sub/b.txt" "the server's copy was not deleted"
+rm "$KEEP/dangling"
+assert_exit 0 "sync --delete once the walk is clean" \
+    ftx sync --delete -L "$KEEP" :keep
+assert_no_file "$ROOT/keep/sub/b.txt" "then the removed file goes"
+
 # ---------------------------------------------------------------- usage
 assert_exit 2 "sync needs exactly one remote side" ftx sync "$SRC" "$TMPD/x"
 assert_exit 2 "a bad remote path is refused before connecting" \

@@ -145,11 +145,34 @@ test_plan_delete(void **state)
 	tree_list_free(&dst);
 }
 
+/* A source the walk could not read whole deletes nothing, even with
+ * --delete: what it missed would look removed. */
+static void
+test_plan_held(void **state)
+{
+	struct tree_list src, dst;
+	struct tree_plan p;
+
+	(void)state;
+	lists(&src, &dst);
+	src.errors = 2;
+	assert_int_equal(tree_plan(&src, &dst, TREE_COMPARE | TREE_DELETE,
+			     fake_sha, NULL, &p, NULL, 0),
+	    0);
+	assert_int_equal(p.ndel, 0);
+	assert_int_equal(p.nheld, 2);
+	assert_int_equal(p.nsend, 3); /* the changes are still sent */
+	assert_int_equal(p.nconflict, 1); /* x is left alone */
+	tree_plan_free(&p);
+	tree_list_free(&src);
+	tree_list_free(&dst);
+}
+
 /* put -r: everything is sent, nothing compared or deleted. */
 static void
 test_plan_copy(void **state)
 {
-	struct tree_list src, dst = {NULL, 0, 0};
+	struct tree_list src, dst = {NULL, 0, 0, 0};
 	struct tree_plan p;
 
 	(void)state;
@@ -203,7 +226,7 @@ test_walk(void **state)
 	char root[64] = "/tmp/test_tree.XXXXXX", p[512], cmd[128];
 	char pre[FTX_RPATH_MAX + 1];
 	size_t i;
-	struct tree_list l = {NULL, 0, 0};
+	struct tree_list l = {NULL, 0, 0, 0};
 
 	(void)state;
 	assert_non_null(mkdtemp(root));
@@ -221,6 +244,7 @@ test_walk(void **state)
 
 	assert_int_equal(tree_walk(root, 0, 0, "", &l, NULL, 0), 0);
 	assert_int_equal(l.n, 4);
+	assert_int_equal(l.errors, 0);
 	assert_true(find(&l, "d", 'd'));
 	assert_true(find(&l, "d/empty", 'd'));
 	assert_true(find(&l, "d/a b \xc3\xa9.txt", 'f'));
@@ -233,7 +257,21 @@ test_walk(void **state)
 	assert_true(find(&l, "d/link", 'f'));
 	assert_false(find(&l, "d/loop", 'd'));
 	assert_int_equal(l.n, 5);
+	assert_int_equal(l.errors, 0);
 	tree_list_free(&l);
+
+	/* With -L a link to nothing cannot be read: a walk error (without
+	 * -L it is a link, skipped). */
+	(void)str_fmt(p, sizeof(p), "%s/d/dangling", root);
+	assert_int_equal(symlink("nothing-there", p), 0);
+	assert_int_equal(tree_walk(root, 1, 0, "", &l, NULL, 0), 0);
+	assert_int_equal(l.n, 5);
+	assert_int_equal(l.errors, 1);
+	tree_list_free(&l);
+	assert_int_equal(tree_walk(root, 0, 0, "", &l, NULL, 0), 0);
+	assert_int_equal(l.errors, 0);
+	tree_list_free(&l);
+	assert_int_equal(unlink(p), 0);
 
 	/* A remote prefix that leaves no room: everything below it is
 	 * skipped, the walk itself succeeds. */
@@ -256,6 +294,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_plan_compare),
 	    cmocka_unit_test(test_plan_delete),
+	    cmocka_unit_test(test_plan_held),
 	    cmocka_unit_test(test_plan_copy),
 	    cmocka_unit_test(test_walk),
 	};
