@@ -40,11 +40,20 @@ struct batch {
 	size_t ioff, ilen;
 	unsigned char *out; /* MPUT: header room, file bytes, digest */
 	struct hash_ctx *h;
-	/* MPUT: the paths sent since the last commit, in order */
+	/* MPUT: the paths sent, in order, in two generations of
+	 * FTX_BATCH_FILES_MAX: the batch being sent (`cur`) and the one
+	 * committed whose results are not read yet (if `waiting`). */
 	char (*sent)[FTX_RPATH_MAX + 1];
 	char (*sent_sha)[HASH_SHA256_HEXLEN + 1];
-	size_t nsent;
+	size_t nsent; /* in the batch being sent */
+	size_t nwait; /* in the batch waiting for its results */
+	size_t wait_bytes; /* the most its result lines can take */
+	size_t cur_bytes;
+	int cur, waiting;
 };
+
+/* Index of the i-th file of generation g. */
+#define GEN(g, i) ((size_t)(g)*FTX_BATCH_FILES_MAX + (i))
 
 /* The connection failed or the server said something we cannot follow:
  * the control session's state is unknown. */
@@ -222,8 +231,9 @@ batch_begin(struct ctl *c, int put, struct batch **bp, char *err, size_t errlen)
 	if (put) {
 		b->out = malloc(
 		    BATCH_HDR_MAX + FTX_BATCH_SMALL_MAX + 1 + HASH_SHA256_LEN);
-		b->sent = calloc(FTX_BATCH_FILES_MAX, sizeof(*b->sent));
-		b->sent_sha = calloc(FTX_BATCH_FILES_MAX, sizeof(*b->sent_sha));
+		b->sent = calloc(2 * FTX_BATCH_FILES_MAX, sizeof(*b->sent));
+		b->sent_sha =
+		    calloc(2 * FTX_BATCH_FILES_MAX, sizeof(*b->sent_sha));
 	}
 	if (b->in == NULL || b->h == NULL ||
 	    (put &&
@@ -320,9 +330,12 @@ batch_put_file(struct batch *b, int fd, const char *rpath, int64_t mtime,
 	if (send_all(b, b->out + BATCH_HDR_MAX - hl, hl + len + sizeof(digest),
 		err, errlen) == -1)
 		return broke(b, err, errlen);
-	(void)str_copy(b->sent[b->nsent], sizeof(b->sent[0]), rpath);
-	str_hex(b->sent_sha[b->nsent], digest, sizeof(digest));
+	(void)str_copy(
+	    b->sent[GEN(b->cur, b->nsent)], sizeof(b->sent[0]), rpath);
+	str_hex(b->sent_sha[GEN(b->cur, b->nsent)], digest, sizeof(digest));
 	b->nsent++;
+	/* Its result line at worst: "ERR <code> <path, encoded> <reason>". */
+	b->cur_bytes += 32 + 3 * strlen(rpath) + FTX_ERRLEN;
 	*size = len;
 	return EXITCODE_OK;
 }
@@ -392,23 +405,20 @@ put_result(struct batch *b, size_t i, struct batch_item *it, int *srv_ok,
 	return 0;
 }
 
-int
-batch_put_commit(
-    struct batch *b, struct batch_item *items, char *err, size_t errlen)
+/* Read the results of the waiting batch into items[]. */
+static int
+read_results(struct batch *b, struct batch_item *items, size_t *nitems,
+    char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX];
 	struct proto_cmd cmd;
 	uint64_t nok, nerr, want_ok = 0;
-	size_t i, n = b->nsent;
+	size_t i, n = b->nwait, g = (size_t)(b->cur ^ 1);
 	int r, srv_ok;
 
-	if (b->dead)
-		return str_err(err, errlen, "batch closed"), EXITCODE_FAIL;
-	if (send_all(b, "C\n", 2, err, errlen) == -1)
-		return broke(b, err, errlen);
-	b->nsent = 0;
+	b->waiting = 0;
 	for (i = 0; i < n; i++) {
-		r = put_result(b, i, &items[i], &srv_ok, err, errlen);
+		r = put_result(b, GEN(g, i), &items[i], &srv_ok, err, errlen);
 		if (r == -1)
 			return broke(b, err, errlen);
 		if (r == -2)
@@ -425,7 +435,52 @@ batch_put_commit(
 		str_err(err, errlen, "malformed batch commit from server");
 		return dead(b, EXITCODE_FAIL);
 	}
+	*nitems = n;
 	return EXITCODE_OK;
+}
+
+int
+batch_put_commit(struct batch *b, struct batch_item *items, size_t *nitems,
+    char *err, size_t errlen)
+{
+	int rc;
+
+	*nitems = 0;
+	if (b->dead)
+		return str_err(err, errlen, "batch closed"), EXITCODE_FAIL;
+	/* At most one batch waits for its results: the older first. */
+	if (b->waiting &&
+	    (rc = read_results(b, items, nitems, err, errlen)) != EXITCODE_OK)
+		return rc;
+	if (b->nsent == 0)
+		return EXITCODE_OK;
+	if (send_all(b, "C\n", 2, err, errlen) == -1)
+		return broke(b, err, errlen);
+	b->waiting = 1;
+	b->nwait = b->nsent;
+	b->wait_bytes = b->cur_bytes;
+	b->cur ^= 1;
+	b->nsent = 0;
+	b->cur_bytes = 0;
+	return EXITCODE_OK;
+}
+
+int
+batch_put_must_wait(const struct batch *b)
+{
+	return b->waiting && b->wait_bytes > FTX_BATCH_UNREAD_MAX;
+}
+
+int
+batch_put_results(struct batch *b, struct batch_item *items, size_t *nitems,
+    char *err, size_t errlen)
+{
+	*nitems = 0;
+	if (b->dead)
+		return str_err(err, errlen, "batch closed"), EXITCODE_FAIL;
+	if (!b->waiting)
+		return EXITCODE_OK;
+	return read_results(b, items, nitems, err, errlen);
 }
 
 int

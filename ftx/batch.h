@@ -7,10 +7,13 @@
  * SHA-256 (the sender's, after its bytes) and the receiver checks it.
  *
  * MPUT: batch_put_file() sends frames ("F <size> <mtime> <path>",
- * bytes, digest), batch_put_commit() sends "C" and reads one result per
- * file; the caller commits at most FTX_BATCH_FILES_MAX files at a time
- * and waits for the results before the next frames, as the protocol
- * asks.  MGET: batch_get_request() sends "G <path>" (the caller keeps
+ * bytes, digest), batch_put_commit() sends "C"; the caller commits at
+ * most FTX_BATCH_FILES_MAX files at a time.  One committed batch may
+ * wait for its results while the next is sent, which keeps the server
+ * busy while it commits (docs/PROTOCOL.md "Batches": its result lines
+ * are small enough for the socket buffers); batch_put_commit() first
+ * reads the results of the batch before, batch_put_results() those of
+ * the last.  MGET: batch_get_request() sends "G <path>" (the caller keeps
  * the window), batch_get_next() reads the next answer into a descriptor
  * the caller provides.  batch_end() sends "E" and reads the final line.
  *
@@ -56,10 +59,17 @@ size_t batch_pending(const struct batch *b);
 /* 1 once the connection failed (only batch_free is left): a failure
  * with the batch alive was the one file's, locally. */
 int batch_dead(const struct batch *b);
-/* "C", then the results of the files sent since the last commit, in
- * order, into items[] (batch_pending() of them). */
-int batch_put_commit(
-    struct batch *b, struct batch_item *items, char *err, size_t errlen);
+/* Read the results of the committed batch that waits for them (if any)
+ * into items[] (*nitems of them), then send "C" for the files sent
+ * since: they wait for their results in turn. */
+int batch_put_commit(struct batch *b, struct batch_item *items, size_t *nitems,
+    char *err, size_t errlen);
+/* 1 when the waiting batch's results could be too large to leave unread
+ * while more frames are sent: read them (batch_put_results) first. */
+int batch_put_must_wait(const struct batch *b);
+/* The results of the waiting batch, if any (*nitems 0 if none). */
+int batch_put_results(struct batch *b, struct batch_item *items, size_t *nitems,
+    char *err, size_t errlen);
 
 /* MGET: ask for `rpath`. */
 int batch_get_request(

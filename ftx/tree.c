@@ -697,16 +697,18 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
     struct batch_item *items)
 {
 	char rp[FTX_RPATH_MAX + 1], why[FTX_ERRLEN], s[ESC_SIZE(FTX_RPATH_MAX)];
-	struct tree_ent *inb[FTX_BATCH_FILES_MAX];
-	struct stat sbs[FTX_BATCH_FILES_MAX];
+	/* Two batches: the one being sent (g) and the one committed whose
+	 * results are not read yet (g ^ 1, nw files, ending at file endw). */
+	struct tree_ent *inb[2][FTX_BATCH_FILES_MAX];
+	struct stat sbs[2][FTX_BATCH_FILES_MAX];
 	struct batch *b;
 	uint64_t sz, pend_bytes = 0;
-	size_t k = 0, i = *next;
-	int rc, fd;
+	size_t k = 0, i = *next, nw = 0, endw = 0, got;
+	int rc, fd, g = 0;
 
 	if ((rc = batch_begin(r->c, 1, &b, r->err, r->errlen)) != EXITCODE_OK)
 		return rc;
-	while (i < n || k > 0) {
+	while (i < n || k > 0 || nw > 0) {
 		if (i < n && k < FTX_BATCH_FILES_MAX &&
 		    pend_bytes < FTX_BATCH_BYTES_MAX) {
 			struct tree_ent *e = small[i++];
@@ -720,8 +722,8 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 				    safe(s, sizeof(s), e->path), why);
 				continue;
 			}
-			if (fstat(fd, &sbs[k]) == -1)
-				sbs[k].st_size = -1; /* not cached */
+			if (fstat(fd, &sbs[g][k]) == -1)
+				sbs[g][k].st_size = -1; /* not cached */
 			rc = batch_put_file(
 			    b, fd, rp, e->mtime, &sz, why, sizeof(why));
 			close(fd);
@@ -739,18 +741,43 @@ up_batch(struct run *r, struct tree_ent **small, size_t n, size_t *next,
 				break;
 			}
 			e->size = sz;
-			inb[k++] = e;
+			inb[g][k++] = e;
 			pend_bytes += sz;
 			step(r, e->path, sz);
 			continue;
 		}
-		rc = batch_put_commit(b, items, r->err, r->errlen);
+		/* Commit this batch (reading the results of the one before);
+		 * or, with nothing left to send, read the last results. */
+		if (k > 0)
+			rc =
+			    batch_put_commit(b, items, &got, r->err, r->errlen);
+		else
+			rc = batch_put_results(
+			    b, items, &got, r->err, r->errlen);
 		if (rc != EXITCODE_OK)
 			break;
-		put_results(r, inb, sbs, k, items);
-		*next = i;
+		if (got > 0) {
+			put_results(r, inb[g ^ 1], sbs[g ^ 1], got, items);
+			*next = endw;
+		}
+		nw = 0;
+		if (k > 0) {
+			nw = k;
+			endw = i;
+			g ^= 1;
+		}
 		k = 0;
 		pend_bytes = 0;
+		/* Results too large to leave unread: read them now. */
+		if (batch_put_must_wait(b)) {
+			rc = batch_put_results(
+			    b, items, &got, r->err, r->errlen);
+			if (rc != EXITCODE_OK)
+				break;
+			put_results(r, inb[g ^ 1], sbs[g ^ 1], got, items);
+			*next = endw;
+			nw = 0;
+		}
 	}
 	if (rc == EXITCODE_OK)
 		rc = batch_end(b, NULL, NULL, r->err, r->errlen);

@@ -158,7 +158,15 @@ parent_make(const struct pstore *p, const char *path, const char **leaf,
 static int
 meta_dir(int dirfd, int create)
 {
-	if (create && mkdirat(dirfd, META_DIR, 0755) == -1 && errno != EEXIST)
+	int fd;
+
+	/* Opened first: it exists for all but a directory's first file,
+	 * and a batch commits thousands of files. */
+	fd = openat(
+	    dirfd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd != -1 || errno != ENOENT || !create)
+		return fd;
+	if (mkdirat(dirfd, META_DIR, 0755) == -1 && errno != EEXIST)
 		return -1;
 	return openat(
 	    dirfd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -395,6 +395,11 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
  * batch before it asks for a commit. */
 #define FTX_BATCH_SMALL_MAX (4ULL * 1024 * 1024)
 #define FTX_BATCH_BYTES_MAX (8ULL * 1024 * 1024)
+/* MPUT: the client sends the next batch before it reads the results of
+ * the one before only while those result lines can take at most this
+ * much: the server's write of them then fits the socket buffers, so
+ * neither side can block writing while the other does too. */
+#define FTX_BATCH_UNREAD_MAX (32 * 1024)
 /* LS: entries a worker reads for one piece of the stream (a piece also
  * ends once its text passes FTX_LIST_PIECE). */
 #define FTX_LS_PIECE_ENTRIES 256
