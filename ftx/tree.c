@@ -1220,6 +1220,7 @@ down_delete(struct run *r, const struct tree_plan *p)
 	size_t i;
 	int dfd;
 
+	why[0] = '\0';
 	for (i = 0; i < p->ndel; i++) {
 		if (r->o->dry_run) {
 			dry(r, "delete", p->del[i]->path);

@@ -402,6 +402,10 @@ for d in range(100):
         open(os.path.join(dp, "a-file-with-a-long-name-to-make-the-listing-big-%04d.txt" % f), "w").close()
 EOF
 start_server
+# A NOOP beside the listing is answered within 1 s (3 s under a
+# sanitizer, where everything runs several times slower).
+NOOP_MS=1000
+ldd "$FTXD" 2>/dev/null | grep -Eq 'lib(a|t|ub)san' && NOOP_MS=3000
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status" 2>/dev/null; }
 R "LS . before the big one (warms up the workers)" 'line:LS .' ls 'has:^DONE 100$'
 base=$(rss_kb)
@@ -420,7 +424,7 @@ for i in $(seq 1 600); do
 		if "$FTXRAW" -h 127.0.0.1 -p "$CTRL_PORT" -t 5 -w 10 ctl line:NOOP 'ok:^OK$' >"$TMPD/noop.out" 2>&1; then
 			t=$((($(date +%s%N) - t0) / 1000000))
 			noops=$((noops + 1))
-			[ "$t" -gt 1000 ] && slow=$((slow + 1))
+			[ "$t" -gt "$NOOP_MS" ] && slow=$((slow + 1))
 		else
 			slow=$((slow + 1))
 		fi
@@ -432,7 +436,7 @@ assert_eq 0 "$WAIT_RC" "LS . recursive=1 of 100,000 entries: the reader finished
 assert_eq 1 "$(grep -c '^< DONE 100000$' "$TMPD/big.out")" "the listing ends with DONE 100000"
 assert_eq 1 "$(grep -c '^# ENTRIES 100000$' "$TMPD/big.out")" "the reader counted 100,000 ENTRY lines"
 if [ "$noops" -ge 2 ] && [ "$slow" -eq 0 ]; then
-	pass "$noops NOOPs of another session answered within 1 s while the listing streamed"
+	pass "$noops NOOPs of another session answered within $NOOP_MS ms while the listing streamed"
 else
 	fail "NOOP while the listing streamed: $noops answered, $slow slow or failed"
 fi
@@ -442,7 +446,12 @@ fi
 # pieces it should hold (a few of 64 KiB) and the walk's O(depth) state
 # are far below that.
 echo "ftxd RSS: base ${base} kB, peak ${peak} kB during the listing"
-if [ "$peak" -lt $((64 * 1024)) ] && [ $((peak - base)) -lt $((8 * 1024)) ]; then
+# A sanitizer's allocator keeps freed memory in quarantine and its
+# shadow grows with every allocation: resident memory says nothing about
+# ours there (make test checks the bound).
+if ldd "$FTXD" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
+	echo "RSS bound not checked under a sanitizer"
+elif [ "$peak" -lt $((64 * 1024)) ] && [ $((peak - base)) -lt $((8 * 1024)) ]; then
 	pass "ftxd's RSS stayed bounded during the listing (base $base kB, peak $peak kB)"
 else
 	fail "ftxd's RSS grew to $peak kB (base $base kB) during the listing"
