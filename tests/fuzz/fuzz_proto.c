@@ -542,7 +542,8 @@ check_kind(const char *line)
 		want = PROTO_DONE;
 	else if (TOKEN_IS("ERROR"))
 		want = PROTO_ERROR;
-	else if (TOKEN_IS("FILE") || TOKEN_IS("HELP") || TOKEN_IS("NICK"))
+	else if (TOKEN_IS("FILE") || TOKEN_IS("HELP") || TOKEN_IS("NICK") ||
+	    TOKEN_IS("ENTRY"))
 		want = PROTO_DATA;
 #undef TOKEN_IS
 	CHECK(proto_kind(line) == want);
