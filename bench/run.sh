@@ -50,6 +50,9 @@ set -euo pipefail
 export LC_ALL=C
 
 cd "$(dirname "$0")/.."
+# start_daemon, stop_daemon: the throwaway servers, shared by the benches.
+# shellcheck source=bench/daemon.sh
+. bench/daemon.sh
 BUILD=${FTX_BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
@@ -173,27 +176,6 @@ DISK_DIR=
 WORK_DIR=
 DAEMON_PIDS=() # "timeout-pid:daemon-pid" pairs
 
-# Stop one daemon started by start_daemon: TERM to the daemon itself, up to
-# 15 s for a graceful exit (ftxd lets transfers finish for 10 s), then KILL.
-stop_daemon() {
-	local tpid=${1%%:*} dpid=${1##*:} i
-	if [[ -n $dpid ]]; then
-		kill -TERM "$dpid" 2>/dev/null || true
-	else
-		kill -TERM "$tpid" 2>/dev/null || true
-	fi
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$tpid" 2>/dev/null; then
-		if [[ -n $dpid ]]; then
-			kill -KILL "$dpid" 2>/dev/null || true
-		fi
-		kill -KILL "$tpid" 2>/dev/null || true
-	fi
-	wait "$tpid" 2>/dev/null || true
-}
 
 cleanup() {
 	local p
@@ -210,24 +192,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'note "interrupted"; exit 130' INT TERM
 
-# start_daemon LOG cmd... : run cmd in the background under timeout(1) and
-# set DAEMON to "timeout-pid:daemon-pid".
-start_daemon() {
-	local log=$1 tpid dpid='' i
-	shift
-	timeout -k 10 "$T_DAEMON" "$@" </dev/null >>"$log" 2>&1 3>&- &
-	tpid=$!
-	# The daemon is timeout's only child; find it by parent PID.
-	for ((i = 0; i < 50; i++)); do
-		dpid=$(cat "/proc/$tpid/task/$tpid/children" 2>/dev/null || true)
-		dpid=${dpid%% *}
-		[[ -n $dpid ]] && break
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.02
-	done
-	DAEMON="$tpid:$dpid"
-	DAEMON_PIDS+=("$DAEMON")
-}
 
 daemon_alive() {
 	kill -0 "${1%%:*}" 2>/dev/null

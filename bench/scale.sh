@@ -36,6 +36,9 @@ set -euo pipefail
 export LC_ALL=C
 
 cd "$(dirname "$0")/.."
+# start_daemon, stop_daemon: the throwaway servers, shared by the benches.
+# shellcheck source=bench/daemon.sh
+. bench/daemon.sh
 BUILD=${FTX_BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
 T_CMD=${BENCH_TIMEOUT:-300}
@@ -109,24 +112,6 @@ SHM_DIR=
 DAEMON_PIDS=() # "timeout-pid:daemon-pid" pairs
 LOAD_PID=
 
-stop_daemon() {
-	local tpid=${1%%:*} dpid=${1##*:} i
-	if [[ -n $dpid ]]; then
-		kill -TERM "$dpid" 2>/dev/null || true
-	else
-		kill -TERM "$tpid" 2>/dev/null || true
-	fi
-	for ((i = 0; i < 150; i++)); do
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$tpid" 2>/dev/null; then
-		[[ -z $dpid ]] || kill -KILL "$dpid" 2>/dev/null || true
-		kill -KILL "$tpid" 2>/dev/null || true
-	fi
-	wait "$tpid" 2>/dev/null || true
-}
-
 stop_load() {
 	[[ -n $LOAD_PID ]] || return 0
 	kill -TERM "$LOAD_PID" 2>/dev/null || true
@@ -147,22 +132,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'note "interrupted"; exit 130' INT TERM
-
-start_daemon() {
-	local log=$1 tpid dpid='' i
-	shift
-	timeout -k 10 "$T_DAEMON" "$@" </dev/null >>"$log" 2>&1 3>&- &
-	tpid=$!
-	for ((i = 0; i < 50; i++)); do
-		dpid=$(cat "/proc/$tpid/task/$tpid/children" 2>/dev/null || true)
-		dpid=${dpid%% *}
-		[[ -n $dpid ]] && break
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.02
-	done
-	DAEMON="$tpid:$dpid"
-	DAEMON_PIDS+=("$DAEMON")
-}
 
 # The daemon started last: stop it and forget it.
 stop_last_daemon() {

@@ -58,6 +58,9 @@ set -euo pipefail
 export LC_ALL=C
 
 cd "$(dirname "$0")/.."
+# start_daemon, stop_daemon: the throwaway servers, shared by the benches.
+# shellcheck source=bench/daemon.sh
+. bench/daemon.sh
 BUILD=${FTX_BUILD:-build}
 RUNS=${BENCH_RUNS:-3}
 NFILES=${BENCH_TREE_FILES:-10000}
@@ -131,20 +134,6 @@ MOUNTED=
 MADE_RUN_SSHD=
 DAEMON_PIDS=() # "timeout-pid:daemon-pid" pairs
 
-# stop_daemon PAIR: TERM to the daemon, up to 10 s, then KILL.
-stop_daemon() {
-	local tpid=${1%%:*} dpid=${1##*:} i
-	kill -TERM "${dpid:-$tpid}" 2>/dev/null || true
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$tpid" 2>/dev/null; then
-		[[ -z $dpid ]] || kill -KILL "$dpid" 2>/dev/null || true
-		kill -KILL "$tpid" 2>/dev/null || true
-	fi
-	wait "$tpid" 2>/dev/null || true
-}
 
 cleanup() {
 	local p
@@ -165,23 +154,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'note "interrupted"; exit 130' INT TERM
 
-# start_daemon LOG cmd...: run cmd under timeout(1) (so it cannot outlive
-# a bench killed without cleanup) and set DAEMON to "timeout-pid:pid".
-start_daemon() {
-	local log=$1 tpid dpid='' i
-	shift
-	timeout -k 10 "$T_DAEMON" "$@" </dev/null >>"$log" 2>&1 3>&- &
-	tpid=$!
-	for ((i = 0; i < 50; i++)); do
-		dpid=$(cat "/proc/$tpid/task/$tpid/children" 2>/dev/null || true)
-		dpid=${dpid%% *}
-		[[ -n $dpid ]] && break
-		kill -0 "$tpid" 2>/dev/null || break
-		sleep 0.02
-	done
-	DAEMON="$tpid:$dpid"
-	DAEMON_PIDS+=("$DAEMON")
-}
 
 # wait_banner PORT PREFIX PAIR: wait up to 5 s for a server on PORT whose
 # first bytes start with PREFIX ("220", "@RSYNCD", "SSH-").

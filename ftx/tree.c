@@ -872,29 +872,6 @@ split_sizes(const struct tree_plan *p, struct tree_ent ***small, size_t *ns)
 	return 0;
 }
 
-static void
-up_files(struct run *r, const struct tree_plan *p)
-{
-	struct tree_ent **small;
-	size_t i, ns;
-
-	if (r->o->dry_run) {
-		for (i = 0; i < p->nsend; i++)
-			dry(r, "send", p->send[i]->path);
-		return;
-	}
-	if (split_sizes(p, &small, &ns) == -1) {
-		fail(r, EXITCODE_FAIL, "out of memory");
-		return;
-	}
-	up_small(r, small, ns);
-	free(small);
-	/* Large files after the batches: resumable, one at a time. */
-	for (i = 0; i < p->nsend; i++)
-		if (p->send[i]->size > FTX_BATCH_SMALL_MAX)
-			up_large(r, p->send[i], r->o->local);
-}
-
 /* ---- download ---- */
 
 /* A received file waiting for its batch's syncfs and rename. */
@@ -1277,8 +1254,12 @@ down_mkdirs(struct run *r, const struct tree_plan *p)
 	}
 }
 
+/* The plan's files, either way: small ones in batches, then large ones
+ * one at a time, resumably; a dry run only says what it would send. */
 static void
-down_files(struct run *r, const struct tree_plan *p)
+move_files(struct run *r, const struct tree_plan *p,
+    void (*small_fn)(struct run *, struct tree_ent **, size_t),
+    void (*large_fn)(struct run *, struct tree_ent *))
 {
 	struct tree_ent **small;
 	size_t i, ns;
@@ -1292,11 +1273,18 @@ down_files(struct run *r, const struct tree_plan *p)
 		fail(r, EXITCODE_FAIL, "out of memory");
 		return;
 	}
-	down_small(r, small, ns);
+	small_fn(r, small, ns);
 	free(small);
 	for (i = 0; i < p->nsend; i++)
 		if (p->send[i]->size > FTX_BATCH_SMALL_MAX)
-			down_large(r, p->send[i]);
+			large_fn(r, p->send[i]);
+}
+
+/* up_large's shape for move_files: the local top is the run's. */
+static void
+up_large_run(struct run *r, struct tree_ent *e)
+{
+	up_large(r, e, r->o->local);
 }
 
 /* ---- the whole run ---- */
@@ -1423,11 +1411,11 @@ work(struct run *r)
 	if (r->o->up) {
 		up_delete(r, &p);
 		if (up_mkdirs(r, &p) == 0)
-			up_files(r, &p);
+			move_files(r, &p, up_small, up_large_run);
 	} else {
 		down_delete(r, &p);
 		down_mkdirs(r, &p);
-		down_files(r, &p);
+		move_files(r, &p, down_small, down_large);
 	}
 	(void)progress_end(&r->pg);
 	tree_plan_free(&p);
