@@ -184,7 +184,7 @@ test_greeting(void **state)
 {
 	(void)state;
 	assert_string_equal(
-	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders\n");
+	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders stream\n");
 	assert_int_equal(F->s->authed, 1);
 }
 
@@ -197,7 +197,7 @@ test_greeting_accounts(void **state)
 	F->ctx.cfg.require_tls = 1;
 	assert_string_equal(connect_session(),
 	    "OK FTX/1 ftxd/" FTX_VERSION " ready tls-required login "
-	    "anonymous folders\n");
+	    "anonymous folders stream\n");
 	assert_int_equal(F->s->authed, 0);
 }
 
@@ -226,7 +226,7 @@ test_arg_counts(void **state)
 	assert_string_equal(
 	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <path>");
 	assert_string_equal(ask("UPLOAD a 1 offset=0 mtime=1 x\n"),
-	    "ERROR SYNTAX usage: UPLOAD <path> <size> [offset=N] [mtime=S]");
+	    "ERROR SYNTAX usage: UPLOAD <path> <size>|* [offset=N] [mtime=S]");
 	assert_string_equal(
 	    ask("MKDIR\n"), "ERROR SYNTAX usage: MKDIR <path> [parents=1]");
 	assert_string_equal(ask("MOVE a b replace=1 x\n"),
