@@ -237,6 +237,26 @@ test_arg_counts(void **state)
 	assert_string_equal(ask("NOOP\n"), "OK");
 }
 
+/* UPLOAD <path> *: a stream is never resumed, so offset= is refused
+ * (before any disk work), and only a lone '*' means a stream. */
+static void
+test_stream_syntax(void **state)
+{
+	(void)state;
+	connect_session();
+	assert_string_equal(ask("UPLOAD a * offset=0\n"),
+	    "ERROR SYNTAX offset= cannot be used with a streamed upload "
+	    "(size *)");
+	assert_string_equal(ask("UPLOAD a * mtime=1 offset=7\n"),
+	    "ERROR SYNTAX offset= cannot be used with a streamed upload "
+	    "(size *)");
+	assert_string_equal(
+	    ask("UPLOAD a * bogus=1\n"), "ERROR SYNTAX bad parameter");
+	assert_string_equal(ask("UPLOAD a *1\n"), "ERROR SYNTAX bad size");
+	assert_string_equal(ask("UPLOAD a **\n"), "ERROR SYNTAX bad size");
+	assert_string_equal(ask("NOOP\n"), "OK");
+}
+
 /* Free-text verbs are recognised undecoded only. */
 static void
 test_encoded_text_verb(void **state)
@@ -402,6 +422,8 @@ main(void)
 		test_greeting_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_verb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_arg_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_stream_syntax, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_encoded_text_verb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
