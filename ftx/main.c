@@ -11,7 +11,9 @@
  * failure's; command-line mistakes stop everything before any network
  * traffic.
  */
+#include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,8 @@
 #include "ctl.h"
 #include "exitcode.h"
 #include "ftx_limits.h"
+#include "hcache.h"
+#include "hostcfg.h"
 #include "menu.h"
 #include "ops.h"
 #include "pass.h"
@@ -33,13 +37,58 @@
 #include "tls.h"
 #include "transfer.h"
 #include "tree.h"
-#include "hcache.h"
 #include "ui.h"
+#include "url.h"
+
+/*
+ * Settings as one source gives them (the command line, a URL, the
+ * environment); NULL or -1 where it says nothing.  resolve() merges
+ * them with the configuration file: command line (and URL) first, then
+ * the file's entry for the host, then the environment, then defaults.
+ * The file beats the environment because it speaks of this host; the
+ * environment is a default for every host.
+ */
+struct src {
+	const char *host; /* "h", "h:port", "[v6]:port", or an alias */
+	const char *port_str;
+	const char *data_host;
+	const char *retries_str;
+	const char *cacert;
+	const char *pin_str;
+	const char *known_hosts;
+	const char *user;
+	const char *pass_file;
+	const char *tls_str; /* FTX_TLS: "0" or "1" */
+	const char *plain_str; /* FTX_ALLOW_PLAINTEXT_PASSWORD */
+	int tls, accept_new, insecure, allow_plain, quiet; /* 1 or 0 */
+};
+
+/* The merged settings main works with. */
+struct globals {
+	char host[FTX_HOST_MAX + 1];
+	int port;
+	const char *data_host;
+	int retries;
+	const char *cacert, *pin_str, *known_hosts, *pass_file;
+	char user[FTX_USER_MAX + 1];
+	int tls, accept_new, insecure, allow_plain, quiet;
+	char pin[FTX_FP_LEN]; /* --pin normalised */
+	struct hostcfg cfg; /* what the config file said (its strings) */
+};
 
 struct app {
 	struct ctl ctl;
 	struct ui ui;
 	const char *pass_file; /* --password-file, for `ftx login NAME` */
+	struct src cli; /* the command line (and URLs) */
+	struct src env; /* the environment */
+	struct globals g; /* merged by app_setup */
+	struct ctl_sec sec;
+	int ready; /* app_setup has run */
+	int inited; /* ctl_init has run: close and free at the end */
+	char url_host[FTX_HOST_MAX + 16]; /* "[host]:port" of a URL */
+	char url_user[FTX_USER_MAX + 1]; /* its user */
+	int url_seen; /* a URL named the server */
 };
 
 /* One option of a command: a flag, or one taking a value. */
@@ -54,147 +103,17 @@ struct opt {
 struct operands {
 	const char **v;
 	int n;
+	unsigned char *url; /* url[i]: v[i] came from an ftx:// URL */
 };
 
-static const char help_text[] =
-    "usage: ftx [--host H] [--port N] [--data-host H] [--retries N] "
-    "[--quiet]\n"
-    "           [--tls] [--cacert FILE | --pin SHA256:HEX | --accept-new |\n"
-    "           --insecure] [--known-hosts FILE] [--user NAME]\n"
-    "           [--password-file FILE] [--allow-plaintext-password]\n"
-    "           COMMAND [ARGS...]\n"
-    "\n"
-    "Verified file transfer with an ftxd server: every transfer is\n"
-    "checked end to end with SHA-256.\n"
-    "\n"
-    "Commands:\n"
-    "  put FILE... [--as PATH] [--resume]\n"
-    "                           upload files, stored under their base name\n"
-    "                           (or PATH, for a single FILE); --resume\n"
-    "                           sends only what the server does not have\n"
-    "                           from an interrupted upload\n"
-    "  put -r [-L] [--json] LOCALDIR [REMOTE]\n"
-    "                           upload a tree to REMOTE (default: the\n"
-    "                           base name of LOCALDIR; --as REMOTE too);\n"
-    "                           -L follows symbolic links; files the\n"
-    "                           server has (same SHA-256) are skipped,\n"
-    "                           so a re-run finishes a cut one\n"
-    "  get PATH... [-o DIR] [--resume]\n"
-    "                           download files into DIR (default\n"
-    "                           " FTX_DEFAULT_DOWNLOAD_DIR "); an existing "
-    "file is\n"
-    "                           replaced only by a verified download;\n"
-    "                           --resume continues an interrupted one\n"
-    "                           (kept in DIR as a hidden .ftx-part-*\n"
-    "                           file) if the server's file is unchanged\n"
-    "  get -r [--json] REMOTE [LOCAL]\n"
-    "                           download a tree to LOCAL (default:\n"
-    "                           DIR/the base name of REMOTE)\n"
-    "  sync [--delete] [--dry-run] [--json] [-L] SRC DST\n"
-    "                           make DST like SRC, sending only files whose\n"
-    "                           SHA-256 differs; one side is remote,\n"
-    "                           written ':PATH' (':' alone: the top);\n"
-    "                           --delete removes what SRC lacks, --dry-run\n"
-    "                           prints \"send PATH\" / \"delete PATH\"\n"
-    "  ls [-R] [--long] [PATH]  list a directory (default: the top) as the\n"
-    "                           server sends it: size, modification time,\n"
-    "                           path, '/' after a directory; -R the whole\n"
-    "                           tree below it; --long adds the SHA-256\n"
-    "  rm [-r] PATH...          delete files; -r directories with all they\n"
-    "                           hold\n"
-    "  mkdir [-p] PATH...       make directories (-p: with their parents;\n"
-    "                           an existing one is fine)\n"
-    "  rmdir PATH...            remove empty directories\n"
-    "  mv [--force] FROM TO     move or rename a file or directory; an\n"
-    "                           existing TO is replaced only with --force\n"
-    "  stat PATH...             type, size, time and SHA-256 of paths\n"
-    "  hash [--md5] NAME...     print the server's SHA-256 (and MD5) as\n"
-    "                           \"<hex>  <name>\" lines for sha256sum -c\n"
-    "  (get, rm, ls and hash take remote globs in the last component,\n"
-    "  quoted for the shell: 'logs/*.gz', matched on the server's list)\n"
-    "  chat [--nick NAME]       join the chat room: type to talk to\n"
-    "                           everyone, @nick text to one person,\n"
-    "                           /who /whoami /time /help /quit\n"
-    "  rtt [options]            measure round-trip times to the server:\n"
-    "      -n N                 timed round trips (default 500)\n"
-    "      --size BYTES         payload size (default 32)\n"
-    "      --interval MS        pause between round trips (default 0)\n"
-    "      --warmup N           untimed round trips first (default 5)\n"
-    "      --udp                use UDP echo instead of TCP\n"
-    "      --timeout-ms MS      UDP: wait this long for a reply\n"
-    "                           (default 1000)\n"
-    "      --json               print one JSON object\n"
-    "  stats [--raw]            server statistics: uptime, sessions,\n"
-    "                           transfers, bytes (--raw: key=value lines)\n"
-    "  login [NAME]             log in as NAME (default: --user) to check\n"
-    "                           the password; prints \"logged in as NAME\"\n"
-    "  menu                     interactive menu (the default when no\n"
-    "                           command is given on a terminal)\n"
-    "\n"
-    "Options:\n"
-    "  --host H       server host (default $FTX_HOST, else " FTX_DEFAULT_HOST
-    ")\n"
-    "  --port N       control port (default $FTX_PORT, else 5001)\n"
-    "  --data-host H  where data connections go: control (the default:\n"
-    "                 the control host), advertised (the server's\n"
-    "                 --public-host), or the host H\n"
-    "  --retries N    after a transient failure (lost or refused\n"
-    "                 connection, dropped data connection, server\n"
-    "                 timeout, shutdown or busy, integrity failure)\n"
-    "                 reconnect and resume a put or get up to N times,\n"
-    "                 waiting 0.5 s, 1 s, 2 s, ... (at most 10 s) in\n"
-    "                 between (default $FTX_RETRIES, else 3; 0: never;\n"
-    "                 $FTX_RETRY_BASE_MS sets the first wait); the\n"
-    "                 exit code is the last attempt's\n"
-    "  -q, --quiet    print nothing but errors and requested results\n"
-    "  -h, --help     show this help\n"
-    "  -V, --version  show the version\n"
-    "\n"
-    "Security options (before the command):\n"
-    "  (TLS is used whenever the server offers it, with the same checks;\n"
-    "  these options insist on it or say how to trust the server)\n"
-    "  --tls          upgrade the session to TLS (STARTTLS) before any\n"
-    "                 other command, data connections too, even if the\n"
-    "                 server does not offer it; refuse to go on without\n"
-    "                 it (also $FTX_TLS=1)\n"
-    "  --cacert FILE  trust the server if its certificate chain leads to\n"
-    "                 a CA in FILE and names the host (implies --tls)\n"
-    "  --pin SHA256:HEX\n"
-    "                 trust only a certificate with this fingerprint;\n"
-    "                 nothing is stored (implies --tls)\n"
-    "  --accept-new   trust a server seen for the first time without\n"
-    "                 asking, and store its fingerprint (implies --tls)\n"
-    "  --insecure     do not verify the server at all (a warning every\n"
-    "                 run; implies --tls)\n"
-    "  --known-hosts FILE\n"
-    "                 fingerprints of trusted servers (default\n"
-    "                 $FTX_KNOWN_HOSTS, else ~/.config/ftx/known_hosts);\n"
-    "                 without --cacert or --pin a new server's is shown\n"
-    "                 and asked about on a terminal, and a changed one\n"
-    "                 is refused with a warning\n"
-    "  --user NAME    log in as NAME (default $FTX_USER); the password is\n"
-    "                 $FTX_PASSWORD, else the first line of\n"
-    "                 --password-file, else asked on the terminal\n"
-    "  --password-file FILE\n"
-    "                 read the password from FILE (mode 0600 or stricter)\n"
-    "  --allow-plaintext-password\n"
-    "                 send the password to a server that offers no TLS\n"
-    "                 (trusted networks only; also\n"
-    "                 $FTX_ALLOW_PLAINTEXT_PASSWORD=1); without it ftx\n"
-    "                 refuses with exit 6 before sending it\n"
-    "\n"
-    "Exit codes:\n"
-    "  0  success\n"
-    "  1  other failure (local I/O error, lost connection, aborted "
-    "transfer)\n"
-    "  2  usage error (bad arguments or an invalid file name)\n"
-    "  3  cannot connect to the server (or it is not an FTX/1 server)\n"
-    "  4  the server refused the request (e.g. no such file)\n"
-    "  5  integrity failure: a SHA-256 did not match, nothing was kept\n"
-    "  6  TLS failed or the server is not trusted (changed or unknown\n"
-    "     certificate, wrong CA, no TLS offered: also when a password\n"
-    "     would have to be sent without TLS)\n"
-    "  7  login failed or is required (ERROR AUTH or LOCKED)\n";
+/* parse_args printed the command's help: exit 0. */
+#define HELPED 256
+
+static void help_general(void);
+static void help_command(const char *name);
+static int check_security(const struct globals *g);
+static int global_opt(int argc, char **argv, int *i, struct src *cli);
+static int app_setup(struct app *a);
 
 static int usage_error(const char *fmt, ...)
     __attribute__((format(printf, 1, 2)));
@@ -255,13 +174,74 @@ opt_match(int argc, char **argv, int *i, const struct opt *o)
 	return r;
 }
 
+/* A URL operand: the server it names becomes the session's (all URLs
+ * of one command must name the same one), and the operand its path,
+ * decoded in place ("" is the top, "."); 0 or EXITCODE_USAGE. */
+static int
+url_operand(struct app *a, const char *cmd, char *arg)
+{
+	char err[FTX_ERRLEN], host[FTX_HOST_MAX + 16];
+	struct url u;
+
+	if (url_parse(arg, &u, err, sizeof(err)) == -1)
+		return usage_error("%s: bad URL '%s': %s", cmd, arg, err);
+	if (str_fmt(host, sizeof(host), "[%s]:%d", u.host,
+		u.port != 0 ? u.port : FTX_DEFAULT_PORT) == -1)
+		return usage_error("%s: bad URL '%s'", cmd, arg);
+	if (u.port == 0 && strchr(u.host, ':') == NULL)
+		(void)str_copy(host, sizeof(host), u.host);
+	/* One session per command: a second server is a mistake. */
+	if (a->url_seen && strcmp(host, a->url_host) != 0)
+		return usage_error(
+		    "%s: all URLs of one command must name the same server",
+		    cmd);
+	if (u.user[0] != '\0' && a->cli.user != NULL &&
+	    strcmp(a->cli.user, u.user) != 0)
+		return usage_error("%s: the URL's user %s is not --user %s",
+		    cmd, u.user, a->cli.user);
+	(void)str_copy(a->url_host, sizeof(a->url_host), host);
+	a->url_seen = 1;
+	if (a->cli.host != NULL && a->cli.host != a->url_host)
+		return usage_error(
+		    "%s: give the server as --host or in a URL, not both", cmd);
+	a->cli.host = a->url_host;
+	if (u.user[0] != '\0') {
+		(void)str_copy(a->url_user, sizeof(a->url_user), u.user);
+		a->cli.user = a->url_user;
+	}
+	a->cli.tls |= u.tls;
+	/* The decoded path is never longer than the URL it came from. */
+	(void)str_copy(arg, strlen(arg) + 1, u.path[0] != '\0' ? u.path : ".");
+	return 0;
+}
+
+/* `-h` means "help" unless the command has its own -h (ls -h). */
+static int
+wants_help(const char *arg, const struct opt *opts)
+{
+	const struct opt *o;
+
+	if (strcmp(arg, "--help") == 0)
+		return 1;
+	if (strcmp(arg, "-h") != 0)
+		return 0;
+	for (o = opts; o != NULL && o->lng != NULL; o++)
+		if (o->shrt != NULL && strcmp(o->shrt, "-h") == 0)
+			return 0;
+	return 1;
+}
+
 /*
- * Split a command's arguments into options (anywhere, until "--") and
- * operands.  Returns 0, or EXITCODE_USAGE after printing why.
+ * Split a command's arguments into its options, the global options
+ * (anywhere on the line, as git and curl take them), and operands; "--"
+ * ends the options.  URL operands name the server (url_operand).  Then
+ * the settings are merged and the session set up (app_setup).  Returns
+ * 0, HELPED after printing the command's help, or an exit code after
+ * printing why.
  */
 static int
-parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
-    struct operands *ops)
+parse_args(struct app *a, const char *cmd, int argc, char **argv,
+    const struct opt *opts, struct operands *ops)
 {
 	int i, r, only_operands = 0;
 	const struct opt *o;
@@ -269,6 +249,11 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 	for (i = 0; i < argc; i++) {
 		if (only_operands || argv[i][0] != '-' ||
 		    strcmp(argv[i], "-") == 0) {
+			if (url_is_url(argv[i])) {
+				if ((r = url_operand(a, cmd, argv[i])) != 0)
+					return r;
+				ops->url[ops->n] = 1;
+			}
 			ops->v[ops->n++] = argv[i];
 			continue;
 		}
@@ -276,17 +261,24 @@ parse_args(const char *cmd, int argc, char **argv, const struct opt *opts,
 			only_operands = 1;
 			continue;
 		}
+		if (wants_help(argv[i], opts)) {
+			help_command(cmd);
+			return HELPED;
+		}
 		for (r = 0, o = opts; o != NULL && o->lng != NULL; o++)
 			if ((r = opt_match(argc, argv, &i, o)) != 0)
 				break;
+		if (r == 0 && (r = global_opt(argc, argv, &i, &a->cli)) == -1)
+			return EXITCODE_USAGE;
 		if (r == -1)
 			return usage_error(
 			    "%s: %s needs a value", cmd, argv[i]);
 		if (r == 0)
 			return usage_error(
-			    "%s: unknown option '%s'", cmd, argv[i]);
+			    "%s: unknown option '%s' (see 'ftx help %s')", cmd,
+			    argv[i], cmd);
 	}
-	return 0;
+	return app_setup(a);
 }
 
 /* Print a failure and remember the first one's exit code. */
@@ -468,6 +460,68 @@ put_stdin(struct app *a, const struct operands *ops, const char *as,
 	return rc;
 }
 
+/*
+ * put FILE... URL: the last operand, a URL, is where the files go: a
+ * path ending in '/' (or the top) is a directory, into[n] gets it and
+ * each file keeps its base name; else it is the one FILE's new name
+ * (*as).  --as may be a URL too.  0 or EXITCODE_USAGE.
+ */
+static int
+put_dest(struct app *a, struct operands *ops, const char **as, char *asbuf,
+    size_t asn, char *into, size_t n)
+{
+	const char *d;
+	size_t len;
+	int i, rc;
+
+	into[0] = '\0';
+	if (*as != NULL && url_is_url(*as)) {
+		if (str_copy(asbuf, asn, *as) == -1)
+			return usage_error("put: --as URL too long");
+		if ((rc = url_operand(a, "put", asbuf)) != 0)
+			return rc;
+		*as = asbuf;
+	}
+	for (i = 0; i + 1 < ops->n; i++)
+		if (ops->url[i])
+			return usage_error("put: only the last operand may "
+					   "be a URL (where the files go)");
+	if (ops->n < 2 || !ops->url[ops->n - 1])
+		return 0;
+	if (*as != NULL)
+		return usage_error("put: give --as or a destination URL, not "
+				   "both");
+	d = ops->v[--ops->n];
+	len = strlen(d);
+	if (strcmp(d, ".") == 0)
+		return 0;
+	if (d[len - 1] != '/') {
+		if (ops->n != 1)
+			return usage_error("put: several files go into a "
+					   "directory: end the URL with '/'");
+		*as = d;
+		return 0;
+	}
+	if (len >= n)
+		return usage_error("put: destination too long");
+	memcpy(into, d, len - 1);
+	into[len - 1] = '\0';
+	return 0;
+}
+
+/* Where FILE is stored: --as, or into/basename, or its base name. */
+static const char *
+put_name(const char *as, const char *into, const char *file, char *buf,
+    size_t n)
+{
+	if (as != NULL)
+		return as;
+	if (into[0] == '\0' ||
+	    str_fmt(buf, n, "%s/%s", into, transfer_basename(file)) == -1)
+		return transfer_basename(file);
+	return buf;
+}
+
 static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
@@ -481,10 +535,14 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--skip-same", NULL, NULL, &x.skip_same},
 	    {"--recursive", "-r", NULL, &rec}, {"-L", NULL, NULL, &follow},
 	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
-	char err[FTX_ERRLEN], why[FTX_ERRLEN];
+	char err[FTX_ERRLEN], why[FTX_ERRLEN], into[FTX_RPATH_MAX + 2];
+	char asbuf[FTX_URL_MAX + 1], nbuf[FTX_RPATH_MAX + FTX_NAME_MAX + 2];
 	int i, rc, first = EXITCODE_OK;
 
-	if ((rc = parse_args("put", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "put", argc, argv, opts, ops)) != 0)
+		return rc;
+	if (!rec && (rc = put_dest(a, ops, &as, asbuf, sizeof(asbuf), into,
+			 sizeof(into))) != 0)
 		return rc;
 	if (rec) {
 		if ((rc = xfer_opts_tree("put", &x)) != 0)
@@ -500,7 +558,7 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	if (as != NULL && ops->n != 1)
 		return usage_error("put: --as needs exactly one FILE");
 	for (i = 0; i < ops->n; i++) {
-		name = as != NULL ? as : transfer_basename(ops->v[i]);
+		name = put_name(as, into, ops->v[i], nbuf, sizeof(nbuf));
 		if (path_check(name, why, sizeof(why)) == -1)
 			return usage_error("put: %s cannot be stored as "
 					   "'%s': %s",
@@ -509,7 +567,7 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	/* transfer_put_opt connects (and retries connecting) itself; a
 	 * server we cannot reach fails every further file the same way. */
 	for (i = 0; i < ops->n; i++) {
-		name = as != NULL ? as : transfer_basename(ops->v[i]);
+		name = put_name(as, into, ops->v[i], nbuf, sizeof(nbuf));
 		rc = transfer_put_opt(&a->ctl, &a->ui, ops->v[i], name,
 		    xfer_flags(&x), err, sizeof(err));
 		note(rc, err, &first);
@@ -681,7 +739,7 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	char err[FTX_ERRLEN];
 	int i, rc, dirfd, first = EXITCODE_OK;
 
-	if ((rc = parse_args("get", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "get", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (dir[0] == '\0')
 		return usage_error("get: empty directory name");
@@ -728,7 +786,14 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	return first;
 }
 
-/* sync SRC DST: one of them ":PATH". */
+/* 1 if operand i of sync is the remote side: ":PATH" or a URL. */
+static int
+sync_remote(const struct operands *ops, int i)
+{
+	return ops->url[i] || ops->v[i][0] == ':';
+}
+
+/* sync SRC DST: one of them ":PATH" or a URL. */
 static int
 cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
 {
@@ -740,16 +805,18 @@ cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
 	struct tree_opts o;
 	const char *remote, *local;
 
-	if ((rc = parse_args("sync", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "sync", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 2)
 		return usage_error("sync: give SRC and DST");
-	if ((ops->v[0][0] == ':') == (ops->v[1][0] == ':'))
+	if (sync_remote(ops, 0) == sync_remote(ops, 1))
 		return usage_error("sync: exactly one of SRC and DST must be "
-				   "remote, written ':PATH'");
+				   "remote, written ':PATH' or as a URL");
 	memset(&o, 0, sizeof(o));
-	o.up = ops->v[1][0] == ':';
-	remote = (o.up ? ops->v[1] : ops->v[0]) + 1;
+	o.up = sync_remote(ops, 1);
+	remote = o.up ? ops->v[1] : ops->v[0];
+	if (remote[0] == ':' && !ops->url[o.up ? 1 : 0])
+		remote++;
 	local = o.up ? ops->v[0] : ops->v[1];
 	if (local[0] == '\0')
 		return usage_error("sync: empty local directory");
@@ -783,7 +850,7 @@ cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--recursive", "-R", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("ls", argc, argv, opts, ops)) != 0 ||
+	if ((rc = parse_args(a, "ls", argc, argv, opts, ops)) != 0 ||
 	    (rc = check_paths("ls", ops, 1, 1)) != 0)
 		return rc;
 	if (ops->n > 1)
@@ -856,7 +923,7 @@ cmd_rm(struct app *a, int argc, char **argv, struct operands *ops)
 	const struct opt opts[] = {
 	    {"--recursive", "-r", NULL, &rec}, {NULL, NULL, NULL, NULL}};
 
-	if ((rc = parse_args("rm", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "rm", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("rm: no PATH given");
@@ -878,7 +945,7 @@ cmd_mkdir(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--parents", "-p", NULL, &parents}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("mkdir", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "mkdir", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("mkdir: no PATH given");
@@ -900,7 +967,7 @@ cmd_rmdir(struct app *a, int argc, char **argv, struct operands *ops)
 	int i, rc, first = EXITCODE_OK;
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("rmdir", argc, argv, NULL, ops)) != 0)
+	if ((rc = parse_args(a, "rmdir", argc, argv, NULL, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("rmdir: no PATH given");
@@ -923,7 +990,7 @@ cmd_mv(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--force", "-f", NULL, &force}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("mv", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "mv", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 2)
 		return usage_error("mv needs FROM and TO");
@@ -943,7 +1010,7 @@ cmd_stat(struct app *a, int argc, char **argv, struct operands *ops)
 	int i, rc, first = EXITCODE_OK;
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("stat", argc, argv, NULL, ops)) != 0)
+	if ((rc = parse_args(a, "stat", argc, argv, NULL, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("stat: no PATH given");
@@ -980,7 +1047,7 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 	struct glob_run g = {a, &first, 0, -1, NULL};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("hash", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "hash", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("hash: no NAME given");
@@ -1014,7 +1081,7 @@ cmd_chat(struct app *a, int argc, char **argv, struct operands *ops)
 	char err[FTX_ERRLEN];
 	int rc, first = EXITCODE_OK;
 
-	if ((rc = parse_args("chat", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "chat", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 0)
 		return usage_error("chat takes no operands (use --nick NAME)");
@@ -1062,7 +1129,7 @@ cmd_rtt(struct app *a, int argc, char **argv, struct operands *ops)
 	int rc, first = EXITCODE_OK;
 
 	rtt_defaults(&o);
-	if ((rc = parse_args("rtt", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "rtt", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 0)
 		return usage_error("rtt takes no operands");
@@ -1088,7 +1155,7 @@ cmd_stats(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--raw", NULL, NULL, &raw}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args("stats", argc, argv, opts, ops)) != 0)
+	if ((rc = parse_args(a, "stats", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 0)
 		return usage_error("stats takes no arguments");
@@ -1151,7 +1218,7 @@ cmd_login(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int rc, first = EXITCODE_OK;
 
-	if ((rc = parse_args("login", argc, argv, NULL, ops)) != 0)
+	if ((rc = parse_args(a, "login", argc, argv, NULL, ops)) != 0)
 		return rc;
 	if (ops->n > 1)
 		return usage_error("login takes at most one user name");
@@ -1172,110 +1239,396 @@ cmd_menu(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	int rc;
 
-	if ((rc = parse_args("menu", argc, argv, NULL, ops)) != 0)
+	if ((rc = parse_args(a, "menu", argc, argv, NULL, ops)) != 0)
 		return rc;
 	if (ops->n != 0)
 		return usage_error("menu takes no arguments");
 	return menu_run(&a->ctl, &a->ui);
 }
 
-static const struct command {
+/*
+ * Every command: its name, what `ftx help` lists, and what `ftx help
+ * CMD` / `ftx CMD --help` prints.  The one table dispatch goes through.
+ */
+struct command {
 	const char *name;
 	int (*run)(struct app *a, int argc, char **argv, struct operands *ops);
-} commands[] = {
-    {"put", cmd_put},
-    {"get", cmd_get},
-    {"sync", cmd_sync},
-    {"ls", cmd_ls},
-    {"rm", cmd_rm},
-    {"mkdir", cmd_mkdir},
-    {"rmdir", cmd_rmdir},
-    {"mv", cmd_mv},
-    {"stat", cmd_stat},
-    {"hash", cmd_hash},
-    {"chat", cmd_chat},
-    {"rtt", cmd_rtt},
-    {"stats", cmd_stats},
-    {"login", cmd_login},
-    {"menu", cmd_menu},
+	const char *synopsis; /* one or more "usage:" lines, no "ftx " */
+	const char *summary; /* one line for the command list */
+	const char *help; /* the options, one per line or two */
 };
+
+static int cmd_put(struct app *, int, char **, struct operands *);
+static int cmd_get(struct app *, int, char **, struct operands *);
+static int cmd_sync(struct app *, int, char **, struct operands *);
+static int cmd_ls(struct app *, int, char **, struct operands *);
+static int cmd_rm(struct app *, int, char **, struct operands *);
+static int cmd_mkdir(struct app *, int, char **, struct operands *);
+static int cmd_rmdir(struct app *, int, char **, struct operands *);
+static int cmd_mv(struct app *, int, char **, struct operands *);
+static int cmd_stat(struct app *, int, char **, struct operands *);
+static int cmd_hash(struct app *, int, char **, struct operands *);
+static int cmd_chat(struct app *, int, char **, struct operands *);
+static int cmd_rtt(struct app *, int, char **, struct operands *);
+static int cmd_stats(struct app *, int, char **, struct operands *);
+static int cmd_login(struct app *, int, char **, struct operands *);
+static int cmd_menu(struct app *, int, char **, struct operands *);
+static int cmd_help(struct app *, int, char **, struct operands *);
+
+static const struct command commands[] = {
+    {"put", cmd_put,
+	"put [options] FILE... [--as PATH | URL]\n"
+	"put - --as PATH\n"
+	"put -r [-L] [--json] LOCALDIR [REMOTE]",
+	"upload files (or a tree with -r, or standard input with -)",
+	"Upload each FILE under its base name (or PATH). Every upload is\n"
+	"verified by SHA-256 and committed atomically; an interrupted one\n"
+	"continues where it stopped when the same command runs again.\n"
+	"\n"
+	"  --as PATH      store a single FILE as PATH (a URL works too)\n"
+	"  -              read standard input (needs --as): streamed, of any\n"
+	"                 length, still verified and atomic\n"
+	"  --no-resume    start over instead of continuing what the server\n"
+	"                 kept from an interrupted upload\n"
+	"  --resume       continue an interrupted upload (the default)\n"
+	"  --no-clobber   leave a file the server already has alone\n"
+	"  --skip-same    skip a file the server has with the same SHA-256\n"
+	"  --json         one JSON object per file on stdout\n"
+	"  -r, --recursive\n"
+	"                 upload the tree LOCALDIR to REMOTE (default: its\n"
+	"                 base name); files the server has are skipped\n"
+	"  -L             with -r: follow symbolic links\n"
+	"A last operand ftx://HOST[:PORT]/PATH names the server and the\n"
+	"destination (a PATH ending in '/' is a directory).\n"},
+    {"get", cmd_get,
+	"get [options] PATH... [-o DIR]\n"
+	"get PATH -o -\n"
+	"get -r [--json] REMOTE [LOCAL]",
+	"download files (or a tree with -r, or to standard output)",
+	"Download each PATH (a remote glob such as 'logs/*.gz' works) into\n"
+	"DIR. A local file is replaced only by a verified download; an\n"
+	"interrupted one continues when the same command runs again (the\n"
+	"partial waits in DIR as .ftx-part-*).\n"
+	"\n"
+	"  -o, --output DIR\n"
+	"                 where files go (default " FTX_DEFAULT_DOWNLOAD_DIR ");\n"
+	"                 '-' writes the one PATH to standard output\n"
+	"  --no-resume    throw away a partial download and start over\n"
+	"  --resume       continue a partial download (the default)\n"
+	"  --no-clobber   leave an existing local file alone\n"
+	"  --skip-same    skip a file whose local copy has the same SHA-256\n"
+	"  --json         one JSON object per file on stdout\n"
+	"  -r, --recursive\n"
+	"                 download the tree REMOTE to LOCAL (default:\n"
+	"                 DIR/its base name)\n"
+	"PATH may be a URL: ftx://[USER@]HOST[:PORT]/PATH.\n"},
+    {"sync", cmd_sync, "sync [--delete] [--dry-run] [--json] [-L] SRC DST",
+	"make DST like SRC, sending only what differs",
+	"One side is remote, written ':PATH' (':' alone is the top) or as\n"
+	"a URL; files whose SHA-256 matches are not sent.\n"
+	"\n"
+	"  --delete       remove from DST what SRC lacks\n"
+	"  -n, --dry-run  print \"send PATH\" / \"delete PATH\", change nothing\n"
+	"  --json         one JSON summary on stdout\n"
+	"  -L             follow symbolic links in a local SRC\n"},
+    {"ls", cmd_ls, "ls [-R] [-l] [-h] [--json] [PATH]",
+	"list a directory",
+	"List PATH (default: the top): size, modification time, path, '/'\n"
+	"after a directory. PATH may be a glob ('logs/*.gz') or a URL.\n"
+	"\n"
+	"  -R, --recursive\n"
+	"                 the whole tree below PATH\n"
+	"  -l, --long     add the SHA-256\n"
+	"  -h, --human-readable\n"
+	"                 sizes in KiB, MiB, GiB\n"
+	"  --json         one JSON object per entry on stdout\n"},
+    {"rm", cmd_rm, "rm [-r] PATH...", "delete files (-r: directories too)",
+	"  -r, --recursive\n"
+	"                 delete directories with all they hold\n"},
+    {"mkdir", cmd_mkdir, "mkdir [-p] PATH...", "make directories",
+	"  -p, --parents  make missing parents; an existing directory is "
+	"fine\n"},
+    {"rmdir", cmd_rmdir, "rmdir PATH...", "remove empty directories", ""},
+    {"mv", cmd_mv, "mv [--force] FROM TO", "move or rename",
+	"  -f, --force    replace an existing TO\n"},
+    {"stat", cmd_stat, "stat [--json] PATH...",
+	"type, size, time and SHA-256 of paths",
+	"  --json         one JSON object per path on stdout\n"},
+    {"hash", cmd_hash, "hash [--md5] [--json] PATH...",
+	"print the server's SHA-256, as sha256sum does",
+	"Prints \"<hex>  <path>\" lines that sha256sum -c checks.\n"
+	"\n"
+	"  --md5          the MD5 too (a second line per file)\n"
+	"  --json         one JSON object per file on stdout\n"},
+    {"chat", cmd_chat, "chat [--nick NAME]", "join the chat room",
+	"Type to talk to everyone, @nick text to one person; /who /whoami\n"
+	"/time /help /quit. From a pipe every line is sent, under --nick or\n"
+	"$USER.\n"
+	"\n"
+	"  --nick NAME    the nickname (default: asked on a terminal)\n"},
+    {"rtt", cmd_rtt,
+	"rtt [-n N] [--size BYTES] [--interval MS] [--warmup N] [--udp]\n"
+	"    [--timeout-ms MS] [--json]",
+	"measure round-trip times to the server",
+	"  -n N           timed round trips (default 500)\n"
+	"  --size BYTES   payload size (default 32)\n"
+	"  --interval MS  pause between round trips (default 0)\n"
+	"  --warmup N     untimed round trips first (default 5)\n"
+	"  --udp          UDP echo instead of TCP\n"
+	"  --timeout-ms MS\n"
+	"                 UDP: wait this long for a reply (default 1000)\n"
+	"  --json         one JSON object on stdout\n"},
+    {"stats", cmd_stats, "stats [--json | --raw]", "server statistics",
+	"Uptime, sessions, transfers and bytes.\n"
+	"\n"
+	"  --json         one JSON object on stdout\n"
+	"  --raw          the server's key=value pairs, one per line\n"},
+    {"login", cmd_login, "login [NAME]", "check a user name and password",
+	"Log in as NAME (default: --user) and print \"logged in as NAME\".\n"},
+    {"menu", cmd_menu, "menu",
+	"the interactive menu (the default on a terminal)", ""},
+    {"help", cmd_help, "help [COMMAND]", "this help, or a command's", ""},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *
+command_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(name, commands[i].name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+/* Each line of `text` after `prefix` (the first) or `indent`. */
+static void
+print_lines(const char *text, const char *prefix, const char *indent)
+{
+	const char *nl;
+	int first = 1;
+
+	for (; *text != '\0'; text = *nl != '\0' ? nl + 1 : nl) {
+		nl = strchr(text, '\n');
+		if (nl == NULL)
+			nl = text + strlen(text);
+		printf("%s%.*s\n", first ? prefix : indent, (int)(nl - text),
+		    text);
+		first = 0;
+	}
+}
+
+static const char global_help[] =
+    "Options (anywhere on the line, before or after the command):\n"
+    "  -H, --host H   the server: a name, an address, H:PORT, [v6]:PORT,\n"
+    "                 or an alias from the configuration file (default\n"
+    "                 $FTX_HOST, else " FTX_DEFAULT_HOST ")\n"
+    "  -p, --port N   control port (default $FTX_PORT, else 5001)\n"
+    "  -u, --user NAME\n"
+    "                 log in as NAME (default $FTX_USER); the password is\n"
+    "                 $FTX_PASSWORD, else the first line of\n"
+    "                 --password-file, else asked on the terminal\n"
+    "  --password-file FILE\n"
+    "                 read the password from FILE (mode 0600 or stricter)\n"
+    "  --data-host H  where data connections go: control (the default),\n"
+    "                 advertised (the server's --public-host), or H\n"
+    "  --retries N    reconnect and resume after a transient failure up\n"
+    "                 to N times (default $FTX_RETRIES, else 3)\n"
+    "  -q, --quiet    print nothing but errors and requested results\n"
+    "  -h, --help     this help (after a command: that command's)\n"
+    "  -V, --version  show the version\n"
+    "Security options:\n"
+    "  --tls          insist on TLS (STARTTLS), data connections too\n"
+    "                 (also $FTX_TLS=1; used anyway when offered)\n"
+    "  --cacert FILE  trust a certificate chain leading to a CA in FILE\n"
+    "  --pin SHA256:HEX\n"
+    "                 trust only a certificate with this fingerprint\n"
+    "  --accept-new   trust and store a server seen for the first time\n"
+    "  --insecure     verify nothing (warned about on every run)\n"
+    "  --known-hosts FILE\n"
+    "                 trusted fingerprints (default $FTX_KNOWN_HOSTS,\n"
+    "                 else ~/.config/ftx/known_hosts)\n"
+    "  --allow-plaintext-password\n"
+    "                 send a password to a server without TLS\n"
+    "Configuration: host aliases in ~/.config/ftx/config ($FTX_CONFIG),\n"
+    "as in ssh_config: Host, HostName, Port, User, TLS, Pin, CACert,\n"
+    "KnownHosts, PasswordFile, Retries, DataHost, AcceptNew. The command\n"
+    "line wins over the file, the file over the environment.\n"
+    "Exit codes: 0 success, 1 failure, 2 usage, 3 cannot connect,\n"
+    "4 refused by the server, 5 integrity failure, 6 TLS or trust,\n"
+    "7 login, 130 interrupted. See ftx(1).\n";
+
+static void
+help_general(void)
+{
+	size_t i;
+
+	printf("usage: ftx [options] COMMAND [ARGS...]\n"
+	       "       ftx [options] COMMAND ftx://[USER@]HOST[:PORT]/PATH\n"
+	       "\n"
+	       "Verified file transfer with an ftxd server: every transfer "
+	       "is\nchecked end to end with SHA-256.\n\nCommands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\n'ftx help COMMAND' or 'ftx COMMAND --help' shows a "
+	       "command's options.\n\n%s",
+	    global_help);
+}
+
+/* `ftx help CMD`, `ftx CMD --help`: on stdout, for `| less`. */
+static void
+help_command(const char *name)
+{
+	const struct command *c = command_find(name);
+
+	if (c == NULL)
+		return;
+	print_lines(c->synopsis, "usage: ftx ", "       ftx ");
+	printf("\n%s\n", c->summary);
+	if (c->help[0] != '\0') {
+		printf("\n");
+		fputs(c->help, stdout);
+	}
+	printf("\nGlobal options (-H HOST, --port, --user, --tls, ...) work "
+	       "here too: see 'ftx --help'.\n");
+}
+
+static int
+cmd_help(struct app *a, int argc, char **argv, struct operands *ops)
+{
+	int i;
+
+	(void)a;
+	(void)ops;
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "--commands") == 0) {
+			/* For shell completion: the names, one per line. */
+			for (size_t k = 0; k < NCOMMANDS; k++)
+				printf("%s\n", commands[k].name);
+			return EXITCODE_OK;
+		}
+	if (argc == 0) {
+		help_general();
+		return EXITCODE_OK;
+	}
+	if (argc > 1 || command_find(argv[0]) == NULL)
+		return usage_error("help: no such command '%s'", argv[0]);
+	help_command(argv[0]);
+	return EXITCODE_OK;
+}
 
 static int
 dispatch(struct app *a, int argc, char **argv)
 {
-	struct operands ops = {NULL, 0};
-	size_t i;
+	const struct command *c;
+	struct operands ops = {NULL, 0, NULL};
 	int rc;
 
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			break;
-	if (i == sizeof(commands) / sizeof(commands[0]))
+	if ((c = command_find(argv[0])) == NULL)
 		return usage_error("unknown command '%s'", argv[0]);
 	/* There are never more operands than arguments. */
 	ops.v = calloc((size_t)argc, sizeof(*ops.v));
-	if (ops.v == NULL) {
+	ops.url = calloc((size_t)argc, 1);
+	if (ops.v == NULL || ops.url == NULL) {
+		free(ops.v);
+		free(ops.url);
 		ui_error("out of memory");
 		return EXITCODE_FAIL;
 	}
-	rc = commands[i].run(a, argc - 1, argv + 1, &ops);
+	rc = c->run(a, argc - 1, argv + 1, &ops);
 	free(ops.v);
-	return rc;
+	free(ops.url);
+	return rc == HELPED ? EXITCODE_OK : rc;
 }
 
-/* Global settings: the environment's defaults, then the options. */
-struct globals {
-	const char *host;
-	const char *port_str; /* NULL: FTX_DEFAULT_PORT */
-	const char *port_src; /* for messages: "" or " in FTX_PORT" */
-	const char *data_host; /* --data-host, or NULL */
-	const char *retries_str; /* NULL: FTX_RETRIES_DEFAULT */
-	const char *retries_src; /* for messages: "" or " in FTX_RETRIES" */
-	const char *tls_env; /* FTX_TLS, or NULL */
-	const char *plain_env; /* FTX_ALLOW_PLAINTEXT_PASSWORD, or NULL */
-	const char *cacert; /* --cacert */
-	const char *pin_str; /* --pin as given */
-	const char *known_hosts; /* --known-hosts or FTX_KNOWN_HOSTS */
-	const char *user; /* --user or FTX_USER */
-	const char *pass_file; /* --password-file */
-	int port;
-	int retries;
-	int quiet;
-	int tls, accept_new, insecure;
-	int allow_plain; /* --allow-plaintext-password */
-	char pin[FTX_FP_LEN]; /* --pin normalised */
+static void
+src_from_env(struct src *e)
+{
+	static const struct {
+		const char *var;
+		size_t off;
+	} vars[] = {
+	    {"FTX_HOST", offsetof(struct src, host)},
+	    {"FTX_PORT", offsetof(struct src, port_str)},
+	    {"FTX_RETRIES", offsetof(struct src, retries_str)},
+	    {"FTX_TLS", offsetof(struct src, tls_str)},
+	    {"FTX_ALLOW_PLAINTEXT_PASSWORD", offsetof(struct src, plain_str)},
+	    {"FTX_KNOWN_HOSTS", offsetof(struct src, known_hosts)},
+	    {"FTX_USER", offsetof(struct src, user)},
+	};
+	const char *v;
+	size_t i;
+
+	memset(e, 0, sizeof(*e));
+	for (i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
+		if ((v = getenv(vars[i].var)) != NULL && v[0] != '\0')
+			memcpy((char *)e + vars[i].off, &v, sizeof(v));
+}
+
+/* The global options, accepted before or after the command. */
+static const struct gopt {
+	const char *lng, *shrt;
+	size_t off; /* of the value (const char *) or flag (int) in src */
+	int has_value;
+} gopts[] = {
+    {"--host", "-H", offsetof(struct src, host), 1},
+    {"--port", "-p", offsetof(struct src, port_str), 1},
+    {"--data-host", NULL, offsetof(struct src, data_host), 1},
+    {"--retries", NULL, offsetof(struct src, retries_str), 1},
+    {"--cacert", NULL, offsetof(struct src, cacert), 1},
+    {"--pin", NULL, offsetof(struct src, pin_str), 1},
+    {"--known-hosts", NULL, offsetof(struct src, known_hosts), 1},
+    {"--user", "-u", offsetof(struct src, user), 1},
+    {"--password-file", NULL, offsetof(struct src, pass_file), 1},
+    {"--quiet", "-q", offsetof(struct src, quiet), 0},
+    {"--tls", NULL, offsetof(struct src, tls), 0},
+    {"--accept-new", NULL, offsetof(struct src, accept_new), 0},
+    {"--insecure", NULL, offsetof(struct src, insecure), 0},
+    {"--allow-plaintext-password", NULL, offsetof(struct src, allow_plain),
+	0},
 };
 
-static void
-globals_from_env(struct globals *g)
+/*
+ * If argv[*i] is a global option, take it into *cli: 1, 0 if it is not
+ * one, -1 after a usage error (a missing value).
+ */
+static int
+global_opt(int argc, char **argv, int *i, struct src *cli)
 {
-	const char *env;
+	const struct gopt *o;
+	const char *v;
+	size_t k;
+	int r;
 
-	memset(g, 0, sizeof(*g));
-	g->host = FTX_DEFAULT_HOST;
-	g->port = FTX_DEFAULT_PORT;
-	g->port_src = "";
-	g->retries = FTX_RETRIES_DEFAULT;
-	g->retries_src = "";
-	if ((env = getenv("FTX_RETRIES")) != NULL && env[0] != '\0') {
-		g->retries_str = env;
-		g->retries_src = " in FTX_RETRIES";
+	for (k = 0; k < sizeof(gopts) / sizeof(gopts[0]); k++) {
+		o = &gopts[k];
+		if (!o->has_value) {
+			if (strcmp(argv[*i], o->lng) != 0 &&
+			    (o->shrt == NULL || strcmp(argv[*i], o->shrt) != 0))
+				continue;
+			*(int *)(void *)((char *)cli + o->off) = 1;
+			/* --accept-new and --insecure imply TLS. */
+			if (strcmp(o->lng, "--tls") != 0 &&
+			    (o->off == offsetof(struct src, accept_new) ||
+				o->off == offsetof(struct src, insecure)))
+				cli->tls = 1;
+			return 1;
+		}
+		r = opt_value(argc, argv, i, o->lng, &v);
+		if (r == 0 && o->shrt != NULL)
+			r = opt_value(argc, argv, i, o->shrt, &v);
+		if (r == 1) {
+			memcpy((char *)cli + o->off, &v, sizeof(v));
+			return 1;
+		}
+		if (r == -1) {
+			usage_error("%s needs a value", argv[*i]);
+			return -1;
+		}
 	}
-	if ((env = getenv("FTX_HOST")) != NULL && env[0] != '\0')
-		g->host = env;
-	if ((env = getenv("FTX_TLS")) != NULL && env[0] != '\0')
-		g->tls_env = env;
-	env = getenv("FTX_ALLOW_PLAINTEXT_PASSWORD");
-	if (env != NULL && env[0] != '\0')
-		g->plain_env = env;
-	if ((env = getenv("FTX_KNOWN_HOSTS")) != NULL && env[0] != '\0')
-		g->known_hosts = env;
-	if ((env = getenv("FTX_USER")) != NULL && env[0] != '\0')
-		g->user = env;
-	if ((env = getenv("FTX_PORT")) != NULL && env[0] != '\0') {
-		g->port_str = env;
-		g->port_src = " in FTX_PORT";
-	}
+	return 0;
 }
 
 static int
@@ -1284,10 +1637,10 @@ is_flag(const char *arg, const char *lng, const char *shrt)
 	return strcmp(arg, lng) == 0 || strcmp(arg, shrt) == 0;
 }
 
-/* Global options.  Returns the index of the command, -1 for a clean
- * exit (--help, --version), or -2 after a usage error. */
+/* The options before the command.  Returns the index of the command,
+ * -1 for a clean exit (--help, --version), or -2 after a usage error. */
 static int
-parse_global(int argc, char **argv, struct globals *g)
+parse_global(int argc, char **argv, struct src *cli)
 {
 	int i, r;
 
@@ -1295,7 +1648,7 @@ parse_global(int argc, char **argv, struct globals *g)
 		if (strcmp(argv[i], "--") == 0)
 			return i + 1;
 		if (is_flag(argv[i], "--help", "-h")) {
-			fputs(help_text, stdout);
+			help_general();
 			return -1;
 		}
 		if (is_flag(argv[i], "--version", "-V")) {
@@ -1303,130 +1656,183 @@ parse_global(int argc, char **argv, struct globals *g)
 			    FTX_PROTO_VERSION);
 			return -1;
 		}
-		if (is_flag(argv[i], "--quiet", "-q")) {
-			g->quiet = 1;
+		if ((r = global_opt(argc, argv, &i, cli)) == 1)
 			continue;
-		}
-		if (strcmp(argv[i], "--allow-plaintext-password") == 0) {
-			g->allow_plain = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--tls") == 0 ||
-		    strcmp(argv[i], "--accept-new") == 0 ||
-		    strcmp(argv[i], "--insecure") == 0) {
-			g->tls = 1;
-			g->accept_new |= strcmp(argv[i], "--accept-new") == 0;
-			g->insecure |= strcmp(argv[i], "--insecure") == 0;
-			continue;
-		}
-		r = opt_value(argc, argv, &i, "--host", &g->host);
-		if (r == 0)
-			r = opt_value(
-			    argc, argv, &i, "--data-host", &g->data_host);
-		if (r == 0 &&
-		    (r = opt_value(argc, argv, &i, "--port", &g->port_str)) ==
-			1)
-			g->port_src = "";
-		if (r == 0 &&
-		    (r = opt_value(
-			 argc, argv, &i, "--retries", &g->retries_str)) == 1)
-			g->retries_src = "";
-		if (r == 0)
-			r = opt_value(argc, argv, &i, "--cacert", &g->cacert);
-		if (r == 0)
-			r = opt_value(argc, argv, &i, "--pin", &g->pin_str);
-		if (r == 0)
-			r = opt_value(
-			    argc, argv, &i, "--known-hosts", &g->known_hosts);
-		if (r == 0)
-			r = opt_value(argc, argv, &i, "--user", &g->user);
-		if (r == 0)
-			r = opt_value(
-			    argc, argv, &i, "--password-file", &g->pass_file);
 		if (r == 0)
 			usage_error("unknown option '%s'", argv[i]);
-		if (r == -1)
-			usage_error("%s needs a value", argv[i]);
-		if (r != 1)
-			return -2;
+		return -2;
 	}
 	return i;
 }
 
+/* "0" or "1" from the environment into *out (only if still unset). */
+static int
+env_bool(const char *val, const char *var, int *out)
+{
+	if (val == NULL)
+		return 0;
+	if (strcmp(val, "1") != 0 && strcmp(val, "0") != 0)
+		return usage_error("%s must be 0 or 1", var);
+	if (*out == -1)
+		*out = val[0] == '1';
+	return 0;
+}
+
+/* The first of the strings that is set (the config's "" is unset). */
+static const char *
+pick(const char *cli, const char *cfg, const char *env)
+{
+	if (cli != NULL)
+		return cli;
+	if (cfg != NULL && cfg[0] != '\0')
+		return cfg;
+	return env;
+}
+
+/*
+ * Where to connect: the host as given (command line or URL, else
+ * FTX_HOST, else the default), split from a ":port", then looked up in
+ * the configuration file (an alias gives its HostName and the rest).
+ * 0 or EXITCODE_USAGE.
+ */
+static int
+resolve_host(struct globals *g, const struct src *cli, const struct src *env,
+    int *given_port)
+{
+	char path[FTX_PATH_MAX], err[FTX_ERRLEN], name[FTX_HOST_MAX + 1];
+	const char *h = cli->host != NULL ? cli->host : env->host;
+	int must, r;
+
+	*given_port = 0;
+	if (h == NULL)
+		h = FTX_DEFAULT_HOST;
+	if (h[0] == '\0')
+		return usage_error("empty host name");
+	if (url_hostport(h, name, sizeof(name), given_port, err,
+		sizeof(err)) == -1)
+		return usage_error("bad host '%s': %s", h, err);
+	r = 0;
+	if (hostcfg_path(path, sizeof(path), &must) == 0 &&
+	    (r = hostcfg_lookup(path, must, name, &g->cfg, err,
+		 sizeof(err))) == -1)
+		return usage_error("%s", err);
+	if (r == 0)
+		memset(&g->cfg, 0, sizeof(g->cfg)), g->cfg.tls = -1,
+				      g->cfg.accept_new = -1,
+				      g->cfg.retries = -1;
+	(void)str_copy(g->host, sizeof(g->host),
+	    g->cfg.hostname[0] != '\0' ? g->cfg.hostname : name);
+	return 0;
+}
+
+/* A number setting; 0 or EXITCODE_USAGE. */
+static int
+number(const char *s, const char *what, uint64_t min, uint64_t max, int *out)
+{
+	uint64_t v;
+
+	if (str_to_u64(s, max, &v) == -1 || v < min)
+		return usage_error("bad %s '%s' (%" PRIu64 " to %" PRIu64 ")",
+		    what, s, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+/* Port and retries: command line, config, environment, default. */
+static int
+resolve_numbers(struct globals *g, const struct src *cli,
+    const struct src *env, int given_port)
+{
+	g->port = FTX_DEFAULT_PORT;
+	if (cli->port_str != NULL)
+		return number(cli->port_str, "port", 1, 65535, &g->port);
+	if (given_port != 0)
+		g->port = given_port;
+	else if (g->cfg.port > 0)
+		g->port = g->cfg.port;
+	else if (env->port_str != NULL &&
+	    number(env->port_str, "port in FTX_PORT", 1, 65535, &g->port) != 0)
+		return EXITCODE_USAGE;
+	g->retries = FTX_RETRIES_DEFAULT;
+	if (cli->retries_str != NULL)
+		return number(cli->retries_str, "retry count", 0,
+		    FTX_RETRIES_MAX, &g->retries);
+	if (g->cfg.retries >= 0)
+		g->retries = g->cfg.retries;
+	else if (env->retries_str != NULL)
+		return number(env->retries_str, "retry count in FTX_RETRIES", 0,
+		    FTX_RETRIES_MAX, &g->retries);
+	return 0;
+}
+
 /* The TLS and login settings; 0 or EXITCODE_USAGE. */
 static int
-check_security(struct globals *g)
+resolve_security(
+    struct globals *g, const struct src *cli, const struct src *env)
 {
-	if (g->tls_env != NULL) {
-		if (strcmp(g->tls_env, "1") == 0)
-			g->tls = 1;
-		else if (strcmp(g->tls_env, "0") != 0)
-			return usage_error("FTX_TLS must be 0 or 1");
-	}
-	/* The option wins over the environment, as everywhere. */
-	if (g->plain_env != NULL && !g->allow_plain) {
-		if (strcmp(g->plain_env, "1") == 0)
-			g->allow_plain = 1;
-		else if (strcmp(g->plain_env, "0") != 0)
-			return usage_error(
-			    "FTX_ALLOW_PLAINTEXT_PASSWORD must be 0 or 1");
-	}
+	const char *user;
+	int tls = cli->tls ? 1 : g->cfg.tls;
+
+	if (env_bool(env->tls_str, "FTX_TLS", &tls) != 0)
+		return EXITCODE_USAGE;
+	g->tls = tls == 1;
+	g->allow_plain = cli->allow_plain ? 1 : -1;
+	if (env_bool(env->plain_str, "FTX_ALLOW_PLAINTEXT_PASSWORD",
+		&g->allow_plain) != 0)
+		return EXITCODE_USAGE;
+	g->allow_plain = g->allow_plain == 1;
+	g->accept_new = cli->accept_new || g->cfg.accept_new == 1;
+	g->insecure = cli->insecure;
+	g->quiet = cli->quiet;
+	g->cacert = pick(cli->cacert, g->cfg.cacert, NULL);
+	g->pin_str = pick(cli->pin_str, g->cfg.pin, NULL);
+	g->known_hosts = pick(cli->known_hosts, g->cfg.known_hosts,
+	    env->known_hosts);
+	g->pass_file = pick(cli->pass_file, g->cfg.pass_file, NULL);
+	g->data_host = pick(cli->data_host, g->cfg.data_host, NULL);
+	user = pick(cli->user, g->cfg.user, env->user);
+	if (user != NULL && str_copy(g->user, sizeof(g->user), user) == -1)
+		return usage_error("user name too long");
 	if (g->pin_str != NULL &&
 	    tls_fingerprint_parse(g->pin_str, g->pin, sizeof(g->pin)) == -1)
 		return usage_error("bad --pin '%s': expected SHA256: and 64 "
 				   "hex digits",
 		    g->pin_str);
+	return check_security(g);
+}
+
+/* Checks on the merged TLS settings; 0 or EXITCODE_USAGE. */
+static int
+check_security(const struct globals *g)
+{
 	if (g->cacert != NULL && g->cacert[0] == '\0')
 		return usage_error("empty --cacert");
 	if (g->known_hosts != NULL && g->known_hosts[0] == '\0')
 		return usage_error("empty --known-hosts");
 	if (g->pass_file != NULL && g->pass_file[0] == '\0')
 		return usage_error("empty --password-file");
+	if (g->data_host != NULL && g->data_host[0] == '\0')
+		return usage_error("empty --data-host");
 	/* SECURITY: "verify nothing" and "verify this" together would
 	 * leave the user guessing which one won. */
 	if (g->insecure &&
 	    (g->cacert != NULL || g->pin_str != NULL || g->accept_new))
 		return usage_error("--insecure cannot be combined with "
 				   "--cacert, --pin or --accept-new");
-	/* Asking for a check implies the TLS it checks. */
-	if (g->cacert != NULL || g->pin_str != NULL)
-		g->tls = 1;
 	return 0;
-}
-
-/* Check what parse_global collected; 0 or EXITCODE_USAGE. */
-static int
-check_globals(struct globals *g)
-{
-	uint64_t v;
-
-	if (g->host[0] == '\0')
-		return usage_error("empty host name");
-	if (g->data_host != NULL && g->data_host[0] == '\0')
-		return usage_error("empty --data-host");
-	if (g->retries_str != NULL) {
-		if (str_to_u64(g->retries_str, FTX_RETRIES_MAX, &v) == -1)
-			return usage_error("bad retry count '%s'%s (0 to %d)",
-			    g->retries_str, g->retries_src, FTX_RETRIES_MAX);
-		g->retries = (int)v;
-	}
-	if (g->port_str != NULL) {
-		if (str_to_u64(g->port_str, 65535, &v) == -1 || v == 0)
-			return usage_error(
-			    "bad port '%s'%s", g->port_str, g->port_src);
-		g->port = (int)v;
-	}
-	return check_security(g);
 }
 
 /* The TLS client context with --tls (a CA file is loaded here, before
  * any network traffic; without --tls, ctl makes one when a server offers
  * TLS).  0 or EXITCODE_USAGE. */
 static int
-setup_tls(const struct globals *g, struct ctl_sec *sec)
+setup_tls(struct globals *g, struct ctl_sec *sec)
 {
 	char err[FTX_ERRLEN];
 
+	/* Asking for a check implies the TLS it checks. */
+	if (g->cacert != NULL || g->pin_str != NULL)
+		g->tls = 1;
 	memset(sec, 0, sizeof(*sec));
 	sec->tls = g->tls;
 	sec->cacert = g->cacert;
@@ -1444,41 +1850,65 @@ setup_tls(const struct globals *g, struct ctl_sec *sec)
 	return 0;
 }
 
+/*
+ * Everything the command line, URLs, the configuration file and the
+ * environment say, merged and checked, then the session set up (no
+ * network traffic yet).  Called once, by parse_args (a command's
+ * options may hold global ones) or by main for the menu.  0 or an exit
+ * code.
+ */
+static int
+app_setup(struct app *a)
+{
+	struct globals *g = &a->g;
+	int given_port, rc;
+
+	if (a->ready)
+		return 0;
+	a->ready = 1;
+	memset(g, 0, sizeof(*g));
+	if ((rc = resolve_host(g, &a->cli, &a->env, &given_port)) != 0 ||
+	    (rc = resolve_numbers(g, &a->cli, &a->env, given_port)) != 0 ||
+	    (rc = resolve_security(g, &a->cli, &a->env)) != 0 ||
+	    (rc = setup_tls(g, &a->sec)) != 0)
+		return rc;
+	ctl_init(&a->ctl, g->host, g->port);
+	ctl_set_sec(&a->ctl, &a->sec);
+	a->inited = 1;
+	a->pass_file = g->pass_file;
+	if (g->user[0] != '\0' &&
+	    (rc = setup_login(a, g->user, g->pass_file)) != 0)
+		return rc;
+	transfer_data_host(g->data_host);
+	transfer_retries(g->retries);
+	ui_init(&a->ui, g->quiet);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct globals g;
-	struct ctl_sec sec;
 	struct app a;
 	int i, rc;
 
 	/* A vanished peer must be an error we report, not a silent death. */
 	signal(SIGPIPE, SIG_IGN);
 	transfer_signals();
-	globals_from_env(&g);
-	i = parse_global(argc, argv, &g);
+	memset(&a, 0, sizeof(a));
+	src_from_env(&a.env);
+	i = parse_global(argc, argv, &a.cli);
 	if (i < 0)
 		return i == -1 ? EXITCODE_OK : EXITCODE_USAGE;
-	if (check_globals(&g) != 0 || setup_tls(&g, &sec) != 0)
-		return EXITCODE_USAGE;
-	memset(&a, 0, sizeof(a));
-	ctl_init(&a.ctl, g.host, g.port);
-	ctl_set_sec(&a.ctl, &sec);
-	a.pass_file = g.pass_file;
-	if (g.user != NULL && (rc = setup_login(&a, g.user, g.pass_file)) != 0)
-		goto out;
-	transfer_data_host(g.data_host);
-	transfer_retries(g.retries);
-	ui_init(&a.ui, g.quiet);
 	if (i < argc)
 		rc = dispatch(&a, argc - i, argv + i);
-	else if (isatty(STDIN_FILENO))
-		rc = menu_run(&a.ctl, &a.ui);
-	else
+	else if (!isatty(STDIN_FILENO))
 		rc = usage_error("no command given");
-	ctl_close(&a.ctl);
-out:
-	ctl_free(&a.ctl);
-	tls_ctx_free(sec.ctx);
+	else if ((rc = app_setup(&a)) == 0)
+		rc = menu_run(&a.ctl, &a.ui);
+	if (a.inited) {
+		ctl_close(&a.ctl);
+		ctl_free(&a.ctl);
+	}
+	tls_ctx_free(a.sec.ctx);
 	return rc;
 }

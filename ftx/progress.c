@@ -49,6 +49,20 @@ progress_bytes(char *out, size_t n, uint64_t v)
 }
 
 int
+progress_rate(char *out, size_t n, double bytes_per_s)
+{
+	char b[32];
+
+	if (!(bytes_per_s >= 0.0) || isinf(bytes_per_s))
+		return str_copy(out, n, "--/s");
+	if (progress_bytes(b, sizeof(b),
+		bytes_per_s > 1.8e19 ? UINT64_MAX : (uint64_t)bytes_per_s) ==
+	    -1)
+		return -1;
+	return str_fmt(out, n, "%s/s", b);
+}
+
+int
 progress_eta(char *out, size_t n, double secs)
 {
 	unsigned long long s, h;
@@ -243,14 +257,8 @@ progress_format(char *out, size_t n, const char *label, uint64_t done,
 	if (progress_bytes(sdone, sizeof(sdone), done) == -1 ||
 	    progress_bytes(stotal, sizeof(stotal), total) == -1)
 		return -1;
-	if (rate >= 0.0 && !isinf(rate)) {
-		if (progress_bytes(srate, sizeof(srate) - 2,
-			rate > 1.8e19 ? UINT64_MAX : (uint64_t)rate) == -1)
-			return -1;
-		(void)str_fmt(srate + strlen(srate), 3, "/s");
-	} else {
-		(void)str_copy(srate, sizeof(srate), "--/s");
-	}
+	if (progress_rate(srate, sizeof(srate), rate) == -1)
+		return -1;
 	if (done >= total)
 		(void)progress_eta(seta, sizeof(seta), 0.0);
 	else if (rate > 0.0)

@@ -9,6 +9,9 @@
 
 /* "0 B", "1023 B", "1.0 KiB", "4.5 MiB", "1.2 GiB" ... ; 0 or -1. */
 int progress_bytes(char *out, size_t n, uint64_t v);
+/* A rate in the same units: "512 B/s", "12.3 MiB/s", "--/s" when not
+ * known (negative, NaN or infinite); 0 or -1. */
+int progress_rate(char *out, size_t n, double bytes_per_s);
 /* "1:05", "12:00:00", "--:--" for unknown (secs < 0). */
 int progress_eta(char *out, size_t n, double secs);
 

@@ -80,10 +80,9 @@ rate_text(char *out, size_t n, uint64_t bytes, uint64_t moved, double secs)
 	if (progress_bytes(human, sizeof(human), bytes) == -1)
 		human[0] = '\0';
 	/* IEC units everywhere (docs/ftx.1, UNITS): MiB/s, as the bar. */
-	if (progress_bytes(rate, sizeof(rate), (uint64_t)((double)moved / secs)) ==
-	    -1)
+	if (progress_rate(rate, sizeof(rate), (double)moved / secs) == -1)
 		rate[0] = '\0';
-	(void)str_fmt(out, n, "%s in %.2f s (%s/s", human, secs, rate);
+	(void)str_fmt(out, n, "%s in %.2f s (%s", human, secs, rate);
 }
 
 void
@@ -97,38 +96,33 @@ ui_summary(const struct ui *u, const char *verb, const char *name,
 	    ui_safe(safe, sizeof(safe), name), rt, sha256hex);
 }
 
-/* The --json object of a result, on stdout. */
+/* The --json object of a result, on stdout (keys: docs/ftx.1). */
 static void
 result_json(const struct ui_result *r)
 {
 	struct buf b;
 	double secs = r->secs > 1e-6 ? r->secs : 1e-6;
+	uint64_t bps = r->moved > 0 ? (uint64_t)((double)r->moved / secs) : 0;
 	int bad;
 
 	buf_init(&b, UI_JSON_MAX);
-	bad = buf_printf(&b, "{\"op\":\"%s\",\"path\":", r->op) == -1 ||
-	    json_str(&b, r->path) == -1 || buf_printf(&b, ",\"local\":") == -1 ||
-	    json_str(&b, r->local) == -1 ||
-	    buf_printf(&b,
-		",\"bytes\":%" PRIu64 ",\"bytes_this_run\":%" PRIu64
-		",\"seconds\":%.3f,\"bytes_per_second\":%" PRIu64
-		",\"sha256\":",
-		r->bytes, r->moved, r->secs,
-		r->moved > 0 ? (uint64_t)((double)r->moved / secs) : 0) == -1;
-	if (!bad)
-		bad = r->sha256 != NULL ? json_str(&b, r->sha256) == -1
-					: buf_printf(&b, "null") == -1;
-	if (!bad)
-		bad = buf_printf(&b, ",\"resumed\":%s,\"skipped\":",
-			  r->resumed ? "true" : "false") == -1;
-	if (!bad)
-		bad = r->skipped != NULL ? json_str(&b, r->skipped) == -1
-					 : buf_printf(&b, "null") == -1;
-	if (!bad && buf_printf(&b, "}\n") == 0)
-		fwrite(buf_head(&b), 1, b.len, stdout);
-	else
-		ui_error("cannot format the JSON result for %s", r->path);
-	fflush(stdout);
+	bad = buf_printf(&b, "{") == -1 ||
+	    json_kv_str(&b, "op", r->op) == -1 ||
+	    json_kv_str(&b, "path", r->path) == -1 ||
+	    json_kv_str(&b, "local", r->local) == -1 ||
+	    json_kv_raw(&b, "bytes", "%" PRIu64, r->bytes) == -1 ||
+	    json_kv_raw(&b, "bytes_this_run", "%" PRIu64, r->moved) == -1 ||
+	    json_kv_raw(&b, "seconds", "%.3f", r->secs) == -1 ||
+	    json_kv_raw(&b, "bytes_per_second", "%" PRIu64, bps) == -1 ||
+	    (r->sha256 != NULL ? json_kv_str(&b, "sha256", r->sha256)
+			       : json_kv_raw(&b, "sha256", "null")) == -1 ||
+	    json_kv_raw(&b, "resumed", "%s", r->resumed ? "true" : "false") ==
+		-1 ||
+	    (r->skipped != NULL ? json_kv_str(&b, "skipped", r->skipped)
+				: json_kv_raw(&b, "skipped", "null")) == -1 ||
+	    buf_printf(&b, "}") == -1;
+	if (bad || json_print(&b) == -1)
+		ui_error("cannot print the JSON result for %s", r->path);
 	buf_free(&b);
 }
 

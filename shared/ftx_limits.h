@@ -375,6 +375,14 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 /* Client: ~/.config/ftx/known_hosts entries and line length. */
 #define FTX_KNOWN_HOSTS_MAX 10000
 #define FTX_KNOWN_HOSTS_LINE_MAX 512
+/* The client's own configuration (~/.config/ftx/config, FTX_CONFIG:
+ * host aliases): at most this many bytes, lines of at most this many,
+ * at most this many Host blocks.  A larger file is refused, not cut. */
+#define FTX_CLIENT_CONFIG_MAX (64 * 1024)
+#define FTX_CLIENT_CONFIG_LINE_MAX 1024
+#define FTX_CLIENT_CONFIG_HOSTS_MAX 1000
+/* An ftx:// URL on the command line, bytes. */
+#define FTX_URL_MAX (FTX_HOST_MAX + 4 * FTX_RPATH_MAX + 64)
 /* --gen-cert: days a self-signed certificate is valid. */
 #define FTX_CERT_DAYS 3650
 

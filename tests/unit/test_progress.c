@@ -20,6 +20,21 @@
 #define GiB (1024ULL * MiB)
 
 static void
+test_rate(void **state)
+{
+	char out[32];
+
+	(void)state;
+	assert_int_equal(progress_rate(out, sizeof(out), 512.0), 0);
+	assert_string_equal(out, "512 B/s");
+	assert_int_equal(progress_rate(out, sizeof(out), 12.3 * MiB), 0);
+	assert_string_equal(out, "12.3 MiB/s");
+	assert_int_equal(progress_rate(out, sizeof(out), -1.0), 0);
+	assert_string_equal(out, "--/s");
+	assert_int_equal(progress_rate(out, 5, 12.3 * MiB), -1);
+}
+
+static void
 test_bytes(void **state)
 {
 	static const struct {
@@ -381,6 +396,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bytes),
+	    cmocka_unit_test(test_rate),
 	    cmocka_unit_test(test_eta),
 	    cmocka_unit_test(test_format_full),
 	    cmocka_unit_test(test_format_bar),
