@@ -1556,8 +1556,8 @@ stream_pump(struct xfer *x, char *why, size_t n)
 			    strerror(errno));
 		if (got == 0)
 			break;
-		/* SECURITY: the server's limit; a client that kept going
-		 * would only be cut off later. */
+		/* The server's limit: going on would only be cut off
+		 * later, after sending up to a terabyte for nothing. */
 		if (x->size + (uint64_t)got > FTX_MAX_FILE_SIZE)
 			return str_err(why, n,
 			    "standard input is larger than the %llu-byte limit",
