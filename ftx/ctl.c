@@ -638,6 +638,22 @@ login(struct ctl *c, char *err, size_t errlen)
 	return EXITCODE_OK;
 }
 
+/* Nobody listens there: the usual cause is a server that is not
+ * running, or another port.  Say where to look (net_connect ends its
+ * message with strerror, so the refusal shows in `err`). */
+static void
+refused_hint(const struct ctl *c, char *err, size_t errlen)
+{
+	size_t len;
+
+	if (err == NULL || strstr(err, strerror(ECONNREFUSED)) == NULL)
+		return;
+	len = strlen(err);
+	(void)str_fmt(err + len, errlen - len,
+	    "; is ftxd running on %s port %d? (--port / FTX_PORT)", c->host,
+	    c->port);
+}
+
 int
 ctl_open(struct ctl *c, char *err, size_t errlen)
 {
@@ -651,8 +667,10 @@ ctl_open(struct ctl *c, char *err, size_t errlen)
 	c->caps = 0;
 	t0 = progress_now();
 	fd = net_connect(c->host, c->port, FTX_CONNECT_TIMEOUT_S, err, errlen);
-	if (fd == -1)
+	if (fd == -1) {
+		refused_hint(c, err, errlen);
 		return EXITCODE_CONNECT;
+	}
 	chan_init(&c->ch, fd);
 	c->connect_ms = (progress_now() - t0) * 1000.0;
 	net_set_nodelay(fd);

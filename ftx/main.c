@@ -410,6 +410,62 @@ put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
 	return run_tree(a, &o);
 }
 
+/* put/get's per-file options, as TRANSFER_* flags. */
+struct xfer_opts {
+	int resume; /* --resume: the default, accepted for old scripts */
+	int no_resume;
+	int no_clobber;
+	int skip_same;
+};
+
+static int
+xfer_flags(const struct xfer_opts *x)
+{
+	return (x->no_resume ? TRANSFER_NO_RESUME : 0) |
+	    (x->no_clobber ? TRANSFER_NO_CLOBBER : 0) |
+	    (x->skip_same ? TRANSFER_SKIP_SAME : 0);
+}
+
+/* -r compares by SHA-256 and resumes by itself: the single-file
+ * options would promise what it does not do. */
+static int
+xfer_opts_tree(const char *cmd, const struct xfer_opts *x)
+{
+	if (x->no_resume || x->no_clobber || x->skip_same)
+		return usage_error("%s -r: --no-resume, --no-clobber and "
+				   "--skip-same are for single files (-r "
+				   "skips files whose SHA-256 matches)",
+		    cmd);
+	return 0;
+}
+
+/* put - --as NAME: standard input, streamed. */
+static int
+put_stdin(struct app *a, const struct operands *ops, const char *as,
+    const struct xfer_opts *x)
+{
+	char err[FTX_ERRLEN], why[FTX_ERRLEN];
+	int rc;
+
+	if (ops->n != 1)
+		return usage_error("put: '-' (standard input) must be the "
+				   "only FILE");
+	if (as == NULL)
+		return usage_error("put -: give the name to store it under "
+				   "with --as NAME");
+	/* SECURITY: checked before any network traffic, as names are. */
+	if (path_check(as, why, sizeof(why)) == -1)
+		return usage_error("put: invalid name '%s': %s", as, why);
+	if (x->skip_same)
+		return usage_error("put -: --skip-same cannot hash standard "
+				   "input before sending it");
+	rc = transfer_put_stdin(
+	    &a->ctl, &a->ui, as, xfer_flags(x), err, sizeof(err));
+	if (rc != EXITCODE_OK)
+		ui_error("%s", err);
+	return rc;
+}
+
 /*
  * put FILE... URL: the last operand, a URL, is where the files go: a
  * path ending in '/' (or the top) is a directory, into[n] gets it and
@@ -468,9 +524,13 @@ static int
 cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *as = NULL, *name;
-	int resume = 0, rec = 0, follow = 0, json = 0;
+	struct xfer_opts x = {0, 0, 0, 0};
+	int rec = 0, follow = 0, json = 0;
 	const struct opt opts[] = {{"--as", NULL, &as, NULL},
-	    {"--resume", NULL, NULL, &resume},
+	    {"--resume", NULL, NULL, &x.resume},
+	    {"--no-resume", NULL, NULL, &x.no_resume},
+	    {"--no-clobber", NULL, NULL, &x.no_clobber},
+	    {"--skip-same", NULL, NULL, &x.skip_same},
 	    {"--recursive", "-r", NULL, &rec}, {"-L", NULL, NULL, &follow},
 	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN], into[FTX_RPATH_MAX + 2];
@@ -481,10 +541,17 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 		return rc;
 	if (!rec && (rc = put_dest(ops, &as, into, sizeof(into))) != 0)
 		return rc;
-	if (rec)
+	if (rec) {
+		if ((rc = xfer_opts_tree("put", &x)) != 0)
+			return rc;
 		return put_tree(a, ops, as, follow, json);
+	}
 	if (ops->n == 0)
 		return usage_error("put: no FILE given");
+	a->ui.json = json;
+	for (i = 0; i < ops->n; i++)
+		if (strcmp(ops->v[i], "-") == 0)
+			return put_stdin(a, ops, as, &x);
 	if (as != NULL && ops->n != 1)
 		return usage_error("put: --as needs exactly one FILE");
 	for (i = 0; i < ops->n; i++) {
@@ -499,7 +566,7 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	for (i = 0; i < ops->n; i++) {
 		name = put_name(as, into, ops->v[i], nbuf, sizeof(nbuf));
 		rc = transfer_put_opt(&a->ctl, &a->ui, ops->v[i], name,
-		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
+		    xfer_flags(&x), err, sizeof(err));
 		note(rc, err, &first);
 		if (rc == EXITCODE_CONNECT)
 			break;
@@ -590,7 +657,7 @@ note_glob(int rc, const char *err, int *first)
 struct glob_run {
 	struct app *a;
 	int *first;
-	int flag; /* rm: -r; get: --resume */
+	int flag; /* rm: -r; get: TRANSFER_* flags */
 	int dirfd; /* get: the download directory */
 	const char *dir;
 };
@@ -603,7 +670,7 @@ get_match(void *arg, const struct rpl_entry *e)
 	int rc;
 
 	rc = transfer_get_opt(&g->a->ctl, &g->a->ui, e->path, g->dirfd, g->dir,
-	    g->flag ? TRANSFER_RESUME : 0, err, sizeof(err));
+	    g->flag, err, sizeof(err));
 	note(rc, err, g->first);
 	return rc == EXITCODE_CONNECT ? -1 : 0;
 }
@@ -611,9 +678,9 @@ get_match(void *arg, const struct rpl_entry *e)
 /* get 'PATTERN': every matching file; the last code. */
 static int
 get_glob(struct app *a, const char *pattern, int dirfd, const char *dir,
-    int resume, int *first)
+    int flags, int *first)
 {
-	struct glob_run g = {a, first, resume, dirfd, dir};
+	struct glob_run g = {a, first, flags, dirfd, dir};
 	char err[FTX_ERRLEN];
 	int rc;
 
@@ -625,13 +692,45 @@ get_glob(struct app *a, const char *pattern, int dirfd, const char *dir,
 	return rc;
 }
 
+/* get PATH -o -: the file's bytes on stdout, and nothing else there. */
+static int
+get_stdout(struct app *a, const struct operands *ops, int rec, int json,
+    const struct xfer_opts *x)
+{
+	char err[FTX_ERRLEN];
+	int rc;
+
+	if (rec)
+		return usage_error("get -r: a tree cannot go to standard "
+				   "output (-o -)");
+	if (ops->n != 1 || rglob_is_pattern(ops->v[0]))
+		return usage_error("get -o -: give exactly one PATH (no "
+				   "pattern) for standard output");
+	if (json)
+		return usage_error("get -o -: --json would mix with the data "
+				   "on standard output");
+	if (x->no_clobber || x->skip_same)
+		return usage_error("get -o -: --no-clobber and --skip-same "
+				   "need a local file");
+	if ((rc = check_paths("get", ops, 0, 0)) != 0)
+		return rc;
+	rc = transfer_get_stdout(&a->ctl, &a->ui, ops->v[0], err, sizeof(err));
+	if (rc != EXITCODE_OK)
+		ui_error("%s", err);
+	return rc;
+}
+
 static int
 cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 {
 	const char *dir = FTX_DEFAULT_DOWNLOAD_DIR;
-	int resume = 0, rec = 0, json = 0;
+	struct xfer_opts x = {0, 0, 0, 0};
+	int rec = 0, json = 0;
 	const struct opt opts[] = {{"--output", "-o", &dir, NULL},
-	    {"--resume", NULL, NULL, &resume},
+	    {"--resume", NULL, NULL, &x.resume},
+	    {"--no-resume", NULL, NULL, &x.no_resume},
+	    {"--no-clobber", NULL, NULL, &x.no_clobber},
+	    {"--skip-same", NULL, NULL, &x.skip_same},
 	    {"--recursive", "-r", NULL, &rec}, {"--json", NULL, NULL, &json},
 	    {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
@@ -641,12 +740,20 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 		return rc;
 	if (dir[0] == '\0')
 		return usage_error("get: empty directory name");
-	if (rec)
+	/* "-o -" is standard output, not a directory named "-" (write
+	 * "-o ./-" for that). */
+	if (strcmp(dir, "-") == 0)
+		return get_stdout(a, ops, rec, json, &x);
+	if (rec) {
+		if ((rc = xfer_opts_tree("get", &x)) != 0)
+			return rc;
 		return get_tree(a, ops, dir, json);
+	}
 	if (ops->n == 0)
 		return usage_error("get: no PATH given");
 	if ((rc = check_paths("get", ops, 0, 1)) != 0)
 		return rc;
+	a->ui.json = json;
 	/* Connect before creating DIR, so an unreachable server leaves
 	 * nothing behind. */
 	rc = transfer_connect(&a->ctl, ops->v[0], err, sizeof(err));
@@ -660,14 +767,14 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	/* Remote globs first: each pattern's files (rglob.h). */
 	for (i = 0; i < ops->n; i++)
 		if (rglob_is_pattern(ops->v[i]) &&
-		    get_glob(a, ops->v[i], dirfd, dir, resume, &first) ==
+		    get_glob(a, ops->v[i], dirfd, dir, xfer_flags(&x), &first) ==
 			EXITCODE_CONNECT)
 			break;
 	for (i = 0; i < ops->n; i++) {
 		if (rglob_is_pattern(ops->v[i]))
 			continue;
 		rc = transfer_get_opt(&a->ctl, &a->ui, ops->v[i], dirfd, dir,
-		    resume ? TRANSFER_RESUME : 0, err, sizeof(err));
+		    xfer_flags(&x), err, sizeof(err));
 		note(rc, err, &first);
 		if (rc == EXITCODE_CONNECT)
 			break;

@@ -189,6 +189,40 @@ out_bar(struct out *o, uint64_t done, uint64_t total, size_t inner)
 	out_str(o, "]");
 }
 
+/* progress_format for a total not known: "label  4.5 MiB  12.3 MiB/s",
+ * the label cut (then dropped) to fit. */
+static int
+format_open(char *out, size_t n, const char *label, uint64_t done,
+    double rate, size_t w)
+{
+	char sdone[24], srate[32], stats[64];
+	struct out o = {out, n, 0, 0};
+	size_t sl, lcols = str_cols(label);
+
+	if (progress_bytes(sdone, sizeof(sdone), done) == -1)
+		return -1;
+	if (rate >= 0.0 && !isinf(rate) && rate < 1.8e19) {
+		if (progress_bytes(srate, sizeof(srate) - 2, (uint64_t)rate) ==
+		    -1)
+			return -1;
+		(void)str_fmt(srate + strlen(srate), 3, "/s");
+	} else {
+		(void)str_copy(srate, sizeof(srate), "--/s");
+	}
+	(void)str_fmt(stats, sizeof(stats), "%s  %s", sdone, srate);
+	/* Too narrow for both: the bytes alone. */
+	if (strlen(stats) > w)
+		(void)str_copy(stats, sizeof(stats), sdone);
+	sl = strlen(stats);
+	if (lcols > 0 && sl + 2 + PROGRESS_LABEL_MIN <= w) {
+		out_label(&o, label, lcols < w - sl - 2 ? lcols : w - sl - 2);
+		out_str(&o, "  ");
+	}
+	if (sl <= w)
+		out_str(&o, stats);
+	return o.over ? -1 : 0;
+}
+
 int
 progress_format(char *out, size_t n, const char *label, uint64_t done,
     uint64_t total, double rate, int width)
@@ -208,6 +242,8 @@ progress_format(char *out, size_t n, const char *label, uint64_t done,
 		label = "";
 	lcols = str_cols(label);
 	label_min = lcols < PROGRESS_LABEL_MIN ? lcols : PROGRESS_LABEL_MIN;
+	if (total == PROGRESS_UNKNOWN)
+		return format_open(out, n, label, done, rate, w);
 
 	if (total == 0 || done >= total) {
 		pc = 100;

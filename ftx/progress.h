@@ -15,9 +15,14 @@ int progress_rate(char *out, size_t n, double bytes_per_s);
 /* "1:05", "12:00:00", "--:--" for unknown (secs < 0). */
 int progress_eta(char *out, size_t n, double secs);
 
+/* A total that is not known (a stream from stdin): the line shows the
+ * bytes so far and the rate, no percentage, bar or ETA. */
+#define PROGRESS_UNKNOWN UINT64_MAX
+
 /*
  * Format one progress line of at most `width` columns (no newline):
  *	"label  45% [=======>      ] 4.5 MiB/10.0 MiB  12.3 MiB/s  ETA 0:04"
+ *	"label  4.5 MiB  12.3 MiB/s"          (total PROGRESS_UNKNOWN)
  * The bar shrinks first, then the label, to fit `width`.  rate < 0 means
  * "not known yet".  Returns 0, or -1 if `out` is too small.
  */

@@ -157,6 +157,7 @@ rpl_greeting_caps(const char *line)
 	    {"login", RPL_CAP_LOGIN},
 	    {"anonymous", RPL_CAP_ANONYMOUS},
 	    {"folders", RPL_CAP_FOLDERS},
+	    {"stream", RPL_CAP_STREAM},
 	};
 	const char *p = line;
 	char w[32];

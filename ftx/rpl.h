@@ -95,6 +95,7 @@ int rpl_greeting(const char *line, char *err, size_t errlen);
 #define RPL_CAP_LOGIN 0x4 /* "login": accounts are on */
 #define RPL_CAP_ANONYMOUS 0x8 /* "anonymous": LOGIN anonymous works */
 #define RPL_CAP_FOLDERS 0x10 /* "folders": paths, MKDIR, LS... (ftxd 0.3) */
+#define RPL_CAP_STREAM 0x20 /* "stream": UPLOAD <path> * (ftxd 0.4) */
 /* The capabilities a greeting announces, as RPL_CAP_* bits; words we do
  * not know are ignored.  (Unauthenticated: a hint, never a reason to
  * relax a check.) */

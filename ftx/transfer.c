@@ -27,11 +27,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "afile.h"
 #include "chan.h"
@@ -57,6 +61,25 @@
 #define PART_HASH_BYTES 16
 /* Attempts at opening and locking a partial that others replace. */
 #define PART_OPEN_TRIES 8
+/* A streamed upload's chunks (docs/PROTOCOL.md, "Streamed uploads"):
+ * one hpipe buffer each, within the server's limit. */
+#ifndef FTX_STREAM_CHUNK_MAX
+#define FTX_STREAM_CHUNK_MAX (1024 * 1024)
+#endif
+_Static_assert(XFER_BUFSIZE <= FTX_STREAM_CHUNK_MAX,
+    "a stream chunk is one buffer");
+/* The stream's end: a zero length, the total (8 bytes) and the
+ * SHA-256 (32 bytes), all big-endian. */
+#define STREAM_END_LEN (4 + 8 + HASH_SHA256_LEN)
+/* "Standard input/output" stand for the local file in messages. */
+#define STDOUT_NAME "standard output"
+
+/* What the local end of a transfer is. */
+enum xkind {
+	XK_FILE, /* a regular file (upload) or a partial (download) */
+	XK_STDIN, /* put -: a stream of unknown length */
+	XK_STDOUT /* get -o -: written as it arrives */
+};
 
 /* One transfer in progress. */
 struct xfer {
@@ -64,6 +87,9 @@ struct xfer {
 	const struct ui *u;
 	const char *name; /* the remote path */
 	const char *lname; /* download: the local name in dirfd */
+	const char *lpath; /* the local file as given, for results */
+	enum xkind kind;
+	int flags; /* TRANSFER_* */
 	int64_t mtime; /* with has_mtime: UPLOAD mtime=, or set on commit */
 	int has_mtime;
 	const char *dir; /* download directory, for messages */
@@ -78,6 +104,12 @@ struct xfer {
 	int netfail; /* the data connection broke, not the local side */
 	int early; /* upload: exit code of the server's early final line */
 	int transient; /* this attempt's failure is worth a retry */
+	int local_errno; /* download: the write error (ENOSPC...), or 0 */
+	int nospace_early; /* the free-space check refused before writing */
+	uint64_t moved; /* bytes moved in this run, all attempts */
+	uint64_t reach; /* the furthest byte this run reached */
+	int resumed; /* the last attempt continued a partial */
+	const char *skipped; /* why nothing moved ("exists", "same") */
 	double t0;
 	/* Download: the partial and its info file ("" if none).  `keep`:
 	 * the partial is the resumable one, kept after a failure; else a
@@ -103,13 +135,168 @@ static volatile sig_atomic_t tmp_active;
 static int tmp_dirfd = -1;
 static char tmp_name[TRANSFER_PART_MAX];
 
+/*
+ * Where the transfer in progress stands, for the line a signal prints:
+ * sig_left is a TRANSFER_LEFT_* value while bytes move (0 otherwise).
+ * The byte counts are written by the transferring thread only; a torn
+ * read would at worst print a wrong figure (aligned 64-bit stores are
+ * single instructions on every platform we build on).
+ */
+static volatile sig_atomic_t sig_left;
+static volatile sig_atomic_t sig_bar;
+static volatile sig_atomic_t sig_upfd = -1; /* an upload's data socket */
+static volatile uint64_t sig_done;
+static volatile uint64_t sig_total;
+
+/* Async-signal-safe appenders for transfer_left_text. */
+static void
+sa_str(char *out, size_t n, size_t *len, const char *s)
+{
+	while (*s != '\0' && *len + 1 < n)
+		out[(*len)++] = *s++;
+	out[*len] = '\0';
+}
+
+static void
+sa_u64(char *out, size_t n, size_t *len, uint64_t v)
+{
+	char d[24];
+	size_t i = sizeof(d) - 1;
+
+	d[i] = '\0';
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0 && i > 0);
+	sa_str(out, n, len, d + i);
+}
+
+/* "512 B", "203.0 MiB": IEC units with one decimal (truncated). */
+static void
+sa_bytes(char *out, size_t n, size_t *len, uint64_t v)
+{
+	static const char *const units[] = {
+	    "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+	uint64_t div = 1024, whole, t;
+	int u = 0;
+	char tenth[2] = {0, 0};
+
+	if (v < 1024) {
+		sa_u64(out, n, len, v);
+		sa_str(out, n, len, " B");
+		return;
+	}
+	while (u < 5 && v / div >= 1024) {
+		div *= 1024;
+		u++;
+	}
+	/* Rounded to one decimal, as progress_bytes does (no overflow:
+	 * div is at most 2^60). */
+	whole = v / div;
+	t = ((v % div) * 10 + div / 2) / div;
+	if (t == 10) {
+		whole++;
+		t = 0;
+	}
+	sa_u64(out, n, len, whole);
+	tenth[0] = (char)('0' + t);
+	sa_str(out, n, len, ".");
+	sa_str(out, n, len, tenth);
+	sa_str(out, n, len, " ");
+	sa_str(out, n, len, units[u]);
+}
+
+void
+transfer_left_text(char *out, size_t n, const char *verb, int kind,
+    uint64_t done, uint64_t total)
+{
+	size_t len = 0;
+	uint64_t pc;
+
+	if (n == 0)
+		return;
+	out[0] = '\0';
+	sa_str(out, n, &len, verb);
+	if (total == UINT64_MAX) {
+		sa_str(out, n, &len, " after ");
+		sa_bytes(out, n, &len, done);
+	} else {
+		pc = total > 0 ? (done > total ? total : done) * 100 / total
+			       : 100;
+		/* Never claim 100% before the end. */
+		if (pc == 100 && done < total)
+			pc = 99;
+		sa_str(out, n, &len, " at ");
+		sa_u64(out, n, &len, pc);
+		sa_str(out, n, &len, "% (");
+		sa_bytes(out, n, &len, done);
+		sa_str(out, n, &len, " of ");
+		sa_bytes(out, n, &len, total);
+		sa_str(out, n, &len, ")");
+	}
+	switch (kind) {
+	case TRANSFER_LEFT_RESUME:
+		sa_str(out, n, &len,
+		    "; run the same command again to resume");
+		break;
+	case TRANSFER_LEFT_STDIN:
+		sa_str(out, n, &len,
+		    "; standard input cannot be read again: nothing was "
+		    "stored, run the whole pipeline again");
+		break;
+	case TRANSFER_LEFT_STDOUT:
+		sa_str(out, n, &len, "; the output is incomplete");
+		break;
+	default:
+		sa_str(out, n, &len, "; nothing was kept");
+		break;
+	}
+}
+
+/* write(2) from a signal handler: nothing to do if it fails. */
+static void
+sa_write(const char *s, size_t len)
+{
+	ssize_t w = write(STDERR_FILENO, s, len);
+
+	(void)w;
+}
+
 static void
 on_signal(int sig)
 {
-	int saved = errno;
+	struct linger lg = {1, 0};
+	char line[256];
+	size_t len;
+	uint64_t done;
+	int saved = errno, q;
 
 	if (tmp_active)
 		(void)unlinkat(tmp_dirfd, tmp_name, 0);
+	if (sig_left != 0) {
+		done = sig_done;
+		/* An upload: what is still in our socket's queue has not
+		 * reached the server, and must not (a reset, not a close
+		 * that would deliver it): the server sees the end at once
+		 * and frees the partial for the next run.  Linux syscalls,
+		 * safe here though POSIX does not list them. */
+		if (sig_upfd != -1) {
+			if (ioctl(sig_upfd, SIOCOUTQ, &q) == 0 && q > 0 &&
+			    (uint64_t)q <= done)
+				done -= (uint64_t)q;
+			(void)setsockopt(sig_upfd, SOL_SOCKET, SO_LINGER, &lg,
+			    sizeof(lg));
+		}
+		/* Clear the bar, then say where we stopped. */
+		if (sig_bar)
+			sa_write("\r\033[K", 4);
+		(void)memcpy(line, "ftx: ", 5);
+		transfer_left_text(line + 5, sizeof(line) - 6, "interrupted",
+		    sig_left, done, sig_total);
+		len = strlen(line);
+		line[len++] = '\n';
+		sa_write(line, len);
+	}
 	/* Die of the same signal, so our parent sees what happened. */
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -333,27 +520,61 @@ xfer_init(struct xfer *x, struct ctl *c, const struct ui *u, const char *name)
 	x->t0 = progress_now();
 }
 
-/* The bar starts where the transfer resumes, so that the percentage and
- * the rate show the whole file and this attempt's speed. */
+/* What a signal during this transfer would leave behind. */
+static int
+left_kind(const struct xfer *x)
+{
+	if (x->kind == XK_STDIN)
+		return TRANSFER_LEFT_STDIN;
+	if (x->kind == XK_STDOUT)
+		return TRANSFER_LEFT_STDOUT;
+	/* An upload's partial is the server's; a download's is resumable
+	 * unless another ftx held it and we write a private temporary. */
+	if (x->dir != NULL && !x->keep)
+		return TRANSFER_LEFT_NOTHING;
+	return TRANSFER_LEFT_RESUME;
+}
+
+/* The bar starts where the transfer resumes, so that the percentage
+ * shows the whole file and the rate only this run's bytes.  A stream
+ * from stdin has no known size: bytes and rate, no percentage. */
 static void
 bar_begin(struct xfer *x)
 {
 	char safe[ESC_SIZE(FTX_NAME_MAX)];
+	uint64_t total = x->kind == XK_STDIN ? PROGRESS_UNKNOWN : x->size;
 
 	progress_begin(&x->pg, STDERR_FILENO, 0,
-	    ui_safe(safe, sizeof(safe), x->name), x->size);
+	    ui_safe(safe, sizeof(safe), x->name), total);
 	x->pg.done = x->off;
 	x->pg.b_rate = x->off;
 	x->pg.enabled = x->u->bar;
 	x->pg.t_last = 0; /* draw now */
 	progress_update(&x->pg, x->off);
 	x->bar_on = 1;
+	sig_done = x->off;
+	sig_total = x->kind == XK_STDIN ? UINT64_MAX : x->size;
+	sig_bar = x->u->bar;
+	sig_upfd = x->dir == NULL ? x->dch.fd : -1;
+	sig_left = left_kind(x);
+}
+
+/* Bytes up to `done` have moved: the bar, and what a signal says. */
+static void
+bar_update(struct xfer *x, uint64_t done)
+{
+	progress_update(&x->pg, done);
+	sig_done = done;
+	if (done > x->reach)
+		x->reach = done;
 }
 
 /* Clear the bar before anything else is printed. */
 static void
 bar_end(struct xfer *x)
 {
+	sig_left = 0;
+	sig_upfd = -1;
 	if (x->bar_on)
 		(void)progress_end(&x->pg);
 	x->bar_on = 0;
@@ -376,21 +597,38 @@ attempt_cleanup(struct xfer *x)
  * resumes.
  */
 static int
-with_retries(struct xfer *x, int flags,
+with_retries(struct xfer *x,
     int (*attempt)(struct xfer *x, int resume, char *why, size_t n), char *why,
     size_t n)
 {
-	int retry, rc;
+	int retry, rc, fresh = 0;
 
 	for (retry = 0;; retry++) {
 		x->transient = 0;
 		x->netfail = 0;
 		x->early = EXITCODE_OK;
 		x->off = 0;
-		rc = attempt(
-		    x, (flags & TRANSFER_RESUME) != 0 || retry > 0, why, n);
+		rc = attempt(x,
+		    (x->flags & TRANSFER_NO_RESUME) == 0 || retry > 0, why, n);
 		attempt_cleanup(x);
-		if (rc == EXITCODE_OK || !x->transient || retry >= max_retries)
+		x->resumed = x->off > 0;
+		if (rc == EXITCODE_OK || !x->transient)
+			return rc;
+		/* Standard input cannot be read twice, nor standard output
+		 * taken back: after the first byte, a failure is final. */
+		if (x->kind != XK_FILE && x->moved > 0)
+			return rc;
+		/* A resumed transfer whose whole-file digest failed: the
+		 * partial did not belong to this file after all (changed
+		 * locally, or damaged).  Both sides dropped it; one fresh
+		 * start is owed, whatever --retries says. */
+		if (rc == EXITCODE_INTEGRITY && x->off > 0 && !fresh) {
+			fresh = 1;
+			retry--;
+			ui_error("%s: %s; starting again from 0", x->name, why);
+			continue;
+		}
+		if (retry >= max_retries)
 			return rc;
 		retry_wait(x->name, why, retry + 1);
 	}
@@ -407,19 +645,47 @@ attempt_connect(struct xfer *x, char *why, size_t n)
 	return rc;
 }
 
+/*
+ * The server's reasons quote the name percent-encoded, as on the wire
+ * ("no such file: with%20space"); the user typed it plain.  Put it back
+ * in `why` for display only (ui_error still escapes the whole line).
+ */
+static void
+plain_name(char *why, size_t n, const char *name)
+{
+	char enc[FTX_RPATH_MAX * 3 + 1];
+	size_t el, nl;
+	char *p;
+
+	if (why == NULL || proto_encode(enc, sizeof(enc), name) == -1 ||
+	    strcmp(enc, name) == 0)
+		return;
+	el = strlen(enc);
+	nl = strlen(name);
+	/* The plain name is shorter: replacing in place always fits. */
+	for (p = strstr(why, enc); p != NULL; p = strstr(p + nl, enc)) {
+		memmove(p + nl, p + el, strlen(p + el) + 1);
+		memcpy(p, name, nl);
+	}
+	(void)n;
+}
+
 /* An ERROR line: its exit code and reason, and whether it is worth a
  * retry.  *code (may be NULL) receives the code. */
 static int
 refusal(struct xfer *x, const char *line, char *code, char *why, size_t n)
 {
 	struct rpl_error e;
+	int rc;
 
 	if (rpl_error(line, &e) == 0) {
 		x->transient = transfer_transient_code(e.code);
 		if (code != NULL)
 			(void)str_copy(code, RPL_CODE_MAX, e.code);
 	}
-	return ctl_refusal(x->c, line, why, n);
+	rc = ctl_refusal(x->c, line, why, n);
+	plain_name(why, n, x->name);
+	return rc;
 }
 
 /*
@@ -493,9 +759,11 @@ pipe_start(struct xfer *x, int write, char *why, size_t n)
 static int
 stage_error(struct xfer *x, char *why, size_t n)
 {
-	if (x->dir != NULL && errno != EIO)
+	if (x->dir != NULL && errno != EIO) {
+		x->local_errno = errno;
 		return str_err(
 		    why, n, "cannot write to %s: %s", x->dir, strerror(errno));
+	}
 	return str_err(why, n, "SHA-256 computation failed");
 }
 
@@ -868,8 +1136,9 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 			if (data_recv(x, b, want, &rgot, why, n) == -1) {
 				/* Keep what arrived: a resume starts after it.
 				 */
-				if (rgot > 0)
-					(void)hpipe_submit(x->hp, rgot);
+				if (rgot > 0 &&
+				    hpipe_submit(x->hp, rgot) == 0)
+					x->moved += rgot;
 				return -1;
 			}
 			got = (ssize_t)want;
@@ -883,7 +1152,8 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 		if (upload && data_send(x, b, want, why, n) == -1)
 			return -1;
 		done += want;
-		progress_update(&x->pg, done);
+		x->moved += want;
+		bar_update(x, done);
 	}
 	return 0;
 }
@@ -893,13 +1163,15 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 static void
 resume_notice(const struct xfer *x, const char *what)
 {
-	char safe[ESC_SIZE(FTX_NAME_MAX)];
+	char safe[ESC_SIZE(FTX_NAME_MAX)], at[128];
 
-	if (x->off > 0 && !x->u->quiet)
-		fprintf(stderr,
-		    "resuming %s of %s at byte %" PRIu64 " of %" PRIu64 "\n",
-		    what, ui_safe(safe, sizeof(safe), x->name), x->off,
-		    x->size);
+	if (x->off == 0 || x->u->quiet)
+		return;
+	transfer_left_text(at, sizeof(at), "", 0, x->off, x->size);
+	/* Only the figures: " at 45% (1.2 MiB of 3.0 MiB)". */
+	at[strcspn(at, ";")] = '\0';
+	fprintf(stderr, "resuming %s of %s%s\n", what,
+	    ui_safe(safe, sizeof(safe), x->name), at);
 }
 
 /* "offset=N" for a resumed command. */
@@ -969,8 +1241,114 @@ put_finish(struct xfer *x, char *why, size_t n)
 		    why, n, "sent sha256 %s, server stored %s", x->sha, sha);
 		return EXITCODE_INTEGRITY;
 	}
-	ui_summary(
-	    x->u, "uploaded", x->name, x->size, progress_now() - x->t0, x->sha);
+	return EXITCODE_OK;
+}
+
+/* The outcome of a put or get that did not fail: --json or a line. */
+static void
+report(const struct xfer *x, const char *op)
+{
+	struct ui_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.op = op;
+	r.path = x->name;
+	r.local = x->lpath;
+	r.bytes = x->size;
+	r.moved = x->moved;
+	r.secs = progress_now() - x->t0;
+	r.sha256 = x->sha[0] != '\0' ? x->sha : NULL;
+	r.resumed = x->resumed;
+	r.skipped = x->skipped;
+	ui_result(x->u, &r);
+}
+
+/* After a failure worth a retry, with none left: where it stopped and
+ * whether the same command continues it, appended to `err`. */
+static void
+gave_up(const struct xfer *x, int rc, char *err, size_t errlen)
+{
+	char text[256];
+	size_t len = strlen(err);
+
+	if (rc == EXITCODE_OK || rc == EXITCODE_INTEGRITY || !x->transient ||
+	    x->reach == 0)
+		return;
+	transfer_left_text(text, sizeof(text), "gave up", left_kind(x),
+	    x->reach, x->kind == XK_STDIN ? UINT64_MAX : x->size);
+	(void)str_fmt(err + len, errlen - len, "; %s", text);
+}
+
+/*
+ * The destination's SHA-256 and size (HASH), for --no-clobber and
+ * --skip-same: *found 0 if there is no such file.
+ */
+static int
+remote_hash(
+    struct xfer *x, struct rpl_hash *h, int *found, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX], code[RPL_CODE_MAX];
+	int rc;
+
+	*found = 0;
+	if ((rc = transfer_connect(x->c, x->name, why, n)) != EXITCODE_OK)
+		return rc;
+	rc = request(x, "HASH", &x->name, 1, line, code, why, n);
+	if (rc == EXITCODE_REFUSED && strcmp(code, "NOTFOUND") == 0)
+		return EXITCODE_OK;
+	if (rc != EXITCODE_OK)
+		return rc;
+	if (rpl_hash(line, h, why, n) == -1)
+		return protocol_error(x);
+	*found = 1;
+	return EXITCODE_OK;
+}
+
+/* --skip-same: 1 if the local file behind `fd` (`size` bytes) is the
+ * one `h` describes, 0 if not, -1 with `why` if it cannot be read. */
+static int
+same_file(struct xfer *x, int fd, uint64_t size, const struct rpl_hash *h,
+    char *why, size_t n)
+{
+	unsigned char digest[HASH_SHA256_LEN];
+	char hex[HASH_SHA256_HEXLEN + 1];
+	uint64_t got;
+
+	if (h->size != size)
+		return 0;
+	if (hash_fd(fd, HASH_SHA256, digest, &got, why, n) == -1)
+		return -1;
+	str_hex(hex, digest, sizeof(digest));
+	if (got != size || strcmp(hex, h->sha256) != 0)
+		return 0;
+	memcpy(x->sha, hex, sizeof(hex));
+	return 1;
+}
+
+/* put --no-clobber / --skip-same: set x->skipped if the server's file
+ * stays.  (Checked before the upload; a file created on the server in
+ * between is replaced, as UPLOAD always does.) */
+static int
+put_skip(struct xfer *x, char *why, size_t n)
+{
+	struct rpl_hash h;
+	int rc, found, same;
+
+	if ((x->flags & (TRANSFER_NO_CLOBBER | TRANSFER_SKIP_SAME)) == 0)
+		return EXITCODE_OK;
+	rc = remote_hash(x, &h, &found, why, n);
+	if (rc != EXITCODE_OK || !found)
+		return rc;
+	if ((x->flags & TRANSFER_NO_CLOBBER) != 0) {
+		x->skipped = "exists";
+		return EXITCODE_OK;
+	}
+	if (x->kind != XK_FILE)
+		return EXITCODE_OK;
+	if ((same = same_file(x, x->fd, x->size, &h, why, n)) == -1)
+		return EXITCODE_FAIL;
+	if (same)
+		x->skipped = "same";
 	return EXITCODE_OK;
 }
 
@@ -1099,21 +1477,180 @@ put_file(struct ctl *c, const struct ui *u, const char *path, const char *name,
 	int rc = EXITCODE_FAIL;
 
 	xfer_init(&x, c, u, name);
+	x.flags = flags;
+	x.lpath = path;
 	if (t != NULL && t->has_mtime) {
 		x.has_mtime = 1;
 		x.mtime = t->mtime;
 	}
 	if (t != NULL && t->has_fd)
 		x.fd = t->fd;
-	if (put_open(&x, path, why, sizeof(why)) == 0)
-		rc = with_retries(&x, flags, put_attempt, why, sizeof(why));
+	if (put_open(&x, path, why, sizeof(why)) == 0 &&
+	    (rc = put_skip(&x, why, sizeof(why))) == EXITCODE_OK &&
+	    x.skipped == NULL)
+		rc = with_retries(&x, put_attempt, why, sizeof(why));
 	attempt_cleanup(&x);
 	if (x.fd != -1)
 		close(x.fd);
+	if (rc == EXITCODE_OK)
+		report(&x, "put");
+	else if (rc == EXITCODE_INTEGRITY)
+		str_err(err, errlen, "integrity failure: %s: %s", name, why);
+	else
+		str_err(err, errlen, "put %s: %s", path, why);
+	gave_up(&x, rc, err, errlen);
+	return rc;
+}
+
+/* ---- upload from standard input (put -) ---- */
+
+static void
+be_put(unsigned char *p, uint64_t v, int bytes)
+{
+	int i;
+
+	for (i = bytes - 1; i >= 0; i--) {
+		p[i] = (unsigned char)(v & 0xff);
+		v >>= 8;
+	}
+}
+
+/* One read from stdin (what a pipe has, up to `len`): bytes, 0 at the
+ * end, -1 with errno. */
+static ssize_t
+stdin_read(unsigned char *b, size_t len)
+{
+	struct pollfd pfd;
+	ssize_t r;
+
+	for (;;) {
+		r = read(STDIN_FILENO, b, len);
+		if (r >= 0 || (errno != EINTR && errno != EAGAIN &&
+				  errno != EWOULDBLOCK))
+			return r;
+		if (errno == EINTR)
+			continue;
+		/* A non-blocking stdin (inherited): wait for it. */
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		(void)poll(&pfd, 1, -1);
+	}
+}
+
+/*
+ * Send stdin as chunks (a 4-byte length, the bytes), hashing them on
+ * the way, then the end (length 0, total, SHA-256).  Memory is one
+ * hpipe ring whatever the stream's length.
+ */
+static int
+stream_pump(struct xfer *x, char *why, size_t n)
+{
+	unsigned char *b, hdr[4], end[STREAM_END_LEN], digest[HASH_SHA256_LEN];
+	ssize_t got;
+
+	for (;;) {
+		if ((b = hpipe_acquire(x->hp)) == NULL)
+			return stage_error(x, why, n);
+		if ((got = stdin_read(b, XFER_BUFSIZE)) == -1)
+			return str_err(why, n, "cannot read standard input: %s",
+			    strerror(errno));
+		if (got == 0)
+			break;
+		/* The server's limit: going on would only be cut off
+		 * later, after sending up to a terabyte for nothing. */
+		if (x->size + (uint64_t)got > FTX_MAX_FILE_SIZE)
+			return str_err(why, n,
+			    "standard input is larger than the %llu-byte limit",
+			    (unsigned long long)FTX_MAX_FILE_SIZE);
+		x->size += (uint64_t)got;
+		x->moved += (uint64_t)got;
+		if (hpipe_submit(x->hp, (size_t)got) == -1)
+			return stage_error(x, why, n);
+		be_put(hdr, (uint64_t)got, 4);
+		if (data_send(x, hdr, sizeof(hdr), why, n) == -1 ||
+		    data_send(x, b, (size_t)got, why, n) == -1)
+			return -1;
+		bar_update(x, x->size);
+	}
+	if (pipe_digest(x, digest, why, n) == -1)
+		return -1;
+	be_put(end, 0, 4);
+	be_put(end + 4, x->size, 8);
+	memcpy(end + 12, digest, sizeof(digest));
+	if (data_send(x, end, sizeof(end), why, n) == -1)
+		return -1;
+	/* As put_digest: the server sees the end at once. */
+	chan_shutdown(&x->dch);
+	return 0;
+}
+
+static int
+stdin_attempt(struct xfer *x, int resume, char *why, size_t n)
+{
+	char line[FTX_LINE_MAX];
+	const char *args[2] = {x->name, "*"};
+	struct rpl_upload up;
+	int rc;
+
+	(void)resume; /* a stream never resumes */
+	if ((rc = attempt_connect(x, why, n)) != EXITCODE_OK)
+		return rc;
+	if ((x->c->caps & RPL_CAP_STREAM) == 0) {
+		str_err(why, n,
+		    "the server is too old for uploads from standard input "
+		    "(no streamed uploads before ftxd 0.4)");
+		return EXITCODE_REFUSED;
+	}
+	x->hp = hpipe_new(XFER_BUFSIZE, 1, NULL, why, n);
+	if (x->hp == NULL)
+		return EXITCODE_FAIL;
+	if ((rc = request(x, "UPLOAD", args, 2, line, NULL, why, n)) !=
+	    EXITCODE_OK)
+		return rc;
+	if (rpl_upload(line, &up, why, n) == -1)
+		return protocol_error(x);
+	if ((rc = data_open(x, up.host, up.port, up.token, why, n)) !=
+	    EXITCODE_OK)
+		return rc;
+	bar_begin(x);
+	if (stream_pump(x, why, n) == -1)
+		return data_failed(x, why, n);
+	return put_finish(x, why, n);
+}
+
+int
+transfer_put_stdin(struct ctl *c, const struct ui *u, const char *name,
+    int flags, char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN] = "";
+	struct xfer x;
+	int rc;
+
+	xfer_init(&x, c, u, name);
+	x.kind = XK_STDIN;
+	x.flags = flags;
+	x.lpath = "-";
+	if ((rc = put_skip(&x, why, sizeof(why))) == EXITCODE_OK &&
+	    x.skipped == NULL)
+		rc = with_retries(&x, stdin_attempt, why, sizeof(why));
+	attempt_cleanup(&x);
+	if (rc == EXITCODE_OK) {
+		report(&x, "put");
+		return rc;
+	}
 	if (rc == EXITCODE_INTEGRITY)
 		str_err(err, errlen, "integrity failure: %s: %s", name, why);
-	else if (rc != EXITCODE_OK)
-		str_err(err, errlen, "put %s: %s", path, why);
+	else
+		str_err(err, errlen, "put - (as %s): %s", name, why);
+	/* Whatever the failure, nothing was stored (docs/PROTOCOL.md). */
+	if (x.moved > 0) {
+		size_t len = strlen(err);
+		char text[256];
+
+		transfer_left_text(text, sizeof(text), "stopped",
+		    TRANSFER_LEFT_STDIN, x.moved, UINT64_MAX);
+		(void)str_fmt(err + len, errlen - len, "; %s", text);
+	}
 	return rc;
 }
 
@@ -1410,6 +1947,7 @@ get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
 {
 	unsigned char digest[HASH_SHA256_LEN];
 	char done_sha[HASH_SHA256_HEXLEN + 1];
+	const char *tail;
 	int rc;
 
 	if (pipe_digest(x, digest, why, n) == -1) {
@@ -1420,20 +1958,49 @@ get_verify(struct xfer *x, const struct rpl_download *d, char *why, size_t n)
 	bar_end(x);
 	if (rc != EXITCODE_OK)
 		return rc;
+	/* On stdout the bytes are gone already: say so. */
+	tail = x->kind == XK_STDOUT ? "the bytes written to standard output "
+				      "are damaged: discard them"
+				    : "download discarded";
 	if (strcmp(x->sha, d->sha256) != 0) {
-		str_err(why, n,
-		    "expected sha256 %s, got %s; download discarded", d->sha256,
-		    x->sha);
+		str_err(why, n, "expected sha256 %s, got %s; %s", d->sha256,
+		    x->sha, tail);
 		return EXITCODE_INTEGRITY;
 	}
 	if (strcmp(done_sha, d->sha256) != 0) {
 		str_err(why, n,
-		    "server announced sha256 %s but finished with %s; "
-		    "download discarded",
-		    d->sha256, done_sha);
+		    "server announced sha256 %s but finished with %s; %s",
+		    d->sha256, done_sha, tail);
 		return EXITCODE_INTEGRITY;
 	}
 	return EXITCODE_OK;
+}
+
+static int committed(struct xfer *x);
+
+/*
+ * --no-clobber: a file that appeared under the name while we downloaded
+ * stays; the rename must not replace it (RENAME_NOREPLACE, or a hard
+ * link where the file system lacks it).  Our verified copy is dropped.
+ */
+static int
+commit_noclobber(struct xfer *x, char *why, size_t n)
+{
+	if (renameat2(x->dirfd, x->part, x->dirfd, x->lname,
+		RENAME_NOREPLACE) == 0)
+		return committed(x);
+	if (errno == EINVAL || errno == ENOSYS) {
+		if (linkat(x->dirfd, x->part, x->dirfd, x->lname, 0) == 0) {
+			(void)unlinkat(x->dirfd, x->part, 0);
+			return committed(x);
+		}
+	}
+	if (errno != EEXIST)
+		return str_err(why, n, "cannot rename into %s: %s", x->dir,
+		    strerror(errno));
+	(void)unlinkat(x->dirfd, x->part, 0);
+	x->skipped = "exists";
+	return committed(x);
 }
 
 /* Make the verified partial durable (with the server's mtime, for a
@@ -1455,9 +2022,18 @@ get_commit(struct xfer *x, char *why, size_t n)
 	if (fsync(x->fd) == -1)
 		return str_err(
 		    why, n, "fsync in %s: %s", x->dir, strerror(errno));
+	if ((x->flags & TRANSFER_NO_CLOBBER) != 0)
+		return commit_noclobber(x, why, n);
 	if (renameat(x->dirfd, x->part, x->dirfd, x->lname) == -1)
 		return str_err(why, n, "cannot rename into %s: %s", x->dir,
 		    strerror(errno));
+	return committed(x);
+}
+
+/* The partial has its final name now (or is gone). */
+static int
+committed(struct xfer *x)
+{
 	tmp_active = 0;
 	x->part[0] = '\0';
 	/* The partial is gone, so its info describes nothing. */
@@ -1467,6 +2043,32 @@ get_commit(struct xfer *x, char *why, size_t n)
 	/* Best effort: persist the rename itself. */
 	(void)fsync(x->dirfd);
 	return 0;
+}
+
+/*
+ * Refuse a download the directory has no room for, before writing a
+ * byte: a full disk helps nobody, and the user learns how much is
+ * missing.  A file system that reports nothing useful is not judged.
+ */
+static int
+space_check(struct xfer *x, char *why, size_t n)
+{
+	char need[32], have[32];
+	struct statvfs vs;
+	uint64_t avail, want = x->size - x->off;
+
+	if (fstatvfs(x->dirfd, &vs) == -1 || vs.f_blocks == 0 ||
+	    vs.f_frsize == 0)
+		return 0;
+	avail = (uint64_t)vs.f_bavail * (uint64_t)vs.f_frsize;
+	if (avail >= want)
+		return 0;
+	x->local_errno = ENOSPC;
+	x->nospace_early = 1;
+	(void)progress_bytes(need, sizeof(need), want);
+	(void)progress_bytes(have, sizeof(have), avail);
+	return str_err(why, n, "not enough space in %s: %s needed, %s free",
+	    x->dir, need, have);
 }
 
 static int
@@ -1488,14 +2090,17 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 		return EXITCODE_FAIL;
 	if ((rc = get_request(x, &d, why, n)) != EXITCODE_OK)
 		return rc;
-	if (x->off == 0) {
+	if (x->off == 0)
 		x->size = d.size;
-		if ((x->keep &&
-			info_write(x, d.sha256, d.size, why, n) == -1) ||
-		    pipe_start(x, 1, why, n) == -1) {
-			ctl_drop(x->c);
-			return EXITCODE_FAIL;
-		}
+	if (space_check(x, why, n) == -1) {
+		ctl_drop(x->c);
+		return EXITCODE_FAIL;
+	}
+	if (x->off == 0 &&
+	    ((x->keep && info_write(x, d.sha256, d.size, why, n) == -1) ||
+		pipe_start(x, 1, why, n) == -1)) {
+		ctl_drop(x->c);
+		return EXITCODE_FAIL;
 	}
 	rc = data_open(x, d.host, d.port, d.token, why, n);
 	if (rc != EXITCODE_OK)
@@ -1519,23 +2124,87 @@ get_attempt(struct xfer *x, int resume, char *why, size_t n)
 
 /*
  * After a failure: a resumable partial with bytes in it stays (hidden,
- * never under the final name) for `get --resume`; an empty one, or a
- * private temporary, goes.
+ * never under the final name) for the same `get` to resume; an empty
+ * one, or a private temporary, goes.  So does one that filled the disk
+ * (ENOSPC, EDQUOT): a full disk is worse than a lost partial.  What
+ * happened to it is appended to `err`.
  */
 static void
-get_leave(struct xfer *x)
+get_leave(struct xfer *x, char *err, size_t errlen)
 {
+	char human[32];
+	size_t len = strlen(err);
 	struct stat sb;
+	int full = x->local_errno == ENOSPC || x->local_errno == EDQUOT;
 
 	/* Only a file we opened and locked is ours to delete. */
 	if (x->part[0] == '\0' || x->fd == -1)
 		return;
-	if (x->keep && fstat(x->fd, &sb) == 0 && sb.st_size > 0)
+	if (fstat(x->fd, &sb) == -1)
+		sb.st_size = 0;
+	(void)progress_bytes(human, sizeof(human), (uint64_t)sb.st_size);
+	if (x->keep && sb.st_size > 0 && (!full || x->nospace_early)) {
+		if (full)
+			(void)str_fmt(err + len, errlen - len,
+			    "; the partial download %s/%s (%s) is kept: free "
+			    "space and run the same command again to resume",
+			    x->dir, x->part, human);
 		return;
+	}
 	(void)unlinkat(x->dirfd, x->part, 0);
 	tmp_active = 0;
 	if (x->keep && x->info[0] != '\0')
 		(void)unlinkat(x->dirfd, x->info, 0);
+	if (full && sb.st_size > 0)
+		(void)str_fmt(err + len, errlen - len,
+		    "; removed the partial download (%s) to free the space",
+		    human);
+}
+
+/* get --no-clobber / --skip-same: set x->skipped if the local file
+ * stays (before any partial is created). */
+static int
+get_skip(struct xfer *x, char *why, size_t n)
+{
+	struct rpl_hash h;
+	struct stat sb;
+	int rc, found, fd, same;
+
+	if ((x->flags & (TRANSFER_NO_CLOBBER | TRANSFER_SKIP_SAME)) == 0)
+		return EXITCODE_OK;
+	if (fstatat(x->dirfd, x->lname, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno == ENOENT)
+			return EXITCODE_OK;
+		str_err(why, n, "cannot stat %s in %s: %s", x->lname, x->dir,
+		    strerror(errno));
+		return EXITCODE_FAIL;
+	}
+	if ((x->flags & TRANSFER_NO_CLOBBER) != 0) {
+		x->skipped = "exists";
+		return EXITCODE_OK;
+	}
+	if (!S_ISREG(sb.st_mode))
+		return EXITCODE_OK;
+	rc = remote_hash(x, &h, &found, why, n);
+	/* No such file: the download itself says so. */
+	if (rc != EXITCODE_OK || !found)
+		return rc;
+	fd = openat(x->dirfd, x->lname,
+	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd == -1) {
+		str_err(why, n, "cannot open %s in %s: %s", x->lname, x->dir,
+		    strerror(errno));
+		return EXITCODE_FAIL;
+	}
+	same = same_file(x, fd, (uint64_t)sb.st_size, &h, why, n);
+	close(fd);
+	if (same == -1)
+		return EXITCODE_FAIL;
+	if (same) {
+		x->skipped = "same";
+		x->size = h.size;
+	}
+	return EXITCODE_OK;
 }
 
 /* A download, with the tree's settings (`t` may be NULL). */
@@ -1544,33 +2213,117 @@ get_file(struct ctl *c, const struct ui *u, const char *name, int dirfd,
     const char *dir, int flags, const struct transfer_tree *t, char *err,
     size_t errlen)
 {
-	char why[FTX_ERRLEN] = "";
+	char why[FTX_ERRLEN] = "", lpath[FTX_PATH_MAX];
 	struct xfer x;
 	int rc = EXITCODE_FAIL;
 
 	xfer_init(&x, c, u, name);
+	x.flags = flags;
 	x.dir = dir;
 	x.dirfd = dirfd;
 	x.lname = t != NULL && t->lname != NULL ? t->lname : path_base(name);
+	if (str_fmt(lpath, sizeof(lpath), "%s/%s", dir, x.lname) == -1)
+		(void)str_copy(lpath, sizeof(lpath), x.lname);
+	x.lpath = lpath;
 	if (t != NULL && t->has_mtime) {
 		x.has_mtime = 1;
 		x.mtime = t->mtime;
 	}
-	if (get_open(&x, why, sizeof(why)) == 0)
-		rc = with_retries(&x, flags, get_attempt, why, sizeof(why));
+	if ((rc = get_skip(&x, why, sizeof(why))) == EXITCODE_OK &&
+	    x.skipped == NULL) {
+		rc = EXITCODE_FAIL;
+		if (get_open(&x, why, sizeof(why)) == 0)
+			rc = with_retries(&x, get_attempt, why, sizeof(why));
+	}
 	attempt_cleanup(&x);
-	if (rc != EXITCODE_OK)
-		get_leave(&x);
-	/* Closing drops our lock on the partial. */
-	if (x.fd != -1)
-		close(x.fd);
 	if (rc == EXITCODE_OK)
-		ui_summary(u, "downloaded", name, x.size, progress_now() - x.t0,
-		    x.sha);
+		report(&x, "get");
 	else if (rc == EXITCODE_INTEGRITY)
 		str_err(err, errlen, "integrity failure: %s: %s", name, why);
 	else
 		str_err(err, errlen, "get %s: %s", name, why);
+	if (rc != EXITCODE_OK) {
+		gave_up(&x, rc, err, errlen);
+		get_leave(&x, err, errlen);
+	}
+	/* Closing drops our lock on the partial. */
+	if (x.fd != -1)
+		close(x.fd);
+	return rc;
+}
+
+/* ---- download to standard output (get -o -) ---- */
+
+/* hpipe's writer stage: stdout, in order (a pipe has no offsets). */
+static int
+stdout_write(void *arg, const void *b, size_t len, uint64_t off)
+{
+	(void)arg;
+	(void)off;
+	return net_write_all(STDOUT_FILENO, b, len) == -1 ? errno : 0;
+}
+
+static int
+out_attempt(struct xfer *x, int resume, char *why, size_t n)
+{
+	struct hpipe_io io;
+	struct rpl_download d;
+	int rc;
+
+	(void)resume; /* what went out cannot be taken back */
+	if ((rc = attempt_connect(x, why, n)) != EXITCODE_OK)
+		return rc;
+	if ((rc = get_request(x, &d, why, n)) != EXITCODE_OK)
+		return rc;
+	x->size = d.size;
+	memset(&io, 0, sizeof(io));
+	io.write_at = stdout_write;
+	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, &io,
+	    why, n);
+	if (x->hp == NULL) {
+		ctl_drop(x->c);
+		return EXITCODE_FAIL;
+	}
+	if ((rc = data_open(x, d.host, d.port, d.token, why, n)) !=
+	    EXITCODE_OK)
+		return rc;
+	bar_begin(x);
+	if (pump(x, 0, why, n) == -1)
+		return data_failed(x, why, n);
+	chan_close(&x->dch);
+	return get_verify(x, &d, why, n);
+}
+
+int
+transfer_get_stdout(struct ctl *c, const struct ui *u, const char *name,
+    char *err, size_t errlen)
+{
+	char why[FTX_ERRLEN] = "";
+	struct xfer x;
+	int rc;
+
+	xfer_init(&x, c, u, name);
+	x.kind = XK_STDOUT;
+	x.dir = STDOUT_NAME; /* for "cannot write to ..." */
+	x.lpath = "-";
+	rc = with_retries(&x, out_attempt, why, sizeof(why));
+	attempt_cleanup(&x);
+	if (rc == EXITCODE_OK)
+		report(&x, "get");
+	else if (rc == EXITCODE_INTEGRITY)
+		str_err(err, errlen, "integrity failure: %s: %s", name, why);
+	else
+		str_err(err, errlen, "get %s: %s", name, why);
+	if (rc != EXITCODE_OK && x.moved > 0) {
+		size_t len = strlen(err);
+		char text[256];
+
+		if (rc != EXITCODE_INTEGRITY) {
+			transfer_left_text(text, sizeof(text), "stopped",
+			    TRANSFER_LEFT_STDOUT, x.moved, x.size);
+			(void)str_fmt(err + len, errlen - len, "; %s", text);
+		}
+	}
 	return rc;
 }
 

@@ -7,14 +7,15 @@
  * is renamed over the final name only after its hash matched; an
  * existing local file of that name is never touched before that.
  *
- * Resuming (docs/PROTOCOL.md, "Resuming"):
+ * Resuming (docs/PROTOCOL.md, "Resuming") is the default, as with lftp
+ * and `curl -C -`; TRANSFER_NO_RESUME starts over:
  *   - A download's partial has a name derived from the file name,
  *     ".ftx-part-<32 hex>", and an info file ".ftx-part-<32 hex>.info"
  *     recording the server's SHA-256 and size it belongs to.  An
- *     interrupted download keeps both, so `ftx get --resume` (and every
- *     automatic retry) asks only for the missing bytes, after checking
- *     with HASH that the file did not change on the server.  Bytes that
- *     failed verification are discarded.
+ *     interrupted download keeps both, so the same `ftx get` again (and
+ *     every automatic retry) asks only for the missing bytes, after
+ *     checking with HASH that the file did not change on the server.
+ *     Bytes that failed verification are discarded.
  *   - An upload asks the server how much it kept (PARTIAL) and sends
  *     the rest; the final digest always covers the whole file.
  *   - Transient failures (a lost or refused connection, a dropped data
@@ -36,9 +37,16 @@
 #include "ftx_limits.h"
 #include "ui.h"
 
-/* transfer_put_opt/transfer_get_opt flags: continue an interrupted
- * transfer instead of starting over (put/get --resume). */
+/* transfer_put_opt/transfer_get_opt flags.  Resuming is the default:
+ * TRANSFER_RESUME is still accepted (put/get --resume) and changes
+ * nothing; TRANSFER_NO_RESUME (--no-resume) starts the first attempt
+ * over.  TRANSFER_NO_CLOBBER (--no-clobber) leaves an existing
+ * destination alone; TRANSFER_SKIP_SAME (--skip-same) skips a file whose
+ * destination has the same SHA-256.  Either reports "skipped". */
 #define TRANSFER_RESUME 1
+#define TRANSFER_NO_RESUME 2
+#define TRANSFER_NO_CLOBBER 4
+#define TRANSFER_SKIP_SAME 8
 
 /* ".ftx-part-" + 32 hex digits + ".info" + NUL, rounded up. */
 #define TRANSFER_PART_MAX 64
@@ -48,7 +56,9 @@
 
 /* Keep (rather than remove) a download's partial if SIGINT, SIGTERM or
  * SIGHUP ends us, so it can be resumed; a non-resumable temporary is
- * removed. */
+ * removed.  During a transfer the signal also prints where it stopped
+ * and what to do ("interrupted at 67% (203.0 MiB of 300.0 MiB); run the
+ * same command again to resume"); then we die of it (exit 130, 143). */
 void transfer_signals(void);
 /*
  * Where data connections go: NULL or "control" (the default) means the
@@ -72,6 +82,21 @@ int transfer_put(struct ctl *c, const struct ui *u, const char *path,
     const char *name, char *err, size_t errlen);
 int transfer_put_opt(struct ctl *c, const struct ui *u, const char *path,
     const char *name, int flags, char *err, size_t errlen);
+/*
+ * put - --as NAME: upload standard input under `name`, streamed (size
+ * unknown; the server's `stream` capability, docs/PROTOCOL.md).  Bytes
+ * read from stdin cannot be read again: once one was, a failure is
+ * final.  Only TRANSFER_NO_CLOBBER applies.
+ */
+int transfer_put_stdin(struct ctl *c, const struct ui *u, const char *name,
+    int flags, char *err, size_t errlen);
+/*
+ * get NAME -o -: the file's bytes on standard output, hashed as they go.
+ * They are written before the digest can be checked: a mismatch is
+ * EXITCODE_INTEGRITY with a message saying the output is damaged.
+ */
+int transfer_get_stdout(struct ctl *c, const struct ui *u, const char *name,
+    char *err, size_t errlen);
 /* Download `name` (a path, already checked) to `dir`/its last component; `dir`
  * is only used in messages, `dirfd` for every file operation. */
 int transfer_get(struct ctl *c, const struct ui *u, const char *name, int dirfd,
@@ -124,6 +149,18 @@ int transfer_part_name(char *out, size_t n, const char *name);
 /* The info file's one line for a partial of `name` (size, sha256). */
 int transfer_info_format(
     char *out, size_t n, const char *sha256, uint64_t size, const char *name);
+/*
+ * The line an interruption prints, into out[n] (async-signal-safe: no
+ * stdio, no locale): `verb` ("interrupted", "gave up"), then where the
+ * transfer stood and what to do.  `kind` is a TRANSFER_LEFT_* value;
+ * `total` is UINT64_MAX when unknown (stdin).
+ */
+#define TRANSFER_LEFT_RESUME 1 /* the same command again resumes */
+#define TRANSFER_LEFT_STDIN 2 /* a stream from stdin: nothing stored */
+#define TRANSFER_LEFT_STDOUT 3 /* stdout: the output is incomplete */
+#define TRANSFER_LEFT_NOTHING 4 /* a private temporary, removed */
+void transfer_left_text(char *out, size_t n, const char *verb, int kind,
+    uint64_t done, uint64_t total);
 /* Parse an info file's contents: 0 with sha256[65] and *size if it is
  * exactly the line transfer_info_format writes for `name`, else -1. */
 int transfer_info_parse(

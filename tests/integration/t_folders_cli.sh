@@ -50,7 +50,7 @@ fi
 
 # ---------------------------------------------------------------- mkdir
 assert_exit 0 "mkdir -p a/b/c" ftx mkdir -p a/b/c
-assert_match 'created a/b/c/' "$(cat "$OUT")" "mkdir says what it made"
+assert_match 'created a/b/c/' "$(cat "$ERR")" "mkdir says what it made"
 assert_exit 0 "mkdir -p of an existing directory" ftx mkdir -p a/b/c
 assert_exit 4 "mkdir of an existing directory without -p" ftx mkdir a/b/c
 assert_match 'EXISTS' "$(cat "$ERR")" "mkdir: EXISTS"
@@ -65,7 +65,7 @@ assert_eq "" "$(cat "$OUT")" "--quiet mkdir: empty stdout"
 assert_exit 0 "put six files" ftx put "$src/a.txt" "$src/b.log" "$src/c.gz" \
     "$src/d.gz" "$src/g1.gz" "$src/g2.gz"
 assert_exit 0 "mv c.gz a/b/c.gz" ftx mv c.gz a/b/c.gz
-assert_match 'moved c.gz -> a/b/c.gz' "$(cat "$OUT")" "mv says what it moved"
+assert_match 'moved c.gz -> a/b/c.gz' "$(cat "$ERR")" "mv says what it moved"
 assert_exit 0 "mv d.gz a/b/c/d.gz" ftx mv d.gz a/b/c/d.gz
 
 # ---------------------------------------------------------------- ls
@@ -141,7 +141,7 @@ assert_exit 4 "rm of a directory without -r" ftx rm z
 assert_match 'is a directory \(use rm -r\)' "$(cat "$ERR")" "rm says to use -r"
 assert_exit 0 "z survived rm" ftx stat z/c.gz
 assert_exit 0 "rm -r z" ftx rm -r z
-assert_match 'deleted z/ \(2 files\)' "$(cat "$OUT")" "rm -r says what it deleted"
+assert_match 'deleted z/ \(2 files\)' "$(cat "$ERR")" "rm -r says what it deleted"
 assert_exit 4 "z is gone" ftx stat z
 assert_exit 0 "rm -r of a file" ftx rm -r a/moved.txt
 assert_exit 4 "rm -r of a missing path" ftx rm -r nosuch
@@ -155,7 +155,7 @@ if [ -d "$AREA" ] && mkdir -p "$AREA/big/in/deep" 2>/dev/null; then
 	assert_exit 0 "ls -R of a tree of 1130 files" ftx ls -R big
 	assert_eq 1132 "$(wc -l <"$OUT")" "ls -R big: every entry, once"
 	assert_exit 0 "rm -r of 1130 files (two rounds)" ftx rm -r big
-	assert_match 'deleted big/ \(1130 files\)' "$(cat "$OUT")" "rm -r counted every file"
+	assert_match 'deleted big/ \(1130 files\)' "$(cat "$ERR")" "rm -r counted every file"
 	assert_exit 4 "big is gone" ftx stat big
 	assert_no_file "$AREA/big" "big is gone from the disk"
 else

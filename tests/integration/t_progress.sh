@@ -74,5 +74,6 @@ assert_eq 0 "$(segments | wc -l)" "--quiet shows no progress on a terminal"
 # Not a terminal: no progress, no carriage returns.
 assert_exit 0 "put to a pipe" ftx put "$src/p.bin"
 if grep -aq $'\r' "$OUT" "$ERR"; then fail "carriage returns in non-terminal output"; else pass "no progress when not a terminal"; fi
-assert_eq 1 "$(wc -l <"$OUT")" "one summary line on stdout"
+assert_eq 0 "$(wc -l <"$OUT")" "nothing on stdout (it is for data and results)"
+assert_eq 1 "$(wc -l <"$ERR")" "one summary line on stderr"
 finish

@@ -256,7 +256,7 @@ for pct in 10 50 99; do
 
 	assert_exit 0 "upload $pct%: ftx put --resume" pftx put --resume "$src/big" --as "$name"
 	assert_file_same "$src/big" "$ROOT/$name" "upload $pct%: resumed file identical"
-	assert_match "$bigsha" "$(cat "$OUT")" "upload $pct%: ftx reports the whole file's sha256"
+	assert_match "$bigsha" "$(cat "$ERR")" "upload $pct%: ftx reports the whole file's sha256"
 	if wait_for 5 eval "[ -n \"\$(proxy_bytes 2 up)\" ]"; then
 		sent=$(proxy_bytes 2 up)
 		# The resumed data connection carries the token line, the
@@ -308,7 +308,7 @@ for pct in 10 50 99; do
 
 	assert_exit 0 "download $pct%: ftx get --resume" pftx get --resume "$name" -o "$dl"
 	assert_file_same "$src/big" "$dl/$name" "download $pct%: resumed file identical"
-	assert_match "$bigsha" "$(cat "$OUT")" "download $pct%: ftx reports the whole file's sha256"
+	assert_match "$bigsha" "$(cat "$ERR")" "download $pct%: ftx reports the whole file's sha256"
 	if wait_for 5 eval "[ -n \"\$(proxy_bytes 2 down)\" ]"; then
 		assert_eq $((SIZE - kept)) "$(proxy_bytes 2 down)" "download $pct%: the resume received only the missing bytes"
 	else

@@ -59,7 +59,7 @@ ln -s ../docs "$SRC/photos/link"
 assert_exit 0 "put -r of a tree" ftx put -r "$SRC" tree
 assert_match 'skipped photos/link: symbolic link' "$(cat "$ERR")" \
     "a symbolic link is skipped with a notice"
-assert_match '^sent 155 files' "$(cat "$OUT")" "put -r says what it sent"
+assert_match '^sent 155 files' "$(cat "$ERR")" "put -r says what it sent"
 files_of "$SRC" | grep -v '^photos/link' >"$TMPD/src.list"
 server_tree tree >"$TMPD/srv.list"
 assert_eq "$(cat "$TMPD/src.list")" "$(cat "$TMPD/srv.list")" \
