@@ -414,6 +414,10 @@ led_complete_path(struct led *e)
 	if (strlen(k->common) > strlen(base)) {
 		if (append(e, k->common + strlen(base)) == -1)
 			goto bell;
+		if (k->n > 1) {
+			e->tabs = 1; /* the next Tab lists, as in a shell */
+			goto bell;
+		}
 	} else if (k->n > 1) {
 		if (e->tabs < 2)
 			goto bell;

@@ -245,8 +245,8 @@ say_where(const struct menu *m, const char *name)
 	if (realpath(m->dldir, abs) == NULL ||
 	    str_fmt(full, sizeof(full), "%s/%s", abs, path_base(name)) == -1)
 		return;
-	/* SECURITY: local path shown escaped like any other text (the name
-	 * passed path_check; the folder is the user's). */
+	/* Escaped like any other text we print (the name passed
+	 * path_check; the folder is the user's own choice). */
 	(void)ui_safe(safe, sizeof(safe), full);
 	printf("saved to %s\n", safe);
 	fflush(stdout);

@@ -16,6 +16,10 @@ mkdir -p "$HOME/docs" "$HOME/bin"
 printf 'the report\n' >"$HOME/docs/report-2026.txt"
 mkrand "$HOME/alpha-one.bin" 1000
 mkrand "$HOME/alpha-two.bin" 2000
+# A name with an escape sequence (it sets the window title) and one with
+# a bidi override: never candidates, never on the terminal.
+: >"$HOME/alpha-"$'\e]0;pwned\a'
+: >"$HOME/alpha-"$'\u202e'"nib.exe"
 mkdir -p "$TMPD/cwd"
 cd "$TMPD/cwd" || exit 1
 
@@ -37,9 +41,9 @@ on_tty() {
 	    "$FTX_BIN --host 127.0.0.1 --port $CTRL_PORT $MENU_CMD" /dev/null >"$out" 2>&1
 	TTY_RC=$?
 }
-# The screen's text: escape sequences and carriage returns dropped.
+# The screen's text: erase-line dropped, a carriage return starts a line.
 screen() {
-	sed 's/\x1b\[K//g' "$1" | tr -d '\r'
+	sed 's/\x1b\[K//g' "$1" | tr '\r' '\n'
 }
 MENU_CMD=menu
 
@@ -52,8 +56,8 @@ assert_file_same "$HOME/docs/report-2026.txt" "$ROOT/report-2026.txt" "~/do<Tab>
 assert_match 'File to upload: ~/docs/report-2026\.txt$' "$(screen "$TMPD/t1.out" | grep -a 'File to upload' | tail -n 1)" \
     "the completed path is shown as typed (with ~)"
 
-# Two candidates: Tab goes to their common prefix ("alpha-"), a second
-# Tab lists both; then "t<Tab>" completes alpha-two.bin.
+# Two candidates: Tab goes to their common prefix ("alpha-") with the
+# bell, a second Tab lists both; then "t<Tab>" completes alpha-two.bin.
 on_tty "$TMPD/t2.out" '1\n' '~/al\t' '\t' 't\t' '\n' '\n' '0\n'
 assert_eq 0 "$TTY_RC" "menu: upload after a listing"
 assert_file_same "$HOME/alpha-two.bin" "$ROOT/alpha-two.bin" "~/al<Tab><Tab>t<Tab> uploaded alpha-two.bin"
@@ -64,14 +68,19 @@ else
 	fail "no listing of alpha-one.bin alpha-two.bin in: $(screen "$TMPD/t2.out" | grep -a alpha | head -n 5)"
 fi
 if grep -aq $'\a' "$TMPD/t2.out"; then pass "an ambiguous first Tab rings the bell"; else fail "no bell on an ambiguous Tab"; fi
+if grep -aqF -e $'\e]0;' -e $'\u202e' "$TMPD/t2.out"; then
+	fail "a file name with an escape sequence or a bidi override reached the terminal"
+else
+	pass "file names with control or bidi characters are no candidates"
+fi
 
 # No match: the bell, the line unchanged; a ~ path that does not exist
 # is reported, and the menu goes on.
-on_tty "$TMPD/t3.out" '1\n' '~/zz\t' '\n' '0\n'
+on_tty "$TMPD/t3.out" '1\n' '~/zz\t' '\n' '\n' '0\n'
 assert_eq 0 "$TTY_RC" "menu: a path that does not exist"
 assert_match 'zz' "$(screen "$TMPD/t3.out" | grep -a '^ftx: ')" "...is reported"
 assert_match "$HOME/zz" "$(screen "$TMPD/t3.out" | grep -a '^ftx: ')" "...with ~ expanded"
-assert_match '0\) Quit' "$(screen "$TMPD/t3.out" | tail -n 3)" "...and the menu is shown again"
+assert_eq 2 "$(screen "$TMPD/t3.out" | grep -ac '0) Quit')" "...and the menu is shown again"
 
 # ---------------------------------------------------------------- the download folder
 printf 'remote payload\n' >"$ROOT/payload.txt"

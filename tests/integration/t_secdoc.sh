@@ -188,11 +188,30 @@ rows() {
 	}' "$1"
 }
 
+# has_word WORD FILE / has_unit_fn NAME FILE: grep -w, and a line that
+# starts "NAME(", remembered: check runs six times over mostly the same
+# rows, and a grep per row and test was most of this suite's time.
+declare -A WORD_SEEN UNIT_SEEN
+has_word() {
+	local k=$1$'\t'$2
+	if [ -z "${WORD_SEEN[$k]:-}" ]; then
+		if grep -qw -- "$1" "$2"; then WORD_SEEN[$k]=y; else WORD_SEEN[$k]=n; fi
+	fi
+	[ "${WORD_SEEN[$k]}" = y ]
+}
+has_unit_fn() {
+	local k=$1$'\t'$2
+	if [ -z "${UNIT_SEEN[$k]:-}" ]; then
+		if grep -qE "^$1\(" "$2"; then UNIT_SEEN[$k]=y; else UNIT_SEEN[$k]=n; fi
+	fi
+	[ "${UNIT_SEEN[$k]}" = y ]
+}
+
 # check DOC: every SECURITY comment has a row, every row's file, function
 # and tests exist.  Prints one line per problem; the count is returned in
 # PROBLEMS.
 check() {
-	local doc=$1 file fn line tests t path unit
+	local doc=$1 file fn line tests t path unit rest
 	PROBLEMS=0
 	rows "$doc" >"$TMPD/rows"
 	# A "|" inside a cell would shift the columns: four cells exactly.
@@ -222,7 +241,7 @@ check() {
 			PROBLEMS=$((PROBLEMS + 1))
 			continue
 		fi
-		if [ "$fn" != "(file)" ] && ! grep -qw -- "$fn" "$REPO/$file"; then
+		if [ "$fn" != "(file)" ] && ! has_word "$fn" "$REPO/$file"; then
 			echo "row for $file: no $fn in it"
 			PROBLEMS=$((PROBLEMS + 1))
 		fi
@@ -235,7 +254,10 @@ check() {
 		# tools *.c, or paths under tests/.  A bare test_name after a
 		# unit-test file is a function of it.
 		unit=
-		for t in $(printf '%s\n' "$tests" | grep -oE '[A-Za-z0-9_./-]+'); do
+		rest=$tests
+		while [[ $rest =~ [A-Za-z0-9_./-]+ ]]; do
+			t=${BASH_REMATCH[0]}
+			rest=${rest#*"$t"}
 			t=${t%.}
 			case $t in
 			tests/*) path=$t ;;
@@ -243,7 +265,7 @@ check() {
 			test_*.c) path=tests/unit/$t ;;
 			fuzz_*.c) path=tests/fuzz/$t ;;
 			test_*)
-				if [ -n "$unit" ] && ! grep -qE "^$t\(" "$REPO/$unit"; then
+				if [ -n "$unit" ] && ! has_unit_fn "$t" "$REPO/$unit"; then
 					echo "row for $file $fn: no unit test $t in $unit"
 					PROBLEMS=$((PROBLEMS + 1))
 				fi
