@@ -278,6 +278,12 @@ parse_args(struct app *a, const char *cmd, int argc, char **argv,
 			    "%s: unknown option '%s' (see 'ftx help %s')", cmd,
 			    argv[i], cmd);
 	}
+	/* An option that takes a remote path takes a URL too. */
+	for (o = opts; o != NULL && o->lng != NULL; o++)
+		if (o->val != NULL && *o->val != NULL &&
+		    strcmp(o->lng, "--as") == 0 && url_is_url(*o->val) &&
+		    (r = url_operand(a, cmd, (char *)(uintptr_t)*o->val)) != 0)
+			return r;
 	return app_setup(a);
 }
 
@@ -408,24 +414,16 @@ put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
  * put FILE... URL: the last operand, a URL, is where the files go: a
  * path ending in '/' (or the top) is a directory, into[n] gets it and
  * each file keeps its base name; else it is the one FILE's new name
- * (*as).  --as may be a URL too.  0 or EXITCODE_USAGE.
+ * (*as).  0 or EXITCODE_USAGE.
  */
 static int
-put_dest(struct app *a, struct operands *ops, const char **as, char *asbuf,
-    size_t asn, char *into, size_t n)
+put_dest(struct operands *ops, const char **as, char *into, size_t n)
 {
 	const char *d;
 	size_t len;
-	int i, rc;
+	int i;
 
 	into[0] = '\0';
-	if (*as != NULL && url_is_url(*as)) {
-		if (str_copy(asbuf, asn, *as) == -1)
-			return usage_error("put: --as URL too long");
-		if ((rc = url_operand(a, "put", asbuf)) != 0)
-			return rc;
-		*as = asbuf;
-	}
 	for (i = 0; i + 1 < ops->n; i++)
 		if (ops->url[i])
 			return usage_error("put: only the last operand may "
@@ -455,8 +453,8 @@ put_dest(struct app *a, struct operands *ops, const char **as, char *asbuf,
 
 /* Where FILE is stored: --as, or into/basename, or its base name. */
 static const char *
-put_name(const char *as, const char *into, const char *file, char *buf,
-    size_t n)
+put_name(
+    const char *as, const char *into, const char *file, char *buf, size_t n)
 {
 	if (as != NULL)
 		return as;
@@ -476,13 +474,12 @@ cmd_put(struct app *a, int argc, char **argv, struct operands *ops)
 	    {"--recursive", "-r", NULL, &rec}, {"-L", NULL, NULL, &follow},
 	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN], why[FTX_ERRLEN], into[FTX_RPATH_MAX + 2];
-	char asbuf[FTX_URL_MAX + 1], nbuf[FTX_RPATH_MAX + FTX_NAME_MAX + 2];
+	char nbuf[FTX_RPATH_MAX + FTX_NAME_MAX + 2];
 	int i, rc, first = EXITCODE_OK;
 
 	if ((rc = parse_args(a, "put", argc, argv, opts, ops)) != 0)
 		return rc;
-	if (!rec && (rc = put_dest(a, ops, &as, asbuf, sizeof(asbuf), into,
-			 sizeof(into))) != 0)
+	if (!rec && (rc = put_dest(ops, &as, into, sizeof(into))) != 0)
 		return rc;
 	if (rec)
 		return put_tree(a, ops, as, follow, json);
@@ -1204,7 +1201,8 @@ static const struct command commands[] = {
 	"partial waits in DIR as .ftx-part-*).\n"
 	"\n"
 	"  -o, --output DIR\n"
-	"                 where files go (default " FTX_DEFAULT_DOWNLOAD_DIR ");\n"
+	"                 where files go (default " FTX_DEFAULT_DOWNLOAD_DIR
+	");\n"
 	"                 '-' writes the one PATH to standard output\n"
 	"  --no-resume    throw away a partial download and start over\n"
 	"  --resume       continue a partial download (the default)\n"
@@ -1221,11 +1219,11 @@ static const struct command commands[] = {
 	"a URL; files whose SHA-256 matches are not sent.\n"
 	"\n"
 	"  --delete       remove from DST what SRC lacks\n"
-	"  -n, --dry-run  print \"send PATH\" / \"delete PATH\", change nothing\n"
+	"  -n, --dry-run  print \"send PATH\" / \"delete PATH\", change "
+	"nothing\n"
 	"  --json         one JSON summary on stdout\n"
 	"  -L             follow symbolic links in a local SRC\n"},
-    {"ls", cmd_ls, "ls [-R] [-l] [-h] [--json] [PATH]",
-	"list a directory",
+    {"ls", cmd_ls, "ls [-R] [-l] [-h] [--json] [PATH]", "list a directory",
 	"List PATH (default: the top): size, modification time, path, '/'\n"
 	"after a directory. PATH may be a glob ('logs/*.gz') or a URL.\n"
 	"\n"
@@ -1395,13 +1393,19 @@ cmd_help(struct app *a, int argc, char **argv, struct operands *ops)
 
 	(void)a;
 	(void)ops;
-	for (i = 0; i < argc; i++)
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
+			help_command("help");
+			return EXITCODE_OK;
+		}
 		if (strcmp(argv[i], "--commands") == 0) {
 			/* For shell completion: the names, one per line. */
 			for (size_t k = 0; k < NCOMMANDS; k++)
 				printf("%s\n", commands[k].name);
 			return EXITCODE_OK;
 		}
+	}
 	if (argc == 0) {
 		help_general();
 		return EXITCODE_OK;
@@ -1479,8 +1483,7 @@ static const struct gopt {
     {"--tls", NULL, offsetof(struct src, tls), 0},
     {"--accept-new", NULL, offsetof(struct src, accept_new), 0},
     {"--insecure", NULL, offsetof(struct src, insecure), 0},
-    {"--allow-plaintext-password", NULL, offsetof(struct src, allow_plain),
-	0},
+    {"--allow-plaintext-password", NULL, offsetof(struct src, allow_plain), 0},
 };
 
 /*
@@ -1601,18 +1604,18 @@ resolve_host(struct globals *g, const struct src *cli, const struct src *env,
 		h = FTX_DEFAULT_HOST;
 	if (h[0] == '\0')
 		return usage_error("empty host name");
-	if (url_hostport(h, name, sizeof(name), given_port, err,
-		sizeof(err)) == -1)
+	if (url_hostport(h, name, sizeof(name), given_port, err, sizeof(err)) ==
+	    -1)
 		return usage_error("bad host '%s': %s", h, err);
 	r = 0;
 	if (hostcfg_path(path, sizeof(path), &must) == 0 &&
-	    (r = hostcfg_lookup(path, must, name, &g->cfg, err,
-		 sizeof(err))) == -1)
+	    (r = hostcfg_lookup(path, must, name, &g->cfg, err, sizeof(err))) ==
+		-1)
 		return usage_error("%s", err);
 	if (r == 0)
 		memset(&g->cfg, 0, sizeof(g->cfg)), g->cfg.tls = -1,
-				      g->cfg.accept_new = -1,
-				      g->cfg.retries = -1;
+						    g->cfg.accept_new = -1,
+						    g->cfg.retries = -1;
 	(void)str_copy(g->host, sizeof(g->host),
 	    g->cfg.hostname[0] != '\0' ? g->cfg.hostname : name);
 	return 0;
@@ -1633,8 +1636,8 @@ number(const char *s, const char *what, uint64_t min, uint64_t max, int *out)
 
 /* Port and retries: command line, config, environment, default. */
 static int
-resolve_numbers(struct globals *g, const struct src *cli,
-    const struct src *env, int given_port)
+resolve_numbers(struct globals *g, const struct src *cli, const struct src *env,
+    int given_port)
 {
 	g->port = FTX_DEFAULT_PORT;
 	if (cli->port_str != NULL)
@@ -1679,8 +1682,8 @@ resolve_security(
 	g->quiet = cli->quiet;
 	g->cacert = pick(cli->cacert, g->cfg.cacert, NULL);
 	g->pin_str = pick(cli->pin_str, g->cfg.pin, NULL);
-	g->known_hosts = pick(cli->known_hosts, g->cfg.known_hosts,
-	    env->known_hosts);
+	g->known_hosts =
+	    pick(cli->known_hosts, g->cfg.known_hosts, env->known_hosts);
 	g->pass_file = pick(cli->pass_file, g->cfg.pass_file, NULL);
 	g->data_host = pick(cli->data_host, g->cfg.data_host, NULL);
 	user = pick(cli->user, g->cfg.user, env->user);

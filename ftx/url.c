@@ -40,8 +40,8 @@ check_host(const char *h, size_t n, int v6, char *err, size_t errlen)
 		return str_err(err, errlen, "host name too long");
 	for (i = 0; i < n; i++)
 		if (!(v6 ? v6_char(h[i]) : host_char(h[i])))
-			return str_err(err, errlen,
-			    "invalid character in host name");
+			return str_err(
+			    err, errlen, "invalid character in host name");
 	return 0;
 }
 
@@ -73,8 +73,9 @@ hostport(const char *s, size_t n, char *host, size_t hostlen, int *port,
 	*port = 0;
 	if (n > 0 && s[0] == '[') {
 		if ((colon = memchr(s, ']', n)) == NULL)
-			return str_err(err, errlen, "missing ']' after an "
-						    "IPv6 address");
+			return str_err(err, errlen,
+			    "missing ']' after an "
+			    "IPv6 address");
 		hn = (size_t)(colon - s - 1);
 		s++;
 		v6 = 1;
@@ -85,8 +86,8 @@ hostport(const char *s, size_t n, char *host, size_t hostlen, int *port,
 	} else {
 		colon = memchr(s, ':', n);
 		/* Two colons or more: a bare IPv6 address, no port. */
-		if (colon != NULL && memchr(colon + 1, ':',
-					 (size_t)(end - colon - 1)) != NULL) {
+		if (colon != NULL &&
+		    memchr(colon + 1, ':', (size_t)(end - colon - 1)) != NULL) {
 			colon = NULL;
 			v6 = 1;
 		}
@@ -99,8 +100,8 @@ hostport(const char *s, size_t n, char *host, size_t hostlen, int *port,
 	memcpy(host, s, hn);
 	host[hn] = '\0';
 	if (colon != NULL && colon < end)
-		return parse_port(colon + 1, (size_t)(end - colon - 1), port,
-		    err, errlen);
+		return parse_port(
+		    colon + 1, (size_t)(end - colon - 1), port, err, errlen);
 	return 0;
 }
 
@@ -133,8 +134,7 @@ decode(const char *s, char *out, size_t n, char *err, size_t errlen)
 				    "malformed %%-escape in the URL");
 			/* SECURITY: %00 would cut the path short unseen. */
 			if (c == 0)
-				return str_err(
-				    err, errlen, "%%00 in the URL");
+				return str_err(err, errlen, "%%00 in the URL");
 			s += 2;
 		}
 		if (w + 1 >= n)
@@ -176,13 +176,14 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 			    "no password in URLs: use --password-file or "
 			    "FTX_PASSWORD");
 		if (!pass_user_ok(u->user))
-			return str_err(err, errlen, "invalid user name in "
-						    "the URL");
+			return str_err(err, errlen,
+			    "invalid user name in "
+			    "the URL");
 		n -= (size_t)(at - auth) + 1;
 		auth = at + 1;
 	}
-	if (hostport(auth, n, u->host, sizeof(u->host), &u->port, err,
-		errlen) == -1)
+	if (hostport(
+		auth, n, u->host, sizeof(u->host), &u->port, err, errlen) == -1)
 		return -1;
 	if (slash == NULL)
 		return 0;

@@ -6,21 +6,36 @@
 
 REPO=$(cd "$ITEST_DIR/../.." && pwd)
 
-# The long options a help text mentions, one per line.
+# The long options a help text mentions, and the short ones that start
+# an option line ("  -o, --output DIR"), one per line.
 help_options() {
-	grep -oE -- '--[a-z0-9][a-z0-9-]*' "$1" | sed 's/-*$//' | sort -u
+	{
+		grep -oE -- '--[a-z0-9][a-z0-9-]*' "$1" | sed 's/-*$//'
+		grep -oE -- '^ +-[A-Za-z0-9]([ ,]|$)' "$1" | tr -d ' ,'
+	} | sort -u
 }
 
-# check PROGRAM PAGE: every option of PROGRAM --help is in PAGE's roff
-# source (with the \- escapes and font changes taken out).
+# check PROGRAM PAGE [COMMAND]: every option of `PROGRAM --help` (or of
+# `PROGRAM help COMMAND`, a command's own help) is in PAGE's roff source
+# (with the \- escapes and font changes taken out).
 check() {
-	local prog=$1 page=$2 name src opts missing='' o n=0
-	name=$(basename "$prog")
-	if ! "$prog" --help >"$TMPD/$name.help" 2>&1; then
+	local prog=$1 page=$2 cmd=${3:-} name src opts missing='' o n=0
+	name=$(basename "$prog")${cmd:+ $cmd}
+	if [ -n "$cmd" ]; then
+		"$prog" help "$cmd" >"$TMPD/help.out" 2>&1
+	else
+		"$prog" --help >"$TMPD/help.out" 2>&1
+	fi
+	if [ $? -ne 0 ]; then
 		fail "$name --help failed"
 		return
 	fi
-	opts=$(help_options "$TMPD/$name.help")
+	cp "$TMPD/help.out" "$TMPD/$(printf '%s' "$name" | tr ' ' _).help"
+	opts=$(help_options "$TMPD/help.out")
+	if [ -z "$opts" ] && [ -n "$cmd" ]; then
+		pass "$name has no options of its own"
+		return
+	fi
 	if [ -z "$opts" ]; then
 		fail "no --options found in $name --help"
 		return
@@ -46,6 +61,14 @@ check() {
 
 check "$FTXD" "$REPO/docs/ftxd.8"
 check "$FTX_BIN" "$REPO/docs/ftx.1"
+# Every command's own options (ftx help CMD) too.
+ncmd=0
+for c in $("$FTX_BIN" help --commands); do
+	ncmd=$((ncmd + 1))
+	check "$FTX_BIN" "$REPO/docs/ftx.1" "$c"
+done
+[ "$ncmd" -ge 15 ] && pass "checked the options of $ncmd commands" ||
+	fail "ftx help --commands listed only $ncmd commands"
 
 # The check itself can fail: an option missing from a page is reported.
 printf '%s\n' '.TH X 1' '.SH OPTIONS' '.B \-\-root' >"$TMPD/short.8"

@@ -63,7 +63,7 @@ test_cap(void **state)
 	struct buf b;
 
 	(void)state;
-	/* SECURITY-style bound: a string that does not fit leaves the
+	/* Bounded: a string that does not fit leaves the
 	 * buffer exactly as it was. */
 	buf_init(&b, 8);
 	assert_int_equal(buf_append(&b, "{", 1), 0);
