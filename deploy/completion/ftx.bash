@@ -24,7 +24,7 @@ declare -gA _ftx_comp_cache
 _ftx_comp_bin() {
 	local b=${COMP_WORDS[0]:-ftx}
 
-	if [[ $b == "~/"* ]]; then
+	if [[ $b == \~/* ]]; then
 		b=$HOME/${b#"~/"}
 	fi
 	if ! type -P -- "$b" >/dev/null 2>&1 && [[ ! -x $b ]]; then
@@ -74,22 +74,28 @@ _ftx_comp_load() {
 	_ftx_comp_cache["$bin	vals	$cmd"]=${vals[*]}
 }
 
-# _ftx_comp_meta BIN CMD OPT: is OPT (global, or CMD's own) one that
-# takes a value?  If so, _ftx_meta gets the value's name ("DIR", "H").
-# Sets a variable rather than printing: the cache must fill in this
-# shell, not in a $(...) subshell.
+# _ftx_comp_meta BIN CMD OPT: does OPT take a value?  If so, _ftx_meta
+# gets the value's name ("DIR", "H").  After a command, its own options
+# come first (as in ftx: `mkdir -p` is not --port); _ftx_global is 1 when
+# OPT is a global option.  Sets variables rather than printing: the
+# cache must fill in this shell, not in a $(...) subshell.
 _ftx_comp_meta() {
 	local bin=$1 cmd=$2 opt=$3 v c
 
 	_ftx_meta=
-	for c in "" ${cmd:+"$cmd"}; do
+	_ftx_global=0
+	for c in ${cmd:+"$cmd"} ""; do
 		_ftx_comp_load "$bin" "$c"
+		[[ " ${_ftx_comp_cache["$bin	opts	$c"]} " == *" $opt "* ]] ||
+		    continue
+		[[ -z $c ]] && _ftx_global=1
 		for v in ${_ftx_comp_cache["$bin	vals	$c"]}; do
 			if [[ ${v%%=*} == "$opt" ]]; then
 				_ftx_meta=${v#*=}
 				return 0
 			fi
 		done
+		return 1
 	done
 	return 1
 }
@@ -190,36 +196,6 @@ _ftx_comp_local() {
 	fi
 }
 
-# The words of the line that pick the server: the global options (with
-# their values), not --help, --version, --quiet, --retries.  Into the
-# array named by $2.
-_ftx_comp_server_args() {
-	local bin=$1 i w _ftx_meta
-	local -n _ftx_out=$2
-
-	_ftx_out=()
-	_ftx_comp_load "$bin" ""
-	for ((i = 1; i < ${#_ftx_w[@]}; i++)); do
-		w=${_ftx_w[i]}
-		[[ $w == -- ]] && break
-		[[ $w == -?* ]] || continue
-		case ${w%%=*} in
-		-h | --help | -V | --version | -q | --quiet | --retries)
-			[[ $w == --retries ]] && ((i++))
-			continue
-			;;
-		esac
-		if [[ $w == --*=* ]]; then
-			_ftx_comp_meta "$bin" "" "${w%%=*}" && _ftx_out+=("$w")
-		elif _ftx_comp_meta "$bin" "" "$w"; then
-			((i + 1 < ${#_ftx_w[@]})) && _ftx_out+=("$w" "${_ftx_w[i + 1]}")
-			((i++))
-		elif [[ " ${_ftx_comp_cache["$bin	opts	"]} " == *" $w "* ]]; then
-			_ftx_out+=("$w")
-		fi
-	done
-}
-
 # _ftx_comp_remote BIN CUR [LEAD]: remote names for CUR.  "dir/pa" asks
 # the server for "dir/" and keeps what starts with "dir/pa".  A URL
 # (ftx://HOST/dir/pa) asks that server; LEAD (sync's ':') is a prefix
@@ -227,7 +203,7 @@ _ftx_comp_server_args() {
 # space after them.
 _ftx_comp_remote() {
 	local bin=$1 cur=$2 base=${3:-} path dir line
-	local args=() names=() to=() target=()
+	local names=() to=() target=()
 
 	path=${cur#"$base"}
 	if [[ -z $base && $cur =~ ^(ftx://[^/]*/)(.*)$ ]]; then
@@ -239,13 +215,16 @@ _ftx_comp_remote() {
 	dir=
 	[[ $path == */* ]] && dir=${path%/*}/
 	[[ $base == ftx://* || -n $dir ]] && target=("${base#:}$dir")
-	_ftx_comp_server_args "$bin" args
 	command -v timeout >/dev/null 2>&1 && to=(timeout 3)
 	# Never a prompt (stdin is not a terminal), never a retry loop, never
 	# a message on the user's screen.
 	while IFS= read -r line; do
-		[[ -n $line ]] && names+=("$base$line")
-	done < <(FTX_RETRIES=0 "${to[@]}" "$bin" "${args[@]}" --retries 0 \
+		[[ -n $line ]] || continue
+		# Paths are relative to the top; tolerate a listing relative
+		# to DIR.
+		[[ -n $dir && $line != "$dir"* ]] && line=$dir$line
+		names+=("$base$line")
+	done < <(FTX_RETRIES=0 "${to[@]}" "$bin" "${_ftx_srv[@]}" --retries 0 \
 	    -q ls -1 "${target[@]}" </dev/null 2>/dev/null)
 	_ftx_comp_reply "$cur" "${names[@]}"
 	if ((${#COMPREPLY[@]} == 1)) && [[ ${COMPREPLY[0]} == */ ]]; then
@@ -332,8 +311,9 @@ _ftx_comp_operand() {
 }
 
 _ftx() {
-	local bin cmd= i w cur recursive=0 _ftx_meta _ftx_cmds
-	local _ftx_w=() _ftx_cur ops=()
+	local bin cmd="" i w o cur recursive=0 only_ops=0
+	local _ftx_meta _ftx_global _ftx_cmds _ftx_w=() _ftx_cur
+	local ops=() _ftx_srv=()
 
 	COMPREPLY=()
 	bin=$(_ftx_comp_bin)
@@ -342,27 +322,41 @@ _ftx() {
 
 	# Walk the line: the command is the first word that is neither an
 	# option nor an option's value; the words after it are operands.
+	# The global options (but --help, --quiet, --retries ...) go into
+	# _ftx_srv: they pick the server that remote names come from.
 	for ((i = 1; i < ${#_ftx_w[@]}; i++)); do
 		w=${_ftx_w[i]}
-		if [[ $w == -- ]]; then
-			ops+=("${_ftx_w[@]:i+1}")
-			break
-		fi
-		if [[ $w == -?* ]]; then
-			[[ $w == -r || $w == --recursive ]] && recursive=1
-			[[ $w == *=* ]] && continue
-			if _ftx_comp_meta "$bin" "$cmd" "$w"; then
-				if ((i + 1 == ${#_ftx_w[@]})); then
-					# The cursor is on this option's value.
-					_ftx_comp_value "$bin" "$w" "$_ftx_meta" "$cur"
-					return 0
-				fi
-				((i++))
+		if ((only_ops)) || [[ $w != -?* ]]; then
+			if [[ -z $cmd ]]; then
+				cmd=$w
+			else
+				ops+=("$w")
 			fi
-		elif [[ -z $cmd ]]; then
-			cmd=$w
-		else
-			ops+=("$w")
+			continue
+		fi
+		if [[ $w == -- ]]; then
+			only_ops=1
+			continue
+		fi
+		[[ $w == -r || $w == --recursive ]] && recursive=1
+		o=${w%%=*}
+		[[ $w == --*=* ]] || o=$w
+		if _ftx_comp_meta "$bin" "$cmd" "$o" && [[ $o == "$w" ]]; then
+			if ((i + 1 == ${#_ftx_w[@]})); then
+				# The cursor is on this option's value.
+				_ftx_comp_value "$bin" "$w" "$_ftx_meta" "$cur"
+				return 0
+			fi
+			((i++))
+			((_ftx_global)) && [[ $w != --retries ]] &&
+			    _ftx_srv+=("$w" "${_ftx_w[i]}")
+			continue
+		fi
+		if ((_ftx_global)); then
+			case $o in
+			-h | --help | -V | --version | -q | --quiet | --retries) ;;
+			*) _ftx_srv+=("$w") ;;
+			esac
 		fi
 	done
 
@@ -375,7 +369,7 @@ _ftx() {
 				COMPREPLY=("${COMPREPLY[@]/#/${cur%%=*}=}")
 			fi
 		fi
-	elif [[ $cur == -* ]]; then
+	elif [[ $cur == -* ]] && ((!only_ops)); then
 		_ftx_comp_options "$bin" "$cmd" "$cur"
 	elif [[ -z $cmd ]]; then
 		_ftx_comp_cmds "$bin"
@@ -384,6 +378,28 @@ _ftx() {
 		_ftx_comp_operand "$bin" "$cmd" "$cur" "${#ops[@]}" "$recursive"
 	fi
 	return 0
+}
+
+# For zsh (deploy/completion/_ftx): complete one line in this bash child
+# and print the result, so both shells complete alike.  Arguments: the
+# index of the word at the cursor, then the words (that one cut at the
+# cursor).  zsh does not split words at ':' or '=', so neither do we.
+# Output: a first line "compopt:" with the compopt options asked for
+# (filenames, nospace), then the replies, one per line.
+_ftx_zsh_bridge() {
+	local _ftx_zo=
+	# shellcheck disable=SC2317 # called by _ftx
+	compopt() { _ftx_zo+=" $*"; }
+	COMP_CWORD=$1
+	shift
+	COMP_WORDS=("$@")
+	COMP_LINE=${COMP_WORDS[*]}
+	COMP_POINT=${#COMP_LINE}
+	COMP_WORDBREAKS=$' \t\n'
+	COMPREPLY=()
+	_ftx
+	printf 'compopt:%s\n' "$_ftx_zo"
+	((${#COMPREPLY[@]} == 0)) || printf '%s\n' "${COMPREPLY[@]}"
 }
 
 complete -F _ftx ftx
