@@ -177,7 +177,7 @@ _ftx_comp_reply() {
 	for w in "$@"; do
 		[[ $w == "$pre"* ]] || continue
 		w=${w#"$cut"}
-		if [[ $w == *[!-A-Za-z0-9_./:=@+,%]* ]]; then
+		if ((!${_ftx_noquote:-0})) && [[ $w == *[!-A-Za-z0-9_./:=@+,%]* ]]; then
 			printf -v w '%q' "$w"
 		fi
 		COMPREPLY+=("$w")
@@ -196,14 +196,42 @@ _ftx_comp_local() {
 	fi
 }
 
+# The word as the shell will read it, into _ftx_dq: backslashes and
+# quotes removed (what Tab inserts is "with\ space").
+_ftx_comp_dequote() {
+	local s=$1 c q=""
+
+	_ftx_dq=
+	while [[ -n $s ]]; do
+		c=${s:0:1}
+		s=${s:1}
+		if [[ -z $q && $c == [\'\"] ]]; then
+			q=$c
+		elif [[ -n $q && $c == "$q" ]]; then
+			q=
+		elif [[ $c == \\ && $q != "'" && -n $s ]]; then
+			_ftx_dq+=${s:0:1}
+			s=${s:1}
+		else
+			_ftx_dq+=$c
+		fi
+	done
+}
+
 # _ftx_comp_remote BIN CUR [LEAD]: remote names for CUR.  "dir/pa" asks
 # the server for "dir/" and keeps what starts with "dir/pa".  A URL
 # (ftx://HOST/dir/pa) asks that server; LEAD (sync's ':') is a prefix
 # that is not part of the path.  Directories end in '/' and take no
 # space after them.
 _ftx_comp_remote() {
-	local bin=$1 cur=$2 base=${3:-} path dir line
+	local bin=$1 cur=$2 base=${3:-} path dir line _ftx_dq _ftx_noquote=0
 	local names=() to=() target=()
+
+	_ftx_comp_dequote "$cur"
+	cur=$_ftx_dq
+	# After an opening quote, readline replaces what follows it: the
+	# names go in as they are.
+	[[ $2 == [\'\"]* ]] && _ftx_noquote=1
 
 	path=${cur#"$base"}
 	if [[ -z $base && $cur =~ ^(ftx://[^/]*/)(.*)$ ]]; then

@@ -273,6 +273,10 @@ zb 5 ftx --port "$P" sync . :s
 assert_eq "$(printf 'compopt: -o nospace\n:sub/')" "$ZB" "zsh bridge: sync :s<TAB>: ':sub/', whole"
 zb 4 ftx -p "$P" get w
 assert_eq "$(printf 'compopt:\nwith\\ space.txt')" "$ZB" "zsh bridge: a remote name, quoted"
+zb 4 ftx -p "$P" get 'with\ s'
+assert_eq "$(printf 'compopt:\nwith\\ space.txt')" "$ZB" "a typed 'with\\ s' matches 'with space.txt'"
+zb 4 ftx -p "$P" get "'with s"
+assert_eq "$(printf 'compopt:\nwith space.txt')" "$ZB" "after an opening quote: the name unquoted"
 comp "ftx --port $P sync . :"
 assert_eq "$(lines a.txt docs/ sub/ 'with\ space.txt')" "$R" "ftx sync . :<TAB>: the top"
 comp "ftx get ftx://127.0.0.1:$P/sub/o"
