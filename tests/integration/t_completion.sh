@@ -31,6 +31,22 @@ else
 	echo "SKIP (part): zsh is not installed, _ftx not checked"
 fi
 
+# make install puts both scripts where bash-completion and zsh look, the
+# zsh one naming where the bash one went; make uninstall removes them.
+REPO=$(cd "$ITEST_DIR/../.." && pwd)
+dest=$TMPD/dest
+assert_exit 0 "make install DESTDIR=... PREFIX=/usr/local" \
+    make -s -C "$REPO" install DESTDIR="$dest" PREFIX=/usr/local BUILD="$FTX_BUILD" \
+    -o "$FTX_BUILD/ftxd" -o "$FTX_BUILD/ftx"
+assert_file_same "$SCRIPT" "$dest/usr/local/share/bash-completion/completions/ftx" \
+    "installed share/bash-completion/completions/ftx"
+assert_match "^local script='/usr/local/share/bash-completion/completions/ftx'" \
+    "$(grep '^local script=' "$dest/usr/local/share/zsh/site-functions/_ftx" 2>&1)" \
+    "installed share/zsh/site-functions/_ftx names the installed ftx.bash"
+assert_exit 0 "make uninstall DESTDIR=..." \
+    make -s -C "$REPO" uninstall DESTDIR="$dest" PREFIX=/usr/local BUILD="$FTX_BUILD"
+assert_eq "" "$(find "$dest" -type f)" "uninstall removed every installed file"
+
 # `ftx` on PATH is a wrapper that logs every run (arguments, and whether
 # stdin is a terminal) and runs the real client.
 mkdir -p "$TMPD/bin"
