@@ -80,7 +80,7 @@ _ftx_comp_load() {
 # OPT is a global option.  Sets variables rather than printing: the
 # cache must fill in this shell, not in a $(...) subshell.
 _ftx_comp_meta() {
-	local bin=$1 cmd=$2 opt=$3 v c
+	local bin=$1 cmd=$2 opt=$3 v c vals
 
 	_ftx_meta=
 	_ftx_global=0
@@ -89,7 +89,8 @@ _ftx_comp_meta() {
 		[[ " ${_ftx_comp_cache["$bin	opts	$c"]} " == *" $opt "* ]] ||
 		    continue
 		[[ -z $c ]] && _ftx_global=1
-		for v in ${_ftx_comp_cache["$bin	vals	$c"]}; do
+		read -ra vals <<<"${_ftx_comp_cache["$bin	vals	$c"]}"
+		for v in "${vals[@]}"; do
 			if [[ ${v%%=*} == "$opt" ]]; then
 				_ftx_meta=${v#*=}
 				return 0
@@ -100,7 +101,7 @@ _ftx_comp_meta() {
 	return 1
 }
 
-# The command names, from the binary itself, into _ftx_cmds.
+# The command names, from the binary itself, into the array _ftx_cmds.
 _ftx_comp_cmds() {
 	local bin=$1
 
@@ -108,19 +109,21 @@ _ftx_comp_cmds() {
 		_ftx_comp_cache["$bin	cmds"]=$("$bin" help --commands \
 		    </dev/null 2>/dev/null | tr '\n' ' ')
 	fi
-	_ftx_cmds=${_ftx_comp_cache["$bin	cmds"]}
+	read -ra _ftx_cmds <<<"${_ftx_comp_cache["$bin	cmds"]}"
 }
 
 # Host aliases: the Host lines of the client configuration file, without
 # patterns (a '*', '?', '[' or a '!' negation is no name one can type).
 _ftx_comp_hosts() {
 	local f=${FTX_CONFIG-${XDG_CONFIG_HOME:-$HOME/.config}/ftx/config}
-	local line w
+	local line w words
 
 	[[ -n $f && -r $f ]] || return 0
 	while IFS= read -r line; do
 		[[ $line =~ ^[[:space:]]*[Hh][Oo][Ss][Tt]([[:space:]]*=[[:space:]]*|[[:space:]]+)(.*)$ ]] || continue
-		for w in ${BASH_REMATCH[2]}; do
+		# Split, never glob: "Host *" must not list the current directory.
+		read -ra words <<<"${BASH_REMATCH[2]}"
+		for w in "${words[@]}"; do
 			w=${w//\"/}
 			[[ -z $w || $w == *[\*\?\[!]* ]] && continue
 			printf '%s\n' "$w"
@@ -161,6 +164,9 @@ _ftx_comp_words() {
 # _ftx_comp_reply PREFIX WORD...: COMPREPLY gets the WORDs that start
 # with PREFIX, shell-quoted, less what bash does not replace (the text up
 # to the last ':' or '=' of the word, which it treats as a separator).
+# SECURITY: the words may be names from a server: they are only compared
+# and quoted here, never expanded (compgen -W would run a "$(...)" in
+# them), so a hostile name is inserted as text.
 _ftx_comp_reply() {
 	local pre=$1 w cut=
 	shift
@@ -262,15 +268,16 @@ _ftx_comp_remote() {
 
 # Completion for the value of option OPT, whose value name is META.
 _ftx_comp_value() {
-	local bin=$1 opt=$2 meta=$3 cur=$4
+	local bin=$1 opt=$2 meta=$3 cur=$4 words=()
 
 	case $opt in
 	-H | --host)
-		mapfile -t COMPREPLY < <(compgen -W "$(_ftx_comp_hosts)" -- "$cur")
+		mapfile -t words < <(_ftx_comp_hosts)
+		_ftx_comp_reply "$cur" "${words[@]}"
 		return 0
 		;;
 	--data-host)
-		mapfile -t COMPREPLY < <(compgen -W "control advertised" -- "$cur")
+		_ftx_comp_reply "$cur" control advertised
 		return 0
 		;;
 	esac
@@ -292,7 +299,11 @@ _ftx_comp_options() {
 		_ftx_comp_load "$bin" "$cmd"
 		words+=" ${_ftx_comp_cache["$bin	opts	$cmd"]}"
 	fi
-	mapfile -t COMPREPLY < <(compgen -W "$words" -- "$cur" | sort -u)
+	# Split without globbing; compgen -W is not used anywhere because it
+	# expands $(...) in its words.
+	read -ra words <<<"$words"
+	mapfile -t words < <(printf '%s\n' "${words[@]}" | LC_ALL=C sort -u)
+	_ftx_comp_reply "$cur" "${words[@]}"
 }
 
 # An operand of CMD: local or remote, by command and position.
@@ -332,7 +343,7 @@ _ftx_comp_operand() {
 	help)
 		if ((nops == 0)); then
 			_ftx_comp_cmds "$bin"
-			mapfile -t COMPREPLY < <(compgen -W "$_ftx_cmds" -- "$cur")
+			_ftx_comp_reply "$cur" "${_ftx_cmds[@]}"
 		fi
 		;;
 	esac
@@ -340,7 +351,7 @@ _ftx_comp_operand() {
 
 _ftx() {
 	local bin cmd="" i w o cur recursive=0 only_ops=0
-	local _ftx_meta _ftx_global _ftx_cmds _ftx_w=() _ftx_cur
+	local _ftx_meta _ftx_global _ftx_cmds=() _ftx_w=() _ftx_cur
 	local ops=() _ftx_srv=()
 
 	COMPREPLY=()
@@ -401,7 +412,7 @@ _ftx() {
 		_ftx_comp_options "$bin" "$cmd" "$cur"
 	elif [[ -z $cmd ]]; then
 		_ftx_comp_cmds "$bin"
-		mapfile -t COMPREPLY < <(compgen -W "$_ftx_cmds" -- "$cur")
+		_ftx_comp_reply "$cur" "${_ftx_cmds[@]}"
 	else
 		_ftx_comp_operand "$bin" "$cmd" "$cur" "${#ops[@]}" "$recursive"
 	fi

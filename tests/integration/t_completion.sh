@@ -199,8 +199,12 @@ Host *.example !bad web?
 HOST  third
 EOF
 export FTX_CONFIG=$TMPD/cfg/config
+# "Host *.example" is split, never globbed against the current directory.
+: >"$TMPD/cfg/www.example"
+cd "$TMPD/cfg" || exit 1
 comp 'ftx -H '
-assert_eq "$(lines backup box other third)" "$R" "ftx -H <TAB>: the aliases, no patterns"
+assert_eq "$(lines backup box other third)" "$R" "ftx -H <TAB>: the aliases, no patterns (not globbed)"
+cd "$TMPD" || exit 1
 comp 'ftx get x --host b'
 assert_eq "$(lines backup box)" "$R" "ftx get x --host b<TAB>: after the command too"
 comp 'ftx --host=o'
@@ -258,11 +262,20 @@ for f in one two; do
 	assert_exit 0 "upload sub/$f" ftx put "$src/$f" --as "sub/$f"
 done
 assert_exit 0 "upload sub/deeper/f" ftx put "$src/a.txt" --as sub/deeper/f
+# SECURITY: a name from the server is data: never expanded by the shell
+# (compgen -W would run the command substitution), inserted quoted.
+assert_exit 0 "upload evil/\`touch PWNED\`" ftx put "$src/a.txt" --as 'evil/`touch PWNED`'
 P=$CTRL_PORT
 
 : >"$CALLS"
+mkdir -p "$TMPD/evil"
+cd "$TMPD/evil" || exit 1
+comp "ftx --port $P get evil/"
+cd "$TMPD" || exit 1
+assert_eq 'evil/\`touch\ PWNED\`' "$R" "a hostile remote name comes back quoted"
+assert_eq "" "$(ls "$TMPD/evil")" "a hostile remote name runs nothing"
 comp "ftx --port $P get "
-assert_eq "$(lines a.txt docs/ sub/ 'with\ space.txt')" "$R" \
+assert_eq "$(lines a.txt docs/ evil/ sub/ 'with\ space.txt')" "$R" \
     "ftx --port P get <TAB>: the top's names, directories with '/', quoted"
 assert_match '(^| )--port '"$P"'( |.*)-q( |.*)ls -1' "$(grep -- 'ls -1' "$CALLS" | head -n 1)" \
     "the server is asked with the line's --port: ftx --port P ... -q ls -1"
@@ -294,7 +307,7 @@ assert_eq "$(printf 'compopt:\nwith\\ space.txt')" "$ZB" "a typed 'with\\ s' mat
 zb 4 ftx -p "$P" get "'with s"
 assert_eq "$(printf 'compopt:\nwith space.txt')" "$ZB" "after an opening quote: the name unquoted"
 comp "ftx --port $P sync . :"
-assert_eq "$(lines a.txt docs/ sub/ 'with\ space.txt')" "$R" "ftx sync . :<TAB>: the top"
+assert_eq "$(lines a.txt docs/ evil/ sub/ 'with\ space.txt')" "$R" "ftx sync . :<TAB>: the top"
 comp "ftx get ftx://127.0.0.1:$P/sub/o"
 assert_eq "$P/sub/one" "$R" "a URL: its server, the reply from the last ':' on"
 cd "$src" || exit 1
