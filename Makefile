@@ -1,7 +1,8 @@
 # ftx - verified file transfer.  See README.md.
 #
 #   make          build build/ftxd and build/ftx
-#   make run      start ftxd in the foreground serving ./server_files
+#   make run      start ftxd in the foreground serving ./server_files on
+#                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
 #   make test     unit + integration tests
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
@@ -91,11 +92,17 @@ $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 
 tools: $(TOOL_BIN)
 
-# As root, ftxd refuses to serve without --user or --allow-root; `make
-# run` is a developer's foreground server, so it says --allow-root then.
+# `make run` is a developer's foreground server: on 127.0.0.1 only,
+# unless ARGS (more ftxd options, after the defaults, so they win) says
+# --bind; RUN_ROOT is the directory it serves.  As root, ftxd refuses to
+# serve without --user or --allow-root, so it says --allow-root then.
+RUN_ROOT ?= ./server_files
+RUN_BIND ?= 127.0.0.1
+ARGS ?=
 run: all
-	@mkdir -p server_files
-	./$(BUILD)/ftxd --root ./server_files $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	@mkdir -p $(RUN_ROOT)
+	$(if $(findstring --bind,$(ARGS)),,@echo "make run: serving $(RUN_BIND) only (this machine); to serve the network: make run ARGS='--bind 0.0.0.0'")
+	exec $(BUILD)/ftxd --bind $(RUN_BIND) --root $(RUN_ROOT) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
 
 # A self-signed key and certificate for first use, in ./certs.
 cert: all
