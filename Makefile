@@ -176,6 +176,10 @@ bench-attack: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/attack.sh $(BENCH_BASE)
 
 MANDIR ?= $(PREFIX)/share/man
+# Shell completion (deploy/completion): bash-completion loads the first
+# on demand; zsh finds the second on its $fpath.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
@@ -184,10 +188,16 @@ install: all
 	install -m 0755 $(BUILD)/ftxd $(DESTDIR)$(PREFIX)/sbin/ftxd
 	install -m 0644 docs/ftx.1 $(DESTDIR)$(MANDIR)/man1/ftx.1
 	install -m 0644 docs/ftxd.8 $(DESTDIR)$(MANDIR)/man8/ftxd.8
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 deploy/completion/ftx.bash $(DESTDIR)$(BASHCOMPDIR)/ftx
+	sed 's|@BASHCOMP@|$(BASHCOMPDIR)/ftx|' deploy/completion/_ftx \
+	    >$(DESTDIR)$(ZSHCOMPDIR)/_ftx
+	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_ftx
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ftx $(DESTDIR)$(PREFIX)/sbin/ftxd \
-	    $(DESTDIR)$(MANDIR)/man1/ftx.1 $(DESTDIR)$(MANDIR)/man8/ftxd.8
+	    $(DESTDIR)$(MANDIR)/man1/ftx.1 $(DESTDIR)$(MANDIR)/man8/ftxd.8 \
+	    $(DESTDIR)$(BASHCOMPDIR)/ftx $(DESTDIR)$(ZSHCOMPDIR)/_ftx
 
 format:
 	clang-format -i shared/*.[ch] ftxd/*.[ch] ftx/*.[ch] tests/unit/*.c tests/tools/*.c
