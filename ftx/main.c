@@ -841,8 +841,10 @@ ls_match(void *arg, const struct rpl_entry *e)
 static int
 cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int lng = 0, rec = 0, human = 0, json = 0, rc, first = EXITCODE_OK;
+	int lng = 0, rec = 0, human = 0, json = 0, one = 0, rc;
+	int first = EXITCODE_OK;
 	const struct opt opts[] = {{"--long", "-l", NULL, &lng},
+	    {"--names", "-1", NULL, &one},
 	    {"--recursive", "-R", NULL, &rec},
 	    {"--human-readable", "-h", NULL, &human},
 	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
@@ -855,7 +857,7 @@ cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 	if (ops->n > 1)
 		return usage_error("ls takes at most one PATH");
 	flags = (lng ? OPS_LONG : 0) | (human ? OPS_HUMAN : 0) |
-	    (json ? OPS_JSON : 0);
+	    (json ? OPS_JSON : 0) | (one ? OPS_NAMES : 0);
 	if (connect_for_item(a, &first) != EXITCODE_OK)
 		return first;
 	/* A server without folders still lists its files (LIST). */
@@ -1343,7 +1345,7 @@ static const struct command commands[] = {
 	"nothing\n"
 	"  --json         one JSON summary on stdout\n"
 	"  -L             follow symbolic links in a local SRC\n"},
-    {"ls", cmd_ls, "ls [-R] [-l] [-h] [--json] [PATH]", "list a directory",
+    {"ls", cmd_ls, "ls [-R] [-l] [-h] [-1] [--json] [PATH]", "list a directory",
 	"List PATH (default: the top): size, modification time, path, '/'\n"
 	"after a directory. PATH may be a glob ('logs/*.gz') or a URL.\n"
 	"\n"
@@ -1352,6 +1354,8 @@ static const struct command commands[] = {
 	"  -l, --long     add the SHA-256\n"
 	"  -h, --human-readable\n"
 	"                 sizes in KiB, MiB, GiB\n"
+	"  -1, --names    the paths only, one per line ('/' after a\n"
+	"                 directory), as shell completion wants them\n"
 	"  --json         one JSON object per entry on stdout\n"},
     {"rm", cmd_rm, "rm [-r] PATH...", "delete files (-r: directories too)",
 	"  -r, --recursive\n"

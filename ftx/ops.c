@@ -250,6 +250,10 @@ ls_print(const struct listing *l, int flags)
 
 	if (flags & OPS_JSON)
 		return ls_print_json(l);
+	for (i = 0; (flags & OPS_NAMES) && i < l->n; i++)
+		printf("%s\n", ui_safe(name, sizeof(name), l->v[i].name));
+	if (flags & OPS_NAMES)
+		return fflush(stdout) == EOF ? -1 : 0;
 	/* Right-align sizes in a column as wide as the largest one. */
 	for (i = 0; i < l->n; i++)
 		if (ops_size_text(num, sizeof(num), l->v[i].size,
@@ -632,6 +636,11 @@ ops_entry_print(const struct rpl_entry *e, const char *path, int flags)
 
 	if (flags & OPS_JSON)
 		return entry_print_json(e, path);
+	if (flags & OPS_NAMES)
+		return printf("%s%s\n", ui_safe(safe, sizeof(safe), path),
+			   e->type == 'd' ? "/" : "") < 0
+		    ? -1
+		    : 0;
 	if (e->type == 'd')
 		(void)str_copy(num, sizeof(num), "-");
 	else if (ops_size_text(num, sizeof(num), e->size, flags & OPS_HUMAN) ==

@@ -25,6 +25,7 @@
 #define OPS_LONG 0x1 /* ls: the SHA-256 too */
 #define OPS_HUMAN 0x2 /* sizes as "1.5 MiB" (progress_bytes) */
 #define OPS_JSON 0x4 /* JSON Lines instead of the text */
+#define OPS_NAMES 0x8 /* ls -1: the paths only, '/' after a directory */
 #define OPS_MD5 0x8 /* hash: the MD5 too */
 #define OPS_RAW 0x10 /* stats: the key=value pairs as sent */
 
