@@ -125,7 +125,7 @@ net_busy_hint(char *err, size_t errlen, const char *hint)
 int
 net_is_loopback(int fd)
 {
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = {0};
 	socklen_t len = sizeof(ss);
 	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
 	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
