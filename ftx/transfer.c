@@ -290,7 +290,11 @@ on_signal(int sig)
 		/* Clear the bar, then say where we stopped. */
 		if (sig_bar)
 			sa_write("\r\033[K", 4);
-		(void)memcpy(line, "ftx: ", 5);
+		line[0] = 'f';
+		line[1] = 't';
+		line[2] = 'x';
+		line[3] = ':';
+		line[4] = ' ';
 		transfer_left_text(line + 5, sizeof(line) - 6, "interrupted",
 		    sig_left, done, sig_total);
 		len = strlen(line);
