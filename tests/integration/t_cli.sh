@@ -29,6 +29,10 @@ assert_exit 2 "a global option's missing value" T ls --host
 assert_exit 1 "-- ends the options" T put -H "127.0.0.1:$CTRL_PORT" -- -q
 assert_match "-q" "$(cat "$ERR")" "the operand -q is a file name"
 
+# --retries counts together with --port (a port given once lost it).
+assert_exit 3 "--port and --retries together" T put "$src/a.bin" --port 1 --retries 1
+assert_match "retry 1/1" "$(cat "$ERR")" "the retry count given with --port is used"
+
 # ---------------------------------------------------------------- help
 for c in $(T help --commands); do
 	assert_exit 0 "ftx $c --help" T "$c" --help
