@@ -11,7 +11,9 @@
  *	ftxraw [-h HOST] -p PORT [-t READ_SECS] [-w WATCHDOG_SECS] STEP...
  *
  * Control steps:
- *   ctl[@SRC]        open a control connection (source IP SRC) and read
+ *   ctl[:ESCAPED][@SRC] open a control connection (source IP SRC), send
+ *                    ESCAPED first if given (as for raw:, e.g. a PROXY
+ *                    header; write '@' as \x40), and read
  *                    the greeting; it becomes the current connection
  *   close            close the current control connection (the one opened
  *                    before it becomes current again)
@@ -581,8 +583,10 @@ unescape(char *s)
 	return (size_t)(w - s);
 }
 
+static size_t unescape(char *s);
+
 static void
-ctl_open(const char *src)
+ctl_open(const char *src, char *first)
 {
 	char err[FTX_ERRLEN] = "";
 	struct conn *c;
@@ -602,6 +606,9 @@ ctl_open(const char *src)
 	c->buf = malloc(CONN_BUF);
 	if (c->buf == NULL)
 		die("%s", "out of memory");
+	/* Bytes a balancer would put first (a PROXY header). */
+	if (first != NULL && net_write_all(fd, first, unescape(first)) == -1)
+		printf("# sending the first bytes failed\n");
 	read_one(read_timeout_s, 0);
 }
 
@@ -991,7 +998,7 @@ run_step(char *step)
 	if (arg != NULL)
 		*arg++ = '\0';
 	if (strcmp(step, "ctl") == 0) {
-		ctl_open(src);
+		ctl_open(src, arg);
 	} else if (strcmp(step, "close") == 0) {
 		ctl_close();
 	} else if (strcmp(step, "line") == 0 && arg != NULL) {
