@@ -357,6 +357,24 @@ log_listening(const struct server *srv)
 	    cfg_anon_name(srv->ctx.cfg.anonymous), srv->ctx.cfg.root);
 }
 
+/* Behind a balancer: whom we trust for PROXY headers, what port we
+ * announce.  Said once at start-up, so a wrong list is seen early. */
+static void
+log_balancer(const struct server *srv)
+{
+	const struct config *c = &srv->ctx.cfg;
+	char nets[512];
+
+	if (c->proxy_from.n > 0) {
+		cidr_list_str(&c->proxy_from, nets, sizeof(nets));
+		log_msg(NULL, "PROXY headers required from %s (refused from "
+			      "anyone else)",
+		    nets);
+	}
+	if (c->public_data_port != 0)
+		log_msg(NULL, "announcing data port %d", c->public_data_port);
+}
+
 /* The modules' shared state: sessions answer to the command layer
  * (cmd_hooks), which reaches everything else through the context. */
 static void
@@ -469,6 +487,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	if (loop_add(c->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
 	log_listening(srv);
+	log_balancer(srv);
 	return 0;
 }
 
