@@ -1640,9 +1640,11 @@ resolve_numbers(struct globals *g, const struct src *cli, const struct src *env,
     int given_port)
 {
 	g->port = FTX_DEFAULT_PORT;
-	if (cli->port_str != NULL)
-		return number(cli->port_str, "port", 1, 65535, &g->port);
-	if (given_port != 0)
+	/* Not a return: the retry count below must be resolved too. */
+	if (cli->port_str != NULL) {
+		if (number(cli->port_str, "port", 1, 65535, &g->port) != 0)
+			return EXITCODE_USAGE;
+	} else if (given_port != 0)
 		g->port = given_port;
 	else if (g->cfg.port > 0)
 		g->port = g->cfg.port;
