@@ -43,6 +43,9 @@
  *   draw:ESCAPED     send bytes (as for raw:) on the current data connection
  *   dhost:HOST       later data connections go to HOST (dhost: = back to
  *                    the control host)
+ *   dport:N          later data connections go to port N instead of the
+ *                    announced one (dport:0 = back to it): a node behind
+ *                    a balancer announces the balancer's port
  *   dsel:N           make the N-th data connection (from 0) current
  *   dsend:PATH[:N]   send the next N bytes of PATH (default: the rest)
  *   dgen:N           send N pseudo-random bytes
@@ -98,8 +101,10 @@ struct conn {
 };
 
 static const char *host = "127.0.0.1";
-/* Where data connections go: HOST unless a dhost: step says otherwise. */
+/* Where data connections go: HOST unless a dhost: step says otherwise,
+ * on the announced port unless a dport: step says otherwise. */
 static const char *data_host;
+static int data_port;
 static int ctl_port = -1;
 static int read_timeout_s = 10;
 
@@ -667,7 +672,8 @@ data_open(const char *spec, const char *src)
 	} else if (strcmp(spec, "none") != 0) {
 		die("unknown data hello spec: %s", spec);
 	}
-	fd = raw_connect(data_host != NULL ? data_host : host, xfer_port, src,
+	fd = raw_connect(data_host != NULL ? data_host : host,
+	    data_port != 0 ? data_port : xfer_port, src,
 	    err, sizeof(err));
 	if (fd == -1) {
 		result_set("DATA-CONNECT-FAILED");
@@ -1058,6 +1064,8 @@ run_step(char *step)
 		data_send_hello_part(arg);
 	} else if (strcmp(step, "draw") == 0 && arg != NULL) {
 		data_send_raw(arg, unescape(arg));
+	} else if (strcmp(step, "dport") == 0 && arg != NULL) {
+		data_port = atoi(arg);
 	} else if (strcmp(step, "dhost") == 0) {
 		data_host = arg != NULL && arg[0] != '\0' ? arg : NULL;
 	} else if (strcmp(step, "dsel") == 0 && arg != NULL) {
