@@ -68,6 +68,13 @@ fi
 
 # ---------------------------------------------------------------- haproxy
 
+REPO=$(cd "$ITEST_DIR/../.." && pwd)
+if "$HAPROXY" -c -f "$REPO/deploy/haproxy.cfg.example" >"$TMPD/example.check" 2>&1; then
+	pass "deploy/haproxy.cfg.example is a valid HAProxy configuration"
+else
+	fail "deploy/haproxy.cfg.example: $(tail -n 5 "$TMPD/example.check")"
+fi
+
 # The test's copy of deploy/haproxy.cfg.example, on its own addresses
 # and with short check intervals.
 cat >"$TMPD/haproxy.cfg" <<EOF
