@@ -40,8 +40,8 @@ static const struct cfg_opt opts[] = {
 	"advertise HOST for data connections (behind NAT); clients use it only "
 	"if asked",
 	NULL},
-    {"public-data-port", CFG_INT, FIELD(public_data_port), 0, 65535, 0, 1,
-	NULL, "N",
+    {"public-data-port", CFG_INT, FIELD(public_data_port), 0, 65535, 0, 1, NULL,
+	"N",
 	"announce data port N in replies instead of the bound one (a "
 	"balancer's port for this node); 0 = the bound port",
 	NULL},

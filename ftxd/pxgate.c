@@ -100,15 +100,16 @@ px_read(struct loop *l, int fd, int revents, void *arg)
 	(void)l;
 	(void)revents;
 	/* Read no further than the header: what follows is the owner's. */
-	while ((r = proxy_parse(w->buf, w->len, &h, &need, err,
-		    sizeof(err))) == PROXY_NEED_MORE) {
+	while ((r = proxy_parse(w->buf, w->len, &h, &need, err, sizeof(err))) ==
+	    PROXY_NEED_MORE) {
 		n = recv(fd, w->buf + w->len, need - w->len, 0);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-				   errno == EINTR))
+		if (n == -1 &&
+		    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		if (n <= 0) {
-			refuse(w, n == 0 ? "closed before its PROXY header"
-					 : strerror(errno));
+			refuse(w,
+			    n == 0 ? "closed before its PROXY header"
+				   : strerror(errno));
 			return;
 		}
 		w->len += (size_t)n;

@@ -367,8 +367,9 @@ log_balancer(const struct server *srv)
 
 	if (c->proxy_from.n > 0) {
 		cidr_list_str(&c->proxy_from, nets, sizeof(nets));
-		log_msg(NULL, "PROXY headers required from %s (refused from "
-			      "anyone else)",
+		log_msg(NULL,
+		    "PROXY headers required from %s (refused from "
+		    "anyone else)",
 		    nets);
 	}
 	if (c->public_data_port != 0)

@@ -505,10 +505,12 @@ stray_proxy(struct session *s)
 	}
 	if (r == 0)
 		return 1;
-	log_msg(s->peerstr, "refused: PROXY header from an address not "
-			    "trusted to send one");
-	sess_close_after(s, "ERROR PERM PROXY header not accepted from your "
-			    "address");
+	log_msg(s->peerstr,
+	    "refused: PROXY header from an address not "
+	    "trusted to send one");
+	sess_close_after(s,
+	    "ERROR PERM PROXY header not accepted from your "
+	    "address");
 	return 1;
 }
 

@@ -54,8 +54,8 @@ parse_one(struct cidr *c, char *s, char *err, size_t errlen)
 	v6 = strchr(s, ':') != NULL;
 	if (v6 ? inet_pton(AF_INET6, s, c->addr) != 1
 	       : inet_pton(AF_INET, s, v4) != 1)
-		return str_err(err, errlen,
-		    "'%.64s' is not an IPv4 or IPv6 address", s);
+		return str_err(
+		    err, errlen, "'%.64s' is not an IPv4 or IPv6 address", s);
 	if (!v6)
 		map4(c->addr, v4);
 	c->bits = 128;
@@ -146,11 +146,11 @@ cidr_list_str(const struct cidr_list *l, char *out, size_t n)
 	for (i = 0; i < l->n; i++) {
 		v4 = is_mapped(l->net[i].addr) && l->net[i].bits >= 96;
 		if (v4)
-			(void)inet_ntop(AF_INET, l->net[i].addr + 12, ip,
-			    sizeof(ip));
+			(void)inet_ntop(
+			    AF_INET, l->net[i].addr + 12, ip, sizeof(ip));
 		else
-			(void)inet_ntop(AF_INET6, l->net[i].addr, ip,
-			    sizeof(ip));
+			(void)inet_ntop(
+			    AF_INET6, l->net[i].addr, ip, sizeof(ip));
 		if (l->net[i].bits == 128)
 			(void)str_copy(one, sizeof(one), ip);
 		else

@@ -30,7 +30,8 @@ struct cidr_list {
 /* Parse "ADDR[/BITS][,ADDR[/BITS]...]" (blanks around entries allowed;
  * "" is the empty list) into `l`, which is zeroed first; 0, or -1 with
  * the reason. */
-int cidr_parse_list(struct cidr_list *l, const char *s, char *err, size_t errlen);
+int cidr_parse_list(
+    struct cidr_list *l, const char *s, char *err, size_t errlen);
 /* 1 if `peer` (AF_INET or AF_INET6) is in one of the list's networks. */
 int cidr_match(const struct cidr_list *l, const struct sockaddr_storage *peer);
 /* The list as "a,b/24,...", for the log; always terminates `out`. */

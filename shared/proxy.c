@@ -12,8 +12,8 @@
 
 /* The spec's signature: CR LF CR LF NUL CR LF "QUIT" LF, chosen so that
  * a line-based server that does not expect it sees a QUIT. */
-static const unsigned char sig[PROXY_SIG_LEN] = {0x0d, 0x0a, 0x0d, 0x0a,
-    0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+static const unsigned char sig[PROXY_SIG_LEN] = {
+    0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 /* The 13th byte: version 2 in the high nibble, the command below. */
 #define VER2 0x20
@@ -47,7 +47,9 @@ be16(const unsigned char *b)
 	return (unsigned)b[0] << 8 | b[1];
 }
 
-/* The fixed part, as far as it has arrived; 0 or -1. */
+/* The fixed part, as far as it has arrived; 0 or -1.  SECURITY: only
+ * version 2, LOCAL or PROXY over TCP4/TCP6, and a length within
+ * FTX_PROXY_HDR_MAX pass, each judged as soon as its byte arrives. */
 static int
 check_fixed(const unsigned char *b, size_t n, char *err, size_t errlen)
 {
@@ -66,8 +68,9 @@ check_fixed(const unsigned char *b, size_t n, char *err, size_t errlen)
 		if ((b[13] >> 4) == 3)
 			return str_err(err, errlen, "PROXY for AF_UNIX");
 		if ((b[13] & 0x0f) != 1)
-			return str_err(err, errlen, "PROXY for a non-TCP "
-						    "transport");
+			return str_err(err, errlen,
+			    "PROXY for a non-TCP "
+			    "transport");
 		return str_err(err, errlen, "PROXY for address family %u",
 		    (unsigned)(b[13] >> 4));
 	}
@@ -90,7 +93,8 @@ skip_tlvs(const unsigned char *b, size_t n, char *err, size_t errlen)
 			return str_err(err, errlen, "truncated PROXY TLV");
 		vlen = be16(b + off + 1);
 		if (vlen > n - off - TLV_HEAD)
-			return str_err(err, errlen, "PROXY TLV past the header");
+			return str_err(
+			    err, errlen, "PROXY TLV past the header");
 		off += TLV_HEAD + vlen;
 	}
 	return 0;

@@ -673,8 +673,7 @@ data_open(const char *spec, const char *src)
 		die("unknown data hello spec: %s", spec);
 	}
 	fd = raw_connect(data_host != NULL ? data_host : host,
-	    data_port != 0 ? data_port : xfer_port, src,
-	    err, sizeof(err));
+	    data_port != 0 ? data_port : xfer_port, src, err, sizeof(err));
 	if (fd == -1) {
 		result_set("DATA-CONNECT-FAILED");
 		printf("# %s\n", err);

@@ -108,8 +108,8 @@ test_bad_lists(void **state)
 {
 	static const char *const bad[] = {"127.0.0.1,", ",127.0.0.1",
 	    "127.0.0.1,,::1", " , ", "127.0.0.256", "127.1", "localhost",
-	    "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0.0/08",
-	    "::1/129", "1.2.3.4/24/8", "1.2.3.4 5.6.7.8",
+	    "10.0.0.0/33", "10.0.0.0/-1", "10.0.0.0/", "10.0.0.0/08", "::1/129",
+	    "1.2.3.4/24/8", "1.2.3.4 5.6.7.8",
 	    "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1"};
 	struct cidr_list l;
 	char err[FTX_ERRLEN], many[1024] = "";
@@ -124,14 +124,14 @@ test_bad_lists(void **state)
 	}
 	/* FTX_PROXY_FROM_MAX entries, then one more. */
 	for (i = 0; i < FTX_PROXY_FROM_MAX; i++)
-		assert_int_equal(str_fmt(many + strlen(many),
-				     sizeof(many) - strlen(many), "%s10.0.0.%zu",
-				     i > 0 ? "," : "", i),
+		assert_int_equal(
+		    str_fmt(many + strlen(many), sizeof(many) - strlen(many),
+			"%s10.0.0.%zu", i > 0 ? "," : "", i),
 		    0);
 	assert_int_equal(cidr_parse_list(&l, many, err, sizeof(err)), 0);
 	assert_int_equal(l.n, FTX_PROXY_FROM_MAX);
-	(void)str_fmt(many + strlen(many), sizeof(many) - strlen(many),
-	    ",10.0.1.1");
+	(void)str_fmt(
+	    many + strlen(many), sizeof(many) - strlen(many), ",10.0.1.1");
 	assert_int_equal(cidr_parse_list(&l, many, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "more than"));
 }
@@ -143,8 +143,9 @@ test_str(void **state)
 	char err[FTX_ERRLEN], out[256];
 
 	(void)state;
-	assert_int_equal(cidr_parse_list(&l, "127.0.0.10,10.1.2.3/16,::1,fe80::/10",
-			     err, sizeof(err)),
+	assert_int_equal(
+	    cidr_parse_list(
+		&l, "127.0.0.10,10.1.2.3/16,::1,fe80::/10", err, sizeof(err)),
 	    0);
 	cidr_list_str(&l, out, sizeof(out));
 	assert_string_equal(out, "127.0.0.10,10.1.0.0/16,::1,fe80::/10");

@@ -259,15 +259,15 @@ test_every_key(void **state)
 static void
 test_reload_flags(void **state)
 {
-	static const char *const reload[] = {"public-host",
-	    "public-data-port", "proxy-from", "max-clients",
-	    "max-per-ip", "idle-timeout", "send-timeout", "data-timeout",
-	    "token-ttl", "partial-ttl", "log", "log-format", "xferlog",
-	    "chat-rate", "log-chat", "udp-rate", "require-tls", "anonymous",
-	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
-	    "login-window", "login-lockout", "login-account-max-fails",
-	    "min-free", "max-rate", "min-rate", "min-rate-window",
-	    "max-transfers-per-ip", "max-transfers-per-user", "max-partials"};
+	static const char *const reload[] = {"public-host", "public-data-port",
+	    "proxy-from", "max-clients", "max-per-ip", "idle-timeout",
+	    "send-timeout", "data-timeout", "token-ttl", "partial-ttl", "log",
+	    "log-format", "xferlog", "chat-rate", "log-chat", "udp-rate",
+	    "require-tls", "anonymous", "allow-plaintext-login",
+	    "chat-nick-is-user", "login-max-fails", "login-window",
+	    "login-lockout", "login-account-max-fails", "min-free", "max-rate",
+	    "min-rate", "min-rate-window", "max-transfers-per-ip",
+	    "max-transfers-per-user", "max-partials"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
 	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root",

@@ -20,13 +20,13 @@
 #include "ftx_limits.h"
 #include "proxy.h"
 
-static const unsigned char SIG[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d,
-    0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+static const unsigned char SIG[12] = {
+    0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 
 /* A header: signature, version/command, family, length, then `body`. */
 static size_t
-mk(unsigned char *out, unsigned vc, unsigned fam, size_t len,
-    const void *body, size_t blen)
+mk(unsigned char *out, unsigned vc, unsigned fam, size_t len, const void *body,
+    size_t blen)
 {
 	memcpy(out, SIG, sizeof(SIG));
 	out[12] = (unsigned char)vc;
@@ -39,8 +39,8 @@ mk(unsigned char *out, unsigned vc, unsigned fam, size_t len,
 }
 
 /* 192.0.2.7:40000 -> 198.51.100.1:5001 */
-static const unsigned char TCP4[12] = {192, 0, 2, 7, 198, 51, 100, 1, 0x9c,
-    0x40, 0x13, 0x89};
+static const unsigned char TCP4[12] = {
+    192, 0, 2, 7, 198, 51, 100, 1, 0x9c, 0x40, 0x13, 0x89};
 
 static int
 parse(const unsigned char *b, size_t n, struct proxy_hdr *h, size_t *need)
@@ -297,7 +297,11 @@ test_tlvs(void **state)
 	(void)state;
 	memcpy(body, TCP4, 12);
 	/* Two TLVs: ALPN "ftx", an empty one. */
-	memcpy(body + 12, "\x01\x00\x03" "ftx" "\xea\x00\x00", 9);
+	memcpy(body + 12,
+	    "\x01\x00\x03"
+	    "ftx"
+	    "\xea\x00\x00",
+	    9);
 	n = mk(b, 0x21, 0x11, 21, body, 21);
 	assert_int_equal(parse(b, n, &h, &need), PROXY_OK);
 	assert_int_equal(h.len, 37);
@@ -307,10 +311,16 @@ test_tlvs(void **state)
 	n = mk(b, 0x21, 0x11, 14, body, 14);
 	expect_err(b, n, "truncated PROXY TLV");
 	/* A TLV claiming more than the header holds. */
-	memcpy(body + 12, "\x01\xff\xff" "ftx", 6);
+	memcpy(body + 12,
+	    "\x01\xff\xff"
+	    "ftx",
+	    6);
 	n = mk(b, 0x21, 0x11, 18, body, 18);
 	expect_err(b, n, "past the header");
-	memcpy(body + 12, "\x01\x00\x04" "ftx", 6);
+	memcpy(body + 12,
+	    "\x01\x00\x04"
+	    "ftx",
+	    6);
 	n = mk(b, 0x21, 0x11, 18, body, 18);
 	expect_err(b, n, "past the header");
 }
