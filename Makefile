@@ -3,7 +3,8 @@
 #   make          build build/ftxd and build/ftx
 #   make run      start ftxd in the foreground serving ./server_files on
 #                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
-#   make test     unit + integration tests
+#   make test     unit + integration tests (the cluster suites SKIP
+#                 without haproxy: make deps-cluster installs it)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -53,7 +54,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
+.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -61,6 +62,10 @@ all: $(BUILD)/ftxd $(BUILD)/ftx
 # Install missing build dependencies (libssl-dev, libcmocka-dev, pkg-config).
 deps:
 	@sh deploy/deps.sh
+
+# And what the cluster suites need (haproxy); without it they SKIP.
+deps-cluster:
+	@sh deploy/deps.sh cluster
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -1,8 +1,12 @@
 #!/bin/sh
 # deps.sh - make sure ftx's build dependencies are present.
 #
+#	sh deploy/deps.sh [cluster]
+#
 # Checks for a C compiler, make, python3 (tests), pkg-config, OpenSSL 3 (libssl-dev) and
-# cmocka (libcmocka-dev).  Missing packages are installed with apt-get when
+# cmocka (libcmocka-dev); with "cluster" (make deps-cluster) also for
+# what the cluster suites run (haproxy for t_balancer), which otherwise
+# skip.  Missing packages are installed with apt-get when
 # we are root or have sudo; otherwise the exact command is printed.
 set -u
 
@@ -16,6 +20,11 @@ if ! command -v pkg-config >/dev/null 2>&1; then
 else
 	pkg-config --atleast-version=3.0 libcrypto 2>/dev/null || missing="$missing libssl-dev"
 	pkg-config --exists cmocka 2>/dev/null || missing="$missing libcmocka-dev"
+fi
+if [ "${1:-}" = cluster ]; then
+	# Debian puts it in /usr/sbin, which a user's PATH may lack.
+	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] ||
+		missing="$missing haproxy"
 fi
 [ -z "$missing" ] && exit 0
 

@@ -40,6 +40,16 @@ static const struct cfg_opt opts[] = {
 	"advertise HOST for data connections (behind NAT); clients use it only "
 	"if asked",
 	NULL},
+    {"public-data-port", CFG_INT, FIELD(public_data_port), 0, 65535, 0, 1, NULL,
+	"N",
+	"announce data port N in replies instead of the bound one (a "
+	"balancer's port for this node); 0 = the bound port",
+	NULL},
+    {"proxy-from", CFG_NETS, FIELD(proxy_from), 0, 0, 1, 1, NULL,
+	"ADDR[/BITS][,...]",
+	"balancers trusted to send a PROXY v2 header (required from them, "
+	"refused from anyone else)",
+	NULL},
     {"workers", CFG_INT, FIELD(workers), 1, FTX_MAX_WORKERS, 0, 0, NULL, "N",
 	"most worker threads", NULL},
     {"max-clients", CFG_INT, FIELD(max_clients), 1, FTX_MAX_CONN_LIMIT, 0, 1,
@@ -419,6 +429,8 @@ cfg_set(struct config *c, const struct cfg_opt *o, const char *val, char *err,
 		return set_size(field, val, err, errlen);
 	case CFG_ANON:
 		return set_anon(field, val, err, errlen);
+	case CFG_NETS:
+		return cidr_parse_list(field, val, err, errlen);
 	case CFG_STR:
 	case CFG_HOST:
 	case CFG_PATH:

@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cidr.h"
 #include "ftx_limits.h"
 
 /* Error buffers for configuration messages: a path and a line number
@@ -52,6 +53,10 @@ struct config {
 	char xferlog[FTX_PATH_MAX]; /* "" = none */
 	char pidfile[FTX_PATH_MAX]; /* "" = none */
 	char public_host[FTX_HOST_MAX + 1]; /* "" = not advertised */
+	int public_data_port; /* announced in OK replies; 0 = the bound one */
+	/* Balancers whose connections start with a PROXY v2 header
+	 * (pxgate.c); empty = none. */
+	struct cidr_list proxy_from;
 	int log_format; /* enum cfg_log_format */
 	int port;
 	struct cfg_ports data_ports;
@@ -102,7 +107,8 @@ enum cfg_kind {
 	CFG_PORTS, /* N or N-M */
 	CFG_FORMAT, /* text|json */
 	CFG_SIZE, /* bytes, with an optional K/M/G/T suffix */
-	CFG_ANON /* off|read-only|read-write */
+	CFG_ANON, /* off|read-only|read-write */
+	CFG_NETS /* ADDR[/BITS][,...]: a struct cidr_list */
 };
 
 /* One row of the option table. */

@@ -24,6 +24,7 @@ struct auth;
 struct dconn;
 struct dconn_want;
 struct loop;
+struct pxgate;
 struct room;
 struct tls_ctx;
 struct ustore;
@@ -53,6 +54,8 @@ struct ctx {
 	struct dconn *dconns; /* data connections awaiting their token */
 	size_t ndconns;
 	struct dconn_want *wants; /* tokens awaiting their connection */
+	/* Connections from --proxy-from awaiting their header (pxgate.c). */
+	struct pxgate *pxgate;
 	/* Transfers (xfer.c). */
 	struct xfer *xfers; /* pending and running transfers */
 };

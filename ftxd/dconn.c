@@ -10,12 +10,15 @@
 
 #include <openssl/crypto.h>
 
+#include "cidr.h"
 #include "ctx.h"
 #include "dconn.h"
 #include "dlist.h"
 #include "log.h"
 #include "loop.h"
 #include "net.h"
+#include "proxy.h"
+#include "pxgate.h"
 #include "str.h"
 #include "tls.h"
 #include "token.h"
@@ -43,7 +46,10 @@ dconn_next_port(struct ctx *srv)
 	int port = srv->data_ports[srv->data_next];
 
 	srv->data_next = (srv->data_next + 1) % srv->ndata;
-	return port;
+	/* Behind a balancer the client connects to the balancer's port
+	 * for this node (--public-data-port), which forwards to ours. */
+	return srv->cfg.public_data_port != 0 ? srv->cfg.public_data_port
+					      : port;
 }
 
 void
@@ -255,7 +261,14 @@ dconn_read(struct loop *l, int fd, int revents, void *arg)
 		d->handshaking = 0;
 		loop_set_events(srv->loop, d->fd, POLLIN);
 	}
-	if (dconn_hello(srv, d) < 1)
+	r = dconn_hello(srv, d);
+	/* SECURITY: a PROXY header where none is expected (not from
+	 * --proxy-from, or a second one) is refused as such. */
+	if (r != -1 && proxy_sig(d->hello, d->len) == 1) {
+		reject(srv, d, "PROXY header from an untrusted address");
+		return;
+	}
+	if (r < 1)
 		return;
 	if (d->hello[FTX_TOKEN_HEX] != '\n' ||
 	    token_parse(&t, d->hello, FTX_TOKEN_HEX) == -1) {
@@ -347,37 +360,60 @@ dconn_resume_accepting(struct ctx *srv)
 		loop_set_events(srv->loop, srv->ctl_fd, POLLIN);
 }
 
+/* A data connection from `peer`, the client (behind a balancer: the
+ * address its PROXY header named): wait for its token, or close it. */
+static void
+data_admit(struct ctx *srv, int fd, const struct sockaddr_storage *peer)
+{
+	struct dconn *d;
+
+	if (srv->stopping || make_room(srv, peer) == -1 ||
+	    (d = calloc(1, sizeof(*d))) == NULL) {
+		close(fd);
+		return;
+	}
+	d->srv = srv;
+	d->fd = fd;
+	d->peer = *peer;
+	/* Batches (MPUT, MGET) send short lines between file bytes:
+	 * without this, Nagle holds each until the peer's delayed ACK
+	 * (40 ms a batch); bulk writes are large either way. */
+	net_set_nodelay(fd);
+	net_addr_str(peer, d->peerstr, sizeof(d->peerstr));
+	d->accepted_ms = loop_now_ms();
+	if (loop_add(srv->loop, fd, POLLIN, dconn_read, d) == -1) {
+		close(fd);
+		free(d);
+		return;
+	}
+	DLIST_LINK(srv->dconns, d);
+	srv->ndconns++;
+}
+
+static void
+data_proxied(void *arg, int fd, const struct sockaddr_storage *peer)
+{
+	data_admit(arg, fd, peer);
+}
+
 static void
 data_accept(struct loop *l, int lfd, int revents, void *arg)
 {
 	struct ctx *srv = arg;
 	struct sockaddr_storage peer;
-	struct dconn *d;
 	int fd;
 
+	(void)l;
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
-		if (srv->stopping || make_room(srv, &peer) == -1 ||
-		    (d = calloc(1, sizeof(*d))) == NULL) {
-			close(fd);
-			continue;
-		}
-		d->srv = srv;
-		d->fd = fd;
-		d->peer = peer;
-		/* Batches (MPUT, MGET) send short lines between file bytes:
-		 * without this, Nagle holds each until the peer's delayed
-		 * ACK (40 ms a batch); bulk writes are large either way. */
-		net_set_nodelay(fd);
-		net_addr_str(&peer, d->peerstr, sizeof(d->peerstr));
-		d->accepted_ms = loop_now_ms();
-		if (loop_add(l, fd, POLLIN, dconn_read, d) == -1) {
-			close(fd);
-			free(d);
-			continue;
-		}
-		DLIST_LINK(srv->dconns, d);
-		srv->ndconns++;
+		/* SECURITY: as on the control port (server.c): a trusted
+		 * balancer's connection counts as its client's, once its
+		 * PROXY header has said who that is. */
+		if (!srv->stopping && cidr_match(&srv->cfg.proxy_from, &peer))
+			pxgate_hold(
+			    srv->pxgate, fd, &peer, "data", data_proxied, srv);
+		else
+			data_admit(srv, fd, &peer);
 	}
 	if (errno == EMFILE || errno == ENFILE)
 		dconn_pause_accepting(srv, "data accept");

@@ -106,6 +106,7 @@ default_text(
 			(void)str_fmt(out, n, " (default %s)", field);
 		break;
 	case CFG_BOOL:
+	case CFG_NETS:
 		break;
 	}
 }

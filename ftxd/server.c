@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "cidr.h"
 #include "cmd.h"
 #include "config.h"
 #include "dconn.h"
@@ -19,6 +20,7 @@
 #include "loop.h"
 #include "net.h"
 #include "priv.h"
+#include "pxgate.h"
 #include "room.h"
 #include "server.h"
 #include "session.h"
@@ -100,6 +102,30 @@ locked_out(struct server *srv, int fd, const struct sockaddr_storage *peer)
 	return 1;
 }
 
+/* A control connection from `peer`, the client (behind a balancer: the
+ * address its PROXY header named): a session, or refused. */
+static void
+ctl_admit(struct server *srv, int fd, const struct sockaddr_storage *peer)
+{
+	auth_recheck(&srv->ctx);
+	if (locked_out(srv, fd, peer))
+		return;
+	if (srv->ctx.sessions.n >= (size_t)srv->ctx.cfg.max_clients)
+		refuse(srv, fd, peer, "too many connections");
+	else if (count_ip(srv, peer) >= (size_t)srv->ctx.cfg.max_per_ip)
+		refuse(srv, fd, peer, "too many connections from your address");
+	else if (sess_new(&srv->ctx.sessions, fd, peer) == -1)
+		refuse(srv, fd, peer, "server out of resources");
+	else
+		srv->ctx.stats.sessions_total++;
+}
+
+static void
+ctl_proxied(void *arg, int fd, const struct sockaddr_storage *peer)
+{
+	ctl_admit(arg, fd, peer);
+}
+
 static void
 ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 {
@@ -110,19 +136,13 @@ ctl_accept(struct loop *l, int lfd, int revents, void *arg)
 	(void)l;
 	(void)revents;
 	while ((fd = net_accept(lfd, &peer)) != -1) {
-		auth_recheck(&srv->ctx);
-		if (locked_out(srv, fd, &peer))
-			continue;
-		if (srv->ctx.sessions.n >= (size_t)srv->ctx.cfg.max_clients)
-			refuse(srv, fd, &peer, "too many connections");
-		else if (count_ip(srv, &peer) >=
-		    (size_t)srv->ctx.cfg.max_per_ip)
-			refuse(srv, fd, &peer,
-			    "too many connections from your address");
-		else if (sess_new(&srv->ctx.sessions, fd, &peer) == -1)
-			refuse(srv, fd, &peer, "server out of resources");
+		/* SECURITY: a trusted balancer's connection is admitted only
+		 * once its PROXY header names the client (pxgate.c). */
+		if (cidr_match(&srv->ctx.cfg.proxy_from, &peer))
+			pxgate_hold(srv->ctx.pxgate, fd, &peer, "control",
+			    ctl_proxied, srv);
 		else
-			srv->ctx.stats.sessions_total++;
+			ctl_admit(srv, fd, &peer);
 	}
 	if (errno == EMFILE || errno == ENFILE)
 		dconn_pause_accepting(&srv->ctx, "accept");
@@ -154,6 +174,7 @@ begin_stop(struct server *srv)
 	}
 	uecho_close(srv->uecho);
 	srv->uecho = NULL;
+	pxgate_stop(srv->ctx.pxgate);
 	dconn_stop(&srv->ctx);
 	xfer_stop(&srv->ctx, 0);
 	sess_stop_idle(&srv->ctx.sessions);
@@ -208,6 +229,7 @@ tick(struct loop *l, void *arg)
 	if (!c->stopping)
 		dconn_resume_accepting(c);
 	dconn_tick(c, now);
+	pxgate_tick(c->pxgate, now);
 	xfer_tick(c, now);
 	sess_tick(&c->sessions, now);
 	cmd_tick(c, now);
@@ -353,6 +375,25 @@ warn_open(const struct server *srv)
 	    srv->ctx.cfg.root);
 }
 
+/* Behind a balancer: whom we trust for PROXY headers, what port we
+ * announce.  Said once at start-up, so a wrong list is seen early. */
+static void
+log_balancer(const struct server *srv)
+{
+	const struct config *c = &srv->ctx.cfg;
+	char nets[512];
+
+	if (c->proxy_from.n > 0) {
+		cidr_list_str(&c->proxy_from, nets, sizeof(nets));
+		log_msg(NULL,
+		    "PROXY headers required from %s (refused from "
+		    "anyone else)",
+		    nets);
+	}
+	if (c->public_data_port != 0)
+		log_msg(NULL, "announcing data port %d", c->public_data_port);
+}
+
 /* The modules' shared state: sessions answer to the command layer
  * (cmd_hooks), which reaches everything else through the context. */
 static void
@@ -429,6 +470,8 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	if ((c->loop = loop_new(err, errlen)) == NULL)
 		return -1;
 	wire(srv);
+	if ((c->pxgate = pxgate_new(c->loop)) == NULL)
+		return str_err(err, errlen, "out of memory");
 	if (setup_signals(srv, err, errlen) == -1)
 		return -1;
 	c->ctl_fd = net_listen(
@@ -466,6 +509,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return str_err(err, errlen, "cannot watch workers");
 	log_listening(srv);
 	warn_open(srv);
+	log_balancer(srv);
 	return 0;
 }
 
@@ -504,6 +548,8 @@ srv_free(struct server *srv)
 	if (srv->ctx.ctl_fd != -1)
 		close(srv->ctx.ctl_fd);
 	dconn_unlisten(&srv->ctx);
+	pxgate_free(srv->ctx.pxgate);
+	srv->ctx.pxgate = NULL;
 	free(srv->ctx.data_fds);
 	free(srv->ctx.data_ports);
 	srv->ctx.data_fds = srv->ctx.data_ports = NULL;

@@ -22,6 +22,7 @@
 #include "loop.h"
 #include "net.h"
 #include "proto.h"
+#include "proxy.h"
 #include "session.h"
 #include "str.h"
 #include "tls.h"
@@ -486,6 +487,33 @@ sess_resume(struct session *s)
 	resume(s);
 }
 
+/*
+ * SECURITY: a PROXY header where none is expected (from an address not
+ * in --proxy-from, whose header pxgate.c took before the session began,
+ * or a second one) is refused: it would claim another client's address,
+ * and its signature ends in "QUIT\n", which must not run as a command.
+ * 1 if the session must wait for more bytes to tell, or was closed.
+ */
+static int
+stray_proxy(struct session *s)
+{
+	int r = proxy_sig(s->in, s->inlen);
+
+	if (r == -1 || (r == 0 && s->eof)) {
+		s->started = 1;
+		return 0;
+	}
+	if (r == 0)
+		return 1;
+	log_msg(s->peerstr,
+	    "refused: PROXY header from an address not "
+	    "trusted to send one");
+	sess_close_after(s,
+	    "ERROR PERM PROXY header not accepted from your "
+	    "address");
+	return 1;
+}
+
 static void
 sess_read(struct session *s)
 {
@@ -495,6 +523,8 @@ sess_read(struct session *s)
 		sess_free(s);
 		return;
 	}
+	if (!s->started && stray_proxy(s))
+		return;
 	resume(s);
 }
 

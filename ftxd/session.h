@@ -93,6 +93,7 @@ struct session {
 	long long last_ms; /* last complete line, for the idle timeout */
 	long long line_ms; /* when the unfinished line in `in` began */
 	int eof; /* the peer will send nothing more */
+	int started; /* its first bytes are not a PROXY header */
 	long long out_ms; /* `out` last moved (or began to wait) */
 	int closing; /* flush `out`, then close */
 	int dropped; /* sess_drop: close with a reset */

@@ -302,6 +302,25 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 #define FTX_MAX_CONN_LIMIT 1000000
 /* A --data-port range N-M spans at most this many ports. */
 #define FTX_DATA_PORTS_MAX 1024
+/*
+ * SECURITY: the PROXY protocol v2 header a trusted balancer puts before
+ * a connection's first byte (docs/PROTOCOL.md, "PROXY protocol").  The
+ * format allows 16 + 65535 bytes; we take at most the 16-byte fixed part
+ * plus the largest address block (216 bytes, AF_UNIX) plus 304 bytes of
+ * TLVs: what HAProxy sends (unique-id up to 128 bytes, ALPN, authority)
+ * and what an AWS NLB sends (its VPC endpoint id) fit with room to
+ * spare.  A longer header is refused, never partly skipped.
+ */
+#define FTX_PROXY_HDR_MAX (16 + 216 + 304)
+/* Entries (addresses or CIDR networks) in --proxy-from. */
+#define FTX_PROXY_FROM_MAX 16
+/* SECURITY: connections from trusted balancers still waiting for their
+ * PROXY header, at most (a balancer sends it with its first segment);
+ * more are refused until some complete or time out. */
+#define FTX_PROXY_WAIT_MAX 1024
+/* A trusted connection whose header has not arrived within this long is
+ * closed, like a data connection without its token. */
+#define FTX_PROXY_TIMEOUT_S 10
 /* --daemon: files created by the daemon are not world-readable (the
  * systemd unit uses the same UMask=). */
 #define FTX_DAEMON_UMASK 027

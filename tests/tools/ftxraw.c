@@ -11,7 +11,9 @@
  *	ftxraw [-h HOST] -p PORT [-t READ_SECS] [-w WATCHDOG_SECS] STEP...
  *
  * Control steps:
- *   ctl[@SRC]        open a control connection (source IP SRC) and read
+ *   ctl[:ESCAPED][@SRC] open a control connection (source IP SRC), send
+ *                    ESCAPED first if given (as for raw:, e.g. a PROXY
+ *                    header; write '@' as \x40), and read
  *                    the greeting; it becomes the current connection
  *   close            close the current control connection (the one opened
  *                    before it becomes current again)
@@ -41,6 +43,9 @@
  *   draw:ESCAPED     send bytes (as for raw:) on the current data connection
  *   dhost:HOST       later data connections go to HOST (dhost: = back to
  *                    the control host)
+ *   dport:N          later data connections go to port N instead of the
+ *                    announced one (dport:0 = back to it): a node behind
+ *                    a balancer announces the balancer's port
  *   dsel:N           make the N-th data connection (from 0) current
  *   dsend:PATH[:N]   send the next N bytes of PATH (default: the rest)
  *   dgen:N           send N pseudo-random bytes
@@ -105,8 +110,10 @@ struct conn {
 };
 
 static const char *host = "127.0.0.1";
-/* Where data connections go: HOST unless a dhost: step says otherwise. */
+/* Where data connections go: HOST unless a dhost: step says otherwise,
+ * on the announced port unless a dport: step says otherwise. */
 static const char *data_host;
+static int data_port;
 static int ctl_port = -1;
 static int read_timeout_s = 10;
 
@@ -591,8 +598,10 @@ unescape(char *s)
 	return (size_t)(w - s);
 }
 
+static size_t unescape(char *s);
+
 static void
-ctl_open(const char *src)
+ctl_open(const char *src, char *first)
 {
 	char err[FTX_ERRLEN] = "";
 	struct conn *c;
@@ -612,6 +621,9 @@ ctl_open(const char *src)
 	c->buf = malloc(CONN_BUF);
 	if (c->buf == NULL)
 		die("%s", "out of memory");
+	/* Bytes a balancer would put first (a PROXY header). */
+	if (first != NULL && net_write_all(fd, first, unescape(first)) == -1)
+		printf("# sending the first bytes failed\n");
 	read_one(read_timeout_s, 0);
 }
 
@@ -670,8 +682,8 @@ data_open(const char *spec, const char *src)
 	} else if (strcmp(spec, "none") != 0) {
 		die("unknown data hello spec: %s", spec);
 	}
-	fd = raw_connect(data_host != NULL ? data_host : host, xfer_port, src,
-	    err, sizeof(err));
+	fd = raw_connect(data_host != NULL ? data_host : host,
+	    data_port != 0 ? data_port : xfer_port, src, err, sizeof(err));
 	if (fd == -1) {
 		result_set("DATA-CONNECT-FAILED");
 		printf("# %s\n", err);
@@ -1092,7 +1104,7 @@ run_step(char *step)
 	if (arg != NULL)
 		*arg++ = '\0';
 	if (strcmp(step, "ctl") == 0) {
-		ctl_open(src);
+		ctl_open(src, arg);
 	} else if (strcmp(step, "close") == 0) {
 		ctl_close();
 	} else if (strcmp(step, "line") == 0 && arg != NULL) {
@@ -1152,6 +1164,8 @@ run_step(char *step)
 		data_send_hello_part(arg);
 	} else if (strcmp(step, "draw") == 0 && arg != NULL) {
 		data_send_raw(arg, unescape(arg));
+	} else if (strcmp(step, "dport") == 0 && arg != NULL) {
+		data_port = atoi(arg);
 	} else if (strcmp(step, "dhost") == 0) {
 		data_host = arg != NULL && arg[0] != '\0' ? arg : NULL;
 	} else if (strcmp(step, "dsel") == 0 && arg != NULL) {

@@ -137,6 +137,8 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"port = 6001\n"
 				"data-port = 6002-6010\n"
 				"public-host = ftx.example.org\n"
+				"public-data-port = 7002\n"
+				"proxy-from = 127.0.0.10, 10.1.0.0/16 ,::1\n"
 				"workers = 7\n"
 				"max-clients = 99\n"
 				"max-per-ip = 3\n"
@@ -209,6 +211,9 @@ test_every_key(void **state)
 	assert_int_equal(c.data_ports.first, 6002);
 	assert_int_equal(c.data_ports.last, 6010);
 	assert_string_equal(c.public_host, "ftx.example.org");
+	assert_int_equal(c.public_data_port, 7002);
+	assert_int_equal(c.proxy_from.n, 3);
+	assert_int_equal(c.proxy_from.net[1].bits, 96 + 16);
 	assert_int_equal(c.workers, 7);
 	assert_int_equal(c.max_clients, 99);
 	assert_int_equal(c.max_per_ip, 3);
@@ -254,14 +259,15 @@ test_every_key(void **state)
 static void
 test_reload_flags(void **state)
 {
-	static const char *const reload[] = {"public-host", "max-clients",
-	    "max-per-ip", "idle-timeout", "send-timeout", "data-timeout",
-	    "token-ttl", "partial-ttl", "log", "log-format", "xferlog",
-	    "chat-rate", "log-chat", "udp-rate", "require-tls", "anonymous",
-	    "allow-plaintext-login", "chat-nick-is-user", "login-max-fails",
-	    "login-window", "login-lockout", "login-account-max-fails",
-	    "min-free", "max-rate", "min-rate", "min-rate-window",
-	    "max-transfers-per-ip", "max-transfers-per-user", "max-partials"};
+	static const char *const reload[] = {"public-host", "public-data-port",
+	    "proxy-from", "max-clients", "max-per-ip", "idle-timeout",
+	    "send-timeout", "data-timeout", "token-ttl", "partial-ttl", "log",
+	    "log-format", "xferlog", "chat-rate", "log-chat", "udp-rate",
+	    "require-tls", "anonymous", "allow-plaintext-login",
+	    "chat-nick-is-user", "login-max-fails", "login-window",
+	    "login-lockout", "login-account-max-fails", "min-free", "max-rate",
+	    "min-rate", "min-rate-window", "max-transfers-per-ip",
+	    "max-transfers-per-user", "max-partials"};
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
 	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root",
@@ -500,6 +506,19 @@ test_bad_values(void **state)
 	load_fails(f, "public-host = a%20b\n", 1,
 	    "bad value for 'public-host': 'a%20b' is not a host name or IP "
 	    "address");
+	load_fails(f, "public-data-port = 65536\n", 1,
+	    "bad value for 'public-data-port': expected a number from 0 to "
+	    "65535, got '65536'");
+	load_fails(f, "proxy-from = 127.0.0.300\n", 1,
+	    "bad value for 'proxy-from': '127.0.0.300' is not an IPv4 or IPv6 "
+	    "address");
+	load_fails(f, "proxy-from = 10.0.0.0/33\n", 1,
+	    "bad value for 'proxy-from': bad prefix length '/33' (0 to 32)");
+	load_fails(f, "proxy-from = 127.0.0.1,,127.0.0.2\n", 1,
+	    "bad value for 'proxy-from': empty entry in the list");
+	load_fails(f, "proxy-from = balancer.example\n", 1,
+	    "bad value for 'proxy-from': 'balancer.example' is not an IPv4 or "
+	    "IPv6 address");
 	load_fails(f, "log = \"\t\"\n", 1,
 	    "bad value for 'log': control character in value");
 }
