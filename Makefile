@@ -30,11 +30,14 @@ SAN ?=
 
 SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null)
 SSL_LIBS := $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+# hiredis (ftxd's chat bus, --chat-redis): libhiredis-dev 0.14.
+HIREDIS_CFLAGS := $(shell $(PKG_CONFIG) --cflags hiredis 2>/dev/null)
+HIREDIS_LIBS := $(shell $(PKG_CONFIG) --libs hiredis 2>/dev/null || echo -lhiredis)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN_CFLAGS) $(SAN) \
-             -iquote shared -MMD -MP $(SSL_CFLAGS) $(CFLAGS)
+             -iquote shared -MMD -MP $(SSL_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SAN) $(LDFLAGS)
 LIBS = $(SSL_LIBS) -lpthread
 
@@ -66,7 +69,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/ftxd: $(call obj,$(FTXD_SRC)) $(SHARED_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HIREDIS_LIBS) $(LIBS)
 
 $(BUILD)/ftx: $(call obj,$(FTX_SRC)) $(SHARED_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
@@ -83,7 +86,7 @@ $(BUILD)/libftx.a: $(FTX_LIB_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libftxd.a $(BUILD)/libftx.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -iquote ftxd -iquote ftx $(ALL_LDFLAGS) -o $@ $^ \
-	    $(CMOCKA_LIBS) $(LIBS) -lm
+	    $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(LIBS) -lm
 
 $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
@@ -147,7 +150,7 @@ lint:
 	    --inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
 	    -I shared -I ftxd -I ftx shared ftxd ftx tests/tools bench
 	printf '%s\n' $(LINT_SRC) | xargs -P 2 -n 4 sh -c 'clang-tidy --quiet "$$@" \
-	    -- -std=c11 -D_GNU_SOURCE -iquote shared -iquote ftxd -iquote ftx $(SSL_CFLAGS)' clang-tidy
+	    -- -std=c11 -D_GNU_SOURCE -iquote shared -iquote ftxd -iquote ftx $(SSL_CFLAGS) $(HIREDIS_CFLAGS)' clang-tidy
 
 # Load and scale rows (10,000 idle sessions, 200 clients x 20 ops,
 # 64 parallel downloads); prints a markdown section.
