@@ -3,6 +3,7 @@
 #   make          build build/ftxd and build/ftx
 #   make run      start ftxd in the foreground serving ./server_files
 #   make test     unit + integration tests
+#   make deps-cluster  what the cluster suites need (redis-server)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -55,14 +56,20 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
+.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
 
-# Install missing build dependencies (libssl-dev, libcmocka-dev, pkg-config).
+# Install missing build dependencies (libssl-dev, libcmocka-dev,
+# libhiredis-dev, pkg-config).
 deps:
 	@sh deploy/deps.sh
+
+# And what the cluster suites run (redis-server for t_chatbus); without
+# it they are skipped.
+deps-cluster:
+	@sh deploy/deps.sh cluster
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -285,16 +285,15 @@ chatbus_claim(
 	if (!chatbus_up(b))
 		return -1; /* claimed when the bus is back */
 	/* Without a callback, a claim is the heartbeat's kind. */
-	return send_claim(
-	    b, fn != NULL ? RQ_CLAIM : RQ_RECLAIM, nick, fn, arg);
+	return send_claim(b, fn != NULL ? RQ_CLAIM : RQ_RECLAIM, nick, fn, arg);
 }
 
 void
 chatbus_release(struct chatbus *b, const char *nick)
 {
 	char key[CHATWIRE_NAME_MAX], val[FTX_NODE_ID_MAX + FTX_NICK_MAX + 2];
-	const char *argv[7] = {"EVAL", release_lua, "2", key, CHATWIRE_WHO_KEY,
-	    val, nick};
+	const char *argv[7] = {
+	    "EVAL", release_lua, "2", key, CHATWIRE_WHO_KEY, val, nick};
 
 	if (!nick_remove(b, nick) || !chatbus_up(b))
 		return; /* an unreleased claim expires with its TTL */
@@ -357,7 +356,8 @@ priv_target(const redisReply *r)
 	    reply_int(r->element[0]) < 1)
 		return NULL;
 	nick = r->element[1];
-	if (nick->type != REDIS_REPLY_STRING || strlen(nick->str) != nick->len ||
+	if (nick->type != REDIS_REPLY_STRING ||
+	    strlen(nick->str) != nick->len ||
 	    chat_nick_check(nick->str, why, sizeof(why)) == -1)
 		return NULL;
 	return nick->str;
@@ -379,8 +379,8 @@ who_done(struct breq *rq, const redisReply *r)
 	}
 	if (r->elements > 0 &&
 	    (nicks = calloc(r->elements < FTX_CHATBUS_WHO_MAX
-				? r->elements
-				: FTX_CHATBUS_WHO_MAX,
+		     ? r->elements
+		     : FTX_CHATBUS_WHO_MAX,
 		 sizeof(*nicks))) == NULL) {
 		rq->who(rq->arg, CHATBUS_FAILED, NULL, 0);
 		return;
@@ -412,8 +412,8 @@ claim_done(struct chatbus *b, struct breq *rq, const redisReply *r)
 		return;
 	}
 	if (v == 0) {
-		log_msg(NULL, "chat bus: nick %s is now another node's",
-		    rq->nick);
+		log_msg(
+		    NULL, "chat bus: nick %s is now another node's", rq->nick);
 		b->h->lost_nick(b->arg, rq->nick);
 	}
 }
@@ -447,7 +447,7 @@ on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		const char *nick = priv_target(r);
 
 		rq->done(rq->arg,
-		    r == NULL	    ? CHATBUS_FAILED
+		    r == NULL	       ? CHATBUS_FAILED
 			: nick == NULL ? CHATBUS_REFUSED
 				       : CHATBUS_OK,
 		    nick);
@@ -488,8 +488,7 @@ deliver(struct chatbus *b, const redisReply *chan, const redisReply *msg)
 	struct chat_push p;
 	enum chatwire_chan c;
 
-	if (chan->type != REDIS_REPLY_STRING ||
-	    msg->type != REDIS_REPLY_STRING)
+	if (chan->type != REDIS_REPLY_STRING || msg->type != REDIS_REPLY_STRING)
 		return;
 	if (strcmp(chan->str, CHATWIRE_ROOM_CHAN) == 0)
 		c = CHATWIRE_ROOM;
@@ -497,8 +496,8 @@ deliver(struct chatbus *b, const redisReply *chan, const redisReply *msg)
 		c = CHATWIRE_NODE;
 	else
 		return;
-	if (chatwire_decode(msg->str, msg->len, c, node, &p, err,
-		sizeof(err)) == -1) {
+	if (chatwire_decode(
+		msg->str, msg->len, c, node, &p, err, sizeof(err)) == -1) {
 		dropped(b, err);
 		return;
 	}
@@ -538,8 +537,8 @@ bus_up(struct chatbus *b)
 	b->state = BUS_UP;
 	b->backoff_ms = FTX_CHATBUS_BACKOFF_MIN_MS;
 	b->beat_ms = loop_now_ms() + FTX_CHATBUS_BEAT_S * 1000LL;
-	log_msg(NULL, "chat bus: up (redis %s:%d, node %s, %zu nicks)",
-	    b->addr, b->port, b->node, b->nnicks);
+	log_msg(NULL, "chat bus: up (redis %s:%d, node %s, %zu nicks)", b->addr,
+	    b->port, b->node, b->nnicks);
 	for (i = 0; i < b->nnicks; i++)
 		(void)send_claim(b, RQ_RECLAIM, b->nicks[i], NULL, NULL);
 	if (b->was_lost) {

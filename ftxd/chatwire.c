@@ -11,8 +11,8 @@
 #define DEFAULT_PORT 6379
 
 /* What a LEFT push may say (docs/PROTOCOL.md, "Chat"). */
-static const char *const reasons[] = {"leave", "quit", "disconnect",
-    "timeout", "slow", "flood", "shutdown", "conflict"};
+static const char *const reasons[] = {"leave", "quit", "disconnect", "timeout",
+    "slow", "flood", "shutdown", "conflict"};
 
 int
 chatwire_reason_ok(const char *reason)
@@ -38,7 +38,8 @@ chatwire_node_check(const char *id, char *err, size_t errlen)
 		if (!isalnum((unsigned char)id[i]) && id[i] != '-' &&
 		    id[i] != '_')
 			return str_err(err, errlen,
-			    "node id may hold only letters, digits, '-' and '_'");
+			    "node id may hold only letters, digits, '-' and "
+			    "'_'");
 	return 0;
 }
 
@@ -125,8 +126,8 @@ chatwire_parse_url(
 		p++;
 	}
 	if (*p != '\0')
-		return str_err(err, errlen,
-		    "unexpected '%.16s' after the database", p);
+		return str_err(
+		    err, errlen, "unexpected '%.16s' after the database", p);
 	return 0;
 }
 

@@ -19,7 +19,8 @@
 #include "ftx_limits.h"
 
 /* The longest push line: PRIV <ts> <from> <to> <text>. */
-#define CHATWIRE_PUSH_MAX (16 + CHAT_TS_LEN + 2 * FTX_NICK_MAX + FTX_CHAT_TEXT_MAX)
+#define CHATWIRE_PUSH_MAX                                                      \
+	(16 + CHAT_TS_LEN + 2 * FTX_NICK_MAX + FTX_CHAT_TEXT_MAX)
 /* The longest message on the bus, without a NUL. */
 #define CHATWIRE_MAX (5 + FTX_NODE_ID_MAX + 1 + CHATWIRE_PUSH_MAX)
 /* Key and channel names: a prefix and a nick or node id. */

@@ -402,8 +402,7 @@ room_join(struct session *s, const char *nick)
 	else
 		r->head = m;
 	r->tail = m;
-	if (r->bus != NULL && chatbus_up(r->bus) &&
-	    (w = wait_new(s)) != NULL) {
+	if (r->bus != NULL && chatbus_up(r->bus) && (w = wait_new(s)) != NULL) {
 		w->m = m;
 		if (chatbus_claim(r->bus, nick, claim_done, w) == 0) {
 			s->chat_wait = w;
@@ -495,8 +494,7 @@ priv_done(void *arg, int result, const char *name)
 /* To a member of another node, through the bus; 0 if it went (the
  * session waits for priv_done), -1 if the bus is down. */
 static int
-msg_remote(struct session *s, const char *to, const char *text,
-    const char *ts)
+msg_remote(struct session *s, const char *to, const char *text, const char *ts)
 {
 	char line[PUSH_MAX];
 	struct room *r = s->srv->room;
@@ -647,8 +645,8 @@ bus_priv(void *arg, const struct chat_push *p)
 	if ((t = find(r, p->to, 0)) == NULL)
 		return; /* gone meanwhile: at most once */
 	deliver(t, line,
-	    push_fmt(line, "PRIV %s %s %s %s", p->ts, p->from, t->nick,
-		p->text));
+	    push_fmt(
+		line, "PRIV %s %s %s %s", p->ts, p->from, t->nick, p->text));
 	reap_slow(r);
 }
 
@@ -690,7 +688,8 @@ int
 room_bus_open(struct room *r, struct loop *l, const char *url,
     const char *node_id, char *err, size_t errlen)
 {
-	return chatbus_new(&r->bus, l, url, node_id, &bus_hooks, r, err, errlen);
+	return chatbus_new(
+	    &r->bus, l, url, node_id, &bus_hooks, r, err, errlen);
 }
 
 void

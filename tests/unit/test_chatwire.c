@@ -29,8 +29,8 @@ test_url(void **state)
 	char err[FTX_ERRLEN];
 
 	(void)state;
-	assert_int_equal(chatwire_parse_url("redis://127.0.0.1:6380/3", &u,
-			     err, sizeof(err)),
+	assert_int_equal(chatwire_parse_url(
+			     "redis://127.0.0.1:6380/3", &u, err, sizeof(err)),
 	    0);
 	assert_string_equal(u.host, "127.0.0.1");
 	assert_int_equal(u.port, 6380);
@@ -44,9 +44,8 @@ test_url(void **state)
 	    chatwire_parse_url("redis://[::1]:7000/", &u, err, sizeof(err)), 0);
 	assert_string_equal(u.host, "::1");
 	assert_int_equal(u.port, 7000);
-	assert_int_equal(chatwire_parse_url("redis://h/65535", &u, err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    chatwire_parse_url("redis://h/65535", &u, err, sizeof(err)), 0);
 	assert_int_equal(u.db, FTX_CHATBUS_DB_MAX);
 }
 
@@ -136,8 +135,8 @@ decode(const char *msg, enum chatwire_chan chan)
 {
 	char err[FTX_ERRLEN];
 
-	return chatwire_decode(msg, strlen(msg), chan, node, &p, err,
-	    sizeof(err));
+	return chatwire_decode(
+	    msg, strlen(msg), chan, node, &p, err, sizeof(err));
 }
 
 static void
@@ -193,8 +192,12 @@ test_hostile(void **state)
 	    {"ftx1 n1 MSG " TS " al/ce hi", CHATWIRE_ROOM},
 	    {"ftx1 n1 MSG " TS " alice", CHATWIRE_ROOM},
 	    {"ftx1 n1 MSG " TS " alice \x1b[2Jgone", CHATWIRE_ROOM},
-	    {"ftx1 n1 MSG " TS " alice \xc2\x9b" "31m", CHATWIRE_ROOM},
-	    {"ftx1 n1 MSG " TS " alice \xe2\x80\xae" "evil", CHATWIRE_ROOM},
+	    {"ftx1 n1 MSG " TS " alice \xc2\x9b"
+	     "31m",
+		CHATWIRE_ROOM},
+	    {"ftx1 n1 MSG " TS " alice \xe2\x80\xae"
+	     "evil",
+		CHATWIRE_ROOM},
 	    {"ftx1 n1 MSG " TS " alice \xc0\xaf", CHATWIRE_ROOM},
 	    {"ftx1 n1 MSG " TS " alice \xff", CHATWIRE_ROOM},
 	    {"ftx1 n1 JOIN " TS " alice extra", CHATWIRE_ROOM},
@@ -219,7 +222,8 @@ test_hostile(void **state)
 			     sizeof("ftx1 n1 MSG " TS " a hi\0x") - 1,
 			     CHATWIRE_ROOM, node, &p, err, sizeof(err)),
 	    -1);
-	assert_int_equal(decode("ftx1 n1 MSG " TS " a hi\r", CHATWIRE_ROOM), -1);
+	assert_int_equal(
+	    decode("ftx1 n1 MSG " TS " a hi\r", CHATWIRE_ROOM), -1);
 	assert_int_equal(
 	    decode("ftx1 n1 MSG " TS " a hi\nMSG " TS " b x", CHATWIRE_ROOM),
 	    -1);
@@ -228,19 +232,20 @@ test_hostile(void **state)
 	    -1);
 	/* SECURITY: CHATWIRE_MAX (and FTX_CHAT_TEXT_MAX inside it). */
 	memset(msg, 'x', sizeof(msg));
-	memcpy(msg, "ftx1 n1 MSG " TS " a ", sizeof("ftx1 n1 MSG " TS " a ") - 1);
+	memcpy(
+	    msg, "ftx1 n1 MSG " TS " a ", sizeof("ftx1 n1 MSG " TS " a ") - 1);
 	assert_int_equal(chatwire_decode(msg, CHATWIRE_MAX + 1, CHATWIRE_ROOM,
 			     node, &p, err, sizeof(err)),
 	    -1);
-	assert_int_equal(chatwire_decode(msg,
-			     sizeof("ftx1 n1 MSG " TS " a ") - 1 +
-				 FTX_CHAT_TEXT_MAX + 1,
-			     CHATWIRE_ROOM, node, &p, err, sizeof(err)),
+	assert_int_equal(
+	    chatwire_decode(msg,
+		sizeof("ftx1 n1 MSG " TS " a ") - 1 + FTX_CHAT_TEXT_MAX + 1,
+		CHATWIRE_ROOM, node, &p, err, sizeof(err)),
 	    -1);
-	assert_int_equal(chatwire_decode(msg,
-			     sizeof("ftx1 n1 MSG " TS " a ") - 1 +
-				 FTX_CHAT_TEXT_MAX,
-			     CHATWIRE_ROOM, node, &p, err, sizeof(err)),
+	assert_int_equal(
+	    chatwire_decode(msg,
+		sizeof("ftx1 n1 MSG " TS " a ") - 1 + FTX_CHAT_TEXT_MAX,
+		CHATWIRE_ROOM, node, &p, err, sizeof(err)),
 	    0);
 }
 
