@@ -68,10 +68,7 @@ url_host(const char **pp, struct chatwire_url *u, char *err, size_t errlen)
 		    p[i] != '-' && p[i] != ':')
 			return str_err(err, errlen,
 			    "the host may hold only letters, digits, '.', "
-			    "'-' and ':'%s",
-			    p[i] == '@' ? " (credentials in the URL are not "
-					  "supported)"
-					: "");
+			    "'-' and ':'");
 	memcpy(u->host, p, n);
 	u->host[n] = '\0';
 	return 0;
@@ -110,6 +107,10 @@ chatwire_parse_url(
 	if (strncmp(p, "redis://", 8) != 0)
 		return str_err(err, errlen, "URL must start with redis://");
 	p += 8;
+	/* SECURITY: a password would sit on the command line and in ps. */
+	if (strchr(p, '@') != NULL)
+		return str_err(
+		    err, errlen, "credentials in the URL are not supported");
 	if (url_host(&p, u, err, errlen) == -1)
 		return -1;
 	if (*p == ':') {

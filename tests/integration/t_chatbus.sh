@@ -75,6 +75,25 @@ stop_redis() {
 REDIS_PORT=$(free_port) || skip "no free port for redis-server"
 start_redis
 
+# ---------------------------------------------------------------- options
+
+# Bad values stop ftxd at start-up with a reason.
+for bad in "http://127.0.0.1:$REDIS_PORT" "redis://u:pw@127.0.0.1:$REDIS_PORT" \
+	"redis://127.0.0.1:0" "redis://127.0.0.1:$REDIS_PORT/x"; do
+	out=$(timeout 10 "$FTXD" $ALLOW_ROOT --bind 127.0.0.1 --port 0 --data-port 0 \
+		--root "$TMPD/badroot" --chat-redis "$bad" 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q -- 'fatal: --chat-redis: '; then
+		pass "--chat-redis $bad is refused: $(printf '%s' "$out" | head -n 1)"
+	else
+		fail "--chat-redis $bad: exit $rc: $out"
+	fi
+done
+out=$(timeout 10 "$FTXD" $ALLOW_ROOT --bind 127.0.0.1 --port 0 --data-port 0 \
+	--root "$TMPD/badroot" --chat-redis "redis://127.0.0.1:$REDIS_PORT" \
+	--node-id 'a:b' 2>&1)
+assert_match 'node id' "$out" "a --node-id with ':' is refused"
+
 # ---------------------------------------------------------------- nodes
 
 # start_node N ADDR: ftxd on ADDR with its own root, on the bus as node
@@ -205,6 +224,16 @@ assert_eq "alice bob carol" \
 	"/who order is the joining order"
 on 1 raw "/who on n1 gives the same list" \
 	ctl line:WHO 'ok:^OK 3$' 'has:^NICK bob$'
+
+# Commands sent in one go are answered in order, also those that wait
+# for Redis (JOIN, WHO, MSG to another node).
+on 2 raw "pipelined chat commands on n2" ctl \
+	'raw:JOIN pipe\nWHO\nMSG alice hi-from-pipe\nSAY piped\nWHO\nLEAVE\nNOOP\n' \
+	drain:2
+got=$(sed -n 's/^< //p' "$RAW_OUT" | grep -vE '^(MSG|JOIN|LEFT|PRIV|NOTICE) ' | tr '\n' '|')
+assert_match '^OK FTX/1 [^|]*\|OK pipe\|OK 4\|(NICK [a-z]+\|){4}DONE\|OK\|OK\|OK 4\|(NICK [a-z]+\|){4}DONE\|OK\|OK\|(TIMEOUT\|)?$' \
+	"$got" "replies come in command order"
+expect 5 alice "^PRIV $TS pipe alice hi-from-pipe\$" "the pipelined @alice arrives"
 
 # ---------------------------------------------------------------- order
 

@@ -81,6 +81,11 @@ test_url_hostile(void **state)
 			fail_msg("accepted: %s", bad[i]);
 		assert_true(err[0] != '\0');
 	}
+	/* Credentials are refused as such, not as a bad port. */
+	assert_int_equal(chatwire_parse_url("redis://u:pw@127.0.0.1:6379", &u,
+			     err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "credentials"));
 	/* SECURITY: FTX_CHATBUS_URL_MAX. */
 	memset(url, 'a', sizeof(url) - 1);
 	url[sizeof(url) - 1] = '\0';
