@@ -13,6 +13,7 @@
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make bench-attack  control latency under stalled transfers (BENCH_BASE=DIR)
 #   make bench-tree    trees of small files: ftx vs rsync, lftp, scp
+#   make bench-chatbus chat latency over Redis vs one node (redis-server)
 #                      (BENCH_TREE_FILES=1000 for a quick run)
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -56,7 +57,7 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
+.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-chatbus bench-scale bench-attack bench-tree \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
@@ -163,6 +164,11 @@ lint:
 # 64 parallel downloads); prints a markdown section.
 bench-scale: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/scale.sh
+
+# Chat delivery latency through the chat bus (redis-server) against one
+# node without it (docs/SCALING.md, "Chat across nodes").
+bench-chatbus: all
+	@FTX_BUILD=$(BUILD) bash bench/chatbus.sh
 
 # Includes the tree rows (bench/tree.sh) unless BENCH_ONLY leaves them out.
 bench: all $(TOOL_BIN)
