@@ -5,6 +5,7 @@
 #                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
 #   make test     unit + integration tests (the cluster suites SKIP
 #                 without haproxy: make deps-cluster installs it)
+#   make deps-cluster  what the cluster suites need (haproxy, redis-server)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -14,6 +15,7 @@
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make bench-attack  control latency under stalled transfers (BENCH_BASE=DIR)
 #   make bench-tree    trees of small files: ftx vs rsync, lftp, scp
+#   make bench-chatbus chat latency over Redis vs one node (redis-server)
 #                      (BENCH_TREE_FILES=1000 for a quick run)
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -32,11 +34,14 @@ SAN ?=
 
 SSL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libssl libcrypto 2>/dev/null)
 SSL_LIBS := $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -lssl -lcrypto)
+# hiredis (ftxd's chat bus, --chat-redis): libhiredis-dev 0.14.
+HIREDIS_CFLAGS := $(shell $(PKG_CONFIG) --cflags hiredis 2>/dev/null)
+HIREDIS_LIBS := $(shell $(PKG_CONFIG) --libs hiredis 2>/dev/null || echo -lhiredis)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN_CFLAGS) $(SAN) \
-             -iquote shared -MMD -MP $(SSL_CFLAGS) $(CFLAGS)
+             -iquote shared -MMD -MP $(SSL_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SAN) $(LDFLAGS)
 LIBS = $(SSL_LIBS) -lpthread
 
@@ -54,16 +59,18 @@ FTX_LIB_OBJ = $(call obj,$(filter-out ftx/main.c,$(FTX_SRC)))
 UNIT_BIN = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 TOOL_BIN = $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-scale bench-attack bench-tree \
+.PHONY: all deps deps-cluster run cert fuzz test unit integration asan tsan valgrind lint bench bench-chatbus bench-scale bench-attack bench-tree \
         install uninstall clean format check-format tools
 
 all: $(BUILD)/ftxd $(BUILD)/ftx
 
-# Install missing build dependencies (libssl-dev, libcmocka-dev, pkg-config).
+# Install missing build dependencies (libssl-dev, libcmocka-dev,
+# libhiredis-dev, pkg-config).
 deps:
 	@sh deploy/deps.sh
 
-# And what the cluster suites need (haproxy); without it they SKIP.
+# And what the cluster suites need (haproxy, redis-server); without
+# them they SKIP.
 deps-cluster:
 	@sh deploy/deps.sh cluster
 
@@ -72,7 +79,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/ftxd: $(call obj,$(FTXD_SRC)) $(SHARED_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HIREDIS_LIBS) $(LIBS)
 
 $(BUILD)/ftx: $(call obj,$(FTX_SRC)) $(SHARED_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
@@ -89,7 +96,7 @@ $(BUILD)/libftx.a: $(FTX_LIB_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libftxd.a $(BUILD)/libftx.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -iquote ftxd -iquote ftx $(ALL_LDFLAGS) -o $@ $^ \
-	    $(CMOCKA_LIBS) $(LIBS) -lm
+	    $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(LIBS) -lm
 
 $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 	@mkdir -p $(dir $@)
@@ -159,12 +166,17 @@ lint:
 	    --inline-suppr --error-exitcode=1 --suppress=missingIncludeSystem \
 	    -I shared -I ftxd -I ftx shared ftxd ftx tests/tools bench
 	printf '%s\n' $(LINT_SRC) | xargs -P 2 -n 4 sh -c 'clang-tidy --quiet "$$@" \
-	    -- -std=c11 -D_GNU_SOURCE -iquote shared -iquote ftxd -iquote ftx $(SSL_CFLAGS)' clang-tidy
+	    -- -std=c11 -D_GNU_SOURCE -iquote shared -iquote ftxd -iquote ftx $(SSL_CFLAGS) $(HIREDIS_CFLAGS)' clang-tidy
 
 # Load and scale rows (10,000 idle sessions, 200 clients x 20 ops,
 # 64 parallel downloads); prints a markdown section.
 bench-scale: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/scale.sh
+
+# Chat delivery latency through the chat bus (redis-server) against one
+# node without it (docs/SCALING.md, "Chat across nodes").
+bench-chatbus: all
+	@FTX_BUILD=$(BUILD) bash bench/chatbus.sh
 
 # Includes the tree rows (bench/tree.sh) unless BENCH_ONLY leaves them out.
 bench: all $(TOOL_BIN)

@@ -3,11 +3,13 @@
 #
 #	sh deploy/deps.sh [cluster]
 #
-# Checks for a C compiler, make, python3 (tests), pkg-config, OpenSSL 3 (libssl-dev) and
-# cmocka (libcmocka-dev); with "cluster" (make deps-cluster) also for
-# what the cluster suites run (haproxy for t_balancer), which otherwise
-# skip.  Missing packages are installed with apt-get when
-# we are root or have sudo; otherwise the exact command is printed.
+# Checks for a C compiler, make, python3 (tests), pkg-config, OpenSSL 3
+# (libssl-dev), hiredis (libhiredis-dev: ftxd's chat bus) and cmocka
+# (libcmocka-dev); with "cluster" (make deps-cluster) also for what the
+# cluster suites run (haproxy for t_balancer, redis-server and redis-cli
+# for t_chatbus), which otherwise skip.  Missing packages are installed
+# with apt-get when we are root or have sudo; otherwise the exact command
+# is printed.
 set -u
 
 missing=""
@@ -16,10 +18,15 @@ command -v make >/dev/null 2>&1 || missing="$missing make"
 # The test suites build large trees and parse JSON with it.
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 if ! command -v pkg-config >/dev/null 2>&1; then
-	missing="$missing pkg-config libssl-dev libcmocka-dev"
+	missing="$missing pkg-config libssl-dev libcmocka-dev libhiredis-dev"
 else
 	pkg-config --atleast-version=3.0 libcrypto 2>/dev/null || missing="$missing libssl-dev"
 	pkg-config --exists cmocka 2>/dev/null || missing="$missing libcmocka-dev"
+	pkg-config --exists hiredis 2>/dev/null || missing="$missing libhiredis-dev"
+fi
+if [ "${1:-}" = cluster ]; then
+	command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+	command -v redis-cli >/dev/null 2>&1 || missing="$missing redis-tools"
 fi
 if [ "${1:-}" = cluster ]; then
 	# Debian puts it in /usr/sbin, which a user's PATH may lack.

@@ -71,6 +71,8 @@ struct config {
 	int partial_ttl; /* seconds an interrupted upload is kept */
 	int chat_rate; /* messages per window; 0 = no flood control */
 	int log_chat; /* log message bodies */
+	char chat_redis[FTX_CHATBUS_URL_MAX + 1]; /* "" = this node's room */
+	char node_id[FTX_NODE_ID_MAX + 1]; /* "" = random at start */
 	int udp_echo; /* answer UDP echo on the control port */
 	int udp_rate; /* UDP replies per second per source */
 	int daemon; /* detach (--daemon) */

@@ -235,6 +235,7 @@ tick(struct loop *l, void *arg)
 	cmd_tick(c, now);
 	auth_tick(c, now);
 	uecho_tick(srv->uecho, now);
+	room_tick(&srv->room, now);
 	if (!c->stopping)
 		return;
 	if (now - srv->stop_ms > FTX_SHUTDOWN_GRACE_S * 1000LL)
@@ -507,6 +508,10 @@ srv_init(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (loop_add(c->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
+	if (c->cfg.chat_redis[0] != '\0' &&
+	    room_bus_open(&srv->room, c->loop, c->cfg.chat_redis,
+		c->cfg.node_id, err, errlen) == -1)
+		return -1;
 	log_listening(srv);
 	warn_open(srv);
 	log_balancer(srv);

@@ -33,6 +33,14 @@
 static void sess_io(struct loop *l, int fd, int revents, void *arg);
 static void resume(struct session *s);
 
+/* The owner holds the session: a job, a LIST being sent, or a chat
+ * command waiting for the chat bus.  Its next line waits. */
+static int
+waiting(const struct session *s)
+{
+	return s->busy != NULL || s->chat_wait != NULL;
+}
+
 /* Keep out_queued in step after s->out changed from `before` bytes. */
 static void
 out_account(struct session *s, size_t before)
@@ -49,7 +57,7 @@ update_events(struct session *s)
 		loop_set_events(s->set->loop, s->fd, (short)tls_want(s->tls));
 		return;
 	}
-	if (!s->closing && !s->eof && s->busy == NULL &&
+	if (!s->closing && !s->eof && !waiting(s) &&
 	    s->tls_state != STLS_STARTING && s->out.len < FTX_OUTBUF_SOFT)
 		ev |= POLLIN;
 	if (s->out.len > 0 || s->tls_want_out)
@@ -387,7 +395,7 @@ discard(struct session *s)
 static int
 can_run(const struct session *s)
 {
-	return !s->closing && s->busy == NULL && s->out.len < FTX_OUTBUF_SOFT &&
+	return !s->closing && !waiting(s) && s->out.len < FTX_OUTBUF_SOFT &&
 	    (s->tls_state == STLS_OFF || s->tls_state == STLS_ON);
 }
 
@@ -472,7 +480,7 @@ resume(struct session *s)
 			return;
 		}
 	}
-	if (s->eof && !s->closing && s->busy == NULL && s->xfer == NULL)
+	if (s->eof && !s->closing && !waiting(s) && s->xfer == NULL)
 		sess_close_after(s, NULL);
 	if (!s->closing)
 		update_events(s);
@@ -641,7 +649,7 @@ sess_io(struct loop *l, int fd, int revents, void *arg)
 static int
 unfinished_line(const struct session *s)
 {
-	if (s->busy != NULL)
+	if (waiting(s))
 		return 0; /* its lines wait for us, not the other way round */
 	return s->discarding ||
 	    (s->inlen > 0 && memchr(s->in, '\n', s->inlen) == NULL);
@@ -757,7 +765,7 @@ sess_tick(struct sess_set *set, long long now)
 			    FTX_LINE_TIMEOUT_S);
 			continue;
 		}
-		if (s->busy == NULL && s->xfer == NULL &&
+		if (!waiting(s) && s->xfer == NULL &&
 		    now - s->last_ms > idle_ms) {
 			log_msg(s->peerstr, "idle timeout");
 			set->hooks->on_leave(s, "timeout");
@@ -775,7 +783,7 @@ sess_stop_idle(struct sess_set *set)
 
 	for (s = set->head; s != NULL; s = next) {
 		next = s->next;
-		if (s->busy == NULL && s->xfer == NULL) {
+		if (!waiting(s) && s->xfer == NULL) {
 			set->hooks->on_leave(s, "shutdown");
 			sess_close_after(s, "ERROR SHUTDOWN server stopping");
 		}

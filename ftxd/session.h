@@ -8,8 +8,8 @@
  * helpers, and tests/unit/test_session.c drives it over a socketpair
  * without a server.  The fields of struct session past the framing
  * state belong to the modules above (they say which); this module only
- * tests `busy` and `xfer` for NULL: a session whose owner holds it is
- * not read from and does not time out idle.
+ * tests `busy`, `chat_wait` and `xfer` for NULL: a session whose owner
+ * holds it is not read from and does not time out idle.
  */
 #ifndef FTXD_SESSION_H
 #define FTXD_SESSION_H
@@ -26,6 +26,7 @@ struct config;
 struct ctx;
 struct loop;
 struct member;
+struct room_wait;
 struct session;
 struct sjob;
 struct tls;
@@ -102,6 +103,8 @@ struct session {
 			    * LIST being sent (fileops.c) */
 	struct xfer *xfer; /* xfer.c: transfer pending or running */
 	struct member *chat; /* room.c: in the chat room, or NULL */
+	struct room_wait *chat_wait; /* room.c: a chat command waits for
+				      * the chat bus (held like busy) */
 	struct flood chat_flood; /* room.c: chat budget, kept across LEAVE */
 	int pending; /* on the set's pending-output list */
 	/* TLS (STARTTLS). */

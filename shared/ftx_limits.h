@@ -235,6 +235,31 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
 /* The chat client sends NOOP this often so listening is not idling. */
 #define FTX_CHAT_KEEPALIVE_S 60
 
+/*
+ * Chat across nodes (--chat-redis, ftxd/chatbus.c).  A member's nick is
+ * claimed in Redis for FTX_CHATBUS_TTL_S and refreshed every
+ * FTX_CHATBUS_BEAT_S, so the nicks of a node that dies free themselves
+ * within the TTL.  A lost bus is retried after FTX_CHATBUS_BACKOFF_MIN_MS,
+ * doubling up to FTX_CHATBUS_BACKOFF_MAX_MS; a connect, or a command
+ * whose reply has not come, that takes longer than
+ * FTX_CHATBUS_TIMEOUT_MS counts as the bus lost.
+ */
+#define FTX_CHATBUS_TTL_S 30
+#define FTX_CHATBUS_BEAT_S 10
+#define FTX_CHATBUS_BACKOFF_MIN_MS 500
+#define FTX_CHATBUS_BACKOFF_MAX_MS 10000
+#define FTX_CHATBUS_TIMEOUT_MS 5000
+/* SECURITY: a node id (--node-id) is 1..FTX_NODE_ID_MAX bytes of
+ * [A-Za-z0-9_-]: it is part of Redis key and channel names. */
+#define FTX_NODE_ID_MAX 32
+/* --chat-redis redis://HOST[:PORT][/DB]: the URL's length and the
+ * highest database number. */
+#define FTX_CHATBUS_URL_MAX 300
+#define FTX_CHATBUS_DB_MAX 65535
+/* SECURITY: names taken from one /who answer from the bus; the rest are
+ * not shown (the answer says how many there were). */
+#define FTX_CHATBUS_WHO_MAX 5000
+
 /* Echo: "ECHO <payload>" must fit one control line, and "OK <payload>"
  * one reply line. */
 #define FTX_ECHO_MAX (FTX_LINE_MAX - 6)

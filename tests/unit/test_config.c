@@ -153,6 +153,8 @@ static const char every_key[] = "root = /srv/ftx\n"
 				"xferlog = /var/log/ftxd/xferlog\n"
 				"chat-rate = 0\n"
 				"log-chat = yes\n"
+				"chat-redis = redis://127.0.0.1:6380/2\n"
+				"node-id = node-a\n"
 				"udp-echo = no\n"
 				"udp-rate = 5\n"
 				"daemon = yes\n"
@@ -228,6 +230,8 @@ test_every_key(void **state)
 	assert_string_equal(c.xferlog, "/var/log/ftxd/xferlog");
 	assert_int_equal(c.chat_rate, 0);
 	assert_int_equal(c.log_chat, 1);
+	assert_string_equal(c.chat_redis, "redis://127.0.0.1:6380/2");
+	assert_string_equal(c.node_id, "node-a");
 	assert_int_equal(c.udp_echo, 0);
 	assert_int_equal(c.udp_rate, 5);
 	assert_int_equal(c.daemon, 1);
@@ -271,7 +275,7 @@ test_reload_flags(void **state)
 	static const char *const restart[] = {"root", "bind", "port",
 	    "data-port", "workers", "chunk-size", "udp-echo", "daemon",
 	    "pidfile", "tls-cert", "tls-key", "users", "user", "allow-root",
-	    "max-transfers"};
+	    "max-transfers", "chat-redis", "node-id"};
 	size_t i;
 
 	(void)state;
