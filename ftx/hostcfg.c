@@ -307,6 +307,12 @@ slurp(const char *path, int must_exist, char **out, char *err, size_t errlen)
 		    FTX_CLIENT_CONFIG_MAX);
 		goto fail;
 	}
+	/* SECURITY: a NUL would end the parse early and drop what
+	 * follows unseen (a Pin, a "Host !x"): refused, not cut. */
+	if (memchr(b, '\0', len) != NULL) {
+		str_err(err, errlen, "%s: a NUL byte in the file", path);
+		goto fail;
+	}
 	b[len] = '\0';
 	close(fd);
 	*out = b;

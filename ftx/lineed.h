@@ -36,7 +36,7 @@ struct led {
 	int tabs; /* Tabs in a row, for listing on the second */
 	int active; /* raw mode on */
 	struct termios saved;
-	char prompt[64];
+	char prompt[FTX_PATH_MAX + 64]; /* may show a folder */
 	char buf[LED_MAX + 1];
 	size_t len;
 	int esc; /* inside an escape sequence: 0 none, 1 after ESC, 2 CSI */
@@ -64,14 +64,13 @@ void led_print(struct led *e, const char *text);
  * Returns 1 with the line in line[LED_MAX + 1], 0 at end of input
  * (Ctrl-D on an empty line), -1 with err filled.
  */
-int led_read(int fd, const char *prompt, led_complete_fn *complete,
-    char *line, char *err, size_t errlen);
+int led_read(int fd, const char *prompt, led_complete_fn *complete, char *line,
+    char *err, size_t errlen);
 /* A completion hook: the line is a local path (~ expanded for lookup). */
 void led_complete_path(struct led *e);
 /* `in` with a leading "~" or "~user" (alone or before '/') replaced by
  * that home directory, into out[n]; other text is copied as is.  0, or
  * -1 with err filled (unknown user, no $HOME, too long). */
-int led_tilde(
-    const char *in, char *out, size_t n, char *err, size_t errlen);
+int led_tilde(const char *in, char *out, size_t n, char *err, size_t errlen);
 
 #endif /* FTX_LINEED_H */

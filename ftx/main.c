@@ -90,6 +90,7 @@ struct app {
 	char url_user[FTX_USER_MAX + 1]; /* its user */
 	char url_opt[FTX_URL_MAX + 1]; /* an option's URL, then its path */
 	int url_seen; /* a URL named the server */
+	int url_port; /* ... and its port */
 };
 
 /* One option of a command: a flag, or one taking a value. */
@@ -202,6 +203,7 @@ url_operand(struct app *a, const char *cmd, char *arg)
 		    cmd, u.user, a->cli.user);
 	(void)str_copy(a->url_host, sizeof(a->url_host), host);
 	a->url_seen = 1;
+	a->url_port |= u.port != 0;
 	if (a->cli.host != NULL && a->cli.host != a->url_host)
 		return usage_error(
 		    "%s: give the server as --host or in a URL, not both", cmd);
@@ -397,6 +399,9 @@ put_tree(struct app *a, const struct operands *ops, const char *as, int follow,
 	if (ops->n < 1 || ops->n > 2 || (as != NULL && ops->n != 1))
 		return usage_error("put -r: give LOCALDIR and at most one "
 				   "REMOTE (or --as REMOTE)");
+	if (ops->url[0])
+		return usage_error("put -r: LOCALDIR is local; a URL goes "
+				   "second (where the tree goes)");
 	if (as == NULL && ops->n == 2)
 		as = ops->v[1];
 	if (as == NULL) {
@@ -491,6 +496,9 @@ put_dest(struct operands *ops, const char **as, char *into, size_t n)
 		if (ops->url[i])
 			return usage_error("put: only the last operand may "
 					   "be a URL (where the files go)");
+	if (ops->n == 1 && ops->url[0])
+		return usage_error("put: a URL says where files go: give the "
+				   "local FILE too (ftx put FILE URL)");
 	if (ops->n < 2 || !ops->url[ops->n - 1])
 		return 0;
 	if (*as != NULL)
@@ -774,8 +782,8 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	/* Remote globs first: each pattern's files (rglob.h). */
 	for (i = 0; i < ops->n; i++)
 		if (rglob_is_pattern(ops->v[i]) &&
-		    get_glob(a, ops->v[i], dirfd, dir, xfer_flags(&x), &first) ==
-			EXITCODE_CONNECT)
+		    get_glob(a, ops->v[i], dirfd, dir, xfer_flags(&x),
+			&first) == EXITCODE_CONNECT)
 			break;
 	for (i = 0; i < ops->n; i++) {
 		if (rglob_is_pattern(ops->v[i]))
@@ -851,8 +859,7 @@ cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 	int lng = 0, rec = 0, human = 0, json = 0, one = 0, rc;
 	int first = EXITCODE_OK;
 	const struct opt opts[] = {{"--long", "-l", NULL, &lng},
-	    {"--names", "-1", NULL, &one},
-	    {"--recursive", "-R", NULL, &rec},
+	    {"--names", "-1", NULL, &one}, {"--recursive", "-R", NULL, &rec},
 	    {"--human-readable", "-h", NULL, &human},
 	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
@@ -1894,6 +1901,17 @@ app_setup(struct app *a)
 	if (a->ready)
 		return 0;
 	a->ready = 1;
+	/* SECURITY: a URL names the server; an option naming another one,
+	 * wherever it stands on the line, is a mistake, not an override:
+	 * the files would go to (or come from) a server the URL does not
+	 * name. */
+	if (a->url_seen &&
+	    (a->cli.host != a->url_host ||
+		(a->url_port && a->cli.port_str != NULL) ||
+		(a->url_user[0] != '\0' &&
+		    strcmp(a->cli.user, a->url_user) != 0)))
+		return usage_error("give the server as a URL or with "
+				   "--host/--port/--user, not both");
 	memset(g, 0, sizeof(*g));
 	if ((rc = resolve_host(g, &a->cli, &a->env, &given_port)) != 0 ||
 	    (rc = resolve_numbers(g, &a->cli, &a->env, given_port)) != 0 ||

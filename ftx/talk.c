@@ -617,8 +617,8 @@ no_nick(char *err, size_t errlen)
 		    "(letters, digits, - and _); use --nick NAME",
 		    var, u);
 	else
-		(void)str_err(err, errlen,
-		    "no nickname: use --nick NAME (or set $USER)");
+		(void)str_err(
+		    err, errlen, "no nickname: use --nick NAME (or set $USER)");
 }
 
 int

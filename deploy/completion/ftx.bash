@@ -183,9 +183,19 @@ _ftx_comp_reply() {
 	for w in "$@"; do
 		[[ $w == "$pre"* ]] || continue
 		w=${w#"$cut"}
-		if ((!${_ftx_noquote:-0})) && [[ $w == *[!-A-Za-z0-9_./:=@+,%]* ]]; then
-			printf -v w '%q' "$w"
-		fi
+		# SECURITY: a name goes in quoted for where it lands: after an
+		# opening quote, a name that could close it or expand inside it
+		# ($, `, \, !, the quote) is never offered (the server's names
+		# are not ours to run); otherwise %q quoting.
+		case ${_ftx_noquote:-0} in
+		\') [[ $w == *\'* ]] && continue ;;
+		\") [[ $w == *[\"\$\`\\!]* ]] && continue ;;
+		*)
+			if [[ $w == *[!-A-Za-z0-9_./:=@+,%]* ]]; then
+				printf -v w '%q' "$w"
+			fi
+			;;
+		esac
 		COMPREPLY+=("$w")
 	done
 }
@@ -236,8 +246,8 @@ _ftx_comp_remote() {
 	_ftx_comp_dequote "$cur"
 	cur=$_ftx_dq
 	# After an opening quote, readline replaces what follows it: the
-	# names go in as they are.
-	[[ $2 == [\'\"]* ]] && _ftx_noquote=1
+	# names go in as they are, so only names safe inside that quote.
+	[[ $2 == [\'\"]* ]] && _ftx_noquote=${2:0:1}
 
 	path=${cur#"$base"}
 	if [[ -z $base && $cur =~ ^(ftx://[^/]*/)(.*)$ ]]; then

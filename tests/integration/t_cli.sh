@@ -76,6 +76,10 @@ assert_exit 0 "sync URL LOCAL" T sync "$U/up" "$TMPD/tree"
 assert_file_same "$src/a.bin" "$TMPD/tree/renamed.bin" "the bytes arrived intact"
 assert_exit 2 "two servers in one command" T get "$U/up/b.bin" "ftx://127.0.0.2:$CTRL_PORT/x"
 assert_match "same server" "$(cat "$ERR")" "says why"
+assert_exit 2 "a URL, then --host naming another server" T ls "$U/up" --host 127.0.0.8:1
+assert_exit 2 "a URL's user, then another --user" T ls "ftx://alice@127.0.0.1:$CTRL_PORT/up" --user bob
+assert_exit 2 "--port, then a URL with its own port" T --port 1 ls "$U/up"
+assert_exit 2 "put with only a URL (no local FILE)" T put "$U/s9"
 assert_exit 2 "a password in a URL is refused" T ls "ftx://u:secret@127.0.0.1:$CTRL_PORT/"
 assert_exit 2 "%00 in a URL" T get "$U/a%00b"
 assert_exit 2 "a URL path with .." T get "$U/up/../a.bin"

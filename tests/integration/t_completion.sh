@@ -274,6 +274,12 @@ comp "ftx --port $P get evil/"
 cd "$TMPD" || exit 1
 assert_eq 'evil/\`touch\ PWNED\`' "$R" "a hostile remote name comes back quoted"
 assert_eq "" "$(ls "$TMPD/evil")" "a hostile remote name runs nothing"
+# After an opening quote the names go in unquoted: one that could
+# expand or close that quote is not offered at all.
+comp "ftx --port $P get \"evil/"
+assert_eq "" "$R" "after a double quote, a name with \` is not offered"
+comp "ftx --port $P get 'evil/"
+assert_eq "evil/\`touch PWNED\`" "$R" "after a single quote, it is safe as it is"
 comp "ftx --port $P get "
 assert_eq "$(lines a.txt docs/ evil/ sub/ 'with\ space.txt')" "$R" \
     "ftx --port P get <TAB>: the top's names, directories with '/', quoted"

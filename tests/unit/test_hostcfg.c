@@ -175,6 +175,18 @@ test_limits(void **state)
 	assert_int_equal(
 	    hostcfg_lookup(path, 1, "a", &h, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "too many"));
+	/* SECURITY: a NUL byte refuses the file rather than cutting it. */
+	memcpy(big, "Port 1\n\0Host x\n", 16);
+	{
+		FILE *f;
+
+		assert_non_null(f = fopen(path, "w"));
+		assert_int_equal(fwrite(big, 1, 16, f), 16);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_int_equal(
+	    hostcfg_lookup(path, 1, "a", &h, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "NUL"));
 	test_free(big);
 }
 
