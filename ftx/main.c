@@ -767,8 +767,8 @@ cmd_get(struct app *a, int argc, char **argv, struct operands *ops)
 	/* Remote globs first: each pattern's files (rglob.h). */
 	for (i = 0; i < ops->n; i++)
 		if (rglob_is_pattern(ops->v[i]) &&
-		    get_glob(a, ops->v[i], dirfd, dir, xfer_flags(&x), &first) ==
-			EXITCODE_CONNECT)
+		    get_glob(a, ops->v[i], dirfd, dir, xfer_flags(&x),
+			&first) == EXITCODE_CONNECT)
 			break;
 	for (i = 0; i < ops->n; i++) {
 		if (rglob_is_pattern(ops->v[i]))

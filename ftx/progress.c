@@ -192,8 +192,8 @@ out_bar(struct out *o, uint64_t done, uint64_t total, size_t inner)
 /* progress_format for a total not known: "label  4.5 MiB  12.3 MiB/s",
  * the label cut (then dropped) to fit. */
 static int
-format_open(char *out, size_t n, const char *label, uint64_t done,
-    double rate, size_t w)
+format_open(char *out, size_t n, const char *label, uint64_t done, double rate,
+    size_t w)
 {
 	char sdone[24], srate[32], stats[64];
 	struct out o = {out, n, 0, 0};

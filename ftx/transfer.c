@@ -66,8 +66,8 @@
 #ifndef FTX_STREAM_CHUNK_MAX
 #define FTX_STREAM_CHUNK_MAX (1024 * 1024)
 #endif
-_Static_assert(XFER_BUFSIZE <= FTX_STREAM_CHUNK_MAX,
-    "a stream chunk is one buffer");
+_Static_assert(
+    XFER_BUFSIZE <= FTX_STREAM_CHUNK_MAX, "a stream chunk is one buffer");
 /* The stream's end: a zero length, the total (8 bytes) and the
  * SHA-256 (32 bytes), all big-endian. */
 #define STREAM_END_LEN (4 + 8 + HASH_SHA256_LEN)
@@ -192,11 +192,18 @@ sa_bytes(char *out, size_t n, size_t *len, uint64_t v)
 	}
 	/* Rounded to one decimal, as progress_bytes does (no overflow:
 	 * div is at most 2^60). */
-	whole = v / div;
-	t = ((v % div) * 10 + div / 2) / div;
-	if (t == 10) {
-		whole++;
-		t = 0;
+	for (;;) {
+		whole = v / div;
+		t = ((v % div) * 10 + div / 2) / div;
+		if (t == 10) {
+			whole++;
+			t = 0;
+		}
+		/* 1023.96 KiB rounds to 1024.0: say 1.0 MiB instead. */
+		if (whole < 1024 || u == 5)
+			break;
+		div *= 1024;
+		u++;
 	}
 	sa_u64(out, n, len, whole);
 	tenth[0] = (char)('0' + t);
@@ -221,9 +228,18 @@ transfer_left_text(char *out, size_t n, const char *verb, int kind,
 		sa_str(out, n, &len, " after ");
 		sa_bytes(out, n, &len, done);
 	} else {
-		pc = total > 0 ? (done > total ? total : done) * 100 / total
-			       : 100;
+		if (done > total)
+			done = total;
+		/* done * 100 must not overflow (sizes near 2^64). */
+		if (total == 0)
+			pc = 100;
+		else if (done <= UINT64_MAX / 100)
+			pc = done * 100 / total;
+		else
+			pc = done / (total / 100);
 		/* Never claim 100% before the end. */
+		if (pc > 100)
+			pc = 100;
 		if (pc == 100 && done < total)
 			pc = 99;
 		sa_str(out, n, &len, " at ");
@@ -236,8 +252,7 @@ transfer_left_text(char *out, size_t n, const char *verb, int kind,
 	}
 	switch (kind) {
 	case TRANSFER_LEFT_RESUME:
-		sa_str(out, n, &len,
-		    "; run the same command again to resume");
+		sa_str(out, n, &len, "; run the same command again to resume");
 		break;
 	case TRANSFER_LEFT_STDIN:
 		sa_str(out, n, &len,
@@ -284,15 +299,16 @@ on_signal(int sig)
 			if (ioctl(sig_upfd, SIOCOUTQ, &q) == 0 && q > 0 &&
 			    (uint64_t)q <= done)
 				done -= (uint64_t)q;
-			(void)setsockopt(sig_upfd, SOL_SOCKET, SO_LINGER, &lg,
-			    sizeof(lg));
+			(void)setsockopt(
+			    sig_upfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		}
 		/* Clear the bar, then say where we stopped. */
 		if (sig_bar)
 			sa_write("\r\033[K", 4);
-		(void)memcpy(line, "ftx: ", 5);
-		transfer_left_text(line + 5, sizeof(line) - 6, "interrupted",
-		    sig_left, done, sig_total);
+		len = 0;
+		sa_str(line, sizeof(line), &len, "ftx: ");
+		transfer_left_text(line + len, sizeof(line) - len - 1,
+		    "interrupted", sig_left, done, sig_total);
 		len = strlen(line);
 		line[len++] = '\n';
 		sa_write(line, len);
@@ -1136,8 +1152,7 @@ pump(struct xfer *x, int upload, char *why, size_t n)
 			if (data_recv(x, b, want, &rgot, why, n) == -1) {
 				/* Keep what arrived: a resume starts after it.
 				 */
-				if (rgot > 0 &&
-				    hpipe_submit(x->hp, rgot) == 0)
+				if (rgot > 0 && hpipe_submit(x->hp, rgot) == 0)
 					x->moved += rgot;
 				return -1;
 			}
@@ -1284,8 +1299,7 @@ gave_up(const struct xfer *x, int rc, char *err, size_t errlen)
  * --skip-same: *found 0 if there is no such file.
  */
 static int
-remote_hash(
-    struct xfer *x, struct rpl_hash *h, int *found, char *why, size_t n)
+remote_hash(struct xfer *x, struct rpl_hash *h, int *found, char *why, size_t n)
 {
 	char line[FTX_LINE_MAX], code[RPL_CODE_MAX];
 	int rc;
@@ -1525,8 +1539,8 @@ stdin_read(unsigned char *b, size_t len)
 
 	for (;;) {
 		r = read(STDIN_FILENO, b, len);
-		if (r >= 0 || (errno != EINTR && errno != EAGAIN &&
-				  errno != EWOULDBLOCK))
+		if (r >= 0 ||
+		    (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK))
 			return r;
 		if (errno == EINTR)
 			continue;
@@ -1986,8 +2000,8 @@ static int committed(struct xfer *x);
 static int
 commit_noclobber(struct xfer *x, char *why, size_t n)
 {
-	if (renameat2(x->dirfd, x->part, x->dirfd, x->lname,
-		RENAME_NOREPLACE) == 0)
+	if (renameat2(
+		x->dirfd, x->part, x->dirfd, x->lname, RENAME_NOREPLACE) == 0)
 		return committed(x);
 	if (errno == EINVAL || errno == ENOSYS) {
 		if (linkat(x->dirfd, x->part, x->dirfd, x->lname, 0) == 0) {
@@ -2189,8 +2203,8 @@ get_skip(struct xfer *x, char *why, size_t n)
 	/* No such file: the download itself says so. */
 	if (rc != EXITCODE_OK || !found)
 		return rc;
-	fd = openat(x->dirfd, x->lname,
-	    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	fd = openat(
+	    x->dirfd, x->lname, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	if (fd == -1) {
 		str_err(why, n, "cannot open %s in %s: %s", x->lname, x->dir,
 		    strerror(errno));
@@ -2278,14 +2292,13 @@ out_attempt(struct xfer *x, int resume, char *why, size_t n)
 	x->size = d.size;
 	memset(&io, 0, sizeof(io));
 	io.write_at = stdout_write;
-	x->hp = hpipe_new(XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, &io,
-	    why, n);
+	x->hp = hpipe_new(
+	    XFER_BUFSIZE, x->size >= FTX_PIPE_THREAD_MIN, &io, why, n);
 	if (x->hp == NULL) {
 		ctl_drop(x->c);
 		return EXITCODE_FAIL;
 	}
-	if ((rc = data_open(x, d.host, d.port, d.token, why, n)) !=
-	    EXITCODE_OK)
+	if ((rc = data_open(x, d.host, d.port, d.token, why, n)) != EXITCODE_OK)
 		return rc;
 	bar_begin(x);
 	if (pump(x, 0, why, n) == -1)

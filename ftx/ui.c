@@ -106,8 +106,7 @@ result_json(const struct ui_result *r)
 	int bad;
 
 	buf_init(&b, UI_JSON_MAX);
-	bad = buf_printf(&b, "{") == -1 ||
-	    json_kv_str(&b, "op", r->op) == -1 ||
+	bad = buf_printf(&b, "{") == -1 || json_kv_str(&b, "op", r->op) == -1 ||
 	    json_kv_str(&b, "path", r->path) == -1 ||
 	    json_kv_str(&b, "local", r->local) == -1 ||
 	    json_kv_raw(&b, "bytes", "%" PRIu64, r->bytes) == -1 ||
@@ -150,7 +149,7 @@ ui_result(const struct ui *u, const struct ui_result *r)
 	ui_say(u, "%s %s%s: %s%s), verified sha256 %s\n",
 	    get ? "downloaded" : "uploaded", safe,
 	    strcmp(r->local, "-") != 0 ? ""
-	    : get                      ? " to standard output"
+		: get		       ? " to standard output"
 				       : " from standard input",
 	    rt, run, r->sha256 != NULL ? r->sha256 : "-");
 }
