@@ -1,7 +1,8 @@
 # ftx - verified file transfer.  See README.md.
 #
 #   make          build build/ftxd and build/ftx
-#   make run      start ftxd in the foreground serving ./server_files
+#   make run      start ftxd in the foreground serving ./server_files on
+#                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
 #   make test     unit + integration tests
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
@@ -91,11 +92,17 @@ $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 
 tools: $(TOOL_BIN)
 
-# As root, ftxd refuses to serve without --user or --allow-root; `make
-# run` is a developer's foreground server, so it says --allow-root then.
+# `make run` is a developer's foreground server: on 127.0.0.1 only,
+# unless ARGS (more ftxd options, after the defaults, so they win) says
+# --bind; RUN_ROOT is the directory it serves.  As root, ftxd refuses to
+# serve without --user or --allow-root, so it says --allow-root then.
+RUN_ROOT ?= ./server_files
+RUN_BIND ?= 127.0.0.1
+ARGS ?=
 run: all
-	@mkdir -p server_files
-	./$(BUILD)/ftxd --root ./server_files $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	@mkdir -p $(RUN_ROOT)
+	$(if $(findstring --bind,$(ARGS)),,@echo "make run: serving $(RUN_BIND) only (this machine); to serve the network: make run ARGS='--bind 0.0.0.0'")
+	exec $(BUILD)/ftxd --bind $(RUN_BIND) --root $(RUN_ROOT) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
 
 # A self-signed key and certificate for first use, in ./certs.
 cert: all
@@ -169,6 +176,10 @@ bench-attack: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) bash bench/attack.sh $(BENCH_BASE)
 
 MANDIR ?= $(PREFIX)/share/man
+# Shell completion (deploy/completion): bash-completion loads the first
+# on demand; zsh finds the second on its $fpath.
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
@@ -177,10 +188,16 @@ install: all
 	install -m 0755 $(BUILD)/ftxd $(DESTDIR)$(PREFIX)/sbin/ftxd
 	install -m 0644 docs/ftx.1 $(DESTDIR)$(MANDIR)/man1/ftx.1
 	install -m 0644 docs/ftxd.8 $(DESTDIR)$(MANDIR)/man8/ftxd.8
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0644 deploy/completion/ftx.bash $(DESTDIR)$(BASHCOMPDIR)/ftx
+	sed 's|@BASHCOMP@|$(BASHCOMPDIR)/ftx|' deploy/completion/_ftx \
+	    >$(DESTDIR)$(ZSHCOMPDIR)/_ftx
+	chmod 0644 $(DESTDIR)$(ZSHCOMPDIR)/_ftx
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/ftx $(DESTDIR)$(PREFIX)/sbin/ftxd \
-	    $(DESTDIR)$(MANDIR)/man1/ftx.1 $(DESTDIR)$(MANDIR)/man8/ftxd.8
+	    $(DESTDIR)$(MANDIR)/man1/ftx.1 $(DESTDIR)$(MANDIR)/man8/ftxd.8 \
+	    $(DESTDIR)$(BASHCOMPDIR)/ftx $(DESTDIR)$(ZSHCOMPDIR)/_ftx
 
 format:
 	clang-format -i shared/*.[ch] ftxd/*.[ch] ftx/*.[ch] tests/unit/*.c tests/tools/*.c

@@ -9,6 +9,11 @@
  * UTF-8, Backspace, Ctrl-U (kill line), Ctrl-W (kill word), Enter, and
  * Ctrl-D on an empty line (end of input); other escape sequences (arrow
  * keys) are ignored.  Ctrl-C still raises SIGINT.
+ *
+ * The menu's prompts use it too (led_read), with Tab calling a completion
+ * hook: led_complete_path completes the line as a local path, the way a
+ * shell does (the longest common prefix; a second Tab lists the
+ * candidates).  led_tilde expands a leading ~ or ~user.
  */
 #ifndef FTX_LINEED_H
 #define FTX_LINEED_H
@@ -21,8 +26,14 @@
 /* Longest line we let the user type: a private message at its limit. */
 #define LED_MAX (FTX_CHAT_TEXT_MAX + FTX_NICK_MAX + 2)
 
+struct led;
+/* Called on Tab with the line in e->buf[e->len]; edits it in place. */
+typedef void led_complete_fn(struct led *e);
+
 struct led {
 	int fd; /* the terminal (stdin) */
+	led_complete_fn *complete; /* NULL: Tab rings the bell */
+	int tabs; /* Tabs in a row, for listing on the second */
 	int active; /* raw mode on */
 	struct termios saved;
 	char prompt[64];
@@ -45,5 +56,22 @@ enum led_result led_feed(
     struct led *e, const char *in, size_t n, size_t *used, char *line);
 /* Print one line of output above the prompt without garbling it. */
 void led_print(struct led *e, const char *text);
+
+/*
+ * Ask for one line on terminal `fd` with editing and Tab calling
+ * `complete` (may be NULL); the terminal is restored before returning,
+ * and Ctrl-C restores it before the signal takes its usual course.
+ * Returns 1 with the line in line[LED_MAX + 1], 0 at end of input
+ * (Ctrl-D on an empty line), -1 with err filled.
+ */
+int led_read(int fd, const char *prompt, led_complete_fn *complete,
+    char *line, char *err, size_t errlen);
+/* A completion hook: the line is a local path (~ expanded for lookup). */
+void led_complete_path(struct led *e);
+/* `in` with a leading "~" or "~user" (alone or before '/') replaced by
+ * that home directory, into out[n]; other text is copied as is.  0, or
+ * -1 with err filled (unknown user, no $HOME, too long). */
+int led_tilde(
+    const char *in, char *out, size_t n, char *err, size_t errlen);
 
 #endif /* FTX_LINEED_H */

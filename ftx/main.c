@@ -833,39 +833,45 @@ cmd_sync(struct app *a, int argc, char **argv, struct operands *ops)
 static int
 ls_match(void *arg, const struct rpl_entry *e)
 {
-	const int *lng = arg;
+	const int *flags = arg;
 
-	ops_entry_print(e, e->path, *lng);
-	return 0;
+	return ops_entry_print(e, e->path, *flags);
 }
 
 static int
 cmd_ls(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int lng = 0, rec = 0, rc, first = EXITCODE_OK;
+	int lng = 0, rec = 0, human = 0, json = 0, one = 0, rc;
+	int first = EXITCODE_OK;
 	const struct opt opts[] = {{"--long", "-l", NULL, &lng},
-	    {"--recursive", "-R", NULL, &rec}, {NULL, NULL, NULL, NULL}};
+	    {"--names", "-1", NULL, &one},
+	    {"--recursive", "-R", NULL, &rec},
+	    {"--human-readable", "-h", NULL, &human},
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
+	int flags;
 
 	if ((rc = parse_args(a, "ls", argc, argv, opts, ops)) != 0 ||
 	    (rc = check_paths("ls", ops, 1, 1)) != 0)
 		return rc;
 	if (ops->n > 1)
 		return usage_error("ls takes at most one PATH");
+	flags = (lng ? OPS_LONG : 0) | (human ? OPS_HUMAN : 0) |
+	    (json ? OPS_JSON : 0) | (one ? OPS_NAMES : 0);
 	if (connect_for_item(a, &first) != EXITCODE_OK)
 		return first;
 	/* A server without folders still lists its files (LIST). */
 	if (ops->n == 0 && !rec && !ctl_has_folders(&a->ctl))
-		rc = ops_ls(&a->ctl, &a->ui, lng, err, sizeof(err));
+		rc = ops_ls(&a->ctl, &a->ui, flags, err, sizeof(err));
 	else if ((rc = ops_need_folders(&a->ctl, err, sizeof(err))) != 0)
 		;
 	else if (ops->n == 1 && rglob_is_pattern(ops->v[0])) {
-		rc = rglob_expand(&a->ctl, ops->v[0], RGLOB_ANY, ls_match, &lng,
-		    err, sizeof(err));
+		rc = rglob_expand(&a->ctl, ops->v[0], RGLOB_ANY, ls_match,
+		    &flags, err, sizeof(err));
 		fflush(stdout);
 	} else
 		rc = ops_ls_path(&a->ctl, &a->ui, ops->n == 1 ? ops->v[0] : ".",
-		    rec, lng, err, sizeof(err));
+		    rec, flags, err, sizeof(err));
 	note(rc, err, &first);
 	return first;
 }
@@ -1004,10 +1010,12 @@ cmd_mv(struct app *a, int argc, char **argv, struct operands *ops)
 static int
 cmd_stat(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int i, rc, first = EXITCODE_OK;
+	int json = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
-	if ((rc = parse_args(a, "stat", argc, argv, NULL, ops)) != 0)
+	if ((rc = parse_args(a, "stat", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n == 0)
 		return usage_error("stat: no PATH given");
@@ -1016,7 +1024,8 @@ cmd_stat(struct app *a, int argc, char **argv, struct operands *ops)
 	for (i = 0; i < ops->n; i++) {
 		if (connect_folders(a, &first) != EXITCODE_OK)
 			break;
-		rc = ops_stat(&a->ctl, &a->ui, ops->v[i], err, sizeof(err));
+		rc = ops_stat(&a->ctl, &a->ui, ops->v[i], json ? OPS_JSON : 0,
+		    err, sizeof(err));
 		note(rc, err, &first);
 	}
 	return first;
@@ -1038,9 +1047,9 @@ hash_match(void *arg, const struct rpl_entry *e)
 static int
 cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int md5 = 0, i, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {
-	    {"--md5", NULL, NULL, &md5}, {NULL, NULL, NULL, NULL}};
+	int md5 = 0, json = 0, i, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--md5", NULL, NULL, &md5},
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	struct glob_run g = {a, &first, 0, -1, NULL};
 	char err[FTX_ERRLEN];
 
@@ -1050,13 +1059,14 @@ cmd_hash(struct app *a, int argc, char **argv, struct operands *ops)
 		return usage_error("hash: no NAME given");
 	if ((rc = check_paths("hash", ops, 0, 1)) != 0)
 		return rc;
-	g.flag = md5;
+	/* hash_match takes the OPS_* flags in g.flag. */
+	g.flag = (md5 ? OPS_MD5 : 0) | (json ? OPS_JSON : 0);
 	for (i = 0; i < ops->n; i++) {
 		if (connect_for_item(a, &first) != EXITCODE_OK)
 			break;
 		if (!rglob_is_pattern(ops->v[i])) {
-			rc = ops_hash(
-			    &a->ctl, &a->ui, ops->v[i], md5, err, sizeof(err));
+			rc = ops_hash(&a->ctl, &a->ui, ops->v[i], g.flag, err,
+			    sizeof(err));
 			note(rc, err, &first);
 			continue;
 		}
@@ -1147,18 +1157,23 @@ cmd_rtt(struct app *a, int argc, char **argv, struct operands *ops)
 static int
 cmd_stats(struct app *a, int argc, char **argv, struct operands *ops)
 {
-	int raw = 0, rc, first = EXITCODE_OK;
-	const struct opt opts[] = {
-	    {"--raw", NULL, NULL, &raw}, {NULL, NULL, NULL, NULL}};
+	int raw = 0, json = 0, rc, first = EXITCODE_OK;
+	const struct opt opts[] = {{"--raw", NULL, NULL, &raw},
+	    {"--json", NULL, NULL, &json}, {NULL, NULL, NULL, NULL}};
 	char err[FTX_ERRLEN];
 
 	if ((rc = parse_args(a, "stats", argc, argv, opts, ops)) != 0)
 		return rc;
 	if (ops->n != 0)
 		return usage_error("stats takes no arguments");
+	/* --json is the machine form; --raw stays for older scripts. */
+	if (raw && json)
+		return usage_error(
+		    "stats: --raw and --json exclude each other");
 	if (connect_for_item(a, &first) != EXITCODE_OK)
 		return first;
-	rc = ops_stats(&a->ctl, &a->ui, raw, err, sizeof(err));
+	rc = ops_stats(&a->ctl, &a->ui,
+	    (raw ? OPS_RAW : 0) | (json ? OPS_JSON : 0), err, sizeof(err));
 	note(rc, err, &first);
 	return first;
 }
@@ -1330,7 +1345,7 @@ static const struct command commands[] = {
 	"nothing\n"
 	"  --json         one JSON summary on stdout\n"
 	"  -L             follow symbolic links in a local SRC\n"},
-    {"ls", cmd_ls, "ls [-R] [-l] [-h] [--json] [PATH]", "list a directory",
+    {"ls", cmd_ls, "ls [-R] [-l] [-h] [-1] [--json] [PATH]", "list a directory",
 	"List PATH (default: the top): size, modification time, path, '/'\n"
 	"after a directory. PATH may be a glob ('logs/*.gz') or a URL.\n"
 	"\n"
@@ -1339,6 +1354,8 @@ static const struct command commands[] = {
 	"  -l, --long     add the SHA-256\n"
 	"  -h, --human-readable\n"
 	"                 sizes in KiB, MiB, GiB\n"
+	"  -1, --names    the paths only, one per line ('/' after a\n"
+	"                 directory), as shell completion wants them\n"
 	"  --json         one JSON object per entry on stdout\n"},
     {"rm", cmd_rm, "rm [-r] PATH...", "delete files (-r: directories too)",
 	"  -r, --recursive\n"

@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -17,6 +19,7 @@
 #include "exitcode.h"
 #include "hash.h"
 #include "ftx_limits.h"
+#include "lineed.h"
 #include "ops.h"
 #include "pass.h"
 #include "path.h"
@@ -36,6 +39,8 @@ struct menu {
 	struct ctl *c;
 	const struct ui *u;
 	int eof; /* stdin ended: leave after the current item */
+	int tty; /* stdin and stdout are a terminal: line editing, Tab */
+	char dldir[PATH_MAX]; /* where downloads go (item 8 changes it) */
 };
 
 struct menu_item {
@@ -52,6 +57,8 @@ static int do_delete(struct menu *m, char *err, size_t errlen);
 static int do_verify(struct menu *m, char *err, size_t errlen);
 static int do_chat(struct menu *m, char *err, size_t errlen);
 static int do_rtt(struct menu *m, char *err, size_t errlen);
+static int do_folder(struct menu *m, char *err, size_t errlen);
+static void say_where(const struct menu *m, const char *name);
 
 static const struct menu_item items[] = {
     {"1", "Upload", do_upload},
@@ -61,6 +68,7 @@ static const struct menu_item items[] = {
     {"5", "Verify (hash)", do_verify},
     {"6", "Chat", do_chat},
     {"7", "RTT test", do_rtt},
+    {"8", "Download folder", do_folder},
     {"0", "Quit", NULL},
 };
 
@@ -110,6 +118,46 @@ ask(struct menu *m, const char *prompt, char *out, size_t n)
 	}
 }
 
+/*
+ * Ask for a local path: on a terminal with line editing and Tab
+ * completing local names, from a pipe as ask() does; a leading ~ or
+ * ~user is expanded.  `empty_ok`: an empty answer is returned as it is.
+ * 1, or 0 at end of input.
+ */
+static int
+ask_path(struct menu *m, const char *prompt, int empty_ok, char *out,
+    size_t n)
+{
+	char line[LED_MAX + 1], why[FTX_ERRLEN];
+	int r;
+
+	for (;;) {
+		if (m->tty) {
+			fflush(stdout);
+			r = led_read(STDIN_FILENO, prompt, led_complete_path,
+			    line, why, sizeof(why));
+			if (r == -1) {
+				/* Not a terminal after all: the plain way. */
+				ui_error("%s", why);
+				m->tty = 0;
+				continue;
+			}
+			if (r == 0) {
+				m->eof = 1;
+				putchar('\n');
+				return 0;
+			}
+		} else if (!ask(m, prompt, line, sizeof(line))) {
+			return 0;
+		}
+		if (line[0] == '\0' && !empty_ok)
+			continue;
+		if (led_tilde(line, out, n, why, sizeof(why)) == 0)
+			return 1;
+		ui_error("%s", why);
+	}
+}
+
 /* Ask until the answer is non-empty; 0 at end of input. */
 static int
 ask_nonempty(struct menu *m, const char *prompt, char *out, size_t n)
@@ -148,7 +196,7 @@ do_upload(struct menu *m, char *err, size_t errlen)
 	char path[FTX_LINE_MAX], as[FTX_RPATH_MAX + 2], why[FTX_ERRLEN];
 	const char *name;
 
-	if (!ask_nonempty(m, "File to upload: ", path, sizeof(path)))
+	if (!ask_path(m, "File to upload: ", 0, path, sizeof(path)))
 		return EXITCODE_OK;
 	name = transfer_basename(path);
 	/* With folders it may go anywhere in the area; empty: its name. */
@@ -178,13 +226,58 @@ do_download(struct menu *m, char *err, size_t errlen)
 
 	if (!ask_name(m, "Name to download: ", name, sizeof(name)))
 		return EXITCODE_OK;
-	if (transfer_open_dir(FTX_DEFAULT_DOWNLOAD_DIR, &dirfd, err, errlen) ==
-	    -1)
+	if (transfer_open_dir(m->dldir, &dirfd, err, errlen) == -1)
 		return EXITCODE_FAIL;
-	rc = transfer_get(
-	    m->c, m->u, name, dirfd, FTX_DEFAULT_DOWNLOAD_DIR, err, errlen);
+	rc = transfer_get(m->c, m->u, name, dirfd, m->dldir, err, errlen);
 	close(dirfd);
+	if (rc == EXITCODE_OK)
+		say_where(m, name);
 	return rc;
+}
+
+/* After a download: the full path of the file, so it can be found. */
+static void
+say_where(const struct menu *m, const char *name)
+{
+	char abs[PATH_MAX], full[PATH_MAX + FTX_RPATH_MAX + 2];
+	char safe[ESC_SIZE(sizeof(full))];
+
+	if (realpath(m->dldir, abs) == NULL ||
+	    str_fmt(full, sizeof(full), "%s/%s", abs, path_base(name)) == -1)
+		return;
+	/* Escaped like any other text we print (the name passed
+	 * path_check; the folder is the user's own choice). */
+	(void)ui_safe(safe, sizeof(safe), full);
+	printf("saved to %s\n", safe);
+	fflush(stdout);
+}
+
+/* Where downloads go: the current folder is the default answer; a new
+ * one is created (like mkdir -p) and remembered as a full path. */
+static int
+do_folder(struct menu *m, char *err, size_t errlen)
+{
+	char prompt[PATH_MAX + 32], dir[PATH_MAX], abs[PATH_MAX];
+	char safe[ESC_SIZE(PATH_MAX)];
+	int dirfd;
+
+	(void)ui_safe(safe, sizeof(safe), m->dldir);
+	(void)str_fmt(prompt, sizeof(prompt), "Download folder [%s]: ", safe);
+	if (!ask_path(m, prompt, 1, dir, sizeof(dir)))
+		return EXITCODE_OK;
+	if (dir[0] == '\0')
+		return EXITCODE_OK; /* keep the current one */
+	if (transfer_open_dir(dir, &dirfd, err, errlen) == -1)
+		return EXITCODE_FAIL;
+	close(dirfd);
+	if (realpath(dir, abs) == NULL ||
+	    str_copy(m->dldir, sizeof(m->dldir), abs) == -1) {
+		(void)str_err(err, errlen, "%s: %s", dir, strerror(errno));
+		return EXITCODE_FAIL;
+	}
+	(void)ui_safe(safe, sizeof(safe), m->dldir);
+	printf("downloads go to %s\n", safe);
+	return EXITCODE_OK;
 }
 
 /* The top of the area; with folders, directories too ('/' after). */
@@ -208,16 +301,17 @@ do_delete(struct menu *m, char *err, size_t errlen)
 
 /* Compare with our downloaded copy, if there is one. */
 static void
-verify_local(const char *name, const char *sha)
+verify_local(const struct menu *m, const char *name, const char *sha)
 {
 	unsigned char digest[HASH_SHA256_LEN];
-	char path[FTX_LINE_MAX], hex[HASH_SHA256_HEXLEN + 1], why[FTX_ERRLEN];
+	char path[PATH_MAX + FTX_RPATH_MAX + 2], hex[HASH_SHA256_HEXLEN + 1];
+	char why[FTX_ERRLEN];
 	uint64_t size;
 	int fd;
 
 	/* A download lands under its base name. */
-	if (str_fmt(path, sizeof(path), "%s/%s", FTX_DEFAULT_DOWNLOAD_DIR,
-		path_base(name)) == -1)
+	if (str_fmt(path, sizeof(path), "%s/%s", m->dldir, path_base(name)) ==
+	    -1)
 		return;
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
@@ -252,7 +346,7 @@ do_verify(struct menu *m, char *err, size_t errlen)
 	}
 	(void)ui_safe(safe, sizeof(safe), name);
 	printf("sha256 %s  %s\nmd5    %s  %s\n", sha, safe, md5, safe);
-	verify_local(name, sha);
+	verify_local(m, name, sha);
 	fflush(stdout);
 	return EXITCODE_OK;
 }
@@ -385,14 +479,34 @@ menu_connect(struct menu *m, char *err, size_t errlen)
 	}
 }
 
+/* ./client_downloads as a full path, so the folder prompt shows where
+ * it is before it exists. */
+static void
+default_dir(char *out, size_t n)
+{
+	char cwd[PATH_MAX];
+	const char *d = FTX_DEFAULT_DOWNLOAD_DIR;
+
+	if (strncmp(d, "./", 2) == 0 && getcwd(cwd, sizeof(cwd)) != NULL &&
+	    str_fmt(out, n, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
+		d + 2) == 0)
+		return;
+	(void)str_copy(out, n, d);
+}
+
 int
 menu_run(struct ctl *c, const struct ui *u)
 {
-	struct menu m = {c, u, 0};
+	struct menu m;
 	const struct menu_item *it;
 	char choice[64], err[FTX_ERRLEN], tls[128];
 	int rc;
 
+	memset(&m, 0, sizeof(m));
+	m.c = c;
+	m.u = u;
+	m.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	default_dir(m.dldir, sizeof(m.dldir));
 	/* The chat item reads stdin with read(2); stdio must not have
 	 * swallowed the lines meant for it. */
 	if (!isatty(STDIN_FILENO))

@@ -12,11 +12,19 @@
 #include "esc.h"
 #include "exitcode.h"
 #include "ftx_limits.h"
+#include "json.h"
 #include "path.h"
 #include "progress.h"
 #include "proto.h"
 #include "rpl.h"
 #include "str.h"
+
+/*
+ * Room for one JSON object of ours: a path whose every byte is escaped
+ * to six ("\u001f", "\ufffd"), or every STATS field, and the rest.
+ */
+#define OPS_JSON_MAX                                                           \
+	(6 * FTX_RPATH_MAX + 6 * (RPL_STAT_KEY_MAX + 32) * FTX_STATS_MAX_FIELDS)
 
 /* The entries of one LIST reply. */
 struct listing {
@@ -191,46 +199,103 @@ fmt_time(int64_t mtime, char *out, size_t n)
 		(void)str_copy(out, n, "--- bad time ---");
 }
 
+/* A LIST line as the entry LS would have sent for it. */
 static void
-ls_print(const struct listing *l, int lng)
+file_entry(const struct rpl_file *f, struct rpl_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->type = 'f';
+	e->size = f->size;
+	e->mtime = f->mtime;
+	e->has_sha = f->has_sha;
+	(void)str_copy(e->sha256, sizeof(e->sha256), f->sha256);
+	(void)str_copy(e->path, sizeof(e->path), f->name);
+}
+
+/* One object on its own line of stdout; 0 or -1. */
+static int
+print_json(struct buf *b)
+{
+	int rc = json_print(b);
+
+	buf_reset(b);
+	return rc;
+}
+
+static int
+ls_print_json(const struct listing *l)
+{
+	struct rpl_entry e;
+	struct buf b;
+	size_t i;
+	int rc = 0;
+
+	buf_init(&b, OPS_JSON_MAX);
+	for (i = 0; i < l->n && rc == 0; i++) {
+		file_entry(&l->v[i], &e);
+		if (ops_entry_json(&b, &e, e.path) == -1 ||
+		    print_json(&b) == -1)
+			rc = -1;
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static int
+ls_print(const struct listing *l, int flags)
 {
 	char num[24], when[32], name[ESC_SIZE(FTX_NAME_MAX)];
+	int lng = (flags & OPS_LONG) != 0;
 	size_t i, w = 1;
 
+	if (flags & OPS_JSON)
+		return ls_print_json(l);
+	for (i = 0; (flags & OPS_NAMES) && i < l->n; i++)
+		printf("%s\n", ui_safe(name, sizeof(name), l->v[i].name));
+	if (flags & OPS_NAMES)
+		return fflush(stdout) == EOF ? -1 : 0;
 	/* Right-align sizes in a column as wide as the largest one. */
 	for (i = 0; i < l->n; i++)
-		if (str_fmt(num, sizeof(num), "%" PRIu64, l->v[i].size) == 0 &&
+		if (ops_size_text(num, sizeof(num), l->v[i].size,
+			flags & OPS_HUMAN) == 0 &&
 		    strlen(num) > w)
 			w = strlen(num);
 	for (i = 0; i < l->n; i++) {
 		fmt_time(l->v[i].mtime, when, sizeof(when));
+		if (ops_size_text(num, sizeof(num), l->v[i].size,
+			flags & OPS_HUMAN) == -1)
+			(void)str_copy(num, sizeof(num), "?");
 		/* SECURITY: names come from the server: escaped (esc.h). */
-		printf("%*" PRIu64 "  %s  %s%s%s\n", (int)w, l->v[i].size, when,
+		printf("%*s  %s  %s%s%s\n", (int)w, num, when,
 		    lng ? l->v[i].sha256 : "", lng ? "  " : "",
 		    ui_safe(name, sizeof(name), l->v[i].name));
 	}
-	fflush(stdout);
+	return fflush(stdout) == EOF ? -1 : 0;
 }
 
 int
-ops_ls(struct ctl *c, const struct ui *u, int lng, char *err, size_t errlen)
+ops_ls(struct ctl *c, const struct ui *u, int flags, char *err, size_t errlen)
 {
 	struct listing l = {NULL, 0};
 	char why[FTX_ERRLEN];
 	int rc;
 
 	rc = ls_read(c, &l, why, sizeof(why));
-	if (rc == EXITCODE_OK && lng)
+	if (rc == EXITCODE_OK && (flags & OPS_LONG))
 		rc = ls_fill_hashes(c, &l, why, sizeof(why));
-	if (rc == EXITCODE_OK) {
-		qsort(l.v, l.n, sizeof(*l.v), by_name);
-		ls_print(&l, lng);
-		/* Say so on stderr, so `ftx ls | wc -l` still counts 0. */
-		if (l.n == 0 && !u->quiet)
-			fprintf(stderr, "(no files)\n");
-	} else {
+	if (rc != EXITCODE_OK) {
 		str_err(err, errlen, "ls: %s", why);
+		goto out;
 	}
+	qsort(l.v, l.n, sizeof(*l.v), by_name);
+	if (ls_print(&l, flags) == -1) {
+		str_err(err, errlen, "ls: cannot write the listing");
+		rc = EXITCODE_FAIL;
+	} else if (l.n == 0 && !u->quiet && !(flags & OPS_JSON)) {
+		/* On stderr, so `ftx ls | wc -l` still counts 0. */
+		fprintf(stderr, "(no files)\n");
+	}
+out:
 	free(l.v);
 	return rc;
 }
@@ -258,29 +323,41 @@ ops_rm(struct ctl *c, const struct ui *u, const char *name, char *err,
 	return EXITCODE_OK;
 }
 
-int
-ops_hash_get(struct ctl *c, const char *name, int md5, char *sha256,
-    char *md5hex, char *err, size_t errlen)
+/* HASH, the reply checked to answer for `name` (with an MD5 if asked). */
+static int
+hash_req(struct ctl *c, const char *name, int md5, struct rpl_hash *h,
+    char *err, size_t errlen)
 {
 	const char *args[2] = {name, "md5"};
 	char line[FTX_LINE_MAX];
-	struct rpl_hash h;
 	int rc;
 
 	rc = ctl_request(c, "HASH", args, md5 ? 2 : 1, line, err, errlen);
 	if (rc != EXITCODE_OK)
 		return rc;
-	if (rpl_hash(line, &h, err, errlen) == -1)
+	if (rpl_hash(line, h, err, errlen) == -1)
 		return protocol_error(c);
 	/* The reply names its file; it must be the one we asked about. */
-	if (strcmp(h.name, name) != 0) {
+	if (strcmp(h->name, name) != 0) {
 		str_err(err, errlen, "server answered for another file");
 		return protocol_error(c);
 	}
-	if (md5 && !h.has_md5) {
+	if (md5 && !h->has_md5) {
 		str_err(err, errlen, "server sent no MD5");
 		return EXITCODE_FAIL;
 	}
+	return EXITCODE_OK;
+}
+
+int
+ops_hash_get(struct ctl *c, const char *name, int md5, char *sha256,
+    char *md5hex, char *err, size_t errlen)
+{
+	struct rpl_hash h;
+	int rc;
+
+	if ((rc = hash_req(c, name, md5, &h, err, errlen)) != EXITCODE_OK)
+		return rc;
 	memcpy(sha256, h.sha256, sizeof(h.sha256));
 	if (md5hex != NULL)
 		memcpy(md5hex, h.md5, sizeof(h.md5));
@@ -288,26 +365,66 @@ ops_hash_get(struct ctl *c, const char *name, int md5, char *sha256,
 }
 
 int
-ops_hash(struct ctl *c, const struct ui *u, const char *name, int md5,
+ops_hash_json(struct buf *out, const struct rpl_hash *h, int md5)
+{
+	size_t start = out->len;
+
+	if (buf_append(out, "{", 1) == -1 ||
+	    json_kv_str(out, "path", h->name) == -1 ||
+	    json_kv_raw(out, "size", "%" PRIu64, h->size) == -1 ||
+	    json_kv_str(out, "sha256", h->sha256) == -1 ||
+	    (md5 && h->has_md5 ? json_kv_str(out, "md5", h->md5)
+			       : json_kv_raw(out, "md5", "null")) == -1 ||
+	    buf_append(out, "}", 1) == -1) {
+		out->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+/* The text form: two spaces, as sha256sum -c and md5sum -c read. */
+static int
+hash_print(const struct rpl_hash *h, int flags)
+{
+	char safe[ESC_SIZE(FTX_RPATH_MAX)];
+	struct buf b;
+	int rc;
+
+	if (flags & OPS_JSON) {
+		buf_init(&b, OPS_JSON_MAX);
+		rc = ops_hash_json(&b, h, flags & OPS_MD5) == -1 ||
+			print_json(&b) == -1
+		    ? -1
+		    : 0;
+		buf_free(&b);
+		return rc;
+	}
+	/* The name is the one the server confirmed: escaped (esc.h). */
+	(void)ui_safe(safe, sizeof(safe), h->name);
+	printf("%s  %s\n", h->sha256, safe);
+	if (flags & OPS_MD5)
+		printf("%s  %s\n", h->md5, safe);
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+int
+ops_hash(struct ctl *c, const struct ui *u, const char *name, int flags,
     char *err, size_t errlen)
 {
-	char sha[HASH_SHA256_HEXLEN + 1], md[RPL_MD5_HEXLEN + 1];
-	char why[FTX_ERRLEN], safe[ESC_SIZE(FTX_RPATH_MAX)];
+	char why[FTX_ERRLEN];
+	struct rpl_hash h;
 	int rc;
 
 	(void)u;
-	rc = ops_hash_get(c, name, md5, sha, md, why, sizeof(why));
+	rc = hash_req(c, name, flags & OPS_MD5, &h, why, sizeof(why));
 	if (rc != EXITCODE_OK) {
 		str_err(err, errlen, "hash %s: %s", name, why);
 		return rc;
 	}
-	/* Two spaces: the format sha256sum -c and md5sum -c read.  The
-	 * name is the one the server confirmed: escaped (esc.h). */
-	(void)ui_safe(safe, sizeof(safe), name);
-	printf("%s  %s\n", sha, safe);
-	if (md5)
-		printf("%s  %s\n", md, safe);
-	fflush(stdout);
+	if (hash_print(&h, flags) == -1) {
+		str_err(err, errlen, "hash %s: cannot write the result", name);
+		return EXITCODE_FAIL;
+	}
 	return EXITCODE_OK;
 }
 
@@ -397,11 +514,56 @@ stats_print(const struct rpl_stats *st)
 }
 
 int
-ops_stats(struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen)
+ops_stats_json(struct buf *out, const struct rpl_stats *st)
+{
+	size_t start = out->len, i;
+
+	if (buf_append(out, "{", 1) == -1)
+		return -1;
+	/* Every field, known or not: the keys are [a-z0-9_]+ (rpl_stats)
+	 * and the values numbers. */
+	for (i = 0; i < st->n; i++)
+		if (json_kv_raw(out, st->v[i].key, "%" PRIu64, st->v[i].val) ==
+		    -1)
+			goto fail;
+	if (buf_append(out, "}", 1) == -1)
+		goto fail;
+	return 0;
+fail:
+	out->len = start;
+	return -1;
+}
+
+static int
+stats_out(const struct rpl_stats *st, int flags)
+{
+	struct buf b;
+	size_t i;
+	int rc;
+
+	if (flags & OPS_JSON) {
+		buf_init(&b, OPS_JSON_MAX);
+		rc = ops_stats_json(&b, st) == -1 || print_json(&b) == -1 ? -1
+									  : 0;
+		buf_free(&b);
+		return rc;
+	}
+	/* --raw stays for the scripts written before --json. */
+	if (flags & OPS_RAW) {
+		for (i = 0; i < st->n; i++)
+			printf("%s=%" PRIu64 "\n", st->v[i].key, st->v[i].val);
+	} else {
+		stats_print(st);
+	}
+	return fflush(stdout) == EOF ? -1 : 0;
+}
+
+int
+ops_stats(
+    struct ctl *c, const struct ui *u, int flags, char *err, size_t errlen)
 {
 	char line[FTX_LINE_MAX], why[FTX_ERRLEN];
 	struct rpl_stats st;
-	size_t i;
 	int rc;
 
 	(void)u;
@@ -414,42 +576,90 @@ ops_stats(struct ctl *c, const struct ui *u, int raw, char *err, size_t errlen)
 		str_err(err, errlen, "stats: %s", why);
 		return protocol_error(c);
 	}
-	if (raw) {
-		for (i = 0; i < st.n; i++)
-			printf("%s=%" PRIu64 "\n", st.v[i].key, st.v[i].val);
-	} else {
-		stats_print(&st);
+	if (stats_out(&st, flags) == -1) {
+		str_err(err, errlen, "stats: cannot write the statistics");
+		return EXITCODE_FAIL;
 	}
-	fflush(stdout);
 	return EXITCODE_OK;
 }
 
 /* --- folders ----------------------------------------------------------- */
 
+int
+ops_size_text(char *out, size_t n, uint64_t v, int human)
+{
+	if (human)
+		return progress_bytes(out, n, v);
+	return str_fmt(out, n, "%" PRIu64, v);
+}
+
+int
+ops_entry_json(struct buf *out, const struct rpl_entry *e, const char *path)
+{
+	size_t start = out->len;
+
+	if (buf_append(out, "{", 1) == -1 ||
+	    json_kv_str(out, "path", path) == -1 ||
+	    json_kv_str(out, "type", e->type == 'd' ? "dir" : "file") == -1 ||
+	    json_kv_raw(out, "size", "%" PRIu64, e->size) == -1 ||
+	    json_kv_raw(out, "mtime", "%" PRId64, e->mtime) == -1 ||
+	    (e->has_sha ? json_kv_str(out, "sha256", e->sha256)
+			: json_kv_raw(out, "sha256", "null")) == -1 ||
+	    buf_append(out, "}", 1) == -1) {
+		out->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+entry_print_json(const struct rpl_entry *e, const char *path)
+{
+	struct buf b;
+	int rc;
+
+	buf_init(&b, OPS_JSON_MAX);
+	rc = ops_entry_json(&b, e, path) == -1 || print_json(&b) == -1 ? -1 : 0;
+	buf_free(&b);
+	return rc;
+}
+
 /* One entry as `ftx ls` and `ftx stat` print it: size (or "-" for a
- * directory), local modification time, the SHA-256 with `lng` ("-"
+ * directory), local modification time, the SHA-256 with OPS_LONG ("-"
  * when the server has not hashed the file yet), and the path, a
  * directory's with a trailing '/' as `ls -F` shows it. */
-void
-ops_entry_print(const struct rpl_entry *e, const char *path, int lng)
+int
+ops_entry_print(const struct rpl_entry *e, const char *path, int flags)
 {
 	char num[24], when[32], safe[ESC_SIZE(FTX_RPATH_MAX)];
+	int lng = (flags & OPS_LONG) != 0;
 
+	if (flags & OPS_JSON)
+		return entry_print_json(e, path);
+	if (flags & OPS_NAMES)
+		return printf("%s%s\n", ui_safe(safe, sizeof(safe), path),
+			   e->type == 'd' ? "/" : "") < 0
+		    ? -1
+		    : 0;
 	if (e->type == 'd')
 		(void)str_copy(num, sizeof(num), "-");
-	else
-		(void)str_fmt(num, sizeof(num), "%" PRIu64, e->size);
+	else if (ops_size_text(num, sizeof(num), e->size, flags & OPS_HUMAN) ==
+	    -1)
+		(void)str_copy(num, sizeof(num), "?");
 	fmt_time(e->mtime, when, sizeof(when));
 	/* SECURITY: paths come from the server: checked (rpl_entry) and
 	 * escaped (esc.h) all the same. */
-	printf("%12s  %s  %s%s%s%s\n", num, when,
-	    lng ? (e->has_sha ? e->sha256 : "-") : "", lng ? "  " : "",
-	    ui_safe(safe, sizeof(safe), path), e->type == 'd' ? "/" : "");
+	if (printf("%12s  %s  %s%s%s%s\n", num, when,
+		lng ? (e->has_sha ? e->sha256 : "-") : "", lng ? "  " : "",
+		ui_safe(safe, sizeof(safe), path),
+		e->type == 'd' ? "/" : "") < 0)
+		return -1;
+	return 0;
 }
 
 /* What ops_ls_path's callback needs. */
 struct ls_print {
-	int lng;
+	int flags;
 	uint64_t n;
 };
 
@@ -458,16 +668,17 @@ ls_print_entry(void *arg, const struct rpl_entry *e)
 {
 	struct ls_print *lp = arg;
 
-	ops_entry_print(e, e->path, lp->lng);
+	if (ops_entry_print(e, e->path, lp->flags) == -1)
+		return -1;
 	lp->n++;
 	return 0;
 }
 
 int
 ops_ls_path(struct ctl *c, const struct ui *u, const char *path, int recursive,
-    int lng, char *err, size_t errlen)
+    int flags, char *err, size_t errlen)
 {
-	struct ls_print lp = {lng, 0};
+	struct ls_print lp = {flags, 0};
 	char why[FTX_ERRLEN];
 	int rc;
 
@@ -479,7 +690,7 @@ ops_ls_path(struct ctl *c, const struct ui *u, const char *path, int recursive,
 		return rc;
 	}
 	/* On stderr, so `ftx ls | wc -l` still counts 0. */
-	if (lp.n == 0 && !u->quiet)
+	if (lp.n == 0 && !u->quiet && !(flags & OPS_JSON))
 		fprintf(stderr, "(no files)\n");
 	return EXITCODE_OK;
 }
@@ -570,8 +781,8 @@ ops_stat_get(struct ctl *c, const char *path, struct rpl_entry *e, char *err,
 }
 
 int
-ops_stat(struct ctl *c, const struct ui *u, const char *path, char *err,
-    size_t errlen)
+ops_stat(struct ctl *c, const struct ui *u, const char *path, int flags,
+    char *err, size_t errlen)
 {
 	struct rpl_entry e;
 	char why[FTX_ERRLEN];
@@ -583,8 +794,11 @@ ops_stat(struct ctl *c, const struct ui *u, const char *path, char *err,
 		str_err(err, errlen, "stat %s: %s", path, why);
 		return rc;
 	}
-	ops_entry_print(&e, e.path, 1);
-	fflush(stdout);
+	if (ops_entry_print(&e, e.path, flags | OPS_LONG) == -1 ||
+	    fflush(stdout) == EOF) {
+		str_err(err, errlen, "stat %s: cannot write the result", path);
+		return EXITCODE_FAIL;
+	}
 	return EXITCODE_OK;
 }
 

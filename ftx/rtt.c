@@ -16,6 +16,7 @@
 #include "buf.h"
 #include "echo.h"
 #include "exitcode.h"
+#include "json.h"
 #include "net.h"
 #include "proto.h"
 #include "stats.h"
@@ -294,54 +295,34 @@ udp_run(struct ctl *c, struct udp_run *r, char *err, size_t errlen)
 
 /* --- reports ------------------------------------------------------- */
 
-/* Append `s` as a JSON string. */
-static int
-json_str(struct buf *b, const char *s)
-{
-	if (buf_printf(b, "\"") == -1)
-		return -1;
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-		int rc;
-
-		if (ch == '"' || ch == '\\')
-			rc = buf_printf(b, "\\%c", ch);
-		else if (ch < 0x20)
-			rc = buf_printf(b, "\\u%04x", ch);
-		else
-			rc = buf_append(b, s, 1);
-		if (rc == -1)
-			return -1;
-	}
-	return buf_printf(b, "\"");
-}
-
+/* One object (json.h), the keys as they always were. */
 static int
 report_json(struct ctl *c, const struct rtt_opts *o, const struct stats *st,
     const struct rtt_udp *u, struct buf *b)
 {
-	if (buf_printf(b,
-		"{\"mode\":\"%s\",\"host\":", o->udp ? "udp" : "tcp") == -1 ||
-	    json_str(b, c->host) == -1 ||
-	    buf_printf(b,
-		",\"port\":%d,\"size\":%zu,\"warmup\":%ld,"
-		"\"interval_ms\":%ld,",
-		c->port, o->size, o->warmup, o->interval_ms) == -1)
+	if (buf_append(b, "{", 1) == -1 ||
+	    json_kv_str(b, "mode", o->udp ? "udp" : "tcp") == -1 ||
+	    json_kv_str(b, "host", c->host) == -1 ||
+	    json_kv_raw(b, "port", "%d", c->port) == -1 ||
+	    json_kv_raw(b, "size", "%zu", o->size) == -1 ||
+	    json_kv_raw(b, "warmup", "%ld", o->warmup) == -1 ||
+	    json_kv_raw(b, "interval_ms", "%ld", o->interval_ms) == -1)
 		return -1;
 	if (!o->udp &&
-	    buf_printf(b, "\"connect_ms\":%.3f,", c->connect_ms) == -1)
+	    json_kv_raw(b, "connect_ms", "%.3f", c->connect_ms) == -1)
 		return -1;
-	if (st->n > 0 ? stats_json(st, "ms", b) : buf_printf(b, "\"n\":0"))
+	if (st->n > 0 ? stats_json(st, "ms", b) : json_kv_raw(b, "n", "0"))
 		return -1;
 	if (o->udp &&
-	    buf_printf(b,
-		",\"timeout_ms\":%ld,\"sent\":%ld,\"received\":%ld,"
-		"\"lost\":%ld,\"late\":%ld,\"duplicated\":%ld,"
-		"\"mismatched\":%ld",
-		o->timeout_ms, u->sent, u->ok, u->lost, u->late, u->dup,
-		u->mismatched) == -1)
+	    (json_kv_raw(b, "timeout_ms", "%ld", o->timeout_ms) == -1 ||
+		json_kv_raw(b, "sent", "%ld", u->sent) == -1 ||
+		json_kv_raw(b, "received", "%ld", u->ok) == -1 ||
+		json_kv_raw(b, "lost", "%ld", u->lost) == -1 ||
+		json_kv_raw(b, "late", "%ld", u->late) == -1 ||
+		json_kv_raw(b, "duplicated", "%ld", u->dup) == -1 ||
+		json_kv_raw(b, "mismatched", "%ld", u->mismatched) == -1))
 		return -1;
-	return buf_printf(b, "}\n");
+	return buf_append(b, "}\n", 2);
 }
 
 static int

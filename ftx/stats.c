@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "str.h"
 
 /*
@@ -248,9 +249,8 @@ stats_json(const struct stats *st, const char *unit, struct buf *out)
 	static const char *keys[] = {
 	    "min", "avg", "median", "p90", "p99", "max", "stddev"};
 	double vals[sizeof(keys) / sizeof(keys[0])];
-	struct buf tmp;
-	size_t i;
-	int rc = -1;
+	char key[64];
+	size_t i, start;
 
 	if (st == NULL || out == NULL)
 		return -1;
@@ -270,18 +270,18 @@ stats_json(const struct stats *st, const char *unit, struct buf *out)
 		if (!isfinite(vals[i]))
 			return -1;
 	}
-	buf_init(&tmp, out->max - out->len);
-	if (buf_printf(&tmp, "\"n\":%zu", st->n) == -1)
+	/* Through json.h like every other --json output; all or nothing. */
+	start = out->len;
+	if (json_kv_raw(out, "n", "%zu", st->n) == -1)
 		goto fail;
 	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		if (buf_printf(&tmp, ",\"%s%s%s\":%.3f", keys[i],
-			*unit != '\0' ? "_" : "", unit, vals[i]) == -1)
+		if (str_fmt(key, sizeof(key), "%s%s%s", keys[i],
+			*unit != '\0' ? "_" : "", unit) == -1 ||
+		    json_kv_raw(out, key, "%.3f", vals[i]) == -1)
 			goto fail;
 	}
-	if (buf_append(out, buf_head(&tmp), tmp.len) == -1)
-		goto fail;
-	rc = 0;
+	return 0;
 fail:
-	buf_free(&tmp);
-	return rc;
+	out->len = start;
+	return -1;
 }

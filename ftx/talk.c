@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,10 +45,13 @@ struct talk {
 	int who_left; /* NICK lines still expected in a WHO reply */
 	char who[FTX_LINE_MAX]; /* the WHO list being collected */
 	char nick[FTX_NICK_MAX + 1];
+	char dflt[FTX_NICK_MAX + 1]; /* offered at the tty prompt; "" none */
 	char in[2 * (LED_MAX + 2)]; /* pipe input not yet split into lines */
 	size_t inlen;
 	int skipping; /* discarding an overlong piped line */
 	double last_sent, quit_at;
+	int undelivered; /* private messages refused: exit 4 from a pipe */
+	char lost[FTX_ERRLEN]; /* why the last one was refused */
 	int rc; /* exit code once finished */
 	char why[FTX_ERRLEN]; /* and why, if it is not EXITCODE_OK */
 	int done;
@@ -145,13 +149,22 @@ print_push(struct talk *t, const char *line)
 	}
 }
 
+/* The nickname prompt, with the default Enter takes. */
+static void
+nick_prompt(const struct talk *t, char *out, size_t n)
+{
+	if (t->dflt[0] != '\0')
+		(void)str_fmt(out, n, "nickname [%s]: ", t->dflt);
+	else
+		(void)str_copy(out, n, "nickname: ");
+}
+
 static void
 ask_nick(struct talk *t)
 {
 	t->st = ST_NICK;
 	if (t->tty)
-		(void)str_copy(
-		    t->led.prompt, sizeof(t->led.prompt), "nickname: ");
+		nick_prompt(t, t->led.prompt, sizeof(t->led.prompt));
 }
 
 /* The answer to JOIN. */
@@ -228,6 +241,13 @@ reply(struct talk *t, const char *line)
 		}
 		(void)rpl_error(line, &e);
 		show(t, "! %s (%s)", e.text, e.code);
+		/* A script must learn that its private message went
+		 * nowhere; the session goes on. */
+		if (s == S_MSG && strcmp(e.code, "NOSUCHNICK") == 0) {
+			t->undelivered++;
+			(void)str_fmt(t->lost, sizeof(t->lost),
+			    "private message not delivered: %s", e.text);
+		}
 		return;
 	}
 	switch (s) {
@@ -292,6 +312,8 @@ input(struct talk *t, char *line, char *err, size_t errlen)
 	char why[FTX_ERRLEN], *sp;
 
 	if (t->st == ST_NICK) {
+		if (line[0] == '\0' && t->dflt[0] != '\0')
+			line = t->dflt;
 		if (chat_nick_check(line, why, sizeof(why)) == -1) {
 			show(t, "! %s", why);
 			if (!t->tty) {
@@ -455,6 +477,23 @@ on_stdin(struct talk *t, char *err, size_t errlen)
 	return 0;
 }
 
+/* Commands still waiting for their reply, QUIT and NOOP aside. */
+static int
+unanswered(const struct talk *t)
+{
+	int i, n = 0;
+
+	for (i = 0; i < t->qlen; i++)
+		switch (t->q[(t->qhead + i) % QMAX]) {
+		case S_QUIT:
+		case S_NOOP:
+			break;
+		default:
+			n++;
+		}
+	return n;
+}
+
 /* The server sent something. */
 static int
 on_server(struct talk *t, char *err, size_t errlen)
@@ -464,8 +503,13 @@ on_server(struct talk *t, char *err, size_t errlen)
 
 	if (ctl_fill(t->c, err, errlen) == -1) {
 		t->done = 1;
-		if (t->st == ST_QUITTING)
+		if (t->st == ST_QUITTING && unanswered(t) == 0)
 			return 0; /* the close we asked for */
+		if (t->st == ST_QUITTING)
+			(void)str_err(err, errlen,
+			    "the server closed the session before %d "
+			    "message(s) were acknowledged",
+			    unanswered(t));
 		t->rc = EXITCODE_FAIL;
 		return -1;
 	}
@@ -536,6 +580,47 @@ loop(struct talk *t, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The nickname when none was given: the account we are logged in as (a
+ * server with --chat-nick-is-user accepts no other), else the login name
+ * of whoever runs us ($USER, $LOGNAME).  Only a valid nick; "" if none.
+ */
+static void
+default_nick(const struct ctl *c, char *out, size_t n)
+{
+	const char *cand[3];
+	size_t i;
+
+	cand[0] = c->logged_in && !c->read_only ? c->user : NULL;
+	cand[1] = getenv("USER");
+	cand[2] = getenv("LOGNAME");
+	out[0] = '\0';
+	for (i = 0; i < sizeof(cand) / sizeof(cand[0]); i++)
+		if (cand[i] != NULL && cand[i][0] != '\0' &&
+		    chat_nick_check(cand[i], NULL, 0) == 0 &&
+		    str_copy(out, n, cand[i]) == 0)
+			return;
+	out[0] = '\0';
+}
+
+/* Why there is no default nickname, and what to do. */
+static void
+no_nick(char *err, size_t errlen)
+{
+	const char *var = "USER", *u = getenv("USER");
+
+	if (u == NULL || u[0] == '\0')
+		u = getenv(var = "LOGNAME");
+	if (u != NULL && u[0] != '\0')
+		(void)str_err(err, errlen,
+		    "no nickname: $%s '%s' is not a valid nickname "
+		    "(letters, digits, - and _); use --nick NAME",
+		    var, u);
+	else
+		(void)str_err(err, errlen,
+		    "no nickname: use --nick NAME (or set $USER)");
+}
+
 int
 talk_run(struct ctl *c, const char *nick, char *err, size_t errlen)
 {
@@ -557,9 +642,18 @@ talk_run(struct ctl *c, const char *nick, char *err, size_t errlen)
 	(void)sigaction(SIGTERM, &sa, &old_term);
 	sa.sa_handler = SIG_IGN;
 	(void)sigaction(SIGPIPE, &sa, &old_pipe);
+	default_nick(c, t->dflt, sizeof(t->dflt));
+	nick_prompt(t, first, sizeof(first));
 	if (t->tty &&
-	    led_start(&t->led, STDIN_FILENO, "nickname: ", err, errlen) == -1) {
+	    led_start(&t->led, STDIN_FILENO, first, err, errlen) == -1) {
 		rc = EXITCODE_FAIL;
+		goto out;
+	}
+	if (nick == NULL && !t->tty && t->dflt[0] == '\0') {
+		/* Never the first line: from a pipe every line is a
+		 * message. */
+		no_nick(err, errlen);
+		rc = EXITCODE_USAGE;
 		goto out;
 	}
 	ask_nick(t);
@@ -567,6 +661,8 @@ talk_run(struct ctl *c, const char *nick, char *err, size_t errlen)
 		led_print(&t->led,
 		    "-- ftx chat: /help for commands, /quit "
 		    "or Ctrl-D to leave");
+	if (nick == NULL && !t->tty)
+		nick = t->dflt;
 	if (nick != NULL &&
 	    (str_copy(first, sizeof(first), nick) == -1 ||
 		input(t, first, err, errlen) == -1)) {
@@ -575,7 +671,10 @@ talk_run(struct ctl *c, const char *nick, char *err, size_t errlen)
 	}
 	err[0] = '\0';
 	rc = loop(t, err, errlen) == -1 ? EXITCODE_FAIL : t->rc;
-	if (rc != EXITCODE_OK && t->why[0] != '\0')
+	if (rc == EXITCODE_OK && !t->tty && t->undelivered > 0) {
+		rc = EXITCODE_REFUSED;
+		(void)str_copy(err, errlen, t->lost);
+	} else if (rc != EXITCODE_OK && t->why[0] != '\0')
 		(void)str_copy(err, errlen, t->why);
 	else if (rc != EXITCODE_OK && err[0] == '\0')
 		(void)str_copy(err, errlen, "chat session ended");

@@ -27,6 +27,7 @@
 #include "exitcode.h"
 #include "ftx_limits.h"
 #include "hcache.h"
+#include "json.h"
 #include "ops.h"
 #include "path.h"
 #include "progress.h"
@@ -1468,31 +1469,49 @@ tree_run(struct ctl *c, const struct ui *u, const struct tree_opts *o,
 	return rc;
 }
 
+/* The --json summary, one object (json.h): counts, bytes, seconds and
+ * the rate in bytes per second, never formatted units. */
+static void
+summary_json(const struct tree_stats *st, double rate)
+{
+	struct buf b;
+
+	buf_init(&b, 1024);
+	if (buf_append(&b, "{", 1) == -1 ||
+	    json_kv_raw(&b, "files_sent", "%" PRIu64, st->sent) == -1 ||
+	    json_kv_raw(&b, "files_skipped", "%" PRIu64, st->skipped) == -1 ||
+	    json_kv_raw(&b, "files_deleted", "%" PRIu64, st->deleted) == -1 ||
+	    json_kv_raw(&b, "files_failed", "%" PRIu64, st->failed) == -1 ||
+	    json_kv_raw(&b, "bytes", "%" PRIu64, st->bytes) == -1 ||
+	    json_kv_raw(&b, "seconds", "%.3f", st->seconds) == -1 ||
+	    json_kv_raw(&b, "bytes_per_second", "%.0f", rate) == -1 ||
+	    buf_append(&b, "}", 1) == -1 || json_print(&b) == -1)
+		ui_error("cannot write the summary");
+	buf_free(&b);
+}
+
 void
 tree_summary(
     const struct ui *u, const struct tree_opts *o, const struct tree_stats *st)
 {
-	char human[32];
+	char human[32], rate[32];
 	double secs = st->seconds > 1e-6 ? st->seconds : 1e-6;
+	double bps = (double)st->bytes / secs;
 
 	if (o->json) {
-		printf("{\"files_sent\":%" PRIu64 ",\"files_skipped\":%" PRIu64
-		       ",\"files_deleted\":%" PRIu64
-		       ",\"files_failed\":%" PRIu64 ",\"bytes\":%" PRIu64
-		       ",\"seconds\":%.3f}\n",
-		    st->sent, st->skipped, st->deleted, st->failed, st->bytes,
-		    st->seconds);
-		fflush(stdout);
+		summary_json(st, bps);
 		return;
 	}
 	if (o->dry_run)
 		return;
 	if (progress_bytes(human, sizeof(human), st->bytes) == -1)
 		human[0] = '\0';
+	/* The one unit system (IEC, as the progress bar): MiB/s. */
+	if (progress_rate(rate, sizeof(rate), bps) == -1)
+		rate[0] = '\0';
 	ui_say(u,
-	    "%s %" PRIu64 " files (%s) in %.2f s (%.1f MB/s), %" PRIu64
+	    "%s %" PRIu64 " files (%s) in %.2f s (%s), %" PRIu64
 	    " unchanged, %" PRIu64 " deleted%s\n",
-	    o->up ? "sent" : "received", st->sent, human, st->seconds,
-	    (double)st->bytes / secs / 1e6, st->skipped, st->deleted,
-	    st->failed > 0 ? ", some failed" : "");
+	    o->up ? "sent" : "received", st->sent, human, st->seconds, rate,
+	    st->skipped, st->deleted, st->failed > 0 ? ", some failed" : "");
 }

@@ -75,7 +75,7 @@ static void cmd_starttls(struct session *, struct proto_cmd *);
  * and authorisation checked, before its handler runs. */
 static const struct cmd_def cmd_table[] = {
     {"UPLOAD", G_AUTH | G_WRITE, 2, 4, -1, LOG_ARG, fop_upload,
-	"UPLOAD <path> <size> [offset=N] [mtime=S]"},
+	"UPLOAD <path> <size>|* [offset=N] [mtime=S]"},
     {"DOWNLOAD", G_AUTH, 1, 2, -1, LOG_ARG, fop_download,
 	"DOWNLOAD <path> [offset=N]"},
     {"LIST", G_AUTH, 0, 0, -1, LOG_VERB, fop_list, "LIST"},
@@ -418,7 +418,8 @@ cmd_open(struct session *s)
 
 	/* Without accounts every session may do everything at once. */
 	s->authed = !srv->accounts;
-	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s folders", FTX_PROTO_VERSION,
+	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s folders stream",
+	    FTX_PROTO_VERSION,
 	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
 	    srv->cfg.require_tls ? " tls-required" : "",
 	    srv->accounts ? " login" : "",

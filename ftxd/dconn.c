@@ -401,7 +401,9 @@ dconn_listen(struct ctx *srv, char *err, size_t errlen)
 		fd = net_listen(srv->cfg.bind, r->first + (int)i,
 		    FTX_LISTEN_BACKLOG, err, errlen);
 		if (fd == -1)
-			return -1;
+			return net_busy_hint(err, errlen,
+			    "choose other data ports with --data-port N or "
+			    "N-M (0: any free port)");
 		srv->data_fds[i] = fd;
 		srv->data_ports[i] = net_local_port(fd);
 		if (loop_add(srv->loop, fd, POLLIN, data_accept, srv) == -1)

@@ -40,6 +40,7 @@ struct sjob_args {
 	uint64_t size, offset;
 	int check_space; /* UPLOAD: quota and --min-free */
 	time_t mtime; /* UPLOAD mtime=, else -1 */
+	int stream; /* UPLOAD <path> * */
 };
 
 static void job_back(struct sjob *j);
@@ -144,6 +145,7 @@ submit(struct session *s, const struct sjob_args *a,
 	j->size = a->size;
 	j->offset = a->offset;
 	j->mtime = a->mtime;
+	j->stream = a->stream;
 	if (a->check_space) {
 		j->check_space = 1;
 		j->quota = s->quota;
@@ -161,7 +163,8 @@ submit(struct session *s, const struct sjob_args *a,
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
 			abort(); /* paths were checked against FTX_RPATH_MAX */
-		xfer_partial_key(s, a->name, a->size, j->pkey);
+		xfer_partial_key(s, a->name,
+		    a->stream ? XFER_STREAM_KEY : a->size, j->pkey);
 	}
 	if (worker_submit(&j->job) == -1) {
 		sjob_free(j);
@@ -225,6 +228,23 @@ start_upload(struct session *s, const char *name, uint64_t size,
 	explicit_bzero(o.token, sizeof(o.token));
 }
 
+/* Offer a streamed upload that may take `limit` bytes (`quota` > 0:
+ * the limit is the room that quota leaves, reserved for it). */
+static void
+start_stream(struct session *s, const char *name, time_t mtime,
+    uint64_t limit, uint64_t quota)
+{
+	struct xfer_offer o;
+
+	if (xfer_upload_stream(s, name, mtime, limit, quota, xfer_ended, &o) ==
+	    -1)
+		sess_reply(s, "ERROR %s %s", ftxerr_name(o.err), o.why);
+	else
+		sess_reply(s, "OK %d %s%s%s", o.port, o.token,
+		    host_prefix(s->srv), s->srv->cfg.public_host);
+	explicit_bzero(o.token, sizeof(o.token));
+}
+
 /* Offer a download: OK <size> <port> <token> <sha256>, or the ERROR. */
 static void
 start_download(struct session *s, const char *name, struct store_file *f,
@@ -248,13 +268,45 @@ static void partial_work(struct sjob *j);
 static void upload_work(struct sjob *j);
 static void upload_finish(struct sjob *j);
 
+/* UPLOAD <path> * [mtime=S]: a streamed upload of unknown length
+ * (docs/PROTOCOL.md "Streamed uploads").  It is never resumed, so
+ * offset= is a syntax error. */
+static void
+upload_streamed(struct session *s, struct proto_cmd *c)
+{
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 1};
+	uint64_t off;
+	int i;
+
+	if (check_name(s, c->argv[0]) == -1)
+		return;
+	for (i = 2; i < c->argc; i++)
+		if (strncmp(c->argv[i], "offset=", 7) == 0) {
+			sess_reply(s, "ERROR SYNTAX offset= cannot be used "
+				      "with a streamed upload (size *)");
+			return;
+		}
+	if (check_params(s, c, 2, &off, &a.mtime) == -1 || !can_transfer(s))
+		return;
+	if (s->quota == 0 && s->srv->cfg.min_free == 0) {
+		start_stream(s, c->argv[0], a.mtime, FTX_MAX_FILE_SIZE, 0);
+		return;
+	}
+	a.check_space = 1;
+	submit(s, &a, upload_work, upload_finish);
+}
+
 void
 fop_upload(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 0};
 	uint64_t size, off;
 	int space = s->quota > 0 || s->srv->cfg.min_free > 0;
 
+	if (strcmp(c->argv[1], "*") == 0) {
+		upload_streamed(s, c);
+		return;
+	}
 	if (check_name_size(s, c, &size) == -1 ||
 	    check_params(s, c, 2, &off, &a.mtime) == -1 || !can_transfer(s))
 		return;
@@ -278,7 +330,7 @@ fop_upload(struct session *s, struct proto_cmd *c)
 void
 fop_partial(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 0};
 
 	if (check_name_size(s, c, &a.size) == -1)
 		return;
@@ -514,10 +566,80 @@ space_check(struct sjob *j)
 	return 0;
 }
 
+/*
+ * SECURITY: a streamed upload's size is not known before its bytes
+ * arrive, so its room is measured instead: under a quota, what the
+ * user's files (less the one replaced), kept partials and running
+ * uploads leave (the transfer reserves it and may not pass it); with
+ * --min-free, there must be more than that free now, and the writer
+ * checks again before every block (xfer.c sink_write).
+ */
+static int
+stream_space(struct sjob *j)
+{
+	uint64_t used, kept, avail;
+	struct store_err e;
+	size_t nkept;
+
+	if (j->quota > 0) {
+		if (store_usage(j->st, j->name, &used, &e) == -1 ||
+		    store_partial_usage(j->st, j->pkey, &kept, &nkept, &e) ==
+			-1) {
+			sjob_reply(j, "ERROR IO %s\n", e.msg);
+			return -1;
+		}
+		j->used = used + kept;
+		if (j->used + j->inflight >= j->quota) {
+			sjob_reply(j,
+			    "ERROR QUOTA the quota of %" PRIu64
+			    " bytes is used up (%" PRIu64 " used)\n",
+			    j->quota, j->used + j->inflight);
+			return -1;
+		}
+	}
+	if (j->min_free > 0) {
+		if (store_free_bytes(j->st, &avail, &e) == -1) {
+			sjob_reply(j, "ERROR IO %s\n", e.msg);
+			return -1;
+		}
+		if (avail <= j->min_free) {
+			sjob_reply(j,
+			    "ERROR NOSPACE less than %" PRIu64
+			    " bytes free\n",
+			    j->min_free);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The room a stream may fill under its quota, on the loop: what work()
+ * found free, less what other uploads reserved since (nothing else
+ * reserves between this and the transfer taking the reservation). */
+static uint64_t
+stream_room(const struct sjob *j)
+{
+	uint64_t now, taken;
+
+	if (j->quota == 0)
+		return FTX_MAX_FILE_SIZE;
+	now = j->sess->ust != NULL ? j->sess->ust->inflight : 0;
+	taken = j->used + (now > j->inflight ? now : j->inflight);
+	if (taken >= j->quota)
+		return 0;
+	return j->quota - taken < FTX_MAX_FILE_SIZE ? j->quota - taken
+						      : FTX_MAX_FILE_SIZE;
+}
+
 /* UPLOAD with offset= or with space limits: the checks before a token. */
 static void
 upload_work(struct sjob *j)
 {
+	if (j->stream) {
+		if (stream_space(j) == -1)
+			j->refused = 1;
+		return;
+	}
 	if ((j->check_space && space_check(j) == -1) ||
 	    (j->offset > 0 && partial_kept(j) == -1))
 		j->refused = 1;
@@ -534,6 +656,11 @@ upload_finish(struct sjob *j)
 		sess_reply(j->sess, "ERROR SHUTDOWN server stopping");
 		return;
 	}
+	if (j->stream) {
+		start_stream(
+		    j->sess, j->name, j->mtime, stream_room(j), j->quota);
+		return;
+	}
 	if (j->offset > j->kept) {
 		sess_reply(j->sess,
 		    "ERROR RANGE offset %" PRIu64 " beyond the %" PRIu64
@@ -548,7 +675,7 @@ upload_finish(struct sjob *j)
 void
 fop_download(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 0};
 
 	if (check_name(s, c->argv[0]) == -1 ||
 	    check_params(s, c, 1, &a.offset, NULL) == -1 || !can_transfer(s))
@@ -784,7 +911,7 @@ delete_work(struct sjob *j)
 void
 fop_delete(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 0};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;
@@ -824,7 +951,7 @@ hash_finish(struct sjob *j)
 void
 fop_hash(struct session *s, struct proto_cmd *c)
 {
-	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1};
+	struct sjob_args a = {c->argv[0], 0, 0, 0, 0, -1, 0};
 
 	if (check_name(s, c->argv[0]) == -1)
 		return;

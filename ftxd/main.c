@@ -411,6 +411,17 @@ fatal(int code, const char *err)
 	exit(code);
 }
 
+/* A failure once the log is open, said once per place: on stderr
+ * (the terminal, or the daemon's waiting parent), and as a log line
+ * only when the log is a file; a log on stderr would repeat it. */
+static void
+start_fail(const struct config *c, const char *err)
+{
+	if (c->log[0] != '\0')
+		log_msg(NULL, "fatal: %s", err);
+	fprintf(stderr, "ftxd: %s\n", err);
+}
+
 /* The logs are opened as root, before the drop to --user: tell log.c
  * which user may own them (an unknown user fails in priv_drop later). */
 static void
@@ -498,14 +509,12 @@ main(int argc, char **argv)
 	 * directory (/run) is usually root's. */
 	if (srv.ctx.cfg.pidfile[0] != '\0' &&
 	    pid_write(srv.ctx.cfg.pidfile, err, sizeof(err)) == -1) {
-		log_msg(NULL, "fatal: %s", err);
-		fprintf(stderr, "ftxd: %s\n", err);
+		start_fail(&srv.ctx.cfg, err);
 		cfg_cli_free(&cli);
 		return 1;
 	}
 	if (srv_init(&srv, err, sizeof(err)) == -1) {
-		log_msg(NULL, "fatal: %s", err);
-		fprintf(stderr, "ftxd: %s\n", err);
+		start_fail(&srv.ctx.cfg, err);
 		if (srv.ctx.cfg.pidfile[0] != '\0')
 			pid_remove(srv.ctx.cfg.pidfile);
 		srv_free(&srv);

@@ -335,6 +335,24 @@ log_listening(const struct server *srv)
 	    cfg_anon_name(srv->ctx.cfg.anonymous), srv->ctx.cfg.root);
 }
 
+/* A server anyone on the network may use, said once at start: a
+ * non-loopback address with neither TLS (files and tokens in clear)
+ * nor accounts (no password at all). */
+static void
+warn_open(const struct server *srv)
+{
+	if (net_is_loopback(srv->ctx.ctl_fd) || srv->ctx.tls != NULL ||
+	    srv->ctx.accounts)
+		return;
+	log_msg(NULL,
+	    "warning: serving %s without TLS or accounts: anyone who can "
+	    "reach port %d can read, replace and delete the files in %s; "
+	    "see --tls-cert and --users (docs/DEPLOY.md), or --bind "
+	    "127.0.0.1 for this machine only",
+	    srv->ctx.cfg.bind, net_local_port(srv->ctx.ctl_fd),
+	    srv->ctx.cfg.root);
+}
+
 /* The modules' shared state: sessions answer to the command layer
  * (cmd_hooks), which reaches everything else through the context. */
 static void
@@ -416,7 +434,9 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	c->ctl_fd = net_listen(
 	    c->cfg.bind, c->cfg.port, FTX_LISTEN_BACKLOG, err, errlen);
 	if (c->ctl_fd == -1)
-		return -1;
+		return net_busy_hint(err, errlen,
+		    "is another server running there? choose another "
+		    "control port with --port N (0: any free port)");
 	if (loop_add(c->loop, c->ctl_fd, POLLIN, ctl_accept, srv) == -1)
 		return str_err(err, errlen, "cannot watch listener");
 	if (c->cfg.udp_echo &&
@@ -445,6 +465,7 @@ srv_init(struct server *srv, char *err, size_t errlen)
 	if (loop_add(c->loop, worker_fd(), POLLIN, on_worker, NULL) == -1)
 		return str_err(err, errlen, "cannot watch workers");
 	log_listening(srv);
+	warn_open(srv);
 	return 0;
 }
 

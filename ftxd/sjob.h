@@ -65,6 +65,8 @@ struct sjob {
 	uint64_t reserved; /* counted in ust->inflight until released */
 	int check_space;
 	int refused; /* UPLOAD: work() queued an error reply */
+	int stream; /* UPLOAD <path> *: the size is not known */
+	uint64_t used; /* stream: the quota's usage work() found */
 	/* LIST: the snapshot offered for reuse, the one to send, how much
 	 * of it is queued, and whether it is being sent (kept on the loop
 	 * in s->busy, not on a worker). */

@@ -221,8 +221,13 @@ uecho_open(struct loop *l, const struct config *cfg, int port, char *err,
 	memcpy(&u->seed, t.b, sizeof(u->seed));
 	token_clear(&t);
 	u->fd = net_udp_bind(cfg->bind, port, err, errlen);
-	if (u->fd == -1)
+	if (u->fd == -1) {
+		(void)net_busy_hint(err, errlen,
+		    "the UDP echo takes the control port's number: choose "
+		    "another with --port N, or turn it off with "
+		    "--no-udp-echo");
 		goto fail;
+	}
 	if (loop_add(l, u->fd, POLLIN, on_datagram, u) == -1) {
 		str_err(err, errlen, "cannot watch the UDP socket");
 		close(u->fd);

@@ -47,7 +47,9 @@ struct xfer {
 	enum xstate state;
 	int upload;
 	int batch; /* MPUT (upload too) or MGET: many files, batch.c */
-	uint64_t quota, min_free; /* MPUT: checked per file */
+	int stream; /* UPLOAD <path> *: chunks of unknown total */
+	uint64_t limit; /* stream: the bytes it may take */
+	uint64_t quota, min_free; /* MPUT: checked per file; stream too */
 	uint64_t inflight0; /* MPUT: the user's uploads running at its start */
 	uint64_t files; /* MPUT: committed; MGET: sent */
 	char owner[FTX_USER_MAX + 80]; /* names the uploader: partial keys */
@@ -273,6 +275,33 @@ xfer_upload(struct session *s, const char *name, uint64_t size, uint64_t offset,
 }
 
 int
+xfer_upload_stream(struct session *s, const char *name, time_t mtime,
+    uint64_t limit, uint64_t quota, xfer_done_fn *done, struct xfer_offer *o)
+{
+	uint64_t r = 0;
+	struct xfer *x;
+
+	/* The room is reserved here, on the loop, where the caller measured
+	 * it; xfer_new takes the reservation over. */
+	if (quota > 0 && s->ust != NULL && limit > 0) {
+		r = limit;
+		s->ust->inflight += r;
+	}
+	if ((x = offer(s, 1, name, 0, &r, done, o)) == NULL) {
+		if (r > 0)
+			s->ust->inflight -= r;
+		return -1;
+	}
+	x->stream = 1;
+	x->limit = limit;
+	x->quota = quota;
+	x->min_free = s->srv->cfg.min_free;
+	x->mtime = mtime;
+	xfer_partial_key(s, name, XFER_STREAM_KEY, x->pkey);
+	return 0;
+}
+
+int
 xfer_download(struct session *s, const char *name, struct store_file *f,
     uint64_t size, const unsigned char *sha, uint64_t offset,
     xfer_done_fn *done, struct xfer_offer *o)
@@ -488,7 +517,21 @@ static int
 sink_write(void *arg, const void *b, size_t len, uint64_t off)
 {
 	struct xfer *x = arg;
+	uint64_t avail;
 
+	/* SECURITY: a stream's size was not known when it was admitted,
+	 * so --min-free is checked before every block it writes. */
+	if (x->stream && x->min_free > 0) {
+		if (store_free_bytes(x->st, &avail, &x->serr) == -1)
+			return EIO;
+		if (avail < len || avail - len < x->min_free) {
+			(void)store_fail(&x->serr, STORE_NOSPACE,
+			    "the upload would leave less than %" PRIu64
+			    " bytes free",
+			    x->min_free);
+			return ENOSPC;
+		}
+	}
 	if (store_part_write_at(x->part, b, len, off, &x->serr) == -1)
 		return EIO;
 	return 0;
@@ -563,7 +606,8 @@ upload_open(struct xfer *x)
 		fail(x, store_code_err(e.code), "%s", e.msg);
 		return NULL;
 	}
-	hp = hpipe_new(x->iosize, x->size - x->offset >= FTX_PIPE_THREAD_MIN,
+	hp = hpipe_new(x->iosize,
+	    x->stream || x->size - x->offset >= FTX_PIPE_THREAD_MIN,
 	    &io, err, sizeof(err));
 	if (hp == NULL) {
 		fail(x, FTXE_INTERNAL, "%s", err);
@@ -640,6 +684,157 @@ out:
 	if (x->code != FTXE_OK && resumable(x->code))
 		(void)store_partial_trim(
 		    x->st, x->pkey, x->max_partials - 1, UINT64_MAX);
+}
+
+/* Big-endian integers of the stream framing. */
+static uint32_t
+get_be32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+static uint64_t
+get_be64(const unsigned char *p)
+{
+	return (uint64_t)get_be32(p) << 32 | get_be32(p + 4);
+}
+
+/*
+ * SECURITY: a chunk's length is checked before any of its bytes are
+ * read: 1..FTX_STREAM_CHUNK_MAX (else SYNTAX), and the stream may not
+ * pass its limit: FTX_MAX_FILE_SIZE (TOOBIG), or the room its quota
+ * left (QUOTA).  0 to read the chunk, -1 with the failure recorded.
+ */
+static int
+stream_admit(struct xfer *x, uint32_t len)
+{
+	if (len > FTX_STREAM_CHUNK_MAX) {
+		fail(x, FTXE_SYNTAX,
+		    "stream chunk of %" PRIu32 " bytes (at most %d): "
+		    "upload discarded",
+		    len, FTX_STREAM_CHUNK_MAX);
+		return -1;
+	}
+	if (len <= x->limit - x->bytes)
+		return 0;
+	if (x->quota > 0 && x->limit < FTX_MAX_FILE_SIZE)
+		fail(x, FTXE_QUOTA,
+		    "upload would exceed the quota of %" PRIu64
+		    " bytes: upload discarded",
+		    x->quota);
+	else
+		fail(x, FTXE_TOOBIG, "upload above %llu bytes: upload discarded",
+		    (unsigned long long)FTX_MAX_FILE_SIZE);
+	return -1;
+}
+
+/* One chunk of `len` bytes into the pipe's buffers, each filled up to
+ * x->iosize before it is submitted; *b and *fill carry the buffer being
+ * filled from chunk to chunk.  0, or -1 with the failure recorded. */
+static int
+stream_chunk(struct xfer *x, struct hpipe *hp, uint32_t len,
+    unsigned char **b, size_t *fill)
+{
+	size_t n, got;
+
+	while (len > 0) {
+		if (*b == NULL && (*b = hpipe_acquire(hp)) == NULL)
+			return stage_fail(x);
+		n = x->iosize - *fill < len ? x->iosize - *fill : len;
+		if (recv_full(x, *b + *fill, n, &got) == -1) {
+			recv_fail(x);
+			return -1;
+		}
+		*fill += n;
+		len -= (uint32_t)n;
+		x->bytes += n;
+		if (*fill == x->iosize) {
+			*b = NULL;
+			*fill = 0;
+			if (hpipe_submit(hp, x->iosize) == -1)
+				return stage_fail(x);
+		}
+	}
+	return 0;
+}
+
+/* Receive the chunks up to the end marker (length 0); `tail` then
+ * holds the total and the digest that follow it.  0, or -1 with the
+ * failure recorded. */
+static int
+stream_recv(struct xfer *x, struct hpipe *hp, unsigned char *tail)
+{
+	unsigned char hdr[4], *b = NULL;
+	size_t fill = 0, got;
+	uint32_t len;
+
+	for (;;) {
+		if (recv_full(x, hdr, sizeof(hdr), &got) == -1) {
+			recv_fail(x);
+			return -1;
+		}
+		if ((len = get_be32(hdr)) == 0)
+			break;
+		if (stream_admit(x, len) == -1 ||
+		    stream_chunk(x, hp, len, &b, &fill) == -1)
+			return -1;
+	}
+	if (fill > 0 && hpipe_submit(hp, fill) == -1)
+		return stage_fail(x);
+	if (recv_full(x, tail, 8 + HASH_SHA256_LEN, &got) == -1) {
+		recv_fail(x);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A streamed upload: chunks until the end marker, then the total and
+ * the SHA-256.  Its partial is never kept (a stream cannot be resumed:
+ * a closed connection is not an end of file, and its size is not known
+ * to key a partial by), so any failure deletes it; it is committed only
+ * when the total and the digest agree with what arrived.
+ */
+static void
+stream_run(struct xfer *x)
+{
+	unsigned char tail[8 + HASH_SHA256_LEN];
+	struct store_err e;
+	struct hpipe *hp;
+	uint64_t total;
+
+	if ((hp = upload_open(x)) == NULL) {
+		store_part_close(x->part, 0);
+		x->part = NULL;
+		return;
+	}
+	watch_start(x);
+	if (stream_recv(x, hp, tail) == -1)
+		goto out;
+	if (hpipe_finish(hp, x->sha) == -1) {
+		stage_fail(x);
+		goto out;
+	}
+	if ((total = get_be64(tail)) != x->bytes) {
+		fail(x, FTXE_INTEGRITY,
+		    "stream total %" PRIu64 " bytes, but %" PRIu64
+		    " arrived: upload discarded",
+		    total, x->bytes);
+		goto out;
+	}
+	/* SECURITY: nothing is committed unless both hashes agree. */
+	if (CRYPTO_memcmp(tail + 8, x->sha, HASH_SHA256_LEN) != 0) {
+		fail(x, FTXE_INTEGRITY, "sha256 mismatch: upload discarded");
+		goto out;
+	}
+	if (store_part_commit(x->part, x->name, x->sha, x->mtime, 0, &e) ==
+	    -1)
+		fail(x, store_code_err(e.code), "%s", e.msg);
+out:
+	hpipe_free(hp);
+	store_part_close(x->part, 0);
+	x->part = NULL;
 }
 
 /* The failure of a send (sendfile or TLS) in a download. */
@@ -874,6 +1069,8 @@ xfer_run(struct job *job)
 		fail(x, FTXE_INTERNAL, "setsockopt: %s", strerror(errno));
 	} else if (x->batch) {
 		batch_run(x);
+	} else if (x->stream) {
+		stream_run(x);
 	} else if (x->upload) {
 		upload_run(x);
 	} else {
@@ -969,19 +1166,19 @@ xfer_done(struct job *job)
 	if (x->batch) {
 		log_msg(x->peerstr,
 		    "xfer %s files=%" PRIu64 " bytes=%" PRIu64
-		    " secs=%.3f mbps=%.1f result=%s",
+		    " secs=%.3f mibps=%.1f result=%s",
 		    x->upload ? "mput" : "mget", x->files, x->bytes, secs,
-		    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
+		    secs > 0 ? (double)x->bytes / secs / (1024.0 * 1024.0) : 0.0,
 		    x->code == FTXE_OK ? "ok" : ftxerr_name(x->code));
 		count_xfer(x->srv, x);
 		finish(x, x->code, x->err);
 		return;
 	}
 	log_msg(x->peerstr,
-	    "xfer %s name=%s bytes=%" PRIu64 " secs=%.3f mbps=%.1f sha256=%s "
+	    "xfer %s name=%s bytes=%" PRIu64 " secs=%.3f mibps=%.1f sha256=%s "
 	    "result=%s",
 	    x->upload ? "upload" : "download", enc, x->bytes, secs,
-	    secs > 0 ? (double)x->bytes / secs / 1e6 : 0.0,
+	    secs > 0 ? (double)x->bytes / secs / (1024.0 * 1024.0) : 0.0,
 	    x->code == FTXE_OK ? hex : "-",
 	    x->code == FTXE_OK ? "ok" : ftxerr_name(x->code));
 	xferlog_write(x, enc);

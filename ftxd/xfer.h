@@ -71,6 +71,15 @@ int xfer_admit(const struct session *s, char *why, size_t whylen);
 int xfer_upload(struct session *s, const char *name, uint64_t size,
     uint64_t offset, time_t mtime, uint64_t *reserved, xfer_done_fn *done,
     struct xfer_offer *o);
+/* The size a streamed upload's partial key is made with: no real size
+ * (above FTX_MAX_FILE_SIZE), so it never meets a resumable partial. */
+#define XFER_STREAM_KEY UINT64_MAX
+/* Start a pending streamed upload (UPLOAD <path> *, docs/PROTOCOL.md
+ * "Streamed uploads"), which may receive at most `limit` bytes; under a
+ * quota (`quota` > 0) the limit is the room the quota leaves, reserved
+ * for the transfer now.  As xfer_upload. */
+int xfer_upload_stream(struct session *s, const char *name, time_t mtime,
+    uint64_t limit, uint64_t quota, xfer_done_fn *done, struct xfer_offer *o);
 /* Start a pending download of an already opened file (takes `f`, also
  * on failure), sending bytes offset..size-1; as xfer_upload. */
 int xfer_download(struct session *s, const char *name, struct store_file *f,

@@ -53,6 +53,10 @@ _Static_assert(3 * FTX_RPATH_MAX + 128 <= FTX_LINE_MAX,
     "an encoded path must fit a control line");
 /* Largest file a client may upload (1 TiB). */
 #define FTX_MAX_FILE_SIZE (1ULL << 40)
+/* A streamed upload (UPLOAD <path> *) comes in chunks of
+ * 1..FTX_STREAM_CHUNK_MAX bytes, each behind its 4-byte length; ftxd
+ * refuses a longer length (ERROR SYNTAX) before reading any of it. */
+#define FTX_STREAM_CHUNK_MAX (1024 * 1024)
 /* LIST returns at most this many entries (the worst case, 255-byte
  * names fully percent-encoded, fits FTX_LIST_TEXT_MAX). */
 #define FTX_MAX_LIST_ENTRIES 10000

@@ -105,9 +105,41 @@ bind_any(const char *addr, int port, int backlog, char *err, size_t errlen)
 		close(fd);
 	}
 	freeaddrinfo(res);
-	return str_err(err, errlen, "cannot listen on %s %s port %d: %s",
+	(void)str_err(err, errlen, "cannot listen on %s %s port %d: %s",
 	    addr ? addr : "*", backlog > 0 ? "TCP" : "UDP", port,
 	    strerror(saved ? saved : EINVAL));
+	errno = saved ? saved : EINVAL; /* for net_busy_hint */
+	return -1;
+}
+
+int
+net_busy_hint(char *err, size_t errlen, const char *hint)
+{
+	char msg[FTX_ERRLEN];
+
+	if (errno == EADDRINUSE && str_copy(msg, sizeof(msg), err) == 0)
+		(void)str_fmt(err, errlen, "%s; %s", msg, hint);
+	return -1;
+}
+
+int
+net_is_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
+	const unsigned char *a = s6->sin6_addr.s6_addr;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+		return 1;
+	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a[12] == 127;
 }
 
 int

@@ -13,8 +13,14 @@
 int net_listen(
     const char *addr, int port, int backlog, char *err, size_t errlen);
 /* Bind a UDP socket to addr:port; a non-blocking, close-on-exec fd or
- * -1. */
+ * -1.  Both leave errno as bind(2) (or listen, socket) left it. */
 int net_udp_bind(const char *addr, int port, char *err, size_t errlen);
+/* After a failed net_listen or net_udp_bind: if the port was in use
+ * (EADDRINUSE), append "; <hint>" to `err`.  Always -1. */
+int net_busy_hint(char *err, size_t errlen, const char *hint);
+/* 1 if the socket is bound to a loopback address (127.0.0.0/8, ::1, or
+ * IPv4-mapped 127.x); 0 for any other, the wildcards included. */
+int net_is_loopback(int fd);
 /* A blocking UDP socket connected to host:port; fd or -1. */
 int net_udp_connect(const char *host, int port, char *err, size_t errlen);
 /* Accept one connection as a non-blocking, close-on-exec fd; -1 with

@@ -16,6 +16,13 @@ if [ -z "${FTX_BUILD:-}" ]; then
 	exit 2
 fi
 FTX_BUILD=$(cd "$FTX_BUILD" && pwd) || exit 2
+# A suite run by hand from a terminal must not read it: what it starts
+# under timeout(1) is in a background process group, and touching the
+# terminal there stops it (SIGTTIN/SIGTTOU) until its timeout.  run.sh
+# gives every suite /dev/null already.
+if [ -t 0 ]; then
+	exec </dev/null
+fi
 # A real /etc/ftxd.conf (after deploy/install.sh) must not leak into the
 # tests: an empty FTXD_CONFIG turns the default config file off.
 export FTXD_CONFIG=

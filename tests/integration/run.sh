@@ -11,8 +11,20 @@
 # $FTX_BUILD/integration-logs/NAME.log; a failing test's tail is printed.
 #
 # Environment: FTX_TEST_TIMEOUT (seconds per test, default 180),
-# FTX_TEST_JOBS (suites run at once, default 2), FTX_KEEP_TMP=1 keeps
-# each test's temporary directory.
+# FTX_TEST_JOBS (suites run at once, default 6; `make test JOBS=N`),
+# FTX_KEEP_TMP=1 keeps each test's temporary directory.
+#
+# The longest suites start first (their times from the last run, kept in
+# $FTX_BUILD/integration-times.txt; before any run, the list below), so
+# the run is not left waiting on one long suite at the end.
+#
+# Each suite runs in a session of its own with no controlling terminal,
+# stdin from /dev/null and default signal dispositions: run from an
+# interactive terminal, from CI without stdin, in the background or
+# under nohup, a suite sees the same world.  (A suite under timeout(1)
+# is in a background process group: anything in it that touched the
+# terminal -- script(1) setting its stdin to raw mode, a password prompt
+# -- was stopped by SIGTTOU/SIGTTIN and hung until its timeout.)
 
 set -u
 
@@ -56,6 +68,30 @@ else
 	done
 fi
 
+# Longest first.  Known times: the last run's (seconds per suite name);
+# without them, the long suites of a run on 2 cores, longest first.
+times_file=$FTX_BUILD/integration-times.txt
+slow_default="t_deploy t_secdoc t_chat t_rtt t_folders t_quota t_accounts
+t_slowloris t_listmem t_abuse t_tls t_deps t_data t_daemon t_faults
+t_concurrency t_resume t_lockout t_folders_cli t_attack t_users t_crash"
+order_tests() {
+	local t name secs i=0
+	for t in "${tests[@]}"; do
+		name=$(basename "$t" .sh)
+		secs=
+		if [ -f "$times_file" ]; then
+			secs=$(awk -v n="$name" '$1 == n { print $2; exit }' "$times_file")
+		fi
+		if [ -z "$secs" ]; then
+			# Unknown: by its place in the default list, else short.
+			secs=$(printf '%s\n' $slow_default | awk -v n="$name" '$1 == n { print 1000 - NR; exit }')
+		fi
+		printf '%s %d %s\n' "${secs:-0}" "$i" "$t"
+		i=$((i + 1))
+	done | sort -k1,1nr -k2,2n | cut -d' ' -f3-
+}
+mapfile -t tests < <(order_tests)
+
 # Kill whatever a test left behind, by PID, and only processes that are
 # still one of ours (their command line mentions the build directory or
 # is timeout(1) wrapping one of ours).
@@ -83,18 +119,37 @@ t0=$(date +%s)
 # run_one TEST: run one suite (in the background), leaving its exit
 # status in $logdir/NAME.rc.
 run_one() {
-	local t=$1 name log pidfile s0 rc
+	local t=$1 name log pidfile s0 rc cpu
 	name=$(basename "$t" .sh)
 	log=$logdir/$name.log
 	pidfile=$logdir/$name.pids
 	: >"$pidfile"
 	s0=$(date +%s)
-	FTX_PIDFILE=$pidfile timeout -k 10 "$per_test" bash "$t" >"$log" 2>&1
+	FTX_PIDFILE=$pidfile "${detach[@]}" timeout -k 10 "$per_test" \
+	    bash "$t" </dev/null >"$log" 2>&1
 	rc=$?
 	reap "$pidfile"
-	echo "$name $(($(date +%s) - s0)) s rc=$rc" >>"$logdir/timings.txt"
+	# The CPU time of the suite and everything it waited for.
+	# (`times` itself, not in a pipe: a subshell has no children.)
+	times >"$logdir/$name.times"
+	cpu=$(tail -n 1 "$logdir/$name.times" | sed 's/[ms]/ /g' |
+	    awk '{ printf "%.1f", $1 * 60 + $2 + $3 * 60 + $4 }')
+	rm -f "$logdir/$name.times"
+	echo "$name $(($(date +%s) - s0)) s cpu=${cpu}s rc=$rc" >>"$logdir/timings.txt"
 	echo "$rc" >"$logdir/$name.rc"
 }
+
+# setsid: a new session without a controlling terminal (the suite can
+# neither read the terminal nor get its SIGHUP); env --default-signal:
+# SIGINT/SIGQUIT are ignored in a background job of a script and SIGHUP
+# under nohup, and a test that interrupts a client must see them work.
+detach=()
+if command -v setsid >/dev/null 2>&1; then
+	detach+=(setsid)
+fi
+if env --default-signal=INT true >/dev/null 2>&1; then
+	detach+=(env --default-signal=HUP,INT,QUIT,PIPE,TERM)
+fi
 
 # report TEST: print the result of a finished suite and count it.
 report() {
@@ -127,7 +182,14 @@ report() {
 # is spent waiting on timers and peers, not on a core.  Each suite has
 # its own directory, its own servers on ports the kernel picks, and its
 # own PID list, so they do not meet.  Results are printed as they end.
-jobs_max=${FTX_TEST_JOBS:-2}
+jobs_max=${FTX_TEST_JOBS:-6}
+case $jobs_max in
+'' | *[!0-9]* | 0)
+	echo "run.sh: FTX_TEST_JOBS must be a number >= 1, not '$jobs_max'" >&2
+	echo "0 passed, 1 failed"
+	exit 1
+	;;
+esac
 running=()
 collect() {
 	local t still=()
@@ -153,7 +215,15 @@ while [ "${#running[@]}" -gt 0 ]; do
 	wait -n 2>/dev/null || true
 	collect
 done
-echo "integration tests took $(($(date +%s) - t0)) s (per test: $logdir/timings.txt)"
+echo "integration tests took $(($(date +%s) - t0)) s with $jobs_max at once (per test: $logdir/timings.txt)"
+# Keep this run's times for the next run's order (a suite that did not
+# run this time keeps its old time).
+if [ -f "$logdir/timings.txt" ]; then
+	{
+		awk '{ print $1, $2 }' "$logdir/timings.txt"
+		[ -f "$times_file" ] && cat "$times_file"
+	} | awk '!seen[$1]++' >"$times_file.tmp" && mv "$times_file.tmp" "$times_file"
+fi
 if [ "$skipped" -gt 0 ]; then
 	echo "$passed passed, $failed failed, $skipped skipped"
 else

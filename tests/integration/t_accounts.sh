@@ -223,7 +223,7 @@ mkdir -p "$ROOT/anonymous"
 echo decoy >"$ROOT/anonymous/decoy.txt"
 start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000 --anonymous read-only
 tlsc "anonymous read-only: LIST, HASH and DOWNLOAD work; UPLOAD, DELETE, PARTIAL get ERROR PERM" \
-    ctl 'ok:^OK FTX/1 .* login anonymous folders$' starttls login:anonymous:guest@example.org \
+    ctl 'ok:^OK FTX/1 .* login anonymous folders stream$' starttls login:anonymous:guest@example.org \
     'ok:^OK anonymous logged in read-only$' \
     line:LIST 'ok:^OK 1$' 'has:^FILE 12345 .* pub\.txt$' line:HASH\ pub.txt "ok:^OK 12345 $psha " \
     "get:pub.txt:$dl/pub.txt" "ok:^GET-OK n=12345 sha=$psha " \

@@ -220,16 +220,55 @@ assert_exit 2 "invalid nick 'x!' refused" chat_pipe --nick 'x!'
 assert_exit 2 "invalid nick of 33 bytes refused" chat_pipe --nick "$(printf 'n%.0s' $(seq 1 33))"
 assert_exit 2 "invalid UTF-8 nick refused" chat_pipe --nick $'j\xc3\xb6rg'
 assert_exit 0 "a 32-byte nick with - and _ is fine" chat_pipe --nick "Ab-_$(printf 'z%.0s' $(seq 1 28))"
-# In pipe mode without --nick the first line is the nick.
-if printf 'dora\nhi-from-dora\n' | TZ=UTC timeout -k 2 20 "$FTX_BIN" --host 127.0.0.1 \
-    --port "$CTRL_PORT" chat >"$TMPD/dora.out" 2>&1; then
-	pass "the first piped line is the nick"
+# From a pipe without --nick the nickname is $USER (or $LOGNAME), never
+# the first line: every line is a message.
+if printf 'hi-from-dora\nsecond-from-dora' | USER=dora TZ=UTC timeout -k 2 20 "$FTX_BIN" \
+    --host 127.0.0.1 --port "$CTRL_PORT" chat >"$TMPD/dora.out" 2>&1; then
+	pass "echo ... | ftx chat joins as \$USER and exits 0 at EOF"
 else
-	fail "ftx chat with the nick on stdin failed: $(cat "$TMPD/dora.out")"
+	fail "ftx chat from a pipe with USER=dora failed: $(cat "$TMPD/dora.out")"
 fi
-expect_seen 5 bob "^$TSRE <dora> hi-from-dora\$" "dora's message arrives"
+assert_match '^-- joined as dora;' "$(cat "$TMPD/dora.out")" "the nick is \$USER"
+expect_seen 5 bob "^$TSRE <dora> hi-from-dora\$" "dora's first line arrives as a message"
+expect_seen 5 bob "^$TSRE <dora> second-from-dora\$" "dora's last line (no LF) arrives too"
+# Every line was acknowledged before ftx left: the room got both
+# messages before dora's leaving.
+assert_eq "hi-from-dora second-from-dora left" "$(grep -oE '<dora> [a-z-]+$|-- dora left' "$(out_of bob)" |
+    sed -E 's/^<dora> //; s/^-- dora //' | tr '\n' ' ' | sed 's/ $//')" "dora's messages, then dora left"
+printf 'from-logname\n' | env -u USER LOGNAME=logan TZ=UTC timeout -k 2 20 "$FTX_BIN" \
+    --host 127.0.0.1 --port "$CTRL_PORT" chat >"$TMPD/logan.out" 2>&1
+assert_eq 0 "$?" "without \$USER the nick is \$LOGNAME"
+expect_seen 5 bob "^$TSRE <logan> from-logname\$" "logan's message arrives"
+nonick() {
+	printf 'nobody-should-see-this\n' | env -u USER -u LOGNAME TZ=UTC timeout -k 2 20 \
+	    "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" chat
+}
+assert_exit 2 "no --nick, no \$USER, no \$LOGNAME: usage error" nonick
+assert_match 'no nickname.*--nick' "$(cat "$ERR")" "...saying to use --nick"
+badnick() {
+	printf 'nobody-should-see-this\n' | env -u LOGNAME USER=first.last TZ=UTC timeout -k 2 20 \
+	    "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" chat
+}
+assert_exit 2 "an invalid \$USER is no nickname" badnick
+assert_match "USER 'first\.last' is not a valid nickname" "$(cat "$ERR")" "...and says why"
+# A private message to a missing nick: the session goes on (later lines
+# are sent), but the exit status tells the script (4).
+pm() {
+	printf '@nobody where-are-you\nafter-the-pm\n' | USER=pmer TZ=UTC timeout -k 2 20 \
+	    "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" chat
+}
+assert_exit 4 "a private message to a missing nick from a pipe exits 4" pm
+assert_match 'not delivered: .*nobody' "$(cat "$ERR")" "...naming the missing nick on stderr"
+expect_seen 5 bob "^$TSRE <pmer> after-the-pm\$" "the line after the refused private message was still sent"
+pm_ok() {
+	printf '@bob pm-for-bob\n' | USER=pmer TZ=UTC timeout -k 2 20 \
+	    "$FTX_BIN" --host 127.0.0.1 --port "$CTRL_PORT" chat
+}
+assert_exit 0 "a delivered private message from a pipe exits 0" pm_ok
+expect_seen 5 bob "^$TSRE \*pmer -> bob\* pm-for-bob\$" "bob gets pmer's private message"
 sync_room alice alice bob carol
 never bob "(Alice|BOB|bad nick) joined" "refused nicks never joined"
+never bob "nobody-should-see-this" "nothing is sent without a nickname"
 
 # ---------------------------------------------------------------- text
 long1024="long-$(head -c 1019 /dev/zero | tr '\0' L)"
@@ -479,7 +518,11 @@ fi
 if log_has 'chat left nick=frank reason=disconnect'; then pass "the log records frank's disconnect"; else fail "no frank disconnect in the log"; fi
 for n in alice bob carol; do
 	chat_close $n
-	chat_exit $n 10 0 "$n's ftx chat exits 0 at EOF"
+	# alice's '@nobody hello?' was refused (NOSUCHNICK): from a pipe
+	# that is exit 4 at the end.
+	want=0
+	[ $n = alice ] && want=4
+	chat_exit $n 10 $want "$n's ftx chat exits $want at EOF"
 	[ -s "$TMPD/$n.err" ] && echo "$n stderr: $(head -c 300 "$TMPD/$n.err")"
 done
 assert_alive "the chat tests on server A"

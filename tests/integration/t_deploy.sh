@@ -27,14 +27,25 @@ nh() {
 }
 
 # PIDs of live (non-zombie) ftxd processes started with our log file.
+# Builtins only: five processes per /proc entry made this scan most of
+# the suite's time.
 nohup_pids() {
-	local p cmd st
+	local p a st args found
 	for p in /proc/[0-9]*; do
-		cmd=$(tr '\0' '\n' 2>/dev/null <"$p/cmdline") || continue
-		printf '%s\n' "$cmd" | grep -qxF -- "$NLOG" || continue
-		printf '%s\n' "$cmd" | head -n 1 | grep -q 'ftxd$' || continue
-		st=$(awk '{ print $3 }' "$p/stat" 2>/dev/null)
-		[ "$st" = Z ] && continue
+		args=()
+		{ mapfile -d '' -t args <"$p/cmdline"; } 2>/dev/null || continue
+		[ "${#args[@]}" -gt 0 ] && [[ "${args[0]}" == *ftxd ]] || continue
+		found=0
+		for a in "${args[@]}"; do
+			if [ "$a" = "$NLOG" ]; then
+				found=1
+				break
+			fi
+		done
+		[ "$found" = 1 ] || continue
+		{ read -r st <"$p/stat"; } 2>/dev/null || continue
+		st=${st##*) }
+		[ "${st%% *}" = Z ] && continue
 		echo "${p#/proc/}"
 	done
 }

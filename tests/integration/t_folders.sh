@@ -59,7 +59,7 @@ SHA_FILE=$(sha256_of "$src/file.txt")
 
 # ---------------------------------------------------------------- basic verbs
 
-R "greeting ends with the capability word folders" 'ok:^OK FTX/1 .* folders$'
+R "greeting carries the capability words folders and stream" 'ok:^OK FTX/1 .* folders stream$'
 
 R "MKDIR a; MKDIR a again is EXISTS; MKDIR x/y/z is NOTFOUND; with parents=1 OK, and again OK" \
     'line:MKDIR a' 'ok:^OK created a$' \

@@ -87,7 +87,7 @@ no_password() {
 
 start_server "${TLS[@]}" --users "$USERS" --login-max-fails 1000
 start_proxy --strip-tls
-if "$FTXRAW" -h 127.0.0.1 -p "$PROXY_PORT" -t 5 -w 10 ctl 'ok:^OK FTX/1 [^ ]+ ready login folders$' \
+if "$FTXRAW" -h 127.0.0.1 -p "$PROXY_PORT" -t 5 -w 10 ctl 'ok:^OK FTX/1 [^ ]+ ready login folders stream$' \
     >"$TMPD/greet.out" 2>&1; then
 	pass "control: through the stripper the greeting has lost tls (login kept)"
 else

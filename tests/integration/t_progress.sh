@@ -14,11 +14,14 @@ mkrand "$src/p.bin" $((64 * 1024 * 1024))
 
 # on_tty COLUMNS CMD: run the client on a pty of that width; the raw
 # terminal output goes to $TMPD/tty.out, the seconds taken to $TMPD/tty.secs.
+# script's stdin is /dev/null, never the terminal this suite may run
+# from: script sets its stdin to raw mode, and under timeout(1) (a
+# background process group) that stopped it with SIGTTOU.
 on_tty() {
 	local cols=$1 t0 t1
 	shift
 	t0=$(date +%s.%N)
-	timeout -k 2 60 script -q -e -c "stty cols $cols; $*" /dev/null >"$TMPD/tty.out" 2>&1
+	timeout -k 2 60 script -q -e -c "stty cols $cols; $*" /dev/null </dev/null >"$TMPD/tty.out" 2>&1
 	TTY_RC=$?
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }' >"$TMPD/tty.secs"

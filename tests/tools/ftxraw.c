@@ -46,6 +46,15 @@
  *   dgen:N           send N pseudo-random bytes
  *   ddigest[:bad]    send the SHA-256 of the bytes sent so far on this
  *                    data connection (or a wrong one)
+ *   dframes:N        streamed upload (UPLOAD <path> *): from now on dsend
+ *                    and dgen wrap what they send on this connection in
+ *                    chunks of at most N bytes, each behind its 4-byte
+ *                    big-endian length (dframes:0: unframed again)
+ *   dlen:N           send a bare 4-byte big-endian length N, unhashed (a
+ *                    chunk head without its bytes; 0 begins the end)
+ *   dend[:bad|:total=N] the end of a stream: length 0, the 8-byte
+ *                    big-endian total (the bytes sent, or N) and the
+ *                    SHA-256 of the bytes sent (or a wrong one)
  *   dshut, dclose    half-close / close the current data connection
  *   drecv[:PATH]     receive until EOF, optionally saving to PATH
  * Checks and helpers:
@@ -108,6 +117,7 @@ struct dconn {
 	int fd;
 	struct hash_ctx *h;
 	uint64_t sent;
+	size_t frame; /* dframes: the chunk size, 0 unframed */
 };
 static struct dconn datas[MAX_CONNS];
 static int ndata;
@@ -672,6 +682,7 @@ data_open(const char *spec, const char *src)
 	if (datas[ndata].h == NULL)
 		die("%s", err);
 	datas[ndata].sent = 0;
+	datas[ndata].frame = 0;
 	cur_data = ndata++;
 	printf("# data connection %d to port %d%s%s\n", cur_data, xfer_port,
 	    src != NULL ? " from " : "", src != NULL ? src : "");
@@ -730,16 +741,106 @@ report_send(uint64_t n, int failed)
 	result_set(msg);
 }
 
-/* Send `len` bytes from `p` on the current data connection, hashed. */
+static void
+put_be32(unsigned char *b, uint32_t v)
+{
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+}
+
+/* Send `len` bytes from `p` on the current data connection, hashed;
+ * framed in chunks after dframes. */
 static int
 data_write(const void *p, size_t len)
 {
-	if (net_write_all(cur_data_fd(), p, len) == -1)
-		return -1;
-	if (hash_update(datas[cur_data].h, p, len) == -1)
-		die("%s", "hash_update failed");
-	datas[cur_data].sent += len;
+	struct dconn *d = &datas[cur_data];
+	const unsigned char *q = p;
+	unsigned char head[4];
+	size_t n;
+
+	while (len > 0) {
+		n = d->frame > 0 && len > d->frame ? d->frame : len;
+		if (d->frame > 0) {
+			put_be32(head, (uint32_t)n);
+			if (net_write_all(cur_data_fd(), head, 4) == -1)
+				return -1;
+		}
+		if (net_write_all(cur_data_fd(), q, n) == -1)
+			return -1;
+		if (hash_update(d->h, q, n) == -1)
+			die("%s", "hash_update failed");
+		d->sent += n;
+		q += n;
+		len -= n;
+	}
 	return 0;
+}
+
+/* dframes:N */
+static void
+data_frames(const char *arg)
+{
+	uint64_t n;
+
+	if (str_to_u64(arg, UINT32_MAX, &n) == -1)
+		die("bad chunk size in dframes: %s", arg);
+	(void)cur_data_fd();
+	datas[cur_data].frame = (size_t)n;
+	printf("# data connection %d: chunks of %llu bytes\n", cur_data,
+	    (unsigned long long)n);
+}
+
+/* dlen:N, a bare chunk length. */
+static void
+data_len(const char *arg)
+{
+	unsigned char head[4];
+	uint64_t n;
+
+	if (str_to_u64(arg, UINT32_MAX, &n) == -1)
+		die("bad length in dlen: %s", arg);
+	put_be32(head, (uint32_t)n);
+	if (net_write_all(cur_data_fd(), head, 4) == -1) {
+		result_set("SENDFAIL len");
+		return;
+	}
+	printf("# sent chunk length %llu\n", (unsigned long long)n);
+	result_set("SENT len");
+}
+
+/* dend[:bad|:total=N]: the end marker, total and digest of a stream. */
+static void
+data_end(const char *how)
+{
+	unsigned char b[4 + 8 + HASH_MAX_LEN];
+	char hex[2 * HASH_MAX_LEN + 1];
+	int i, bad = 0, fd = cur_data_fd();
+	uint64_t total = datas[cur_data].sent;
+
+	if (how != NULL && strcmp(how, "bad") == 0)
+		bad = 1;
+	else if (how != NULL && strncmp(how, "total=", 6) == 0) {
+		if (str_to_u64(how + 6, UINT64_MAX, &total) == -1)
+			die("bad total in dend: %s", how);
+	} else if (how != NULL)
+		die("unknown end kind: %s", how);
+	put_be32(b, 0);
+	for (i = 0; i < 8; i++)
+		b[4 + i] = (unsigned char)(total >> (56 - 8 * i));
+	if (hash_final(datas[cur_data].h, b + 12) == -1)
+		die("%s", "hash_final failed");
+	if (bad)
+		b[12 + HASH_SHA256_LEN - 1] ^= 0x01;
+	str_hex(hex, b + 12, HASH_SHA256_LEN);
+	printf("# end of stream: total %llu, digest %s\n",
+	    (unsigned long long)total, hex);
+	if (net_write_all(fd, b, 12 + HASH_SHA256_LEN) == -1) {
+		result_set("SENDFAIL end");
+		return;
+	}
+	result_set("SENT end");
 }
 
 static void
@@ -1065,6 +1166,12 @@ run_step(char *step)
 		data_send_gen(arg);
 	} else if (strcmp(step, "ddigest") == 0) {
 		data_send_digest(arg);
+	} else if (strcmp(step, "dframes") == 0 && arg != NULL) {
+		data_frames(arg);
+	} else if (strcmp(step, "dlen") == 0 && arg != NULL) {
+		data_len(arg);
+	} else if (strcmp(step, "dend") == 0) {
+		data_end(arg);
 	} else if (strcmp(step, "dshut") == 0) {
 		if (shutdown(cur_data_fd(), SHUT_WR) == -1)
 			printf("# shutdown failed: %s\n", strerror(errno));

@@ -53,6 +53,11 @@
  *   dsend:PATH[:N], dgen:N, ddigest[:bad]
  *                    send file bytes / N pseudo-random bytes / the SHA-256
  *                    of what was sent so far (or a wrong one)
+ *   dframes:N        streamed upload (UPLOAD <path> *): later dsend and
+ *                    dgen send chunks of at most N bytes, each behind its
+ *                    4-byte big-endian length (0: unframed again)
+ *   dend[:bad]       the end of a stream: length 0, the 8-byte total of
+ *                    the bytes sent and their SHA-256 (or a wrong one)
  *   dskip:PATH:N     hash the next N bytes of PATH without sending them
  *                    (what a resumed upload delivered before)
  *   draw:ESC         send bytes (escaped as for raw:) on the data
@@ -130,6 +135,7 @@ struct dconn {
 	SSL *ssl;
 	struct hash_ctx *h;
 	uint64_t sent;
+	size_t frame; /* dframes: the chunk size, 0 unframed */
 };
 
 static const char *host = "127.0.0.1";
@@ -1129,18 +1135,67 @@ data_probe(double secs)
 				      : "reset");
 }
 
-/* Send `len` bytes on the current data connection, hashed. */
+static void
+put_be32(unsigned char *b, uint32_t v)
+{
+	b[0] = (unsigned char)(v >> 24);
+	b[1] = (unsigned char)(v >> 16);
+	b[2] = (unsigned char)(v >> 8);
+	b[3] = (unsigned char)v;
+}
+
+/* Send `len` bytes on the current data connection, hashed; framed in
+ * chunks after dframes. */
 static int
 data_write(const void *p, size_t len)
 {
 	struct dconn *d = cur_dconn();
+	const unsigned char *q = p;
+	unsigned char head[4];
+	size_t n;
 
-	if (io_write(d->fd, d->ssl, p, len, now_s() + read_timeout_s) == -1)
-		return -1;
-	if (hash_update(d->h, p, len) == -1)
-		die("%s", "hash_update failed");
-	d->sent += len;
+	while (len > 0) {
+		n = d->frame > 0 && len > d->frame ? d->frame : len;
+		put_be32(head, (uint32_t)n);
+		if (d->frame > 0 && io_write(d->fd, d->ssl, head, 4,
+					now_s() + read_timeout_s) == -1)
+			return -1;
+		if (io_write(d->fd, d->ssl, q, n, now_s() + read_timeout_s) ==
+		    -1)
+			return -1;
+		if (hash_update(d->h, q, n) == -1)
+			die("%s", "hash_update failed");
+		d->sent += n;
+		q += n;
+		len -= n;
+	}
 	return 0;
+}
+
+/* dend[:bad]: a stream's end marker, total and digest. */
+static void
+data_end(const char *how)
+{
+	unsigned char b[4 + 8 + HASH_MAX_LEN];
+	struct dconn *d = cur_dconn();
+	int i;
+
+	put_be32(b, 0);
+	for (i = 0; i < 8; i++)
+		b[4 + i] = (unsigned char)(d->sent >> (56 - 8 * i));
+	if (hash_final(d->h, b + 12) == -1)
+		die("%s", "hash_final failed");
+	if (how != NULL && strcmp(how, "bad") == 0)
+		b[12 + HASH_SHA256_LEN - 1] ^= 0x01;
+	else if (how != NULL)
+		die("unknown end kind: %s", how);
+	printf("# end of stream: total %llu\n", (unsigned long long)d->sent);
+	if (io_write(d->fd, d->ssl, b, 12 + HASH_SHA256_LEN,
+		now_s() + read_timeout_s) == -1) {
+		result_set("SENDFAIL end err=%s", strerror(errno));
+		return;
+	}
+	result_set("SENT end");
 }
 
 static int
@@ -1643,6 +1698,10 @@ run_step(char *step)
 		data_send_gen(arg);
 	} else if (strcmp(step, "ddigest") == 0) {
 		(void)data_send_digest(arg);
+	} else if (strcmp(step, "dframes") == 0 && arg != NULL) {
+		cur_dconn()->frame = (size_t)strtoul(arg, NULL, 10);
+	} else if (strcmp(step, "dend") == 0) {
+		data_end(arg);
 	} else if (strcmp(step, "draw") == 0 && arg != NULL) {
 		size_t n = unescape_len(arg);
 

@@ -184,7 +184,7 @@ test_greeting(void **state)
 {
 	(void)state;
 	assert_string_equal(
-	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders\n");
+	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders stream\n");
 	assert_int_equal(F->s->authed, 1);
 }
 
@@ -197,7 +197,7 @@ test_greeting_accounts(void **state)
 	F->ctx.cfg.require_tls = 1;
 	assert_string_equal(connect_session(),
 	    "OK FTX/1 ftxd/" FTX_VERSION " ready tls-required login "
-	    "anonymous folders\n");
+	    "anonymous folders stream\n");
 	assert_int_equal(F->s->authed, 0);
 }
 
@@ -226,7 +226,7 @@ test_arg_counts(void **state)
 	assert_string_equal(
 	    ask("DELETE\n"), "ERROR SYNTAX usage: DELETE <path>");
 	assert_string_equal(ask("UPLOAD a 1 offset=0 mtime=1 x\n"),
-	    "ERROR SYNTAX usage: UPLOAD <path> <size> [offset=N] [mtime=S]");
+	    "ERROR SYNTAX usage: UPLOAD <path> <size>|* [offset=N] [mtime=S]");
 	assert_string_equal(
 	    ask("MKDIR\n"), "ERROR SYNTAX usage: MKDIR <path> [parents=1]");
 	assert_string_equal(ask("MOVE a b replace=1 x\n"),
@@ -234,6 +234,26 @@ test_arg_counts(void **state)
 	assert_string_equal(ask("MPUT x\n"), "ERROR SYNTAX usage: MPUT");
 	assert_string_equal(
 	    ask("MSG bob\n"), "ERROR SYNTAX usage: MSG <nick> <text>");
+	assert_string_equal(ask("NOOP\n"), "OK");
+}
+
+/* UPLOAD <path> *: a stream is never resumed, so offset= is refused
+ * (before any disk work), and only a lone '*' means a stream. */
+static void
+test_stream_syntax(void **state)
+{
+	(void)state;
+	connect_session();
+	assert_string_equal(ask("UPLOAD a * offset=0\n"),
+	    "ERROR SYNTAX offset= cannot be used with a streamed upload "
+	    "(size *)");
+	assert_string_equal(ask("UPLOAD a * mtime=1 offset=7\n"),
+	    "ERROR SYNTAX offset= cannot be used with a streamed upload "
+	    "(size *)");
+	assert_string_equal(
+	    ask("UPLOAD a * bogus=1\n"), "ERROR SYNTAX bad parameter");
+	assert_string_equal(ask("UPLOAD a *1\n"), "ERROR SYNTAX bad size");
+	assert_string_equal(ask("UPLOAD a **\n"), "ERROR SYNTAX bad size");
 	assert_string_equal(ask("NOOP\n"), "OK");
 }
 
@@ -402,6 +422,8 @@ main(void)
 		test_greeting_accounts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_verb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_arg_counts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_stream_syntax, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
 		test_encoded_text_verb, setup, teardown),
 	    cmocka_unit_test_setup_teardown(
