@@ -63,9 +63,6 @@
 #define PART_OPEN_TRIES 8
 /* A streamed upload's chunks (docs/PROTOCOL.md, "Streamed uploads"):
  * one hpipe buffer each, within the server's limit. */
-#ifndef FTX_STREAM_CHUNK_MAX
-#define FTX_STREAM_CHUNK_MAX (1024 * 1024)
-#endif
 _Static_assert(
     XFER_BUFSIZE <= FTX_STREAM_CHUNK_MAX, "a stream chunk is one buffer");
 /* The stream's end: a zero length, the total (8 bytes) and the
