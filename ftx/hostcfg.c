@@ -327,8 +327,9 @@ hostcfg_lookup(const char *path, int must_exist, const char *name,
 
 	memset(h, 0, sizeof(*h));
 	h->tls = h->accept_new = h->retries = -1;
-	if ((r = slurp(path, must_exist, &buf, err, errlen)) <= 0)
-		return r;
+	if ((r = slurp(path, must_exist, &buf, err, errlen)) <= 0 ||
+	    buf == NULL)
+		return r == 1 ? 0 : r;
 	memset(&p, 0, sizeof(p));
 	p.path = path;
 	p.name = name;

@@ -39,11 +39,15 @@ esc_byte(char *o, unsigned char c)
 		break;
 	}
 	if (two != NULL) {
-		memcpy(o, two, 2);
+		o[0] = two[0];
+		o[1] = two[1];
 		return 2;
 	}
 	if (c < 0x20 || c == 0x7f) {
-		memcpy(o, "\\u00", 4);
+		o[0] = '\\';
+		o[1] = 'u';
+		o[2] = '0';
+		o[3] = '0';
 		o[4] = hex[c >> 4];
 		o[5] = hex[c & 0xf];
 		return 6;

@@ -88,6 +88,7 @@ struct app {
 	int inited; /* ctl_init has run: close and free at the end */
 	char url_host[FTX_HOST_MAX + 16]; /* "[host]:port" of a URL */
 	char url_user[FTX_USER_MAX + 1]; /* its user */
+	char url_opt[FTX_URL_MAX + 1]; /* an option's URL, then its path */
 	int url_seen; /* a URL named the server */
 };
 
@@ -278,12 +279,18 @@ parse_args(struct app *a, const char *cmd, int argc, char **argv,
 			    "%s: unknown option '%s' (see 'ftx help %s')", cmd,
 			    argv[i], cmd);
 	}
-	/* An option that takes a remote path takes a URL too. */
-	for (o = opts; o != NULL && o->lng != NULL; o++)
-		if (o->val != NULL && *o->val != NULL &&
-		    strcmp(o->lng, "--as") == 0 && url_is_url(*o->val) &&
-		    (r = url_operand(a, cmd, (char *)(uintptr_t)*o->val)) != 0)
+	/* An option that takes a remote path takes a URL too (decoded
+	 * into a->url_opt, which then holds the path). */
+	for (o = opts; o != NULL && o->lng != NULL; o++) {
+		if (o->val == NULL || *o->val == NULL ||
+		    strcmp(o->lng, "--as") != 0 || !url_is_url(*o->val))
+			continue;
+		if (str_copy(a->url_opt, sizeof(a->url_opt), *o->val) == -1)
+			return usage_error("%s: URL too long", cmd);
+		if ((r = url_operand(a, cmd, a->url_opt)) != 0)
 			return r;
+		*o->val = a->url_opt;
+	}
 	return app_setup(a);
 }
 

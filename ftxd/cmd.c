@@ -419,8 +419,7 @@ cmd_open(struct session *s)
 	/* Without accounts every session may do everything at once. */
 	s->authed = !srv->accounts;
 	sess_reply(s, "OK %s ftxd/%s ready%s%s%s%s folders stream",
-	    FTX_PROTO_VERSION,
-	    FTX_VERSION, srv->tls != NULL ? " tls" : "",
+	    FTX_PROTO_VERSION, FTX_VERSION, srv->tls != NULL ? " tls" : "",
 	    srv->cfg.require_tls ? " tls-required" : "",
 	    srv->accounts ? " login" : "",
 	    srv->accounts && srv->cfg.anonymous != CFG_ANON_OFF ? " anonymous"

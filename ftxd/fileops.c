@@ -163,8 +163,8 @@ submit(struct session *s, const struct sjob_args *a,
 	if (a->name != NULL) {
 		if (str_copy(j->name, sizeof(j->name), a->name) == -1)
 			abort(); /* paths were checked against FTX_RPATH_MAX */
-		xfer_partial_key(s, a->name,
-		    a->stream ? XFER_STREAM_KEY : a->size, j->pkey);
+		xfer_partial_key(
+		    s, a->name, a->stream ? XFER_STREAM_KEY : a->size, j->pkey);
 	}
 	if (worker_submit(&j->job) == -1) {
 		sjob_free(j);
@@ -231,8 +231,8 @@ start_upload(struct session *s, const char *name, uint64_t size,
 /* Offer a streamed upload that may take `limit` bytes (`quota` > 0:
  * the limit is the room that quota leaves, reserved for it). */
 static void
-start_stream(struct session *s, const char *name, time_t mtime,
-    uint64_t limit, uint64_t quota)
+start_stream(struct session *s, const char *name, time_t mtime, uint64_t limit,
+    uint64_t quota)
 {
 	struct xfer_offer o;
 
@@ -282,8 +282,9 @@ upload_streamed(struct session *s, struct proto_cmd *c)
 		return;
 	for (i = 2; i < c->argc; i++)
 		if (strncmp(c->argv[i], "offset=", 7) == 0) {
-			sess_reply(s, "ERROR SYNTAX offset= cannot be used "
-				      "with a streamed upload (size *)");
+			sess_reply(s,
+			    "ERROR SYNTAX offset= cannot be used "
+			    "with a streamed upload (size *)");
 			return;
 		}
 	if (check_params(s, c, 2, &off, &a.mtime) == -1 || !can_transfer(s))
@@ -604,8 +605,7 @@ stream_space(struct sjob *j)
 		}
 		if (avail <= j->min_free) {
 			sjob_reply(j,
-			    "ERROR NOSPACE less than %" PRIu64
-			    " bytes free\n",
+			    "ERROR NOSPACE less than %" PRIu64 " bytes free\n",
 			    j->min_free);
 			return -1;
 		}
@@ -628,7 +628,7 @@ stream_room(const struct sjob *j)
 	if (taken >= j->quota)
 		return 0;
 	return j->quota - taken < FTX_MAX_FILE_SIZE ? j->quota - taken
-						      : FTX_MAX_FILE_SIZE;
+						    : FTX_MAX_FILE_SIZE;
 }
 
 /* UPLOAD with offset= or with space limits: the checks before a token. */

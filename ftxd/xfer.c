@@ -607,8 +607,8 @@ upload_open(struct xfer *x)
 		return NULL;
 	}
 	hp = hpipe_new(x->iosize,
-	    x->stream || x->size - x->offset >= FTX_PIPE_THREAD_MIN,
-	    &io, err, sizeof(err));
+	    x->stream || x->size - x->offset >= FTX_PIPE_THREAD_MIN, &io, err,
+	    sizeof(err));
 	if (hp == NULL) {
 		fail(x, FTXE_INTERNAL, "%s", err);
 		return NULL;
@@ -724,7 +724,8 @@ stream_admit(struct xfer *x, uint32_t len)
 		    " bytes: upload discarded",
 		    x->quota);
 	else
-		fail(x, FTXE_TOOBIG, "upload above %llu bytes: upload discarded",
+		fail(x, FTXE_TOOBIG,
+		    "upload above %llu bytes: upload discarded",
 		    (unsigned long long)FTX_MAX_FILE_SIZE);
 	return -1;
 }
@@ -733,8 +734,8 @@ stream_admit(struct xfer *x, uint32_t len)
  * x->iosize before it is submitted; *b and *fill carry the buffer being
  * filled from chunk to chunk.  0, or -1 with the failure recorded. */
 static int
-stream_chunk(struct xfer *x, struct hpipe *hp, uint32_t len,
-    unsigned char **b, size_t *fill)
+stream_chunk(struct xfer *x, struct hpipe *hp, uint32_t len, unsigned char **b,
+    size_t *fill)
 {
 	size_t n, got;
 
@@ -828,8 +829,7 @@ stream_run(struct xfer *x)
 		fail(x, FTXE_INTEGRITY, "sha256 mismatch: upload discarded");
 		goto out;
 	}
-	if (store_part_commit(x->part, x->name, x->sha, x->mtime, 0, &e) ==
-	    -1)
+	if (store_part_commit(x->part, x->name, x->sha, x->mtime, 0, &e) == -1)
 		fail(x, store_code_err(e.code), "%s", e.msg);
 out:
 	hpipe_free(hp);
@@ -1168,7 +1168,8 @@ xfer_done(struct job *job)
 		    "xfer %s files=%" PRIu64 " bytes=%" PRIu64
 		    " secs=%.3f mibps=%.1f result=%s",
 		    x->upload ? "mput" : "mget", x->files, x->bytes, secs,
-		    secs > 0 ? (double)x->bytes / secs / (1024.0 * 1024.0) : 0.0,
+		    secs > 0 ? (double)x->bytes / secs / (1024.0 * 1024.0)
+			     : 0.0,
 		    x->code == FTXE_OK ? "ok" : ftxerr_name(x->code));
 		count_xfer(x->srv, x);
 		finish(x, x->code, x->err);

@@ -126,20 +126,24 @@ int
 net_is_loopback(int fd)
 {
 	struct sockaddr_storage ss;
+	struct sockaddr_in s4;
+	struct sockaddr_in6 s6;
 	socklen_t len = sizeof(ss);
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&ss;
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)&ss;
-	const unsigned char *a = s6->sin6_addr.s6_addr;
 
+	memset(&ss, 0, sizeof(ss));
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
 		return 0;
-	if (ss.ss_family == AF_INET)
-		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET) {
+		memcpy(&s4, &ss, sizeof(s4));
+		return (ntohl(s4.sin_addr.s_addr) >> 24) == 127;
+	}
 	if (ss.ss_family != AF_INET6)
 		return 0;
-	if (IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
+	memcpy(&s6, &ss, sizeof(s6));
+	if (IN6_IS_ADDR_LOOPBACK(&s6.sin6_addr))
 		return 1;
-	return IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr) && a[12] == 127;
+	return IN6_IS_ADDR_V4MAPPED(&s6.sin6_addr) &&
+	    s6.sin6_addr.s6_addr[12] == 127;
 }
 
 int

@@ -225,7 +225,7 @@ _ftx_comp_dequote() {
 }
 
 # _ftx_comp_remote BIN CUR [LEAD]: remote names for CUR.  "dir/pa" asks
-# the server for "dir/" and keeps what starts with "dir/pa".  A URL
+# the server for "dir" and keeps what starts with "dir/pa".  A URL
 # (ftx://HOST/dir/pa) asks that server; LEAD (sync's ':') is a prefix
 # that is not part of the path.  Directories end in '/' and take no
 # space after them.
@@ -248,15 +248,15 @@ _ftx_comp_remote() {
 	fi
 	dir=
 	[[ $path == */* ]] && dir=${path%/*}/
-	[[ $base == ftx://* || -n $dir ]] && target=("${base#:}$dir")
+	# "dir/" is asked for as "dir" (ftx refuses a path ending in '/').
+	[[ $base == ftx://* || -n $dir ]] && target=("${base#:}${dir%/}")
 	command -v timeout >/dev/null 2>&1 && to=(timeout 3)
 	# Never a prompt (stdin is not a terminal), never a retry loop, never
 	# a message on the user's screen.
 	while IFS= read -r line; do
 		[[ -n $line ]] || continue
-		# Paths are relative to the top; tolerate a listing relative
-		# to DIR.
-		[[ -n $dir && $line != "$dir"* ]] && line=$dir$line
+		# `ls -1 DIR` prints names relative to DIR ("a", "deeper/").
+		line=$dir$line
 		names+=("$base$line")
 	done < <(FTX_RETRIES=0 "${to[@]}" "$bin" "${_ftx_srv[@]}" --retries 0 \
 	    -q ls -1 "${target[@]}" </dev/null 2>/dev/null)

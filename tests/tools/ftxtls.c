@@ -1157,8 +1157,9 @@ data_write(const void *p, size_t len)
 	while (len > 0) {
 		n = d->frame > 0 && len > d->frame ? d->frame : len;
 		put_be32(head, (uint32_t)n);
-		if (d->frame > 0 && io_write(d->fd, d->ssl, head, 4,
-					now_s() + read_timeout_s) == -1)
+		if (d->frame > 0 &&
+		    io_write(
+			d->fd, d->ssl, head, 4, now_s() + read_timeout_s) == -1)
 			return -1;
 		if (io_write(d->fd, d->ssl, q, n, now_s() + read_timeout_s) ==
 		    -1)

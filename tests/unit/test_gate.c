@@ -183,8 +183,8 @@ static void
 test_greeting(void **state)
 {
 	(void)state;
-	assert_string_equal(
-	    connect_session(), "OK FTX/1 ftxd/" FTX_VERSION " ready folders stream\n");
+	assert_string_equal(connect_session(),
+	    "OK FTX/1 ftxd/" FTX_VERSION " ready folders stream\n");
 	assert_int_equal(F->s->authed, 1);
 }
 
