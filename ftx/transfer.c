@@ -63,9 +63,6 @@
 #define PART_OPEN_TRIES 8
 /* A streamed upload's chunks (docs/PROTOCOL.md, "Streamed uploads"):
  * one hpipe buffer each, within the server's limit. */
-#ifndef FTX_STREAM_CHUNK_MAX
-#define FTX_STREAM_CHUNK_MAX (1024 * 1024)
-#endif
 _Static_assert(
     XFER_BUFSIZE <= FTX_STREAM_CHUNK_MAX, "a stream chunk is one buffer");
 /* The stream's end: a zero length, the total (8 bytes) and the
@@ -192,11 +189,18 @@ sa_bytes(char *out, size_t n, size_t *len, uint64_t v)
 	}
 	/* Rounded to one decimal, as progress_bytes does (no overflow:
 	 * div is at most 2^60). */
-	whole = v / div;
-	t = ((v % div) * 10 + div / 2) / div;
-	if (t == 10) {
-		whole++;
-		t = 0;
+	for (;;) {
+		whole = v / div;
+		t = ((v % div) * 10 + div / 2) / div;
+		if (t == 10) {
+			whole++;
+			t = 0;
+		}
+		/* 1023.96 KiB rounds to 1024.0: say 1.0 MiB instead. */
+		if (whole < 1024 || u == 5)
+			break;
+		div *= 1024;
+		u++;
 	}
 	sa_u64(out, n, len, whole);
 	tenth[0] = (char)('0' + t);
@@ -221,9 +225,18 @@ transfer_left_text(char *out, size_t n, const char *verb, int kind,
 		sa_str(out, n, &len, " after ");
 		sa_bytes(out, n, &len, done);
 	} else {
-		pc = total > 0 ? (done > total ? total : done) * 100 / total
-			       : 100;
+		if (done > total)
+			done = total;
+		/* done * 100 must not overflow (sizes near 2^64). */
+		if (total == 0)
+			pc = 100;
+		else if (done <= UINT64_MAX / 100)
+			pc = done * 100 / total;
+		else
+			pc = done / (total / 100);
 		/* Never claim 100% before the end. */
+		if (pc > 100)
+			pc = 100;
 		if (pc == 100 && done < total)
 			pc = 99;
 		sa_str(out, n, &len, " at ");
@@ -289,13 +302,10 @@ on_signal(int sig)
 		/* Clear the bar, then say where we stopped. */
 		if (sig_bar)
 			sa_write("\r\033[K", 4);
-		line[0] = 'f';
-		line[1] = 't';
-		line[2] = 'x';
-		line[3] = ':';
-		line[4] = ' ';
-		transfer_left_text(line + 5, sizeof(line) - 6, "interrupted",
-		    sig_left, done, sig_total);
+		len = 0;
+		sa_str(line, sizeof(line), &len, "ftx: ");
+		transfer_left_text(line + len, sizeof(line) - len - 1,
+		    "interrupted", sig_left, done, sig_total);
 		len = strlen(line);
 		line[len++] = '\n';
 		sa_write(line, len);

@@ -75,6 +75,10 @@ test_greeting_caps(void **state)
 	    RPL_CAP_FOLDERS | RPL_CAP_LOGIN);
 	assert_int_equal(
 	    rpl_greeting_caps("OK FTX/1 x ready folder folders2"), 0);
+	assert_int_equal(
+	    rpl_greeting_caps("OK FTX/1 ftxd/0.4.0 ready folders stream"),
+	    RPL_CAP_FOLDERS | RPL_CAP_STREAM);
+	assert_int_equal(rpl_greeting_caps("OK FTX/1 x ready streams"), 0);
 	/* Not a greeting: nothing. */
 	assert_int_equal(rpl_greeting_caps("OK FTX/2 tls login"), 0);
 	assert_int_equal(rpl_greeting_caps("ERROR LIMIT tls"), 0);
@@ -964,6 +968,44 @@ test_part_name(void **state)
 	assert_int_equal(transfer_part_name(out, 20, "a"), -1);
 }
 
+/* The line a signal (or running out of retries) prints. */
+static void
+test_left_text(void **state)
+{
+	char out[256];
+
+	(void)state;
+	transfer_left_text(out, sizeof(out), "interrupted",
+	    TRANSFER_LEFT_RESUME, 203ULL << 20, 300ULL << 20);
+	assert_string_equal(out,
+	    "interrupted at 67% (203.0 MiB of 300.0 MiB); run the same "
+	    "command again to resume");
+	/* Rounded as progress_bytes rounds: 3000000 B is 2.9 MiB. */
+	transfer_left_text(
+	    out, sizeof(out), "gave up", TRANSFER_LEFT_STDOUT, 512, 3000000);
+	assert_string_equal(
+	    out, "gave up at 0% (512 B of 2.9 MiB); the output is incomplete");
+	/* Never 100% before the end; 1023.96 KiB is 1.0 MiB. */
+	transfer_left_text(
+	    out, sizeof(out), "x", TRANSFER_LEFT_NOTHING, 1048575, 1048576);
+	assert_string_equal(
+	    out, "x at 99% (1.0 MiB of 1.0 MiB); nothing was kept");
+	transfer_left_text(out, sizeof(out), "interrupted", TRANSFER_LEFT_STDIN,
+	    1536, UINT64_MAX);
+	assert_string_equal(out,
+	    "interrupted after 1.5 KiB; standard input cannot be read "
+	    "again: nothing was stored, run the whole pipeline again");
+	/* The largest counts do not overflow. */
+	transfer_left_text(out, sizeof(out), "x", TRANSFER_LEFT_RESUME,
+	    UINT64_MAX - 1, UINT64_MAX - 1);
+	assert_non_null(strstr(out, "16.0 EiB of 16.0 EiB"));
+	/* A small buffer is cut, never overrun. */
+	transfer_left_text(out, 8, "interrupted", TRANSFER_LEFT_RESUME, 1, 2);
+	assert_string_equal(out, "interru");
+	transfer_left_text(out, 1, "interrupted", TRANSFER_LEFT_RESUME, 1, 2);
+	assert_string_equal(out, "");
+}
+
 static void
 test_info_lines(void **state)
 {
@@ -1048,6 +1090,7 @@ main(void)
 	    cmocka_unit_test(test_transient_codes),
 	    cmocka_unit_test(test_part_name),
 	    cmocka_unit_test(test_info_lines),
+	    cmocka_unit_test(test_left_text),
 	    cmocka_unit_test(test_host_param),
 	    cmocka_unit_test(test_text_line_breaks),
 	    cmocka_unit_test(test_reply_line_limits),

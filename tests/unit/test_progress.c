@@ -143,6 +143,35 @@ test_format_full(void **state)
 	assert_non_null(strstr(out, " 10% "));
 }
 
+/* A stream of unknown length (put -): bytes and rate, no percentage. */
+static void
+test_format_unknown(void **state)
+{
+	char out[512];
+
+	(void)state;
+	assert_int_equal(progress_format(out, sizeof(out), "d.tar",
+			     4 * MiB + MiB / 2, PROGRESS_UNKNOWN, 12.3 * MiB,
+			     80),
+	    0);
+	assert_string_equal(out, "d.tar  4.5 MiB  12.3 MiB/s");
+	assert_int_equal(progress_format(out, sizeof(out), "d.tar", 10,
+			     PROGRESS_UNKNOWN, -1.0, 80),
+	    0);
+	assert_string_equal(out, "d.tar  10 B  --/s");
+	assert_null(strchr(out, '%'));
+	/* Narrow: the label goes first, then the rate. */
+	assert_int_equal(progress_format(out, sizeof(out), "a-long-label",
+			     MiB, PROGRESS_UNKNOWN, MiB, 20),
+	    0);
+	assert_string_equal(out, "1.0 MiB  1.0 MiB/s");
+	assert_int_equal(progress_format(out, sizeof(out), "a-long-label",
+			     MiB, PROGRESS_UNKNOWN, MiB, 8),
+	    0);
+	assert_string_equal(out, "1.0 MiB");
+	assert_true(cols(out) <= 8);
+}
+
 static void
 test_format_bar(void **state)
 {
@@ -399,6 +428,7 @@ main(void)
 	    cmocka_unit_test(test_rate),
 	    cmocka_unit_test(test_eta),
 	    cmocka_unit_test(test_format_full),
+	    cmocka_unit_test(test_format_unknown),
 	    cmocka_unit_test(test_format_bar),
 	    cmocka_unit_test(test_format_widths),
 	    cmocka_unit_test(test_format_shrinks),
