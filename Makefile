@@ -2,7 +2,7 @@
 #
 #   make          build build/ftxd and build/ftx
 #   make run      start ftxd in the foreground serving ./server_files
-#   make test     unit + integration tests
+#   make test     unit + integration tests (JOBS=N: suites at once, default 6)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -112,8 +112,11 @@ fuzz:
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
+# Integration suites run JOBS at a time (make test JOBS=4); empty: run.sh's
+# default (FTX_TEST_JOBS from the environment, else 6).
+JOBS ?=
 integration: all $(TOOL_BIN)
-	@FTX_BUILD=$(BUILD) bash tests/integration/run.sh
+	@FTX_BUILD=$(BUILD) $(if $(JOBS),FTX_TEST_JOBS=$(JOBS)) bash tests/integration/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)

@@ -285,7 +285,7 @@ cands_add(struct cands *k, const char *name)
 		(void)str_copy(k->common, sizeof(k->common), name);
 	} else {
 		for (i = 0; k->common[i] != '\0' && k->common[i] == name[i];
-		    i++)
+		     i++)
 			;
 		k->common[i] = '\0';
 	}

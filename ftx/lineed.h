@@ -64,14 +64,13 @@ void led_print(struct led *e, const char *text);
  * Returns 1 with the line in line[LED_MAX + 1], 0 at end of input
  * (Ctrl-D on an empty line), -1 with err filled.
  */
-int led_read(int fd, const char *prompt, led_complete_fn *complete,
-    char *line, char *err, size_t errlen);
+int led_read(int fd, const char *prompt, led_complete_fn *complete, char *line,
+    char *err, size_t errlen);
 /* A completion hook: the line is a local path (~ expanded for lookup). */
 void led_complete_path(struct led *e);
 /* `in` with a leading "~" or "~user" (alone or before '/') replaced by
  * that home directory, into out[n]; other text is copied as is.  0, or
  * -1 with err filled (unknown user, no $HOME, too long). */
-int led_tilde(
-    const char *in, char *out, size_t n, char *err, size_t errlen);
+int led_tilde(const char *in, char *out, size_t n, char *err, size_t errlen);
 
 #endif /* FTX_LINEED_H */

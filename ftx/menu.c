@@ -125,8 +125,7 @@ ask(struct menu *m, const char *prompt, char *out, size_t n)
  * 1, or 0 at end of input.
  */
 static int
-ask_path(struct menu *m, const char *prompt, int empty_ok, char *out,
-    size_t n)
+ask_path(struct menu *m, const char *prompt, int empty_ok, char *out, size_t n)
 {
 	char line[LED_MAX + 1], why[FTX_ERRLEN];
 	int r;
@@ -488,8 +487,8 @@ default_dir(char *out, size_t n)
 	const char *d = FTX_DEFAULT_DOWNLOAD_DIR;
 
 	if (strncmp(d, "./", 2) == 0 && getcwd(cwd, sizeof(cwd)) != NULL &&
-	    str_fmt(out, n, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd,
-		d + 2) == 0)
+	    str_fmt(out, n, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, d + 2) ==
+		0)
 		return;
 	(void)str_copy(out, n, d);
 }
