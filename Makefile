@@ -2,7 +2,7 @@
 #
 #   make          build build/ftxd and build/ftx
 #   make run      start ftxd in the foreground serving ./server_files
-#   make test     unit + integration tests (JOBS=N: suites at once, default 6)
+#   make test     unit + integration tests (JOBS=N: suites at once, default 4)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -113,7 +113,7 @@ unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
 # Integration suites run JOBS at a time (make test JOBS=4); empty: run.sh's
-# default (FTX_TEST_JOBS from the environment, else 6).
+# default (FTX_TEST_JOBS from the environment, else 4).
 JOBS ?=
 integration: all $(TOOL_BIN)
 	@FTX_BUILD=$(BUILD) $(if $(JOBS),FTX_TEST_JOBS=$(JOBS)) bash tests/integration/run.sh
