@@ -3,7 +3,8 @@
 #   make          build build/ftxd and build/ftx
 #   make run      start ftxd in the foreground serving ./server_files on
 #                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
-#   make test     unit + integration tests (the cluster suites SKIP
+#   make test     unit + integration tests (JOBS=N: suites at once,
+#                 default 4; the cluster suites SKIP
 #                 without haproxy: make deps-cluster installs it)
 #   make deps-cluster  what the cluster suites need (haproxy, redis-server)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
@@ -131,8 +132,11 @@ fuzz:
 unit: $(UNIT_BIN)
 	@sh tests/run-unit.sh $(UNIT_BIN)
 
+# Integration suites run JOBS at a time (make test JOBS=4); empty: run.sh's
+# default (FTX_TEST_JOBS from the environment, else 4).
+JOBS ?=
 integration: all $(TOOL_BIN)
-	@FTX_BUILD=$(BUILD) bash tests/integration/run.sh
+	@FTX_BUILD=$(BUILD) $(if $(JOBS),FTX_TEST_JOBS=$(JOBS)) bash tests/integration/run.sh
 
 test: deps
 	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(TOOL_BIN)

@@ -49,6 +49,7 @@ struct talk {
 	char in[2 * (LED_MAX + 2)]; /* pipe input not yet split into lines */
 	size_t inlen;
 	int skipping; /* discarding an overlong piped line */
+	int eof; /* piped input ended (QUIT once its lines are sent) */
 	double last_sent, quit_at;
 	int undelivered; /* private messages refused: exit 4 from a pipe */
 	char lost[FTX_ERRLEN]; /* why the last one was refused */
@@ -408,6 +409,30 @@ pipe_lines(struct talk *t, char *err, size_t errlen)
 }
 
 /*
+ * End of piped input: the last line (even without LF) is sent, then the
+ * lines still held back (while JOIN is answered, or QMAX commands are in
+ * flight) once they can go, and only then QUIT.  Called again whenever
+ * the server answers, until QUIT is sent.
+ */
+static int
+pipe_drain(struct talk *t, char *err, size_t errlen)
+{
+	if (!t->eof)
+		return 0;
+	if (t->inlen > 0 && !t->skipping &&
+	    memchr(t->in, '\n', t->inlen) == NULL) {
+		if (t->inlen == sizeof(t->in))
+			t->inlen--; /* overlong anyway: pipe_lines skips it */
+		t->in[t->inlen++] = '\n'; /* a last line without LF */
+	}
+	if (pipe_lines(t, err, errlen) == -1)
+		return -1;
+	if (memchr(t->in, '\n', t->inlen) == NULL)
+		quit(t, err, errlen);
+	return 0;
+}
+
+/*
  * Piped input is read a byte at a time, and only while more is ready, so
  * nothing after the line that ends the chat (/quit) is consumed: the
  * menu that started us reads the rest.  Chat input is small; the cost is
@@ -424,14 +449,8 @@ pipe_read(struct talk *t, char *err, size_t errlen)
 			break; /* pipe_lines will report the overlong line */
 		n = read(STDIN_FILENO, t->in + t->inlen, 1);
 		if (n == 0) {
-			(void)pipe_lines(t, err, errlen);
-			if (t->inlen > 0 && !t->skipping) {
-				/* A last line without LF still counts. */
-				t->in[t->inlen++] = '\n';
-				(void)pipe_lines(t, err, errlen);
-			}
-			quit(t, err, errlen);
-			return 0;
+			t->eof = 1;
+			return pipe_drain(t, err, errlen);
 		}
 		if (n == -1)
 			return errno == EINTR || errno == EAGAIN
@@ -525,7 +544,9 @@ on_server(struct talk *t, char *err, size_t errlen)
 		return -1;
 	}
 	/* Lines held back while JOIN was answered may go now. */
-	return t->tty ? 0 : pipe_lines(t, err, errlen);
+	if (t->tty)
+		return 0;
+	return t->eof ? pipe_drain(t, err, errlen) : pipe_lines(t, err, errlen);
 }
 
 static int
@@ -558,7 +579,7 @@ loop(struct talk *t, char *err, size_t errlen)
 		pfd[0].events = POLLIN;
 		nfd = 1;
 		if ((t->st == ST_NICK || t->st == ST_JOINED) &&
-		    t->qlen < QMAX) {
+		    t->qlen < QMAX && !t->eof) {
 			pfd[1].fd = STDIN_FILENO;
 			pfd[1].events = POLLIN;
 			nfd = 2;

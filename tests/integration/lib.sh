@@ -48,6 +48,21 @@ LOG=
 CTRL_PORT=
 DATA_PORT=
 
+# ---------------------------------------------------------------- naps
+
+# nap SECONDS: sleep without starting a process.  The polls below run
+# every 0.05-0.1 s in every suite at once; a sleep(1) per poll was a
+# good part of a parallel run's CPU.  read -t on a pipe nobody writes
+# (we hold its write end) times out; where that cannot be set up, sleep.
+NAP_FD=
+# (The braces: a bare `exec ... 2>/dev/null` would keep the stderr
+# redirection for the rest of the suite.)
+if { exec {NAP_FD}<> <(:); } 2>/dev/null; then
+	nap() { read -r -t "$1" -u "$NAP_FD" _ 2>/dev/null || :; }
+else
+	nap() { sleep "$1"; }
+fi
+
 # ---------------------------------------------------------------- cleanup
 
 # Record a PID we started so the exit trap (and run.sh) can kill it.
@@ -92,7 +107,7 @@ _cleanup() {
 			fi
 		done
 		[ $alive -eq 0 ] && break
-		sleep 0.1
+		nap 0.1
 	done
 	for pid in "${live[@]}"; do
 		ours "$pid" && kill -KILL "$pid" 2>/dev/null
@@ -254,7 +269,7 @@ wait_for() {
 		if "$@"; then
 			return 0
 		fi
-		sleep 0.1
+		nap 0.1
 	done
 	return 1
 }
@@ -347,7 +362,7 @@ start_server() {
 		if ! kill -0 "$SERVER_PID" 2>/dev/null; then
 			break
 		fi
-		sleep 0.05
+		nap 0.05
 	done
 	if [ -z "$line" ]; then
 		fail "ftxd did not report 'listening' within 5 s (args: $*)"
@@ -374,7 +389,7 @@ stop_server() {
 	kill -"$sig" "$SERVER_PID" 2>/dev/null
 	for i in $(seq 1 150); do
 		kill -0 "$SERVER_PID" 2>/dev/null || break
-		sleep 0.1
+		nap 0.1
 	done
 	if kill -0 "$SERVER_PID" 2>/dev/null; then
 		kill -KILL "$SERVER_PID" 2>/dev/null
@@ -582,7 +597,7 @@ start_fake() {
 		line=$(grep -m 1 'listening control=' "$out" 2>/dev/null)
 		[ -n "$line" ] && break
 		kill -0 "$FAKE_PID" 2>/dev/null || break
-		sleep 0.05
+		nap 0.05
 	done
 	FAKE_PORT=$(printf '%s\n' "$line" | sed -E 's/.*control=[^ ]*:([0-9]+).*/\1/')
 	if ! [[ "$FAKE_PORT" =~ ^[0-9]+$ ]]; then

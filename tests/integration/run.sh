@@ -11,7 +11,7 @@
 # $FTX_BUILD/integration-logs/NAME.log; a failing test's tail is printed.
 #
 # Environment: FTX_TEST_TIMEOUT (seconds per test, default 180),
-# FTX_TEST_JOBS (suites run at once, default 6; `make test JOBS=N`),
+# FTX_TEST_JOBS (suites run at once, default 4; `make test JOBS=N`),
 # FTX_KEEP_TMP=1 keeps each test's temporary directory.
 #
 # The longest suites start first (their times from the last run, kept in
@@ -178,11 +178,11 @@ report() {
 	esac
 }
 
-# Suites run FTX_TEST_JOBS at a time (default 2): most of a suite's time
+# Suites run FTX_TEST_JOBS at a time (default 4): most of a suite's time
 # is spent waiting on timers and peers, not on a core.  Each suite has
 # its own directory, its own servers on ports the kernel picks, and its
 # own PID list, so they do not meet.  Results are printed as they end.
-jobs_max=${FTX_TEST_JOBS:-6}
+jobs_max=${FTX_TEST_JOBS:-4}
 case $jobs_max in
 '' | *[!0-9]* | 0)
 	echo "run.sh: FTX_TEST_JOBS must be a number >= 1, not '$jobs_max'" >&2
