@@ -182,9 +182,10 @@ EXPECT=
 
 # ------------------------------------ --send-timeout: non-readers closed
 start_server --max-clients 2000 --max-per-ip 1000 --send-timeout 2
-# The hogs stay until the timeout has had time to act: a sanitizer build
+# The hogs stay until the timeout has had time to act (12 s: four suites
+# at once on two cores can slow the 256 listings several-fold); a sanitizer build
 # takes several times longer to build and queue 256 listings.
-HOLD=6
+HOLD=12
 [ -n "$SANITIZED" ] && HOLD=30
 "$LISTHOG" -p "$CTRL_PORT" -B 127.0.0.2 --hold $HOLD hog "$HOGS" >"$TMPD/hog2.out" 2>&1 &
 hp=$!
