@@ -150,9 +150,9 @@ test_format_unknown(void **state)
 	char out[512];
 
 	(void)state;
-	assert_int_equal(progress_format(out, sizeof(out), "d.tar",
-			     4 * MiB + MiB / 2, PROGRESS_UNKNOWN, 12.3 * MiB,
-			     80),
+	assert_int_equal(
+	    progress_format(out, sizeof(out), "d.tar", 4 * MiB + MiB / 2,
+		PROGRESS_UNKNOWN, 12.3 * MiB, 80),
 	    0);
 	assert_string_equal(out, "d.tar  4.5 MiB  12.3 MiB/s");
 	assert_int_equal(progress_format(out, sizeof(out), "d.tar", 10,
@@ -161,12 +161,12 @@ test_format_unknown(void **state)
 	assert_string_equal(out, "d.tar  10 B  --/s");
 	assert_null(strchr(out, '%'));
 	/* Narrow: the label goes first, then the rate. */
-	assert_int_equal(progress_format(out, sizeof(out), "a-long-label",
-			     MiB, PROGRESS_UNKNOWN, MiB, 20),
+	assert_int_equal(progress_format(out, sizeof(out), "a-long-label", MiB,
+			     PROGRESS_UNKNOWN, MiB, 20),
 	    0);
 	assert_string_equal(out, "1.0 MiB  1.0 MiB/s");
-	assert_int_equal(progress_format(out, sizeof(out), "a-long-label",
-			     MiB, PROGRESS_UNKNOWN, MiB, 8),
+	assert_int_equal(progress_format(out, sizeof(out), "a-long-label", MiB,
+			     PROGRESS_UNKNOWN, MiB, 8),
 	    0);
 	assert_string_equal(out, "1.0 MiB");
 	assert_true(cols(out) <= 8);
