@@ -374,12 +374,26 @@ run_tree(struct app *a, struct tree_opts *o)
 {
 	struct tree_stats st;
 	char err[FTX_ERRLEN], cache[FTX_PATH_MAX];
-	int rc;
+	unsigned wait_ms;
+	int rc, attempt;
 
 	if ((o->flags & TREE_COMPARE) != 0 &&
 	    hcache_default_path(cache, sizeof(cache)) == 0)
 		o->hcache = cache;
-	rc = tree_run(&a->ctl, &a->ui, o, &st, err, sizeof(err));
+	for (attempt = 0;; attempt++) {
+		rc = tree_run(&a->ctl, &a->ui, o, &st, err, sizeof(err));
+		/* Files another transfer still held (a run cut a moment
+		 * ago, still closing on the server) are worth a re-run,
+		 * which skips what arrived; anything else is not. */
+		if (rc == EXITCODE_OK || st.busy == 0 || st.busy != st.failed ||
+		    o->dry_run || attempt >= a->g.retries)
+			break;
+		wait_ms = 500U << (attempt < 4 ? attempt : 4);
+		ui_error("%" PRIu64 " files busy on the server; running "
+			 "again in %.1f s (%d of %d)",
+		    st.busy, wait_ms / 1000.0, attempt + 1, a->g.retries);
+		(void)usleep(wait_ms * 1000U);
+	}
 	o->hcache = NULL; /* `cache` ends here */
 	if (rc == EXITCODE_OK || st.sent + st.skipped + st.deleted > 0 ||
 	    o->json)

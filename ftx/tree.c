@@ -683,6 +683,8 @@ put_results(struct run *r, struct tree_ent **files, const struct stat *sbs,
 				    r->hc, &sbs[i], it[i].sha, now);
 			continue;
 		}
+		if (strcmp(it[i].code, "BUSY") == 0)
+			r->st->busy++;
 		fail(r, rpl_error_exit(it[i].code), "put %s: %s (%s)",
 		    safe(s, sizeof(s), it[i].path), it[i].reason, it[i].code);
 	}

@@ -125,6 +125,8 @@ struct tree_opts {
 /* What was done. */
 struct tree_stats {
 	uint64_t sent, skipped, deleted, failed;
+	uint64_t busy; /* of the failed: BUSY (another transfer had the
+			  file; worth running again) */
 	uint64_t bytes; /* file bytes transferred */
 	double seconds;
 };

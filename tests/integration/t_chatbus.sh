@@ -83,7 +83,7 @@ for bad in "http://127.0.0.1:$REDIS_PORT" "redis://u:pw@127.0.0.1:$REDIS_PORT" \
 	out=$(timeout 10 "$FTXD" $ALLOW_ROOT --bind 127.0.0.1 --port 0 --data-port 0 \
 		--root "$TMPD/badroot" --chat-redis "$bad" 2>&1)
 	rc=$?
-	if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q -- 'fatal: --chat-redis: '; then
+	if [ "$rc" -ne 0 ] && printf '%s' "$out" | grep -q -- '--chat-redis: '; then
 		pass "--chat-redis $bad is refused: $(printf '%s' "$out" | head -n 1)"
 	else
 		fail "--chat-redis $bad: exit $rc: $out"
