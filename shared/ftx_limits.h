@@ -8,7 +8,7 @@
 #ifndef FTX_LIMITS_H
 #define FTX_LIMITS_H
 
-#define FTX_VERSION "0.3.0"
+#define FTX_VERSION "0.4.0"
 #define FTX_PROTO_VERSION "FTX/1"
 
 /* Default ports: control (and later UDP echo) and data. */
