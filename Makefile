@@ -143,14 +143,16 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory integration
 
+# A sanitized process needs several times the CPU: two suites at once
+# (unless JOBS says otherwise) keep the timing checks meaningful.
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" \
 	    SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
-	    HARDEN_CFLAGS="-fPIE" test
+	    HARDEN_CFLAGS="-fPIE" JOBS=$(or $(JOBS),2) test
 
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" \
-	    SAN="-fsanitize=thread" HARDEN_CFLAGS="-fPIE" test
+	    SAN="-fsanitize=thread" HARDEN_CFLAGS="-fPIE" JOBS=$(or $(JOBS),2) test
 
 # Memcheck: every unit test, and the integration suites below with ftxd
 # under valgrind (the rest move gigabytes, which takes too long there).

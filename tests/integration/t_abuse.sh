@@ -178,6 +178,13 @@ timed() {
 	track_pid $!
 	TIMED_PID=$!
 }
+# The rate itself is checked to +-10% in the plain build; under a
+# sanitizer every process starts and moves bytes several times slower,
+# so only the lower bounds (the limit holds) stay as tight.
+T_HI=5.5 MID_LO=4
+if ldd "$FTXD" 2>/dev/null | grep -Eq 'lib(a|t|ub)san'; then
+	T_HI=8 MID_LO=2.5
+fi
 timed get ftx get ten.bin -o "$TMPD/dl"
 GET_PID=$TIMED_PID
 timed put ftx put "$src/ten" --as up.bin
@@ -191,18 +198,18 @@ wait_pid "$PUT_PID" 20
 for what in get put; do
 	read -r rc s e <"$TMPD/$what.time" 2>/dev/null
 	secs=$(awk -v s="${s:-0}" -v e="${e:-0}" 'BEGIN { printf "%.2f", e - s }')
-	if [ "${rc:-1}" = 0 ] && within "$secs" 4.5 5.5; then
-		pass "--max-rate 2M: the 10 MiB $what took $secs s (5 s +-10%)"
+	if [ "${rc:-1}" = 0 ] && within "$secs" 4.5 "$T_HI"; then
+		pass "--max-rate 2M: the 10 MiB $what took $secs s (4.5 .. $T_HI s)"
 	else
-		fail "--max-rate 2M: the 10 MiB $what took $secs s (rc ${rc:-?}), expected 4.5 .. 5.5 s: $(cat "$TMPD/$what.out")"
+		fail "--max-rate 2M: the 10 MiB $what took $secs s (rc ${rc:-?}), expected 4.5 .. $T_HI s: $(cat "$TMPD/$what.out")"
 	fi
 done
 for m in "download:$mid_dl" "upload:$mid_ul"; do
 	mb=$(awk -v b="${m#*:}" 'BEGIN { printf "%.2f", b / 1048576 }')
-	if within "$mb" 4 6; then
-		pass "--max-rate is smooth: the ${m%%:*} had moved $mb MiB after 2.5 s (5 +-1)"
+	if within "$mb" "$MID_LO" 6; then
+		pass "--max-rate is smooth: the ${m%%:*} had moved $mb MiB after 2.5 s ($MID_LO .. 6)"
 	else
-		fail "--max-rate is not smooth: the ${m%%:*} had moved $mb MiB after 2.5 s, expected 4 .. 6"
+		fail "--max-rate is not smooth: the ${m%%:*} had moved $mb MiB after 2.5 s, expected $MID_LO .. 6"
 	fi
 done
 assert_file_same "$ROOT/ten.bin" "$TMPD/dl/ten.bin" "the rate-limited download is intact"
