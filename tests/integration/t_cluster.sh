@@ -42,7 +42,8 @@
 # FTX_CLUSTER_STORE=dir runs the same checks on a shared local root
 # instead of the bucket (object checks become file checks).
 # Needs haproxy, redis-server, radosgw, ceph-mon, ceph-osd, ceph-common,
-# curl: SKIP (77) without them (make deps-cluster).
+# curl: SKIP (77) without them (make deps-cluster), or a failure if
+# FTX_REQUIRE_CLUSTER is set (.ci/run sets it).
 . "$(dirname "$0")/lib.sh"
 
 trap '' PIPE
@@ -61,8 +62,14 @@ if [ "$MODE" = s3 ]; then
 			[ -x "/usr/bin/$b" ] || missing="$missing $b"
 	done
 fi
-[ -z "$missing" ] ||
+if [ -n "$missing" ]; then
+	# CI (.ci/run) installs them: there, missing is a failure.
+	if [ -n "${FTX_REQUIRE_CLUSTER:-}" ]; then
+		fail "not installed:$missing (FTX_REQUIRE_CLUSTER is set; make deps-cluster)"
+		exit 1
+	fi
 	skip "not installed:$missing (install with make deps-cluster)"
+fi
 PATH=$PATH:/usr/sbin
 if [ "$MODE" = s3 ] && ! "$FTXD" --help 2>&1 | grep -q -- '--store'; then
 	fail "this ftxd has no --store option (the S3 backend)"
