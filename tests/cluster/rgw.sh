@@ -214,6 +214,10 @@ do_start() {
 		command -v "$b" >/dev/null 2>&1 ||
 			die "$b is not installed (apt-get install radosgw ceph-mon ceph-osd ceph-common curl; make deps-cluster)"
 	done
+	# Something already answering there would pass for our radosgw.
+	if (exec 9<>"/dev/tcp/$addr/$port") 2>/dev/null; then
+		die "$addr:$port is in use already"
+	fi
 	mkdir -p "$DIR" || die "cannot create $DIR"
 	[ -e "$DIR/mon.a" ] && die "$DIR already holds a cluster (rgw.sh stop it, then remove it)"
 	mkdir -p "$LOGD" "$RUND" "$DIR/mon.a" "$DIR/osd.0" "$DIR/rgw.a" "$DIR/crash" || exit 1
