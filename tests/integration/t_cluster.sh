@@ -190,6 +190,25 @@ EOF
 	LC_ALL=C sort "$TMPD/list.txt"
 }
 
+# uploads_list: the keys (relative to PREFIX) of the multipart uploads
+# begun and neither completed nor aborted.  (curl signs the query as
+# written: it must be sorted, "uploads=" with its "=".)
+uploads_list() {
+	local p
+	p=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="-_.~"))' "$PREFIX/")
+	s3curl "$S3_ENDPOINT/$BUCKET?prefix=$p&uploads=" >"$TMPD/uploads.xml"
+	python3 - "$TMPD/uploads.xml" "$PREFIX/" <<'EOF2'
+import sys, xml.etree.ElementTree as ET
+ns = {"s": "http://s3.amazonaws.com/doc/2006-03-01/"}
+root = ET.parse(sys.argv[1]).getroot()
+if not root.tag.endswith("ListMultipartUploadsResult"):
+    print("LIST-FAILED " + root.tag)
+for u in root.findall("s:Upload", ns):
+    k = u.find("s:Key", ns).text
+    print(k[len(sys.argv[2]):] if k.startswith(sys.argv[2]) else k)
+EOF2
+}
+
 # The store, either way: stored_sha NAME (the recorded SHA-256, "" if
 # not stored), stored_get NAME FILE (its bytes), stored_keys SUB (names
 # under SUB, directories with a trailing /).
@@ -451,6 +470,7 @@ if [ "$MODE" = s3 ]; then
 	stored_get one.bin "$TMPD/obj.bin"
 	assert_file_same "$src/one.bin" "$TMPD/obj.bin" "the object's bytes are the file's"
 	assert_eq "" "$(stored_keys .ftx/partial/ | head -n 3)" "no partial upload left"
+	assert_eq "" "$(uploads_list | head -n 3)" "no multipart upload left open"
 	# Nothing of it on the nodes' local disks.
 	assert_eq "" "$(find "$TMPD"/local-* -name 'one.bin*' | head -n 3)" \
 	    "the file is not on a node's local disk"
@@ -833,6 +853,10 @@ rm -f "$TMPD/dl/big.bin" "$src/big"
 if [ "$MODE" = s3 ]; then
 	assert_eq "" "$(stored_keys .ftx/partial/ | grep 'big\.bin' | head -n 3)" \
 	    "no partial of big.bin left in the bucket"
+	assert_eq "" "$(uploads_list | grep -E 'big\.bin|LIST-FAILED' | head -n 3)" \
+	    "no multipart upload of big.bin left open"
+	echo "multipart uploads still open at the end: $(uploads_list | tr '\n' ' ')"
+	echo "partial objects at the end: $(stored_keys .ftx/partial/ | tr '\n' ' ')"
 fi
 
 stamp "done"
