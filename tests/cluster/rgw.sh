@@ -288,7 +288,10 @@ osd op num threads per shard = 1
 osd op num shards = 2
 
 [client.rgw.a]
-rgw frontends = beast endpoint=$addr:$port
+# tcp_nodelay: without it every request after the first on a kept-alive
+# connection waits ~40 ms (Nagle against the client's delayed ACK): a
+# batch of small files took 150 ms a file instead of 13.
+rgw frontends = beast endpoint=$addr:$port tcp_nodelay=1
 rgw init timeout = 60
 rgw dns name =
 rgw thread pool size = 64
