@@ -5,13 +5,15 @@
 # and sharing one chat room through Redis.
 #
 #	127.0.0.50  HAProxy: control frontend A (round robin over A1, A2),
-#	            control frontend B (B1, B2), one data port per node
+#	            B (B1, B2) and C (C1, C2), one data port per node
 #	127.0.0.51  radosgw          127.0.0.52  redis-server
 #	127.0.0.53  node A1          127.0.0.54  node A2     (no accounts,
 #	            --chat-redis, --max-rate so big uploads are mid-way long
 #	            enough to break)
 #	127.0.0.55  node B1          127.0.0.56  node B2     (accounts, a
 #	            quota, the login lockout)
+#	127.0.0.57  node C1          127.0.0.58  node C2     (one shared
+#	            local root: the shared-directory leg, a round trip)
 #	127.0.0.6x  clients with addresses of their own (ftxraw)
 #
 # Every node has a local --root of its own: whatever a node serves that
@@ -81,7 +83,8 @@ RGW_SH=$REPO/tests/cluster/rgw.sh
 LB=127.0.0.50
 RGW_ADDR=127.0.0.51
 REDIS_ADDR=127.0.0.52
-declare -A ADDR=([A1]=127.0.0.53 [A2]=127.0.0.54 [B1]=127.0.0.55 [B2]=127.0.0.56)
+declare -A ADDR=([A1]=127.0.0.53 [A2]=127.0.0.54 [B1]=127.0.0.55 [B2]=127.0.0.56
+    [C1]=127.0.0.57 [C2]=127.0.0.58)
 MiB=1048576
 BUCKET=ftxc
 PREFIX=t$$
@@ -333,9 +336,9 @@ start_redis
 
 # ---------------------------------------------------------------- nodes
 
-read -r LB_A LB_B LB_DA1 LB_DA2 LB_DB1 LB_DB2 < <(free_ports "$LB" 6)
-[ -n "${LB_DB2:-}" ] || { fail "no free ports on $LB"; exit 1; }
-declare -A LBD=([A1]=$LB_DA1 [A2]=$LB_DA2 [B1]=$LB_DB1 [B2]=$LB_DB2)
+read -r LB_A LB_B LB_C LB_DA1 LB_DA2 LB_DB1 LB_DB2 LB_DC1 LB_DC2 < <(free_ports "$LB" 9)
+[ -n "${LB_DC2:-}" ] || { fail "no free ports on $LB"; exit 1; }
+declare -A LBD=([A1]=$LB_DA1 [A2]=$LB_DA2 [B1]=$LB_DB1 [B2]=$LB_DB2 [C1]=$LB_DC1 [C2]=$LB_DC2)
 declare -A NPID NCTRL NDATA NLOG
 
 SHARED_ROOT=
@@ -351,14 +354,19 @@ add_user bob 'bob-pw-7789'
 start_node() {
 	local n=$1
 	shift
-	if [ "$MODE" = s3 ]; then
+	local store=(${STORE_ARGS[@]+"${STORE_ARGS[@]}"})
+	if [ "${n:0:1}" = C ]; then
+		# The short shared-directory leg: C1 and C2 share one root.
+		ROOT=$TMPD/shared-C
+		store=()
+	elif [ "$MODE" = s3 ]; then
 		ROOT=$TMPD/local-$n
-		mkdir -p "$ROOT"
 	else
 		ROOT=$TMPD/shared-${n:0:1}
 	fi
+	mkdir -p "$ROOT"
 	BIND=${ADDR[$n]} start_server --proxy-from "$LB" --public-data-port "${LBD[$n]}" \
-	    --no-udp-echo ${STORE_ARGS[@]+"${STORE_ARGS[@]}"} "$@"
+	    --no-udp-echo ${store[@]+"${store[@]}"} "$@"
 	NPID[$n]=$SERVER_PID NCTRL[$n]=$CTRL_PORT NDATA[$n]=$DATA_PORT NLOG[$n]=$LOG
 }
 # A: open, on the chat bus, 16 MiB/s per transfer (a 64 MiB upload
@@ -369,6 +377,8 @@ start_node A2 "${A_ARGS[@]}" --node-id a2
 B_ARGS=(--users "$USERS" --allow-plaintext-login --login-max-fails 3)
 start_node B1 "${B_ARGS[@]}"
 start_node B2 "${B_ARGS[@]}"
+start_node C1
+start_node C2
 for n in A1 A2; do
 	if wait_for 10 grep -q 'chat bus: up' "${NLOG[$n]}"; then
 		pass "node $n is on the chat bus"
@@ -398,7 +408,7 @@ defaults
 	option redispatch
 	source $LB
 EOF
-	for c in A B; do
+	for c in A B C; do
 		cat <<EOF
 
 frontend ctl_$c
@@ -415,7 +425,7 @@ EOF
 			    "$n" "${ADDR[$n]}" "${NCTRL[$n]}"
 		done
 	done
-	for n in A1 A2 B1 B2; do
+	for n in A1 A2 B1 B2 C1 C2; do
 		cat <<EOF
 
 frontend data_$n
@@ -436,18 +446,19 @@ HAPROXY_PID=$!
 track_pid "$HAPROXY_PID"
 checked() {
 	local n
-	for n in A1 A2 B1 B2; do
+	for n in A1 A2 B1 B2 C1 C2; do
 		grep -q "^[^ ]* $LB:[0-9]* connect" "${NLOG[$n]}" || return 1
 	done
 }
 if wait_for 10 checked; then
-	pass "the health check reached all four nodes"
+	pass "the health check reached all six nodes"
 else
 	fail "no health check seen on every node: $(tail -n 5 "$TMPD/haproxy.out")"
 fi
 sleep 1 # one more check round: every node marked up
 
 lbA() { timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host "$LB" --port "$LB_A" --retries 0 "$@"; }
+lbC() { timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host "$LB" --port "$LB_C" --retries 0 "$@"; }
 lbB() { timeout -k 2 "${FTX_TIMEOUT:-60}" "$FTX_BIN" --host "$LB" --port "$LB_B" --retries 0 "$@"; }
 asA() {
 	FTX_PASSWORD=$2 timeout -k 2 60 "$FTX_BIN" --host "$LB" --port "$LB_B" --retries 0 \
@@ -501,6 +512,25 @@ if [ "$MODE" = s3 ]; then
 else
 	assert_file_same "$src/one.bin" "$SHARED_ROOT/one.bin" "the file is in the shared root"
 fi
+
+# The same on two nodes sharing a local directory (balancer C).
+mkrand "$src/c.bin" $((MiB + 999))
+assert_exit 0 "shared directory: put through balancer C" lbC -q put "$src/c.bin"
+cup=$(node_of c.bin UPLOAD "C1 C2")
+assert_match '^C[12]$' "$cup" "shared directory: one node took the upload"
+cother=C1
+[ "$cup" = C1 ] && cother=C2
+for i in 1 2 3 4; do
+	rm -rf "$TMPD/dl"
+	assert_exit 0 "shared directory: get through balancer C ($i)" lbC -q get c.bin -o "$TMPD/dl"
+	case " $(node_of c.bin DOWNLOAD "C1 C2") " in *" $cother "*) break ;; esac
+done
+case " $(node_of c.bin DOWNLOAD "C1 C2") " in
+*" $cother "*) pass "shared directory: $cother served what $cup stored" ;;
+*) fail "shared directory: $cother never served the download" ;;
+esac
+assert_file_same "$src/c.bin" "$TMPD/dl/c.bin" "shared directory: download identical"
+assert_file_same "$src/c.bin" "$TMPD/shared-C/c.bin" "shared directory: the file is in the shared root"
 
 # ---------------------------------------------------------------- folders
 
@@ -823,10 +853,11 @@ if [ "$MODE" = s3 ]; then
 	assert_exit 0 "after radosgw is back the same upload works" lbA --retries 3 put "$src/gw.bin" --as gw.bin
 	echo "    the upload again: $(tr '\n' ' ' <"$ERR")"
 	assert_eq "$(sha256_of "$src/gw.bin")" "$(stored_sha gw.bin)" "gw.bin stored, its SHA-256 recorded"
-	rm -rf "$TMPD/dl"
-	assert_exit 0 "and downloads" lbA -q get gw.bin -o "$TMPD/dl"
-	assert_file_same "$src/gw.bin" "$TMPD/dl/gw.bin" "gw.bin intact"
-	rm -f "$TMPD/dl/gw.bin"
+	# Its bytes straight from the bucket (an ftx get would take 4 s at
+	# the nodes' --max-rate; the round trips above and below use ftx).
+	stored_get gw.bin "$TMPD/gw.obj"
+	assert_file_same "$src/gw.bin" "$TMPD/gw.obj" "the object gw.bin holds the file's bytes"
+	rm -f "$TMPD/gw.obj"
 else
 	echo "SKIP (part): radosgw down: FTX_CLUSTER_STORE=dir"
 fi
