@@ -38,7 +38,8 @@
 #    after radosgw is back the same upload works;
 #  - a node killed (SIGKILL) in the middle of a 64 MiB upload: the
 #    client retries through the balancer and resumes on the other node
-#    (fewer bytes sent), the file intact;
+#    (fewer bytes sent), the file intact; its download, interrupted,
+#    resumes (a ranged read of the object);
 #  - start-up: a wrong S3 secret, a credentials file others can read, an
 #    unreachable endpoint: ftxd exits non-zero with a clear message.
 # FTX_CLUSTER_STORE=dir runs the same checks on a shared local root
@@ -907,9 +908,20 @@ else
 	fail "$survivor did not resume: '$got' bytes; $(grep big.bin "${NLOG[$survivor]}" | tail -n 3 | tr '\n' ';')"
 fi
 assert_eq "$(sha256_of "$src/big")" "$(stored_sha big.bin)" "big.bin stored with its SHA-256"
+# Downloaded through the balancer (the surviving node), interrupted
+# (SIGINT) a second in and run again: it resumes (a ranged GET on the
+# object) and the file is intact.
 rm -rf "$TMPD/dl"
-assert_exit 0 "big.bin downloads through the balancer (the surviving node)" lbA -q get big.bin -o "$TMPD/dl"
-assert_file_same "$src/big" "$TMPD/dl/big.bin" "big.bin intact after the failover"
+timeout --preserve-status -k 10 -s INT 1.2 "$FTX_BIN" --host "$LB" --port "$LB_A" --retries 0 get big.bin -o "$TMPD/dl" \
+    >"$TMPD/dl1.out" 2>&1
+assert_eq 130 "$?" "a download of big.bin interrupted by SIGINT (exit 130)"
+assert_exit 0 "the same download again" lbA get big.bin -o "$TMPD/dl"
+if grep -q 'resuming download of big.bin at [1-9]' "$ERR"; then
+	pass "the download resumed: $(grep -o 'resuming download of big.bin at [^;(]*' "$ERR")"
+else
+	fail "the download did not resume: $(head -c 300 "$ERR") (first run: $(head -c 300 "$TMPD/dl1.out"))"
+fi
+assert_file_same "$src/big" "$TMPD/dl/big.bin" "big.bin intact after the failover and a resumed download"
 rm -f "$TMPD/dl/big.bin" "$src/big"
 if [ "$MODE" = s3 ]; then
 	assert_eq "" "$(stored_keys .ftx/partial/ | grep 'big\.bin' | head -n 3)" \
