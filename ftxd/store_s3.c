@@ -65,6 +65,13 @@ struct sfile {
 	unsigned char *ra; /* read-ahead */
 	uint64_t ra_off;
 	size_t ra_len;
+	/* The piece after it, fetched on `th` (busy) into pf. */
+	int busy, pf_ok, pf_rc;
+	pthread_t th;
+	unsigned char *pf;
+	uint64_t pf_off;
+	size_t pf_len;
+	struct s3_res pf_r;
 };
 
 struct sentry {
@@ -960,10 +967,52 @@ s_read_open(const struct store *st, const char *name, struct store_file **fp,
 	return 0;
 }
 
-/* Reads come from a read-ahead of FTX_S3_PART bytes: one ranged GET
- * per piece instead of one per call.  Every GET names the version
- * opened (If-Match), so a file replaced meanwhile fails CHANGED instead
- * of mixing two versions. */
+/* The read-ahead's next piece, fetched on its own thread. */
+static void *
+prefetch_run(void *arg)
+{
+	struct sfile *f = arg;
+	uint64_t left = f->h.size - f->pf_off;
+	size_t want = left < FTX_S3_PART ? (size_t)left : FTX_S3_PART;
+
+	f->pf_len = 0;
+	f->pf_rc = s3_get(f->w->s3, f->key, f->pf_off, want, f->h.etag, f->pf,
+	    &f->pf_len, &f->pf_r);
+	return NULL;
+}
+
+static void
+prefetch_wait(struct sfile *f)
+{
+	if (f->busy) {
+		pthread_join(f->th, NULL);
+		f->busy = 0;
+	}
+}
+
+/* Start fetching the piece after the read-ahead, unless it is the end
+ * or fetched already. */
+static void
+prefetch_start(struct sfile *f)
+{
+	uint64_t next = f->ra_off + f->ra_len;
+
+	if (f->busy || next >= f->h.size || (f->pf_ok && f->pf_off == next))
+		return;
+	if (f->pf == NULL && (f->pf = malloc(FTX_S3_PART)) == NULL)
+		return;
+	f->pf_off = next;
+	f->pf_ok = 0;
+	if (pthread_create(&f->th, NULL, prefetch_run, f) == 0)
+		f->busy = f->pf_ok = 1;
+}
+
+/*
+ * Reads come from a read-ahead of FTX_S3_PART bytes: one ranged GET per
+ * piece instead of one per call, the next piece fetched while this one
+ * is sent.  Every GET names the version opened (If-Match), so a file
+ * replaced meanwhile fails CHANGED instead of mixing two versions.
+ */
 static ssize_t
 s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
     struct store_err *e)
@@ -971,22 +1020,39 @@ s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
 	struct sfile *f = (struct sfile *)fp;
 	struct s3_res r;
 	size_t want, take;
+	unsigned char *t;
 
 	if (off >= f->h.size || n == 0)
 		return 0;
 	if (f->ra == NULL && (f->ra = malloc(FTX_S3_PART)) == NULL)
 		return store_fail(e, STORE_IO, "out of memory");
 	if (off < f->ra_off || off >= f->ra_off + f->ra_len) {
-		want = f->h.size - off < FTX_S3_PART ? (size_t)(f->h.size - off)
-						     : FTX_S3_PART;
-		f->ra_len = 0;
-		if (s3_get(f->w->s3, f->key, off, want, f->h.etag, f->ra,
-			&f->ra_len, &r) == -1)
-			return res_err(e, &r, "s3 read");
-		f->ra_off = off;
-		if (f->ra_len == 0)
-			return 0;
+		prefetch_wait(f);
+		if (f->pf_ok && f->pf_rc == 0 && off >= f->pf_off &&
+		    off < f->pf_off + f->pf_len) {
+			t = f->ra;
+			f->ra = f->pf;
+			f->pf = t;
+			f->ra_off = f->pf_off;
+			f->ra_len = f->pf_len;
+			f->pf_ok = 0;
+		} else {
+			if (f->pf_ok && f->pf_rc == -1 && off == f->pf_off)
+				return res_err(e, &f->pf_r, "s3 read");
+			f->pf_ok = 0;
+			want = f->h.size - off < FTX_S3_PART
+			    ? (size_t)(f->h.size - off)
+			    : FTX_S3_PART;
+			f->ra_len = 0;
+			if (s3_get(f->w->s3, f->key, off, want, f->h.etag,
+				f->ra, &f->ra_len, &r) == -1)
+				return res_err(e, &r, "s3 read");
+			f->ra_off = off;
+			if (f->ra_len == 0)
+				return 0;
+		}
 	}
+	prefetch_start(f);
 	take = (size_t)(f->ra_off + f->ra_len - off);
 	if (take > n)
 		take = n;
@@ -999,7 +1065,9 @@ s_read_close(struct store_file *fp)
 {
 	struct sfile *f = (struct sfile *)fp;
 
+	prefetch_wait(f);
 	free(f->ra);
+	free(f->pf);
 	free(f);
 }
 
@@ -1059,9 +1127,20 @@ struct spart {
 	int has_tail; /* a tail object exists (a resume read it) */
 	long long mtime; /* hinted, -1 if none */
 	struct hash_ctx *hc; /* every byte written, in order */
-	unsigned char *b; /* the bytes past the parts */
+	unsigned char *b; /* the bytes past the parts (from boff) */
 	size_t blen;
+	uint64_t boff; /* state_off, plus the part in flight */
 	int committed;
+	/* The part in flight: uploaded on its own thread while the next
+	 * one fills, so the store and the client's connection both move
+	 * (a second buffer of FTX_S3_PART bytes). */
+	int busy;
+	pthread_t th;
+	unsigned char *fb;
+	size_t fblen;
+	unsigned char fstate[HASH_STATE_LEN]; /* the hash after it */
+	int frc;
+	struct store_err ferr;
 };
 
 /* What is kept of partial `key`, from a listing of its objects. */
@@ -1174,15 +1253,12 @@ state_name(char *out, const struct sworld *w, const char *key, uint64_t off)
 
 /* The record: magic, target, upload id, hash state, parts' ETags. */
 static int
-state_text(struct spart *p, struct buf *t)
+state_text(struct spart *p, const unsigned char *st, struct buf *t)
 {
-	unsigned char st[HASH_STATE_LEN];
 	char hex[2 * HASH_STATE_LEN + 1];
 	int i;
 
-	if (hash_state_save(p->hc, st) == -1)
-		return -1;
-	str_hex(hex, st, sizeof(st));
+	str_hex(hex, st, HASH_STATE_LEN);
 	if (buf_printf(t, "%s\n%s\n%s\n%s\n", STATE_MAGIC, p->target, p->uid,
 		hex) == -1)
 		return -1;
@@ -1194,7 +1270,8 @@ state_text(struct spart *p, struct buf *t)
 
 /* Store the record for the parts so far, then drop the older one. */
 static int
-state_put(struct spart *p, uint64_t old, int had, struct store_err *e)
+state_put(struct spart *p, const unsigned char *st, uint64_t old, int had,
+    struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
 	char k[KEY_MAX];
@@ -1203,7 +1280,7 @@ state_put(struct spart *p, uint64_t old, int had, struct store_err *e)
 
 	buf_init(&t,
 	    (size_t)FTX_S3_PARTS_MAX * (FTX_S3_ETAG_MAX + 1) + KEY_MAX + 2048);
-	if (state_text(p, &t) == -1) {
+	if (state_text(p, st, &t) == -1) {
 		buf_free(&t);
 		return store_fail(e, STORE_IO, "cannot record the upload");
 	}
@@ -1361,6 +1438,7 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 		    offset);
 	if (kp.has_state && state_load(p, kp.state_off, e) == -1)
 		return -1;
+	p->boff = p->state_off;
 	want = (size_t)(offset - kp.state_off);
 	if (want > 0) {
 		(void)part_key(k, w, p->key, "tail");
@@ -1382,6 +1460,7 @@ spart_free(struct spart *p)
 	hash_free(p->hc);
 	free(p->etags);
 	free(p->b);
+	free(p->fb);
 	free(p);
 }
 
@@ -1441,30 +1520,81 @@ s_part_hash_state(struct store_part *wp, unsigned char *state)
 	return hash_state_save(((struct spart *)wp)->hc, state);
 }
 
-/* The buffer is full: it becomes the next part, and the record says
- * so. */
+/* The part in flight: upload it, then the record that says so. */
+static void *
+part_run(void *arg)
+{
+	struct spart *p = arg;
+	struct sworld *w = p->ss->w;
+	uint64_t old = p->state_off;
+	struct s3_res r;
+
+	p->frc = -1;
+	if (s3_mp_put(w->s3, p->target, p->uid, p->nparts + 1, p->fb, p->fblen,
+		NULL, p->etags[p->nparts], sizeof(p->etags[0]), &r) == -1) {
+		res_err(&p->ferr, &r, "s3 write");
+		return NULL;
+	}
+	p->nparts++;
+	p->state_off += p->fblen;
+	p->frc = state_put(p, p->fstate, old, p->has_state, &p->ferr);
+	return NULL;
+}
+
+/* Wait for the part in flight; its error, if it failed. */
+static int
+part_wait(struct spart *p, struct store_err *e)
+{
+	if (!p->busy)
+		return 0;
+	pthread_join(p->th, NULL);
+	p->busy = 0;
+	if (p->frc == -1) {
+		*e = p->ferr;
+		return -1;
+	}
+	return 0;
+}
+
+/* The buffer is full: it becomes the part in flight (after the one
+ * before it has landed: parts and records stay in order). */
 static int
 part_flush(struct spart *p, struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
 	struct s3_meta m = {0, {0}, p->mtime};
-	uint64_t old = p->state_off;
 	struct s3_res r;
+	unsigned char *t;
 
+	if (part_wait(p, e) == -1)
+		return -1;
 	if (p->nparts >= FTX_S3_PARTS_MAX)
 		return store_fail(e, STORE_NOSPACE,
 		    "s3: a file over %d parts of %d bytes", FTX_S3_PARTS_MAX,
 		    FTX_S3_PART);
+	if (p->fb == NULL && (p->fb = malloc(FTX_S3_PART)) == NULL)
+		return store_fail(e, STORE_IO, "out of memory");
 	if (p->uid[0] == '\0' &&
 	    s3_mp_begin(w->s3, p->target, &m, p->uid, sizeof(p->uid), &r) == -1)
 		return res_err(e, &r, "s3 multipart");
-	if (s3_mp_put(w->s3, p->target, p->uid, p->nparts + 1, p->b, p->blen,
-		NULL, p->etags[p->nparts], sizeof(p->etags[0]), &r) == -1)
-		return res_err(e, &r, "s3 write");
-	p->nparts++;
-	p->state_off += p->blen;
+	if (hash_state_save(p->hc, p->fstate) == -1)
+		return store_fail(e, STORE_IO, "hashing failed");
+	t = p->fb;
+	p->fb = p->b;
+	p->b = t;
+	p->fblen = p->blen;
+	p->boff += p->blen;
 	p->blen = 0;
-	return state_put(p, old, p->has_state, e);
+	if (pthread_create(&p->th, NULL, part_run, p) != 0) {
+		(void)part_run(p);
+		if (p->frc == -1) {
+			*e = p->ferr;
+			return -1;
+		}
+		return 0;
+	}
+	p->busy = 1;
+	return 0;
 }
 
 static int
@@ -1476,7 +1606,7 @@ s_part_write_at(struct store_part *wp, const void *buf, size_t n, uint64_t off,
 	size_t take;
 
 	/* Uploads are written in order: the parts are sequential. */
-	if (off != p->state_off + p->blen)
+	if (off != p->boff + p->blen)
 		return store_fail(e, STORE_IO,
 		    "s3: a write out of order (at %" PRIu64 ")", off);
 	while (n > 0) {
@@ -1505,14 +1635,14 @@ s_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 
 	/* Only the buffer can be read: store_part_hash_state stands in
 	 * for reading the parts. */
-	if (off < p->state_off)
+	if (off < p->boff)
 		return store_fail(
 		    e, STORE_IO, "s3: the stored parts cannot be read back");
-	if (off >= p->state_off + p->blen)
+	if (off >= p->boff + p->blen)
 		return 0;
-	if (n > p->state_off + p->blen - off)
-		n = (size_t)(p->state_off + p->blen - off);
-	memcpy(buf, p->b + (off - p->state_off), n);
+	if (n > p->boff + p->blen - off)
+		n = (size_t)(p->boff + p->blen - off);
+	memcpy(buf, p->b + (off - p->boff), n);
 	return (ssize_t)n;
 }
 
@@ -1527,6 +1657,8 @@ assemble(struct spart *p, const char *key, const struct s3_meta *m,
 	struct sworld *w = p->ss->w;
 	struct s3_res r;
 
+	if (part_wait(p, e) == -1)
+		return -1;
 	if (p->uid[0] == '\0') {
 		if (s3_put(w->s3, key, p->b, p->blen, sha, m, &r) == -1)
 			return res_err(e, &r, "s3 write");
@@ -1604,6 +1736,9 @@ s_part_close(struct store_part *wp, int keep)
 	struct s3_res r;
 	char k[KEY_MAX];
 
+	/* The part in flight lands (or fails) first: its record is what a
+	 * resume starts from. */
+	(void)part_wait(p, &e);
 	if (!p->committed) {
 		if (keep && p->blen > 0) {
 			/* What arrived past the parts stays, for a resume
