@@ -278,13 +278,14 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	char v[256];
 	struct tm tm;
+	uint64_t u;
 
 	if (hdr_value(p, len, "ETag", v, sizeof(v)) != NULL)
 		(void)str_copy(q->h.etag, sizeof(q->h.etag), v);
 	else if (hdr_value(p, len, "Content-Length", v, sizeof(v)) != NULL)
 		(void)str_to_u64(v, UINT64_MAX, &q->h.size);
 	else if (hdr_value(p, len, "x-amz-tagging-count", v, sizeof(v)) != NULL)
-		q->h.tags = atoi(v);
+		q->h.tags = str_to_u64(v, 1000, &u) == 0 ? (int)u : 0;
 	else if (hdr_value(p, len, "x-amz-meta-ftx-sha256", v, sizeof(v)) !=
 	    NULL)
 		q->h.meta.has_sha = strlen(v) == 2 * HASH_SHA256_LEN &&
