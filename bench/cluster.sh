@@ -55,6 +55,7 @@ CHAT_N=${BENCH_CLUSTER_CHAT_N:-2000}
 RGW_SH=${BENCH_CLUSTER_RGW:-tests/cluster/rgw.sh}
 [[ $RGW_SH == /* ]] || RGW_SH=$PWD/$RGW_SH
 T_CMD=${BENCH_TIMEOUT:-300}
+# shellcheck disable=SC2034 # daemon.sh's start_daemon reads it.
 T_DAEMON=7200
 BUCKET=ftxbench
 FTXD=$BUILD/ftxd
@@ -135,7 +136,7 @@ EOF
 # CPORT[NAME] and DPORT[NAME], its PID in FPID[NAME].
 declare -A CPORT DPORT FPID
 start_ftxd() {
-	local name=$1 addr=$2 log=$TMP/ftxd-$1.log line= i
+	local name=$1 addr=$2 log=$TMP/ftxd-$1.log line='' i
 	shift 2
 	: >"$log"
 	start_daemon "$log" "$FTXD" $ALLOW_ROOT --bind "$addr" --port 0 --data-port 0 \
@@ -199,6 +200,7 @@ else
 	read -r RGW_PORT < <(free_ports "$RGW_ADDR" 1)
 	note "starting radosgw on $RGW_ADDR:$RGW_PORT"
 	RGW_DIR=$TMP/rgw
+	# shellcheck disable=SC1091 # DIR/env is written by rgw.sh start
 	if ! timeout -k 5 180 bash "$RGW_SH" start "$RGW_DIR" "$RGW_ADDR" "$RGW_PORT" "$BUCKET" \
 	    >"$TMP/rgw.out" 2>&1; then
 		RGW_REASON="rgw.sh start failed: $(tail -n 2 "$TMP/rgw.out" | tr '\n' ' ')"
@@ -406,9 +408,10 @@ fail_row() {
 # CPU time: ticks (user + system) of processes, all their threads; the
 # client's is what this shell's waited-for children used (cutime + cstime).
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# ticks "PID..." (one word list)
 ticks() {
 	local p st sum=0
-	for p in "$@"; do
+	for p in $1; do
 		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		st=${st##*) }
 		# shellcheck disable=SC2086
@@ -436,13 +439,13 @@ run_row() {
 		fail_row "$r" "preparation" "$log"
 		return
 	fi
-	c0=$(child_ticks) f0=$(ticks ${P_FTXD[$r]:-}) h0=$(ticks ${P_HAP[$r]:-})
-	s0=$(ticks ${P_STORE[$r]:-})
+	c0=$(child_ticks) f0=$(ticks "${P_FTXD[$r]:-}") h0=$(ticks "${P_HAP[$r]:-}")
+	s0=$(ticks "${P_STORE[$r]:-}")
 	t0=$EPOCHREALTIME
 	"row_${r}_body" >"$log" 2>&1 || rc=$?
 	t1=$EPOCHREALTIME
-	c1=$(child_ticks) f1=$(ticks ${P_FTXD[$r]:-}) h1=$(ticks ${P_HAP[$r]:-})
-	s1=$(ticks ${P_STORE[$r]:-})
+	c1=$(child_ticks) f1=$(ticks "${P_FTXD[$r]:-}") h1=$(ticks "${P_HAP[$r]:-}")
+	s1=$(ticks "${P_STORE[$r]:-}")
 	if ((rc != 0)); then
 		fail_row "$r" "exit status $rc" "$log"
 		return
