@@ -94,17 +94,11 @@ ALLOW_ROOT=
 # logs and radosgw's directory on the disk.
 DAEMON_PIDS=()
 RGW_DIR=
-CHAT_PID=
 SHM=$(mktemp -d /dev/shm/ftx-cluster.XXXXXX) || die "mktemp on /dev/shm failed"
 TMP=$(mktemp -d "${TMPDIR:-/var/tmp}/ftx-cluster.XXXXXX") || die "mktemp failed"
 cleanup() {
 	local p
 	trap - EXIT INT TERM
-	if [[ -n $CHAT_PID ]]; then
-		# chatbus.sh stops its own servers when it ends.
-		kill -TERM "$CHAT_PID" 2>/dev/null
-		wait "$CHAT_PID" 2>/dev/null
-	fi
 	for p in "${DAEMON_PIDS[@]}"; do
 		stop_daemon "$p"
 	done
@@ -521,11 +515,23 @@ elif ! command -v redis-server >/dev/null; then
 	CHAT_REASON="redis-server is not installed (make deps-cluster)"
 else
 	note "chat: bench/chatbus.sh, $CHAT_N messages per row"
-	FTX_BUILD=$BUILD CHATLAT_N=$CHAT_N timeout -k 10 "$T_CMD" bash bench/chatbus.sh \
-	    >"$TMP/chat.out" 2>"$TMP/chat.err" &
-	CHAT_PID=$!
-	wait "$CHAT_PID" || CHAT_REASON="bench/chatbus.sh failed: $(tail -n 1 "$TMP/chat.err")"
-	CHAT_PID=
+	# As a daemon of ours: on an interruption the cleanup sends TERM to
+	# chatbus.sh itself (not to timeout(1)), whose own trap then stops
+	# its redis-server and nodes.
+	: >"$TMP/chat.out"
+	start_daemon "$TMP/chat.out" env FTX_BUILD="$BUILD" CHATLAT_N="$CHAT_N" \
+	    bash bench/chatbus.sh
+	CHAT_PID=${DAEMON%%:*}
+	for ((i = 0; i < T_CMD * 10; i++)); do
+		kill -0 "$CHAT_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if kill -0 "$CHAT_PID" 2>/dev/null; then
+		stop_daemon "$DAEMON"
+		CHAT_REASON="bench/chatbus.sh ran over ${T_CMD}s"
+	elif ! wait "$CHAT_PID"; then
+		CHAT_REASON="bench/chatbus.sh failed: $(tail -n 1 "$TMP/chat.out")"
+	fi
 	CHAT_OUT=$(grep '^|' "$TMP/chat.out")
 	grep -q '| failed |' <<<"$CHAT_OUT" && CHAT_REASON="a chatbus.sh row failed"
 fi
