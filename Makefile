@@ -39,11 +39,14 @@ SSL_LIBS := $(shell $(PKG_CONFIG) --libs libssl libcrypto 2>/dev/null || echo -l
 # hiredis (ftxd's chat bus, --chat-redis): libhiredis-dev 0.14.
 HIREDIS_CFLAGS := $(shell $(PKG_CONFIG) --cflags hiredis 2>/dev/null)
 HIREDIS_LIBS := $(shell $(PKG_CONFIG) --libs hiredis 2>/dev/null || echo -lhiredis)
+# libcurl (ftxd's S3 backend, --store s3://): libcurl4-openssl-dev 7.88.
+CURL_CFLAGS := $(shell $(PKG_CONFIG) --cflags libcurl 2>/dev/null)
+CURL_LIBS := $(shell $(PKG_CONFIG) --libs libcurl 2>/dev/null || echo -lcurl)
 CMOCKA_CFLAGS := $(shell $(PKG_CONFIG) --cflags cmocka 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null || echo -lcmocka)
 
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(OPT) $(HARDEN_CFLAGS) $(SAN) \
-             -iquote shared -MMD -MP $(SSL_CFLAGS) $(HIREDIS_CFLAGS) $(CFLAGS)
+             -iquote shared -MMD -MP $(SSL_CFLAGS) $(HIREDIS_CFLAGS) $(CURL_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(HARDEN_LDFLAGS) $(SAN) $(LDFLAGS)
 LIBS = $(SSL_LIBS) -lpthread
 
@@ -81,7 +84,7 @@ $(BUILD)/obj/%.o: %.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BUILD)/ftxd: $(call obj,$(FTXD_SRC)) $(SHARED_OBJ)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HIREDIS_LIBS) $(LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(HIREDIS_LIBS) $(CURL_LIBS) $(LIBS)
 
 $(BUILD)/ftx: $(call obj,$(FTX_SRC)) $(SHARED_OBJ)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) -lm
@@ -98,7 +101,7 @@ $(BUILD)/libftx.a: $(FTX_LIB_OBJ)
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libftxd.a $(BUILD)/libftx.a $(BUILD)/libshared.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(CMOCKA_CFLAGS) -iquote ftxd -iquote ftx $(ALL_LDFLAGS) -o $@ $^ \
-	    $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(LIBS) -lm
+	    $(CMOCKA_LIBS) $(HIREDIS_LIBS) $(CURL_LIBS) $(LIBS) -lm
 
 $(BUILD)/tools/%: tests/tools/%.c $(SHARED_OBJ)
 	@mkdir -p $(dir $@)

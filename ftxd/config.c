@@ -30,6 +30,21 @@ enum { META_CONFIG = 5000, META_HELP, META_VERSION, META_GENCERT };
 static const struct cfg_opt opts[] = {
     {"root", CFG_PATH, FIELD(root), 0, 0, 0, 0, NULL, "DIR",
 	"storage root, created if missing", NULL},
+    {"store", CFG_STR, FIELD(store), 0, 0, 1, 0, NULL, "s3://BUCKET[/PREFIX]",
+	"keep the files in S3-compatible object storage (--root then keeps "
+	"only local state)",
+	NULL},
+    {"s3-endpoint", CFG_STR, FIELD(s3_endpoint), 0, 0, 1, 0, NULL, "URL",
+	"the object store, e.g. http://127.0.0.1:7480 (default: AWS S3 in "
+	"--s3-region)",
+	NULL},
+    {"s3-region", CFG_STR, FIELD(s3_region), 0, 0, 0, 0, NULL, "REGION",
+	"the object store's region, for signing (default us-east-1)", NULL},
+    {"s3-credentials", CFG_PATH, FIELD(s3_credentials), 0, 0, 1, 0, NULL,
+	"FILE",
+	"the store's access key and secret, AWS credentials-file lines, mode "
+	"0600 (default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)",
+	NULL},
     {"bind", CFG_STR, FIELD(bind), 0, 0, 0, 0, NULL, "ADDR",
 	"address to listen on, IPv4 or IPv6", NULL},
     {"port", CFG_INT, FIELD(port), 0, 65535, 0, 0, NULL, "N",
@@ -184,6 +199,7 @@ cfg_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	(void)str_copy(c->root, sizeof(c->root), FTX_DEFAULT_ROOT);
 	(void)str_copy(c->bind, sizeof(c->bind), FTX_DEFAULT_BIND);
+	(void)str_copy(c->s3_region, sizeof(c->s3_region), "us-east-1");
 	c->log_format = CFG_LOG_TEXT;
 	c->port = FTX_DEFAULT_PORT;
 	c->data_ports.first = c->data_ports.last = FTX_DEFAULT_DATA_PORT;
@@ -725,6 +741,20 @@ cfg_build(struct config *c, const struct cfg_cli *cli, const char *path,
 		return str_err(err, errlen,
 		    "--min-rate %" PRIu64 " is above --max-rate %" PRIu64,
 		    c->min_rate, c->max_rate);
+	if (c->store[0] != '\0' && strncmp(c->store, "s3://", 5) != 0)
+		return str_err(err, errlen,
+		    "--store %s: only s3://BUCKET[/PREFIX] is known (a "
+		    "directory is --root)",
+		    c->store);
+	/* SECURITY: an endpoint is http or https and nothing else
+	 * libcurl could speak (the client also refuses other schemes). */
+	if (c->s3_endpoint[0] != '\0' &&
+	    strncmp(c->s3_endpoint, "http://", 7) != 0 &&
+	    strncmp(c->s3_endpoint, "https://", 8) != 0)
+		return str_err(err, errlen,
+		    "--s3-endpoint %s: give http://HOST[:PORT] or "
+		    "https://HOST[:PORT]",
+		    c->s3_endpoint);
 	return 0;
 }
 

@@ -48,6 +48,12 @@ struct cfg_ports {
 
 struct config {
 	char root[FTX_PATH_MAX];
+	/* "" = files under root; "s3://BUCKET[/PREFIX]" = object storage
+	 * (store_s3.h), root then keeping only local state. */
+	char store[FTX_PATH_MAX];
+	char s3_endpoint[FTX_S3_URL_MAX]; /* "" = AWS's for s3_region */
+	char s3_region[64];
+	char s3_credentials[FTX_PATH_MAX]; /* "" = the environment */
 	char bind[FTX_HOST_MAX + 1];
 	char log[FTX_PATH_MAX]; /* "" = stderr */
 	char xferlog[FTX_PATH_MAX]; /* "" = none */

@@ -26,6 +26,7 @@
 #include "session.h"
 #include "store.h"
 #include "store_posix.h"
+#include "store_s3.h"
 #include "users.h"
 #include "str.h"
 #include "tls.h"
@@ -438,7 +439,8 @@ migrate_areas(struct ctx *c, char *err, size_t errlen)
 	struct store_err e;
 	char why[FTX_ERRLEN];
 
-	if (store_posix_is_migrated(c->store) ||
+	/* Object storage came after the move: nothing there to move. */
+	if (c->cfg.store[0] != '\0' || store_posix_is_migrated(c->store) ||
 	    (!c->accounts && c->cfg.anonymous == 0))
 		return 0;
 	memset(&anon, 0, sizeof(anon));
@@ -456,17 +458,68 @@ migrate_areas(struct ctx *c, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --store s3://...: the client's settings.  Read before privileges are
+ * dropped, as the credentials file may be root's alone; the caller
+ * wipes `sc` once the store has its own copy.
+ */
+static int
+s3_settings(const struct config *cfg, struct s3_conf *sc, char *prefix,
+    size_t plen, char *err, size_t errlen)
+{
+	memset(sc, 0, sizeof(*sc));
+	if (s3_url_parse(cfg->store, sc->bucket, sizeof(sc->bucket), prefix,
+		plen, err, errlen) == -1)
+		return -1;
+	(void)str_copy(sc->region, sizeof(sc->region), cfg->s3_region);
+	if (cfg->s3_endpoint[0] != '\0')
+		(void)str_copy(
+		    sc->endpoint, sizeof(sc->endpoint), cfg->s3_endpoint);
+	else if (str_fmt(sc->endpoint, sizeof(sc->endpoint),
+		     "https://s3.%s.amazonaws.com", cfg->s3_region) == -1)
+		return str_err(err, errlen, "--s3-region too long");
+	return s3_credentials(
+	    cfg->s3_credentials[0] != '\0' ? cfg->s3_credentials : NULL, sc,
+	    err, errlen);
+}
+
+static int
+open_store(struct ctx *c, struct s3_conf *sc, const char *prefix, char *err,
+    size_t errlen)
+{
+	struct store_err e;
+
+	if (c->cfg.store[0] == '\0') {
+		if (store_posix_open(&c->store, c->cfg.root, &e) == -1)
+			return str_err(
+			    err, errlen, "root %s: %s", c->cfg.root, e.msg);
+		return 0;
+	}
+	if (store_s3_open(&c->store, sc, prefix, &e) == -1)
+		return str_err(err, errlen, "%s", e.msg);
+	log_msg(NULL, "files are in %s at %s", c->cfg.store, sc->endpoint);
+	return 0;
+}
+
 int
 srv_init(struct server *srv, char *err, size_t errlen)
 {
 	struct ctx *c = &srv->ctx;
-	struct store_err e;
+	char s3prefix[FTX_PATH_MAX];
+	struct s3_conf sc;
+	int rc;
 
 	c->ctl_fd = -1;
 	srv->sigfd[0] = srv->sigfd[1] = -1;
 	c->stats.start_ms = loop_now_ms();
 	raise_nofile(srv);
 	if (security_init(srv, err, errlen) == -1)
+		return -1;
+	memset(&sc, 0, sizeof(sc));
+	s3prefix[0] = '\0';
+	if (c->cfg.store[0] != '\0' &&
+	    s3_settings(
+		&c->cfg, &sc, s3prefix, sizeof(s3prefix), err, errlen) == -1)
 		return -1;
 	if ((c->loop = loop_new(err, errlen)) == NULL)
 		return -1;
@@ -497,8 +550,10 @@ srv_init(struct server *srv, char *err, size_t errlen)
 			return -1;
 		log_msg(NULL, "running as user %s", c->cfg.run_user);
 	}
-	if (store_posix_open(&c->store, c->cfg.root, &e) == -1)
-		return str_err(err, errlen, "root %s: %s", c->cfg.root, e.msg);
+	rc = open_store(c, &sc, s3prefix, err, errlen);
+	explicit_bzero(&sc, sizeof(sc));
+	if (rc == -1)
+		return -1;
 	if (auth_init(c, err, errlen) == -1 ||
 	    migrate_areas(c, err, errlen) == -1)
 		return -1;

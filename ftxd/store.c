@@ -457,6 +457,22 @@ store_part_commit(struct store_part *w, const char *name,
 }
 
 void
+store_part_hint(struct store_part *w, const char *name,
+    const unsigned char *sha, time_t mtime)
+{
+	if (w->st->ops->part_hint != NULL)
+		w->st->ops->part_hint(w, name, sha, mtime);
+}
+
+int
+store_part_hash_state(struct store_part *w, unsigned char *state)
+{
+	if (w->st->ops->part_hash_state == NULL)
+		return -1;
+	return w->st->ops->part_hash_state(w, state);
+}
+
+void
 store_part_close(struct store_part *w, int keep)
 {
 	if (w != NULL)

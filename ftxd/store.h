@@ -238,6 +238,17 @@ ssize_t store_part_read_at(struct store_part *w, void *buf, size_t n,
 int store_part_commit(struct store_part *w, const char *name,
     const unsigned char *sha, time_t mtime, unsigned flags,
     struct store_err *e);
+/* What the partial is for, when the caller knows it before the bytes:
+ * the name it will be committed as, the SHA-256 the uploader claims
+ * (NULL if unknown) and the mtime.  A backend may use it to write the
+ * bytes where they will stay (S3: a multipart upload of the final
+ * object); committing under another name still works. */
+void store_part_hint(struct store_part *w, const char *name,
+    const unsigned char *sha, time_t mtime);
+/* The SHA-256 state (hash_state_save) after the bytes kept when the
+ * partial was opened, when the backend keeps one: 0, or -1 (then hash
+ * the kept bytes with store_part_read_at). */
+int store_part_hash_state(struct store_part *w, unsigned char *state);
 /* Release the claim; `keep` 0 deletes the partial (a committed one is
  * gone already). */
 void store_part_close(struct store_part *w, int keep);

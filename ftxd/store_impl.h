@@ -6,7 +6,8 @@
  * A backend's own structures begin with the common part below, so the
  * front end (store.c) can find the operations of any handle.  Every
  * operation has the contract of the store.h function of the same name;
- * none may be NULL except read_fd (no sendfile fast path).
+ * none may be NULL except read_fd (no sendfile fast path), part_hint
+ * and part_hash_state.
  */
 #ifndef FTXD_STORE_IMPL_H
 #define FTXD_STORE_IMPL_H
@@ -92,6 +93,10 @@ struct store_ops {
 	    const unsigned char *sha, time_t mtime, unsigned flags,
 	    struct store_err *e);
 	void (*part_close)(struct store_part *w, int keep);
+	/* Optional (NULL: no such help). */
+	void (*part_hint)(struct store_part *w, const char *name,
+	    const unsigned char *sha, time_t mtime);
+	int (*part_hash_state)(struct store_part *w, unsigned char *state);
 	/* Call `cb` for every partial: its key, size and last write (ns
 	 * of the real-time clock); a callback returning -1 stops the scan
 	 * (which still succeeds). */

@@ -598,6 +598,7 @@ static struct hpipe *
 upload_open(struct xfer *x)
 {
 	struct hpipe_io io = {sink_write, sink_read, x};
+	unsigned char state[HASH_STATE_LEN];
 	char err[FTX_ERRLEN];
 	struct hpipe *hp;
 	struct store_err e;
@@ -613,8 +614,14 @@ upload_open(struct xfer *x)
 		fail(x, FTXE_INTERNAL, "%s", err);
 		return NULL;
 	}
+	store_part_hint(x->part, x->name, x->stream ? NULL : x->sha, x->mtime);
+	/* A resume continues the hash from the state the store carried
+	 * (object storage cannot read back what it took), else from the
+	 * kept bytes read again. */
 	if (x->offset > 0 &&
-	    hpipe_prime(hp, x->offset, err, sizeof(err)) == -1) {
+	    (store_part_hash_state(x->part, state) == 0
+		    ? hpipe_prime_state(hp, x->offset, state, err, sizeof(err))
+		    : hpipe_prime(hp, x->offset, err, sizeof(err))) == -1) {
 		fail(x, FTXE_IO, "cannot read the partial upload: %s", err);
 		hpipe_free(hp);
 		return NULL;

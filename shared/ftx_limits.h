@@ -488,6 +488,31 @@ _Static_assert(FTX_LIST_TEXT_MAX >= FTX_MAX_LIST_ENTRIES * FTX_LIST_LINE_MAX,
     "FTX_MAX_LIST_ENTRIES worst-case lines over FTX_LIST_TEXT_MAX");
 _Static_assert(FTX_LIST_TEXT_MAX <= FTX_OUTPUT_BUDGET,
     "one LIST snapshot over FTX_OUTPUT_BUDGET");
+/* Object storage (ftxd --store s3://...).  An upload is buffered and
+ * sent in pieces of FTX_S3_PART bytes (each its own object, then one
+ * part of the multipart upload that makes the file), and a download is
+ * read ahead as much: the memory one S3 transfer holds.  S3 wants every
+ * part but the last to be at least 5 MiB. */
+#define FTX_S3_PART (8 * 1024 * 1024)
+_Static_assert(FTX_S3_PART >= 5 * 1024 * 1024, "S3 parts under 5 MiB");
+/* At most 10,000 parts make an object: 78 GiB of FTX_S3_PART. */
+#define FTX_S3_PARTS_MAX 10000
+/* SECURITY: the most of a store's answer (XML of a listing or an error)
+ * ftxd keeps; a longer one fails the request. */
+#define FTX_S3_XML_MAX (4 * 1024 * 1024)
+/* Keys per listing page asked for (S3's own maximum). */
+#define FTX_S3_LIST_PAGE 1000
+/* An endpoint URL, an access key or secret, an ETag. */
+#define FTX_S3_URL_MAX 256
+#define FTX_S3_KEY_MAX 128
+#define FTX_S3_ETAG_MAX 80
+/* A request gets this long to connect, and is cut when it moves less
+ * than 1 KiB/s for FTX_S3_STALL_S. */
+#define FTX_S3_CONNECT_S 10
+#define FTX_S3_STALL_S 30
+/* A multipart upload a crash left unfinished is aborted after this. */
+#define FTX_S3_MP_STALE_S 3600
+
 /* A client that reads never reaches FTX_OUTBUF_MAX: LIST pieces are
  * queued only below FTX_LIST_LOWAT, commands run only below
  * FTX_OUTBUF_SOFT and add at most one reply, chat stops at

@@ -1,6 +1,13 @@
 /*
- * hash.c - SHA-256 and MD5 through OpenSSL EVP.
+ * hash.c - SHA-256 and MD5 through OpenSSL.
+ *
+ * SHA-256 uses OpenSSL's SHA256_CTX rather than EVP, for one reason: its
+ * state can be carried to another process (hash_state_save/load), which
+ * a resume on another node of a cluster needs (store_s3.c).  It runs the
+ * same assembly as EVP (SHA-NI where the CPU has it).  MD5 stays on EVP.
  */
+/* The SHA256_* functions are deprecated in OpenSSL 3, not removed. */
+#define OPENSSL_API_COMPAT 0x10101000L
 #include "hash.h"
 
 #include <errno.h>
@@ -9,6 +16,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "str.h"
 
@@ -16,7 +24,9 @@
 #define HASH_READ_BLOCK (256 * 1024)
 
 struct hash_ctx {
-	EVP_MD_CTX *ctx;
+	enum hash_alg alg;
+	SHA256_CTX sha; /* HASH_SHA256 */
+	EVP_MD_CTX *ctx; /* HASH_MD5 */
 	const EVP_MD *md;
 };
 
@@ -35,6 +45,11 @@ hash_new(enum hash_alg alg, char *err, size_t errlen)
 	if (h == NULL) {
 		str_err(err, errlen, "out of memory");
 		return NULL;
+	}
+	h->alg = alg;
+	if (alg == HASH_SHA256) {
+		SHA256_Init(&h->sha);
+		return h;
 	}
 	/* The legacy getters return static objects: nothing to free and
 	 * no provider lookup per transfer. */
@@ -60,6 +75,8 @@ hash_update(struct hash_ctx *h, const void *p, size_t n)
 {
 	if (n == 0)
 		return 0;
+	if (h->alg == HASH_SHA256)
+		return SHA256_Update(&h->sha, p, n) == 1 ? 0 : -1;
 	if (EVP_DigestUpdate(h->ctx, p, n) != 1)
 		return -1;
 	return 0;
@@ -70,6 +87,12 @@ hash_final(struct hash_ctx *h, unsigned char *out)
 {
 	unsigned int len = 0;
 
+	if (h->alg == HASH_SHA256) {
+		if (SHA256_Final(out, &h->sha) != 1)
+			return -1;
+		SHA256_Init(&h->sha);
+		return 0;
+	}
 	if (EVP_DigestFinal_ex(h->ctx, out, &len) != 1)
 		return -1;
 	/* Reset for the next message, as the header promises. */
@@ -84,7 +107,66 @@ hash_free(struct hash_ctx *h)
 	if (h == NULL)
 		return;
 	EVP_MD_CTX_free(h->ctx);
+	explicit_bzero(h, sizeof(*h));
 	free(h);
+}
+
+static void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24);
+	p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8);
+	p[3] = (unsigned char)v;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | (uint32_t)p[3];
+}
+
+/*
+ * The state, in a layout of our own (big-endian words, then the bytes
+ * of the unfinished block), so that it means the same on any machine:
+ * h[8], Nl, Nh, num, then the 64-byte block.
+ */
+int
+hash_state_save(const struct hash_ctx *h, unsigned char *out)
+{
+	int i;
+
+	if (h->alg != HASH_SHA256)
+		return -1;
+	for (i = 0; i < 8; i++)
+		put32(out + 4 * i, h->sha.h[i]);
+	put32(out + 32, h->sha.Nl);
+	put32(out + 36, h->sha.Nh);
+	put32(out + 40, h->sha.num);
+	memcpy(out + 44, h->sha.data, 64);
+	return 0;
+}
+
+int
+hash_state_load(struct hash_ctx *h, const unsigned char *in)
+{
+	uint32_t num = get32(in + 40), nl = get32(in + 32);
+	int i;
+
+	/* SECURITY: a state read from elsewhere must be one SHA-256 could
+	 * be in: fewer than 64 bytes pending, and as many as the count of
+	 * bits hashed says. */
+	if (h->alg != HASH_SHA256 || num >= 64 || (nl / 8) % 64 != num)
+		return -1;
+	SHA256_Init(&h->sha);
+	for (i = 0; i < 8; i++)
+		h->sha.h[i] = get32(in + 4 * i);
+	h->sha.Nl = nl;
+	h->sha.Nh = get32(in + 36);
+	h->sha.num = num;
+	memcpy(h->sha.data, in + 44, 64);
+	return 0;
 }
 
 int

@@ -1,5 +1,5 @@
 /*
- * hash.h - SHA-256 and MD5 through OpenSSL EVP.
+ * hash.h - SHA-256 and MD5 through OpenSSL.
  */
 #ifndef FTX_HASH_H
 #define FTX_HASH_H
@@ -22,6 +22,14 @@ int hash_update(struct hash_ctx *h, const void *p, size_t n);
 int hash_final(struct hash_ctx *h, unsigned char *out);
 void hash_free(struct hash_ctx *h);
 size_t hash_len(enum hash_alg alg);
+
+/* SHA-256 only: the state after the bytes hashed so far, in
+ * HASH_STATE_LEN bytes that mean the same on any machine, and a context
+ * set to such a state (-1 if it is not one SHA-256 could be in).  A
+ * resume on another node continues the hash where this one stopped. */
+#define HASH_STATE_LEN 108
+int hash_state_save(const struct hash_ctx *h, unsigned char *out);
+int hash_state_load(struct hash_ctx *h, const unsigned char *in);
 
 /* Hash the whole file behind `fd` from offset 0 (pread, so the file
  * offset is untouched).  Stores the digest and the bytes hashed. */

@@ -302,6 +302,19 @@ hpipe_prime(struct hpipe *p, uint64_t n, char *err, size_t errlen)
 	return 0;
 }
 
+int
+hpipe_prime_state(struct hpipe *p, uint64_t n, const unsigned char *state,
+    char *err, size_t errlen)
+{
+	if (p->submitted != 0 || p->acquired || p->finished)
+		return str_err(
+		    err, errlen, "hpipe: prime after the first buffer");
+	if (hash_state_load(p->hash, state) == -1)
+		return str_err(err, errlen, "hpipe: not a SHA-256 state");
+	p->woff = n;
+	return 0;
+}
+
 size_t
 hpipe_bufsize(const struct hpipe *p)
 {

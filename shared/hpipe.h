@@ -59,6 +59,10 @@ struct hpipe *hpipe_new(size_t bufsize, int threaded, const struct hpipe_io *io,
  * always use explicit offsets, starting at 0 unless primed.
  */
 int hpipe_prime(struct hpipe *p, uint64_t n, char *err, size_t errlen);
+/* Resume from a carried hash state instead (hash_state_save of the
+ * first n bytes): nothing is read.  Same rules as hpipe_prime. */
+int hpipe_prime_state(struct hpipe *p, uint64_t n, const unsigned char *state,
+    char *err, size_t errlen);
 /* Next buffer to fill (bufsize bytes); NULL after a failure. */
 unsigned char *hpipe_acquire(struct hpipe *p);
 /* The buffer from the last acquire holds `len` bytes; 0 or -1. */
