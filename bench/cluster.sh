@@ -204,7 +204,8 @@ else
 fi
 if [[ -n $RGW_REASON ]]; then
 	S3_REASON=$RGW_REASON
-elif ! "$FTXD" --help 2>&1 | grep -q -- '--store'; then
+elif [[ $("$FTXD" --help 2>&1) != *--store* ]]; then
+	# (Not "| grep -q": with pipefail, ftxd's SIGPIPE would fail the test.)
 	S3_REASON="this ftxd has no --store (the S3 backend)"
 else
 	# The credentials go in a 0600 file, never on a command line.
