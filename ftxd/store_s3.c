@@ -1538,6 +1538,15 @@ part_run(void *arg)
 	p->nparts++;
 	p->state_off += p->fblen;
 	p->frc = state_put(p, p->fstate, old, p->has_state, &p->ferr);
+	/* A tail a resume read back is in this part now: gone, or it
+	 * would be counted again after the record. */
+	if (p->frc == 0 && p->has_tail) {
+		char k[KEY_MAX];
+
+		(void)part_key(k, w, p->key, "tail");
+		if (s3_delete(w->s3, k, &r) == 0)
+			p->has_tail = 0;
+	}
 	return NULL;
 }
 
@@ -1735,18 +1744,23 @@ s_part_close(struct store_part *wp, int keep)
 	struct store_err e;
 	struct s3_res r;
 	char k[KEY_MAX];
+	int landed;
 
 	/* The part in flight lands (or fails) first: its record is what a
 	 * resume starts from. */
-	(void)part_wait(p, &e);
-	if (!p->committed) {
-		if (keep && p->blen > 0) {
-			/* What arrived past the parts stays, for a resume
-			 * from any node. */
-			(void)part_key(k, w, p->key, "tail");
+	landed = part_wait(p, &e) == 0;
+	if (!p->committed && !keep)
+		(void)partial_wipe(w, p->key, &e);
+	else if (!p->committed) {
+		(void)part_key(k, w, p->key, "tail");
+		/* What arrived past the parts stays, for a resume from
+		 * any node; only if it starts where the record ends (a
+		 * part that failed in flight leaves a gap: then the
+		 * resume starts at the record). */
+		if (landed && p->blen > 0 && p->boff == p->state_off)
 			(void)s3_put(w->s3, k, p->b, p->blen, NULL, NULL, &r);
-		} else if (!keep)
-			(void)partial_wipe(w, p->key, &e);
+		else if (p->has_tail)
+			(void)s3_delete(w->s3, k, &r);
 	}
 	unclaim(w, p->key);
 	spart_free(p);
