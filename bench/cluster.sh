@@ -26,7 +26,9 @@
 #
 # Environment:
 #   FTX_BUILD             build directory holding ftxd and ftx (default build)
-#   BENCH_CLUSTER_MIB     file size in MiB (default 256)
+#   BENCH_CLUSTER_MIB     file size in MiB (default 256; rgw.sh's OSD keeps
+#                         1 GiB in memory and holds the stored file plus
+#                         one upload at a time, so at most about 400)
 #   BENCH_CLUSTER_RUNS    runs per row, median reported (default 5)
 #   BENCH_CLUSTER_RTT_N   round trips per `ftx rtt` run (default 2000)
 #   BENCH_CLUSTER_CHAT_N  messages per chatbus.sh row (default 2000; 0 skips
@@ -79,6 +81,7 @@ for v in MIB RUNS RTT_N T_CMD; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive integer"
 done
 [[ $CHAT_N =~ ^[0-9]+$ ]] || die "BENCH_CLUSTER_CHAT_N must be a number"
+((MIB <= 400)) || note "warning: BENCH_CLUSTER_MIB=$MIB; the radosgw OSD holds 1 GiB, the S3 rows may fail"
 ((RUNS >= 3)) || note "warning: BENCH_CLUSTER_RUNS=$RUNS; medians want at least 3"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is required (EPOCHREALTIME)"
 for tool in timeout curl openssl cmp awk python3; do
