@@ -288,7 +288,9 @@ osd op num threads per shard = 1
 osd op num shards = 2
 
 [client.rgw.a]
-rgw frontends = beast endpoint=$addr:$port
+# tcp_nodelay: otherwise a small answer (a listing, a partial's record)
+# waits ~40 ms for the client's delayed ACK (Nagle on the server side).
+rgw frontends = beast endpoint=$addr:$port tcp_nodelay=1
 rgw init timeout = 60
 rgw dns name =
 rgw thread pool size = 64
