@@ -194,6 +194,12 @@ fmt_time(int64_t mtime, char *out, size_t n)
 	time_t t = (time_t)mtime;
 	struct tm tm;
 
+	/* No time known (a folder on object storage): a dash, in the
+	 * column's width, rather than 1970. */
+	if (mtime == 0) {
+		(void)str_copy(out, n, "               -");
+		return;
+	}
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(out, n, "%Y-%m-%d %H:%M", &tm) == 0)
 		(void)str_copy(out, n, "--- bad time ---");

@@ -347,6 +347,7 @@ put_file(struct bput *b, char *line)
 		refuse(b, path, store_code_err(e.code), e.msg);
 		return skip_file(b, p->size);
 	}
+	store_part_hint(p->part, path, NULL, p->mtime);
 	(void)str_copy(p->path, sizeof(p->path), path);
 	p->err = FTXE_OK;
 	if ((rc = recv_file(b, p)) != 0) {

@@ -22,6 +22,7 @@
 #include "priv.h"
 #include "pxgate.h"
 #include "room.h"
+#include "s3.h"
 #include "server.h"
 #include "session.h"
 #include "store.h"

@@ -65,6 +65,13 @@ struct sfile {
 	unsigned char *ra; /* read-ahead */
 	uint64_t ra_off;
 	size_t ra_len;
+	/* The piece after it, fetched on `th` (busy) into pf. */
+	int busy, pf_ok, pf_rc;
+	pthread_t th;
+	unsigned char *pf;
+	uint64_t pf_off;
+	size_t pf_len;
+	struct s3_res pf_r;
 };
 
 struct sentry {
@@ -125,8 +132,8 @@ part_key(char *out, const struct sworld *w, const char *pkey, const char *name)
 	    out, KEY_MAX, "%s" PART_DIR "%s/%s", w->prefix, pkey, name);
 }
 
-/* HEAD, and for an object made by a multipart upload (its ETag ends in
- * "-N") whose metadata lacks the SHA-256, its tags (assemble()). */
+/* HEAD, and the tags of an object that has some: a multipart upload's
+ * SHA-256 (assemble()), an MD5 computed later (s_meta_put). */
 static int
 head_meta(
     struct sworld *w, const char *key, struct s3_head *h, struct s3_res *r)
@@ -135,8 +142,8 @@ head_meta(
 
 	if (s3_head(w->s3, key, h, r) == -1)
 		return -1;
-	if (!h->meta.has_sha && strchr(h->etag, '-') != NULL)
-		(void)s3_tags_get(w->s3, key, &h->meta, &tr);
+	if (h->tags > 0)
+		(void)s3_tags_get(w->s3, key, h->etag, &h->meta, &tr);
 	return 0;
 }
 
@@ -158,6 +165,29 @@ first_cb(void *arg, const struct s3_item *it)
 
 	(void)it;
 	f->found = 1;
+	return 0;
+}
+
+/* Nothing is at `path`: 0, or NOTDIR when a component above it is a
+ * file (as a POSIX lookup would say). */
+static int
+file_above(struct sstore *ss, const char *path, struct store_err *e)
+{
+	char key[KEY_MAX];
+	const char *p;
+	struct s3_head h;
+	struct s3_res r;
+
+	for (p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		if (str_fmt(key, sizeof(key), "%s%.*s", ss->area,
+			(int)(p - path), path) == -1)
+			return store_fail(e, STORE_BADPATH, "path too long");
+		if (s3_head(ss->w->s3, key, &h, &r) == 0)
+			return store_fail(e, STORE_NOTDIR, "%.*s is a file",
+			    (int)(p - path), path);
+		if (r.status != 404)
+			return res_err(e, &r, "s3");
+	}
 	return 0;
 }
 
@@ -183,7 +213,9 @@ probe(
 	if (s3_list(ss->w->s3, key, 0, "", 1, first_cb, &f, next, sizeof(next),
 		&r) == -1)
 		return res_err(e, &r, "s3");
-	return f.found ? 2 : 0;
+	if (f.found)
+		return 2;
+	return file_above(ss, path, e);
 }
 
 static long long
@@ -262,6 +294,10 @@ s_open_sub(const struct store *parent, const char *user, struct store **stp,
 	char area[KEY_MAX];
 	char why[FTX_ERRLEN];
 
+	*stp = NULL;
+	/* SECURITY: areas are not nested: a user's area has none. */
+	if (strcmp(p->area, p->w->prefix) != 0)
+		return store_fail(e, STORE_BADPATH, "areas are not nested");
 	/* SECURITY: a user's name is one valid name component, so the
 	 * area is a prefix of its own, below .users. */
 	if (proto_name_check(user, why, sizeof(why)) == -1)
@@ -544,7 +580,8 @@ s_mkdir(const struct store *st, const char *path, int mkparents,
 	if ((k = probe(ss, path, NULL, e)) == -1)
 		return -1;
 	if (k == 1)
-		return store_fail(e, STORE_NOTDIR, "a file has that name");
+		return store_fail(e, mkparents ? STORE_NOTDIR : STORE_EXISTS,
+		    "a file has that name");
 	if (k == 2)
 		return mkparents ? 0 : store_fail(e, STORE_EXISTS, "it exists");
 	return put_marker(ss, path, e);
@@ -960,10 +997,52 @@ s_read_open(const struct store *st, const char *name, struct store_file **fp,
 	return 0;
 }
 
-/* Reads come from a read-ahead of FTX_S3_PART bytes: one ranged GET
- * per piece instead of one per call.  Every GET names the version
- * opened (If-Match), so a file replaced meanwhile fails CHANGED instead
- * of mixing two versions. */
+/* The read-ahead's next piece, fetched on its own thread. */
+static void *
+prefetch_run(void *arg)
+{
+	struct sfile *f = arg;
+	uint64_t left = f->h.size - f->pf_off;
+	size_t want = left < FTX_S3_PART ? (size_t)left : FTX_S3_PART;
+
+	f->pf_len = 0;
+	f->pf_rc = s3_get(f->w->s3, f->key, f->pf_off, want, f->h.etag, f->pf,
+	    &f->pf_len, &f->pf_r);
+	return NULL;
+}
+
+static void
+prefetch_wait(struct sfile *f)
+{
+	if (f->busy) {
+		pthread_join(f->th, NULL);
+		f->busy = 0;
+	}
+}
+
+/* Start fetching the piece after the read-ahead, unless it is the end
+ * or fetched already. */
+static void
+prefetch_start(struct sfile *f)
+{
+	uint64_t next = f->ra_off + f->ra_len;
+
+	if (f->busy || next >= f->h.size || (f->pf_ok && f->pf_off == next))
+		return;
+	if (f->pf == NULL && (f->pf = malloc(FTX_S3_PART)) == NULL)
+		return;
+	f->pf_off = next;
+	f->pf_ok = 0;
+	if (pthread_create(&f->th, NULL, prefetch_run, f) == 0)
+		f->busy = f->pf_ok = 1;
+}
+
+/*
+ * Reads come from a read-ahead of FTX_S3_PART bytes: one ranged GET per
+ * piece instead of one per call, the next piece fetched while this one
+ * is sent.  Every GET names the version opened (If-Match), so a file
+ * replaced meanwhile fails CHANGED instead of mixing two versions.
+ */
 static ssize_t
 s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
     struct store_err *e)
@@ -971,22 +1050,39 @@ s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
 	struct sfile *f = (struct sfile *)fp;
 	struct s3_res r;
 	size_t want, take;
+	unsigned char *t;
 
 	if (off >= f->h.size || n == 0)
 		return 0;
 	if (f->ra == NULL && (f->ra = malloc(FTX_S3_PART)) == NULL)
 		return store_fail(e, STORE_IO, "out of memory");
 	if (off < f->ra_off || off >= f->ra_off + f->ra_len) {
-		want = f->h.size - off < FTX_S3_PART ? (size_t)(f->h.size - off)
-						     : FTX_S3_PART;
-		f->ra_len = 0;
-		if (s3_get(f->w->s3, f->key, off, want, f->h.etag, f->ra,
-			&f->ra_len, &r) == -1)
-			return res_err(e, &r, "s3 read");
-		f->ra_off = off;
-		if (f->ra_len == 0)
-			return 0;
+		prefetch_wait(f);
+		if (f->pf_ok && f->pf_rc == 0 && off >= f->pf_off &&
+		    off < f->pf_off + f->pf_len) {
+			t = f->ra;
+			f->ra = f->pf;
+			f->pf = t;
+			f->ra_off = f->pf_off;
+			f->ra_len = f->pf_len;
+			f->pf_ok = 0;
+		} else {
+			if (f->pf_ok && f->pf_rc == -1 && off == f->pf_off)
+				return res_err(e, &f->pf_r, "s3 read");
+			f->pf_ok = 0;
+			want = f->h.size - off < FTX_S3_PART
+			    ? (size_t)(f->h.size - off)
+			    : FTX_S3_PART;
+			f->ra_len = 0;
+			if (s3_get(f->w->s3, f->key, off, want, f->h.etag,
+				f->ra, &f->ra_len, &r) == -1)
+				return res_err(e, &r, "s3 read");
+			f->ra_off = off;
+			if (f->ra_len == 0)
+				return 0;
+		}
 	}
+	prefetch_start(f);
 	take = (size_t)(f->ra_off + f->ra_len - off);
 	if (take > n)
 		take = n;
@@ -999,7 +1095,9 @@ s_read_close(struct store_file *fp)
 {
 	struct sfile *f = (struct sfile *)fp;
 
+	prefetch_wait(f);
 	free(f->ra);
+	free(f->pf);
 	free(f);
 }
 
@@ -1009,25 +1107,37 @@ s_meta_get(const struct store_file *fp, unsigned char *sha, unsigned char *md5,
 {
 	const struct sfile *f = (const struct sfile *)fp;
 
-	(void)md5;
 	if (!f->h.meta.has_sha)
 		return -1;
 	memcpy(sha, f->h.meta.sha, HASH_SHA256_LEN);
 	if (has_md5 != NULL)
-		*has_md5 = 0;
+		*has_md5 = f->h.meta.has_md5;
+	if (md5 != NULL && f->h.meta.has_md5)
+		memcpy(md5, f->h.meta.md5, HASH_MD5_LEN);
 	return 0;
 }
 
+/* Cache an MD5 (or a SHA-256 computed now) as tags bound to the version
+ * read: tagging does not copy the object, nor change its ETag. */
 static void
 s_meta_put(
     struct store_file *fp, const unsigned char *sha, const unsigned char *md5)
 {
-	/* Every object ftxd commits carries its SHA-256 already; one put
-	 * there by another tool is hashed again when asked (rewriting its
-	 * metadata would copy the whole object). */
-	(void)fp;
-	(void)sha;
-	(void)md5;
+	struct sfile *f = (struct sfile *)fp;
+	struct s3_meta m = f->h.meta;
+	struct s3_res r;
+
+	if (m.has_sha && memcmp(m.sha, sha, HASH_SHA256_LEN) == 0 &&
+	    (md5 == NULL || m.has_md5))
+		return;
+	m.has_sha = 1;
+	memcpy(m.sha, sha, HASH_SHA256_LEN);
+	if (md5 != NULL) {
+		m.has_md5 = 1;
+		memcpy(m.md5, md5, HASH_MD5_LEN);
+	}
+	if (s3_tags_put(f->w->s3, f->key, f->h.etag, &m, &r) == 0)
+		f->h.meta = m;
 }
 
 /* ---- partial uploads ----
@@ -1059,9 +1169,20 @@ struct spart {
 	int has_tail; /* a tail object exists (a resume read it) */
 	long long mtime; /* hinted, -1 if none */
 	struct hash_ctx *hc; /* every byte written, in order */
-	unsigned char *b; /* the bytes past the parts */
+	unsigned char *b; /* the bytes past the parts (from boff) */
 	size_t blen;
+	uint64_t boff; /* state_off, plus the part in flight */
 	int committed;
+	/* The part in flight: uploaded on its own thread while the next
+	 * one fills, so the store and the client's connection both move
+	 * (a second buffer of FTX_S3_PART bytes). */
+	int busy;
+	pthread_t th;
+	unsigned char *fb;
+	size_t fblen;
+	unsigned char fstate[HASH_STATE_LEN]; /* the hash after it */
+	int frc;
+	struct store_err ferr;
 };
 
 /* What is kept of partial `key`, from a listing of its objects. */
@@ -1174,15 +1295,12 @@ state_name(char *out, const struct sworld *w, const char *key, uint64_t off)
 
 /* The record: magic, target, upload id, hash state, parts' ETags. */
 static int
-state_text(struct spart *p, struct buf *t)
+state_text(struct spart *p, const unsigned char *st, struct buf *t)
 {
-	unsigned char st[HASH_STATE_LEN];
 	char hex[2 * HASH_STATE_LEN + 1];
 	int i;
 
-	if (hash_state_save(p->hc, st) == -1)
-		return -1;
-	str_hex(hex, st, sizeof(st));
+	str_hex(hex, st, HASH_STATE_LEN);
 	if (buf_printf(t, "%s\n%s\n%s\n%s\n", STATE_MAGIC, p->target, p->uid,
 		hex) == -1)
 		return -1;
@@ -1194,7 +1312,8 @@ state_text(struct spart *p, struct buf *t)
 
 /* Store the record for the parts so far, then drop the older one. */
 static int
-state_put(struct spart *p, uint64_t old, int had, struct store_err *e)
+state_put(struct spart *p, const unsigned char *st, uint64_t old, int had,
+    struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
 	char k[KEY_MAX];
@@ -1203,7 +1322,7 @@ state_put(struct spart *p, uint64_t old, int had, struct store_err *e)
 
 	buf_init(&t,
 	    (size_t)FTX_S3_PARTS_MAX * (FTX_S3_ETAG_MAX + 1) + KEY_MAX + 2048);
-	if (state_text(p, &t) == -1) {
+	if (state_text(p, st, &t) == -1) {
 		buf_free(&t);
 		return store_fail(e, STORE_IO, "cannot record the upload");
 	}
@@ -1361,6 +1480,13 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 		    offset);
 	if (kp.has_state && state_load(p, kp.state_off, e) == -1)
 		return -1;
+	if (offset == kp.state_off && kp.has_tail) {
+		/* Nothing of the tail is kept. */
+		(void)part_key(k, w, p->key, "tail");
+		if (s3_delete(w->s3, k, &r) == -1)
+			return res_err(e, &r, "s3 delete");
+	}
+	p->boff = p->state_off;
 	want = (size_t)(offset - kp.state_off);
 	if (want > 0) {
 		(void)part_key(k, w, p->key, "tail");
@@ -1370,6 +1496,11 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 			return store_fail(e, STORE_RANGE, "the tail shrank");
 		p->blen = want;
 		p->has_tail = 1;
+		/* Cut back: the tail keeps exactly what was asked for, as
+		 * the kept size must say from now on. */
+		if (want < kp.tail &&
+		    s3_put(w->s3, k, p->b, want, NULL, NULL, &r) == -1)
+			return res_err(e, &r, "s3 write");
 		if (hash_update(p->hc, p->b, want) == -1)
 			return store_fail(e, STORE_IO, "hashing failed");
 	}
@@ -1382,6 +1513,7 @@ spart_free(struct spart *p)
 	hash_free(p->hc);
 	free(p->etags);
 	free(p->b);
+	free(p->fb);
 	free(p);
 }
 
@@ -1393,6 +1525,7 @@ s_part_open(const struct store *st, const char *key, uint64_t offset,
 	struct spart *p;
 	int c;
 
+	*wp = NULL;
 	if ((c = claim(ss->w, key)) != 1)
 		return store_fail(e, c == 0 ? STORE_BUSY : STORE_IO,
 		    c == 0 ? "another transfer holds this upload"
@@ -1441,30 +1574,92 @@ s_part_hash_state(struct store_part *wp, unsigned char *state)
 	return hash_state_save(((struct spart *)wp)->hc, state);
 }
 
-/* The buffer is full: it becomes the next part, and the record says
- * so. */
+/* The part in flight: upload it, then the record that says so. */
+static void *
+part_run(void *arg)
+{
+	struct spart *p = arg;
+	struct sworld *w = p->ss->w;
+	uint64_t old = p->state_off;
+	struct s3_res r;
+
+	p->frc = -1;
+	if (s3_mp_put(w->s3, p->target, p->uid, p->nparts + 1, p->fb, p->fblen,
+		NULL, p->etags[p->nparts], sizeof(p->etags[0]), &r) == -1) {
+		res_err(&p->ferr, &r, "s3 write");
+		return NULL;
+	}
+	p->nparts++;
+	p->state_off += p->fblen;
+	p->frc = state_put(p, p->fstate, old, p->has_state, &p->ferr);
+	/* A tail a resume read back is in this part now: gone, or it
+	 * would be counted again after the record. */
+	if (p->frc == 0 && p->has_tail) {
+		char k[KEY_MAX];
+
+		(void)part_key(k, w, p->key, "tail");
+		if (s3_delete(w->s3, k, &r) == 0)
+			p->has_tail = 0;
+	}
+	return NULL;
+}
+
+/* Wait for the part in flight; its error, if it failed. */
+static int
+part_wait(struct spart *p, struct store_err *e)
+{
+	if (!p->busy)
+		return 0;
+	pthread_join(p->th, NULL);
+	p->busy = 0;
+	if (p->frc == -1) {
+		*e = p->ferr;
+		return -1;
+	}
+	return 0;
+}
+
+/* The buffer is full: it becomes the part in flight (after the one
+ * before it has landed: parts and records stay in order). */
 static int
 part_flush(struct spart *p, struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
-	struct s3_meta m = {0, {0}, p->mtime};
-	uint64_t old = p->state_off;
+	struct s3_meta m;
 	struct s3_res r;
+	unsigned char *t;
 
+	memset(&m, 0, sizeof(m));
+	m.mtime = p->mtime;
+	if (part_wait(p, e) == -1)
+		return -1;
 	if (p->nparts >= FTX_S3_PARTS_MAX)
 		return store_fail(e, STORE_NOSPACE,
 		    "s3: a file over %d parts of %d bytes", FTX_S3_PARTS_MAX,
 		    FTX_S3_PART);
+	if (p->fb == NULL && (p->fb = malloc(FTX_S3_PART)) == NULL)
+		return store_fail(e, STORE_IO, "out of memory");
 	if (p->uid[0] == '\0' &&
 	    s3_mp_begin(w->s3, p->target, &m, p->uid, sizeof(p->uid), &r) == -1)
 		return res_err(e, &r, "s3 multipart");
-	if (s3_mp_put(w->s3, p->target, p->uid, p->nparts + 1, p->b, p->blen,
-		NULL, p->etags[p->nparts], sizeof(p->etags[0]), &r) == -1)
-		return res_err(e, &r, "s3 write");
-	p->nparts++;
-	p->state_off += p->blen;
+	if (hash_state_save(p->hc, p->fstate) == -1)
+		return store_fail(e, STORE_IO, "hashing failed");
+	t = p->fb;
+	p->fb = p->b;
+	p->b = t;
+	p->fblen = p->blen;
+	p->boff += p->blen;
 	p->blen = 0;
-	return state_put(p, old, p->has_state, e);
+	if (pthread_create(&p->th, NULL, part_run, p) != 0) {
+		(void)part_run(p);
+		if (p->frc == -1) {
+			*e = p->ferr;
+			return -1;
+		}
+		return 0;
+	}
+	p->busy = 1;
+	return 0;
 }
 
 static int
@@ -1476,7 +1671,7 @@ s_part_write_at(struct store_part *wp, const void *buf, size_t n, uint64_t off,
 	size_t take;
 
 	/* Uploads are written in order: the parts are sequential. */
-	if (off != p->state_off + p->blen)
+	if (off != p->boff + p->blen)
 		return store_fail(e, STORE_IO,
 		    "s3: a write out of order (at %" PRIu64 ")", off);
 	while (n > 0) {
@@ -1505,30 +1700,41 @@ s_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 
 	/* Only the buffer can be read: store_part_hash_state stands in
 	 * for reading the parts. */
-	if (off < p->state_off)
+	if (off < p->boff)
 		return store_fail(
 		    e, STORE_IO, "s3: the stored parts cannot be read back");
-	if (off >= p->state_off + p->blen)
+	if (off >= p->boff + p->blen)
 		return 0;
-	if (n > p->state_off + p->blen - off)
-		n = (size_t)(p->state_off + p->blen - off);
-	memcpy(buf, p->b + (off - p->state_off), n);
+	if (n > p->boff + p->blen - off)
+		n = (size_t)(p->boff + p->blen - off);
+	memcpy(buf, p->b + (off - p->boff), n);
 	return (ssize_t)n;
 }
 
-/* Make the object: one PUT of a file that is all in the buffer, else
+/*
+ * Make the object: one PUT of a file that is all in the buffer, else
  * the last part and CompleteMultipartUpload, which the store makes
- * visible in one step; its SHA-256 goes into tags (a multipart
- * upload's metadata is fixed before the hash is known). */
+ * visible in one step; its SHA-256 goes into tags bound to the ETag
+ * the completion answered (a multipart upload's metadata is fixed
+ * before the hash is known).  The body's hash on the wire is the
+ * store's own of the bytes (p->hc), so the store checks what arrived;
+ * the caller's SHA-256 (verified by the transfer) is what is recorded.
+ */
 static int
 assemble(struct spart *p, const char *key, const struct s3_meta *m,
-    const unsigned char *sha, struct store_err *e)
+    struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
+	unsigned char own[HASH_SHA256_LEN];
+	char etag[FTX_S3_ETAG_MAX];
 	struct s3_res r;
 
+	if (part_wait(p, e) == -1)
+		return -1;
 	if (p->uid[0] == '\0') {
-		if (s3_put(w->s3, key, p->b, p->blen, sha, m, &r) == -1)
+		if (hash_final(p->hc, own) == -1)
+			return store_fail(e, STORE_IO, "hashing failed");
+		if (s3_put(w->s3, key, p->b, p->blen, own, m, &r) == -1)
 			return res_err(e, &r, "s3 write");
 		return 0;
 	}
@@ -1540,17 +1746,20 @@ assemble(struct spart *p, const char *key, const struct s3_meta *m,
 		p->nparts++;
 		p->blen = 0;
 	}
-	if (s3_mp_end(w->s3, p->target, p->uid, p->etags, p->nparts, &r) == -1)
+	if (s3_mp_end(w->s3, p->target, p->uid, p->etags, p->nparts, etag,
+		sizeof(etag), &r) == -1)
 		return res_err(e, &r, "s3 multipart");
 	p->uid[0] = '\0';
 	if (strcmp(p->target, key) != 0) {
-		/* Committed under another name than hinted. */
+		/* Committed under another name than hinted: the copy
+		 * takes the metadata, as a PUT would. */
 		if (s3_copy(w->s3, p->target, key, m, &r) == -1)
 			return res_err(e, &r, "s3 copy");
 		(void)s3_delete(w->s3, p->target, &r);
+		return 0;
 	}
-	if (s3_tags_put(w->s3, key, m, &r) == -1)
-		return res_err(e, &r, "s3 tagging");
+	/* Visible already: a failed tagging costs a re-hash, no more. */
+	(void)s3_tags_put(w->s3, key, etag, m, &r);
 	return 0;
 }
 
@@ -1579,7 +1788,7 @@ s_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
 	memcpy(m.sha, sha, HASH_SHA256_LEN);
 	m.mtime =
 	    mtime == (time_t)-1 ? (long long)time(NULL) : (long long)mtime;
-	if (assemble(p, key, &m, sha, e) == -1)
+	if (assemble(p, key, &m, e) == -1)
 		return -1;
 	p->committed = 1;
 	/* The record and tail are history now (the upload is complete, no
@@ -1603,15 +1812,23 @@ s_part_close(struct store_part *wp, int keep)
 	struct store_err e;
 	struct s3_res r;
 	char k[KEY_MAX];
+	int landed;
 
-	if (!p->committed) {
-		if (keep && p->blen > 0) {
-			/* What arrived past the parts stays, for a resume
-			 * from any node. */
-			(void)part_key(k, w, p->key, "tail");
+	/* The part in flight lands (or fails) first: its record is what a
+	 * resume starts from. */
+	landed = part_wait(p, &e) == 0;
+	if (!p->committed && !keep)
+		(void)partial_wipe(w, p->key, &e);
+	else if (!p->committed) {
+		(void)part_key(k, w, p->key, "tail");
+		/* What arrived past the parts stays, for a resume from
+		 * any node; only if it starts where the record ends (a
+		 * part that failed in flight leaves a gap: then the
+		 * resume starts at the record). */
+		if (landed && p->blen > 0 && p->boff == p->state_off)
 			(void)s3_put(w->s3, k, p->b, p->blen, NULL, NULL, &r);
-		} else if (!keep)
-			(void)partial_wipe(w, p->key, &e);
+		else if (p->has_tail)
+			(void)s3_delete(w->s3, k, &r);
 	}
 	unclaim(w, p->key);
 	spart_free(p);
@@ -1666,8 +1883,8 @@ scan_cb(void *arg, const struct s3_item *it)
 		s->size += strtoull(slash + 7, NULL, 16);
 	else if (strcmp(slash + 1, "tail") == 0)
 		s->size += it->size;
-	if ((long long)it->mtime * 1000000000LL > s->mtime_ns)
-		s->mtime_ns = (long long)it->mtime * 1000000000LL;
+	if (it->mtime_ms * 1000000LL > s->mtime_ns)
+		s->mtime_ns = it->mtime_ms * 1000000LL;
 	return 0;
 }
 

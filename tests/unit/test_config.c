@@ -133,6 +133,10 @@ test_defaults(void **state)
 
 /* Every key set to a value that is not its default. */
 static const char every_key[] = "root = /srv/ftx\n"
+				"store = s3://ftx-files/prod\n"
+				"s3-endpoint = http://127.0.0.1:7480\n"
+				"s3-region = eu-west-1\n"
+				"s3-credentials = /etc/ftxd/s3\n"
 				"bind = ::1\n"
 				"port = 6001\n"
 				"data-port = 6002-6010\n"
@@ -208,6 +212,10 @@ test_every_key(void **state)
 
 	assert_int_equal(load(f, &c, every_key, err, sizeof(err)), 0);
 	assert_string_equal(c.root, "/srv/ftx");
+	assert_string_equal(c.store, "s3://ftx-files/prod");
+	assert_string_equal(c.s3_endpoint, "http://127.0.0.1:7480");
+	assert_string_equal(c.s3_region, "eu-west-1");
+	assert_string_equal(c.s3_credentials, "/etc/ftxd/s3");
 	assert_string_equal(c.bind, "::1");
 	assert_int_equal(c.port, 6001);
 	assert_int_equal(c.data_ports.first, 6002);
@@ -769,6 +777,18 @@ test_cli_errors(void **state)
 	    0);
 	assert_int_equal(cfg_build(&c, &cl, NULL, err, sizeof(err)), -1);
 	assert_string_equal(err, "--min-rate 20480 is above --max-rate 10240");
+	cfg_cli_free(&cl);
+	/* --store takes object storage only; an endpoint is http(s). */
+	assert_int_equal(
+	    cli(&cl, err, sizeof(err), "--store", "/srv", NULL), 0);
+	assert_int_equal(cfg_build(&c, &cl, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "only s3://BUCKET[/PREFIX]"));
+	cfg_cli_free(&cl);
+	assert_int_equal(cli(&cl, err, sizeof(err), "--s3-endpoint",
+			     "file:///etc/passwd", NULL),
+	    0);
+	assert_int_equal(cfg_build(&c, &cl, NULL, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "give http://HOST[:PORT]"));
 	cfg_cli_free(&cl);
 	/* A bad file is reported before the command line is applied. */
 	write_file(f->path, "port = 1\nbogus = 2\n", 19);
