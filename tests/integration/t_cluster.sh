@@ -633,6 +633,15 @@ else
 	pass "the refused upload is not in alice's listing"
 fi
 assert_eq "" "$(stored_sha .users/alice/huge.bin)" "the refused upload is not in the store"
+# Usage adds up over what is stored: 2 MiB fits next to the 100 kB
+# file, a second 2 MiB does not (3 MB quota).
+mkrand "$src/two" $((2 * MiB))
+assert_exit 0 "2 MiB within alice's quota" alice -q put "$src/two" --as two-a.bin
+assert_exit 4 "another 2 MiB over it refused (usage counts the stored objects)" \
+    alice -q put "$src/two" --as two-b.bin
+assert_eq "" "$(stored_sha .users/alice/two-b.bin)" "the second 2 MiB is not in the store"
+assert_exit 0 "bob has no quota: the same 2 MiB twice" bob -q put "$src/two" --as two-a.bin
+assert_exit 0 "(bob, second)" bob -q put "$src/two" --as two-b.bin
 raw "without a login, balancer B serves nothing" -h "$LB" -p "$LB_B" -t 5 -w 10 \
     ctl line:LS 'ok:^ERROR' 
 
