@@ -20,12 +20,16 @@
 # another node stored came through the bucket.  Checks:
 #  - an upload through the balancer, its download through the other
 #    node, byte-identical; `ftx hash` equals sha256sum; the object is in
-#    the bucket under PREFIX/NAME with x-amz-meta-ftx-sha256 and its bytes;
+#    the bucket under PREFIX/NAME with x-amz-meta-ftx-sha256 and its bytes
+#    (a multipart object's SHA-256 is its ftx-sha256 tag), no partial or
+#    multipart upload left; the same round trip on two nodes sharing a
+#    local directory;
 #  - folders: put -r, ls -R, get -r, diff -r; mkdir, rmdir, mv, rm, rm -r,
 #    and what each leaves in the bucket;
 #  - per-user areas: a user's file is PREFIX/.users/USER/NAME and no
-#    other user sees it; an upload over the quota is refused and leaves
-#    nothing visible;
+#    other user sees it or reaches it by a path; an upload over the quota
+#    is refused and leaves nothing visible, and usage adds up over the
+#    stored objects;
 #  - chat across nodes: join notices, broadcast, @nick, /who, a nick
 #    taken on one node refused on the other;
 #  - redis-server killed: members on both nodes are told, files are
@@ -34,14 +38,16 @@
 #    lockout applied to the real client behind the balancer (another
 #    address behind the same balancer still logs in);
 #  - radosgw stopped in the middle of an upload: the client gets an
-#    ERROR, nothing is visible under the name, the node keeps serving;
-#    after radosgw is back the same upload works;
+#    error naming the store, nothing is visible under the name, the node
+#    keeps answering (LS and HASH: a clear ERROR); after radosgw is back
+#    the same upload works;
 #  - a node killed (SIGKILL) in the middle of a 64 MiB upload: the
 #    client retries through the balancer and resumes on the other node
 #    (fewer bytes sent), the file intact; its download, interrupted,
 #    resumes (a ranged read of the object);
 #  - start-up: a wrong S3 secret, a credentials file others can read, an
-#    unreachable endpoint: ftxd exits non-zero with a clear message.
+#    unreachable endpoint, a missing bucket: ftxd exits non-zero with a
+#    clear message (never the secret).
 # FTX_CLUSTER_STORE=dir runs the same checks on a shared local root
 # instead of the bucket (object checks become file checks).
 # Needs haproxy, redis-server, radosgw, ceph-mon, ceph-osd, ceph-common,
