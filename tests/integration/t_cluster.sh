@@ -249,22 +249,30 @@ stored_sha() {
 			[ -n "$m" ] && echo "(the SHA-256 of $1 is in its tags, not in x-amz-meta-ftx-sha256)" >&2
 		fi
 		printf '%s\n' "$m"
-	elif [ -f "$SHARED_ROOT/$1" ]; then
-		sha256_of "$SHARED_ROOT/$1"
+	elif [ -f "$(dir_root "$1")/$1" ]; then
+		sha256_of "$(dir_root "$1")/$1"
 	fi
+}
+# dir_root NAME: with FTX_CLUSTER_STORE=dir, the shared root NAME is in
+# (the users' areas are B's).
+dir_root() {
+	case $1 in
+	.users/*) echo "$TMPD/shared-B" ;;
+	*) echo "$SHARED_ROOT" ;;
+	esac
 }
 stored_get() {
 	if [ "$MODE" = s3 ]; then
 		s3curl -o "$2" "$S3_ENDPOINT/$BUCKET/$PREFIX/$1"
 	else
-		cp "$SHARED_ROOT/$1" "$2"
+		cp "$(dir_root "$1")/$1" "$2"
 	fi
 }
 stored_keys() {
 	if [ "$MODE" = s3 ]; then
 		obj_list "$1" | awk '{ print $1 }'
 	else
-		(cd "$SHARED_ROOT" && find "$1" -mindepth 1 2>/dev/null \( -type d -printf '%p/\n' \) -o -printf '%p\n' |
+		(cd "$(dir_root "$1")" && find "$1" -mindepth 1 2>/dev/null \( -type d -printf '%p/\n' \) -o -printf '%p\n' |
 		    LC_ALL=C sort)
 	fi
 }
