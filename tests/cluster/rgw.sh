@@ -178,10 +178,10 @@ load_env() {
 
 # stop_pid NAME PID: TERM, up to 10 s, then KILL; only if ours.
 stop_pid() {
-	local name=$1 pid=$2 i
+	local name=$1 pid=$2 _n
 	ours "$pid" || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for i in $(seq 1 100); do
+	for _n in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -189,7 +189,7 @@ stop_pid() {
 		echo "rgw.sh: $name (pid $pid) did not stop on TERM in 10 s: KILL" >&2
 		kill -KILL "$pid" 2>/dev/null
 	fi
-	for i in $(seq 1 50); do
+	for _n in $(seq 1 50); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -205,7 +205,7 @@ s=socket.socket(); s.bind((sys.argv[1],0)); print(s.getsockname()[1])' "$1"
 # ---------------------------------------------------------------- start
 
 do_start() {
-	local addr=$3 port=$4 bucket=${5:-} fsid monport osduuid i code deadline
+	local addr=$3 port=$4 bucket=${5:-} fsid monport osduuid code deadline
 	[[ $addr =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+$ || $addr = ::1 ]] ||
 		die "ADDR must be a loopback address (127.x.y.z), not '$addr'"
 	[[ $port =~ ^[0-9]+$ ]] && [ "$port" -gt 0 ] && [ "$port" -lt 65536 ] ||
@@ -419,6 +419,7 @@ EOF
 
 do_stop() {
 	local name pid f
+	# shellcheck disable=SC1090
 	[ -f "$ENVF" ] && . "$ENVF"
 	# radosgw first, then the OSD, then the monitor.
 	stop_pid radosgw "${RGW_PID:-}"

@@ -200,7 +200,8 @@ obj_list() {
 	for i in $(seq 1 20); do
 		s3curl "$S3_ENDPOINT/$BUCKET?${token:+continuation-token=$token&}list-type=2&prefix=$p" \
 		    >"$TMPD/list.xml"
-		token=$(python3 - "$TMPD/list.xml" "$PREFIX/" >>"$TMPD/list.txt" <<'EOF'
+		# The keys go to list.txt, the next page's token to stderr.
+		token=$(python3 - "$TMPD/list.xml" "$PREFIX/" 2>&1 >>"$TMPD/list.txt" <<'EOF'
 import sys, urllib.parse, xml.etree.ElementTree as ET
 ns = {"s": "http://s3.amazonaws.com/doc/2006-03-01/"}
 root = ET.parse(sys.argv[1]).getroot()
@@ -211,7 +212,7 @@ t = root.find("s:NextContinuationToken", ns)
 if root.findtext("s:IsTruncated", "false", ns) == "true" and t is not None:
     sys.stderr.write(urllib.parse.quote(t.text, safe="") + "\n")
 EOF
-		2>&1 >/dev/null)
+		)
 		[ -n "$token" ] || break
 	done
 	LC_ALL=C sort "$TMPD/list.txt"
@@ -272,7 +273,7 @@ stored_keys() {
 	if [ "$MODE" = s3 ]; then
 		obj_list "$1" | awk '{ print $1 }'
 	else
-		(cd "$(dir_root "$1")" && find "$1" -mindepth 1 2>/dev/null \( -type d -printf '%p/\n' \) -o -printf '%p\n' |
+		(cd "$(dir_root "$1")" && find "$1" -mindepth 1 \( -type d -printf '%p/\n' \) -o -printf '%p\n' 2>/dev/null |
 		    LC_ALL=C sort)
 	fi
 }
