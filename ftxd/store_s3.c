@@ -1156,6 +1156,21 @@ s_meta_put(
 
 #define STATE_MAGIC "ftx-s3-partial 1"
 
+struct spart;
+
+/* A part in flight. */
+struct slot {
+	struct spart *p;
+	pthread_t th;
+	int busy, joinable, rc;
+	unsigned char *b;
+	size_t len;
+	int partno;
+	uint64_t end; /* the upload's kept bytes once it has landed */
+	unsigned char state[HASH_STATE_LEN]; /* the hash after it */
+	struct store_err err;
+};
+
 struct spart {
 	struct store_part base; /* must be first */
 	struct sstore *ss;
@@ -1173,16 +1188,12 @@ struct spart {
 	size_t blen;
 	uint64_t boff; /* state_off, plus the part in flight */
 	int committed;
-	/* The part in flight: uploaded on its own thread while the next
-	 * one fills, so the store and the client's connection both move
-	 * (a second buffer of FTX_S3_PART bytes). */
-	int busy;
-	pthread_t th;
-	unsigned char *fb;
-	size_t fblen;
-	unsigned char fstate[HASH_STATE_LEN]; /* the hash after it */
-	int frc;
-	struct store_err ferr;
+	/* Parts in flight, each uploaded on its own thread while the next
+	 * fills (FTX_S3_INFLIGHT more buffers of FTX_S3_PART bytes). */
+	struct slot slots[FTX_S3_INFLIGHT];
+	int next; /* the slot to fill next: the oldest in flight */
+	int handed; /* parts given to slots: nparts and those in flight */
+	int failed; /* a part failed: this upload cannot complete */
 };
 
 /* What is kept of partial `key`, from a listing of its objects. */
@@ -1397,7 +1408,7 @@ state_load(struct spart *p, uint64_t off, struct store_err *e)
 	}
 	if ((uint64_t)i * FTX_S3_PART != off || (i > 0) != (p->uid[0] != '\0'))
 		goto bad;
-	p->nparts = i;
+	p->nparts = p->handed = i;
 	p->state_off = off;
 	p->has_state = 1;
 	rc = 0;
@@ -1510,10 +1521,13 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 static void
 spart_free(struct spart *p)
 {
+	int i;
+
 	hash_free(p->hc);
 	free(p->etags);
+	for (i = 0; i < FTX_S3_INFLIGHT; i++)
+		free(p->slots[i].b);
 	free(p->b);
-	free(p->fb);
 	free(p);
 }
 
@@ -1574,91 +1588,123 @@ s_part_hash_state(struct store_part *wp, unsigned char *state)
 	return hash_state_save(((struct spart *)wp)->hc, state);
 }
 
-/* The part in flight: upload it, then the record that says so. */
+/* One part on its own thread: the upload alone (records are written in
+ * order, by the writer, as parts land). */
 static void *
 part_run(void *arg)
 {
-	struct spart *p = arg;
-	struct sworld *w = p->ss->w;
-	uint64_t old = p->state_off;
+	struct slot *sl = arg;
+	struct spart *p = sl->p;
 	struct s3_res r;
 
-	p->frc = -1;
-	if (s3_mp_put(w->s3, p->target, p->uid, p->nparts + 1, p->fb, p->fblen,
-		NULL, p->etags[p->nparts], sizeof(p->etags[0]), &r) == -1) {
-		res_err(&p->ferr, &r, "s3 write");
-		return NULL;
-	}
-	p->nparts++;
-	p->state_off += p->fblen;
-	p->frc = state_put(p, p->fstate, old, p->has_state, &p->ferr);
-	/* A tail a resume read back is in this part now: gone, or it
-	 * would be counted again after the record. */
-	if (p->frc == 0 && p->has_tail) {
-		char k[KEY_MAX];
-
-		(void)part_key(k, w, p->key, "tail");
-		if (s3_delete(w->s3, k, &r) == 0)
-			p->has_tail = 0;
+	sl->rc = 0;
+	if (s3_mp_put(p->ss->w->s3, p->target, p->uid, sl->partno, sl->b,
+		sl->len, NULL, p->etags[sl->partno - 1], sizeof(p->etags[0]),
+		&r) == -1) {
+		res_err(&sl->err, &r, "s3 write");
+		sl->rc = -1;
 	}
 	return NULL;
 }
 
-/* Wait for the part in flight; its error, if it failed. */
+/* The oldest part in flight has landed: wait for it, count it and store
+ * the record that says so (in order: parts land in any order). */
 static int
-part_wait(struct spart *p, struct store_err *e)
+part_land(struct spart *p, struct slot *sl, struct store_err *e)
 {
-	if (!p->busy)
-		return 0;
-	pthread_join(p->th, NULL);
-	p->busy = 0;
-	if (p->frc == -1) {
-		*e = p->ferr;
+	struct sworld *w = p->ss->w;
+	uint64_t old = p->state_off;
+	struct s3_res r;
+	char k[KEY_MAX];
+
+	if (sl->joinable)
+		pthread_join(sl->th, NULL);
+	sl->busy = 0;
+	if (sl->rc == -1) {
+		*e = sl->err;
+		p->failed = 1;
 		return -1;
+	}
+	if (p->failed)
+		return store_fail(e, STORE_IO, "s3: an earlier part failed");
+	p->nparts = sl->partno;
+	p->state_off = sl->end;
+	if (state_put(p, sl->state, old, p->has_state, e) == -1) {
+		p->failed = 1;
+		return -1;
+	}
+	/* A tail a resume read back is in a recorded part now: gone, or
+	 * it would be counted again. */
+	if (p->has_tail) {
+		(void)part_key(k, w, p->key, "tail");
+		if (s3_delete(w->s3, k, &r) == 0)
+			p->has_tail = 0;
 	}
 	return 0;
 }
 
-/* The buffer is full: it becomes the part in flight (after the one
- * before it has landed: parts and records stay in order). */
+/* Wait for every part in flight, oldest first. */
+static int
+part_wait(struct spart *p, struct store_err *e)
+{
+	int i, rc = 0;
+
+	for (i = 0; i < FTX_S3_INFLIGHT; i++) {
+		struct slot *sl = &p->slots[(p->next + i) % FTX_S3_INFLIGHT];
+
+		if (sl->busy && part_land(p, sl, e) == -1)
+			rc = -1;
+	}
+	return rc == -1 || p->failed ? -1 : 0;
+}
+
+/*
+ * The buffer is full: it becomes a part in flight, in the next slot
+ * (waiting for that slot's earlier part if it is still going).  Up to
+ * FTX_S3_INFLIGHT parts go at once while the next fills: the store
+ * takes parts in parallel, and the client's connection keeps moving.
+ */
 static int
 part_flush(struct spart *p, struct store_err *e)
 {
+	struct slot *sl = &p->slots[p->next];
 	struct sworld *w = p->ss->w;
 	struct s3_meta m;
 	struct s3_res r;
 	unsigned char *t;
 
-	memset(&m, 0, sizeof(m));
-	m.mtime = p->mtime;
-	if (part_wait(p, e) == -1)
+	if (sl->busy && part_land(p, sl, e) == -1)
 		return -1;
-	if (p->nparts >= FTX_S3_PARTS_MAX)
+	if (p->handed >= FTX_S3_PARTS_MAX)
 		return store_fail(e, STORE_NOSPACE,
 		    "s3: a file over %d parts of %d bytes", FTX_S3_PARTS_MAX,
 		    FTX_S3_PART);
-	if (p->fb == NULL && (p->fb = malloc(FTX_S3_PART)) == NULL)
+	if (sl->b == NULL && (sl->b = malloc(FTX_S3_PART)) == NULL)
 		return store_fail(e, STORE_IO, "out of memory");
-	if (p->uid[0] == '\0' &&
-	    s3_mp_begin(w->s3, p->target, &m, p->uid, sizeof(p->uid), &r) == -1)
-		return res_err(e, &r, "s3 multipart");
-	if (hash_state_save(p->hc, p->fstate) == -1)
-		return store_fail(e, STORE_IO, "hashing failed");
-	t = p->fb;
-	p->fb = p->b;
-	p->b = t;
-	p->fblen = p->blen;
-	p->boff += p->blen;
-	p->blen = 0;
-	if (pthread_create(&p->th, NULL, part_run, p) != 0) {
-		(void)part_run(p);
-		if (p->frc == -1) {
-			*e = p->ferr;
-			return -1;
-		}
-		return 0;
+	if (p->uid[0] == '\0') {
+		memset(&m, 0, sizeof(m));
+		m.mtime = p->mtime;
+		if (s3_mp_begin(w->s3, p->target, &m, p->uid, sizeof(p->uid),
+			&r) == -1)
+			return res_err(e, &r, "s3 multipart");
 	}
-	p->busy = 1;
+	if (hash_state_save(p->hc, sl->state) == -1)
+		return store_fail(e, STORE_IO, "hashing failed");
+	t = sl->b;
+	sl->b = p->b;
+	p->b = t;
+	sl->len = p->blen;
+	sl->partno = ++p->handed;
+	p->boff += p->blen;
+	sl->end = p->boff;
+	p->blen = 0;
+	sl->p = p;
+	p->next = (p->next + 1) % FTX_S3_INFLIGHT;
+	sl->busy = 1;
+	sl->joinable = pthread_create(&sl->th, NULL, part_run, sl) == 0;
+	/* No thread: upload it here; it lands in its turn. */
+	if (!sl->joinable)
+		(void)part_run(sl);
 	return 0;
 }
 
@@ -1744,6 +1790,7 @@ assemble(struct spart *p, const char *key, const struct s3_meta *m,
 			&r) == -1)
 			return res_err(e, &r, "s3 write");
 		p->nparts++;
+		p->handed++;
 		p->blen = 0;
 	}
 	if (s3_mp_end(w->s3, p->target, p->uid, p->etags, p->nparts, etag,

@@ -495,6 +495,10 @@ _Static_assert(FTX_LIST_TEXT_MAX <= FTX_OUTPUT_BUDGET,
  * part but the last to be at least 5 MiB. */
 #define FTX_S3_PART (8 * 1024 * 1024)
 _Static_assert(FTX_S3_PART >= 5 * 1024 * 1024, "S3 parts under 5 MiB");
+/* Parts of one upload sent at once, each from a buffer of its own:
+ * with the one filling, an upload holds (1 + FTX_S3_INFLIGHT) *
+ * FTX_S3_PART bytes. */
+#define FTX_S3_INFLIGHT 2
 /* At most 10,000 parts make an object: 78 GiB of FTX_S3_PART. */
 #define FTX_S3_PARTS_MAX 10000
 /* SECURITY: the most of a store's answer (XML of a listing or an error)

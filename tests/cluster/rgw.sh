@@ -30,6 +30,11 @@
 # stop-rgw / start-rgw: only radosgw (the "store goes down" tests);
 # start-rgw waits until it answers again and updates RGW_PID.
 #
+# RGW_STORE_BYTES: the memstore OSD's size (default 1 GiB; it lives in
+# memory, as it is filled).  A full OSD does not refuse writes, it
+# stalls them; radosgw frees deleted objects' space only when its
+# garbage collector runs (radosgw-admin gc process --include-all).
+#
 # RGW_ARGV0: if set, every daemon runs with argv[0] = "$RGW_ARGV0/NAME"
 # (e.g. a test harness's directory, so that its reaper recognises the
 # processes as its own).
@@ -275,7 +280,7 @@ mon data avail crit = 1
 mon data avail warn = 2
 # The OSD keeps its objects in memory: nothing on disk, 1 GiB at most.
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = ${RGW_STORE_BYTES:-1073741824}
 osd max object name len = 460
 osd max object namespace len = 64
 osd memory target = 939524096
