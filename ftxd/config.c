@@ -39,7 +39,7 @@ static const struct cfg_opt opts[] = {
 	"--s3-region)",
 	NULL},
     {"s3-region", CFG_STR, FIELD(s3_region), 0, 0, 0, 0, NULL, "REGION",
-	"the object store's region, for signing (default us-east-1)", NULL},
+	"the object store's region, for signing", NULL},
     {"s3-credentials", CFG_PATH, FIELD(s3_credentials), 0, 0, 1, 0, NULL,
 	"FILE",
 	"the store's access key and secret, AWS credentials-file lines, mode "

@@ -46,6 +46,8 @@ struct req {
 	 * error body, to xml. */
 	void *out;
 	size_t outcap, outlen;
+	int (*sink)(void *arg, const void *p, size_t n); /* or a sink */
+	void *sink_arg;
 	int overflow;
 	CURL *curl; /* the handle, for the status while the body comes */
 	struct buf xml;
@@ -223,6 +225,8 @@ on_body(char *p, size_t size, size_t n, void *arg)
 
 	/* An error's body is the store's XML, wherever data was to go. */
 	curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (q->sink != NULL && status >= 200 && status <= 299)
+		return q->sink(q->sink_arg, p, len) == 0 ? len : 0;
 	if (q->out != NULL && status >= 200 && status <= 299) {
 		if (len > q->outcap - q->outlen) {
 			/* A store that sends more than the range asked. */
@@ -530,6 +534,30 @@ s3_get(struct s3 *s, const char *key, uint64_t off, size_t len,
 		*got = 0;
 		return 0;
 	}
+	return rc;
+}
+
+int
+s3_get_stream(struct s3 *s, const char *key, uint64_t off, const char *etag,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg,
+    struct s3_res *r)
+{
+	char line[FTX_S3_ETAG_MAX + 32];
+	struct req q;
+	int rc;
+
+	req_init(&q, "GET", key);
+	q.sink = sink;
+	q.sink_arg = arg;
+	(void)str_fmt(
+	    line, sizeof(line), "Range: bytes=%llu-", (unsigned long long)off);
+	q.hdrs = curl_slist_append(q.hdrs, line);
+	if (etag != NULL && etag[0] != '\0') {
+		(void)str_fmt(line, sizeof(line), "If-Match: %s", etag);
+		q.hdrs = curl_slist_append(q.hdrs, line);
+	}
+	rc = perform(s, &q, r);
+	buf_free(&q.xml);
 	return rc;
 }
 
@@ -866,49 +894,6 @@ s3_mp_abort(struct s3 *s, const char *key, const char *uid, struct s3_res *r)
 			rc = 0;
 	} else
 		res_fail(r, 0, "an upload id too long");
-	buf_free(&q.xml);
-	buf_free(&qs);
-	return rc;
-}
-
-int
-s3_mp_stale(struct s3 *s, const char *prefix, time_t before,
-    int (*cb)(void *arg, const char *key, const char *uid), void *arg,
-    struct s3_res *r)
-{
-	char key[4 * FTX_RPATH_MAX + 64], uid[512], date[64];
-	const char *p, *end, *a, *z;
-	struct buf qs;
-	struct req q;
-	struct tm tm;
-	int rc = -1;
-
-	buf_init(&qs, 4 * FTX_RPATH_MAX + 64);
-	req_init(&q, "GET", NULL);
-	if (buf_printf(&qs, "prefix=") == -1 || uri_enc(&qs, prefix, 0) == -1 ||
-	    buf_printf(&qs, "&uploads=") == -1 ||
-	    buf_append(&qs, "", 1) == -1) {
-		res_fail(r, 0, "a prefix too long");
-		goto out;
-	}
-	q.query = buf_head(&qs);
-	if (perform(s, &q, r) == -1)
-		goto out;
-	p = buf_head(&q.xml);
-	end = p + q.xml.len;
-	while ((a = memmem(p, (size_t)(end - p), "<Upload>", 8)) != NULL &&
-	    (z = memmem(a, (size_t)(end - a), "</Upload>", 9)) != NULL) {
-		memset(&tm, 0, sizeof(tm));
-		if (xml_get(a, z, "Key", key, sizeof(key)) != NULL &&
-		    xml_get(a, z, "UploadId", uid, sizeof(uid)) != NULL &&
-		    xml_get(a, z, "Initiated", date, sizeof(date)) != NULL &&
-		    strptime(date, "%Y-%m-%dT%H:%M:%S", &tm) != NULL &&
-		    timegm(&tm) < before && cb(arg, key, uid) == -1)
-			break;
-		p = z + 1;
-	}
-	rc = 0;
-out:
 	buf_free(&q.xml);
 	buf_free(&qs);
 	return rc;

@@ -78,6 +78,12 @@ int s3_head(struct s3 *s, const char *key, struct s3_head *h, struct s3_res *r);
  * `etag`, only of that version (else r->status 412). */
 int s3_get(struct s3 *s, const char *key, uint64_t off, size_t len,
     const char *etag, void *buf, size_t *got, struct s3_res *r);
+/* GET from `off` to the end (of version `etag`, if given) as one
+ * stream: `sink` gets the bytes as they come, in order; its -1 stops
+ * the request (which then fails). */
+int s3_get_stream(struct s3 *s, const char *key, uint64_t off, const char *etag,
+    int (*sink)(void *arg, const void *p, size_t n), void *arg,
+    struct s3_res *r);
 /* PUT `n` bytes whose SHA-256 is `sha`, with `meta` (may be NULL). */
 int s3_put(struct s3 *s, const char *key, const void *buf, size_t n,
     const unsigned char *sha, const struct s3_meta *meta, struct s3_res *r);
@@ -111,11 +117,6 @@ int s3_mp_end(struct s3 *s, const char *key, const char *uid,
     struct s3_res *r);
 int s3_mp_abort(
     struct s3 *s, const char *key, const char *uid, struct s3_res *r);
-/* The multipart uploads under `prefix` begun before `before` (seconds):
- * cb(arg, key, uid).  One page; for sweeping uploads a crash left. */
-int s3_mp_stale(struct s3 *s, const char *prefix, time_t before,
-    int (*cb)(void *arg, const char *key, const char *uid), void *arg,
-    struct s3_res *r);
 
 /*
  * An object's tags ftx-sha256, ftx-md5 and ftx-mtime, bound to the

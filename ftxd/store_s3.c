@@ -48,7 +48,6 @@ struct sworld {
 	int refs;
 	struct claim *claims;
 	uint64_t counter;
-	time_t mp_swept;
 };
 
 struct sstore {
@@ -62,16 +61,17 @@ struct sfile {
 	struct sworld *w;
 	char key[KEY_MAX];
 	struct s3_head h;
-	unsigned char *ra; /* read-ahead */
-	uint64_t ra_off;
-	size_t ra_len;
-	/* The piece after it, fetched on `th` (busy) into pf. */
-	int busy, pf_ok, pf_rc;
+	/* The stream (s_read_at): bytes [roff, roff + rlen) are in the
+	 * ring from rhead; the GET began at `start`.  mu guards the ring
+	 * and the flags; the stream thread fills, readers drain. */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 	pthread_t th;
-	unsigned char *pf;
-	uint64_t pf_off;
-	size_t pf_len;
-	struct s3_res pf_r;
+	int running, stop, done, rc, restarts;
+	unsigned char *ring;
+	size_t rhead, rlen;
+	uint64_t start, roff;
+	struct s3_res res;
 };
 
 struct sentry {
@@ -987,6 +987,8 @@ s_read_open(const struct store *st, const char *name, struct store_file **fp,
 	(void)key_of(f->key, ss, name, "");
 	f->base.st = st;
 	f->base.size = f->h.size;
+	pthread_mutex_init(&f->mu, NULL);
+	pthread_cond_init(&f->cv, NULL);
 	f->w = ss->w;
 	memset(sb, 0, sizeof(*sb));
 	sb->size = f->h.size;
@@ -997,97 +999,132 @@ s_read_open(const struct store *st, const char *name, struct store_file **fp,
 	return 0;
 }
 
-/* The read-ahead's next piece, fetched on its own thread. */
-static void *
-prefetch_run(void *arg)
+/*
+ * Reads are one streaming GET from the offset asked to the end, on a
+ * thread of its own, into a ring of FTX_S3_PART bytes: one request per
+ * download, as curl would make, the store's bytes arriving while the
+ * last ones are sent.  A full ring holds the stream back (the client
+ * sets the pace); a read elsewhere than where the stream is starts a
+ * new one there.  The GET names the version opened (If-Match), so a
+ * file replaced meanwhile fails CHANGED instead of mixing two versions.
+ */
+static int
+ring_sink(void *arg, const void *src, size_t n)
 {
 	struct sfile *f = arg;
-	uint64_t left = f->h.size - f->pf_off;
-	size_t want = left < FTX_S3_PART ? (size_t)left : FTX_S3_PART;
+	const unsigned char *b = src;
+	size_t c, tail;
 
-	f->pf_len = 0;
-	f->pf_rc = s3_get(f->w->s3, f->key, f->pf_off, want, f->h.etag, f->pf,
-	    &f->pf_len, &f->pf_r);
+	pthread_mutex_lock(&f->mu);
+	while (n > 0) {
+		while (f->rlen == FTX_S3_PART && !f->stop)
+			pthread_cond_wait(&f->cv, &f->mu);
+		if (f->stop) {
+			pthread_mutex_unlock(&f->mu);
+			return -1;
+		}
+		tail = (f->rhead + f->rlen) % FTX_S3_PART;
+		c = FTX_S3_PART - f->rlen;
+		if (c > FTX_S3_PART - tail)
+			c = FTX_S3_PART - tail;
+		if (c > n)
+			c = n;
+		memcpy(f->ring + tail, b, c);
+		f->rlen += c;
+		b += c;
+		n -= c;
+		pthread_cond_broadcast(&f->cv);
+	}
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+static void *
+stream_run(void *arg)
+{
+	struct sfile *f = arg;
+	struct s3_res r;
+	int rc;
+
+	rc = s3_get_stream(
+	    f->w->s3, f->key, f->start, f->h.etag, ring_sink, f, &r);
+	pthread_mutex_lock(&f->mu);
+	f->done = 1;
+	f->rc = rc;
+	f->res = r;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
 	return NULL;
 }
 
 static void
-prefetch_wait(struct sfile *f)
+stream_stop(struct sfile *f)
 {
-	if (f->busy) {
-		pthread_join(f->th, NULL);
-		f->busy = 0;
-	}
+	if (!f->running)
+		return;
+	pthread_mutex_lock(&f->mu);
+	f->stop = 1;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	pthread_join(f->th, NULL);
+	f->running = 0;
 }
 
-/* Start fetching the piece after the read-ahead, unless it is the end
- * or fetched already. */
-static void
-prefetch_start(struct sfile *f)
+static int
+stream_start(struct sfile *f, uint64_t off, struct store_err *e)
 {
-	uint64_t next = f->ra_off + f->ra_len;
-
-	if (f->busy || next >= f->h.size || (f->pf_ok && f->pf_off == next))
-		return;
-	if (f->pf == NULL && (f->pf = malloc(FTX_S3_PART)) == NULL)
-		return;
-	f->pf_off = next;
-	f->pf_ok = 0;
-	if (pthread_create(&f->th, NULL, prefetch_run, f) == 0)
-		f->busy = f->pf_ok = 1;
+	stream_stop(f);
+	if (f->ring == NULL && (f->ring = malloc(FTX_S3_PART)) == NULL)
+		return store_fail(e, STORE_IO, "out of memory");
+	f->start = f->roff = off;
+	f->rhead = f->rlen = 0;
+	f->done = f->stop = f->rc = 0;
+	if (pthread_create(&f->th, NULL, stream_run, f) != 0)
+		return store_fail(e, STORE_IO, "cannot start a thread");
+	f->running = 1;
+	return 0;
 }
 
-/*
- * Reads come from a read-ahead of FTX_S3_PART bytes: one ranged GET per
- * piece instead of one per call, the next piece fetched while this one
- * is sent.  Every GET names the version opened (If-Match), so a file
- * replaced meanwhile fails CHANGED instead of mixing two versions.
- */
 static ssize_t
 s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
     struct store_err *e)
 {
 	struct sfile *f = (struct sfile *)fp;
-	struct s3_res r;
-	size_t want, take;
-	unsigned char *t;
+	int broke;
+	size_t c;
 
 	if (off >= f->h.size || n == 0)
 		return 0;
-	if (f->ra == NULL && (f->ra = malloc(FTX_S3_PART)) == NULL)
-		return store_fail(e, STORE_IO, "out of memory");
-	if (off < f->ra_off || off >= f->ra_off + f->ra_len) {
-		prefetch_wait(f);
-		if (f->pf_ok && f->pf_rc == 0 && off >= f->pf_off &&
-		    off < f->pf_off + f->pf_len) {
-			t = f->ra;
-			f->ra = f->pf;
-			f->pf = t;
-			f->ra_off = f->pf_off;
-			f->ra_len = f->pf_len;
-			f->pf_ok = 0;
-		} else {
-			if (f->pf_ok && f->pf_rc == -1 && off == f->pf_off)
-				return res_err(e, &f->pf_r, "s3 read");
-			f->pf_ok = 0;
-			want = f->h.size - off < FTX_S3_PART
-			    ? (size_t)(f->h.size - off)
-			    : FTX_S3_PART;
-			f->ra_len = 0;
-			if (s3_get(f->w->s3, f->key, off, want, f->h.etag,
-				f->ra, &f->ra_len, &r) == -1)
-				return res_err(e, &r, "s3 read");
-			f->ra_off = off;
-			if (f->ra_len == 0)
-				return 0;
-		}
+	/* A stream that broke where it was is started again there, a
+	 * few times: a store may close a long-lived connection. */
+	pthread_mutex_lock(&f->mu);
+	broke = f->running && off == f->roff && f->done && f->rc == -1 &&
+	    f->rlen == 0 && f->res.status != 412 && f->restarts < 3;
+	pthread_mutex_unlock(&f->mu);
+	if (!f->running || off != f->roff || broke) {
+		f->restarts += broke;
+		if (stream_start(f, off, e) == -1)
+			return -1;
 	}
-	prefetch_start(f);
-	take = (size_t)(f->ra_off + f->ra_len - off);
-	if (take > n)
-		take = n;
-	memcpy(buf, f->ra + (off - f->ra_off), take);
-	return (ssize_t)take;
+	pthread_mutex_lock(&f->mu);
+	while (f->rlen == 0 && !f->done)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->rlen == 0) {
+		pthread_mutex_unlock(&f->mu);
+		if (f->rc == -1)
+			return res_err(e, &f->res, "s3 read");
+		return 0;
+	}
+	c = f->rlen < n ? f->rlen : n;
+	if (c > FTX_S3_PART - f->rhead)
+		c = FTX_S3_PART - f->rhead;
+	memcpy(buf, f->ring + f->rhead, c);
+	f->rhead = (f->rhead + c) % FTX_S3_PART;
+	f->rlen -= c;
+	f->roff += c;
+	pthread_cond_broadcast(&f->cv);
+	pthread_mutex_unlock(&f->mu);
+	return (ssize_t)c;
 }
 
 static void
@@ -1095,9 +1132,10 @@ s_read_close(struct store_file *fp)
 {
 	struct sfile *f = (struct sfile *)fp;
 
-	prefetch_wait(f);
-	free(f->ra);
-	free(f->pf);
+	stream_stop(f);
+	pthread_cond_destroy(&f->cv);
+	pthread_mutex_destroy(&f->mu);
+	free(f->ring);
 	free(f);
 }
 
@@ -1684,8 +1722,8 @@ part_flush(struct spart *p, struct store_err *e)
 	if (p->uid[0] == '\0') {
 		memset(&m, 0, sizeof(m));
 		m.mtime = p->mtime;
-		if (s3_mp_begin(w->s3, p->target, &m, p->uid, sizeof(p->uid),
-			&r) == -1)
+		if (s3_mp_begin(
+			w->s3, p->target, &m, p->uid, sizeof(p->uid), &r) == -1)
 			return res_err(e, &r, "s3 multipart");
 	}
 	if (hash_state_save(p->hc, sl->state) == -1)
@@ -1936,35 +1974,6 @@ scan_cb(void *arg, const struct s3_item *it)
 }
 
 static int
-abort_stale(void *arg, const char *key, const char *uid)
-{
-	struct sworld *w = arg;
-	struct s3_res r;
-
-	(void)s3_mp_abort(w->s3, key, uid, &r);
-	return 0;
-}
-
-/* Multipart uploads a crash left half made: aborted once they are
- * FTX_S3_MP_STALE_S old, checked at most every FTX_PARTIAL_SWEEP_S. */
-static void
-sweep_multipart(struct sworld *w)
-{
-	time_t now = time(NULL);
-	struct s3_res r;
-	int due;
-
-	pthread_mutex_lock(&w->mu);
-	due = now - w->mp_swept >= FTX_PARTIAL_SWEEP_S;
-	if (due)
-		w->mp_swept = now;
-	pthread_mutex_unlock(&w->mu);
-	if (due)
-		(void)s3_mp_stale(w->s3, w->prefix, now - FTX_S3_MP_STALE_S,
-		    abort_stale, w, &r);
-}
-
-static int
 s_partial_scan(const struct store *st,
     int (*cb)(void *arg, const char *key, uint64_t size, long long mtime_ns),
     void *arg, struct store_err *e)
@@ -1974,7 +1983,6 @@ s_partial_scan(const struct store *st,
 	struct scan s;
 	struct s3_res r;
 
-	sweep_multipart(w);
 	memset(&s, 0, sizeof(s));
 	(void)str_fmt(prefix, sizeof(prefix), "%s" PART_DIR, w->prefix);
 	s.w = w;

@@ -514,8 +514,6 @@ _Static_assert(FTX_S3_PART >= 5 * 1024 * 1024, "S3 parts under 5 MiB");
  * than 1 KiB/s for FTX_S3_STALL_S. */
 #define FTX_S3_CONNECT_S 10
 #define FTX_S3_STALL_S 30
-/* A multipart upload a crash left unfinished is aborted after this. */
-#define FTX_S3_MP_STALE_S 3600
 
 /* A client that reads never reaches FTX_OUTBUF_MAX: LIST pieces are
  * queued only below FTX_LIST_LOWAT, commands run only below
