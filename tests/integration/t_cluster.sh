@@ -328,6 +328,22 @@ if [ "$MODE" = s3 ]; then
 		fail "missing bucket: exit $rc: $(head -c 400 "$TMPD/once.out")"
 	fi
 	stamp "start-up errors done"
+
+	# The storage contract (tests/unit/test_store.c), the same tests
+	# the POSIX and memory backends pass, on this radosgw.
+	if [ ! -x "$FTX_BUILD/tests/test_store" ]; then
+		fail "$FTX_BUILD/tests/test_store is missing (make unit builds it)"
+	elif FTX_TEST_S3_ENDPOINT=$S3_ENDPOINT FTX_TEST_S3_BUCKET=$BUCKET \
+	    AWS_ACCESS_KEY_ID=$S3_ACCESS AWS_SECRET_ACCESS_KEY=$S3_SECRET \
+	    timeout 120 "$FTX_BUILD/tests/test_store" >"$TMPD/contract.out" 2>&1 &&
+	    [ "$(grep -c '^\[==========\] [0-9]* test(s) run\.' "$TMPD/contract.out")" -eq 4 ] &&
+	    ! grep -q 'store_s3: not run' "$TMPD/contract.out"; then
+		pass "the storage contract holds on S3 ($(grep -c '^\[       OK \]' "$TMPD/contract.out") cases OK over the three backends)"
+	else
+		fail "the storage contract on S3:"
+		grep -E 'FAILED|ERROR|LINE' "$TMPD/contract.out" | head -n 20 >&2
+	fi
+	stamp "storage contract done"
 fi
 
 # ---------------------------------------------------------------- redis
