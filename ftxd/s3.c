@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "path.h"
 #include "s3.h"
 #include "str.h"
 
@@ -48,7 +49,7 @@ struct req {
 	size_t outcap, outlen;
 	int (*sink)(void *arg, const void *p, size_t n); /* or a sink */
 	void *sink_arg;
-	int overflow;
+	int overflow; /* 1: more than the range; 2: over FTX_S3_XML_MAX */
 	CURL *curl; /* the handle, for the status while the body comes */
 	struct buf xml;
 	struct s3_head h;
@@ -238,8 +239,10 @@ on_body(char *p, size_t size, size_t n, void *arg)
 		return len;
 	}
 	/* SECURITY: what a store says is kept up to FTX_S3_XML_MAX. */
-	if (buf_append(&q->xml, p, len) == -1)
+	if (buf_append(&q->xml, p, len) == -1) {
+		q->overflow = 2;
 		return 0;
+	}
 	return len;
 }
 
@@ -391,6 +394,8 @@ perform(struct s3 *s, struct req *q, struct s3_res *r)
 	/* SECURITY: only the endpoint's scheme; no redirects. */
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Keys are sent as they are, never with dot segments squashed. */
+	curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
 	curl_easy_setopt(h, CURLOPT_AWS_SIGV4, s->sigv4);
 	curl_easy_setopt(h, CURLOPT_USERNAME, s->c.access);
 	curl_easy_setopt(h, CURLOPT_PASSWORD, s->c.secret);
@@ -423,8 +428,13 @@ perform(struct s3 *s, struct req *q, struct s3_res *r)
 	q->h.meta.mtime = -1;
 	cc = curl_easy_perform(h);
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	if (q->overflow) {
+	if (q->overflow == 1) {
 		res_fail(r, 0, "the store sent more than was asked for");
+		goto out;
+	}
+	if (q->overflow == 2) {
+		res_fail(r, 0, "the store's answer is over %d bytes",
+		    FTX_S3_XML_MAX);
 		goto out;
 	}
 	if (cc != CURLE_OK) {
@@ -1049,17 +1059,24 @@ s3_url_parse(const char *url, char *bucket, size_t blen, char *prefix,
 	n = strlen(prefix);
 	while (n > 0 && prefix[n - 1] == '/')
 		prefix[--n] = '\0';
+	/* SECURITY: "." and ".." are squashed out of a URL's path by
+	 * libcurl (and proxies): such a prefix would put objects under
+	 * other keys, or in another bucket, than the listings look at. */
+	if (n > 0 && path_check(prefix, NULL, 0) == -1)
+		return str_err(err, errlen,
+		    "bad prefix in %s (no empty, . or .. components)", url);
 	return 0;
 }
 
-/* One "name = value" line of a credentials file. */
-static void
+/* One "name = value" line of a credentials file: 0, or -1 for a
+ * value too long to keep whole. */
+static int
 cred_line(char *line, struct s3_conf *c)
 {
 	char *eq = strchr(line, '='), *k = line, *v, *end;
 
 	if (eq == NULL)
-		return;
+		return 0;
 	*eq = '\0';
 	v = eq + 1;
 	while (*k == ' ' || *k == '\t')
@@ -1074,9 +1091,10 @@ cred_line(char *line, struct s3_conf *c)
 		end[-1] == '\r'))
 		*--end = '\0';
 	if (strcmp(k, "aws_access_key_id") == 0)
-		(void)str_copy(c->access, sizeof(c->access), v);
-	else if (strcmp(k, "aws_secret_access_key") == 0)
-		(void)str_copy(c->secret, sizeof(c->secret), v);
+		return str_copy(c->access, sizeof(c->access), v);
+	if (strcmp(k, "aws_secret_access_key") == 0)
+		return str_copy(c->secret, sizeof(c->secret), v);
+	return 0;
 }
 
 int
@@ -1112,8 +1130,20 @@ s3_credentials(const char *path, struct s3_conf *c, char *err, size_t errlen)
 		    "s3: %s: not a regular file of mode 0600 (chmod 600 it)",
 		    path);
 	}
-	while (fgets(line, sizeof(line), fp) != NULL)
-		cred_line(line, c);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		size_t n = strlen(line);
+		/* SECURITY: a line longer than the buffer, or a value
+		 * longer than its field, is refused, never cut. */
+		if ((n == sizeof(line) - 1 && line[n - 1] != '\n') ||
+		    cred_line(line, c) == -1) {
+			explicit_bzero(line, sizeof(line));
+			explicit_bzero(c->access, sizeof(c->access));
+			explicit_bzero(c->secret, sizeof(c->secret));
+			fclose(fp);
+			return str_err(err, errlen,
+			    "s3: %s: a line or a key too long", path);
+		}
+	}
 	explicit_bzero(line, sizeof(line));
 	fclose(fp);
 	if (c->access[0] == '\0' || c->secret[0] == '\0')

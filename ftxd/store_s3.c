@@ -1253,7 +1253,8 @@ kept_cb(void *arg, const struct s3_item *it)
 	if (strcmp(name, "tail") == 0) {
 		k->has_tail = 1;
 		k->tail = it->size;
-	} else if (strncmp(name, "state-", 6) == 0 && strlen(name) == 22) {
+	} else if (strncmp(name, "state-", 6) == 0 && strlen(name) == 22 &&
+	    strspn(name + 6, "0123456789abcdef") == 16) {
 		errno = 0;
 		off = strtoull(name + 6, &end, 16);
 		if (errno != 0 || *end != '\0')
@@ -1527,6 +1528,11 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 		return store_fail(e, STORE_RANGE,
 		    "a resume from %" PRIu64 " would cut a stored part",
 		    offset);
+	/* SECURITY: the tail is read into a buffer of FTX_S3_PART bytes;
+	 * one larger is none this backend wrote. */
+	if (offset - kp.state_off > FTX_S3_PART)
+		return store_fail(
+		    e, STORE_RANGE, "the partial's tail is larger than a part");
 	if (kp.has_state && state_load(p, kp.state_off, e) == -1)
 		return -1;
 	if (offset == kp.state_off && kp.has_tail) {
