@@ -18,6 +18,7 @@
 #   make bench-tree    trees of small files: ftx vs rsync, lftp, scp
 #   make bench-chatbus chat latency over Redis vs one node (redis-server)
 #                      (BENCH_TREE_FILES=1000 for a quick run)
+#   make bench-cluster S3 backend vs local disk vs curl, the HAProxy hop, chat across nodes
 #   make install  PREFIX=/usr/local DESTDIR=
 
 CC ?= cc
@@ -186,6 +187,13 @@ bench-scale: all $(TOOL_BIN)
 # node without it (docs/SCALING.md, "Chat across nodes").
 bench-chatbus: all
 	@FTX_BUILD=$(BUILD) bash bench/chatbus.sh
+
+# Issue 15 in one run: ftxd --store s3:// against the local disk and curl
+# to the same radosgw, through haproxy against direct, chat across nodes
+# (bench/cluster.sh; radosgw, haproxy, redis-server: make deps-cluster).
+.PHONY: bench-cluster
+bench-cluster: all
+	@FTX_BUILD=$(BUILD) bash bench/cluster.sh
 
 # Includes the tree rows (bench/tree.sh) unless BENCH_ONLY leaves them out.
 bench: all $(TOOL_BIN)

@@ -4,10 +4,13 @@
 #	sh deploy/deps.sh [cluster]
 #
 # Checks for a C compiler, make, python3 (tests), pkg-config, OpenSSL 3
-# (libssl-dev), hiredis (libhiredis-dev: ftxd's chat bus) and cmocka
-# (libcmocka-dev); with "cluster" (make deps-cluster) also for what the
-# cluster suites run (haproxy for t_balancer, redis-server and redis-cli
-# for t_chatbus), which otherwise skip.  Missing packages are installed
+# (libssl-dev), hiredis (libhiredis-dev: ftxd's chat bus), libcurl
+# (libcurl4-openssl-dev: ftxd's S3 store) and cmocka (libcmocka-dev);
+# with "cluster" (make deps-cluster) also for what the cluster suites run
+# (haproxy for t_balancer, redis-server and redis-cli for t_chatbus, all
+# of those and a throwaway Ceph -- radosgw, ceph-mon, ceph-osd,
+# ceph-common -- and curl for t_cluster), which otherwise skip.  Missing
+# packages are installed
 # with apt-get when we are root or have sudo; otherwise the exact command
 # is printed.
 set -u
@@ -18,11 +21,12 @@ command -v make >/dev/null 2>&1 || missing="$missing make"
 # The test suites build large trees and parse JSON with it.
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 if ! command -v pkg-config >/dev/null 2>&1; then
-	missing="$missing pkg-config libssl-dev libcmocka-dev libhiredis-dev"
+	missing="$missing pkg-config libssl-dev libcmocka-dev libhiredis-dev libcurl4-openssl-dev"
 else
 	pkg-config --atleast-version=3.0 libcrypto 2>/dev/null || missing="$missing libssl-dev"
 	pkg-config --exists cmocka 2>/dev/null || missing="$missing libcmocka-dev"
 	pkg-config --exists hiredis 2>/dev/null || missing="$missing libhiredis-dev"
+	pkg-config --exists libcurl 2>/dev/null || missing="$missing libcurl4-openssl-dev"
 fi
 if [ "${1:-}" = cluster ]; then
 	command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
@@ -32,6 +36,13 @@ if [ "${1:-}" = cluster ]; then
 	# Debian puts it in /usr/sbin, which a user's PATH may lack.
 	command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] ||
 		missing="$missing haproxy"
+	# t_cluster's object store: a single-node Ceph with radosgw
+	# (tests/cluster/rgw.sh), and curl to look into the bucket.
+	for b in radosgw:radosgw ceph-mon:ceph-mon ceph-osd:ceph-osd \
+		ceph:ceph-common curl:curl; do
+		command -v "${b%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${b%%:*}" ] ||
+			missing="$missing ${b#*:}"
+	done
 fi
 [ -z "$missing" ] && exit 0
 

@@ -47,6 +47,7 @@ struct req {
 	void *out;
 	size_t outcap, outlen;
 	int overflow;
+	CURL *curl; /* the handle, for the status while the body comes */
 	struct buf xml;
 	struct s3_head h;
 };
@@ -218,8 +219,11 @@ on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct req *q = arg;
 	size_t len = size * n;
+	long status = 0;
 
-	if (q->out != NULL) {
+	/* An error's body is the store's XML, wherever data was to go. */
+	curl_easy_getinfo(q->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (q->out != NULL && status >= 200 && status <= 299) {
 		if (len > q->outcap - q->outlen) {
 			/* A store that sends more than the range asked. */
 			q->overflow = 1;
@@ -274,11 +278,14 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	char v[256];
 	struct tm tm;
+	uint64_t u;
 
 	if (hdr_value(p, len, "ETag", v, sizeof(v)) != NULL)
 		(void)str_copy(q->h.etag, sizeof(q->h.etag), v);
 	else if (hdr_value(p, len, "Content-Length", v, sizeof(v)) != NULL)
 		(void)str_to_u64(v, UINT64_MAX, &q->h.size);
+	else if (hdr_value(p, len, "x-amz-tagging-count", v, sizeof(v)) != NULL)
+		q->h.tags = str_to_u64(v, 1000, &u) == 0 ? (int)u : 0;
 	else if (hdr_value(p, len, "x-amz-meta-ftx-sha256", v, sizeof(v)) !=
 	    NULL)
 		q->h.meta.has_sha = strlen(v) == 2 * HASH_SHA256_LEN &&
@@ -372,6 +379,7 @@ perform(struct s3 *s, struct req *q, struct s3_res *r)
 		goto out;
 	}
 	errbuf[0] = '\0';
+	q->curl = h;
 	curl_easy_setopt(h, CURLOPT_URL, buf_head(&url));
 	curl_easy_setopt(h, CURLOPT_SHARE, s->share);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -615,6 +623,7 @@ list_parse(struct req *q, int (*cb)(void *, const struct s3_item *), void *arg,
 	const char *p = buf_head(&q->xml), *end = p + q->xml.len, *a, *z;
 	char key[4 * FTX_RPATH_MAX + 64], num[32], trunc[16], date[64];
 	struct s3_item it;
+	const char *frac;
 	struct tm tm;
 	int pfx;
 
@@ -648,8 +657,19 @@ list_parse(struct req *q, int (*cb)(void *, const struct s3_item *), void *arg,
 			memset(&tm, 0, sizeof(tm));
 			if (xml_get(a, z, "LastModified", date, sizeof(date)) !=
 				NULL &&
-			    strptime(date, "%Y-%m-%dT%H:%M:%S", &tm) != NULL)
+			    (frac = strptime(date, "%Y-%m-%dT%H:%M:%S", &tm)) !=
+				NULL) {
 				it.mtime = timegm(&tm);
+				it.mtime_ms = (long long)it.mtime * 1000;
+				/* ".431Z": radosgw tells milliseconds. */
+				if (frac[0] == '.' && frac[1] >= '0' &&
+				    frac[1] <= '9' && frac[2] >= '0' &&
+				    frac[2] <= '9' && frac[3] >= '0' &&
+				    frac[3] <= '9')
+					it.mtime_ms += (frac[1] - '0') * 100 +
+					    (frac[2] - '0') * 10 +
+					    (frac[3] - '0');
+			}
 		}
 		if (cb(arg, &it) == -1)
 			return res_fail(r, 0, "stopped");
@@ -787,7 +807,8 @@ out:
 
 int
 s3_mp_end(struct s3 *s, const char *key, const char *uid,
-    char (*etags)[FTX_S3_ETAG_MAX], int n, struct s3_res *r)
+    char (*etags)[FTX_S3_ETAG_MAX], int n, char *etag, size_t etaglen,
+    struct s3_res *r)
 {
 	struct buf qs, body;
 	struct req q;
@@ -814,6 +835,11 @@ s3_mp_end(struct s3 *s, const char *key, const char *uid,
 	/* Completion can fail after a 200, in the body. */
 	if (rc == 0 && copy_failed(&q, r) == -1)
 		rc = -1;
+	etag[0] = '\0';
+	if (rc == 0 &&
+	    xml_get(buf_head(&q.xml), buf_head(&q.xml) + q.xml.len, "ETag",
+		etag, etaglen) == NULL)
+		rc = res_fail(r, 0, "no ETag for the completed object");
 	goto out;
 nomem:
 	res_fail(r, 0, "out of memory");
@@ -888,11 +914,23 @@ out:
 	return rc;
 }
 
-int
-s3_tags_put(
-    struct s3 *s, const char *key, const struct s3_meta *m, struct s3_res *r)
+/* An ETag as a tag value: S3 allows no quotes there. */
+static void
+etag_bare(char *out, size_t n, const char *etag)
 {
-	char hex[HASH_SHA256_LEN * 2 + 1];
+	size_t o = 0;
+
+	for (; *etag != '\0' && o + 1 < n; etag++)
+		if (*etag != '"')
+			out[o++] = *etag;
+	out[o] = '\0';
+}
+
+int
+s3_tags_put(struct s3 *s, const char *key, const char *etag,
+    const struct s3_meta *m, struct s3_res *r)
+{
+	char hex[HASH_SHA256_LEN * 2 + 1], bare[FTX_S3_ETAG_MAX];
 	struct buf body;
 	struct req q;
 	int rc = -1;
@@ -900,12 +938,23 @@ s3_tags_put(
 	buf_init(&body, 1024);
 	req_init(&q, "PUT", key);
 	q.query = "tagging=";
-	if (buf_printf(&body, "<Tagging><TagSet>") == -1)
+	etag_bare(bare, sizeof(bare), etag);
+	if (buf_printf(&body,
+		"<Tagging><TagSet><Tag><Key>ftx-etag</Key><Value>%s</Value>"
+		"</Tag>",
+		bare) == -1)
 		goto nomem;
 	if (m->has_sha) {
 		str_hex(hex, m->sha, HASH_SHA256_LEN);
 		if (buf_printf(&body,
 			"<Tag><Key>ftx-sha256</Key><Value>%s</Value></Tag>",
+			hex) == -1)
+			goto nomem;
+	}
+	if (m->has_md5) {
+		str_hex(hex, m->md5, HASH_MD5_LEN);
+		if (buf_printf(&body,
+			"<Tag><Key>ftx-md5</Key><Value>%s</Value></Tag>",
 			hex) == -1)
 			goto nomem;
 	}
@@ -929,12 +978,15 @@ out:
 }
 
 int
-s3_tags_get(struct s3 *s, const char *key, struct s3_meta *m, struct s3_res *r)
+s3_tags_get(struct s3 *s, const char *key, const char *etag, struct s3_meta *m,
+    struct s3_res *r)
 {
 	const char *p, *end, *a, *z;
-	char k[64], v[128];
+	char k[64], v[128], bare[FTX_S3_ETAG_MAX];
+	struct s3_meta t;
+	int bound = 0;
 	struct req q;
-	uint64_t t;
+	uint64_t u;
 
 	req_init(&q, "GET", key);
 	q.query = "tagging=";
@@ -942,23 +994,44 @@ s3_tags_get(struct s3 *s, const char *key, struct s3_meta *m, struct s3_res *r)
 		buf_free(&q.xml);
 		return -1;
 	}
+	memset(&t, 0, sizeof(t));
+	t.mtime = -1;
+	etag_bare(bare, sizeof(bare), etag);
 	p = buf_head(&q.xml);
 	end = p + q.xml.len;
 	while ((a = memmem(p, (size_t)(end - p), "<Tag>", 5)) != NULL &&
 	    (z = memmem(a, (size_t)(end - a), "</Tag>", 6)) != NULL) {
 		if (xml_get(a, z, "Key", k, sizeof(k)) != NULL &&
 		    xml_get(a, z, "Value", v, sizeof(v)) != NULL) {
-			if (strcmp(k, "ftx-sha256") == 0 &&
-			    strlen(v) == 2 * HASH_SHA256_LEN &&
-			    str_unhex(m->sha, HASH_SHA256_LEN, v) == 0)
-				m->has_sha = 1;
+			if (strcmp(k, "ftx-etag") == 0)
+				bound = strcmp(v, bare) == 0;
+			else if (strcmp(k, "ftx-sha256") == 0)
+				t.has_sha = strlen(v) == 2 * HASH_SHA256_LEN &&
+				    str_unhex(t.sha, HASH_SHA256_LEN, v) == 0;
+			else if (strcmp(k, "ftx-md5") == 0)
+				t.has_md5 = strlen(v) == 2 * HASH_MD5_LEN &&
+				    str_unhex(t.md5, HASH_MD5_LEN, v) == 0;
 			else if (strcmp(k, "ftx-mtime") == 0 &&
-			    str_to_u64(v, (uint64_t)INT64_MAX, &t) == 0)
-				m->mtime = (long long)t;
+			    str_to_u64(v, (uint64_t)INT64_MAX, &u) == 0)
+				t.mtime = (long long)u;
 		}
 		p = z + 6;
 	}
 	buf_free(&q.xml);
+	/* SECURITY: hashes tagged for another version of the object (it
+	 * was replaced between a hash and its tagging) are not this one's. */
+	if (!bound)
+		return 0;
+	if (t.has_sha) {
+		m->has_sha = 1;
+		memcpy(m->sha, t.sha, sizeof(t.sha));
+	}
+	if (t.has_md5) {
+		m->has_md5 = 1;
+		memcpy(m->md5, t.md5, sizeof(t.md5));
+	}
+	if (t.mtime >= 0)
+		m->mtime = t.mtime;
 	return 0;
 }
 

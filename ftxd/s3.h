@@ -43,12 +43,15 @@ struct s3_meta {
 	int has_sha;
 	unsigned char sha[HASH_SHA256_LEN];
 	long long mtime; /* seconds; -1: none */
+	int has_md5; /* tags only */
+	unsigned char md5[HASH_MD5_LEN];
 };
 
 struct s3_head {
 	uint64_t size;
 	time_t mtime; /* the store's Last-Modified */
 	char etag[FTX_S3_ETAG_MAX];
+	int tags; /* x-amz-tagging-count */
 	struct s3_meta meta;
 };
 
@@ -58,6 +61,7 @@ struct s3_item {
 	int is_prefix;
 	uint64_t size;
 	time_t mtime;
+	long long mtime_ms; /* the same, to the millisecond if told */
 };
 
 struct s3;
@@ -103,7 +107,8 @@ int s3_mp_put(struct s3 *s, const char *key, const char *uid, int partno,
     const void *buf, size_t n, const unsigned char *sha, char *etag,
     size_t etaglen, struct s3_res *r);
 int s3_mp_end(struct s3 *s, const char *key, const char *uid,
-    char (*etags)[FTX_S3_ETAG_MAX], int n, struct s3_res *r);
+    char (*etags)[FTX_S3_ETAG_MAX], int n, char *etag, size_t etaglen,
+    struct s3_res *r);
 int s3_mp_abort(
     struct s3 *s, const char *key, const char *uid, struct s3_res *r);
 /* The multipart uploads under `prefix` begun before `before` (seconds):
@@ -112,13 +117,18 @@ int s3_mp_stale(struct s3 *s, const char *prefix, time_t before,
     int (*cb)(void *arg, const char *key, const char *uid), void *arg,
     struct s3_res *r);
 
-/* An object's tags ftx-sha256 and ftx-mtime: set (replacing any), and
- * read into `m` (fields not tagged are left alone).  Tags can be set
- * on an object without copying it, unlike its metadata. */
-int s3_tags_put(
-    struct s3 *s, const char *key, const struct s3_meta *m, struct s3_res *r);
-int s3_tags_get(
-    struct s3 *s, const char *key, struct s3_meta *m, struct s3_res *r);
+/*
+ * An object's tags ftx-sha256, ftx-md5 and ftx-mtime, bound to the
+ * version `etag` they describe (tag ftx-etag): set, replacing any; and
+ * read into `m` only if they describe `etag` (the object as opened).
+ * Tags can be set on an object without copying it, unlike its metadata,
+ * but not conditionally: the binding keeps the hashes of one version
+ * from being taken for another's.
+ */
+int s3_tags_put(struct s3 *s, const char *key, const char *etag,
+    const struct s3_meta *m, struct s3_res *r);
+int s3_tags_get(struct s3 *s, const char *key, const char *etag,
+    struct s3_meta *m, struct s3_res *r);
 
 /* Parse "s3://BUCKET[/PREFIX]" into bucket and prefix (without a
  * leading or trailing '/'); 0, or -1 with err. */

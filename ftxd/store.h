@@ -25,6 +25,17 @@
  *
  * All functions may block on the disk: call them from worker threads,
  * except store_partial_key and store_code_proto.
+ *
+ * Object storage (store_s3.h) keeps this contract with five
+ * differences, each a fact of S3 and each tested (test_store.c runs one
+ * contract on every backend): a partial takes its bytes in order
+ * (STORE_IO otherwise) and stores them with each part or at its close,
+ * so store_partial_size does not count a claimed partial's buffered
+ * bytes; a reader of a file replaced after the open gets
+ * STORE_CHANGED, not the old bytes (no versioning is assumed); the
+ * flat store_list carries no SHA-256 (walks and lookups do); and
+ * store_root_stat never gives one version twice (another node may
+ * change the namespace unseen).
  */
 #ifndef FTXD_STORE_H
 #define FTXD_STORE_H

@@ -132,8 +132,8 @@ part_key(char *out, const struct sworld *w, const char *pkey, const char *name)
 	    out, KEY_MAX, "%s" PART_DIR "%s/%s", w->prefix, pkey, name);
 }
 
-/* HEAD, and for an object made by a multipart upload (its ETag ends in
- * "-N") whose metadata lacks the SHA-256, its tags (assemble()). */
+/* HEAD, and the tags of an object that has some: a multipart upload's
+ * SHA-256 (assemble()), an MD5 computed later (s_meta_put). */
 static int
 head_meta(
     struct sworld *w, const char *key, struct s3_head *h, struct s3_res *r)
@@ -142,8 +142,8 @@ head_meta(
 
 	if (s3_head(w->s3, key, h, r) == -1)
 		return -1;
-	if (!h->meta.has_sha && strchr(h->etag, '-') != NULL)
-		(void)s3_tags_get(w->s3, key, &h->meta, &tr);
+	if (h->tags > 0)
+		(void)s3_tags_get(w->s3, key, h->etag, &h->meta, &tr);
 	return 0;
 }
 
@@ -165,6 +165,29 @@ first_cb(void *arg, const struct s3_item *it)
 
 	(void)it;
 	f->found = 1;
+	return 0;
+}
+
+/* Nothing is at `path`: 0, or NOTDIR when a component above it is a
+ * file (as a POSIX lookup would say). */
+static int
+file_above(struct sstore *ss, const char *path, struct store_err *e)
+{
+	char key[KEY_MAX];
+	const char *p;
+	struct s3_head h;
+	struct s3_res r;
+
+	for (p = strchr(path, '/'); p != NULL; p = strchr(p + 1, '/')) {
+		if (str_fmt(key, sizeof(key), "%s%.*s", ss->area,
+			(int)(p - path), path) == -1)
+			return store_fail(e, STORE_BADPATH, "path too long");
+		if (s3_head(ss->w->s3, key, &h, &r) == 0)
+			return store_fail(e, STORE_NOTDIR, "%.*s is a file",
+			    (int)(p - path), path);
+		if (r.status != 404)
+			return res_err(e, &r, "s3");
+	}
 	return 0;
 }
 
@@ -190,7 +213,9 @@ probe(
 	if (s3_list(ss->w->s3, key, 0, "", 1, first_cb, &f, next, sizeof(next),
 		&r) == -1)
 		return res_err(e, &r, "s3");
-	return f.found ? 2 : 0;
+	if (f.found)
+		return 2;
+	return file_above(ss, path, e);
 }
 
 static long long
@@ -269,6 +294,10 @@ s_open_sub(const struct store *parent, const char *user, struct store **stp,
 	char area[KEY_MAX];
 	char why[FTX_ERRLEN];
 
+	*stp = NULL;
+	/* SECURITY: areas are not nested: a user's area has none. */
+	if (strcmp(p->area, p->w->prefix) != 0)
+		return store_fail(e, STORE_BADPATH, "areas are not nested");
 	/* SECURITY: a user's name is one valid name component, so the
 	 * area is a prefix of its own, below .users. */
 	if (proto_name_check(user, why, sizeof(why)) == -1)
@@ -551,7 +580,8 @@ s_mkdir(const struct store *st, const char *path, int mkparents,
 	if ((k = probe(ss, path, NULL, e)) == -1)
 		return -1;
 	if (k == 1)
-		return store_fail(e, STORE_NOTDIR, "a file has that name");
+		return store_fail(e, mkparents ? STORE_NOTDIR : STORE_EXISTS,
+		    "a file has that name");
 	if (k == 2)
 		return mkparents ? 0 : store_fail(e, STORE_EXISTS, "it exists");
 	return put_marker(ss, path, e);
@@ -1077,25 +1107,37 @@ s_meta_get(const struct store_file *fp, unsigned char *sha, unsigned char *md5,
 {
 	const struct sfile *f = (const struct sfile *)fp;
 
-	(void)md5;
 	if (!f->h.meta.has_sha)
 		return -1;
 	memcpy(sha, f->h.meta.sha, HASH_SHA256_LEN);
 	if (has_md5 != NULL)
-		*has_md5 = 0;
+		*has_md5 = f->h.meta.has_md5;
+	if (md5 != NULL && f->h.meta.has_md5)
+		memcpy(md5, f->h.meta.md5, HASH_MD5_LEN);
 	return 0;
 }
 
+/* Cache an MD5 (or a SHA-256 computed now) as tags bound to the version
+ * read: tagging does not copy the object, nor change its ETag. */
 static void
 s_meta_put(
     struct store_file *fp, const unsigned char *sha, const unsigned char *md5)
 {
-	/* Every object ftxd commits carries its SHA-256 already; one put
-	 * there by another tool is hashed again when asked (rewriting its
-	 * metadata would copy the whole object). */
-	(void)fp;
-	(void)sha;
-	(void)md5;
+	struct sfile *f = (struct sfile *)fp;
+	struct s3_meta m = f->h.meta;
+	struct s3_res r;
+
+	if (m.has_sha && memcmp(m.sha, sha, HASH_SHA256_LEN) == 0 &&
+	    (md5 == NULL || m.has_md5))
+		return;
+	m.has_sha = 1;
+	memcpy(m.sha, sha, HASH_SHA256_LEN);
+	if (md5 != NULL) {
+		m.has_md5 = 1;
+		memcpy(m.md5, md5, HASH_MD5_LEN);
+	}
+	if (s3_tags_put(f->w->s3, f->key, f->h.etag, &m, &r) == 0)
+		f->h.meta = m;
 }
 
 /* ---- partial uploads ----
@@ -1438,6 +1480,12 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 		    offset);
 	if (kp.has_state && state_load(p, kp.state_off, e) == -1)
 		return -1;
+	if (offset == kp.state_off && kp.has_tail) {
+		/* Nothing of the tail is kept. */
+		(void)part_key(k, w, p->key, "tail");
+		if (s3_delete(w->s3, k, &r) == -1)
+			return res_err(e, &r, "s3 delete");
+	}
 	p->boff = p->state_off;
 	want = (size_t)(offset - kp.state_off);
 	if (want > 0) {
@@ -1448,6 +1496,11 @@ part_load(struct spart *p, uint64_t offset, struct store_err *e)
 			return store_fail(e, STORE_RANGE, "the tail shrank");
 		p->blen = want;
 		p->has_tail = 1;
+		/* Cut back: the tail keeps exactly what was asked for, as
+		 * the kept size must say from now on. */
+		if (want < kp.tail &&
+		    s3_put(w->s3, k, p->b, want, NULL, NULL, &r) == -1)
+			return res_err(e, &r, "s3 write");
 		if (hash_update(p->hc, p->b, want) == -1)
 			return store_fail(e, STORE_IO, "hashing failed");
 	}
@@ -1472,6 +1525,7 @@ s_part_open(const struct store *st, const char *key, uint64_t offset,
 	struct spart *p;
 	int c;
 
+	*wp = NULL;
 	if ((c = claim(ss->w, key)) != 1)
 		return store_fail(e, c == 0 ? STORE_BUSY : STORE_IO,
 		    c == 0 ? "another transfer holds this upload"
@@ -1571,10 +1625,12 @@ static int
 part_flush(struct spart *p, struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
-	struct s3_meta m = {0, {0}, p->mtime};
+	struct s3_meta m;
 	struct s3_res r;
 	unsigned char *t;
 
+	memset(&m, 0, sizeof(m));
+	m.mtime = p->mtime;
 	if (part_wait(p, e) == -1)
 		return -1;
 	if (p->nparts >= FTX_S3_PARTS_MAX)
@@ -1655,21 +1711,30 @@ s_part_read_at(struct store_part *wp, void *buf, size_t n, uint64_t off,
 	return (ssize_t)n;
 }
 
-/* Make the object: one PUT of a file that is all in the buffer, else
+/*
+ * Make the object: one PUT of a file that is all in the buffer, else
  * the last part and CompleteMultipartUpload, which the store makes
- * visible in one step; its SHA-256 goes into tags (a multipart
- * upload's metadata is fixed before the hash is known). */
+ * visible in one step; its SHA-256 goes into tags bound to the ETag
+ * the completion answered (a multipart upload's metadata is fixed
+ * before the hash is known).  The body's hash on the wire is the
+ * store's own of the bytes (p->hc), so the store checks what arrived;
+ * the caller's SHA-256 (verified by the transfer) is what is recorded.
+ */
 static int
 assemble(struct spart *p, const char *key, const struct s3_meta *m,
-    const unsigned char *sha, struct store_err *e)
+    struct store_err *e)
 {
 	struct sworld *w = p->ss->w;
+	unsigned char own[HASH_SHA256_LEN];
+	char etag[FTX_S3_ETAG_MAX];
 	struct s3_res r;
 
 	if (part_wait(p, e) == -1)
 		return -1;
 	if (p->uid[0] == '\0') {
-		if (s3_put(w->s3, key, p->b, p->blen, sha, m, &r) == -1)
+		if (hash_final(p->hc, own) == -1)
+			return store_fail(e, STORE_IO, "hashing failed");
+		if (s3_put(w->s3, key, p->b, p->blen, own, m, &r) == -1)
 			return res_err(e, &r, "s3 write");
 		return 0;
 	}
@@ -1681,17 +1746,20 @@ assemble(struct spart *p, const char *key, const struct s3_meta *m,
 		p->nparts++;
 		p->blen = 0;
 	}
-	if (s3_mp_end(w->s3, p->target, p->uid, p->etags, p->nparts, &r) == -1)
+	if (s3_mp_end(w->s3, p->target, p->uid, p->etags, p->nparts, etag,
+		sizeof(etag), &r) == -1)
 		return res_err(e, &r, "s3 multipart");
 	p->uid[0] = '\0';
 	if (strcmp(p->target, key) != 0) {
-		/* Committed under another name than hinted. */
+		/* Committed under another name than hinted: the copy
+		 * takes the metadata, as a PUT would. */
 		if (s3_copy(w->s3, p->target, key, m, &r) == -1)
 			return res_err(e, &r, "s3 copy");
 		(void)s3_delete(w->s3, p->target, &r);
+		return 0;
 	}
-	if (s3_tags_put(w->s3, key, m, &r) == -1)
-		return res_err(e, &r, "s3 tagging");
+	/* Visible already: a failed tagging costs a re-hash, no more. */
+	(void)s3_tags_put(w->s3, key, etag, m, &r);
 	return 0;
 }
 
@@ -1720,7 +1788,7 @@ s_part_commit(struct store_part *wp, const char *name, const unsigned char *sha,
 	memcpy(m.sha, sha, HASH_SHA256_LEN);
 	m.mtime =
 	    mtime == (time_t)-1 ? (long long)time(NULL) : (long long)mtime;
-	if (assemble(p, key, &m, sha, e) == -1)
+	if (assemble(p, key, &m, e) == -1)
 		return -1;
 	p->committed = 1;
 	/* The record and tail are history now (the upload is complete, no
@@ -1815,8 +1883,8 @@ scan_cb(void *arg, const struct s3_item *it)
 		s->size += strtoull(slash + 7, NULL, 16);
 	else if (strcmp(slash + 1, "tail") == 0)
 		s->size += it->size;
-	if ((long long)it->mtime * 1000000000LL > s->mtime_ns)
-		s->mtime_ns = (long long)it->mtime * 1000000000LL;
+	if (it->mtime_ms * 1000000LL > s->mtime_ns)
+		s->mtime_ns = it->mtime_ms * 1000000LL;
 	return 0;
 }
 

@@ -71,7 +71,7 @@ fi
 # Longest first.  Known times: the last run's (seconds per suite name);
 # without them, the long suites of a run on 2 cores, longest first.
 times_file=$FTX_BUILD/integration-times.txt
-slow_default="t_deploy t_secdoc t_chat t_rtt t_folders t_quota t_accounts
+slow_default="t_cluster t_deploy t_secdoc t_chat t_rtt t_folders t_quota t_accounts
 t_slowloris t_listmem t_abuse t_tls t_deps t_data t_daemon t_faults
 t_concurrency t_resume t_lockout t_folders_cli t_attack t_users t_crash"
 order_tests() {
