@@ -39,13 +39,13 @@ ERR=$TMPD/cmd.err
 # (lib.sh's cleanup knows it: its command line names this directory).
 S3_PID=
 start_s3() {
-	local i
+
 	python3 "$FAKES3" --bind "$S3HOST" --port 0 --bucket bucket --lifetime 100 \
 	    >"$TMPD/fakes3.out" 2>&1 &
 	S3_PID=$!
 	track_pid "$S3_PID"
 	S3_PORT=
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		S3_PORT=$(sed -n 's/^listening port=\([0-9]*\)$/\1/p' "$TMPD/fakes3.out")
 		[ -n "$S3_PORT" ] && break
 		kill -0 "$S3_PID" 2>/dev/null || break
@@ -243,7 +243,7 @@ sed '2s/.*/elsewhere\/cut.bin/' "$TMPD/rec.good" >"$TMPD/rec.bad"
 damaged "with a target outside the prefix"
 { cat "$TMPD/rec.good"; echo '"0123456789abcdef0123456789abcdef"'; } >"$TMPD/rec.bad"
 damaged "with one ETag more than the offset says"
-{ head -n 4 "$TMPD/rec.good"; for i in $(seq 1 10001); do echo '"e"'; done; } >"$TMPD/rec.bad"
+{ head -n 4 "$TMPD/rec.good"; yes '"e"' | head -n 10001; } >"$TMPD/rec.bad"
 damaged "with 10001 ETags"
 head -c 100 "$TMPD/rec.good" >"$TMPD/rec.bad"
 damaged "cut short"
