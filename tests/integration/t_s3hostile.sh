@@ -39,7 +39,6 @@ ERR=$TMPD/cmd.err
 # (lib.sh's cleanup knows it: its command line names this directory).
 S3_PID=
 start_s3() {
-
 	python3 "$FAKES3" --bind "$S3HOST" --port 0 --bucket bucket --lifetime 100 \
 	    >"$TMPD/fakes3.out" 2>&1 &
 	S3_PID=$!
