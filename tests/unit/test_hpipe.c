@@ -335,6 +335,141 @@ test_writer_disk_full(void **state)
 	free(data);
 }
 
+/* The state of SHA-256 after the first n bytes of data. */
+static void
+state_after(const unsigned char *data, size_t n, unsigned char *st)
+{
+	struct hash_ctx *h = hash_new(HASH_SHA256, NULL, 0);
+
+	assert_non_null(h);
+	assert_int_equal(hash_update(h, data, n), 0);
+	assert_int_equal(hash_state_save(h, st), 0);
+	hash_free(h);
+}
+
+/*
+ * A resume from a carried state: a pipe primed with the state of the
+ * first n bytes and fed the rest finishes with the whole file's digest,
+ * and its writer continues at offset n (the first n bytes are already
+ * there, as a resumed upload's are), reading nothing.
+ */
+static void
+test_prime_state(void **state)
+{
+	static const size_t cuts[] = {
+	    0, 1, 63, 64, 65, 4095, 4096, 4097, 3 * 4096 + 5};
+	const size_t total = 5 * 4096 + 77;
+	unsigned char *data = random_data(total), *back;
+	unsigned char want[32], got[32], st[HASH_STATE_LEN];
+	char path[] = "/tmp/ftx-hpipe-XXXXXX", err[FTX_ERRLEN];
+	struct hpipe_io io;
+	struct hpipe *p;
+	unsigned char *b;
+	size_t i, off, k, n;
+	int threaded, fd, sink;
+
+	(void)state;
+	oneshot(data, total, want);
+	back = malloc(total + 1);
+	assert_non_null(back);
+	for (threaded = 0; threaded <= 1; threaded++)
+		for (sink = 0; sink <= 1; sink++)
+			for (i = 0; i <= sizeof(cuts) / sizeof(cuts[0]); i++) {
+				n = i < sizeof(cuts) / sizeof(cuts[0]) ? cuts[i]
+								       : total;
+				fd = -1;
+				if (sink) {
+					memcpy(path + strlen(path) - 6,
+					    "XXXXXX", 6);
+					fd = mkstemp(path);
+					assert_true(fd >= 0);
+					unlink(path);
+					/* The kept part, as a resume finds
+					 * it. */
+					assert_int_equal(
+					    pwrite(fd, data, n, 0), (ssize_t)n);
+					hpipe_io_fd(&io, &fd);
+				}
+				state_after(data, n, st);
+				p = hpipe_new(4096, threaded, sink ? &io : NULL,
+				    err, sizeof(err));
+				assert_non_null(p);
+				if (hpipe_prime_state(
+					p, n, st, err, sizeof(err)) != 0)
+					fail_msg("prime_state %zu: %s", n, err);
+				for (off = n; off < total; off += k) {
+					k = total - off < 1000 ? total - off
+							       : 1000;
+					b = hpipe_acquire(p);
+					assert_non_null(b);
+					memcpy(b, data + off, k);
+					assert_int_equal(hpipe_submit(p, k), 0);
+				}
+				memset(got, 0, sizeof(got));
+				assert_int_equal(hpipe_finish(p, got), 0);
+				hpipe_free(p);
+				if (memcmp(got, want, sizeof(want)) != 0)
+					fail_msg("threaded %d sink %d cut "
+						 "%zu: wrong digest",
+					    threaded, sink, n);
+				if (sink) {
+					assert_int_equal(
+					    pread(fd, back, total + 1, 0),
+					    (ssize_t)total);
+					assert_memory_equal(back, data, total);
+					close(fd);
+				}
+			}
+	free(back);
+	free(data);
+}
+
+/* A state that is not one is refused before anything is hashed, and
+ * leaves the pipe as new; priming after the first buffer is refused. */
+static void
+test_prime_state_refused(void **state)
+{
+	unsigned char *data = random_data(10000), want[32], got[32];
+	unsigned char st[HASH_STATE_LEN], *b;
+	char err[FTX_ERRLEN];
+	struct hpipe *p;
+	int threaded;
+
+	(void)state;
+	oneshot(data, 10000, want);
+	for (threaded = 0; threaded <= 1; threaded++) {
+		p = hpipe_new(4096, threaded, NULL, err, sizeof(err));
+		assert_non_null(p);
+		state_after(data, 100, st);
+		st[43] = 64; /* num: a whole block pending */
+		err[0] = '\0';
+		assert_int_equal(
+		    hpipe_prime_state(p, 100, st, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "SHA-256"));
+		/* Still a fresh pipe: the whole file gives its digest. */
+		b = hpipe_acquire(p);
+		assert_non_null(b);
+		memcpy(b, data, 4096);
+		assert_int_equal(hpipe_submit(p, 4096), 0);
+		/* Too late to prime now. */
+		state_after(data, 4096, st);
+		assert_int_equal(
+		    hpipe_prime_state(p, 4096, st, err, sizeof(err)), -1);
+		b = hpipe_acquire(p);
+		assert_non_null(b);
+		memcpy(b, data + 4096, 4096);
+		assert_int_equal(hpipe_submit(p, 4096), 0);
+		b = hpipe_acquire(p);
+		assert_non_null(b);
+		memcpy(b, data + 8192, 10000 - 8192);
+		assert_int_equal(hpipe_submit(p, 10000 - 8192), 0);
+		assert_int_equal(hpipe_finish(p, got), 0);
+		assert_memory_equal(got, want, sizeof(want));
+		hpipe_free(p);
+	}
+	free(data);
+}
+
 int
 main(void)
 {
@@ -346,6 +481,8 @@ main(void)
 	    cmocka_unit_test(test_alignment),
 	    cmocka_unit_test(test_writer_stores_stream),
 	    cmocka_unit_test(test_writer_disk_full),
+	    cmocka_unit_test(test_prime_state),
+	    cmocka_unit_test(test_prime_state_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
