@@ -67,7 +67,8 @@ struct sfile {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	pthread_t th;
-	int running, stop, done, rc, restarts;
+	int running, stop, done, rc, restarts, overflow;
+	uint64_t got; /* bytes the stream has received */
 	unsigned char *ring;
 	size_t rhead, rlen;
 	uint64_t start, roff;
@@ -1016,6 +1017,14 @@ ring_sink(void *arg, const void *src, size_t n)
 	size_t c, tail;
 
 	pthread_mutex_lock(&f->mu);
+	/* SECURITY: a store that sends more than the object holds is
+	 * lying about something: the download fails. */
+	if (n > f->h.size - f->start - f->got) {
+		f->overflow = 1;
+		pthread_mutex_unlock(&f->mu);
+		return -1;
+	}
+	f->got += n;
 	while (n > 0) {
 		while (f->rlen == FTX_S3_PART && !f->stop)
 			pthread_cond_wait(&f->cv, &f->mu);
@@ -1078,7 +1087,8 @@ stream_start(struct sfile *f, uint64_t off, struct store_err *e)
 		return store_fail(e, STORE_IO, "out of memory");
 	f->start = f->roff = off;
 	f->rhead = f->rlen = 0;
-	f->done = f->stop = f->rc = 0;
+	f->got = 0;
+	f->done = f->stop = f->rc = f->overflow = 0;
 	if (pthread_create(&f->th, NULL, stream_run, f) != 0)
 		return store_fail(e, STORE_IO, "cannot start a thread");
 	f->running = 1;
@@ -1118,6 +1128,15 @@ s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
 	c = f->rlen < n ? f->rlen : n;
 	if (c > FTX_S3_PART - f->rhead)
 		c = FTX_S3_PART - f->rhead;
+	/* The last bytes are given only once the GET has ended as it
+	 * should: an answer longer than the object fails here. */
+	while (f->roff + c == f->h.size && !f->done)
+		pthread_cond_wait(&f->cv, &f->mu);
+	if (f->overflow) {
+		pthread_mutex_unlock(&f->mu);
+		return store_fail(e, STORE_IO,
+		    "s3 read: the store sent more than the object holds");
+	}
 	memcpy(buf, f->ring + f->rhead, c);
 	f->rhead = (f->rhead + c) % FTX_S3_PART;
 	f->rlen -= c;

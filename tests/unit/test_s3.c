@@ -126,6 +126,12 @@ test_url_hostile(void **state)
 	    "s3://host:9000",
 	    "s3://b\xc3\xa4ucket",
 	    "s3://bucket\n",
+	    "s3://bucket/..",
+	    "s3://bucket/../other",
+	    "s3://bucket/a/../../other/x",
+	    "s3://bucket/./x",
+	    "s3://bucket/a/.",
+	    "s3://bucket/a//b",
 	};
 	char bucket[64], prefix[FTX_RPATH_MAX], err[FTX_ERRLEN];
 	size_t i;
@@ -374,9 +380,25 @@ test_cred_file_long_values(void **state)
 	write_file(f->path, text, 0600);
 	assert_int_equal(creds(f->path, &c, err), 0);
 	assert_string_equal(c.secret, val);
-	/* One more (FTX_S3_KEY_MAX) should be refused, not cut to a wrong
-	 * secret: today cred_line keeps the cut copy (reported with a
-	 * patch; the assertion joins this test with the fix). */
+	/* One more: refused, never cut to a wrong secret. */
+	memset(val, 'k', FTX_S3_KEY_MAX);
+	val[FTX_S3_KEY_MAX] = '\0';
+	assert_int_equal(str_fmt(text, sizeof(text),
+			     "aws_access_key_id = AK\n"
+			     "aws_secret_access_key = %s\n",
+			     val),
+	    0);
+	write_file(f->path, text, 0600);
+	assert_int_equal(creds(f->path, &c, err), -1);
+	assert_string_equal(c.secret, "");
+	/* A line longer than the reader's buffer (600 characters) is
+	 * refused, and its remainder is not taken for a line. */
+	memset(text, 0, sizeof(text));
+	memcpy(text, "aws_access_key_id = ", 20);
+	memset(text + 20, 'A', 600);
+	memcpy(text + 620, "\naws_secret_access_key = SK\n", 29);
+	write_file(f->path, text, 0600);
+	assert_int_equal(creds(f->path, &c, err), -1);
 	/* A file of many lines (a large shared-credentials file with
 	 * other profiles' keys first) is read to the end. */
 	{
