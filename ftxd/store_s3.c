@@ -729,7 +729,7 @@ s_rename(const struct store *st, const char *from, const char *to, int replace,
 			return store_fail(e, STORE_ISDIR, "a directory");
 		(void)key_of(fk, ss, from, "");
 		(void)key_of(tk, ss, to, "");
-		/* SECURITY: one copy is at most 5 GiB in S3. */
+		/* One copy is at most 5 GiB in S3. */
 		if (h.size > 5ULL * 1024 * 1024 * 1024)
 			return store_fail(e, STORE_IO,
 			    "s3: a file over 5 GiB cannot be renamed here");
