@@ -4,9 +4,10 @@
 #   make run      start ftxd in the foreground serving ./server_files on
 #                 127.0.0.1 (ARGS='--bind 0.0.0.0' for the network)
 #   make test     unit + integration tests (JOBS=N: suites at once,
-#                 default 4; the cluster suites SKIP
-#                 without haproxy: make deps-cluster installs it)
-#   make deps-cluster  what the cluster suites need (haproxy, redis-server)
+#                 default 4; the cluster suites SKIP without their
+#                 packages: make deps-cluster installs them)
+#   make deps-cluster  what the cluster suites need (haproxy, redis-server;
+#                 radosgw ceph-mon ceph-osd ceph-common curl for t_cluster)
 #   make asan     the same tests built with ASan+UBSan (into build/asan)
 #   make tsan     the same tests built with ThreadSanitizer (into build/tsan)
 #   make valgrind unit tests and the smaller integration suites under memcheck
@@ -16,8 +17,8 @@
 #   make bench    benchmarks (not part of make test); see docs/BENCHMARKS.md
 #   make bench-attack  control latency under stalled transfers (BENCH_BASE=DIR)
 #   make bench-tree    trees of small files: ftx vs rsync, lftp, scp
-#   make bench-chatbus chat latency over Redis vs one node (redis-server)
 #                      (BENCH_TREE_FILES=1000 for a quick run)
+#   make bench-chatbus chat latency over Redis vs one node (redis-server)
 #   make bench-cluster S3 backend vs local disk vs curl, the HAProxy hop, chat across nodes
 #   make install  PREFIX=/usr/local DESTDIR=
 
@@ -74,8 +75,9 @@ all: $(BUILD)/ftxd $(BUILD)/ftx
 deps:
 	@sh deploy/deps.sh
 
-# And what the cluster suites need (haproxy, redis-server); without
-# them they SKIP.
+# And what the cluster suites need (haproxy, redis-server; radosgw,
+# ceph-mon, ceph-osd, ceph-common and curl for t_cluster); without them
+# they SKIP (CI sets FTX_REQUIRE_CLUSTER: there they fail).
 deps-cluster:
 	@sh deploy/deps.sh cluster
 
@@ -113,10 +115,12 @@ tools: $(TOOL_BIN)
 # unless ARGS (more ftxd options, after the defaults, so they win) says
 # --bind; RUN_ROOT is the directory it serves.  As root, ftxd refuses to
 # serve without --user or --allow-root, so it says --allow-root then.
+# Like make test, it first installs missing build dependencies (deps).
 RUN_ROOT ?= ./server_files
 RUN_BIND ?= 127.0.0.1
 ARGS ?=
-run: all
+run: deps
+	@$(MAKE) --no-print-directory all
 	@mkdir -p $(RUN_ROOT)
 	$(if $(findstring --bind,$(ARGS)),,@echo "make run: serving $(RUN_BIND) only (this machine); to serve the network: make run ARGS='--bind 0.0.0.0'")
 	exec $(BUILD)/ftxd --bind $(RUN_BIND) --root $(RUN_ROOT) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
