@@ -120,7 +120,7 @@ RUN_ROOT ?= ./server_files
 RUN_BIND ?= 127.0.0.1
 ARGS ?=
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -s all
 	@mkdir -p $(RUN_ROOT)
 	$(if $(findstring --bind,$(ARGS)),,@echo "make run: serving $(RUN_BIND) only (this machine); to serve the network: make run ARGS='--bind 0.0.0.0'")
 	exec $(BUILD)/ftxd --bind $(RUN_BIND) --root $(RUN_ROOT) $$([ "$$(id -u)" = 0 ] && echo --allow-root) $(ARGS)
