@@ -974,11 +974,15 @@ down_open(void *arg, const struct batch_item *it, char *err, size_t errlen)
 	memcpy(p->tmp, ".ftx-tmp-", 9);
 	sig_pend[d->npend].dirfd = p->dirfd;
 	memcpy(sig_pend[d->npend].tmp, p->tmp, sizeof(p->tmp));
+	/* Known to the signal handler before it exists: a Ctrl-C between
+	 * the create and the count would leave it behind. */
+	sig_npend = (sig_atomic_t)(d->npend + 1);
 	fd = openat(p->dirfd, p->tmp,
 	    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-	if (fd == -1)
+	if (fd == -1) {
+		sig_npend = (sig_atomic_t)d->npend;
 		goto fail;
-	sig_npend = (sig_atomic_t)(d->npend + 1);
+	}
 	return fd;
 fail:
 	str_err(err, errlen, "cannot create a temporary for %s: %s", p->e->path,
