@@ -26,9 +26,10 @@
 #
 # Environment:
 #   FTX_BUILD             build directory holding ftxd and ftx (default build)
-#   BENCH_CLUSTER_MIB     file size in MiB (default 256; rgw.sh's OSD keeps
-#                         1 GiB in memory and holds the stored file plus
-#                         one upload at a time, so at most about 400)
+#   BENCH_CLUSTER_MIB     file size in MiB (default 256; the OSD started
+#                         here keeps 4 GiB (RGW_STORE_BYTES) in memory and
+#                         holds the stored file plus one upload at a time,
+#                         so at most about 1500)
 #   BENCH_CLUSTER_RUNS    runs per row, median reported (default 5)
 #   BENCH_CLUSTER_RTT_N   round trips per `ftx rtt` run (default 2000)
 #   BENCH_CLUSTER_CHAT_N  messages per chatbus.sh row (default 2000; 0 skips
@@ -81,7 +82,7 @@ for v in MIB RUNS RTT_N T_CMD; do
 	[[ ${!v} =~ ^[0-9]+$ ]] && ((${!v} > 0)) || die "$v must be a positive integer"
 done
 [[ $CHAT_N =~ ^[0-9]+$ ]] || die "BENCH_CLUSTER_CHAT_N must be a number"
-((MIB <= 400)) || note "warning: BENCH_CLUSTER_MIB=$MIB; the radosgw OSD holds 1 GiB, the S3 rows may fail"
+((MIB <= 1500)) || note "warning: BENCH_CLUSTER_MIB=$MIB; the radosgw OSD holds 4 GiB, the S3 rows may fail"
 ((RUNS >= 3)) || note "warning: BENCH_CLUSTER_RUNS=$RUNS; medians want at least 3"
 [[ -n ${EPOCHREALTIME:-} ]] || die "bash 5 or later is required (EPOCHREALTIME)"
 for tool in timeout curl openssl cmp awk python3; do
@@ -198,7 +199,10 @@ else
 	note "starting radosgw on $RGW_ADDR:$RGW_PORT"
 	RGW_DIR=$TMP/rgw
 	# shellcheck disable=SC1091 # DIR/env is written by rgw.sh start
-	if ! timeout -k 5 180 bash "$RGW_SH" start "$RGW_DIR" "$RGW_ADDR" "$RGW_PORT" "$BUCKET" \
+	# A 4 GiB memstore OSD (in memory, as filled): room for the stored
+	# file, an upload and what the garbage collector has not freed yet.
+	if ! RGW_STORE_BYTES=${RGW_STORE_BYTES:-4294967296} \
+	    timeout -k 5 180 bash "$RGW_SH" start "$RGW_DIR" "$RGW_ADDR" "$RGW_PORT" "$BUCKET" \
 	    >"$TMP/rgw.out" 2>&1; then
 		RGW_REASON="rgw.sh start failed: $(tail -n 2 "$TMP/rgw.out" | tr '\n' ' ')"
 	elif ! . "$RGW_DIR/env" || [[ -z ${S3_ENDPOINT:-} || -z ${S3_ACCESS:-} || -z ${S3_SECRET:-} ]]; then
