@@ -1105,20 +1105,30 @@ s_read_at(struct store_file *fp, void *buf, size_t n, uint64_t off,
 
 	if (off >= f->h.size || n == 0)
 		return 0;
-	/* A stream that broke where it was is started again there, a
-	 * few times: a store may close a long-lived connection. */
-	pthread_mutex_lock(&f->mu);
-	broke = f->running && off == f->roff && f->done && f->rc == -1 &&
-	    f->rlen == 0 && f->res.status != 412 && f->restarts < 3;
-	pthread_mutex_unlock(&f->mu);
-	if (!f->running || off != f->roff || broke) {
-		f->restarts += broke;
+	if (!f->running || off != f->roff) {
 		if (stream_start(f, off, e) == -1)
 			return -1;
 	}
 	pthread_mutex_lock(&f->mu);
-	while (f->rlen == 0 && !f->done)
-		pthread_cond_wait(&f->cv, &f->mu);
+	for (;;) {
+		while (f->rlen == 0 && !f->done)
+			pthread_cond_wait(&f->cv, &f->mu);
+		/* A stream that broke where it was is started again there,
+		 * a few times: a store may close a long-lived connection.
+		 * An answer that is an error (412 for a replaced file, a
+		 * 500) is the store's word: it fails the read. */
+		broke = f->rlen == 0 && f->rc == -1 && !f->overflow &&
+		    (f->res.status == 0 ||
+			(f->res.status >= 200 && f->res.status <= 299)) &&
+		    f->restarts < 3;
+		if (!broke)
+			break;
+		pthread_mutex_unlock(&f->mu);
+		f->restarts++;
+		if (stream_start(f, off, e) == -1)
+			return -1;
+		pthread_mutex_lock(&f->mu);
+	}
 	if (f->rlen == 0) {
 		pthread_mutex_unlock(&f->mu);
 		if (f->rc == -1)
