@@ -29,11 +29,15 @@ REDIS_CLI=$(command -v redis-cli) ||
 REDIS_PID=
 REDIS_PORT=
 
-# A free TCP port on 127.0.0.1 (nothing answers it now).
+# A free TCP port on 127.0.0.1 (nothing answers it now), below the
+# kernel's ephemeral range: a port in it may be any connection's local
+# port a moment later (another suite's client), and Redis's bind fails.
 free_port() {
-	local p i
+	local p i lo=32768
+	read -r lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null
+	[ "$lo" -gt 20100 ] 2>/dev/null || lo=32768
 	for i in $(seq 1 50); do
-		p=$((20000 + RANDOM % 30000))
+		p=$((20000 + RANDOM % (lo - 20000)))
 		if ! (exec 9<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			echo "$p"
 			return 0
