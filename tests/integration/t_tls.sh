@@ -450,6 +450,10 @@ wait "$MITM_PID" 2>/dev/null
 # real server cannot resume it, so the handshake is a full one, and ftx
 # must not send the token over a connection it cannot tie to the session
 # (ftx/chan.c chan_start_tls; the token would reach whoever answered).
+# The first proxy's "ready PORT" must not be read for the second's: the
+# background start truncates the file only when it gets to run.
+: >"$MITM_OUT"
+: >"$MITM_ERR"
 "$TLSMITM" 0 127.0.0.1 "$CTRL_PORT" "$TMPD/c2/ftxd.crt" "$TMPD/c2/ftxd.key" >"$MITM_OUT" 2>"$MITM_ERR" &
 MITM_PID=$!
 track_pid "$MITM_PID"
