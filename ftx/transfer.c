@@ -1707,10 +1707,18 @@ get_tmp_create(struct xfer *x, char *why, size_t n)
 		str_hex(hex, rnd, sizeof(rnd));
 		if (str_fmt(x->part, sizeof(x->part), ".ftx-tmp-%s", hex) == -1)
 			return str_err(why, n, "temporary name too long");
+		/* Known to the signal handler before it exists: a Ctrl-C
+		 * between the create and the registration would leave it
+		 * behind (as in tree.c's down_open). */
+		tmp_active = 0;
+		tmp_dirfd = x->dirfd;
+		(void)str_copy(tmp_name, sizeof(tmp_name), x->part);
+		tmp_active = 1;
 		x->fd = openat(x->dirfd, x->part,
 		    O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 		if (x->fd != -1)
 			break;
+		tmp_active = 0;
 		x->part[0] = '\0';
 		if (errno != EEXIST)
 			return str_err(why, n,
@@ -1721,10 +1729,6 @@ get_tmp_create(struct xfer *x, char *why, size_t n)
 		return str_err(
 		    why, n, "cannot create a temporary in %s", x->dir);
 	x->keep = 0;
-	tmp_active = 0;
-	tmp_dirfd = x->dirfd;
-	(void)str_copy(tmp_name, sizeof(tmp_name), x->part);
-	tmp_active = 1;
 	return 0;
 }
 
